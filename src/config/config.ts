@@ -1,0 +1,52 @@
+import path from "node:path";
+import { PcError, excerpt } from "../errors.js";
+import { readIfExists } from "../util/fs.js";
+import { describeSchemaErrors, validator } from "../util/schema.js";
+
+export const CONFIG_FILE = "pc.config.json";
+
+export interface ProjectConfig {
+  prompts: string[];
+  exclude: string[];
+  baseUrl?: string;
+  timeout?: number;
+  retries?: number;
+  jobs?: number;
+  threads?: number;
+  contextSize?: number;
+}
+
+export const DEFAULT_CONFIG: ProjectConfig = { prompts: ["prompts/**/*.md"], exclude: [] };
+
+const KNOWN_KEYS = ["$schema", "prompts", "exclude", "baseUrl", "timeout", "retries", "jobs", "threads", "contextSize"];
+
+/** Parses and validates the text of pc.config.json. Pure. */
+export function parseConfig(text: string, file = CONFIG_FILE): ProjectConfig {
+  let data: unknown;
+  try {
+    data = JSON.parse(text.replace(/^\uFEFF/, ""));
+  } catch (error) {
+    throw new PcError("PC_CONFIG_INVALID", `is not valid JSON: ${(error as Error).message}`, {
+      file,
+      hint: `Found: ${excerpt(text)}\nA valid config: {"prompts": ["prompts/**/*.md"], "baseUrl": "http://127.0.0.1:8080/v1"}`,
+      cause: error,
+    });
+  }
+  const validate = validator("config");
+  if (!validate(data)) {
+    const problems = describeSchemaErrors(validate.errors ?? [], KNOWN_KEYS);
+    throw new PcError("PC_CONFIG_INVALID", problems.map((p) => p.message).join("; "), {
+      file,
+      key: problems[0]?.key,
+      hint: "See schemas/config.schema.json for every key.",
+    });
+  }
+  const config = data as Partial<ProjectConfig>;
+  return { ...DEFAULT_CONFIG, ...config, exclude: config.exclude ?? [] };
+}
+
+/** Reads pc.config.json from the project root; absent means defaults. */
+export async function loadConfig(root: string): Promise<ProjectConfig> {
+  const bytes = await readIfExists(path.join(root, CONFIG_FILE));
+  return bytes === undefined ? DEFAULT_CONFIG : parseConfig(bytes.toString("utf8"));
+}

@@ -1,0 +1,106 @@
+/**
+ * Errors of promptcode. A `PcError` is the user's to fix: it carries a stable code, is shown
+ * without a stack, and says what went wrong, where, and how to fix it. Anything else that escapes
+ * is an internal error and is shown with its stack.
+ */
+export type PcErrorCode =
+  | "PC_USAGE"
+  | "PC_CONFIG_INVALID"
+  | "PC_FRONTMATTER_INVALID"
+  | "PC_FRONTMATTER_JS"
+  | "PC_TEMPLATE_ERROR"
+  | "PC_PATH_OUTSIDE_PROJECT"
+  | "PC_FILE_UNREADABLE"
+  | "PC_CONTEXT_EMPTY"
+  | "PC_PROMPT_NOT_FOUND"
+  | "PC_GRAPH_CYCLE"
+  | "PC_OUTPUT_CONFLICT"
+  | "PC_LOCK_INVALID"
+  | "PC_LOCK_CONFLICT"
+  | "PC_LOCK_VERSION"
+  | "PC_PROJECT_BUSY"
+  | "PC_ENGINE_UNREACHABLE"
+  | "PC_ENGINE_AUTH"
+  | "PC_MODEL_NOT_FOUND"
+  | "PC_MODEL_LOADING"
+  | "PC_MODEL_INVALID"
+  | "PC_CONTEXT_EXCEEDED"
+  | "PC_ENGINE_ERROR"
+  | "PC_ENGINE_TIMEOUT"
+  | "PC_EMBEDDED_UNAVAILABLE"
+  | "PC_ANSWER_NO_CODE"
+  | "PC_ANSWER_TRUNCATED"
+  | "PC_ANSWER_EMPTY"
+  | "PC_OUTPUT_DRIFTED"
+  | "PC_WRITE_FAILED"
+  | "PC_OFFLINE"
+  | "PC_CLIPBOARD_UNAVAILABLE"
+  | "PC_ABORTED";
+
+export interface PcErrorDetails {
+  /** The file the problem is in, posix path relative to the project root where possible. */
+  file?: string;
+  /** 1-based line in `file`. */
+  line?: number;
+  /** The frontmatter or config key concerned. */
+  key?: string;
+  /** How to fix it, including a short valid example where one helps. */
+  hint?: string;
+  /** Whether retrying the same operation may succeed (engine errors). */
+  retryable?: boolean;
+  cause?: unknown;
+}
+
+export class PcError extends Error {
+  readonly code: PcErrorCode;
+  readonly file?: string;
+  readonly line?: number;
+  readonly key?: string;
+  readonly hint?: string;
+  readonly retryable: boolean;
+
+  constructor(code: PcErrorCode, message: string, details: PcErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = "PcError";
+    this.code = code;
+    this.file = details.file;
+    this.line = details.line;
+    this.key = details.key;
+    this.hint = details.hint;
+    this.retryable = details.retryable ?? false;
+  }
+
+  /** `file:line` (or just the file) where the problem is, if known. */
+  get where(): string | undefined {
+    if (!this.file) return undefined;
+    return this.line ? `${this.file}:${this.line}` : this.file;
+  }
+
+  /** The full human message: where, what, and how to fix it. */
+  format(): string {
+    const where = this.where;
+    const head = where ? `${where}: ${this.message}` : this.message;
+    return this.hint ? `${head}\n  ${this.hint.split("\n").join("\n  ")}` : head;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      code: this.code,
+      message: this.message,
+      file: this.file,
+      line: this.line,
+      key: this.key,
+      hint: this.hint,
+    };
+  }
+}
+
+export function isPcError(error: unknown): error is PcError {
+  return error instanceof PcError;
+}
+
+/** Shortens text found in user input for inclusion in a message. */
+export function excerpt(text: string, max = 80): string {
+  const oneLine = text.replace(/\s+/g, " ").trim();
+  return oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
+}

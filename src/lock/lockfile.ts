@@ -1,0 +1,106 @@
+import { PcError, excerpt } from "../errors.js";
+import type { ModelIdentity } from "../engine/types.js";
+import { describeSchemaErrors, validator } from "../util/schema.js";
+
+export const LOCK_FILE = "promptfile.lock";
+export const LOCKFILE_VERSION = 1;
+
+export type OutputSource = "llm" | "cache" | "chat" | "hand";
+
+/** What the lock proves about one prompt: which inputs produced which bytes, and how. */
+export interface LockEntry {
+  version: number;
+  model: string;
+  seed: number;
+  temperature: number;
+  /** The other sampling pins as sent (top_p always; top_k, max_tokens, stop when pinned). */
+  sampling: Record<string, unknown>;
+  /** Version of pc's answer protocol. */
+  protocol: number;
+  inputHash: string;
+  /** Hash of exactly what the engine was asked: the cache key of the generation. */
+  requestHash: string;
+  /** Every file the prompt read, posix path -> sha256 of its bytes. */
+  inputs: Record<string, string>;
+  /** Context globs, re-expanded to notice new matches. */
+  contextGlobs?: string[];
+  /** Every output, posix path -> sha256 of the bytes on disk. */
+  outputs: Record<string, string>;
+  source: OutputSource;
+  /** For `chat`: the label given to `pc accept --model`. */
+  label?: string;
+  /** The model identity the engine reported. */
+  engine?: ModelIdentity;
+  usage?: { promptTokens: number; completionTokens: number };
+  durationMs?: number;
+}
+
+export interface Lock {
+  lockfileVersion: number;
+  prompts: Record<string, LockEntry>;
+}
+
+export function emptyLock(): Lock {
+  return { lockfileVersion: LOCKFILE_VERSION, prompts: {} };
+}
+
+const FIX = "Restore it from version control (git checkout promptfile.lock), or delete it and run `pc build`.";
+
+/** Parses the lock's text. Pure. Never guesses: anything unexpected is an error naming the file. */
+export function parseLock(text: string, file = LOCK_FILE): Lock {
+  const conflict = /^(<{7}|={7}|>{7})( |$)/m.exec(text);
+  if (conflict) {
+    const line = text.slice(0, conflict.index).split("\n").length;
+    throw new PcError("PC_LOCK_CONFLICT", "has unresolved git conflict markers", {
+      file,
+      line,
+      hint: "Resolve the merge: take one side (git checkout --theirs promptfile.lock), then run `pc status` and `pc build` to re-record the prompts that differ.",
+    });
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new PcError("PC_LOCK_INVALID", `is not valid JSON (truncated or corrupt): ${(error as Error).message}`, {
+      file,
+      hint: `Found: ${excerpt(text.slice(-120))}\n${FIX}`,
+      cause: error,
+    });
+  }
+  const version = (data as { lockfileVersion?: unknown } | null)?.lockfileVersion;
+  if (typeof version === "number" && version > LOCKFILE_VERSION) {
+    throw new PcError("PC_LOCK_VERSION", `has lockfileVersion ${version}, newer than this pc understands (${LOCKFILE_VERSION})`, {
+      file,
+      key: "lockfileVersion",
+      hint: "Upgrade pc (npm install promptcode@latest); the lock was not touched.",
+    });
+  }
+  const validate = validator("lock");
+  if (!validate(data)) {
+    const problems = describeSchemaErrors(validate.errors ?? [], ["lockfileVersion", "prompts"]);
+    const at = validate.errors?.[0]?.instancePath ?? "";
+    throw new PcError("PC_LOCK_INVALID", `is not a valid lock: ${at ? `${at}: ` : ""}${problems[0]?.message ?? "invalid"}`, {
+      file,
+      hint: FIX,
+    });
+  }
+  return data as Lock;
+}
+
+/** Serializes the lock: keys sorted at every level, two-space indent, newline at end. Pure. */
+export function serializeLock(lock: Lock): string {
+  return `${JSON.stringify(sortKeys(lock), null, 2)}\n`;
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === "object") {
+    const sorted: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) {
+      const v = (value as Record<string, unknown>)[key];
+      if (v !== undefined) sorted[key] = sortKeys(v);
+    }
+    return sorted;
+  }
+  return value;
+}

@@ -1,0 +1,26 @@
+import path from "node:path";
+import { readIfExists, writeFileAtomic } from "../util/fs.js";
+
+/** The last failed attempt of a prompt, kept in .pc/ (not committed) so `pc status` can say `failed`. */
+export interface FailureRecord {
+  inputHash: string;
+  code: string;
+  message: string;
+}
+
+const FILE = ".pc/failures.json";
+
+export async function readFailures(root: string): Promise<Record<string, FailureRecord>> {
+  const bytes = await readIfExists(path.join(root, FILE));
+  if (!bytes) return {};
+  try {
+    return JSON.parse(bytes.toString("utf8"));
+  } catch {
+    return {}; // bookkeeping only: a corrupt file loses nothing but the `failed` labels
+  }
+}
+
+export async function writeFailures(root: string, failures: Record<string, FailureRecord>): Promise<void> {
+  const sorted = Object.fromEntries(Object.entries(failures).sort(([a], [b]) => (a < b ? -1 : 1)));
+  await writeFileAtomic(path.join(root, FILE), `${JSON.stringify(sorted, null, 2)}\n`);
+}

@@ -1,0 +1,161 @@
+import fg from "fast-glob";
+import path from "node:path";
+import { loadConfig, type ProjectConfig } from "../config/config.js";
+import { discoverPrompts } from "../discover/discover.js";
+import { PcError } from "../errors.js";
+import { readLock } from "../lock/lock-io.js";
+import type { Lock, LockEntry } from "../lock/lockfile.js";
+import { parsePrompt, type ParsedPrompt } from "../prompt/frontmatter.js";
+import { PROTOCOL_VERSION } from "../prompt/protocol.js";
+import { renderPrompt, type RenderedPrompt } from "../prompt/render.js";
+import { readIfExists, resolveInside, sha256 } from "../util/fs.js";
+import { readFailures, type FailureRecord } from "./failures.js";
+import { FileHashes } from "./file-hashes.js";
+import { buildGraph, type PromptGraph } from "./graph.js";
+import { hashPrompt, type PromptHashes } from "./hash.js";
+
+/** What is known about one prompt before anything is generated. */
+export interface PromptRecord {
+  prompt: string;
+  outputs: string[];
+  /** Paths of every input file (for the dependency graph). */
+  inputs: string[];
+  /** Current hash of each input, path -> sha256. */
+  inputHashes: Record<string, string>;
+  parsed?: ParsedPrompt;
+  rendered?: RenderedPrompt;
+  hashes?: PromptHashes;
+  entry?: LockEntry;
+  /** The prompt could not be parsed or rendered. */
+  error?: PcError;
+  /** An input is the output of another prompt that does not exist yet: render after it is built. */
+  waitsFor?: string;
+  /** Every input matches the lock entry: hashes were taken from the lock without rendering. */
+  unchanged: boolean;
+}
+
+export interface Project {
+  root: string;
+  config: ProjectConfig;
+  lock: Lock;
+  lockText?: string;
+  records: Map<string, PromptRecord>;
+  graph: PromptGraph;
+  files: FileHashes;
+  failures: Record<string, FailureRecord>;
+}
+
+export interface LoadOptions {
+  /** Render every prompt even when its inputs match the lock (needed to generate). */
+  renderAll?: boolean;
+}
+
+/** Reads the project: config, lock, prompts (parsed and rendered unless unchanged) and the graph. */
+export async function loadProject(root: string, options: LoadOptions = {}): Promise<Project> {
+  const config = await loadConfig(root);
+  const [{ lock, text: lockText }, { prompts }, failures] = await Promise.all([
+    readLock(root),
+    discoverPrompts(root, config),
+    readFailures(root),
+  ]);
+  const files = new FileHashes(root);
+  const sources = await Promise.all(prompts.map((p) => readIfExists(path.join(root, p))));
+
+  // Pass 1: the unchanged check (no parsing), else parse. Outputs of every prompt are known after it.
+  const records = new Map<string, PromptRecord>();
+  await Promise.all(
+    prompts.map(async (prompt, i) => {
+      const bytes = sources[i]!;
+      const promptHash = sha256(bytes);
+      const entry = lock.prompts[prompt];
+      const record: PromptRecord = { prompt, outputs: [], inputs: [], inputHashes: {}, entry, unchanged: false };
+      records.set(prompt, record);
+      if (!options.renderAll && entry && (await inputsUnchanged(root, entry, prompt, promptHash, files))) {
+        record.unchanged = true;
+        record.outputs = Object.keys(entry.outputs);
+        record.inputs = Object.keys(entry.inputs);
+        record.inputHashes = entry.inputs;
+        record.hashes = { inputHash: entry.inputHash, requestHash: entry.requestHash };
+        return;
+      }
+      try {
+        record.parsed = parsePrompt(prompt, bytes.toString("utf8"));
+        record.outputs = record.parsed.outputs;
+        for (const output of record.outputs) resolveInside(root, output, { file: prompt, key: "output", what: "output" });
+      } catch (error) {
+        record.error = asPcError(error, prompt);
+      }
+      record.inputHashes = { [prompt]: promptHash };
+    }),
+  );
+
+  const owners = new Map<string, string>();
+  for (const r of records.values()) for (const o of r.outputs) if (!owners.has(o)) owners.set(o, r.prompt);
+
+  // Pass 2: render what changed.
+  await Promise.all([...records.values()].map((r) => (r.parsed && !r.error ? renderRecord(root, r, files, owners) : undefined)));
+
+  const graph = buildGraph([...records.values()].map((r) => ({ prompt: r.prompt, outputs: r.outputs, inputs: r.inputs })));
+  return { root, config, lock, lockText, records, graph, files, failures };
+}
+
+/** Renders (again) a parsed prompt and computes its hashes; used by the planner and by the build. */
+export async function renderRecord(root: string, record: PromptRecord, files: FileHashes, owners: Map<string, string>): Promise<void> {
+  const parsed = record.parsed!;
+  record.error = undefined;
+  record.waitsFor = undefined;
+  const promptHash = record.inputHashes[record.prompt];
+  try {
+    const rendered = renderPrompt(root, parsed, promptHash);
+    const inputs = { ...rendered.inputs };
+    let modelFileHash: string | undefined;
+    const modelFile = localModelPath(parsed.frontmatter.model);
+    if (modelFile) {
+      resolveInside(root, modelFile, { file: record.prompt, key: "model", what: "model file" });
+      modelFileHash = await files.hash(modelFile);
+      if (!modelFileHash) {
+        throw new PcError("PC_FILE_UNREADABLE", `model file "${modelFile}" does not exist`, {
+          file: record.prompt,
+          key: "model",
+          hint: "gguf:<path> is relative to the project root, e.g. model: gguf:models/qwen2.5-coder-1.5b-q4_k_m.gguf",
+        });
+      }
+      inputs[modelFile] = modelFileHash;
+    }
+    record.rendered = rendered;
+    record.inputHashes = inputs;
+    record.inputs = Object.keys(inputs);
+    record.hashes = hashPrompt(parsed, rendered.messages, modelFileHash);
+  } catch (error) {
+    const missing = error instanceof PcError && error.code === "PC_FILE_UNREADABLE" ? /"([^"]+)" does not exist/.exec(error.message)?.[1] : undefined;
+    const owner = missing ? owners.get(missing) : undefined;
+    if (owner && owner !== record.prompt) {
+      record.waitsFor = owner;
+      record.inputs = [...new Set([...Object.keys(record.inputHashes), missing!])];
+      return;
+    }
+    record.error = asPcError(error, record.prompt);
+  }
+}
+
+/** `gguf:<path>` names a model file in the project; its bytes are an input of the prompt. */
+export function localModelPath(model: string): string | undefined {
+  return model.startsWith("gguf:") ? model.slice(5) : undefined;
+}
+
+async function inputsUnchanged(root: string, entry: LockEntry, prompt: string, promptHash: string, files: FileHashes): Promise<boolean> {
+  if (entry.protocol !== PROTOCOL_VERSION || entry.inputs[prompt] !== promptHash || !entry.requestHash) return false;
+  const others = Object.entries(entry.inputs).filter(([p]) => p !== prompt);
+  const current = await Promise.all(others.map(([p]) => files.hash(p)));
+  if (others.some(([, hash], i) => current[i] !== hash)) return false;
+  if (entry.contextGlobs?.length) {
+    const matches = await fg(entry.contextGlobs, { cwd: root, onlyFiles: true, ignore: ["**/node_modules/**", ".git/**", ".pc/**"] });
+    if (matches.some((m) => !(m in entry.inputs))) return false;
+  }
+  return true;
+}
+
+function asPcError(error: unknown, prompt: string): PcError {
+  if (error instanceof PcError) return error;
+  return new PcError("PC_FRONTMATTER_INVALID", `cannot be read: ${(error as Error).message}`, { file: prompt, cause: error });
+}

@@ -1,0 +1,123 @@
+import matter from "gray-matter";
+import { PcError, excerpt } from "../errors.js";
+import { describeSchemaErrors, validator } from "../util/schema.js";
+
+/** The frontmatter of a prompt file, validated. Keys as written in the file. */
+export interface Frontmatter {
+  version: number;
+  model: string;
+  seed: number;
+  temperature: number;
+  output?: string;
+  outputs?: string[];
+  context?: string[];
+  system?: string;
+  max_tokens?: number;
+  top_p?: number;
+  top_k?: number;
+  stop?: string | string[];
+  format?: boolean;
+  vars?: Record<string, unknown>;
+  extract?: "fenced" | "raw";
+  description?: string;
+}
+
+export const FRONTMATTER_KEYS = [
+  "version", "model", "seed", "temperature", "output", "outputs", "context", "system", "max_tokens",
+  "top_p", "top_k", "stop", "format", "vars", "extract", "description",
+];
+
+export interface ParsedPrompt {
+  /** Posix path relative to the project root. */
+  path: string;
+  frontmatter: Frontmatter;
+  /** The template body (LF line endings, no BOM). */
+  body: string;
+  /** 1-based line of the file where the body starts. */
+  bodyLine: number;
+  /** The output paths, whether given as `output` or `outputs`. */
+  outputs: string[];
+}
+
+const EXAMPLE = `---
+version: 1
+model: qwen2.5-coder:7b
+seed: 42
+temperature: 0
+output: generated/hello.py
+---
+Write a Python script that prints "hello".`;
+
+const refuseCode = () => {
+  throw new PcError("PC_FRONTMATTER_JS", "JavaScript frontmatter is not evaluated");
+};
+
+/** Parses and validates a prompt file's text. Pure: no I/O. Throws PcError naming file, line and key. */
+export function parsePrompt(file: string, source: string): ParsedPrompt {
+  const text = source.replace(/^\uFEFF/, "").replace(/\r\n?/g, "\n");
+  const fail = (message: string, details: { line?: number; key?: string; hint?: string; cause?: unknown } = {}) =>
+    new PcError("PC_FRONTMATTER_INVALID", message, { file, hint: `A valid prompt:\n${EXAMPLE}`, ...details });
+
+  const opening = /^---([^\n]*)\n/.exec(text);
+  if (!opening) {
+    throw fail("has no frontmatter: a prompt starts with a --- block pinning model, seed and temperature", {
+      line: 1,
+      hint: `Found: ${excerpt(text)}\nA valid prompt:\n${EXAMPLE}`,
+    });
+  }
+  const language = opening[1].trim().toLowerCase();
+  if (language === "js" || language === "javascript") {
+    throw new PcError("PC_FRONTMATTER_JS", `asks for JavaScript frontmatter (---${language}), which is never evaluated`, {
+      file,
+      line: 1,
+      hint: "Write the frontmatter in YAML: start the file with a plain --- line.",
+    });
+  }
+  if (language !== "" && language !== "yaml" && language !== "json") {
+    throw fail(`has frontmatter in an unsupported language "${language}"`, { line: 1, hint: "Use YAML (---) or JSON (---json)." });
+  }
+  if (!/\n---[ \t]*(\n|$)/.test(text.slice(opening[0].length - 1))) {
+    throw fail("has no closing --- line after its frontmatter", { line: 1 });
+  }
+
+  let parsed: matter.GrayMatterFile<string>;
+  try {
+    // Passing options also disables gray-matter's content cache, which would hold every prompt in memory.
+    parsed = matter(text, { engines: { js: refuseCode, javascript: refuseCode } } as unknown as Parameters<typeof matter>[1]);
+  } catch (error) {
+    const mark = (error as { mark?: { line?: number } }).mark;
+    const reason = ((error as { reason?: string }).reason ?? (error as Error).message).split("\n")[0];
+    throw fail(`frontmatter is not valid YAML: ${reason}`, {
+      line: mark?.line !== undefined ? mark.line + 2 : undefined,
+      cause: error,
+    });
+  }
+  const data = parsed.data as Record<string, unknown>;
+  if (data === null || typeof data !== "object" || Array.isArray(data)) {
+    throw fail("frontmatter must be a mapping of keys to values", { line: 2 });
+  }
+  const lineOf = (key?: string) => {
+    if (!key) return 2;
+    const index = text.split("\n").findIndex((l) => l.startsWith(`${key}:`) || l.startsWith(`"${key}"`));
+    return index >= 0 ? index + 1 : 2;
+  };
+  const validate = validator("prompt");
+  const problems = validate(data) ? [] : describeSchemaErrors(validate.errors ?? [], FRONTMATTER_KEYS);
+  if ("output" in data && "outputs" in data) {
+    problems.push({ key: "outputs", message: 'set either "output" or "outputs", not both' });
+  } else if (!("output" in data) && !("outputs" in data)) {
+    problems.push({ key: "output", message: 'missing "output" (one file) or "outputs" (a list of files)' });
+  }
+  if (data.extract === "raw" && Array.isArray(data.outputs) && data.outputs.length > 1) {
+    problems.push({ key: "extract", message: '"extract: raw" takes the whole answer as one file, so it needs a single "output"' });
+  }
+  if (problems.length > 0) {
+    const first = problems[0];
+    throw fail(problems.map((p) => p.message).join("; "), { key: first.key, line: lineOf(first.key) });
+  }
+  const frontmatter = data as unknown as Frontmatter;
+  const outputs = frontmatter.outputs ?? [frontmatter.output as string];
+  const bodyStart = text.length - parsed.content.length;
+  const bodyLine = text.slice(0, bodyStart).split("\n").length;
+  return { path: file, frontmatter, body: parsed.content, bodyLine, outputs };
+}

@@ -1,0 +1,63 @@
+import { readFileSync } from "node:fs";
+import { PcError } from "../errors.js";
+import { resolveInside, sha256 } from "../util/fs.js";
+
+/**
+ * Reads project files on behalf of one prompt and records each as an input (path -> sha256), so
+ * every byte the model sees is covered by the prompt's input hash.
+ */
+export class InputRecorder {
+  readonly inputs = new Map<string, string>();
+  private readonly texts = new Map<string, string>();
+
+  constructor(
+    readonly root: string,
+    readonly prompt: string,
+  ) {}
+
+  /** Reads a project file as UTF-8 text; refuses paths outside the project and binary files. */
+  readText(relative: string, what: string, key?: string): string {
+    const cached = this.texts.get(relative);
+    if (cached !== undefined) return cached;
+    const absolute = resolveInside(this.root, relative, { file: this.prompt, key, what });
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(absolute);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new PcError(
+        "PC_FILE_UNREADABLE",
+        code === "ENOENT" ? `${what} "${relative}" does not exist` : `${what} "${relative}" cannot be read (${code})`,
+        { file: this.prompt, key, hint: "Paths are relative to the project root; check the spelling.", cause: error },
+      );
+    }
+    const text = decodeText(bytes);
+    if (text === undefined) {
+      throw new PcError("PC_FILE_UNREADABLE", `${what} "${relative}" is binary or not UTF-8 text`, {
+        file: this.prompt,
+        key,
+        hint: "Only text files can be shown to the model; remove it from the prompt's context.",
+      });
+    }
+    this.inputs.set(relative, sha256(bytes));
+    this.texts.set(relative, text);
+    return text;
+  }
+
+  /** The recorded inputs, sorted by path. */
+  sortedInputs(): Record<string, string> {
+    return Object.fromEntries([...this.inputs.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** UTF-8 text without BOM and with LF line endings, or undefined for binary / invalid UTF-8. */
+export function decodeText(bytes: Uint8Array): string | undefined {
+  if (bytes.includes(0)) return undefined;
+  try {
+    return utf8.decode(bytes).replace(/^\uFEFF/, "").replace(/\r\n?/g, "\n");
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,128 @@
+import fg from "fast-glob";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { Eta } from "eta/core";
+import { PcError } from "../errors.js";
+import type { ChatMessage } from "../engine/types.js";
+import { resolveInside, toPosix } from "../util/fs.js";
+import type { ParsedPrompt } from "./frontmatter.js";
+import { InputRecorder } from "./inputs.js";
+import { buildMessages, type ContextFile } from "./protocol.js";
+
+export interface RenderedPrompt {
+  prompt: ParsedPrompt;
+  messages: ChatMessage[];
+  /** Every project file the prompt read (itself, partials, context, file()), path -> sha256. */
+  inputs: Record<string, string>;
+  /** The context files, in the order the model sees them. */
+  context: string[];
+}
+
+const GLOB_CHARS = /[*?[\]{}()!]/;
+
+/**
+ * Renders a prompt: runs its Eta template (partials and file() reads recorded as inputs), inlines
+ * its context files and wraps it in the answer protocol. Reads project files synchronously.
+ * `promptHash` is the sha256 of the prompt file's bytes.
+ */
+export function renderPrompt(root: string, prompt: ParsedPrompt, promptHash: string): RenderedPrompt {
+  const recorder = new InputRecorder(root, prompt.path);
+  recorder.inputs.set(prompt.path, promptHash);
+  const context = expandContext(root, prompt, recorder);
+  const body = renderTemplate(root, prompt, recorder);
+  const contextFiles: ContextFile[] = context.map((p) => ({ path: p, text: recorder.readText(p, "context file", "context") }));
+  const messages = buildMessages({
+    body,
+    system: prompt.frontmatter.system,
+    context: contextFiles,
+    outputs: prompt.outputs,
+    extract: prompt.frontmatter.extract ?? "fenced",
+  });
+  return { prompt, messages, inputs: recorder.sortedInputs(), context };
+}
+
+/**
+ * Context entries in the order written; a glob expands to its matches sorted. The order of the
+ * files shown to the model follows the sorted list of all paths, so reordering entries changes nothing.
+ */
+function expandContext(root: string, prompt: ParsedPrompt, recorder: InputRecorder): string[] {
+  const files = new Set<string>();
+  for (const entry of prompt.frontmatter.context ?? []) {
+    if (GLOB_CHARS.test(entry)) {
+      if (path.isAbsolute(entry) || entry.split("/").includes("..")) {
+        resolveInside(root, entry, { file: prompt.path, key: "context", what: "context glob" });
+      }
+      const matches = fg.sync(entry, { cwd: root, onlyFiles: true, ignore: ["**/node_modules/**", ".git/**", ".pc/**"] });
+      if (matches.length === 0) {
+        throw new PcError("PC_CONTEXT_EMPTY", `context glob "${entry}" matches no file`, {
+          file: prompt.path,
+          key: "context",
+          hint: "Fix the pattern or remove it; globs are relative to the project root, e.g. src/**/*.ts",
+        });
+      }
+      for (const match of matches) {
+        resolveInside(root, match, { file: prompt.path, key: "context", what: "context file" });
+        files.add(match);
+      }
+    } else {
+      resolveInside(root, entry, { file: prompt.path, key: "context", what: "context file" });
+      files.add(toPosix(path.normalize(entry)));
+    }
+  }
+  return [...files].sort();
+}
+
+function renderTemplate(root: string, prompt: ParsedPrompt, recorder: InputRecorder): string {
+  const eta = new Eta({
+    autoEscape: false,
+    autoTrim: false,
+    cache: false,
+    debug: true,
+    functionHeader: "const file = it.file, vars = it.vars;",
+  });
+  eta.resolvePath = (name: string, options?: { filepath?: string }) =>
+    resolvePartial(root, name, options?.filepath ?? path.join(root, prompt.path), prompt.path);
+  eta.readFile = (absolute: string) => recorder.readText(toPosix(path.relative(root, absolute)), "partial");
+  const vars = prompt.frontmatter.vars ?? {};
+  const data = {
+    ...vars,
+    vars,
+    prompt: { path: prompt.path, outputs: prompt.outputs },
+    file: (p: string) => recorder.readText(toPosix(path.normalize(String(p))), "file()"),
+  };
+  try {
+    const template = eta.compile(prompt.body);
+    return template.call(eta, data, { filepath: path.join(root, prompt.path) });
+  } catch (error) {
+    if (error instanceof PcError) throw error;
+    const message = (error as Error).message ?? String(error);
+    const lineMatch = /line (\d+)/i.exec(message);
+    throw new PcError("PC_TEMPLATE_ERROR", `template failed: ${message.split("\n")[0]}`, {
+      file: prompt.path,
+      line: lineMatch ? prompt.bodyLine + Number(lineMatch[1]) - 1 : undefined,
+      hint: `Templates are Eta: <%= it.name %> prints a value, <%~ include("_partial") %> includes prompts/_partial.md, <%~ file("src/a.ts") %> inlines a file.\n${message.split("\n").slice(1, 6).join("\n")}`.trimEnd(),
+      cause: error,
+    });
+  }
+}
+
+/**
+ * A partial name resolves like a node module: from the including file's folder up to the project
+ * root, the first `<dir>/<name>` (with `.md` added when it has no extension) that exists.
+ */
+function resolvePartial(root: string, name: string, fromFile: string, prompt: string): string {
+  const file = path.extname(name) ? name : `${name}.md`;
+  const tried: string[] = [];
+  for (let dir = path.dirname(fromFile); ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, file);
+    const relative = toPosix(path.relative(root, candidate));
+    tried.push(relative);
+    resolveInside(root, relative, { file: prompt, what: "partial" });
+    if (existsSync(candidate)) return candidate;
+    if (path.relative(root, dir) === "" || dir === path.dirname(dir)) break;
+  }
+  throw new PcError("PC_TEMPLATE_ERROR", `partial "${name}" not found`, {
+    file: prompt,
+    hint: `Looked for ${tried.join(", ")}. Partials are files whose name starts with _, e.g. prompts/_style.md`,
+  });
+}

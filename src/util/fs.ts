@@ -1,0 +1,115 @@
+import { createHash, randomBytes } from "node:crypto";
+import { promises as fsp, readFileSync, realpathSync } from "node:fs";
+import path from "node:path";
+import { PcError } from "../errors.js";
+
+export function sha256(data: string | Uint8Array): string {
+  return `sha256:${createHash("sha256").update(data).digest("hex")}`;
+}
+
+export function toPosix(p: string): string {
+  return p.split(path.sep).join("/");
+}
+
+/** Reads a file, or returns undefined when it does not exist. Any other error is reported. */
+export async function readIfExists(file: string): Promise<Buffer | undefined> {
+  try {
+    return await fsp.readFile(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+}
+
+export function readIfExistsSync(file: string): Buffer | undefined {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+}
+
+/** Test hook: lets fault tests make the final step of an atomic write fail. */
+let beforeRename: ((target: string) => Promise<void> | void) | undefined;
+export function setBeforeRenameHook(hook: typeof beforeRename): void {
+  beforeRename = hook;
+}
+
+/** Temp files of atomic writes are named `.<name>.pc-<random>.tmp` in the target's folder. */
+export const TEMP_FILE_PATTERN = /\.pc-[0-9a-f]{12}\.tmp$/;
+
+const pendingTemps = new Set<string>();
+
+/** Temp files currently being written; signal handlers remove them before exiting. */
+export function pendingTempFiles(): string[] {
+  return [...pendingTemps];
+}
+
+/**
+ * Writes a file atomically: a temp file in the same folder, then rename, so a reader (or an
+ * interrupted process) never sees a half-written file. Creates the folder if needed.
+ */
+export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  const dir = path.dirname(file);
+  await fsp.mkdir(dir, { recursive: true });
+  const temp = path.join(dir, `.${path.basename(file)}.pc-${randomBytes(6).toString("hex")}.tmp`);
+  pendingTemps.add(temp);
+  try {
+    await fsp.writeFile(temp, data);
+    if (beforeRename) await beforeRename(file);
+    await fsp.rename(temp, file);
+  } catch (error) {
+    await fsp.rm(temp, { force: true }).catch(() => {});
+    throw error;
+  } finally {
+    pendingTemps.delete(temp);
+  }
+}
+
+/**
+ * Resolves a project-relative path and refuses anything that leaves the project: absolute paths,
+ * `..` escapes, and symlinks (of the file or any folder on the way) pointing outside.
+ */
+export function resolveInside(
+  root: string,
+  relative: string,
+  where: { file?: string; key?: string; what: string },
+): string {
+  const fail = (why: string) =>
+    new PcError("PC_PATH_OUTSIDE_PROJECT", `${where.what} "${relative}" ${why}`, {
+      file: where.file,
+      key: where.key,
+      hint: "Paths are relative to the project root and must stay inside it, e.g. generated/app.py",
+    });
+  if (path.isAbsolute(relative) || /^[a-zA-Z]:[\\/]/.test(relative)) throw fail("is absolute");
+  const absolute = path.resolve(root, relative);
+  if (!isInside(root, absolute)) throw fail("points outside the project");
+  const real = realpathOfExistingPart(absolute);
+  const realRoot = realpathOfExistingPart(root);
+  if (!isInside(realRoot, real)) throw fail("passes through a symlink that points outside the project");
+  return absolute;
+}
+
+function isInside(root: string, target: string): boolean {
+  const rel = path.relative(root, target);
+  return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
+}
+
+/** realpath of the longest existing prefix of `p`, with the rest appended. */
+function realpathOfExistingPart(p: string): string {
+  let current = p;
+  const rest: string[] = [];
+  for (;;) {
+    try {
+      return path.join(realpathSync(current), ...rest.reverse());
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== "ENOENT" && code !== "ENOTDIR") throw error;
+      const parent = path.dirname(current);
+      if (parent === current) return p;
+      rest.push(path.basename(current));
+      current = parent;
+    }
+  }
+}
