@@ -1,0 +1,36 @@
+import type { Generation } from "../cache/store.js";
+import type { LockEntry, OutputSource } from "../lock/lockfile.js";
+import { samplingOf } from "../plan/hash.js";
+import type { PromptRecord } from "../plan/project.js";
+import { PROTOCOL_VERSION } from "../prompt/protocol.js";
+
+const GLOB_CHARS = /[*?[\]{}()!]/;
+
+/** The lock entry that proves `outputs` came from this prompt's current inputs. */
+export function lockEntryFor(
+  record: PromptRecord,
+  outputs: Record<string, string>,
+  source: OutputSource,
+  generation?: Generation,
+): LockEntry {
+  const fm = record.parsed!.frontmatter;
+  const globs = (fm.context ?? []).filter((c) => GLOB_CHARS.test(c));
+  return {
+    version: fm.version,
+    model: fm.model,
+    seed: fm.seed,
+    temperature: fm.temperature,
+    sampling: { ...samplingOf(record.parsed!) },
+    protocol: PROTOCOL_VERSION,
+    inputHash: record.hashes!.inputHash,
+    requestHash: record.hashes!.requestHash,
+    inputs: record.inputHashes,
+    contextGlobs: globs.length ? globs : undefined,
+    outputs,
+    source,
+    label: generation?.label,
+    engine: generation?.identity,
+    usage: generation?.usage,
+    durationMs: generation?.durationMs,
+  };
+}

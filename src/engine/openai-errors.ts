@@ -1,0 +1,77 @@
+import { PcError, type PcErrorCode } from "../errors.js";
+import { parseRetryAfter } from "./retry.js";
+
+interface Where {
+  prompt: string;
+  model: string;
+  baseURL: string;
+}
+
+/** Network error codes worth a retry (the server may be restarting). */
+const TRANSIENT_NETWORK = new Set(["ECONNRESET", "EPIPE", "ETIMEDOUT", "UND_ERR_SOCKET", "ECONNABORTED"]);
+
+function rootCause(error: unknown): { code?: string; message: string } {
+  let current = error as { cause?: unknown; code?: string; message?: string } | undefined;
+  for (let depth = 0; current?.cause && depth < 5; depth++) current = current.cause as typeof current;
+  return { code: current?.code, message: current?.message ?? String(error) };
+}
+
+/**
+ * Turns whatever the openai client threw into a PcError naming the prompt, model and base URL,
+ * marked retryable where retrying can help. Never includes request headers (the API key).
+ */
+export function engineError(error: unknown, where: Where): PcError {
+  if (error instanceof PcError) return error;
+  const at = `model "${where.model}" at ${where.baseURL}`;
+  const make = (code: PcErrorCode, message: string, hint: string, retryable = false, retryAfterMs?: number) =>
+    Object.assign(new PcError(code, `${at}: ${message}`, { file: where.prompt, hint, retryable, cause: error }), { retryAfterMs });
+  const e = error as { status?: number; headers?: Headers; error?: { type?: string; message?: string }; message?: string; name?: string };
+  const status = typeof e.status === "number" ? e.status : undefined;
+  const serverMessage = (e.error?.message ?? e.message ?? "").split("\n")[0].slice(0, 300);
+
+  if (status === undefined) {
+    const cause = rootCause(error);
+    if (e.name === "APIConnectionTimeoutError") {
+      return make("PC_ENGINE_TIMEOUT", "the request timed out", "Raise the timeout (--timeout <seconds> or \"timeout\" in pc.config.json).", true);
+    }
+    if (cause.code === "ECONNREFUSED") {
+      return make("PC_ENGINE_UNREACHABLE", "connection refused: no server is listening", "Start the server (llama-server -m model.gguf --port 8080, or ollama serve), or point pc at it with --base-url / PC_BASE_URL.", true);
+    }
+    if (cause.code === "ENOTFOUND" || cause.code === "EAI_AGAIN") {
+      return make("PC_ENGINE_UNREACHABLE", `the host name does not resolve (${cause.code})`, "Check the host in --base-url / PC_BASE_URL / pc.config.json.");
+    }
+    if (/certificate|SSL|TLS|self[- ]signed|EPROTO/i.test(`${cause.code} ${cause.message}`)) {
+      return make("PC_ENGINE_UNREACHABLE", `TLS error: ${cause.message}`, "Check the https URL and its certificate (NODE_EXTRA_CA_CERTS for a private CA), or use http:// for a local server.");
+    }
+    if (cause.code && TRANSIENT_NETWORK.has(cause.code)) {
+      return make("PC_ENGINE_ERROR", `the connection broke (${cause.code})`, "The server closed the connection; it is retried.", true);
+    }
+    if (/JSON/i.test(cause.message) || error instanceof SyntaxError) {
+      return make("PC_ENGINE_ERROR", `the server sent data that is not valid JSON: ${cause.message.slice(0, 200)}`, "Check that the base URL points at an OpenAI-compatible server.", true);
+    }
+    if (e.name === "APIError" || e.error) {
+      return make("PC_ENGINE_ERROR", `the server reported an error mid-answer: ${serverMessage}`, "See the server's log.", true);
+    }
+    return make("PC_ENGINE_ERROR", `the request failed: ${cause.message}`, "Check the server and the base URL.", true);
+  }
+  const retryAfterMs = parseRetryAfter(e.headers?.get?.("retry-after"));
+  if (status === 401 || status === 403) {
+    return make("PC_ENGINE_AUTH", `the server refused the request (${status}): ${serverMessage}`, "Set PC_API_KEY to the server's API key.");
+  }
+  if (status === 404) {
+    return make("PC_MODEL_NOT_FOUND", `the server does not serve this model (404): ${serverMessage}`, "Check the name against GET /v1/models, or pull it (ollama pull <model>).");
+  }
+  if (status === 400 && /exceed_context_size|context size|context length|too long/i.test(`${e.error?.type} ${serverMessage}`)) {
+    return make("PC_CONTEXT_EXCEEDED", `the prompt does not fit the model's context: ${serverMessage}`, "Shorten the prompt or its context files, or start the server with a larger context (llama-server -c 16384).");
+  }
+  if (status === 503) {
+    return make("PC_MODEL_LOADING", `the server is not ready (503): ${serverMessage}`, "The model is probably still loading; it is retried.", true, retryAfterMs);
+  }
+  if (status === 429) {
+    return make("PC_ENGINE_ERROR", `rate limited (429): ${serverMessage}`, "The server is busy; it is retried (honouring Retry-After).", true, retryAfterMs);
+  }
+  if (status >= 500) {
+    return make("PC_ENGINE_ERROR", `server error ${status}: ${serverMessage}`, "See the server's log; it is retried.", true, retryAfterMs);
+  }
+  return make("PC_ENGINE_ERROR", `the server rejected the request (${status}): ${serverMessage}`, "See the server's log.");
+}

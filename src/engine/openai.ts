@@ -1,0 +1,164 @@
+import type OpenAI from "openai";
+import { PcError } from "../errors.js";
+import { engineError } from "./openai-errors.js";
+import { DEFAULT_RETRY, withRetries, type RetryPolicy } from "./retry.js";
+import type { Engine, GenerateOptions, GenerationRequest, GenerationResult, ModelIdentity } from "./types.js";
+
+export const DEFAULT_BASE_URL = "http://127.0.0.1:8080/v1";
+
+export interface OpenAIEngineOptions {
+  baseURL: string;
+  /** Sent as a bearer token; local servers need none. Never logged or recorded. */
+  apiKey?: string;
+  /** Abandon a request after this long without any data from the server (ms). Default 120 s. */
+  idleTimeoutMs?: number;
+  retry?: RetryPolicy;
+  /** Called before each retry, for progress output. */
+  onRetry?: (prompt: string, error: PcError, delayMs: number, attempt: number) => void;
+}
+
+/** An engine for any OpenAI-compatible server: llama-server, Ollama, vLLM, LM Studio, gateways. */
+export function createOpenAIEngine(options: OpenAIEngineOptions): Engine {
+  const baseURL = options.baseURL.replace(/\/+$/, "");
+  const idleTimeoutMs = options.idleTimeoutMs ?? 120_000;
+  let client: Promise<OpenAI> | undefined;
+  const identities = new Map<string, Promise<Record<string, string>>>();
+
+  const getClient = () =>
+    (client ??= import("openai").then(
+      ({ default: OpenAIClient }) =>
+        // Retries are ours (they also cover streams cut mid-answer); the idle timer replaces the total timeout.
+        new OpenAIClient({ baseURL, apiKey: options.apiKey || "no-key", maxRetries: 0, timeout: 24 * 3600_000 }),
+    ));
+
+  async function attempt(request: GenerationRequest, generateOptions: GenerateOptions): Promise<GenerationResult> {
+    const openai = await getClient();
+    const started = performance.now();
+    const controller = new AbortController();
+    const abort = () => controller.abort();
+    generateOptions.signal?.addEventListener("abort", abort, { once: true });
+    let idle: NodeJS.Timeout | undefined;
+    let stalled = false;
+    const armIdle = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => {
+        stalled = true;
+        controller.abort();
+      }, idleTimeoutMs);
+    };
+    const where = { prompt: request.prompt, model: request.model, baseURL };
+    try {
+      armIdle();
+      const body = {
+        model: request.model,
+        messages: request.messages,
+        seed: request.seed,
+        temperature: request.temperature,
+        top_p: request.topP,
+        ...(request.topK !== undefined ? { top_k: request.topK } : {}),
+        ...(request.maxTokens !== undefined ? { max_tokens: request.maxTokens } : {}),
+        ...(request.stop !== undefined ? { stop: request.stop } : {}),
+        // llama-server reuses cached prompt state otherwise, which changes results for a fixed seed.
+        cache_prompt: false,
+        stream: true as const,
+        stream_options: { include_usage: true },
+      };
+      const stream = await openai.chat.completions.create(body as OpenAI.ChatCompletionCreateParamsStreaming, {
+        signal: controller.signal,
+      });
+      let text = "";
+      let finishReason: string | undefined;
+      let chunks = 0;
+      let usage: GenerationResult["usage"] | undefined;
+      const identity: ModelIdentity = { engine: "openai" };
+      for await (const chunk of stream) {
+        armIdle();
+        if (chunk.model) identity.model = chunk.model;
+        if (chunk.system_fingerprint) identity.systemFingerprint = chunk.system_fingerprint;
+        if (chunk.usage) usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
+        for (const choice of chunk.choices ?? []) {
+          const delta = choice.delta?.content;
+          if (delta) {
+            text += delta;
+            chunks++;
+            generateOptions.onProgress?.({ prompt: request.prompt, tokens: chunks, elapsedMs: performance.now() - started });
+          }
+          if (choice.finish_reason) finishReason = choice.finish_reason;
+        }
+      }
+      if (!finishReason) {
+        throw new PcError("PC_ENGINE_ERROR", `model "${request.model}" at ${baseURL}: the answer stream ended before the answer was complete`, {
+          file: request.prompt,
+          hint: "The connection was cut mid-answer; it is retried.",
+          retryable: true,
+        });
+      }
+      Object.assign(identity, await serverIdentity(request.model));
+      return {
+        text,
+        finishReason,
+        usage: usage ?? { promptTokens: 0, completionTokens: chunks },
+        durationMs: Math.round(performance.now() - started),
+        identity,
+      };
+    } catch (error) {
+      if (generateOptions.signal?.aborted) throw new PcError("PC_ABORTED", "interrupted", { file: request.prompt });
+      if (stalled) {
+        throw new PcError("PC_ENGINE_TIMEOUT", `model "${request.model}" at ${baseURL}: no data for ${Math.round(idleTimeoutMs / 1000)} s`, {
+          file: request.prompt,
+          hint: "The server stalled; it is retried. Raise the limit with --timeout <seconds> if the model is just slow.",
+          retryable: true,
+        });
+      }
+      throw engineError(error, where);
+    } finally {
+      clearTimeout(idle);
+      generateOptions.signal?.removeEventListener("abort", abort);
+    }
+  }
+
+  /** What the server says about the model beyond the response: llama-server /props, Ollama /api/tags. */
+  function serverIdentity(model: string): Promise<Record<string, string>> {
+    let pending = identities.get(model);
+    if (!pending) {
+      pending = probeServer(baseURL, model, options.apiKey);
+      identities.set(model, pending);
+    }
+    return pending;
+  }
+
+  return {
+    kind: "openai",
+    generate(request, generateOptions = {}) {
+      return withRetries(options.retry ?? DEFAULT_RETRY, generateOptions.signal, () => attempt(request, generateOptions), (error, delay, n) =>
+        options.onRetry?.(request.prompt, error, delay, n),
+      );
+    },
+    async close() {},
+  };
+}
+
+async function probeServer(baseURL: string, model: string, apiKey?: string): Promise<Record<string, string>> {
+  const origin = baseURL.replace(/\/v1$/, "");
+  const headers: Record<string, string> = apiKey ? { authorization: `Bearer ${apiKey}` } : {};
+  const getJson = async (url: string) => {
+    try {
+      const response = await fetch(url, { headers, signal: AbortSignal.timeout(2000) });
+      return response.ok ? ((await response.json()) as Record<string, unknown>) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const found: Record<string, string> = {};
+  const props = await getJson(`${origin}/props`);
+  if (props) {
+    // Only the file name: the lock holds no absolute paths.
+    if (typeof props.model_path === "string") found.modelFile = props.model_path.split(/[\\/]/).pop()!;
+    if (typeof props.build_info === "string") found.buildInfo = props.build_info;
+  }
+  const tags = await getJson(`${origin}/api/tags`);
+  const models = (tags?.models ?? []) as Array<{ name?: string; model?: string; digest?: string }>;
+  const match = models.find((m) => m.name === model || m.model === model || m.name === `${model}:latest`);
+  if (match?.digest) found.digest = match.digest;
+  return found;
+}

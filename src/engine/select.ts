@@ -1,0 +1,71 @@
+import type { ProjectConfig } from "../config/config.js";
+import type { PcError } from "../errors.js";
+import { DEFAULT_BASE_URL } from "./openai.js";
+import type { RetryPolicy } from "./retry.js";
+import type { Engine } from "./types.js";
+
+export type EngineKind = "openai" | "embedded";
+
+/** `gguf:<path>` and `hf:<...>` run in-process; anything else is a served model name. */
+export function engineKindOf(model: string): EngineKind {
+  return model.startsWith("gguf:") || model.startsWith("hf:") ? "embedded" : "openai";
+}
+
+export interface EngineSettings {
+  root: string;
+  baseURL: string;
+  apiKey?: string;
+  idleTimeoutMs?: number;
+  retry?: RetryPolicy;
+  threads?: number;
+  contextSize?: number;
+  onRetry?: (prompt: string, error: PcError, delayMs: number, attempt: number) => void;
+}
+
+/** Creates the engine of a kind; tests and embedders pass their own. */
+export type EngineFactory = (kind: EngineKind, settings: EngineSettings) => Promise<Engine>;
+
+export const defaultEngineFactory: EngineFactory = async (kind, settings) => {
+  if (kind === "embedded") {
+    const { createEmbeddedEngine } = await import("./embedded.js");
+    return createEmbeddedEngine({ root: settings.root, threads: settings.threads, contextSize: settings.contextSize });
+  }
+  const { createOpenAIEngine } = await import("./openai.js");
+  return createOpenAIEngine({
+    baseURL: settings.baseURL,
+    apiKey: settings.apiKey,
+    idleTimeoutMs: settings.idleTimeoutMs,
+    retry: settings.retry,
+    onRetry: settings.onRetry,
+  });
+};
+
+/** Base URL precedence: the flag, then PC_BASE_URL, then pc.config.json, then llama-server's default. */
+export function resolveBaseURL(flag: string | undefined, config: ProjectConfig, env = process.env): string {
+  return flag ?? env.PC_BASE_URL ?? config.baseUrl ?? DEFAULT_BASE_URL;
+}
+
+/** One engine per kind for the length of a build, created on first use and closed at the end. */
+export class EnginePool {
+  private readonly engines = new Map<EngineKind, Promise<Engine>>();
+
+  constructor(
+    private readonly factory: EngineFactory,
+    private readonly settings: EngineSettings,
+  ) {}
+
+  get(model: string): Promise<Engine> {
+    const kind = engineKindOf(model);
+    let engine = this.engines.get(kind);
+    if (!engine) {
+      engine = this.factory(kind, this.settings);
+      this.engines.set(kind, engine);
+    }
+    return engine;
+  }
+
+  async close(): Promise<void> {
+    const engines = await Promise.allSettled(this.engines.values());
+    await Promise.all(engines.map((e) => (e.status === "fulfilled" ? e.value.close() : undefined)));
+  }
+}
