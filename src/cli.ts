@@ -65,6 +65,40 @@ cli
     }),
   );
 
+/** A whole number >= min from a flag, or undefined when the flag is absent. */
+function integer(flag: string, value: unknown, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new PcError("PC_USAGE", `--${flag} must be a whole number >= ${min}, got "${value}"`);
+  return n;
+}
+
+cli
+  .command("build [...paths]", "Regenerate new, stale and missing prompts (and only those) from the model")
+  .option("-j, --jobs <n>", "Prompts generated concurrently (default 1: parallel slots break determinism)")
+  .option("--force", "Regenerate even fresh prompts and overwrite hand-edited outputs")
+  .option("--dry-run", "Print the plan with each prompt's reason; make no request")
+  .option("--json", "Print a machine-readable report")
+  .option("--base-url <url>", "OpenAI-compatible server (default: PC_BASE_URL, pc.config.json, http://127.0.0.1:8080/v1)")
+  .option("--timeout <seconds>", "Abandon a request after this many seconds without data (default 120)")
+  .option("--retries <n>", "Retries of a transient engine error (default 3)")
+  .option("--threads <n>", "Threads of the embedded engine")
+  .option("--no-cache", "Do not restore earlier generations from the cache")
+  .option("--offline", "Restore from the cache only; fail prompts that need the model")
+  .example("pc build")
+  .example("pc build prompts/api -j 2 --base-url http://127.0.0.1:11434/v1")
+  .action((paths: string[], flags) =>
+    run(async () =>
+      (await import("./cli/build.js")).buildCommand(paths, {
+        ...flags,
+        jobs: integer("jobs", flags.jobs, 1),
+        timeout: integer("timeout", flags.timeout, 1),
+        retries: integer("retries", flags.retries, 0),
+        threads: integer("threads", flags.threads, 1),
+      }),
+    ),
+  );
+
 cli.help();
 cli.version(version);
 

@@ -46,7 +46,8 @@ export interface BuildOptions {
   onEvent?: (event: BuildEvent) => void;
 }
 
-export type BuildOutcome = "built" | "cached" | "fresh" | "failed" | "skipped" | "drifted";
+/** `planned`: a dry run would build it. */
+export type BuildOutcome = "built" | "cached" | "fresh" | "failed" | "skipped" | "drifted" | "planned";
 
 export interface PromptBuildResult {
   prompt: string;
@@ -72,7 +73,7 @@ export interface BuildReport {
   ok: boolean;
   dryRun: boolean;
   prompts: PromptBuildResult[];
-  totals: { built: number; cached: number; fresh: number; failed: number; skipped: number; drifted: number; promptTokens: number; completionTokens: number };
+  totals: Record<BuildOutcome, number> & { promptTokens: number; completionTokens: number };
   durationMs: number;
 }
 
@@ -124,7 +125,7 @@ function planBuild(project: Project, statuses: PromptStatus[], cwd: string, opti
 
 function dryRunResults(plan: BuildPlan): PromptBuildResult[] {
   return [
-    ...plan.targets.map((s): PromptBuildResult => ({ prompt: s.prompt, outcome: "skipped", reasons: s.reasons, outputs: s.outputs })),
+    ...plan.targets.map((s): PromptBuildResult => ({ prompt: s.prompt, outcome: "planned", reasons: s.reasons, outputs: s.outputs })),
     ...plan.others,
   ];
 }
@@ -275,12 +276,13 @@ async function refuseDrift(project: Project, record: PromptRecord, recorded: Rec
 }
 
 function report(prompts: PromptBuildResult[], dryRun: boolean, started: number): BuildReport {
-  const totals = { built: 0, cached: 0, fresh: 0, failed: 0, skipped: 0, drifted: 0, promptTokens: 0, completionTokens: 0 };
+  const totals = { built: 0, cached: 0, fresh: 0, failed: 0, skipped: 0, drifted: 0, planned: 0, promptTokens: 0, completionTokens: 0 };
   for (const p of prompts) {
     totals[p.outcome]++;
     totals.promptTokens += p.usage?.promptTokens ?? 0;
     totals.completionTokens += p.usage?.completionTokens ?? 0;
   }
-  const ok = totals.failed === 0 && (dryRun || totals.skipped === 0);
+  // A drifted output is kept, but the project is not what its prompts produce until it is resolved.
+  const ok = totals.failed === 0 && totals.skipped === 0 && totals.drifted === 0;
   return { ok, dryRun, prompts, totals, durationMs: Math.round(performance.now() - started) };
 }

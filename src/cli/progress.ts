@@ -1,0 +1,163 @@
+import type { BuildEvent, BuildReport, PromptBuildResult } from "../build/build.js";
+import { colors } from "./output.js";
+
+const REDRAW_MS = 100;
+
+/**
+ * Build progress for people. On a TTY: a live line per running prompt with the tokens received
+ * and tokens per second, redrawn at most ten times a second below the lines of finished prompts.
+ * Elsewhere (CI logs, pipes): one line per finished prompt, nothing that needs a terminal.
+ */
+export class BuildProgress {
+  private readonly running = new Map<string, { model: string; started: number; tokens: number; elapsedMs: number }>();
+  private drawnLines = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly c;
+
+  constructor(
+    private readonly stream: NodeJS.WriteStream,
+    private readonly live: boolean,
+    color: boolean,
+  ) {
+    this.c = colors(color);
+  }
+
+  onEvent = (event: BuildEvent): void => {
+    switch (event.type) {
+      case "start":
+        this.running.set(event.prompt, { model: event.model, started: performance.now(), tokens: 0, elapsedMs: 0 });
+        this.schedule();
+        break;
+      case "progress": {
+        const r = this.running.get(event.prompt);
+        if (r) Object.assign(r, { tokens: event.tokens, elapsedMs: event.elapsedMs });
+        this.schedule();
+        break;
+      }
+      case "retry":
+        this.print(this.c.yellow(`  retrying ${event.prompt} in ${(event.delayMs / 1000).toFixed(1)} s (attempt ${event.attempt}): ${event.message.split("\n")[0]}`));
+        break;
+      case "done":
+        this.running.delete(event.result.prompt);
+        if (event.result.outcome !== "fresh") this.print(this.resultLine(event.result));
+        break;
+      case "plan":
+        break;
+    }
+  };
+
+  notice(message: string): void {
+    this.print(this.c.yellow(message));
+  }
+
+  /** The last lines: failures in full, then the totals. */
+  summary(report: BuildReport): string {
+    const c = this.c;
+    const t = report.totals;
+    const lines: string[] = [];
+    for (const p of report.prompts) {
+      if (p.outcome === "failed" && p.error) lines.push(c.red(`✗ ${p.error.format()}`));
+      if (p.outcome === "drifted") {
+        lines.push(c.magenta(`! ${p.prompt}: ${p.outputs.join(", ")} was edited by hand and is kept; \`pc accept ${p.prompt}\` keeps the edit, \`pc build --force ${p.prompt}\` replaces it`));
+      }
+    }
+    if (report.dryRun) {
+      const planned = report.prompts.filter((p) => p.outcome === "planned");
+      lines.push(planned.length ? `${planned.length} prompt${planned.length === 1 ? "" : "s"} would be built (dry run: no request made)` : "Nothing to build: every prompt is fresh.");
+      return lines.join("\n");
+    }
+    const parts = [
+      `${t.built} built`,
+      `${t.cached} from cache`,
+      `${t.fresh} fresh`,
+      t.failed ? c.red(`${t.failed} failed`) : `${t.failed} failed`,
+      ...(t.skipped ? [c.yellow(`${t.skipped} skipped`)] : []),
+      ...(t.drifted ? [c.magenta(`${t.drifted} drifted`)] : []),
+    ];
+    const tokens = t.promptTokens + t.completionTokens;
+    lines.push(`${parts.join(", ")}; ${tokens ? `${t.promptTokens} prompt + ${t.completionTokens} completion tokens; ` : ""}${formatSeconds(report.durationMs)}`);
+    return lines.join("\n");
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.clear();
+  }
+
+  private resultLine(r: PromptBuildResult): string {
+    const c = this.c;
+    const outputs = r.outputs.join(", ");
+    switch (r.outcome) {
+      case "built": {
+        const tokens = r.usage?.completionTokens ?? 0;
+        const seconds = (r.durationMs ?? 0) / 1000;
+        const rate = seconds > 0 ? `, ${(tokens / seconds).toFixed(1)} tok/s` : "";
+        return `${c.green("✓")} built  ${r.prompt} → ${outputs} ${c.dim(`(${tokens} tokens${rate}, ${formatSeconds(r.durationMs ?? 0)})`)}`;
+      }
+      case "cached":
+        return `${c.green("✓")} cached ${r.prompt} → ${outputs} ${c.dim("(restored, no model call)")}`;
+      case "failed":
+        return `${c.red("✗")} failed ${r.prompt}: ${(r.error?.message ?? "").split("\n")[0]}`;
+      case "skipped":
+        return `${c.yellow("-")} skipped ${r.prompt}: ${r.reasons.join("; ")}`;
+      default:
+        return `  ${r.outcome} ${r.prompt}`;
+    }
+  }
+
+  private print(line: string): void {
+    this.clear();
+    this.stream.write(`${line}\n`);
+    this.draw();
+  }
+
+  private schedule(): void {
+    if (!this.live || this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.clear();
+      this.draw();
+    }, REDRAW_MS);
+  }
+
+  private clear(): void {
+    if (!this.live || this.drawnLines === 0) return;
+    this.stream.write(`\x1b[${this.drawnLines}A\x1b[J`);
+    this.drawnLines = 0;
+  }
+
+  private draw(): void {
+    if (!this.live) return;
+    const width = this.stream.columns || 80;
+    const now = performance.now();
+    for (const [prompt, r] of this.running) {
+      const seconds = (now - r.started) / 1000;
+      const rate = r.elapsedMs > 0 ? ` ${((r.tokens * 1000) / r.elapsedMs).toFixed(1)} tok/s` : "";
+      const line = `  ${this.c.cyan("…")} ${prompt} ${this.c.dim(`${r.model} · ${r.tokens} tokens${rate} · ${seconds.toFixed(1)} s`)}`;
+      this.stream.write(`${truncate(line, width - 1)}\n`);
+      this.drawnLines++;
+    }
+  }
+}
+
+export function formatSeconds(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** Cuts a line with ANSI colours to `width` visible characters. */
+function truncate(line: string, width: number): string {
+  let visible = 0;
+  let out = "";
+  for (const part of line.split(/(\x1b\[[0-9;]*m)/)) {
+    if (part.startsWith("\x1b[")) {
+      out += part;
+      continue;
+    }
+    const room = width - visible;
+    if (room <= 0) continue;
+    out += part.length > room ? `${part.slice(0, room - 1)}…` : part;
+    visible += Math.min(part.length, room);
+  }
+  return line.includes("\x1b[") ? `${out}\x1b[0m` : out;
+}
