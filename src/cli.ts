@@ -57,11 +57,37 @@ cli
 cli
   .command("render <prompt>", "Print the complete prompt exactly as the model receives it")
   .option("--format <format>", "markdown (default), text, or json (the messages as sent to a server)")
-  .example("pc render prompts/fib.md | pbcopy")
+  .option("--copy", "Put it on the clipboard (OSC 52 to the terminal where there is none, e.g. over SSH)")
+  .example("pc render prompts/fib.md --copy")
   .action((prompt: string, flags) =>
     run(async () => {
       oneOf("format", flags.format, ["markdown", "text", "json"]);
       return (await import("./cli/render.js")).renderCommand(prompt, flags);
+    }),
+  );
+
+cli
+  .command("accept <prompt> [answer]", "Record a chat UI's answer (a file, - for stdin, or --paste) as the prompt's output; with no answer, adopt the output on disk as kept by hand")
+  .option("--model <label>", 'What wrote the answer, recorded in the lock (e.g. "chatgpt web")')
+  .option("--paste", "Read the answer from the clipboard")
+  .option("--force", "Overwrite an output that was edited by hand")
+  .example('pc accept prompts/fib.md answer.md --model "chatgpt web"')
+  .example("pc accept prompts/fib.md   # keep the hand edit of its output")
+  .action((prompt: string, given: string | undefined, flags) =>
+    run(async () => {
+      // cac's parser drops a lone "-" (it reads it as a nameless option), so look for it in argv.
+      const answer = given ?? (process.argv.slice(2).includes("-") ? "-" : undefined);
+      const label = flags.model === undefined || typeof flags.model === "boolean" ? flags.model : String(flags.model).trim();
+      if (label !== undefined && (typeof label !== "string" || label === "")) {
+        throw new PcError("PC_USAGE", "--model needs a label, e.g. --model \"chatgpt web\"");
+      }
+      if (flags.paste && answer !== undefined) throw new PcError("PC_USAGE", `give the answer as a file ("${answer}") or with --paste, not both`);
+      if (flags.model !== undefined && !flags.paste && answer === undefined) {
+        throw new PcError("PC_USAGE", "--model labels a chat answer, and no answer was given", {
+          hint: "Pass the answer (a file, - for stdin, or --paste). Without one, pc accept adopts the output on disk as kept by hand.",
+        });
+      }
+      return (await import("./cli/accept.js")).acceptCommand(prompt, answer, { ...flags, model: label });
     }),
   );
 

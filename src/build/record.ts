@@ -27,7 +27,8 @@ export function lockEntryFor(
     inputs: record.inputHashes,
     contextGlobs: globs.length ? globs : undefined,
     outputs,
-    source,
+    // A chat answer restored from the cache is still a chat answer: say so, not just "cache".
+    source: source === "cache" && generation?.source === "chat" ? "chat" : source,
     label: generation?.label,
     engine: generation?.identity,
     usage: generation?.usage,

@@ -39,10 +39,20 @@ export function statusTable(statuses: PromptStatus[], color: boolean): string {
   const rows = statuses.map((s) => [
     s.prompt,
     paintState(s.state, color),
-    s.outputs.join(", ") + (s.source && s.source !== "llm" ? c.dim(` (${s.source})`) : ""),
+    s.outputs.join(", "),
+    sourceLabel(s),
     s.reasons[0] ? s.reasons[0].split("\n")[0] + (s.reasons.length > 1 ? c.dim(` (+${s.reasons.length - 1} more)`) : "") : "",
   ]);
-  return table(rows, [c.bold("prompt"), c.bold("state"), c.bold("outputs"), c.bold("reason")]);
+  return table(rows, [c.bold("prompt"), c.bold("state"), c.bold("outputs"), c.bold("source"), c.bold("reason")]);
+}
+
+/**
+ * Where the recorded outputs came from, so model-built, chat-built and hand-kept code can be told
+ * apart: llm, cache (an earlier model answer restored), chat (with its label), hand; "-" before a build.
+ */
+export function sourceLabel(s: Pick<PromptStatus, "source" | "label">): string {
+  if (!s.source) return "-";
+  return s.label ? `${s.source} (${s.label})` : s.source;
 }
 
 export function summarizeStates(statuses: PromptStatus[]): string {

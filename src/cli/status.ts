@@ -7,7 +7,7 @@ export interface StatusFlags {
 }
 
 function toJson(s: PromptStatus) {
-  return { prompt: s.prompt, state: s.state, reasons: s.reasons, outputs: s.outputs, source: s.source ?? null, dependsOn: s.dependsOn };
+  return { prompt: s.prompt, state: s.state, reasons: s.reasons, outputs: s.outputs, source: s.source ?? null, label: s.label ?? null, dependsOn: s.dependsOn };
 }
 
 export async function statusCommand(paths: string[], flags: StatusFlags): Promise<number> {
@@ -36,7 +36,10 @@ export async function checkCommand(paths: string[], flags: StatusFlags): Promise
     return report.ok ? 0 : 1;
   }
   if (report.ok) {
-    process.stdout.write(`All ${report.prompts.length} prompts are fresh: every output is what its prompt produced.\n`);
+    const bySource = new Map<string, number>();
+    for (const p of report.prompts) if (p.source) bySource.set(p.source, (bySource.get(p.source) ?? 0) + 1);
+    const sources = [...bySource].map(([source, n]) => `${n} ${source}`).join(", ");
+    process.stdout.write(`All ${report.prompts.length} prompts are fresh: every output is the one the lock records for its prompt's current inputs${sources ? ` (sources: ${sources})` : ""}.\n`);
     return 0;
   }
   const color = useColor();

@@ -12,6 +12,8 @@ export interface PromptStatus {
   outputs: string[];
   /** Where the recorded outputs came from. */
   source?: OutputSource;
+  /** For a chat answer: what wrote it, as given to `pc accept --model`. */
+  label?: string;
   /** Prompts whose outputs this one reads. */
   dependsOn: string[];
   error?: PcError;
@@ -45,6 +47,7 @@ export async function computeStates(project: Project): Promise<PromptStatus[]> {
       reasons: ["the prompt file is gone; its lock entry and outputs remain (delete them, or restore the prompt)"],
       outputs: Object.keys(entry.outputs),
       source: entry.source,
+      label: entry.label,
       dependsOn: [],
     });
   }
@@ -58,7 +61,7 @@ function stateOf(
   done: Map<string, PromptStatus>,
 ): PromptStatus {
   const dependsOn = project.graph.dependsOn.get(record.prompt) ?? [];
-  const base = { prompt: record.prompt, outputs: record.outputs, dependsOn, source: record.entry?.source };
+  const base = { prompt: record.prompt, outputs: record.outputs, dependsOn, source: record.entry?.source, label: record.entry?.label };
   const error = project.graph.errors.get(record.prompt) ?? record.error;
   if (error) return { ...base, state: "invalid", reasons: [error.format()], error };
 

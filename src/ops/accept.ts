@@ -1,0 +1,191 @@
+import { GenerationStore, type Generation } from "../cache/store.js";
+import { PcError } from "../errors.js";
+import { postProcess } from "../build/generate.js";
+import { acquireProjectLock } from "../build/project-lock.js";
+import { lockEntryFor } from "../build/record.js";
+import { writeOutputs } from "../build/write-outputs.js";
+import { writeLock } from "../lock/lock-io.js";
+import type { OutputSource } from "../lock/lockfile.js";
+import { writeFailures } from "../plan/failures.js";
+import { loadProject, type Project, type PromptRecord } from "../plan/project.js";
+import { sha256 } from "../util/fs.js";
+import { selectPrompts } from "./select.js";
+
+export interface AcceptOptions {
+  /** Project root (default: process.cwd()). */
+  cwd?: string;
+  /** The prompt (or one of its outputs), relative to cwd. */
+  prompt: string;
+  /** A chat UI's answer. Without one, the outputs on disk are adopted as kept by hand. */
+  answer?: string;
+  /** Where the answer came from, for messages: a file name, "stdin", "the clipboard". */
+  answerSource?: string;
+  /** What produced the answer, recorded in the lock, e.g. "chatgpt web". */
+  label?: string;
+  /** Overwrite outputs that were edited by hand. */
+  force?: boolean;
+}
+
+export interface AcceptResult {
+  prompt: string;
+  /** What the lock records now: "chat" or "hand", or the earlier source when nothing changed. */
+  source: OutputSource;
+  label?: string;
+  /** Every output, path -> sha256 as recorded. */
+  outputs: Record<string, string>;
+  /** Outputs whose bytes changed on disk. */
+  written: string[];
+  /** False when the lock already recorded exactly this (an adopt of a fresh prompt changes nothing). */
+  recorded: boolean;
+  /** The source the lock recorded before, if any. */
+  previousSource?: OutputSource;
+  /** Prompts that read these outputs and now need a build. */
+  dependents: string[];
+  /** The stored generation's id (chat answers only). */
+  generation?: string;
+}
+
+/**
+ * Takes a prompt's outputs in from outside the model: a chat answer (extracted and formatted
+ * exactly as `pc build` does, written atomically, recorded with source "chat"), or, with no
+ * answer, the files as they are on disk (recorded with source "hand").
+ */
+export async function accept(options: AcceptOptions): Promise<AcceptResult> {
+  const cwd = options.cwd ?? process.cwd();
+  const release = await acquireProjectLock(cwd);
+  try {
+    const project = await loadProject(cwd, { renderAll: true });
+    const record = promptRecord(project, cwd, options.prompt);
+    return options.answer === undefined ? await adopt(project, record) : await takeAnswer(project, record, options);
+  } finally {
+    await release();
+  }
+}
+
+function promptRecord(project: Project, cwd: string, given: string): PromptRecord {
+  const selected = selectPrompts(project, cwd, [given])!;
+  const prompt = selected.length === 1 ? selected[0] : undefined;
+  if (!prompt) {
+    throw new PcError("PC_USAGE", `"${given}" matches ${selected.length} prompts; accept takes one`, {
+      hint: `Name one prompt file, e.g. pc accept ${selected[0]}`,
+    });
+  }
+  const record = project.records.get(prompt);
+  if (!record) {
+    throw new PcError("PC_PROMPT_NOT_FOUND", "the prompt file is gone; only its lock entry remains", { file: prompt });
+  }
+  const error = project.graph.errors.get(prompt) ?? record.error;
+  if (error) throw error;
+  if (record.waitsFor) {
+    throw new PcError("PC_FILE_UNREADABLE", `reads an output of ${record.waitsFor} that does not exist`, {
+      file: prompt,
+      hint: `Build or accept ${record.waitsFor} first.`,
+    });
+  }
+  return record;
+}
+
+async function takeAnswer(project: Project, record: PromptRecord, options: AcceptOptions): Promise<AcceptResult> {
+  const { root } = project;
+  let outputs: Record<string, string>;
+  try {
+    outputs = await postProcess(root, record, options.answer!);
+  } catch (error) {
+    if (!(error instanceof PcError)) throw error;
+    throw new PcError(error.code, error.message.replace("the model's answer", "the answer"), {
+      file: options.answerSource,
+      hint: `${error.hint ?? ""}\nNothing was written and the lock is unchanged.`.trim(),
+      cause: error,
+    });
+  }
+  const entry = record.entry;
+  if (!options.force) {
+    for (const [output, text] of Object.entries(outputs)) {
+      const current = await project.files.hash(output);
+      if (current !== undefined && current !== entry?.outputs[output] && current !== sha256(text)) {
+        throw new PcError("PC_OUTPUT_DRIFTED", `${output} was edited by hand; it is not overwritten`, {
+          file: record.prompt,
+          hint: `Keep the edit with \`pc accept ${record.prompt}\` (no answer), or replace it with --force. Nothing was written.`,
+        });
+      }
+    }
+  }
+  const fm = record.parsed!.frontmatter;
+  const createdAt = new Date().toISOString();
+  const generation: Generation = {
+    id: GenerationStore.newId(record.hashes!.requestHash, createdAt, options.answer!),
+    prompt: record.prompt,
+    createdAt,
+    requestHash: record.hashes!.requestHash,
+    inputHash: record.hashes!.inputHash,
+    model: fm.model,
+    seed: fm.seed,
+    temperature: fm.temperature,
+    source: "chat",
+    label: options.label,
+    raw: options.answer!,
+    outputs,
+  };
+  const written = await changedOutputs(project, outputs);
+  const hashes = await writeOutputs(root, record.prompt, outputs);
+  await new GenerationStore(root).save(generation);
+  await recordEntry(project, record, lockEntryFor(record, hashes, "chat", generation));
+  return {
+    prompt: record.prompt,
+    source: "chat",
+    label: options.label,
+    outputs: hashes,
+    written,
+    recorded: true,
+    previousSource: entry?.source,
+    dependents: written.length ? dependentsOf(project, record.prompt) : [],
+    generation: generation.id,
+  };
+}
+
+async function adopt(project: Project, record: PromptRecord): Promise<AcceptResult> {
+  const hashes: Record<string, string> = {};
+  for (const output of record.outputs) {
+    const hash = await project.files.hash(output);
+    if (hash === undefined) {
+      throw new PcError("PC_OUTPUT_MISSING", `cannot adopt ${output}: it does not exist`, {
+        file: record.prompt,
+        hint: `Write the file first, accept a chat answer (pc accept ${record.prompt} answer.md), or generate it (pc build ${record.prompt}).`,
+      });
+    }
+    hashes[output] = hash;
+  }
+  const entry = record.entry;
+  const base = { prompt: record.prompt, outputs: hashes, written: [], previousSource: entry?.source, dependents: [] };
+  const unchanged = entry && entry.inputHash === record.hashes!.inputHash && record.outputs.every((o) => entry.outputs[o] === hashes[o]);
+  if (unchanged && project.failures[record.prompt] === undefined) {
+    // Already fresh: its provenance (model, chat or hand) stays as it is.
+    return { ...base, source: entry.source, label: entry.label, recorded: false };
+  }
+  await recordEntry(project, record, lockEntryFor(record, hashes, "hand"));
+  const changed = record.outputs.filter((o) => entry?.outputs[o] !== hashes[o]);
+  return { ...base, source: "hand", recorded: true, dependents: changed.length ? dependentsOf(project, record.prompt) : [] };
+}
+
+/** Records one prompt's entry in the lock (atomically) and clears its last failure. */
+async function recordEntry(project: Project, record: PromptRecord, entry: ReturnType<typeof lockEntryFor>): Promise<void> {
+  project.lock.prompts[record.prompt] = entry;
+  await writeLock(project.root, project.lock, project.lockText);
+  if (project.failures[record.prompt]) {
+    const failures = { ...project.failures };
+    delete failures[record.prompt];
+    await writeFailures(project.root, failures);
+  }
+}
+
+async function changedOutputs(project: Project, outputs: Record<string, string>): Promise<string[]> {
+  const changed: string[] = [];
+  for (const [output, text] of Object.entries(outputs)) {
+    if ((await project.files.hash(output)) !== sha256(text)) changed.push(output);
+  }
+  return changed;
+}
+
+function dependentsOf(project: Project, prompt: string): string[] {
+  return [...project.graph.dependsOn.entries()].filter(([, deps]) => deps.includes(prompt)).map(([p]) => p).sort();
+}

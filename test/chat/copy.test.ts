@@ -1,0 +1,64 @@
+import { spawnSync } from "node:child_process";
+import { rm } from "node:fs/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLI, noDisplayEnv, pc, tempProject } from "./project.js";
+
+let root: string;
+
+beforeAll(async () => {
+  root = await tempProject({
+    "prompts/hello.md": `---
+version: 1
+model: qwen2.5-coder:7b
+seed: 1
+temperature: 0
+output: generated/hello.sh
+---
+Write a Bash script that prints "héllo, wörld" (keep the accents).
+`,
+  });
+});
+
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+/** Runs `pc` inside a pseudo-terminal (util-linux `script`), as a user at a terminal would. */
+function inTerminal(args: string[], env: NodeJS.ProcessEnv): { code: number | null; output: string } {
+  const command = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+  const result = spawnSync("script", ["-qec", command, "/dev/null"], { cwd: root, env, encoding: "utf8", input: "" });
+  return { code: result.status, output: result.stdout };
+}
+
+const hasScript = spawnSync("script", ["--version"], { encoding: "utf8" }).status === 0;
+
+describe("pc render --copy with no clipboard", () => {
+  it("says so clearly (exit 1, no stack, a way out) when there is no terminal either", () => {
+    const result = pc(root, ["render", "prompts/hello.md", "--copy"]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain("cannot copy: no clipboard is available (neither DISPLAY nor WAYLAND_DISPLAY is set)");
+    expect(result.stderr).toContain("pc render prompts/hello.md > prompt.txt");
+    expect(result.stderr).toContain("PC_CLIPBOARD_UNAVAILABLE");
+    expect(result.stderr).not.toMatch(/internal error|\n\s+at /);
+  });
+
+  it.runIf(hasScript)("sends the exact rendered prompt to the terminal as OSC 52 and reports its size", () => {
+    const rendered = pc(root, ["render", "prompts/hello.md"]).stdout;
+    const { code, output } = inTerminal(["render", "prompts/hello.md", "--copy"], noDisplayEnv());
+    expect(code).toBe(0);
+    const escape = /\x1b\]52;c;([A-Za-z0-9+/=]+)\x07/.exec(output);
+    expect(escape).not.toBeNull();
+    expect(Buffer.from(escape![1], "base64").toString("utf8")).toBe(rendered);
+    expect(output).toContain(`(${rendered.length.toLocaleString("en-US")} characters, ~${Math.ceil(rendered.length / 4)} tokens)`);
+    expect(output).toContain("OSC 52");
+  });
+
+  it.runIf(hasScript)("falls back to OSC 52 when a display is set but its clipboard fails (no X server behind it)", () => {
+    const json = JSON.parse(pc(root, ["render", "prompts/hello.md", "--format", "json"]).stdout);
+    const { code, output } = inTerminal(["render", "prompts/hello.md", "--copy", "--format", "json"], noDisplayEnv({ DISPLAY: ":93" }));
+    expect(code).toBe(0);
+    const escape = /\x1b\]52;c;([A-Za-z0-9+/=]+)\x07/.exec(output);
+    expect(JSON.parse(Buffer.from(escape![1], "base64").toString("utf8"))).toEqual(json);
+  });
+});
