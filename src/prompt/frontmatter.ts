@@ -88,7 +88,8 @@ export function parsePrompt(file: string, source: string): ParsedPrompt {
     const mark = (error as { mark?: { line?: number } }).mark;
     const reason = ((error as { reason?: string }).reason ?? (error as Error).message).split("\n")[0];
     throw fail(`frontmatter is not valid YAML: ${reason}`, {
-      line: mark?.line !== undefined ? mark.line + 2 : undefined,
+      // gray-matter hands js-yaml the text from the end of the opening ---, so YAML line 0 is file line 1.
+      line: mark?.line !== undefined ? mark.line + 1 : undefined,
       cause: error,
     });
   }
@@ -102,7 +103,12 @@ export function parsePrompt(file: string, source: string): ParsedPrompt {
     return index >= 0 ? index + 1 : 2;
   };
   const validate = validator("prompt");
-  const problems = validate(data) ? [] : describeSchemaErrors(validate.errors ?? [], FRONTMATTER_KEYS);
+  // The schema's top-level oneOf (output XOR outputs) is explained once below, not as two "missing" keys.
+  const schemaErrors = validate(data) ? [] : (validate.errors ?? []).filter((e) => !e.schemaPath.startsWith("#/oneOf"));
+  // A typo is reported first, at its own line: `temprature` explains the "missing temperature" after it.
+  const problems = describeSchemaErrors(schemaErrors, FRONTMATTER_KEYS).sort(
+    (a, b) => Number(!a.message.startsWith("unknown key")) - Number(!b.message.startsWith("unknown key")),
+  );
   if ("output" in data && "outputs" in data) {
     problems.push({ key: "outputs", message: 'set either "output" or "outputs", not both' });
   } else if (!("output" in data) && !("outputs" in data)) {
