@@ -1,4 +1,5 @@
 import matter from "gray-matter";
+import path from "node:path";
 import { PcError, excerpt } from "../errors.js";
 import { describeSchemaErrors, validator } from "../util/schema.js";
 
@@ -122,7 +123,10 @@ export function parsePrompt(file: string, source: string): ParsedPrompt {
     throw fail(problems.map((p) => p.message).join("; "), { key: first.key, line: lineOf(first.key) });
   }
   const frontmatter = data as unknown as Frontmatter;
-  const outputs = frontmatter.outputs ?? [frontmatter.output as string];
+  // Outputs are compared by path in the graph and the lock: `generated/./a.py` is `generated/a.py`.
+  const outputs = (frontmatter.outputs ?? [frontmatter.output as string]).map((o) => path.posix.normalize(o));
+  const repeated = outputs.find((o, i) => outputs.indexOf(o) !== i);
+  if (repeated) throw fail(`outputs lists "${repeated}" twice`, { key: "outputs", line: lineOf("outputs") });
   const bodyStart = text.length - parsed.content.length;
   const bodyLine = text.slice(0, bodyStart).split("\n").length;
   return { path: file, frontmatter, body: parsed.content, bodyLine, outputs };

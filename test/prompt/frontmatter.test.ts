@@ -215,3 +215,15 @@ describe("validating the frontmatter", () => {
     expect(text).toContain("A valid prompt:");
   });
 });
+
+describe("output paths", () => {
+  it("are normalized, so one file has one name", () => {
+    expect(parsePrompt(FILE, source("outputs: [./generated/a.py, generated/x/../b.py]")).outputs).toEqual(["generated/a.py", "generated/b.py"]);
+  });
+
+  it("may not name one file twice", () => {
+    const error = parseError(source("outputs: [generated/a.py, generated/./a.py]"));
+    expect(error.message).toBe('outputs lists "generated/a.py" twice');
+    expect(error.key).toBe("outputs");
+  });
+});
