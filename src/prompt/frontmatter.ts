@@ -1,4 +1,5 @@
 import matter from "gray-matter";
+import path from "node:path";
 import { PcError, excerpt } from "../errors.js";
 import { describeSchemaErrors, validator } from "../util/schema.js";
 
@@ -88,7 +89,8 @@ export function parsePrompt(file: string, source: string): ParsedPrompt {
     const mark = (error as { mark?: { line?: number } }).mark;
     const reason = ((error as { reason?: string }).reason ?? (error as Error).message).split("\n")[0];
     throw fail(`frontmatter is not valid YAML: ${reason}`, {
-      line: mark?.line !== undefined ? mark.line + 2 : undefined,
+      // gray-matter hands js-yaml the text from the end of the opening ---, so YAML line 0 is file line 1.
+      line: mark?.line !== undefined ? mark.line + 1 : undefined,
       cause: error,
     });
   }
@@ -102,7 +104,12 @@ export function parsePrompt(file: string, source: string): ParsedPrompt {
     return index >= 0 ? index + 1 : 2;
   };
   const validate = validator("prompt");
-  const problems = validate(data) ? [] : describeSchemaErrors(validate.errors ?? [], FRONTMATTER_KEYS);
+  // The schema's top-level oneOf (output XOR outputs) is explained once below, not as two "missing" keys.
+  const schemaErrors = validate(data) ? [] : (validate.errors ?? []).filter((e) => !e.schemaPath.startsWith("#/oneOf"));
+  // A typo is reported first, at its own line: `temprature` explains the "missing temperature" after it.
+  const problems = describeSchemaErrors(schemaErrors, FRONTMATTER_KEYS).sort(
+    (a, b) => Number(!a.message.startsWith("unknown key")) - Number(!b.message.startsWith("unknown key")),
+  );
   if ("output" in data && "outputs" in data) {
     problems.push({ key: "outputs", message: 'set either "output" or "outputs", not both' });
   } else if (!("output" in data) && !("outputs" in data)) {
@@ -116,7 +123,10 @@ export function parsePrompt(file: string, source: string): ParsedPrompt {
     throw fail(problems.map((p) => p.message).join("; "), { key: first.key, line: lineOf(first.key) });
   }
   const frontmatter = data as unknown as Frontmatter;
-  const outputs = frontmatter.outputs ?? [frontmatter.output as string];
+  // Outputs are compared by path in the graph and the lock: `generated/./a.py` is `generated/a.py`.
+  const outputs = (frontmatter.outputs ?? [frontmatter.output as string]).map((o) => path.posix.normalize(o));
+  const repeated = outputs.find((o, i) => outputs.indexOf(o) !== i);
+  if (repeated) throw fail(`outputs lists "${repeated}" twice`, { key: "outputs", line: lineOf("outputs") });
   const bodyStart = text.length - parsed.content.length;
   const bodyLine = text.slice(0, bodyStart).split("\n").length;
   return { path: file, frontmatter, body: parsed.content, bodyLine, outputs };

@@ -94,16 +94,61 @@ function renderTemplate(root: string, prompt: ParsedPrompt, recorder: InputRecor
     const template = eta.compile(prompt.body);
     return template.call(eta, data, { filepath: path.join(root, prompt.path) });
   } catch (error) {
-    if (error instanceof PcError) throw error;
-    const message = (error as Error).message ?? String(error);
-    const lineMatch = /line (\d+)/i.exec(message);
-    throw new PcError("PC_TEMPLATE_ERROR", `template failed: ${message.split("\n")[0]}`, {
-      file: prompt.path,
-      line: lineMatch ? prompt.bodyLine + Number(lineMatch[1]) - 1 : undefined,
-      hint: `Templates are Eta: <%= it.name %> prints a value, <%~ include("_partial") %> includes prompts/_partial.md, <%~ file("src/a.ts") %> inlines a file.\n${message.split("\n").slice(1, 6).join("\n")}`.trimEnd(),
-      cause: error,
+    throw templateError(root, prompt, error);
+  }
+}
+
+const TEMPLATE_HELP =
+  'Templates are Eta: <%= it.name %> prints a value, <%~ include("_partial") %> includes prompts/_partial.md, <%~ file("src/a.ts") %> inlines a file.';
+
+/**
+ * Eta's debug mode wraps an error thrown while a template runs once per template level (the prompt,
+ * then each partial), each wrapper headed "<absolute file>:<line>" with the original as `cause`.
+ * Unwraps to the original, so a PcError of include() or file() keeps its code and message, and
+ * takes the line from the outermost wrapper, which is the line of the prompt itself.
+ */
+function templateError(root: string, prompt: ParsedPrompt, error: unknown): PcError {
+  const wrappers: Array<{ file: string; line: number; failing?: string }> = [];
+  let original = error;
+  for (;;) {
+    const wrap = original instanceof Error && original.cause !== undefined ? /^(.*):(\d+)\n([\s\S]*)$/.exec(original.message) : null;
+    if (!wrap) break;
+    const failing = /^ >> \d+\| (.*)$/m.exec(wrap[3])?.[1];
+    wrappers.push({ file: wrap[1], line: Number(wrap[2]), failing });
+    original = (original as Error).cause;
+  }
+  const bodyLine = (n: number) => prompt.bodyLine + n - 1;
+  const line = wrappers[0] ? bodyLine(wrappers[0].line) : undefined;
+  if (original instanceof PcError) {
+    return new PcError(original.code, original.message, {
+      file: original.file ?? prompt.path,
+      line: original.line ?? line,
+      key: original.key,
+      hint: original.hint,
+      cause: original.cause,
     });
   }
+  const message = original instanceof Error ? original.message : String(original);
+  const parseLine = wrappers.length === 0 ? /at line (\d+)/.exec(message)?.[1] : undefined;
+  const innermost = wrappers.at(-1);
+  const inPartial = innermost && path.resolve(innermost.file) !== path.join(root, prompt.path) ? toPosix(path.relative(root, innermost.file)) : undefined;
+  const details = [
+    innermost?.failing ? `The failing line${inPartial ? ` (in ${inPartial}, line ${innermost.line})` : ""}: ${innermost.failing.trim()}` : "",
+    wrappers.length === 0 ? parseDetails(message) : "",
+  ].filter(Boolean);
+  return new PcError("PC_TEMPLATE_ERROR", `template failed: ${message.split("\n")[0]}`, {
+    file: prompt.path,
+    line: line ?? (parseLine ? bodyLine(Number(parseLine)) : undefined),
+    hint: [TEMPLATE_HELP, ...details].join("\n"),
+    cause: error,
+  });
+}
+
+/** The lines after the first of an Eta parse error, without the compiled function it appends. */
+function parseDetails(message: string): string {
+  const rest = message.split("\n").slice(1);
+  const end = rest.findIndex((l) => /^=+$/.test(l));
+  return (end >= 0 ? rest.slice(0, end) : rest.slice(0, 4)).join("\n").trim();
 }
 
 /**

@@ -1,0 +1,187 @@
+import { readdir, stat } from "node:fs/promises";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { build } from "../../src/build/build.js";
+import { PcError } from "../../src/errors.js";
+import { readLock, writeLock } from "../../src/lock/lock-io.js";
+import { LOCKFILE_VERSION, emptyLock, parseLock, serializeLock, type Lock } from "../../src/lock/lockfile.js";
+import { status } from "../../src/ops/status.js";
+import { startTestServer, type TestServer } from "../support/openai-server.js";
+import { cleanupProjects, createProject, promptFile } from "../support/project.js";
+
+const H = (c: string) => `sha256:${c.repeat(64)}`;
+
+/** A lock whose objects were filled in an unsorted order. */
+function sampleLock(): Lock {
+  return {
+    prompts: {
+      "prompts/z.md": {
+        source: "llm",
+        outputs: { "generated/z.py": H("1") },
+        inputs: { "prompts/z.md": H("2"), "prompts/_style.md": H("3") },
+        inputHash: H("4"),
+        requestHash: H("5"),
+        protocol: 1,
+        sampling: { top_p: 1 },
+        temperature: 0,
+        seed: 42,
+        model: "qwen2.5-coder:7b",
+        version: 1,
+        engine: { engine: "openai", systemFingerprint: "b1234" },
+      },
+      "prompts/a.md": {
+        version: 2,
+        model: "m",
+        seed: 1,
+        temperature: 0.5,
+        sampling: { top_p: 0.9, top_k: 40 },
+        protocol: 1,
+        inputHash: H("6"),
+        requestHash: H("7"),
+        inputs: { "prompts/a.md": H("8") },
+        outputs: { "generated/b.py": H("9"), "generated/a.py": H("a") },
+        source: "cache",
+        label: undefined,
+      },
+    },
+    lockfileVersion: LOCKFILE_VERSION,
+  };
+}
+
+function lockError(text: string): PcError {
+  try {
+    parseLock(text);
+  } catch (error) {
+    expect(error).toBeInstanceOf(PcError);
+    return error as PcError;
+  }
+  throw new Error("expected parseLock to throw");
+}
+
+describe("serializing the lock", () => {
+  it("sorts keys at every level, indents by two spaces, ends with a newline, drops undefined", () => {
+    const text = serializeLock(sampleLock());
+    expect(text.endsWith("}\n")).toBe(true);
+    expect(text.startsWith('{\n  "lockfileVersion": 1,\n  "prompts": {\n    "prompts/a.md": {\n      "inputHash"')).toBe(true);
+    expect(text.indexOf('"generated/a.py"')).toBeLessThan(text.indexOf('"generated/b.py"'));
+    expect(text.indexOf('"prompts/_style.md"')).toBeLessThan(text.indexOf('"prompts/z.md": "'));
+    expect(text).not.toContain("label");
+    const keysOfA = Object.keys(JSON.parse(text).prompts["prompts/a.md"]);
+    expect(keysOfA).toEqual([...keysOfA].sort());
+  });
+
+  it("gives the same bytes whatever order the entries were added in", () => {
+    const lock = sampleLock();
+    const reversed: Lock = { lockfileVersion: lock.lockfileVersion, prompts: Object.fromEntries(Object.entries(lock.prompts).reverse()) };
+    expect(serializeLock(reversed)).toBe(serializeLock(lock));
+  });
+
+  it("round-trips: parsing and writing again gives the same bytes", () => {
+    const text = serializeLock(sampleLock());
+    const parsed = parseLock(text);
+    expect(serializeLock(parsed)).toBe(text);
+    expect(parsed.prompts["prompts/a.md"].outputs["generated/a.py"]).toBe(H("a"));
+  });
+
+  it("writes an empty lock as the smallest valid lock", () => {
+    expect(serializeLock(emptyLock())).toBe('{\n  "lockfileVersion": 1,\n  "prompts": {}\n}\n');
+  });
+});
+
+describe("reading a bad lock", () => {
+  const good = serializeLock(sampleLock());
+
+  it("refuses git conflict markers, naming the file and the line of the first marker", () => {
+    const lines = good.split("\n");
+    const conflicted = [...lines.slice(0, 3), "<<<<<<< HEAD", ...lines.slice(3, 6), "=======", ...lines.slice(3, 6), ">>>>>>> feature", ...lines.slice(6)].join("\n");
+    const error = lockError(conflicted);
+    expect(error.code).toBe("PC_LOCK_CONFLICT");
+    expect(error.file).toBe("promptfile.lock");
+    expect(error.line).toBe(4);
+    expect(error.format()).toMatch(/^promptfile\.lock:4: has unresolved git conflict markers/);
+  });
+
+  it("refuses a truncated file, naming the file and showing its end", () => {
+    const error = lockError(good.slice(0, 200));
+    expect(error.code).toBe("PC_LOCK_INVALID");
+    expect(error.file).toBe("promptfile.lock");
+    expect(error.message).toMatch(/is not valid JSON/);
+    expect(error.hint).toContain("git checkout promptfile.lock");
+  });
+
+  it("refuses a lock from a newer pc, saying to upgrade", () => {
+    const error = lockError(good.replace('"lockfileVersion": 1', '"lockfileVersion": 2'));
+    expect(error.code).toBe("PC_LOCK_VERSION");
+    expect(error.file).toBe("promptfile.lock");
+    expect(error.message).toBe("has lockfileVersion 2, newer than this pc understands (1)");
+    expect(error.hint).toMatch(/Upgrade pc/);
+  });
+
+  it("refuses a lock that is JSON but not a lock", () => {
+    expect(lockError('{"prompts": {}}\n').code).toBe("PC_LOCK_INVALID");
+    const badHash = lockError(good.replace(H("a"), "sha256:nothex"));
+    expect(badHash.code).toBe("PC_LOCK_INVALID");
+    expect(badHash.message).toContain("/prompts/prompts~1a.md/outputs/generated~1a.py");
+    expect(lockError("[]").code).toBe("PC_LOCK_INVALID");
+  });
+});
+
+describe("the lock on disk", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterEach(cleanupProjects);
+  afterAll(() => server.close());
+
+  it("is absent until written, and writeLock writes only when the bytes change", async () => {
+    const project = await createProject();
+    expect(await readLock(project.root)).toEqual({ lock: emptyLock() });
+    expect(await writeLock(project.root, sampleLock())).toBe(true);
+    const { lock, text } = await readLock(project.root);
+    expect(text).toBe(serializeLock(sampleLock()));
+    const before = await stat(project.path("promptfile.lock"));
+    expect(await writeLock(project.root, lock, text)).toBe(false);
+    expect((await stat(project.path("promptfile.lock"))).mtimeMs).toBe(before.mtimeMs);
+    expect((await readdir(project.root)).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+  });
+
+  it("is byte-identical after a second build that changes nothing, and after status", async () => {
+    const project = await createProject({
+      "prompts/b.md": promptFile({ output: "generated/b.py", extra: "context: [generated/a.py]" }),
+      "prompts/a.md": promptFile({ output: ["generated/a.py"] }),
+    });
+    expect((await build({ cwd: project.root, baseUrl: server.baseURL })).ok).toBe(true);
+    const first = await project.read("promptfile.lock");
+    expect(first).toBe(serializeLock(parseLock(first)));
+    const mtime = (await stat(project.path("promptfile.lock"))).mtimeMs;
+    const again = await build({ cwd: project.root, baseUrl: server.baseURL });
+    expect(again.prompts.map((p) => p.outcome)).toEqual(["fresh", "fresh"]);
+    await status({ cwd: project.root });
+    expect(await project.read("promptfile.lock")).toBe(first);
+    expect((await stat(project.path("promptfile.lock"))).mtimeMs).toBe(mtime);
+  });
+
+  it.each([
+    ["conflict markers", (t: string) => `<<<<<<< HEAD\n${t}=======\n${t}>>>>>>> other\n`, "PC_LOCK_CONFLICT"],
+    ["invalid JSON", (t: string) => t.slice(0, -20), "PC_LOCK_INVALID"],
+    ["a newer lockfileVersion", (t: string) => t.replace('"lockfileVersion": 1', '"lockfileVersion": 99'), "PC_LOCK_VERSION"],
+  ])("with %s stops status and build with an error naming it, and nothing is overwritten", async (_name, spoil, code) => {
+    const project = await createProject({ "prompts/a.md": promptFile({ output: "generated/a.py" }) });
+    expect((await build({ cwd: project.root, baseUrl: server.baseURL })).ok).toBe(true);
+    await project.write({ "prompts/a.md": promptFile({ output: "generated/a.py", seed: 9 }) });
+    const spoiled = spoil(await project.read("promptfile.lock"));
+    await project.write({ "promptfile.lock": spoiled });
+    const output = await project.read("generated/a.py");
+    server.reset();
+
+    for (const run of [() => status({ cwd: project.root }), () => build({ cwd: project.root, baseUrl: server.baseURL })]) {
+      const error = await run().then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(PcError);
+      expect((error as PcError).code).toBe(code);
+      expect((error as PcError).file).toBe("promptfile.lock");
+    }
+    expect(await project.read("promptfile.lock")).toBe(spoiled);
+    expect(await project.read("generated/a.py")).toBe(output);
+    expect(server.chatRequests()).toHaveLength(0);
+  });
+});

@@ -1,0 +1,140 @@
+import { createHash } from "node:crypto";
+import { afterEach, describe, expect, it } from "vitest";
+import { FileHashes } from "../../src/plan/file-hashes.js";
+import { hashPrompt } from "../../src/plan/hash.js";
+import { loadProject } from "../../src/plan/project.js";
+import { parsePrompt } from "../../src/prompt/frontmatter.js";
+import { renderPrompt } from "../../src/prompt/render.js";
+import { sha256 } from "../../src/util/fs.js";
+import { cleanupProjects, createProject, type FileTree } from "../support/project.js";
+
+afterEach(cleanupProjects);
+
+const PROMPT = "prompts/app.md";
+const BASE = {
+  frontmatter: [
+    "version: 1",
+    "model: qwen2.5-coder:7b",
+    "seed: 42",
+    "temperature: 0.2",
+    "output: generated/app.py",
+    "context: [src/types.py]",
+    "vars: {name: app}",
+  ],
+  body: 'Write <%= it.name %>.\n<%~ include("_style") %>',
+};
+const FILES: FileTree = { "src/types.py": "Id = str\n", "prompts/_style.md": "Use tabs.\n" };
+
+function promptText(frontmatter: string[], body: string): string {
+  return `---\n${frontmatter.join("\n")}\n---\n${body}\n`;
+}
+
+/** The input hash of prompts/app.md in a fresh project made of FILES, the overrides, and the prompt. */
+async function inputHash(options: { frontmatter?: string[]; body?: string; files?: FileTree } = {}): Promise<string> {
+  const text = promptText(options.frontmatter ?? BASE.frontmatter, options.body ?? BASE.body);
+  const project = await createProject({ ...FILES, ...options.files, [PROMPT]: text });
+  const parsed = parsePrompt(PROMPT, text);
+  const rendered = renderPrompt(project.root, parsed, sha256(text));
+  return hashPrompt(parsed, rendered.messages).inputHash;
+}
+
+/** BASE's frontmatter with the line for `key` replaced (or added). */
+function withLine(key: string, line: string): string[] {
+  const kept = BASE.frontmatter.filter((l) => !l.startsWith(`${key}:`));
+  return [...kept, line];
+}
+
+describe("the input hash", () => {
+  it("is a sha256 that is the same for the same prompt, wherever the project is", async () => {
+    const first = await inputHash();
+    expect(first).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(await inputHash()).toBe(first);
+  });
+
+  it.each([
+    ["model", "model: qwen2.5-coder:14b"],
+    ["seed", "seed: 43"],
+    ["temperature", "temperature: 0.3"],
+    ["version", "version: 2"],
+    ["top_p", "top_p: 0.9"],
+    ["top_k", "top_k: 40"],
+    ["max_tokens", "max_tokens: 512"],
+    ["stop", "stop: END"],
+    ["output", "output: generated/main.py"],
+    ["extract", "extract: raw"],
+    ["format", "format: false"],
+    ["system", "system: Be terse."],
+    ["vars", "vars: {name: tool}"],
+    ["context", "context: [src/types.py, src/more.py]"],
+  ])("changes when %s changes", async (key, line) => {
+    const base = await inputHash({ files: { "src/more.py": "X = 1\n" } });
+    expect(await inputHash({ frontmatter: withLine(key, line), files: { "src/more.py": "X = 1\n" } })).not.toBe(base);
+  });
+
+  it("changes when the body, a partial or a context file changes", async () => {
+    const base = await inputHash();
+    expect(await inputHash({ body: `${BASE.body}\nAlso add tests.` })).not.toBe(base);
+    expect(await inputHash({ files: { "prompts/_style.md": "Use spaces.\n" } })).not.toBe(base);
+    expect(await inputHash({ files: { "src/types.py": "Id = int\n" } })).not.toBe(base);
+  });
+
+  it("changes when outputs are given in another order (the answer is split in that order)", async () => {
+    const two = (list: string) => withLine("output", `outputs: [${list}]`);
+    expect(await inputHash({ frontmatter: two("a.py, b.py") })).not.toBe(await inputHash({ frontmatter: two("b.py, a.py") }));
+  });
+
+  it("does not change for what the model never sees: key order, comments, description, line endings", async () => {
+    const base = await inputHash();
+    expect(await inputHash({ frontmatter: [...BASE.frontmatter].reverse() })).toBe(base);
+    expect(await inputHash({ frontmatter: ["# pinned for the release", ...BASE.frontmatter] })).toBe(base);
+    expect(await inputHash({ frontmatter: [...BASE.frontmatter, "description: The app."] })).toBe(base);
+    expect(await inputHash({ files: { "src/types.py": "Id = str\r\n" } })).toBe(base);
+  });
+
+  it("does not change when the context entries are reordered", async () => {
+    const files = { "src/a.py": "A = 1\n", "src/b.py": "B = 2\n" };
+    const one = await inputHash({ frontmatter: withLine("context", "context: [src/types.py, src/a.py, src/b.py]"), files });
+    const two = await inputHash({ frontmatter: withLine("context", "context: [src/b.py, src/types.py, src/a.py]"), files });
+    const glob = await inputHash({ frontmatter: withLine("context", 'context: ["src/*.py"]'), files });
+    expect(two).toBe(one);
+    expect(glob).toBe(one);
+  });
+
+  it("covers the bytes of a local gguf model file", async () => {
+    const prompt = promptText(withLine("model", "model: gguf:models/tiny.gguf"), "Hi");
+    const one = await createProject({ ...FILES, [PROMPT]: prompt, "models/tiny.gguf": "weights-1" });
+    const two = await createProject({ ...FILES, [PROMPT]: prompt, "models/tiny.gguf": "weights-2" });
+    const [a, b] = await Promise.all([one, two].map(async (p) => (await loadProject(p.root)).records.get(PROMPT)!));
+    expect(a.inputHashes["models/tiny.gguf"]).toBe(sha256("weights-1"));
+    expect(a.hashes!.inputHash).not.toBe(b.hashes!.inputHash);
+  });
+});
+
+describe("the output hash", () => {
+  const hex = (bytes: Uint8Array) => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+
+  it("is sha256: and the lowercase hex of the bytes on disk, line endings and BOM included", async () => {
+    const bytes = Buffer.from("\uFEFFprint('hi')\r\n", "utf8");
+    const project = await createProject({ "generated/a.py": bytes });
+    const hash = await new FileHashes(project.root).hash("generated/a.py");
+    expect(hash).toBe(hex(bytes));
+    expect(hash).toBe("sha256:" + createHash("sha256").update(await project.readBytes("generated/a.py")).digest("hex"));
+    expect(hash).not.toBe(hex(Buffer.from("print('hi')\n")));
+  });
+
+  it("is undefined for a file that does not exist", async () => {
+    const project = await createProject();
+    expect(await new FileHashes(project.root).hash("generated/gone.py")).toBeUndefined();
+  });
+
+  it("hashes a large file by streaming, and notices when it changes", async () => {
+    const big = Buffer.alloc(9 * 1024 * 1024, 7);
+    const project = await createProject({ "models/big.gguf": big });
+    const files = new FileHashes(project.root);
+    expect(await files.hash("models/big.gguf")).toBe(hex(big));
+    await files.save();
+    big[0] = 8;
+    await project.write({ "models/big.gguf": big });
+    expect(await new FileHashes(project.root).hash("models/big.gguf")).toBe(hex(big));
+  });
+});

@@ -1,0 +1,71 @@
+import { existsSync } from "node:fs";
+import { readdir } from "node:fs/promises";
+import path from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { build } from "../../src/build/build.js";
+import { status } from "../../src/ops/status.js";
+import type { PromptStatus } from "../../src/plan/states.js";
+import { startTestServer, type TestServer } from "../support/openai-server.js";
+import { cleanupProjects, createProject, promptFile, type TempProject } from "../support/project.js";
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterEach(async () => {
+  server.reset();
+  await cleanupProjects();
+});
+afterAll(() => server.close());
+
+const PROMPT = "prompts/app.md";
+
+async function appStatus(project: TempProject): Promise<PromptStatus> {
+  return (await status({ cwd: project.root })).prompts.find((p) => p.prompt === PROMPT)!;
+}
+
+describe("output paths stay inside the project", () => {
+  it.each([
+    ["an absolute", "<outside>/escape.py", "<outside>/escape.py", "is absolute"],
+    ["a ..", "../escape.py", "../escape.py", "points outside the project"],
+    ["a folder/../..", "generated/../../escape.py", "../escape.py", "points outside the project"],
+  ])("%s output makes the prompt invalid and nothing is written", async (_name, output, shown, why) => {
+    // The project sits next to `outside`, so ../escape.py would land in the same temp folder: check that too.
+    const outside = await createProject();
+    output = output.replace("<outside>", outside.root);
+    shown = shown.replace("<outside>", outside.root);
+    const project = await createProject({ [PROMPT]: promptFile({ output }), "prompts/ok.md": promptFile({ output: "generated/ok.py" }) });
+    const s = await appStatus(project);
+    expect(s.state).toBe("invalid");
+    expect(s.error?.code).toBe("PC_PATH_OUTSIDE_PROJECT");
+    expect(s.reasons[0]).toContain(`output "${shown}" ${why}`);
+    expect(s.reasons[0]).toMatch(/^prompts\/app\.md: /);
+
+    const report = await build({ cwd: project.root, baseUrl: server.baseURL });
+    expect(report.prompts.find((p) => p.prompt === PROMPT)?.outcome).toBe("failed");
+    expect(report.prompts.find((p) => p.prompt === "prompts/ok.md")?.outcome).toBe("built");
+    expect(await readdir(outside.root)).toEqual([]);
+    expect(existsSync(path.join(project.root, "..", "escape.py"))).toBe(false);
+  });
+
+  it("an output under a symlinked folder that points outside is refused, and nothing is written there", async () => {
+    const outside = await createProject();
+    const project = await createProject({ [PROMPT]: promptFile({ output: "generated/app.py" }) });
+    await project.symlink("generated", outside.root);
+    const s = await appStatus(project);
+    expect(s.state).toBe("invalid");
+    expect(s.reasons[0]).toContain('output "generated/app.py" passes through a symlink that points outside the project');
+    const report = await build({ cwd: project.root, baseUrl: server.baseURL });
+    expect(report.ok).toBe(false);
+    expect(await readdir(outside.root)).toEqual([]);
+    expect(server.chatRequests()).toHaveLength(0);
+  });
+
+  it("a symlinked folder that stays inside the project is fine", async () => {
+    const project = await createProject({ [PROMPT]: promptFile({ output: "out/app.py" }), "build/.keep": "" });
+    await project.symlink("out", "build");
+    expect((await appStatus(project)).state).toBe("new");
+    expect((await build({ cwd: project.root, baseUrl: server.baseURL })).ok).toBe(true);
+    expect(project.exists("build/app.py")).toBe(true);
+  });
+});
