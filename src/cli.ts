@@ -65,6 +65,18 @@ cli
     }),
   );
 
+cli
+  .command("graph [...paths]", "Show prompts, the files they read and write, and their dependencies, coloured by state")
+  .option("--format <format>", "mermaid (default, renders on GitHub), dot (Graphviz), or json")
+  .example("pc graph > graph.mmd")
+  .example("pc graph --format dot | dot -Tsvg > graph.svg")
+  .action((paths: string[], flags) =>
+    run(async () => {
+      const format = oneOf("format", flags.format, ["mermaid", "dot", "json"]) as "mermaid" | "dot" | "json" | undefined;
+      return (await import("./cli/graph.js")).graphCommand(paths, { format });
+    }),
+  );
+
 /** A whole number >= min from a flag, or undefined when the flag is absent. */
 function integer(flag: string, value: unknown, min: number): number | undefined {
   if (value === undefined) return undefined;

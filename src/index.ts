@@ -6,3 +6,5 @@ export { render, type RenderOptions, type RenderResult } from "./ops/render.js";
 export type { PromptStatus, PromptState } from "./plan/states.js";
 export type { Lock, LockEntry, OutputSource } from "./lock/lockfile.js";
 export type { Engine, GenerationRequest, GenerationResult, ModelIdentity, ChatMessage } from "./engine/types.js";
+export { graph, type GraphOptions, type GraphPrompt, type ProjectGraph } from "./ops/graph.js";
+export { toMermaid, toDot, type GraphFormat } from "./ops/graph-format.js";
