@@ -97,18 +97,25 @@ cli
   .option("--threads <n>", "Threads of the embedded engine")
   .option("--no-cache", "Do not restore earlier generations from the cache")
   .option("--offline", "Restore from the cache only; fail prompts that need the model")
+  .option("--metrics <file>", "Write Prometheus metrics of the build to <file> (node_exporter textfile format)")
   .example("pc build")
   .example("pc build prompts/api -j 2 --base-url http://127.0.0.1:11434/v1")
   .action((paths: string[], flags) =>
-    run(async () =>
-      (await import("./cli/build.js")).buildCommand(paths, {
+    run(async () => {
+      if (flags.metrics !== undefined && (typeof flags.metrics !== "string" || flags.metrics === "")) {
+        throw new PcError("PC_USAGE", "--metrics needs a file name", { hint: "e.g. pc build --metrics /var/lib/node_exporter/textfile/pc.prom" });
+      }
+      if (flags.metrics && flags.dryRun) {
+        throw new PcError("PC_USAGE", "--metrics records a build; a --dry-run makes none", { hint: "Drop --dry-run, or --metrics." });
+      }
+      return (await import("./cli/build.js")).buildCommand(paths, {
         ...flags,
         jobs: integer("jobs", flags.jobs, 1),
         timeout: integer("timeout", flags.timeout, 1),
         retries: integer("retries", flags.retries, 0),
         threads: integer("threads", flags.threads, 1),
-      }),
-    ),
+      });
+    }),
   );
 
 cli.help();

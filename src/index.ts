@@ -8,3 +8,4 @@ export type { Lock, LockEntry, OutputSource } from "./lock/lockfile.js";
 export type { Engine, GenerationRequest, GenerationResult, ModelIdentity, ChatMessage } from "./engine/types.js";
 export { graph, type GraphOptions, type GraphPrompt, type ProjectGraph } from "./ops/graph.js";
 export { toMermaid, toDot, type GraphFormat } from "./ops/graph-format.js";
+export { toPrometheus, writeMetrics } from "./build/metrics.js";
