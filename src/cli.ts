@@ -77,6 +77,13 @@ cli
     }),
   );
 
+cli
+  .command("doctor", "Check what a build needs: the server or embedded engine for each pinned model, the lock, the prompts")
+  .option("--json", "Print a machine-readable report")
+  .option("--base-url <url>", "OpenAI-compatible server (default: PC_BASE_URL, pc.config.json, http://127.0.0.1:8080/v1)")
+  .example("pc doctor --base-url http://127.0.0.1:11434/v1")
+  .action((flags) => run(async () => (await import("./cli/doctor.js")).doctorCommand(flags)));
+
 /** A whole number >= min from a flag, or undefined when the flag is absent. */
 function integer(flag: string, value: unknown, min: number): number | undefined {
   if (value === undefined) return undefined;

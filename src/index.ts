@@ -9,3 +9,4 @@ export type { Engine, GenerationRequest, GenerationResult, ModelIdentity, ChatMe
 export { graph, type GraphOptions, type GraphPrompt, type ProjectGraph } from "./ops/graph.js";
 export { toMermaid, toDot, type GraphFormat } from "./ops/graph-format.js";
 export { toPrometheus, writeMetrics } from "./build/metrics.js";
+export { doctor, type DoctorOptions, type DoctorReport, type Finding, type FindingLevel } from "./ops/doctor.js";
