@@ -6,6 +6,7 @@
 import { cac } from "cac";
 import { readFileSync } from "node:fs";
 import { PcError, type PcErrorCode } from "./errors.js";
+import { choicesOf } from "./cli/choices.js";
 
 const CONFIG_ERRORS: ReadonlySet<PcErrorCode> = new Set([
   "PC_USAGE", "PC_CONFIG_INVALID", "PC_LOCK_INVALID", "PC_LOCK_CONFLICT", "PC_LOCK_VERSION", "PC_PROMPT_NOT_FOUND",
@@ -60,7 +61,7 @@ cli
   .example("pc render prompts/fib.md | pbcopy")
   .action((prompt: string, flags) =>
     run(async () => {
-      oneOf("format", flags.format, ["markdown", "text", "json"]);
+      oneOf("format", flags.format, choicesOf("render --format"));
       return (await import("./cli/render.js")).renderCommand(prompt, flags);
     }),
   );
@@ -72,7 +73,7 @@ cli
   .example("pc graph --format dot | dot -Tsvg > graph.svg")
   .action((paths: string[], flags) =>
     run(async () => {
-      const format = oneOf("format", flags.format, ["mermaid", "dot", "json"]) as "mermaid" | "dot" | "json" | undefined;
+      const format = oneOf("format", flags.format, choicesOf("graph --format")) as "mermaid" | "dot" | "json" | undefined;
       return (await import("./cli/graph.js")).graphCommand(paths, { format });
     }),
   );
@@ -122,6 +123,24 @@ cli
         retries: integer("retries", flags.retries, 0),
         threads: integer("threads", flags.threads, 1),
       });
+    }),
+  );
+
+cli
+  .command("completion [shell]", "Print the shell completion script for bash or zsh (commands, flags, prompt paths)")
+  .option("--list-prompts", "List the project's prompt files (the completion scripts use it)")
+  .example("source <(pc completion bash)")
+  .example('eval "$(pc completion zsh)"')
+  .action((shell: string | undefined, flags) =>
+    run(async () => {
+      const shells = choicesOf("completion <shell>");
+      if (!flags.listPrompts && !shells.includes(String(shell))) {
+        throw new PcError("PC_USAGE", shell ? `pc completion knows ${shells.join(" and ")}, not "${shell}"` : "pc completion needs a shell: bash or zsh", {
+          hint: "e.g. source <(pc completion bash)",
+        });
+      }
+      const { completionSpec } = await import("./cli/completion-spec.js");
+      return (await import("./cli/completion.js")).completionCommand(shell, flags, completionSpec(cli));
     }),
   );
 
