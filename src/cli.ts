@@ -110,10 +110,10 @@ cli
   .example("pc build prompts/api -j 2 --base-url http://127.0.0.1:11434/v1")
   .action((paths: string[], flags) =>
     run(async () => {
-      if (flags.metrics !== undefined && (typeof flags.metrics !== "string" || flags.metrics === "")) {
+      if (flags.metrics === "") {
         throw new PcError("PC_USAGE", "--metrics needs a file name", { hint: "e.g. pc build --metrics /var/lib/node_exporter/textfile/pc.prom" });
       }
-      if (flags.metrics && flags.dryRun) {
+      if (flags.metrics !== undefined && flags.dryRun) {
         throw new PcError("PC_USAGE", "--metrics records a build; a --dry-run makes none", { hint: "Drop --dry-run, or --metrics." });
       }
       return (await import("./cli/build.js")).buildCommand(paths, {
@@ -122,6 +122,7 @@ cli
         timeout: integer("timeout", flags.timeout, 1),
         retries: integer("retries", flags.retries, 0),
         threads: integer("threads", flags.threads, 1),
+        metrics: flags.metrics === undefined ? undefined : String(flags.metrics), // cac makes "123" a number
       });
     }),
   );
