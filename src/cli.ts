@@ -110,7 +110,8 @@ cli
   .example("pc build prompts/api -j 2 --base-url http://127.0.0.1:11434/v1")
   .action((paths: string[], flags) =>
     run(async () => {
-      if (flags.metrics === "") {
+      // cac turns numeric values into numbers, and an empty one into 0.
+      if (flags.metrics === "" || (flags.metrics === 0 && process.argv.includes(""))) {
         throw new PcError("PC_USAGE", "--metrics needs a file name", { hint: "e.g. pc build --metrics /var/lib/node_exporter/textfile/pc.prom" });
       }
       if (flags.metrics !== undefined && flags.dryRun) {
@@ -122,7 +123,7 @@ cli
         timeout: integer("timeout", flags.timeout, 1),
         retries: integer("retries", flags.retries, 0),
         threads: integer("threads", flags.threads, 1),
-        metrics: flags.metrics === undefined ? undefined : String(flags.metrics), // cac makes "123" a number
+        metrics: flags.metrics === undefined ? undefined : String(flags.metrics),
       });
     }),
   );
