@@ -6,6 +6,7 @@
 import { cac } from "cac";
 import { readFileSync } from "node:fs";
 import { PcError, type PcErrorCode } from "./errors.js";
+import { choicesOf } from "./cli/choices.js";
 
 const CONFIG_ERRORS: ReadonlySet<PcErrorCode> = new Set([
   "PC_USAGE", "PC_CONFIG_INVALID", "PC_LOCK_INVALID", "PC_LOCK_CONFLICT", "PC_LOCK_VERSION", "PC_PROMPT_NOT_FOUND",
@@ -61,7 +62,7 @@ cli
   .example("pc render prompts/fib.md --copy")
   .action((prompt: string, flags) =>
     run(async () => {
-      oneOf("format", flags.format, ["markdown", "text", "json"]);
+      oneOf("format", flags.format, choicesOf("render --format"));
       return (await import("./cli/render.js")).renderCommand(prompt, flags);
     }),
   );
@@ -91,6 +92,25 @@ cli
     }),
   );
 
+cli
+  .command("graph [...paths]", "Show prompts, the files they read and write, and their dependencies, coloured by state")
+  .option("--format <format>", "mermaid (default, renders on GitHub), dot (Graphviz), or json")
+  .example("pc graph > graph.mmd")
+  .example("pc graph --format dot | dot -Tsvg > graph.svg")
+  .action((paths: string[], flags) =>
+    run(async () => {
+      const format = oneOf("format", flags.format, choicesOf("graph --format")) as "mermaid" | "dot" | "json" | undefined;
+      return (await import("./cli/graph.js")).graphCommand(paths, { format });
+    }),
+  );
+
+cli
+  .command("doctor", "Check what a build needs: the server or embedded engine for each pinned model, the lock, the prompts")
+  .option("--json", "Print a machine-readable report")
+  .option("--base-url <url>", "OpenAI-compatible server (default: PC_BASE_URL, pc.config.json, http://127.0.0.1:8080/v1)")
+  .example("pc doctor --base-url http://127.0.0.1:11434/v1")
+  .action((flags) => run(async () => (await import("./cli/doctor.js")).doctorCommand(flags)));
+
 /** A whole number >= min from a flag, or undefined when the flag is absent. */
 function integer(flag: string, value: unknown, min: number): number | undefined {
   if (value === undefined) return undefined;
@@ -111,18 +131,45 @@ cli
   .option("--threads <n>", "Threads of the embedded engine")
   .option("--no-cache", "Do not restore earlier generations from the cache")
   .option("--offline", "Restore from the cache only; fail prompts that need the model")
+  .option("--metrics <file>", "Write Prometheus metrics of the build to <file> (node_exporter textfile format)")
   .example("pc build")
   .example("pc build prompts/api -j 2 --base-url http://127.0.0.1:11434/v1")
   .action((paths: string[], flags) =>
-    run(async () =>
-      (await import("./cli/build.js")).buildCommand(paths, {
+    run(async () => {
+      // cac turns numeric values into numbers, and an empty one into 0.
+      if (flags.metrics === "" || (flags.metrics === 0 && process.argv.includes(""))) {
+        throw new PcError("PC_USAGE", "--metrics needs a file name", { hint: "e.g. pc build --metrics /var/lib/node_exporter/textfile/pc.prom" });
+      }
+      if (flags.metrics !== undefined && flags.dryRun) {
+        throw new PcError("PC_USAGE", "--metrics records a build; a --dry-run makes none", { hint: "Drop --dry-run, or --metrics." });
+      }
+      return (await import("./cli/build.js")).buildCommand(paths, {
         ...flags,
         jobs: integer("jobs", flags.jobs, 1),
         timeout: integer("timeout", flags.timeout, 1),
         retries: integer("retries", flags.retries, 0),
         threads: integer("threads", flags.threads, 1),
-      }),
-    ),
+        metrics: flags.metrics === undefined ? undefined : String(flags.metrics),
+      });
+    }),
+  );
+
+cli
+  .command("completion [shell]", "Print the shell completion script for bash or zsh (commands, flags, prompt paths)")
+  .option("--list-prompts", "List the project's prompt files (the completion scripts use it)")
+  .example("source <(pc completion bash)")
+  .example('eval "$(pc completion zsh)"')
+  .action((shell: string | undefined, flags) =>
+    run(async () => {
+      const shells = choicesOf("completion <shell>");
+      if (!flags.listPrompts && !shells.includes(String(shell))) {
+        throw new PcError("PC_USAGE", shell ? `pc completion knows ${shells.join(" and ")}, not "${shell}"` : "pc completion needs a shell: bash or zsh", {
+          hint: "e.g. source <(pc completion bash)",
+        });
+      }
+      const { completionSpec } = await import("./cli/completion-spec.js");
+      return (await import("./cli/completion.js")).completionCommand(shell, flags, completionSpec(cli));
+    }),
   );
 
 cli.help();

@@ -7,3 +7,7 @@ export { accept, type AcceptOptions, type AcceptResult } from "./ops/accept.js";
 export type { PromptStatus, PromptState } from "./plan/states.js";
 export type { Lock, LockEntry, OutputSource } from "./lock/lockfile.js";
 export type { Engine, GenerationRequest, GenerationResult, ModelIdentity, ChatMessage } from "./engine/types.js";
+export { graph, type GraphOptions, type GraphPrompt, type ProjectGraph } from "./ops/graph.js";
+export { toMermaid, toDot, type GraphFormat } from "./ops/graph-format.js";
+export { toPrometheus, writeMetrics } from "./build/metrics.js";
+export { doctor, type DoctorOptions, type DoctorReport, type Finding, type FindingLevel } from "./ops/doctor.js";

@@ -56,6 +56,7 @@ export interface PromptBuildResult {
   reasons: string[];
   outputs: string[];
   source?: OutputSource;
+  /** The pinned model (from the prompt, else from its lock entry); unknown for a prompt that cannot be parsed. */
   model?: string;
   usage?: { promptTokens: number; completionTokens: number };
   durationMs?: number;
@@ -75,6 +76,8 @@ export interface BuildReport {
   prompts: PromptBuildResult[];
   totals: Record<BuildOutcome, number> & { promptTokens: number; completionTokens: number };
   durationMs: number;
+  /** ISO time the build finished. */
+  finishedAt: string;
 }
 
 /** Regenerates what changed: new, stale, missing and failed prompts, in dependency order. */
@@ -87,7 +90,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildReport> {
     const statuses = await computeStates(project);
     const plan = planBuild(project, statuses, cwd, options);
     options.onEvent?.({ type: "plan", targets: plan.targets.map((s) => ({ prompt: s.prompt, state: s.state, reasons: s.reasons })) });
-    const results = options.dryRun ? dryRunResults(plan) : await execute(project, plan, options);
+    const results = options.dryRun ? dryRunResults(project, plan) : await execute(project, plan, options);
     await project.files.save().catch(() => {});
     return report(results, options.dryRun ?? false, started);
   } finally {
@@ -112,7 +115,7 @@ function planBuild(project: Project, statuses: PromptStatus[], cwd: string, opti
   const others: PromptBuildResult[] = [];
   for (const s of statuses) {
     if (!scope.has(s.prompt)) continue;
-    const base = { prompt: s.prompt, outputs: s.outputs, reasons: s.reasons, source: s.source };
+    const base = { prompt: s.prompt, outputs: s.outputs, reasons: s.reasons, source: s.source, model: pinnedModel(project, s.prompt) };
     if (s.state === "invalid") others.push({ ...base, outcome: "failed", error: s.error });
     else if (s.state === "orphaned") continue;
     else if (forced.has(s.prompt)) targets.push({ ...s, reasons: s.state === "fresh" ? ["--force"] : s.reasons });
@@ -123,9 +126,14 @@ function planBuild(project: Project, statuses: PromptStatus[], cwd: string, opti
   return { targets, others, forced };
 }
 
-function dryRunResults(plan: BuildPlan): PromptBuildResult[] {
+function pinnedModel(project: Project, prompt: string): string | undefined {
+  const record = project.records.get(prompt);
+  return record?.parsed?.frontmatter.model ?? record?.entry?.model;
+}
+
+function dryRunResults(project: Project, plan: BuildPlan): PromptBuildResult[] {
   return [
-    ...plan.targets.map((s): PromptBuildResult => ({ prompt: s.prompt, outcome: "planned", reasons: s.reasons, outputs: s.outputs })),
+    ...plan.targets.map((s): PromptBuildResult => ({ prompt: s.prompt, outcome: "planned", reasons: s.reasons, outputs: s.outputs, model: pinnedModel(project, s.prompt) })),
     ...plan.others,
   ];
 }
@@ -157,7 +165,7 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
 
   const buildOne = async (status: PromptStatus): Promise<PromptBuildResult> => {
     const record = project.records.get(status.prompt)!;
-    const base = { prompt: status.prompt, outputs: status.outputs, reasons: status.reasons };
+    const base = { prompt: status.prompt, outputs: status.outputs, reasons: status.reasons, model: pinnedModel(project, status.prompt) };
     const deps = (project.graph.dependsOn.get(status.prompt) ?? []).map((d) => done.get(d)).filter(Boolean);
     const depResults = await Promise.all(deps);
     const blocked = depResults.find((r) => r!.outcome === "failed" || r!.outcome === "skipped");
@@ -284,5 +292,5 @@ function report(prompts: PromptBuildResult[], dryRun: boolean, started: number):
   }
   // A drifted output is kept, but the project is not what its prompts produce until it is resolved.
   const ok = totals.failed === 0 && totals.skipped === 0 && totals.drifted === 0;
-  return { ok, dryRun, prompts, totals, durationMs: Math.round(performance.now() - started) };
+  return { ok, dryRun, prompts, totals, durationMs: Math.round(performance.now() - started), finishedAt: new Date().toISOString() };
 }

@@ -1,4 +1,6 @@
 import { build, type BuildReport, type PromptBuildResult } from "../build/build.js";
+import { buildFigures, promptFigures } from "../build/figures.js";
+import { PcError } from "../errors.js";
 import { onInterrupt } from "./interrupt.js";
 import { printJson, useColor } from "./output.js";
 import { BuildProgress } from "./progress.js";
@@ -14,6 +16,8 @@ export interface BuildFlags {
   threads?: number;
   cache?: boolean;
   offline?: boolean;
+  /** Write Prometheus metrics of the build to this file. */
+  metrics?: string;
 }
 
 export async function buildCommand(paths: string[], flags: BuildFlags): Promise<number> {
@@ -40,6 +44,7 @@ export async function buildCommand(paths: string[], flags: BuildFlags): Promise<
     progress.stop();
     interrupt.dispose();
   }
+  const metricsError = flags.metrics ? await writeMetricsFile(flags.metrics, report) : undefined;
   if (flags.json) {
     printJson(reportJson(report));
   } else if (flags.dryRun) {
@@ -50,23 +55,40 @@ export async function buildCommand(paths: string[], flags: BuildFlags): Promise<
   } else {
     process.stderr.write(`${progress.summary(report)}\n`);
   }
+  if (metricsError) throw metricsError;
   if (interrupt.interrupted()) return 130;
   return report.ok ? 0 : 1;
 }
 
-/** The --json report: the same figures as the summary and the metrics file. */
+/** Writes the metrics file; a failure is returned, so the report is still printed before it is shown. */
+async function writeMetricsFile(file: string, report: BuildReport): Promise<PcError | undefined> {
+  const { writeMetrics } = await import("../build/metrics.js");
+  try {
+    await writeMetrics(file, report);
+    return undefined;
+  } catch (cause) {
+    return new PcError("PC_WRITE_FAILED", `could not write the metrics file ${file}: ${(cause as Error).message}`, {
+      hint: "Give a path in a writable folder, e.g. --metrics /var/lib/node_exporter/textfile/pc.prom",
+      cause,
+    });
+  }
+}
+
+/** The --json report: the same figures as the summary and the metrics file (durations in milliseconds here, in seconds in the metrics file). */
 export function reportJson(report: BuildReport) {
+  const figures = buildFigures(report);
   return {
     ok: report.ok,
     dryRun: report.dryRun,
     durationMs: report.durationMs,
-    totals: report.totals,
+    finishedAt: report.finishedAt,
+    totals: { ...report.totals, requestMs: figures.requestMs, tokensPerSecond: figures.tokensPerSecond ?? null },
     prompts: report.prompts.map(promptJson),
   };
 }
 
 function promptJson(p: PromptBuildResult) {
-  const seconds = (p.durationMs ?? 0) / 1000;
+  const figures = promptFigures(p);
   return {
     prompt: p.prompt,
     outcome: p.outcome,
@@ -75,8 +97,8 @@ function promptJson(p: PromptBuildResult) {
     source: p.source ?? null,
     model: p.model ?? null,
     usage: p.usage ?? null,
-    durationMs: p.durationMs === undefined ? null : Math.round(p.durationMs),
-    tokensPerSecond: p.usage && seconds > 0 ? Math.round((p.usage.completionTokens / seconds) * 10) / 10 : null,
+    durationMs: figures.durationMs ?? null,
+    tokensPerSecond: figures.tokensPerSecond ?? null,
     error: p.error ? p.error.toJSON() : null,
   };
 }

@@ -194,8 +194,16 @@ async function loadRuntime(): Promise<Runtime> {
   }
 }
 
-/** Resolves a model ref to a local file: `gguf:<path>` inside the root, or `hf:<user>/<repo>/<file>.gguf`. */
-async function resolveModelPath(lib: NodeLlamaCpp, ref: string, options: EmbeddedEngineOptions): Promise<{ file: string; absolute: string }> {
+/**
+ * Resolves a model ref to a local file: `gguf:<path>` inside the root, or `hf:<user>/<repo>/<file>.gguf`
+ * (downloaded into the cache unless `download` is false).
+ */
+async function resolveModelPath(
+  lib: NodeLlamaCpp,
+  ref: string,
+  options: EmbeddedEngineOptions,
+  download = true,
+): Promise<{ file: string; absolute: string }> {
   if (ref.startsWith("gguf:")) {
     const relative = ref.slice("gguf:".length);
     const root = path.resolve(options.root);
@@ -222,6 +230,17 @@ async function resolveModelPath(lib: NodeLlamaCpp, ref: string, options: Embedde
         key: "model",
         hint: "Pin the exact file so every build uses the same weights, e.g. `model: hf:Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf`.",
       });
+    }
+    if (!download) {
+      try {
+        return { file: ref, absolute: await lib.resolveModelFile(ref, { download: false, cli: false }) };
+      } catch (cause) {
+        throw new PcError("PC_MODEL_NOT_FOUND", `The model ${ref} is not downloaded yet.`, {
+          key: "model",
+          hint: "The first build that needs it downloads it into ~/.node-llama-cpp/models (set HF_TOKEN for gated models).",
+          cause,
+        });
+      }
     }
     try {
       // Downloads into node-llama-cpp's user cache (~/.node-llama-cpp/models) once, then reuses it.
@@ -283,19 +302,7 @@ async function loadModel(runtime: Runtime, ref: string, options: EmbeddedEngineO
   const started = performance.now();
   const { file, absolute } = await resolveModelPath(lib, ref, options);
   const size = await checkGguf(absolute, file);
-  let model: LlamaModel;
-  try {
-    llamaCppErrors.length = 0;
-    model = await llama.loadModel({ modelPath: absolute, gpuLayers: 0, useMlock: false });
-  } catch (cause) {
-    const reason = (await llamaCppReason()) ?? firstLine(cause);
-    throw new PcError("PC_MODEL_INVALID", `llama.cpp could not load ${file}: ${reason.split(absolute).join(file)}`, {
-      file,
-      key: "model",
-      hint: "The file may be truncated or made for a newer llama.cpp; download it again or pick another model.",
-      cause,
-    });
-  }
+  const model = await loadWeights(llama, absolute, file);
   try {
     const threads = options.threads ?? defaultThreads(size, llama.cpuMathCores);
     const contextSize = options.contextSize ?? Math.min(DEFAULT_CONTEXT_SIZE, model.trainContextSize);
@@ -329,6 +336,55 @@ async function loadModel(runtime: Runtime, ref: string, options: EmbeddedEngineO
       hint: "Lower the context size (contextSize) or free memory.",
       cause,
     });
+  }
+}
+
+/** Loads the weights on the CPU; a failure says why, in llama.cpp's words. */
+async function loadWeights(llama: Llama, absolute: string, file: string): Promise<LlamaModel> {
+  try {
+    llamaCppErrors.length = 0;
+    return await llama.loadModel({ modelPath: absolute, gpuLayers: 0, useMlock: false });
+  } catch (cause) {
+    const reason = (await llamaCppReason()) ?? firstLine(cause);
+    throw new PcError("PC_MODEL_INVALID", `llama.cpp could not load ${file}: ${reason.split(absolute).join(file)}`, {
+      file,
+      key: "model",
+      hint: "The file may be truncated or made for a newer llama.cpp; download it again or pick another model.",
+      cause,
+    });
+  }
+}
+
+/**
+ * Starts llama.cpp the way a build does: node-llama-cpp is installed and has a binary for this
+ * machine. For `pc doctor`; the runtime stays up (for checkEmbeddedModel) until `release`.
+ */
+export async function checkEmbeddedRuntime(): Promise<{ nodeLlamaCpp: string; llamaCppBuild: string; release: () => Promise<void> }> {
+  const shared = acquireRuntime();
+  const release = () => releaseRuntime(shared);
+  try {
+    const { llama, version } = await shared.runtime;
+    return { nodeLlamaCpp: version, llamaCppBuild: llama.llamaCppRelease.release, release };
+  } catch (error) {
+    await release();
+    throw error;
+  }
+}
+
+/**
+ * Loads a model the way a build does (CPU, no context) and releases it. For `pc doctor`: it never
+ * downloads, so an `hf:` model missing from the cache fails with PC_MODEL_NOT_FOUND.
+ */
+export async function checkEmbeddedModel(ref: string, options: { root: string }): Promise<{ file: string; bytes: number }> {
+  const shared = acquireRuntime();
+  try {
+    const { lib, llama } = await shared.runtime;
+    const { file, absolute } = await resolveModelPath(lib, ref, { root: options.root }, false);
+    const bytes = await checkGguf(absolute, file);
+    await (await loadWeights(llama, absolute, file)).dispose();
+    return { file, bytes };
+  } finally {
+    await releaseRuntime(shared);
   }
 }
 

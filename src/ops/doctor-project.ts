@@ -1,0 +1,98 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { CONFIG_FILE, DEFAULT_CONFIG, loadConfig, type ProjectConfig } from "../config/config.js";
+import { discoverPrompts } from "../discover/discover.js";
+import { PcError } from "../errors.js";
+import { readLock } from "../lock/lock-io.js";
+import { LOCK_FILE } from "../lock/lockfile.js";
+import { loadProject } from "../plan/project.js";
+import { BUILDABLE, computeStates } from "../plan/states.js";
+import { parsePrompt } from "../prompt/frontmatter.js";
+import { readIfExists } from "../util/fs.js";
+import type { Finding, ModelUse } from "./doctor-types.js";
+
+export interface ProjectCheck {
+  findings: Finding[];
+  config: ProjectConfig;
+  /** model ref -> the prompts that pin it. */
+  models: Map<string, ModelUse>;
+}
+
+/** Config, lock, prompts (invalid ones are errors) and orphaned lock entries; collects the pinned models. */
+export async function checkProject(root: string): Promise<ProjectCheck> {
+  const findings: Finding[] = [];
+  const models = new Map<string, ModelUse>();
+  const use = (model: string, prompt: string, needed: boolean) => {
+    const entry = models.get(model) ?? { prompts: [], needed: false };
+    entry.prompts.push(prompt);
+    entry.needed ||= needed;
+    models.set(model, entry);
+  };
+
+  let config = DEFAULT_CONFIG;
+  const configOk = await attempt(findings, "config", async () => {
+    config = await loadConfig(root);
+    return existsSync(path.join(root, CONFIG_FILE)) ? `${CONFIG_FILE} is valid` : `no ${CONFIG_FILE}: defaults apply`;
+  });
+  const lockOk = await attempt(findings, "lock", async () => {
+    const { lock, text } = await readLock(root);
+    if (text === undefined) return `no ${LOCK_FILE} yet: the first build writes it`;
+    return `${LOCK_FILE} is valid (${Object.keys(lock.prompts).length} prompts recorded)`;
+  });
+
+  if (configOk && lockOk) {
+    await attempt(findings, "prompts", async () => {
+      const project = await loadProject(root);
+      const statuses = await computeStates(project);
+      for (const s of statuses) {
+        if (s.state === "invalid") {
+          findings.push({ level: "error", check: "prompt", subject: s.prompt, what: `${s.error?.where ?? s.prompt}: ${s.error?.message}`, fix: s.error?.hint });
+        } else if (s.state === "orphaned") {
+          const left = s.outputs.filter((o) => existsSync(path.join(root, o)));
+          findings.push({
+            level: "warn",
+            check: "orphan",
+            subject: s.prompt,
+            what: `${s.prompt} is gone, but its lock entry remains${left.length ? ` and so do its outputs ${left.join(", ")}` : ""}`,
+            fix: `Restore ${s.prompt}, or ${left.length ? `delete ${left.join(", ")} and ` : ""}remove its entry from ${LOCK_FILE}.`,
+          });
+        } else {
+          const record = project.records.get(s.prompt);
+          const model = record?.parsed?.frontmatter.model ?? record?.entry?.model;
+          if (model) use(model, s.prompt, BUILDABLE.has(s.state));
+        }
+      }
+      const invalid = statuses.filter((s) => s.state === "invalid").length;
+      const prompts = statuses.filter((s) => s.state !== "orphaned").length;
+      return invalid === 0 ? `${prompts} prompt${prompts === 1 ? "" : "s"} parse and render` : undefined;
+    });
+  } else {
+    // Without a valid config or lock there are no states: read each prompt's frontmatter for its model.
+    await attempt(findings, "prompts", async () => {
+      const { prompts } = await discoverPrompts(root, config);
+      for (const prompt of prompts) {
+        try {
+          use(parsePrompt(prompt, (await readIfExists(path.join(root, prompt)))!.toString("utf8")).frontmatter.model, prompt, true);
+        } catch (error) {
+          if (!(error instanceof PcError)) throw error;
+          findings.push({ level: "error", check: "prompt", subject: prompt, what: `${error.where ?? prompt}: ${error.message}`, fix: error.hint });
+        }
+      }
+      return undefined;
+    });
+  }
+  return { findings, config, models };
+}
+
+/** Runs a check: its message is an ok finding, a PcError an error finding. Returns whether it passed. */
+async function attempt(findings: Finding[], check: string, run: () => Promise<string | undefined>): Promise<boolean> {
+  try {
+    const ok = await run();
+    if (ok) findings.push({ level: "ok", check, what: ok });
+    return true;
+  } catch (error) {
+    if (!(error instanceof PcError)) throw error;
+    findings.push({ level: "error", check, subject: error.file, what: error.where ? `${error.where}: ${error.message}` : error.message, fix: error.hint });
+    return false;
+  }
+}
