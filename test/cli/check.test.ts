@@ -35,7 +35,7 @@ describe("pc check", () => {
     const project = await built();
     const result = await project.run(["check"]);
     expect(result.code).toBe(0);
-    expect(result.stdout).toBe("All 2 prompts are fresh: every output is what its prompt produced.\n");
+    expect(result.stdout).toBe("All 2 prompts are fresh: every output is the one the lock records for its prompt's current inputs (sources: 2 llm).\n");
   });
 
   it("exits 1 when an output was edited by hand, or a prompt changed, saying which", async () => {

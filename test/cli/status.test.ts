@@ -9,7 +9,7 @@ const TWO = {
 };
 
 describe("pc status", () => {
-  it("--json prints only {prompts: [{prompt, state, reasons, outputs, source, dependsOn}]}", async () => {
+  it("--json prints only {prompts: [{prompt, state, reasons, outputs, source, label, dependsOn}]}", async () => {
     const project = await createProject(TWO);
     const result = await project.run(["status", "--json"]);
     expect(result.code).toBe(0);
@@ -17,26 +17,27 @@ describe("pc status", () => {
     const report = JSON.parse(result.stdout);
     expect(Object.keys(report)).toEqual(["prompts"]);
     expect(report.prompts).toEqual([
-      { prompt: "prompts/models.md", state: "new", reasons: ["not built yet"], outputs: ["generated/models.py"], source: null, dependsOn: [] },
+      { prompt: "prompts/models.md", state: "new", reasons: ["not built yet"], outputs: ["generated/models.py"], source: null, label: null, dependsOn: [] },
       {
         prompt: "prompts/api.md",
         state: "new",
         reasons: ["not built yet", "depends on prompts/models.md (new)"],
         outputs: ["generated/api.py"],
         source: null,
+        label: null,
         dependsOn: ["prompts/models.md"],
       },
     ]);
   });
 
-  it("prints a table of prompt, state, outputs and reason", async () => {
+  it("prints a table of prompt, state, outputs, source and reason", async () => {
     const project = await createProject(TWO);
     const result = await project.run(["status"]);
     expect(result.code).toBe(0);
     const lines = result.stdout.split("\n");
-    expect(lines[0]).toMatch(/^prompt\s+state\s+outputs\s+reason$/);
-    expect(lines[1]).toMatch(/^prompts\/models\.md\s+new\s+generated\/models\.py\s+not built yet$/);
-    expect(lines[2]).toMatch(/^prompts\/api\.md\s+new\s+generated\/api\.py\s+not built yet \(\+1 more\)$/);
+    expect(lines[0]).toMatch(/^prompt\s+state\s+outputs\s+source\s+reason$/);
+    expect(lines[1]).toMatch(/^prompts\/models\.md\s+new\s+generated\/models\.py\s+-\s+not built yet$/);
+    expect(lines[2]).toMatch(/^prompts\/api\.md\s+new\s+generated\/api\.py\s+-\s+not built yet \(\+1 more\)$/);
     expect(result.stdout).toContain("2 new");
     expect(result.stdout).not.toMatch(/\x1b\[/);
   });
