@@ -176,7 +176,8 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
         root,
         store,
         engines,
-        cache: options.cache ?? true,
+        // --force asks for a new generation: restoring the cached one would just repeat the old answer.
+        cache: (options.cache ?? true) && !force,
         offline: options.offline ?? false,
         signal: options.signal,
         onProgress: (p: GenerationProgress) => options.onEvent?.({ type: "progress", ...p }),
