@@ -3,7 +3,6 @@ import { PcError } from "../errors.js";
 import { EnginePool, defaultEngineFactory, resolveBaseURL, type EngineFactory } from "../engine/select.js";
 import { DEFAULT_RETRY } from "../engine/retry.js";
 import type { GenerationProgress } from "../engine/types.js";
-import { writeLock } from "../lock/lock-io.js";
 import type { OutputSource } from "../lock/lockfile.js";
 import { writeFailures } from "../plan/failures.js";
 import { loadProject, renderRecord, type Project, type PromptRecord } from "../plan/project.js";
@@ -14,7 +13,8 @@ import { selectPrompts, withDependencies } from "../ops/select.js";
 import { produce } from "./generate.js";
 import { acquireProjectLock } from "./project-lock.js";
 import { lockEntryFor } from "./record.js";
-import { writeOutputs } from "./write-outputs.js";
+import { LockRecorder } from "./lock-recorder.js";
+import { replaceOutputs } from "./write-outputs.js";
 import path from "node:path";
 
 export interface BuildOptions {
@@ -147,13 +147,8 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
   const owners = project.graph.owners;
   const results = new Map<string, PromptBuildResult>();
   const done = new Map<string, Promise<PromptBuildResult>>();
-  let lockWrites = Promise.resolve();
-  let lockText = project.lockText;
+  const lock = new LockRecorder(root, project.lock, project.lockText);
   const failures = { ...project.failures };
-  const saveLock = () =>
-    (lockWrites = lockWrites.then(async () => {
-      if (await writeLock(root, project.lock, lockText)) lockText = undefined;
-    }));
 
   const buildOne = async (status: PromptStatus): Promise<PromptBuildResult> => {
     const record = project.records.get(status.prompt)!;
@@ -184,11 +179,16 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
       });
       if (produced.source === "llm") await store.save(produced.generation);
       if (!force) await refuseDrift(project, record, entry?.outputs);
-      const hashes = await writeOutputs(root, record.prompt, produced.outputs);
-      for (const o of Object.keys(hashes)) project.files.forget(o);
-      project.lock.prompts[record.prompt] = lockEntryFor(record, hashes, produced.source, produced.generation);
+      const written = await replaceOutputs(root, record.prompt, produced.outputs);
+      for (const o of Object.keys(written.hashes)) project.files.forget(o);
+      try {
+        await lock.record(record.prompt, lockEntryFor(record, written.hashes, produced.source, produced.generation));
+      } catch (error) {
+        // Outputs the lock does not vouch for would look hand-edited and block the next build.
+        await written.restore();
+        throw error;
+      }
       delete failures[record.prompt];
-      await saveLock();
       const g = produced.generation;
       return {
         ...base,
@@ -232,7 +232,7 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
   try {
     await Promise.all(done.values());
   } finally {
-    await lockWrites;
+    await lock.settled();
     await engines.close();
     await writeFailures(root, failures).catch(() => {});
   }

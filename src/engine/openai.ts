@@ -33,6 +33,8 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): Engine {
 
   async function attempt(request: GenerationRequest, generateOptions: GenerateOptions): Promise<GenerationResult> {
     const openai = await getClient();
+    // An abort that came before the listener below is attached would otherwise go unnoticed.
+    if (generateOptions.signal?.aborted) throw new PcError("PC_ABORTED", "interrupted", { file: request.prompt });
     const started = performance.now();
     const controller = new AbortController();
     const abort = () => controller.abort();
