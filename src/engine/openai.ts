@@ -129,12 +129,27 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): Engine {
     return pending;
   }
 
+  // Once retries have shown that no server is listening, later prompts try once instead of each
+  // waiting through the whole backoff again; one success clears it.
+  let unreachable = false;
+
   return {
     kind: "openai",
-    generate(request, generateOptions = {}) {
-      return withRetries(options.retry ?? DEFAULT_RETRY, generateOptions.signal, () => attempt(request, generateOptions), (error, delay, n) =>
-        options.onRetry?.(request.prompt, error, delay, n),
-      );
+    async generate(request, generateOptions = {}) {
+      const policy = options.retry ?? DEFAULT_RETRY;
+      try {
+        const result = await withRetries(
+          unreachable ? { ...policy, retries: 0 } : policy,
+          generateOptions.signal,
+          () => attempt(request, generateOptions),
+          (error, delay, n) => options.onRetry?.(request.prompt, error, delay, n),
+        );
+        unreachable = false;
+        return result;
+      } catch (error) {
+        if (error instanceof PcError && error.code === "PC_ENGINE_UNREACHABLE") unreachable = true;
+        throw error;
+      }
     },
     async close() {},
   };
