@@ -6,3 +6,6 @@ export { render, type RenderOptions, type RenderResult } from "./ops/render.js";
 export type { PromptStatus, PromptState } from "./plan/states.js";
 export type { Lock, LockEntry, OutputSource } from "./lock/lockfile.js";
 export type { Engine, GenerationRequest, GenerationResult, ModelIdentity, ChatMessage } from "./engine/types.js";
+export {
+  build, type BuildOptions, type BuildReport, type BuildEvent, type BuildOutcome, type PromptBuildResult,
+} from "./build/build.js";
