@@ -10,6 +10,7 @@ import { BUILDABLE, computeStates, type PromptStatus } from "../plan/states.js";
 import { parsePrompt } from "../prompt/frontmatter.js";
 import { readIfExists } from "../util/fs.js";
 import { selectPrompts, withDependencies } from "../ops/select.js";
+import { preloadFormatter } from "../output/format.js";
 import { produce } from "./generate.js";
 import { acquireProjectLock } from "./project-lock.js";
 import { lockEntryFor } from "./record.js";
@@ -144,6 +145,8 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
     contextSize: config.contextSize,
     onRetry: (prompt, error, delayMs, attempt) => options.onEvent?.({ type: "retry", prompt, message: error.message, delayMs, attempt }),
   });
+  // Loaded while the first requests are out, rather than after the first answer arrives.
+  if (plan.targets.length > 0) preloadFormatter();
   const owners = project.graph.owners;
   const results = new Map<string, PromptBuildResult>();
   const done = new Map<string, Promise<PromptBuildResult>>();

@@ -49,6 +49,8 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): Engine {
       }, idleTimeoutMs);
     };
     const where = { prompt: request.prompt, model: request.model, baseURL };
+    // Asked while the model works, so the answer never waits for it (it never rejects).
+    const serverSays = serverIdentity(request.model);
     try {
       armIdle();
       const body = {
@@ -95,7 +97,7 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): Engine {
           retryable: true,
         });
       }
-      Object.assign(identity, await serverIdentity(request.model));
+      Object.assign(identity, await serverSays);
       return {
         text,
         finishReason,
