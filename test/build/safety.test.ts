@@ -204,6 +204,31 @@ describe("atomic writes", () => {
     expect(outcomes(next.report)).toEqual({ "prompts/a.md": "cached", "prompts/c.md": "fresh" });
   });
 
+  it("with -j 4 and one failed lock write, every prompt is either recorded with its outputs or not written at all", async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 8; i++) files[`prompts/p${i}.md`] = promptFile({ output: `generated/p${i}.py` }, `Write part ${i}.`);
+    const project = await makeProject(files);
+    let failures = 1;
+    setBeforeRenameHook((target) => {
+      if (target.endsWith("promptfile.lock") && failures-- > 0) throw Object.assign(new Error("EIO: i/o error"), { code: "EIO" });
+    });
+
+    const { report } = await buildIn(project, server, { jobs: 4 });
+
+    const failed = report.prompts.filter((p) => p.outcome === "failed");
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed.every((p) => p.error!.message.startsWith("cannot write promptfile.lock: EIO"))).toBe(true);
+    expect(report.totals.built + failed.length).toBe(8);
+    const lock = await project.lock();
+    const onDisk = await project.snapshot();
+    for (const p of report.prompts) {
+      const output = p.outputs[0]!;
+      if (p.outcome === "built") expect(lock.prompts[p.prompt]!.outputs[output]).toBeDefined();
+      else expect([lock.prompts[p.prompt], onDisk[output]]).toEqual([undefined, undefined]);
+    }
+    expect(Object.values(await statesOf(project)).filter((s) => s === "fresh")).toHaveLength(report.totals.built);
+  });
+
   it("an interrupted build keeps the prompts that finished, recorded in the lock", async () => {
     const project = await makeProject({
       "prompts/a.md": promptFile({ output: "generated/a.py" }),
