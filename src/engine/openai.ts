@@ -125,8 +125,12 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): Engine {
   function serverIdentity(model: string): Promise<Record<string, string>> {
     let pending = identities.get(model);
     if (!pending) {
-      pending = probeServer(baseURL, model, options.apiKey);
+      const probed = probeServer(baseURL, model, options.apiKey);
+      pending = probed.then((p) => p.found);
       identities.set(model, pending);
+      void probed.then((p) => {
+        if (!p.complete && identities.get(model) === pending) identities.delete(model);
+      });
     }
     return pending;
   }
@@ -157,27 +161,34 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): Engine {
   };
 }
 
-async function probeServer(baseURL: string, model: string, apiKey?: string): Promise<Record<string, string>> {
+/**
+ * Asks llama-server's /props and Ollama's /api/tags about the model. `complete` is false when an
+ * endpoint could not answer (network error, 5xx: llama-server answers 503 while the model loads),
+ * so the question is asked again rather than recording a half identity.
+ */
+async function probeServer(baseURL: string, model: string, apiKey?: string): Promise<{ found: Record<string, string>; complete: boolean }> {
   const origin = baseURL.replace(/\/v1$/, "");
   const headers: Record<string, string> = apiKey ? { authorization: `Bearer ${apiKey}` } : {};
+  let complete = true;
   const getJson = async (url: string) => {
     try {
       const response = await fetch(url, { headers, signal: AbortSignal.timeout(2000) });
+      if (response.status >= 500) complete = false;
       return response.ok ? ((await response.json()) as Record<string, unknown>) : undefined;
     } catch {
+      complete = false;
       return undefined;
     }
   };
   const found: Record<string, string> = {};
-  const props = await getJson(`${origin}/props`);
+  const [props, tags] = await Promise.all([getJson(`${origin}/props`), getJson(`${origin}/api/tags`)]);
   if (props) {
     // Only the file name: the lock holds no absolute paths.
     if (typeof props.model_path === "string") found.modelFile = props.model_path.split(/[\\/]/).pop()!;
     if (typeof props.build_info === "string") found.buildInfo = props.build_info;
   }
-  const tags = await getJson(`${origin}/api/tags`);
   const models = (tags?.models ?? []) as Array<{ name?: string; model?: string; digest?: string }>;
   const match = models.find((m) => m.name === model || m.model === model || m.name === `${model}:latest`);
   if (match?.digest) found.digest = match.digest;
-  return found;
+  return { found, complete };
 }

@@ -1,14 +1,14 @@
 import path from "node:path";
 
-/**
- * Formats generated code with prettier when prettier knows the file type; anything else is left
- * as it is. prettier is imported only when a build writes a file it can format.
- */
 /** Starts loading prettier in the background, so the first formatted file does not wait for it. */
 export function preloadFormatter(): void {
   import("prettier").catch(() => {});
 }
 
+/**
+ * Formats generated code with prettier when prettier knows the file type; anything else is left
+ * as it is. prettier is imported only when a build writes a file it can format.
+ */
 export async function formatOutput(file: string, code: string, root: string): Promise<string> {
   const prettier = await import("prettier");
   const info = await prettier.getFileInfo(path.join(root, file), { resolveConfig: false });

@@ -1,8 +1,11 @@
+import { createServer, request as httpRequest } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type TestServer, defaultAnswer, startTestServer } from "../support/openai-server.js";
 import { promptTokens, splitAnswer } from "../support/sse.js";
 import { makeProject, promptFile, removeProjects } from "../support/project.js";
-import { buildIn } from "./helpers.js";
+import { build } from "../../src/index.js";
+import { FAST_RETRY, buildIn, withRetryPolicy } from "./helpers.js";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -121,6 +124,33 @@ describe("what the lock records", () => {
       expect((await project.lock()).prompts["prompts/p.md"]!.engine).toEqual({ engine: "openai", model: "test-model", systemFingerprint: "fp_test" });
     } finally {
       await plain.close();
+    }
+  });
+
+  it("asks /props again when it answered 503 while the model was loading", async () => {
+    // A proxy in front of the test server: /props answers 503 (as llama-server does while loading) once.
+    let loading = 1;
+    const proxy = createServer((req, res) => {
+      if (req.url === "/props" && loading-- > 0) {
+        res.writeHead(503, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: 503, message: "Loading model", type: "unavailable_error" } }));
+        return;
+      }
+      const upstream = httpRequest(`${server.url}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode!, answer.headers);
+        answer.pipe(res);
+      });
+      req.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    try {
+      server.fail({ status: 503, retryAfter: 0 });
+      const project = await makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py" }) });
+      const report = await build({ cwd: project.root, baseUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/v1`, engineFactory: withRetryPolicy(FAST_RETRY) });
+      expect(report.ok).toBe(true);
+      expect((await project.lock()).prompts["prompts/p.md"]!.engine).toMatchObject({ modelFile: "test-model.gguf", buildInfo: "b1234-abcdef" });
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
     }
   });
 
