@@ -160,26 +160,32 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
     const depResults = await Promise.all(deps);
     const blocked = depResults.find((r) => r!.outcome === "failed" || r!.outcome === "skipped");
     if (blocked) return { ...base, outcome: "skipped", reasons: [`dependency ${blocked!.prompt} ${blocked!.outcome === "failed" ? "failed" : "was skipped"}`] };
-    if (options.signal?.aborted) return { ...base, outcome: "skipped", reasons: ["interrupted"] };
     try {
-      await prepare(project, record, owners);
       const force = plan.forced.has(status.prompt);
       const entry = project.lock.prompts[record.prompt];
-      if (!force && entry && entry.inputHash === record.hashes!.inputHash && (await outputsMatch(project, record, entry.outputs))) {
-        // A dependency was rebuilt with identical bytes: nothing this prompt reads has changed.
-        return { ...base, outcome: "fresh", reasons: ["inputs unchanged after its dependencies were built"] };
-      }
-      options.onEvent?.({ type: "start", prompt: record.prompt, model: record.parsed!.frontmatter.model });
-      const produced = await produce(record, {
-        root,
-        store,
-        engines,
-        // --force asks for a new generation: restoring the cached one would just repeat the old answer.
-        cache: (options.cache ?? true) && !force,
-        offline: options.offline ?? false,
-        signal: options.signal,
-        onProgress: (p: GenerationProgress) => options.onEvent?.({ type: "progress", ...p }),
+      // A slot is held to render and generate, and given back before writing: the next request
+      // goes out while this answer is formatted, written and recorded.
+      const produced = await slot(async () => {
+        if (options.signal?.aborted) return "interrupted" as const;
+        await prepare(project, record, owners);
+        if (!force && entry && entry.inputHash === record.hashes!.inputHash && (await outputsMatch(project, record, entry.outputs))) {
+          return "unchanged" as const;
+        }
+        options.onEvent?.({ type: "start", prompt: record.prompt, model: record.parsed!.frontmatter.model });
+        return produce(record, {
+          root,
+          store,
+          engines,
+          // --force asks for a new generation: restoring the cached one would just repeat the old answer.
+          cache: (options.cache ?? true) && !force,
+          offline: options.offline ?? false,
+          signal: options.signal,
+          onProgress: (p: GenerationProgress) => options.onEvent?.({ type: "progress", ...p }),
+        });
       });
+      if (produced === "interrupted") return { ...base, outcome: "skipped", reasons: ["interrupted"] };
+      // A dependency was rebuilt with identical bytes: nothing this prompt reads has changed.
+      if (produced === "unchanged") return { ...base, outcome: "fresh", reasons: ["inputs unchanged after its dependencies were built"] };
       if (produced.source === "llm") await store.save(produced.generation);
       if (!force) await refuseDrift(project, record, entry?.outputs);
       const written = await replaceOutputs(root, record.prompt, produced.outputs);
@@ -213,19 +219,21 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
   let running = 0;
   const queue: Array<() => void> = [];
   const slot = async <T>(work: () => Promise<T>): Promise<T> => {
+    // A freed slot is handed straight to the next waiter, so a newcomer cannot take it in between.
     if (running >= jobs) await new Promise<void>((resolve) => queue.push(resolve));
-    running++;
+    else running++;
     try {
       return await work();
     } finally {
-      running--;
-      queue.shift()?.();
+      const next = queue.shift();
+      if (next) next();
+      else running--;
     }
   };
   for (const status of plan.targets) {
-    // Wait for dependencies outside the slot, so a waiting prompt never holds one.
+    // Dependencies are awaited before asking for a slot, so a waiting prompt never holds one.
     const deps = (project.graph.dependsOn.get(status.prompt) ?? []).map((d) => done.get(d)).filter(Boolean);
-    const promise = Promise.all(deps).then(() => slot(() => buildOne(status)));
+    const promise = Promise.all(deps).then(() => buildOne(status));
     done.set(status.prompt, promise.then((r) => {
       results.set(r.prompt, r);
       options.onEvent?.({ type: "done", result: r });

@@ -65,9 +65,13 @@ describe("-j/--jobs", () => {
 
   it("builds one prompt at a time by default (most local servers have one slot)", async () => {
     const s = await server(20);
-    const project = await makeProject(independent(4));
+    const project = await makeProject({
+      ...independent(4),
+      "prompts/a.md": promptFile({ output: "generated/a.py" }, "Write a."),
+      "prompts/b.md": promptFile({ output: "generated/b.py", context: ["generated/a.py"] }, "Write b."),
+    });
     const { report } = await buildIn(project, s);
-    expect(report.totals.built).toBe(4);
+    expect(report.totals.built).toBe(6);
     expect(s.maxActive()).toBe(1);
   });
 

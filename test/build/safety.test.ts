@@ -238,8 +238,9 @@ describe("atomic writes", () => {
     const controller = new AbortController();
     const { report } = await buildIn(project, server, {
       signal: controller.signal,
+      // Ctrl-C while b is being generated: a is finished, b is cut off, c has not started.
       onEvent: (event) => {
-        if (event.type === "done" && event.result.prompt === "prompts/a.md") controller.abort();
+        if (event.type === "start" && event.prompt === "prompts/b.md") controller.abort();
       },
     });
     expect(outcomes(report)).toEqual({ "prompts/a.md": "built", "prompts/b.md": "skipped", "prompts/c.md": "skipped" });
