@@ -139,6 +139,9 @@ describe("what the lock records", () => {
         res.writeHead(answer.statusCode!, answer.headers);
         answer.pipe(res);
       });
+      // A client that gives up (a probe's own timeout) must not crash the test process.
+      upstream.on("error", () => res.destroy());
+      res.on("error", () => upstream.destroy());
       req.pipe(upstream);
     });
     await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
