@@ -11,3 +11,6 @@ export { graph, type GraphOptions, type GraphPrompt, type ProjectGraph } from ".
 export { toMermaid, toDot, type GraphFormat } from "./ops/graph-format.js";
 export { toPrometheus, writeMetrics } from "./build/metrics.js";
 export { doctor, type DoctorOptions, type DoctorReport, type Finding, type FindingLevel } from "./ops/doctor.js";
+export {
+  build, type BuildOptions, type BuildReport, type BuildEvent, type BuildOutcome, type PromptBuildResult,
+} from "./build/build.js";

@@ -3,7 +3,6 @@ import { PcError } from "../errors.js";
 import { EnginePool, defaultEngineFactory, resolveBaseURL, type EngineFactory } from "../engine/select.js";
 import { DEFAULT_RETRY } from "../engine/retry.js";
 import type { GenerationProgress } from "../engine/types.js";
-import { writeLock } from "../lock/lock-io.js";
 import type { OutputSource } from "../lock/lockfile.js";
 import { writeFailures } from "../plan/failures.js";
 import { loadProject, renderRecord, type Project, type PromptRecord } from "../plan/project.js";
@@ -11,10 +10,12 @@ import { BUILDABLE, computeStates, type PromptStatus } from "../plan/states.js";
 import { parsePrompt } from "../prompt/frontmatter.js";
 import { readIfExists } from "../util/fs.js";
 import { selectPrompts, withDependencies } from "../ops/select.js";
+import { preloadFormatter } from "../output/format.js";
 import { produce } from "./generate.js";
 import { acquireProjectLock } from "./project-lock.js";
 import { lockEntryFor } from "./record.js";
-import { writeOutputs } from "./write-outputs.js";
+import { LockRecorder } from "./lock-recorder.js";
+import { replaceOutputs } from "./write-outputs.js";
 import path from "node:path";
 
 export interface BuildOptions {
@@ -152,16 +153,13 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
     contextSize: config.contextSize,
     onRetry: (prompt, error, delayMs, attempt) => options.onEvent?.({ type: "retry", prompt, message: error.message, delayMs, attempt }),
   });
+  // Loaded while the first requests are out, rather than after the first answer arrives.
+  if (plan.targets.length > 0) preloadFormatter();
   const owners = project.graph.owners;
   const results = new Map<string, PromptBuildResult>();
   const done = new Map<string, Promise<PromptBuildResult>>();
-  let lockWrites = Promise.resolve();
-  let lockText = project.lockText;
+  const lock = new LockRecorder(root, project.lock, project.lockText);
   const failures = { ...project.failures };
-  const saveLock = () =>
-    (lockWrites = lockWrites.then(async () => {
-      if (await writeLock(root, project.lock, lockText)) lockText = undefined;
-    }));
 
   const buildOne = async (status: PromptStatus): Promise<PromptBuildResult> => {
     const record = project.records.get(status.prompt)!;
@@ -170,32 +168,44 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
     const depResults = await Promise.all(deps);
     const blocked = depResults.find((r) => r!.outcome === "failed" || r!.outcome === "skipped");
     if (blocked) return { ...base, outcome: "skipped", reasons: [`dependency ${blocked!.prompt} ${blocked!.outcome === "failed" ? "failed" : "was skipped"}`] };
-    if (options.signal?.aborted) return { ...base, outcome: "skipped", reasons: ["interrupted"] };
     try {
-      await prepare(project, record, owners);
       const force = plan.forced.has(status.prompt);
       const entry = project.lock.prompts[record.prompt];
-      if (!force && entry && entry.inputHash === record.hashes!.inputHash && (await outputsMatch(project, record, entry.outputs))) {
-        // A dependency was rebuilt with identical bytes: nothing this prompt reads has changed.
-        return { ...base, outcome: "fresh", reasons: ["inputs unchanged after its dependencies were built"] };
-      }
-      options.onEvent?.({ type: "start", prompt: record.prompt, model: record.parsed!.frontmatter.model });
-      const produced = await produce(record, {
-        root,
-        store,
-        engines,
-        cache: options.cache ?? true,
-        offline: options.offline ?? false,
-        signal: options.signal,
-        onProgress: (p: GenerationProgress) => options.onEvent?.({ type: "progress", ...p }),
+      // A slot is held to render and generate, and given back before writing: the next request
+      // goes out while this answer is formatted, written and recorded.
+      const produced = await slot(async () => {
+        if (options.signal?.aborted) return "interrupted" as const;
+        await prepare(project, record, owners);
+        if (!force && entry && entry.inputHash === record.hashes!.inputHash && (await outputsMatch(project, record, entry.outputs))) {
+          return "unchanged" as const;
+        }
+        options.onEvent?.({ type: "start", prompt: record.prompt, model: record.parsed!.frontmatter.model });
+        return produce(record, {
+          root,
+          store,
+          engines,
+          // --force asks for a new generation: restoring the cached one would just repeat the old answer.
+          cache: (options.cache ?? true) && !force,
+          offline: options.offline ?? false,
+          signal: options.signal,
+          onProgress: (p: GenerationProgress) => options.onEvent?.({ type: "progress", ...p }),
+        });
       });
+      if (produced === "interrupted") return { ...base, outcome: "skipped", reasons: ["interrupted"] };
+      // A dependency was rebuilt with identical bytes: nothing this prompt reads has changed.
+      if (produced === "unchanged") return { ...base, outcome: "fresh", reasons: ["inputs unchanged after its dependencies were built"] };
       if (produced.source === "llm") await store.save(produced.generation);
       if (!force) await refuseDrift(project, record, entry?.outputs);
-      const hashes = await writeOutputs(root, record.prompt, produced.outputs);
-      for (const o of Object.keys(hashes)) project.files.forget(o);
-      project.lock.prompts[record.prompt] = lockEntryFor(record, hashes, produced.source, produced.generation);
+      const written = await replaceOutputs(root, record.prompt, produced.outputs);
+      for (const o of Object.keys(written.hashes)) project.files.forget(o);
+      try {
+        await lock.record(record.prompt, lockEntryFor(record, written.hashes, produced.source, produced.generation));
+      } catch (error) {
+        // Outputs the lock does not vouch for would look hand-edited and block the next build.
+        await written.restore();
+        throw error;
+      }
       delete failures[record.prompt];
-      await saveLock();
       const g = produced.generation;
       return {
         ...base,
@@ -217,19 +227,21 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
   let running = 0;
   const queue: Array<() => void> = [];
   const slot = async <T>(work: () => Promise<T>): Promise<T> => {
+    // A freed slot is handed straight to the next waiter, so a newcomer cannot take it in between.
     if (running >= jobs) await new Promise<void>((resolve) => queue.push(resolve));
-    running++;
+    else running++;
     try {
       return await work();
     } finally {
-      running--;
-      queue.shift()?.();
+      const next = queue.shift();
+      if (next) next();
+      else running--;
     }
   };
   for (const status of plan.targets) {
-    // Wait for dependencies outside the slot, so a waiting prompt never holds one.
+    // Dependencies are awaited before asking for a slot, so a waiting prompt never holds one.
     const deps = (project.graph.dependsOn.get(status.prompt) ?? []).map((d) => done.get(d)).filter(Boolean);
-    const promise = Promise.all(deps).then(() => slot(() => buildOne(status)));
+    const promise = Promise.all(deps).then(() => buildOne(status));
     done.set(status.prompt, promise.then((r) => {
       results.set(r.prompt, r);
       options.onEvent?.({ type: "done", result: r });
@@ -239,7 +251,7 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
   try {
     await Promise.all(done.values());
   } finally {
-    await lockWrites;
+    await lock.settled();
     await engines.close();
     await writeFailures(root, failures).catch(() => {});
   }

@@ -33,6 +33,8 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): Engine {
 
   async function attempt(request: GenerationRequest, generateOptions: GenerateOptions): Promise<GenerationResult> {
     const openai = await getClient();
+    // An abort that came before the listener below is attached would otherwise go unnoticed.
+    if (generateOptions.signal?.aborted) throw new PcError("PC_ABORTED", "interrupted", { file: request.prompt });
     const started = performance.now();
     const controller = new AbortController();
     const abort = () => controller.abort();
@@ -47,6 +49,8 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): Engine {
       }, idleTimeoutMs);
     };
     const where = { prompt: request.prompt, model: request.model, baseURL };
+    // Asked while the model works, so the answer never waits for it (it never rejects).
+    const serverSays = serverIdentity(request.model);
     try {
       armIdle();
       const body = {
@@ -93,7 +97,7 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): Engine {
           retryable: true,
         });
       }
-      Object.assign(identity, await serverIdentity(request.model));
+      Object.assign(identity, await serverSays);
       return {
         text,
         finishReason,
@@ -121,44 +125,70 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): Engine {
   function serverIdentity(model: string): Promise<Record<string, string>> {
     let pending = identities.get(model);
     if (!pending) {
-      pending = probeServer(baseURL, model, options.apiKey);
+      const probed = probeServer(baseURL, model, options.apiKey);
+      pending = probed.then((p) => p.found);
       identities.set(model, pending);
+      void probed.then((p) => {
+        if (!p.complete && identities.get(model) === pending) identities.delete(model);
+      });
     }
     return pending;
   }
 
+  // Once retries have shown that no server is listening, later prompts try once instead of each
+  // waiting through the whole backoff again; one success clears it.
+  let unreachable = false;
+
   return {
     kind: "openai",
-    generate(request, generateOptions = {}) {
-      return withRetries(options.retry ?? DEFAULT_RETRY, generateOptions.signal, () => attempt(request, generateOptions), (error, delay, n) =>
-        options.onRetry?.(request.prompt, error, delay, n),
-      );
+    async generate(request, generateOptions = {}) {
+      const policy = options.retry ?? DEFAULT_RETRY;
+      try {
+        const result = await withRetries(
+          unreachable ? { ...policy, retries: 0 } : policy,
+          generateOptions.signal,
+          () => attempt(request, generateOptions),
+          (error, delay, n) => options.onRetry?.(request.prompt, error, delay, n),
+        );
+        unreachable = false;
+        return result;
+      } catch (error) {
+        if (error instanceof PcError && error.code === "PC_ENGINE_UNREACHABLE") unreachable = true;
+        throw error;
+      }
     },
     async close() {},
   };
 }
 
-async function probeServer(baseURL: string, model: string, apiKey?: string): Promise<Record<string, string>> {
+/**
+ * Asks llama-server's /props and Ollama's /api/tags about the model. `complete` is false when an
+ * endpoint could not answer (network error, 5xx: llama-server answers 503 while the model loads),
+ * so the question is asked again rather than recording a half identity.
+ */
+async function probeServer(baseURL: string, model: string, apiKey?: string): Promise<{ found: Record<string, string>; complete: boolean }> {
   const origin = baseURL.replace(/\/v1$/, "");
   const headers: Record<string, string> = apiKey ? { authorization: `Bearer ${apiKey}` } : {};
+  let complete = true;
   const getJson = async (url: string) => {
     try {
       const response = await fetch(url, { headers, signal: AbortSignal.timeout(2000) });
+      if (response.status >= 500) complete = false;
       return response.ok ? ((await response.json()) as Record<string, unknown>) : undefined;
     } catch {
+      complete = false;
       return undefined;
     }
   };
   const found: Record<string, string> = {};
-  const props = await getJson(`${origin}/props`);
+  const [props, tags] = await Promise.all([getJson(`${origin}/props`), getJson(`${origin}/api/tags`)]);
   if (props) {
     // Only the file name: the lock holds no absolute paths.
     if (typeof props.model_path === "string") found.modelFile = props.model_path.split(/[\\/]/).pop()!;
     if (typeof props.build_info === "string") found.buildInfo = props.build_info;
   }
-  const tags = await getJson(`${origin}/api/tags`);
   const models = (tags?.models ?? []) as Array<{ name?: string; model?: string; digest?: string }>;
   const match = models.find((m) => m.name === model || m.model === model || m.name === `${model}:latest`);
   if (match?.digest) found.digest = match.digest;
-  return found;
+  return { found, complete };
 }

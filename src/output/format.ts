@@ -1,5 +1,10 @@
 import path from "node:path";
 
+/** Starts loading prettier in the background, so the first formatted file does not wait for it. */
+export function preloadFormatter(): void {
+  import("prettier").catch(() => {});
+}
+
 /**
  * Formats generated code with prettier when prettier knows the file type; anything else is left
  * as it is. prettier is imported only when a build writes a file it can format.

@@ -79,6 +79,8 @@ export interface TestServer {
   setAnswer(answer: Answer): void;
   /** Forget recorded requests and queued faults; restart chat indexes and the fault RNG. */
   reset(): void;
+  /** The most chat completions in progress at once since start or reset (concurrency the client achieved). */
+  maxActive(): number;
   /** Stop listening and destroy open sockets (stalled streams included). */
   close(): Promise<void>;
 }
@@ -98,6 +100,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   let random = seededRandom(options.faultSeed ?? 1);
   let chatIndex = 0;
   let active = 0;
+  let maxActive = 0;
   let completionCount = 0;
 
   const server = createServer((req, res) => {
@@ -174,6 +177,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     if (fault?.kind === "reset") return void req.socket.destroy();
 
     active += 1;
+    maxActive = Math.max(maxActive, active);
     res.on("close", () => (active -= 1));
     if (options.latencyMs) await sleep(options.latencyMs);
     const text = typeof answer === "function" ? await answer(body, chatRequest.index) : answer;
@@ -231,8 +235,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     chatRequests: () => requests.filter((r): r is RecordedChatRequest => "index" in r),
     fail: (fault, failOptions) => faults.add(fault, failOptions),
     setAnswer: (next) => void (answer = next),
+    maxActive: () => maxActive,
     reset() {
       requests.length = 0;
+      maxActive = active;
       faults.clear();
       chatIndex = 0;
       random = seededRandom(options.faultSeed ?? 1);
