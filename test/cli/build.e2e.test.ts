@@ -77,7 +77,11 @@ describe("pc build (the binary)", () => {
       ok: true,
       dryRun: false,
       durationMs: expect.any(Number),
-      totals: { built: 2, cached: 0, fresh: 0, failed: 0, skipped: 0, drifted: 0, planned: 0, promptTokens: expect.any(Number), completionTokens: expect.any(Number) },
+      finishedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      totals: {
+        built: 2, cached: 0, fresh: 0, failed: 0, skipped: 0, drifted: 0, planned: 0,
+        promptTokens: expect.any(Number), completionTokens: expect.any(Number), requestMs: expect.any(Number), tokensPerSecond: expect.any(Number),
+      },
       prompts: [
         {
           prompt: "prompts/a.md",
