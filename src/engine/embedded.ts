@@ -9,7 +9,9 @@
  *
  * node-llama-cpp is imported lazily, on the first generation, so `pc --help` never loads it.
  */
-import { open, realpath, stat } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { open, realpath } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { ChatHistoryItem, ChatWrapper, Llama, LlamaContext, LlamaContextSequence, LlamaModel } from "node-llama-cpp";
@@ -33,6 +35,12 @@ export interface EmbeddedEngineOptions {
   batchSize?: number;
   /** Model download and load events. Without it, download progress is written to stderr. */
   onLoad?: (event: EmbeddedLoadEvent) => void;
+  /**
+   * Hashes a model file (absolute path) to `sha256:<hex>` for the identity. A build passes its
+   * file-hash cache, so a multi-gigabyte model is not read again while its size and mtime hold.
+   * Default: stream the file once per load.
+   */
+  hashFile?: (absolute: string) => Promise<string | undefined>;
 }
 
 const DEFAULT_CONTEXT_SIZE = 4096;
@@ -81,13 +89,15 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
   }
 
   function slotFor(ref: string): ModelSlot {
-    let slot = slots.get(ref);
+    // `gguf:./models/a.gguf` and `gguf:models/a.gguf` are one model: loaded once, one generation at a time.
+    const key = ref.startsWith("gguf:") ? `gguf:${path.posix.normalize(ref.slice(5).replace(/\\/g, "/"))}` : ref;
+    let slot = slots.get(key);
     if (!slot) {
       const loaded = getRuntime().then((current) => loadModel(current, ref, options));
       const created: ModelSlot = { loaded, tail: loaded };
       // A failed load (a missing file that the user then adds, an interrupted download) is retried next time.
-      loaded.catch(() => slots.get(ref) === created && slots.delete(ref));
-      slots.set(ref, created);
+      loaded.catch(() => slots.get(key) === created && slots.delete(key));
+      slots.set(key, created);
       slot = created;
     }
     return slot;
@@ -283,18 +293,31 @@ async function loadModel(runtime: Runtime, ref: string, options: EmbeddedEngineO
   const started = performance.now();
   const { file, absolute } = await resolveModelPath(lib, ref, options);
   const size = await checkGguf(absolute, file);
+  // Hashed while llama.cpp loads the file: both read it, and the page cache serves the second.
+  const fileHash = (options.hashFile ?? streamSha256)(absolute);
+  fileHash.catch(() => {}); // awaited below, after a failed load has been reported
   let model: LlamaModel;
   try {
     llamaCppErrors.length = 0;
     model = await llama.loadModel({ modelPath: absolute, gpuLayers: 0, useMlock: false });
   } catch (cause) {
-    const reason = (await llamaCppReason()) ?? firstLine(cause);
+    const memory = cause instanceof lib.InsufficientMemoryError;
+    const reason = (memory ? undefined : await llamaCppReason()) ?? firstLine(cause);
     throw new PcError("PC_MODEL_INVALID", `llama.cpp could not load ${file}: ${reason.split(absolute).join(file)}`, {
       file,
       key: "model",
-      hint: "The file may be truncated or made for a newer llama.cpp; download it again or pick another model.",
+      hint: memory
+        ? "The model does not fit in the free memory: close other programs, or pick a smaller model or quantization."
+        : "The file may be truncated or made for a newer llama.cpp; download it again or pick another model.",
       cause,
     });
+  }
+  let hash: string | undefined;
+  try {
+    hash = await fileHash;
+  } catch (cause) {
+    await model.dispose();
+    throw new PcError("PC_MODEL_INVALID", `The model file ${file} cannot be read: ${firstLine(cause)}`, { file, key: "model", cause });
   }
   try {
     const threads = options.threads ?? defaultThreads(size, llama.cpuMathCores);
@@ -313,7 +336,9 @@ async function loadModel(runtime: Runtime, ref: string, options: EmbeddedEngineO
       engine: "embedded",
       model: ref,
       file,
+      fileHash: hash,
       llamaCppBuild: llama.llamaCppRelease.release,
+      cpu: cpuFeatures(llama.systemInfo),
       nodeLlamaCpp: version,
       chatWrapper: chatWrapper.wrapperName,
       contextSize,
@@ -326,10 +351,24 @@ async function loadModel(runtime: Runtime, ref: string, options: EmbeddedEngineO
     await model.dispose();
     throw new PcError("PC_ENGINE_ERROR", `Could not create a llama.cpp context for ${file}: ${firstLine(cause)}`, {
       file,
-      hint: "Lower the context size (contextSize) or free memory.",
+      hint: "Lower the context size (contextSize in pc.config.json) or free memory.",
       cause,
     });
   }
+}
+
+async function streamSha256(file: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return `sha256:${hash.digest("hex")}`;
+}
+
+/**
+ * The CPU features llama.cpp's kernels use ("AVX2 F16C FMA ..."): another instruction set picks
+ * other kernels, which may round differently, so it is part of the identity.
+ */
+function cpuFeatures(systemInfo: string): string {
+  return [...systemInfo.matchAll(/([A-Z][A-Z0-9_]*) = 1\b/g)].map((m) => m[1]).join(" ");
 }
 
 /**
@@ -370,6 +409,7 @@ async function generateOn(loaded: LoadedModel, request: GenerationRequest, optio
       });
     }
     const maxTokens = Math.min(request.maxTokens ?? room, room);
+    const topK = request.topK ?? 0; // 0: no top-k cut (node-llama-cpp would default to 40)
     // Every generation starts from an empty KV cache, so it never depends on earlier ones.
     await sequence.clearHistory();
     // Streamed chunks hold back tokens that end in an incomplete UTF-8 sequence or could start a
@@ -385,7 +425,7 @@ async function generateOn(loaded: LoadedModel, request: GenerationRequest, optio
       seed: request.seed,
       temperature: request.temperature, // 0 means greedy: the seed then has no effect
       topP: request.topP,
-      topK: request.topK ?? 0, // 0: no top-k cut (node-llama-cpp would default to 40)
+      topK,
       minP: 0,
       repeatPenalty: false, // not a pin of the request, so not applied
       customStopTriggers: request.stop?.length ? request.stop : undefined,
@@ -401,8 +441,9 @@ async function generateOn(loaded: LoadedModel, request: GenerationRequest, optio
       text: response.response,
       finishReason: response.metadata.stopReason === "maxTokens" ? "length" : "stop",
       usage: { promptTokens, completionTokens },
-      durationMs: performance.now() - started,
-      identity: { ...identity },
+      durationMs: Math.round(performance.now() - started),
+      // The sampler as applied, beyond the request's own pins (seed, temperature, top_p, stop).
+      identity: { ...identity, model: request.model, topK, minP: 0, repeatPenalty: false },
     };
   } catch (cause) {
     if (isPcError(cause)) throw cause;
