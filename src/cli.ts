@@ -172,6 +172,24 @@ cli
     }),
   );
 
+cli
+  .command("verify [...paths]", "Regenerate prompts without the cache, writing nothing, and check the lock's bytes are reproduced")
+  .option("--json", "Print a machine-readable report (with full diffs)")
+  .option("--base-url <url>", "OpenAI-compatible server (default: PC_BASE_URL, pc.config.json, http://127.0.0.1:8080/v1)")
+  .option("--timeout <seconds>", "Abandon a request after this many seconds without data (default 120)")
+  .option("--threads <n>", "Threads of the embedded engine (the output does not depend on it)")
+  .example("pc verify")
+  .example("pc verify prompts/api.md --json")
+  .action((paths: string[], flags) =>
+    run(async () =>
+      (await import("./cli/verify.js")).verifyCommand(paths, {
+        ...flags,
+        timeout: integer("timeout", flags.timeout, 1),
+        threads: integer("threads", flags.threads, 1),
+      }),
+    ),
+  );
+
 cli.help();
 cli.version(version);
 

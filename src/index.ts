@@ -14,3 +14,4 @@ export { doctor, type DoctorOptions, type DoctorReport, type Finding, type Findi
 export {
   build, type BuildOptions, type BuildReport, type BuildEvent, type BuildOutcome, type PromptBuildResult,
 } from "./build/build.js";
+export { verify, type VerifyOptions, type VerifyReport, type PromptVerifyResult, type VerifyOutcome } from "./build/verify.js";

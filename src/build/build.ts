@@ -1,7 +1,5 @@
 import { GenerationStore } from "../cache/store.js";
 import { PcError } from "../errors.js";
-import { EnginePool, defaultEngineFactory, resolveBaseURL, type EngineFactory } from "../engine/select.js";
-import { DEFAULT_RETRY } from "../engine/retry.js";
 import type { GenerationProgress } from "../engine/types.js";
 import type { OutputSource } from "../lock/lockfile.js";
 import { writeFailures } from "../plan/failures.js";
@@ -12,13 +10,14 @@ import { readIfExists } from "../util/fs.js";
 import { selectPrompts, withDependencies } from "../ops/select.js";
 import { preloadFormatter } from "../output/format.js";
 import { produce } from "./generate.js";
+import { enginePoolFor, type EngineEvent, type EngineOptions } from "./engines.js";
 import { acquireProjectLock } from "./project-lock.js";
 import { lockEntryFor } from "./record.js";
 import { LockRecorder } from "./lock-recorder.js";
 import { replaceOutputs } from "./write-outputs.js";
 import path from "node:path";
 
-export interface BuildOptions {
+export interface BuildOptions extends EngineOptions {
   /** Project root (default: process.cwd()). */
   cwd?: string;
   /** Limit the build to these prompts (and what they depend on). */
@@ -29,19 +28,10 @@ export interface BuildOptions {
   dryRun?: boolean;
   /** Prompts generated concurrently (default: pc.config.json's `jobs`, else 1). */
   jobs?: number;
-  /** OpenAI-compatible base URL (default: PC_BASE_URL, pc.config.json, then llama-server's default). */
-  baseUrl?: string;
-  /** Seconds without data before a request is abandoned. */
-  timeout?: number;
-  retries?: number;
-  /** Threads of the embedded engine. */
-  threads?: number;
   /** Read the generation cache (default true). */
   cache?: boolean;
   /** Restore from the cache only; prompts that need a model fail. */
   offline?: boolean;
-  /** Creates engines; tests pass their own. */
-  engineFactory?: EngineFactory;
   /** Aborts in-flight generations; finished prompts stay recorded. */
   signal?: AbortSignal;
   onEvent?: (event: BuildEvent) => void;
@@ -69,7 +59,7 @@ export type BuildEvent =
   | { type: "start"; prompt: string; model: string }
   | { type: "progress"; prompt: string; tokens: number; elapsedMs: number }
   | { type: "done"; result: PromptBuildResult }
-  | { type: "retry"; prompt: string; message: string; delayMs: number; attempt: number };
+  | EngineEvent;
 
 export interface BuildReport {
   ok: boolean;
@@ -142,17 +132,7 @@ function dryRunResults(project: Project, plan: BuildPlan): PromptBuildResult[] {
 async function execute(project: Project, plan: BuildPlan, options: BuildOptions): Promise<PromptBuildResult[]> {
   const { root, config } = project;
   const store = new GenerationStore(root);
-  const retry = { ...DEFAULT_RETRY, retries: options.retries ?? config.retries ?? DEFAULT_RETRY.retries };
-  const engines = new EnginePool(options.engineFactory ?? defaultEngineFactory, {
-    root,
-    baseURL: resolveBaseURL(options.baseUrl, config),
-    apiKey: process.env.PC_API_KEY,
-    idleTimeoutMs: (options.timeout ?? config.timeout ?? 120) * 1000,
-    retry,
-    threads: options.threads ?? config.threads,
-    contextSize: config.contextSize,
-    onRetry: (prompt, error, delayMs, attempt) => options.onEvent?.({ type: "retry", prompt, message: error.message, delayMs, attempt }),
-  });
+  const engines = enginePoolFor(project, options, options.onEvent);
   // Loaded while the first requests are out, rather than after the first answer arrives.
   if (plan.targets.length > 0) preloadFormatter();
   const owners = project.graph.owners;

@@ -1,4 +1,5 @@
 import type { BuildEvent, BuildReport, PromptBuildResult } from "../build/build.js";
+import type { EmbeddedLoadEvent } from "../engine/embedded.js";
 import { colors } from "./output.js";
 
 const REDRAW_MS = 100;
@@ -10,6 +11,7 @@ const REDRAW_MS = 100;
  */
 export class BuildProgress {
   private readonly running = new Map<string, { model: string; started: number; tokens: number; elapsedMs: number }>();
+  private readonly downloads = new Map<string, { downloadedBytes: number; totalBytes: number }>();
   private drawnLines = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly c;
@@ -41,10 +43,26 @@ export class BuildProgress {
         this.running.delete(event.result.prompt);
         if (event.result.outcome !== "fresh") this.print(this.resultLine(event.result));
         break;
+      case "model":
+        this.onModel(event.event);
+        break;
       case "plan":
         break;
     }
   };
+
+  /** Embedded models: a live download line (one line when it starts elsewhere), then one line when loaded. */
+  private onModel(event: EmbeddedLoadEvent): void {
+    if (event.type === "download") {
+      if (!this.downloads.has(event.model) && !this.live) this.print(this.c.dim(`  downloading ${event.model} (${megabytes(event.totalBytes)} MB)`));
+      this.downloads.set(event.model, event);
+      this.schedule();
+      return;
+    }
+    this.downloads.delete(event.model);
+    const threads = `${event.threads} thread${event.threads === 1 ? "" : "s"}`;
+    this.print(this.c.dim(`  loaded ${event.file} in ${formatSeconds(event.loadMs)} (${threads}, context ${event.contextSize} tokens)`));
+  }
 
   notice(message: string): void {
     this.print(this.c.yellow(message));
@@ -131,6 +149,11 @@ export class BuildProgress {
     if (!this.live) return;
     const width = this.stream.columns || 80;
     const now = performance.now();
+    for (const [model, d] of this.downloads) {
+      const line = `  ${this.c.cyan("↓")} ${model} ${this.c.dim(`${megabytes(d.downloadedBytes)} / ${megabytes(d.totalBytes)} MB`)}`;
+      this.stream.write(`${truncate(line, width - 1)}\n`);
+      this.drawnLines++;
+    }
     for (const [prompt, r] of this.running) {
       const seconds = (now - r.started) / 1000;
       const rate = r.elapsedMs > 0 ? ` ${((r.tokens * 1000) / r.elapsedMs).toFixed(1)} tok/s` : "";
@@ -139,6 +162,10 @@ export class BuildProgress {
       this.drawnLines++;
     }
   }
+}
+
+function megabytes(bytes: number): string {
+  return (bytes / 1e6).toFixed(1);
 }
 
 export function formatSeconds(ms: number): string {

@@ -9,11 +9,11 @@
  *
  * node-llama-cpp is imported lazily, on the first generation, so `pc --help` never loads it.
  */
-import { open, realpath, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { ChatHistoryItem, ChatWrapper, Llama, LlamaContext, LlamaContextSequence, LlamaModel } from "node-llama-cpp";
 import { PcError, isPcError } from "../errors.js";
+import { checkGguf, resolveModelPath, streamSha256 } from "./model-file.js";
 import type { Engine, GenerateOptions, GenerationRequest, GenerationResult, ModelIdentity } from "./types.js";
 
 type NodeLlamaCpp = typeof import("node-llama-cpp");
@@ -33,6 +33,12 @@ export interface EmbeddedEngineOptions {
   batchSize?: number;
   /** Model download and load events. Without it, download progress is written to stderr. */
   onLoad?: (event: EmbeddedLoadEvent) => void;
+  /**
+   * Hashes a model file (absolute path) to `sha256:<hex>` for the identity. A build passes its
+   * file-hash cache, so a multi-gigabyte model is not read again while its size and mtime hold.
+   * Default: stream the file once per load.
+   */
+  hashFile?: (absolute: string) => Promise<string | undefined>;
 }
 
 const DEFAULT_CONTEXT_SIZE = 4096;
@@ -81,13 +87,15 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
   }
 
   function slotFor(ref: string): ModelSlot {
-    let slot = slots.get(ref);
+    // `gguf:./models/a.gguf` and `gguf:models/a.gguf` are one model: loaded once, one generation at a time.
+    const key = ref.startsWith("gguf:") ? `gguf:${path.posix.normalize(ref.slice(5).replace(/\\/g, "/"))}` : ref;
+    let slot = slots.get(key);
     if (!slot) {
       const loaded = getRuntime().then((current) => loadModel(current, ref, options));
       const created: ModelSlot = { loaded, tail: loaded };
       // A failed load (a missing file that the user then adds, an interrupted download) is retried next time.
-      loaded.catch(() => slots.get(ref) === created && slots.delete(ref));
-      slots.set(ref, created);
+      loaded.catch(() => slots.get(key) === created && slots.delete(key));
+      slots.set(key, created);
       slot = created;
     }
     return slot;
@@ -194,115 +202,22 @@ async function loadRuntime(): Promise<Runtime> {
   }
 }
 
-/**
- * Resolves a model ref to a local file: `gguf:<path>` inside the root, or `hf:<user>/<repo>/<file>.gguf`
- * (downloaded into the cache unless `download` is false).
- */
-async function resolveModelPath(
-  lib: NodeLlamaCpp,
-  ref: string,
-  options: EmbeddedEngineOptions,
-  download = true,
-): Promise<{ file: string; absolute: string }> {
-  if (ref.startsWith("gguf:")) {
-    const relative = ref.slice("gguf:".length);
-    const root = path.resolve(options.root);
-    const absolute = path.resolve(root, relative);
-    const file = path.relative(root, absolute).split(path.sep).join("/");
-    const outside = (p: string) => p === ".." || p.startsWith(`..${path.sep}`) || path.isAbsolute(p);
-    if (relative === "" || outside(path.relative(root, absolute))) {
-      throw new PcError("PC_PATH_OUTSIDE_PROJECT", `The model file ${relative || "(empty)"} is outside the project.`, {
-        key: "model",
-        hint: "Put the GGUF file inside the project and refer to it relative to the root, e.g. `model: gguf:models/tiny.gguf`.",
-      });
-    }
-    // A symlink may still point outside; only the real path decides.
-    const realAbsolute = await realpath(absolute).catch(() => absolute);
-    const realRoot = await realpath(root).catch(() => root);
-    if (outside(path.relative(realRoot, realAbsolute))) {
-      throw new PcError("PC_PATH_OUTSIDE_PROJECT", `The model file ${file} links outside the project.`, { file, key: "model" });
-    }
-    return { file, absolute };
-  }
-  if (ref.startsWith("hf:")) {
-    if (!/^hf:[^/:\s]+\/[^/:\s]+\/[^:\s]+\.gguf(#[^\s]+)?$/i.test(ref)) {
-      throw new PcError("PC_MODEL_INVALID", `The model ${ref} does not name one GGUF file.`, {
-        key: "model",
-        hint: "Pin the exact file so every build uses the same weights, e.g. `model: hf:Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf`.",
-      });
-    }
-    if (!download) {
-      try {
-        return { file: ref, absolute: await lib.resolveModelFile(ref, { download: false, cli: false }) };
-      } catch (cause) {
-        throw new PcError("PC_MODEL_NOT_FOUND", `The model ${ref} is not downloaded yet.`, {
-          key: "model",
-          hint: "The first build that needs it downloads it into ~/.node-llama-cpp/models (set HF_TOKEN for gated models).",
-          cause,
-        });
-      }
-    }
-    try {
-      // Downloads into node-llama-cpp's user cache (~/.node-llama-cpp/models) once, then reuses it.
-      const absolute = await lib.resolveModelFile(ref, {
-        cli: false, // its CLI progress goes to stdout, which belongs to --json
-        onProgress: ({ downloadedSize, totalSize }) => reportDownload(options, ref, downloadedSize, totalSize),
-      });
-      if (!options.onLoad) process.stderr.write("\n");
-      return { file: ref, absolute };
-    } catch (cause) {
-      throw new PcError("PC_MODEL_NOT_FOUND", `Could not download the model ${ref}.`, {
-        key: "model",
-        hint: "Check the user, repository and file name on huggingface.co and the network; set HF_TOKEN for gated models. Offline, use a local file: `model: gguf:models/<file>.gguf`.",
-        retryable: true,
-        cause,
-      });
-    }
-  }
-  throw new PcError("PC_MODEL_INVALID", `The embedded engine cannot run the model ${ref}.`, {
-    key: "model",
-    hint: "Use a local file `gguf:<path>` or a Hugging Face file `hf:<user>/<repo>/<file>.gguf`; served model names need the openai engine (--base-url).",
-  });
-}
-
-function reportDownload(options: EmbeddedEngineOptions, model: string, downloadedBytes: number, totalBytes: number): void {
-  if (options.onLoad) {
-    options.onLoad({ type: "download", model, downloadedBytes, totalBytes });
-    return;
-  }
-  const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
-  process.stderr.write(`\rdownloading ${model}: ${mb(downloadedBytes)} / ${mb(totalBytes)} MB`);
-}
-
-/** Fails with a clear message unless the file exists and starts with the GGUF magic. */
-async function checkGguf(absolute: string, file: string): Promise<number> {
-  const hint = "Point `model:` at a GGUF model file (llama.cpp format), e.g. `model: gguf:models/qwen2.5-coder-1.5b-q4_k_m.gguf`.";
-  let handle;
-  try {
-    handle = await open(absolute, "r");
-    const { size } = await handle.stat();
-    const magic = Buffer.alloc(4);
-    await handle.read(magic, 0, 4, 0);
-    if (magic.toString("latin1") !== "GGUF") {
-      throw new PcError("PC_MODEL_INVALID", `${file} is not a GGUF model file.`, { file, key: "model", hint });
-    }
-    return size;
-  } catch (cause) {
-    if (isPcError(cause)) throw cause;
-    const code = (cause as NodeJS.ErrnoException).code;
-    const what = code === "ENOENT" ? "does not exist" : code === "EISDIR" ? "is a directory" : "cannot be read";
-    throw new PcError("PC_MODEL_INVALID", `The model file ${file} ${what}.`, { file, key: "model", hint, cause });
-  } finally {
-    await handle?.close();
-  }
-}
-
 async function loadModel(runtime: Runtime, ref: string, options: EmbeddedEngineOptions): Promise<LoadedModel> {
   const { lib, llama, version } = runtime;
   const started = performance.now();
-  const { file, absolute } = await resolveModelPath(lib, ref, options);
+  const { file, absolute } = await resolveModelPath(lib, ref, options.root, (event) => reportDownload(options, event));
   const size = await checkGguf(absolute, file);
-  const model = await loadWeights(llama, absolute, file);
+  // Hashed while llama.cpp loads the file: both read it, and the page cache serves the second.
+  const fileHash = (options.hashFile ?? streamSha256)(absolute);
+  fileHash.catch(() => {}); // awaited below, after a failed load has been reported
+  const model = await loadWeights(runtime, absolute, file);
+  let hash: string | undefined;
+  try {
+    hash = await fileHash;
+  } catch (cause) {
+    await model.dispose();
+    throw new PcError("PC_MODEL_INVALID", `The model file ${file} cannot be read: ${firstLine(cause)}`, { file, key: "model", cause });
+  }
   try {
     const threads = options.threads ?? defaultThreads(size, llama.cpuMathCores);
     const contextSize = options.contextSize ?? Math.min(DEFAULT_CONTEXT_SIZE, model.trainContextSize);
@@ -320,7 +235,9 @@ async function loadModel(runtime: Runtime, ref: string, options: EmbeddedEngineO
       engine: "embedded",
       model: ref,
       file,
+      fileHash: hash,
       llamaCppBuild: llama.llamaCppRelease.release,
+      cpu: cpuFeatures(llama.systemInfo),
       nodeLlamaCpp: version,
       chatWrapper: chatWrapper.wrapperName,
       contextSize,
@@ -333,23 +250,45 @@ async function loadModel(runtime: Runtime, ref: string, options: EmbeddedEngineO
     await model.dispose();
     throw new PcError("PC_ENGINE_ERROR", `Could not create a llama.cpp context for ${file}: ${firstLine(cause)}`, {
       file,
-      hint: "Lower the context size (contextSize) or free memory.",
+      hint: "Lower the context size (contextSize in pc.config.json) or free memory.",
       cause,
     });
   }
 }
 
+/** Download progress goes to the listener, or to stderr (never stdout: it may carry --json). */
+function reportDownload(options: EmbeddedEngineOptions, event: Extract<EmbeddedLoadEvent, { type: "download" }>): void {
+  if (options.onLoad) {
+    options.onLoad(event);
+    return;
+  }
+  const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
+  process.stderr.write(`\rdownloading ${event.model}: ${mb(event.downloadedBytes)} / ${mb(event.totalBytes)} MB`);
+  if (event.downloadedBytes >= event.totalBytes) process.stderr.write("\n");
+}
+
+/**
+ * The CPU features llama.cpp's kernels use ("AVX2 F16C FMA ..."): another instruction set picks
+ * other kernels, which may round differently, so it is part of the identity.
+ */
+function cpuFeatures(systemInfo: string): string {
+  return [...systemInfo.matchAll(/([A-Z][A-Z0-9_]*) = 1\b/g)].map((m) => m[1]).join(" ");
+}
+
 /** Loads the weights on the CPU; a failure says why, in llama.cpp's words. */
-async function loadWeights(llama: Llama, absolute: string, file: string): Promise<LlamaModel> {
+async function loadWeights({ lib, llama }: Runtime, absolute: string, file: string): Promise<LlamaModel> {
   try {
     llamaCppErrors.length = 0;
     return await llama.loadModel({ modelPath: absolute, gpuLayers: 0, useMlock: false });
   } catch (cause) {
-    const reason = (await llamaCppReason()) ?? firstLine(cause);
+    const memory = cause instanceof lib.InsufficientMemoryError;
+    const reason = (memory ? undefined : await llamaCppReason()) ?? firstLine(cause);
     throw new PcError("PC_MODEL_INVALID", `llama.cpp could not load ${file}: ${reason.split(absolute).join(file)}`, {
       file,
       key: "model",
-      hint: "The file may be truncated or made for a newer llama.cpp; download it again or pick another model.",
+      hint: memory
+        ? "The model does not fit in the free memory: close other programs, or pick a smaller model or quantization."
+        : "The file may be truncated or made for a newer llama.cpp; download it again or pick another model.",
       cause,
     });
   }
@@ -378,10 +317,10 @@ export async function checkEmbeddedRuntime(): Promise<{ nodeLlamaCpp: string; ll
 export async function checkEmbeddedModel(ref: string, options: { root: string }): Promise<{ file: string; bytes: number }> {
   const shared = acquireRuntime();
   try {
-    const { lib, llama } = await shared.runtime;
-    const { file, absolute } = await resolveModelPath(lib, ref, { root: options.root }, false);
+    const runtime = await shared.runtime;
+    const { file, absolute } = await resolveModelPath(runtime.lib, ref, options.root, undefined);
     const bytes = await checkGguf(absolute, file);
-    await (await loadWeights(llama, absolute, file)).dispose();
+    await (await loadWeights(runtime, absolute, file)).dispose();
     return { file, bytes };
   } finally {
     await releaseRuntime(shared);
@@ -426,6 +365,7 @@ async function generateOn(loaded: LoadedModel, request: GenerationRequest, optio
       });
     }
     const maxTokens = Math.min(request.maxTokens ?? room, room);
+    const topK = request.topK ?? 0; // 0: no top-k cut (node-llama-cpp would default to 40)
     // Every generation starts from an empty KV cache, so it never depends on earlier ones.
     await sequence.clearHistory();
     // Streamed chunks hold back tokens that end in an incomplete UTF-8 sequence or could start a
@@ -441,7 +381,7 @@ async function generateOn(loaded: LoadedModel, request: GenerationRequest, optio
       seed: request.seed,
       temperature: request.temperature, // 0 means greedy: the seed then has no effect
       topP: request.topP,
-      topK: request.topK ?? 0, // 0: no top-k cut (node-llama-cpp would default to 40)
+      topK,
       minP: 0,
       repeatPenalty: false, // not a pin of the request, so not applied
       customStopTriggers: request.stop?.length ? request.stop : undefined,
@@ -457,8 +397,9 @@ async function generateOn(loaded: LoadedModel, request: GenerationRequest, optio
       text: response.response,
       finishReason: response.metadata.stopReason === "maxTokens" ? "length" : "stop",
       usage: { promptTokens, completionTokens },
-      durationMs: performance.now() - started,
-      identity: { ...identity },
+      durationMs: Math.round(performance.now() - started),
+      // The sampler as applied, beyond the request's own pins (seed, temperature, top_p, stop).
+      identity: { ...identity, model: request.model, topK, minP: 0, repeatPenalty: false },
     };
   } catch (cause) {
     if (isPcError(cause)) throw cause;

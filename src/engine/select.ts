@@ -1,6 +1,7 @@
 import type { ProjectConfig } from "../config/config.js";
 import type { PcError } from "../errors.js";
 import { DEFAULT_BASE_URL } from "./openai.js";
+import type { EmbeddedLoadEvent } from "./embedded.js";
 import type { RetryPolicy } from "./retry.js";
 import type { Engine } from "./types.js";
 
@@ -20,6 +21,10 @@ export interface EngineSettings {
   threads?: number;
   contextSize?: number;
   onRetry?: (prompt: string, error: PcError, delayMs: number, attempt: number) => void;
+  /** Embedded model download and load events. */
+  onLoad?: (event: EmbeddedLoadEvent) => void;
+  /** Hashes a model file for the identity (the build's size+mtime hash cache). */
+  hashFile?: (absolute: string) => Promise<string | undefined>;
 }
 
 /** Creates the engine of a kind; tests and embedders pass their own. */
@@ -28,7 +33,13 @@ export type EngineFactory = (kind: EngineKind, settings: EngineSettings) => Prom
 export const defaultEngineFactory: EngineFactory = async (kind, settings) => {
   if (kind === "embedded") {
     const { createEmbeddedEngine } = await import("./embedded.js");
-    return createEmbeddedEngine({ root: settings.root, threads: settings.threads, contextSize: settings.contextSize });
+    return createEmbeddedEngine({
+      root: settings.root,
+      threads: settings.threads,
+      contextSize: settings.contextSize,
+      onLoad: settings.onLoad,
+      hashFile: settings.hashFile,
+    });
   }
   const { createOpenAIEngine } = await import("./openai.js");
   return createOpenAIEngine({

@@ -10,12 +10,14 @@ const CACHE_FILE = ".pc/file-hashes.json";
 interface CachedHash {
   size: number;
   mtimeMs: number;
+  /** A file replaced by a rename (a new download moved into place) gets a new inode. */
+  ino: number;
   hash: string;
 }
 
 /**
  * Hashes project files, each at most once per run. Large files are hashed by streaming and the
- * result is kept in .pc/file-hashes.json, reused while size and mtime are unchanged.
+ * result is kept in .pc/file-hashes.json, reused while size, mtime and inode are unchanged.
  */
 export class FileHashes {
   private readonly memo = new Map<string, Promise<string | undefined>>();
@@ -24,7 +26,10 @@ export class FileHashes {
 
   constructor(private readonly root: string) {}
 
-  /** sha256 of the file's bytes, or undefined when it does not exist. */
+  /**
+   * sha256 of the file's bytes, or undefined when it does not exist. `relative` is a posix path
+   * relative to the root; an absolute path (a downloaded model outside the project) works too.
+   */
   hash(relative: string): Promise<string | undefined> {
     let pending = this.memo.get(relative);
     if (!pending) {
@@ -34,13 +39,20 @@ export class FileHashes {
     return pending;
   }
 
+  /** {@link hash} of an absolute path: keyed by its project path when inside the project. */
+  hashAbsolute(absolute: string): Promise<string | undefined> {
+    const relative = path.relative(this.root, absolute);
+    const inside = relative !== "" && !relative.startsWith("..") && !path.isAbsolute(relative);
+    return this.hash(inside ? relative.split(path.sep).join("/") : path.resolve(absolute));
+  }
+
   /** Forgets what is known about a file (after pc wrote it). */
   forget(relative: string): void {
     this.memo.delete(relative);
   }
 
   private async compute(relative: string): Promise<string | undefined> {
-    const absolute = path.join(this.root, relative);
+    const absolute = path.resolve(this.root, relative);
     let stat;
     try {
       stat = await fsp.stat(absolute);
@@ -54,9 +66,9 @@ export class FileHashes {
     }
     const cache = await this.loadCache();
     const hit = cache[relative];
-    if (hit && hit.size === stat.size && hit.mtimeMs === stat.mtimeMs) return hit.hash;
+    if (hit && hit.size === stat.size && hit.mtimeMs === stat.mtimeMs && hit.ino === stat.ino) return hit.hash;
     const hash = await streamHash(absolute);
-    cache[relative] = { size: stat.size, mtimeMs: stat.mtimeMs, hash };
+    cache[relative] = { size: stat.size, mtimeMs: stat.mtimeMs, ino: stat.ino, hash };
     this.dirty = true;
     return hash;
   }

@@ -110,7 +110,14 @@ export async function renderRecord(root: string, record: PromptRecord, files: Fi
     const inputs = { ...rendered.inputs };
     let modelFileHash: string | undefined;
     const modelFile = localModelPath(parsed.frontmatter.model);
-    if (modelFile) {
+    if (modelFile !== undefined) {
+      if (modelFile === "" || modelFile === ".") {
+        throw new PcError("PC_FRONTMATTER_INVALID", "model gguf: names no file", {
+          file: record.prompt,
+          key: "model",
+          hint: "Give the GGUF file's path relative to the project root, e.g. model: gguf:models/qwen2.5-coder-1.5b-q4_k_m.gguf",
+        });
+      }
       resolveInside(root, modelFile, { file: record.prompt, key: "model", what: "model file" });
       modelFileHash = await files.hash(modelFile);
       if (!modelFileHash) {
@@ -140,7 +147,10 @@ export async function renderRecord(root: string, record: PromptRecord, files: Fi
 
 /** `gguf:<path>` names a model file in the project; its bytes are an input of the prompt. */
 export function localModelPath(model: string): string | undefined {
-  return model.startsWith("gguf:") ? model.slice(5) : undefined;
+  // Normalized, so `gguf:./models/a.gguf` and `gguf:models/a.gguf` are one input.
+  if (!model.startsWith("gguf:")) return undefined;
+  const file = model.slice(5).replace(/\\/g, "/");
+  return file === "" ? "" : path.posix.normalize(file);
 }
 
 async function inputsUnchanged(root: string, entry: LockEntry, prompt: string, promptHash: string, files: FileHashes): Promise<boolean> {

@@ -1,6 +1,6 @@
 import type { PcError } from "../errors.js";
 import type { LockEntry, OutputSource } from "../lock/lockfile.js";
-import type { Project, PromptRecord } from "./project.js";
+import { localModelPath, type Project, type PromptRecord } from "./project.js";
 
 export type PromptState = "fresh" | "stale" | "new" | "missing" | "drifted" | "orphaned" | "failed" | "invalid";
 
@@ -111,13 +111,21 @@ export function staleReasons(record: PromptRecord, entry: LockEntry): string[] {
     }
   }
   const now = record.inputHashes;
+  const modelFile = fm ? localModelPath(fm.model) : undefined;
   for (const [file, hash] of Object.entries(now)) {
     if (!(file in entry.inputs)) reasons.push(`new input ${file}`);
-    else if (entry.inputs[file] !== hash) reasons.push(file === record.prompt ? `${file} changed` : `input ${file} changed`);
+    else if (entry.inputs[file] === hash) continue;
+    else if (file === modelFile) reasons.push(`the model changed: ${file} is another file now (${short(entry.inputs[file]!)} -> ${short(hash)})`);
+    else reasons.push(file === record.prompt ? `${file} changed` : `input ${file} changed`);
   }
   for (const file of Object.keys(entry.inputs)) if (!(file in now)) reasons.push(`input ${file} removed`);
   if (reasons.length === 0) {
     reasons.push(entry.protocol !== undefined && entry.requestHash ? "rendered prompt or pins changed" : "lock entry is from another pc version");
   }
   return reasons;
+}
+
+/** `sha256:` and the first 12 hex digits: enough to tell two files apart in a message. */
+function short(hash: string): string {
+  return hash.slice(0, "sha256:".length + 12);
 }

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -97,6 +98,9 @@ describe("embedded engine", () => {
       batchSize: 512,
       threads: 1,
     });
+    expect(a.identity.fileHash).toBe(`sha256:${createHash("sha256").update(tinyModelBytes({ seed: 1 })).digest("hex")}`);
+    expect(a.identity.cpu).toMatch(/\S/);
+    expect(a.identity).toMatchObject({ topK: 0, minP: 0, repeatPenalty: false });
     expect(typeof a.identity.llamaCppBuild).toBe("string");
     expect(String(a.identity.llamaCppBuild).length).toBeGreaterThan(0);
   });

@@ -14,7 +14,11 @@ export interface TinyModelOptions {
   seed?: number;
   /** `llama.context_length` (the training context). Default 4096. */
   contextLength?: number;
+  /** A bigger (or smaller) model of the same kind, e.g. for benchmarks where generation should dominate. */
+  shape?: Partial<Pick<ModelShape, "embedding" | "layers" | "heads" | "feedForward">>;
 }
+
+export type ModelShape = { -readonly [K in keyof typeof TINY_MODEL]: number };
 
 export const TINY_MODEL = {
   vocabSize: 258,
@@ -128,8 +132,8 @@ interface Tensor {
   data: Float32Array;
 }
 
-function tensors(seed: number): Tensor[] {
-  const { vocabSize, embedding, layers, feedForward } = TINY_MODEL;
+function tensors(seed: number, shape: ModelShape): Tensor[] {
+  const { vocabSize, embedding, layers, feedForward } = shape;
   const random = prng(seed);
   const uniform = (dims: number[], scale: number): Tensor["data"] => {
     const data = new Float32Array(dims.reduce((a, b) => a * b, 1));
@@ -160,8 +164,8 @@ function tensors(seed: number): Tensor[] {
   return list;
 }
 
-function metadata(contextLength: number): [string, Value][] {
-  const { vocabSize, bosTokenId, eosTokenId, embedding, layers, heads, feedForward } = TINY_MODEL;
+function metadata(contextLength: number, shape: ModelShape): [string, Value][] {
+  const { vocabSize, bosTokenId, eosTokenId, embedding, layers, heads, feedForward } = shape;
   const tokens = [...gpt2ByteToUnicode(), "<|startoftext|>", "<|endoftext|>"];
   // Token types: 1 normal (byte-level BPE treats byte tokens as normal), 3 control.
   // "<|endoftext|>" is a name llama.cpp recognizes as end-of-generation, so it does not warn.
@@ -230,8 +234,9 @@ function writeValue(out: ByteWriter, value: Value): void {
 /** The bytes of a tiny llama GGUF model; the same options always give the same bytes. */
 export function tinyModelBytes(options: TinyModelOptions = {}): Buffer {
   const seed = options.seed ?? 1;
-  const kv = metadata(options.contextLength ?? 4096);
-  const list = tensors(seed);
+  const shape: ModelShape = { ...TINY_MODEL, ...options.shape };
+  const kv = metadata(options.contextLength ?? 4096, shape);
+  const list = tensors(seed, shape);
   const out = new ByteWriter();
   out.bytes(Buffer.from("GGUF", "ascii"));
   out.u32(3);
