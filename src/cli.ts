@@ -73,6 +73,16 @@ function integer(flag: string, value: unknown, min: number): number | undefined 
   return n;
 }
 
+/** --offline restores from the cache, so it cannot be combined with --no-cache. */
+function cacheFlags(flags: { cache?: boolean; offline?: boolean }): { cache: boolean; offline: boolean } {
+  if (flags.offline && flags.cache === false) {
+    throw new PcError("PC_USAGE", "--offline restores from the cache: it cannot be combined with --no-cache", {
+      hint: "Use --offline to build without a model, or --no-cache to regenerate everything from the model.",
+    });
+  }
+  return { cache: flags.cache !== false, offline: Boolean(flags.offline) };
+}
+
 cli
   .command("build [...paths]", "Regenerate new, stale and missing prompts (and only those) from the model")
   .option("-j, --jobs <n>", "Prompts generated concurrently (default 1: parallel slots break determinism)")
@@ -90,6 +100,7 @@ cli
   .action((paths: string[], flags) =>
     run(async () =>
       (await import("./cli/build.js")).buildCommand(paths, {
+        ...cacheFlags(flags),
         ...flags,
         jobs: integer("jobs", flags.jobs, 1),
         timeout: integer("timeout", flags.timeout, 1),

@@ -43,6 +43,11 @@ export interface BuildOptions {
   engineFactory?: EngineFactory;
   /** Aborts in-flight generations; finished prompts stay recorded. */
   signal?: AbortSignal;
+  /**
+   * Called when a prompt starts; the signal it returns cancels that prompt alone (pc watch cancels
+   * a prompt edited again while it generates). A cancelled prompt is `skipped` with the signal's reason.
+   */
+  promptSignal?: (prompt: string) => AbortSignal | undefined;
   onEvent?: (event: BuildEvent) => void;
 }
 
@@ -163,6 +168,7 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
     const blocked = depResults.find((r) => r!.outcome === "failed" || r!.outcome === "skipped");
     if (blocked) return { ...base, outcome: "skipped", reasons: [`dependency ${blocked!.prompt} ${blocked!.outcome === "failed" ? "failed" : "was skipped"}`] };
     if (options.signal?.aborted) return { ...base, outcome: "skipped", reasons: ["interrupted"] };
+    let own: AbortSignal | undefined;
     try {
       await prepare(project, record, owners);
       const force = plan.forced.has(status.prompt);
@@ -172,16 +178,19 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
         return { ...base, outcome: "fresh", reasons: ["inputs unchanged after its dependencies were built"] };
       }
       options.onEvent?.({ type: "start", prompt: record.prompt, model: record.parsed!.frontmatter.model });
+      own = options.promptSignal?.(record.prompt);
       const produced = await produce(record, {
         root,
         store,
         engines,
         cache: options.cache ?? true,
         offline: options.offline ?? false,
-        signal: options.signal,
+        signal: own && options.signal ? AbortSignal.any([options.signal, own]) : (own ?? options.signal),
         onProgress: (p: GenerationProgress) => options.onEvent?.({ type: "progress", ...p }),
       });
       if (produced.source === "llm") await store.save(produced.generation);
+      // Cancelled after the answer arrived: it stays in the cache, but the outputs are not replaced.
+      if (own?.aborted) throw new PcError("PC_ABORTED", "cancelled", { file: record.prompt });
       if (!force) await refuseDrift(project, record, entry?.outputs);
       const hashes = await writeOutputs(root, record.prompt, produced.outputs);
       for (const o of Object.keys(hashes)) project.files.forget(o);
@@ -199,7 +208,12 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
       };
     } catch (error) {
       const pcError = error instanceof PcError ? error : new PcError("PC_ENGINE_ERROR", (error as Error).message, { file: record.prompt, cause: error });
-      if (pcError.code === "PC_ABORTED") return { ...base, outcome: "skipped", reasons: ["interrupted"] };
+      if (pcError.code === "PC_ABORTED") {
+        const cancelled = own?.aborted && !options.signal?.aborted;
+        return { ...base, outcome: "skipped", reasons: [cancelled ? `cancelled: ${reasonOf(own!)}` : "interrupted"] };
+      }
+      // --offline says nothing about the prompt itself: it stays stale, not failed.
+      if (pcError.code === "PC_OFFLINE") return { ...base, outcome: "failed", error: pcError };
       if (record.hashes) failures[record.prompt] = { inputHash: record.hashes.inputHash, code: pcError.code, message: pcError.message };
       return { ...base, outcome: "failed", error: pcError };
     }
@@ -273,6 +287,11 @@ async function refuseDrift(project: Project, record: PromptRecord, recorded: Rec
       });
     }
   }
+}
+
+function reasonOf(signal: AbortSignal): string {
+  const reason = signal.reason as unknown;
+  return reason instanceof Error ? reason.message : typeof reason === "string" ? reason : "aborted";
 }
 
 function report(prompts: PromptBuildResult[], dryRun: boolean, started: number): BuildReport {
