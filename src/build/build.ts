@@ -1,7 +1,6 @@
 import { GenerationStore } from "../cache/store.js";
 import { PcError } from "../errors.js";
-import { EnginePool, defaultEngineFactory, resolveBaseURL, type EngineFactory } from "../engine/select.js";
-import { DEFAULT_RETRY } from "../engine/retry.js";
+import type { EngineFactory } from "../engine/select.js";
 import type { GenerationProgress } from "../engine/types.js";
 import { writeLock } from "../lock/lock-io.js";
 import type { OutputSource } from "../lock/lockfile.js";
@@ -11,6 +10,7 @@ import { BUILDABLE, computeStates, type PromptStatus } from "../plan/states.js";
 import { parsePrompt } from "../prompt/frontmatter.js";
 import { readIfExists } from "../util/fs.js";
 import { selectPrompts, withDependencies } from "../ops/select.js";
+import { createEnginePool } from "./engines.js";
 import { produce } from "./generate.js";
 import { acquireProjectLock } from "./project-lock.js";
 import { lockEntryFor } from "./record.js";
@@ -138,17 +138,9 @@ function dryRunResults(plan: BuildPlan): PromptBuildResult[] {
 async function execute(project: Project, plan: BuildPlan, options: BuildOptions): Promise<PromptBuildResult[]> {
   const { root, config } = project;
   const store = new GenerationStore(root);
-  const retry = { ...DEFAULT_RETRY, retries: options.retries ?? config.retries ?? DEFAULT_RETRY.retries };
-  const engines = new EnginePool(options.engineFactory ?? defaultEngineFactory, {
-    root,
-    baseURL: resolveBaseURL(options.baseUrl, config),
-    apiKey: process.env.PC_API_KEY,
-    idleTimeoutMs: (options.timeout ?? config.timeout ?? 120) * 1000,
-    retry,
-    threads: options.threads ?? config.threads,
-    contextSize: config.contextSize,
-    onRetry: (prompt, error, delayMs, attempt) => options.onEvent?.({ type: "retry", prompt, message: error.message, delayMs, attempt }),
-  });
+  const engines = createEnginePool(root, config, options, (prompt, error, delayMs, attempt) =>
+    options.onEvent?.({ type: "retry", prompt, message: error.message, delayMs, attempt }),
+  );
   const owners = project.graph.owners;
   const results = new Map<string, PromptBuildResult>();
   const done = new Map<string, Promise<PromptBuildResult>>();

@@ -65,7 +65,8 @@ export function reportJson(report: BuildReport) {
   };
 }
 
-function promptJson(p: PromptBuildResult) {
+/** One prompt's result as JSON (also the `done` / `failed` events of `pc watch --json`). */
+export function promptJson(p: PromptBuildResult) {
   const seconds = (p.durationMs ?? 0) / 1000;
   return {
     prompt: p.prompt,
