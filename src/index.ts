@@ -6,3 +6,8 @@ export { render, type RenderOptions, type RenderResult } from "./ops/render.js";
 export type { PromptStatus, PromptState } from "./plan/states.js";
 export type { Lock, LockEntry, OutputSource } from "./lock/lockfile.js";
 export type { Engine, GenerationRequest, GenerationResult, ModelIdentity, ChatMessage } from "./engine/types.js";
+export { watch, type WatchOptions, type WatchEvent, type Watcher } from "./watch/watch.js";
+export { diff, type DiffOptions, type DiffResult } from "./ops/diff.js";
+export { log, type LogOptions, type LogReport, type LogEntry } from "./ops/log.js";
+export { gc, type GcOptions, type GcReport } from "./ops/gc.js";
+export type { Generation, GenerationSource } from "./cache/store.js";

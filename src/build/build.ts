@@ -1,6 +1,7 @@
 import { GenerationStore } from "../cache/store.js";
 import { PcError } from "../errors.js";
-import type { EngineFactory } from "../engine/select.js";
+import { EnginePool, defaultEngineFactory, resolveBaseURL, type EngineFactory } from "../engine/select.js";
+import { DEFAULT_RETRY } from "../engine/retry.js";
 import type { GenerationProgress } from "../engine/types.js";
 import { writeLock } from "../lock/lock-io.js";
 import type { OutputSource } from "../lock/lockfile.js";
@@ -10,8 +11,7 @@ import { BUILDABLE, computeStates, type PromptStatus } from "../plan/states.js";
 import { parsePrompt } from "../prompt/frontmatter.js";
 import { readIfExists } from "../util/fs.js";
 import { selectPrompts, withDependencies } from "../ops/select.js";
-import { createEnginePool } from "./engines.js";
-import { produce } from "./generate.js";
+import { produce, restore, type Produced } from "./generate.js";
 import { acquireProjectLock } from "./project-lock.js";
 import { lockEntryFor } from "./record.js";
 import { writeOutputs } from "./write-outputs.js";
@@ -138,21 +138,43 @@ function dryRunResults(plan: BuildPlan): PromptBuildResult[] {
 async function execute(project: Project, plan: BuildPlan, options: BuildOptions): Promise<PromptBuildResult[]> {
   const { root, config } = project;
   const store = new GenerationStore(root);
-  const engines = createEnginePool(root, config, options, (prompt, error, delayMs, attempt) =>
-    options.onEvent?.({ type: "retry", prompt, message: error.message, delayMs, attempt }),
-  );
+  const retry = { ...DEFAULT_RETRY, retries: options.retries ?? config.retries ?? DEFAULT_RETRY.retries };
+  const engines = new EnginePool(options.engineFactory ?? defaultEngineFactory, {
+    root,
+    baseURL: resolveBaseURL(options.baseUrl, config),
+    apiKey: process.env.PC_API_KEY,
+    idleTimeoutMs: (options.timeout ?? config.timeout ?? 120) * 1000,
+    retry,
+    threads: options.threads ?? config.threads,
+    contextSize: config.contextSize,
+    onRetry: (prompt, error, delayMs, attempt) => options.onEvent?.({ type: "retry", prompt, message: error.message, delayMs, attempt }),
+  });
   const owners = project.graph.owners;
   const results = new Map<string, PromptBuildResult>();
   const done = new Map<string, Promise<PromptBuildResult>>();
   let lockWrites = Promise.resolve();
   let lockText = project.lockText;
   const failures = { ...project.failures };
-  const saveLock = () =>
-    (lockWrites = lockWrites.then(async () => {
-      if (await writeLock(root, project.lock, lockText)) lockText = undefined;
-    }));
+  let queuedWrite: Promise<void> | undefined;
+  const saveLock = () => {
+    // Prompts finishing while a write is under way are recorded together by the next write.
+    if (!queuedWrite) {
+      queuedWrite = lockWrites.then(async () => {
+        queuedWrite = undefined;
+        if (await writeLock(root, project.lock, lockText)) lockText = undefined;
+      });
+      lockWrites = queuedWrite;
+    }
+    return queuedWrite;
+  };
 
-  const buildOne = async (status: PromptStatus): Promise<PromptBuildResult> => {
+  /**
+   * Builds one prompt. `restoreOnly`: restore it from the cache or return undefined when it needs the
+   * model (then it is built again in a generation slot); restores take no slot, as they call no model.
+   */
+  function buildOne(status: PromptStatus, restoreOnly: true): Promise<PromptBuildResult | undefined>;
+  function buildOne(status: PromptStatus): Promise<PromptBuildResult>;
+  async function buildOne(status: PromptStatus, restoreOnly = false): Promise<PromptBuildResult | undefined> {
     const record = project.records.get(status.prompt)!;
     const base = { prompt: status.prompt, outputs: status.outputs, reasons: status.reasons };
     const deps = (project.graph.dependsOn.get(status.prompt) ?? []).map((d) => done.get(d)).filter(Boolean);
@@ -162,24 +184,33 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
     if (options.signal?.aborted) return { ...base, outcome: "skipped", reasons: ["interrupted"] };
     let own: AbortSignal | undefined;
     try {
-      await prepare(project, record, owners);
+      // Rendered while planning, and it reads no other prompt's output: nothing has changed since.
+      const current = record.rendered && !record.waitsFor && !project.graph.dependsOn.get(record.prompt)?.length;
+      if (!restoreOnly || !current) await prepare(project, record, owners);
       const force = plan.forced.has(status.prompt);
       const entry = project.lock.prompts[record.prompt];
       if (!force && entry && entry.inputHash === record.hashes!.inputHash && (await outputsMatch(project, record, entry.outputs))) {
         // A dependency was rebuilt with identical bytes: nothing this prompt reads has changed.
         return { ...base, outcome: "fresh", reasons: ["inputs unchanged after its dependencies were built"] };
       }
-      options.onEvent?.({ type: "start", prompt: record.prompt, model: record.parsed!.frontmatter.model });
-      own = options.promptSignal?.(record.prompt);
-      const produced = await produce(record, {
-        root,
-        store,
-        engines,
-        cache: options.cache ?? true,
-        offline: options.offline ?? false,
-        signal: own && options.signal ? AbortSignal.any([options.signal, own]) : (own ?? options.signal),
-        onProgress: (p: GenerationProgress) => options.onEvent?.({ type: "progress", ...p }),
-      });
+      let produced: Produced | undefined;
+      if (restoreOnly) {
+        produced = (options.cache ?? true) ? await restore(record, { root, store }) : undefined;
+        if (!produced) return undefined;
+        options.onEvent?.({ type: "start", prompt: record.prompt, model: record.parsed!.frontmatter.model });
+      } else {
+        options.onEvent?.({ type: "start", prompt: record.prompt, model: record.parsed!.frontmatter.model });
+        own = options.promptSignal?.(record.prompt);
+        produced = await produce(record, {
+          root,
+          store,
+          engines,
+          cache: options.cache ?? true,
+          offline: options.offline ?? false,
+          signal: own && options.signal ? AbortSignal.any([options.signal, own]) : (own ?? options.signal),
+          onProgress: (p: GenerationProgress) => options.onEvent?.({ type: "progress", ...p }),
+        });
+      }
       if (produced.source === "llm") await store.save(produced.generation);
       // Cancelled after the answer arrived: it stays in the cache, but the outputs are not replaced.
       if (own?.aborted) throw new PcError("PC_ABORTED", "cancelled", { file: record.prompt });
@@ -209,25 +240,14 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
       if (record.hashes) failures[record.prompt] = { inputHash: record.hashes.inputHash, code: pcError.code, message: pcError.message };
       return { ...base, outcome: "failed", error: pcError };
     }
-  };
+  }
 
-  const jobs = Math.max(1, options.jobs ?? config.jobs ?? 1);
-  let running = 0;
-  const queue: Array<() => void> = [];
-  const slot = async <T>(work: () => Promise<T>): Promise<T> => {
-    if (running >= jobs) await new Promise<void>((resolve) => queue.push(resolve));
-    running++;
-    try {
-      return await work();
-    } finally {
-      running--;
-      queue.shift()?.();
-    }
-  };
+  const slot = limiter(Math.max(1, options.jobs ?? config.jobs ?? 1));
+  const restoring = limiter(RESTORES_AT_ONCE);
   for (const status of plan.targets) {
     // Wait for dependencies outside the slot, so a waiting prompt never holds one.
     const deps = (project.graph.dependsOn.get(status.prompt) ?? []).map((d) => done.get(d)).filter(Boolean);
-    const promise = Promise.all(deps).then(() => slot(() => buildOne(status)));
+    const promise = Promise.all(deps).then(async () => (await restoring(() => buildOne(status, true))) ?? slot(() => buildOne(status)));
     done.set(status.prompt, promise.then((r) => {
       results.set(r.prompt, r);
       options.onEvent?.({ type: "done", result: r });
@@ -242,6 +262,25 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
     await writeFailures(root, failures).catch(() => {});
   }
   return [...plan.targets.map((s) => results.get(s.prompt)!), ...plan.others];
+}
+
+/** Cache restores run at once up to this many (they read and write files, and call no model). */
+const RESTORES_AT_ONCE = 8;
+
+/** Runs at most `limit` pieces of work at a time, in the order they asked. */
+function limiter(limit: number): <T>(work: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const queue: Array<() => void> = [];
+  return async (work) => {
+    if (running >= limit) await new Promise<void>((resolve) => queue.push(resolve));
+    running++;
+    try {
+      return await work();
+    } finally {
+      running--;
+      queue.shift()?.();
+    }
+  };
 }
 
 /** Parses (if the planner took the unchanged shortcut) and renders again: dependencies may have just changed. */

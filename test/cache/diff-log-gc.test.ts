@@ -1,4 +1,4 @@
-import { readdir, stat, writeFile } from "node:fs/promises";
+import { readdir, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { paint } from "../../src/cli/diff.js";
@@ -232,8 +232,8 @@ describe("pc gc", () => {
   });
 
   async function removeOutputAndRestore(): Promise<void> {
-    await writeFile(path.join(root, "generated/a.py"), "");
-    const forced = await pc("build", "--force", "--json");
-    expect(JSON.parse(forced.stdout).prompts[0].outcome).toBe("cached");
+    await rm(path.join(root, "generated/a.py"));
+    const restored = await pc("build", "--json");
+    expect(JSON.parse(restored.stdout).prompts[0].outcome).toBe("cached");
   }
 });

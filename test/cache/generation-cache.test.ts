@@ -103,6 +103,33 @@ describe("generation cache", () => {
     expect((await store.forPrompt(A)).length).toBe(1);
   });
 
+  it("restores many prompts at once, a dependent after what it reads, each recorded in the lock", async () => {
+    const files: Record<string, string> = { "notes.txt": "n\n" };
+    const version = (v: number) => {
+      for (let i = 0; i < 12; i++) files[`prompts/p${i}.md`] = promptFile({ output: `generated/p${i}.ts`, body: `Write ${i}, version ${v}.` });
+      files[B] = promptFile({ output: "generated/b.ts", context: ["generated/p0.ts"], body: `Use p0, version ${v}.` });
+      return files;
+    };
+    root = await makeProject(version(1));
+    await buildHere();
+    const first = await readLockFile(root);
+    const outputs = await Promise.all(Object.keys(first.prompts).map((p) => readText(root, Object.keys(first.prompts[p]!.outputs)[0]!)));
+    await writeFiles(root, version(2));
+    await buildHere();
+    expect(requests()).toBe(26);
+    await writeFiles(root, version(1));
+    const report = await buildHere({ offline: true });
+    expect(requests()).toBe(26);
+    expect(report.totals.cached).toBe(13);
+    const lock = await readLockFile(root);
+    for (const [prompt, entry] of Object.entries(first.prompts)) {
+      expect(lock.prompts[prompt]!.outputs).toEqual(entry.outputs);
+      expect(lock.prompts[prompt]!.inputHash).toBe(entry.inputHash);
+    }
+    expect(await Promise.all(Object.keys(first.prompts).map((p) => readText(root, Object.keys(first.prompts[p]!.outputs)[0]!)))).toEqual(outputs);
+    expect((await status({ cwd: root })).prompts.every((p) => p.state === "fresh")).toBe(true);
+  });
+
   it("restores a generation adopted by hand (pc accept) as its bytes, not by re-extracting", async () => {
     root = await makeProject({ [A]: promptA("Write it."), "notes.txt": "n\n" });
     await buildHere();
