@@ -74,7 +74,7 @@ function human(progress: BuildProgress, color: boolean): (event: WatchEvent) => 
   const c = colors(color);
   const out = (text: string) => progress.line(text);
   const showStates = (statuses: PromptStatus[] | undefined) => {
-    if (!statuses) return;
+    if (!statuses) return out(c.dim("waiting for changes (Ctrl-C to stop)"));
     const notFresh = statuses.filter((s) => s.state !== "fresh");
     if (notFresh.length) out(statusTable(notFresh, color));
     out(c.dim(`${summarizeStates(statuses)} · waiting for changes (Ctrl-C to stop)`));
