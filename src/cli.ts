@@ -12,11 +12,13 @@ const CONFIG_ERRORS: ReadonlySet<PcErrorCode> = new Set([
   "PC_USAGE", "PC_CONFIG_INVALID", "PC_LOCK_INVALID", "PC_LOCK_CONFLICT", "PC_LOCK_VERSION", "PC_PROMPT_NOT_FOUND",
 ]);
 
-async function run(command: () => Promise<number>): Promise<void> {
+/** `trouble`: the exit code of any error, for commands whose 1 means something else (pc diff). */
+async function run(command: () => Promise<number>, trouble?: number): Promise<void> {
   try {
     process.exitCode = await command();
   } catch (error) {
-    process.exitCode = reportError(error);
+    const code = reportError(error);
+    process.exitCode = trouble ?? code;
   }
 }
 
@@ -119,6 +121,16 @@ function integer(flag: string, value: unknown, min: number): number | undefined 
   return n;
 }
 
+/** --offline restores from the cache, so it cannot be combined with --no-cache. */
+function cacheFlags(flags: { cache?: boolean; offline?: boolean }): { cache: boolean; offline: boolean } {
+  if (flags.offline && flags.cache === false) {
+    throw new PcError("PC_USAGE", "--offline restores from the cache: it cannot be combined with --no-cache", {
+      hint: "Use --offline to build without a model, or --no-cache to regenerate everything from the model.",
+    });
+  }
+  return { cache: flags.cache !== false, offline: Boolean(flags.offline) };
+}
+
 cli
   .command("build [...paths]", "Regenerate new, stale and missing prompts (and only those) from the model")
   .option("-j, --jobs <n>", "Prompts generated concurrently (default 1: parallel slots break determinism)")
@@ -145,6 +157,7 @@ cli
       }
       return (await import("./cli/build.js")).buildCommand(paths, {
         ...flags,
+        ...cacheFlags(flags),
         jobs: integer("jobs", flags.jobs, 1),
         timeout: integer("timeout", flags.timeout, 1),
         retries: integer("retries", flags.retries, 0),
@@ -189,6 +202,103 @@ cli
       }),
     ),
   );
+
+/** A flag's value exactly as typed: cac turns numeric-looking values into numbers ("0123" -> 123). */
+function rawFlag(name: string): string | undefined {
+  let value: string | undefined;
+  process.argv.forEach((arg, i) => {
+    if (arg === `--${name}`) value = process.argv[i + 1] ?? "";
+    else if (arg.startsWith(`--${name}=`)) value = arg.slice(name.length + 3);
+  });
+  return value;
+}
+
+/** A whole number of either sign from a flag (a seed), or undefined when the flag is absent. */
+function wholeNumber(flag: string, value: unknown): number | undefined {
+  const n = number(flag, value);
+  if (n !== undefined && !Number.isSafeInteger(n)) throw new PcError("PC_USAGE", `--${flag} must be a whole number, got "${value}"`);
+  return n;
+}
+
+/** A number from a flag, or undefined when the flag is absent. */
+function number(flag: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (typeof value === "boolean" || String(value).trim() === "" || !Number.isFinite(n)) throw new PcError("PC_USAGE", `--${flag} must be a number, got "${value}"`);
+  return n;
+}
+
+cli
+  .command("watch [...paths]", "Rebuild on every save of a prompt, partial, context file or the config")
+  .option("--json", "Print NDJSON events (ready, change, start, progress, done, failed, cancelled, idle)")
+  .option("-j, --jobs <n>", "Prompts generated concurrently (default 1)")
+  .option("--base-url <url>", "OpenAI-compatible server (default: PC_BASE_URL, pc.config.json, http://127.0.0.1:8080/v1)")
+  .option("--timeout <seconds>", "Abandon a request after this many seconds without data (default 120)")
+  .option("--retries <n>", "Retries of a transient engine error (default 3)")
+  .option("--threads <n>", "Threads of the embedded engine")
+  .option("--no-cache", "Do not restore earlier generations from the cache")
+  .option("--offline", "Restore from the cache only; fail prompts that need the model")
+  .example("pc watch")
+  .example("pc watch prompts/api --json")
+  .action((paths: string[], flags) =>
+    run(async () =>
+      (await import("./cli/watch.js")).watchCommand(paths, {
+        ...flags,
+        ...cacheFlags(flags),
+        jobs: integer("jobs", flags.jobs, 1),
+        timeout: integer("timeout", flags.timeout, 1),
+        retries: integer("retries", flags.retries, 0),
+        threads: integer("threads", flags.threads, 1),
+      }),
+    ),
+  );
+
+cli
+  .command("diff <prompt>", "Regenerate without writing and show a unified diff against the current output (exit 0 same, 1 different, 2 trouble)")
+  .option("--seed <n>", "Regenerate with this seed instead of the prompt's")
+  .option("--temperature <t>", "Regenerate with this temperature")
+  .option("--model <name>", "Regenerate with this model")
+  .option("--cached", "Compare the two newest generations in the cache; no model call")
+  .option("--against <id>", "Compare a generation from `pc log` with the current output; no model call")
+  .option("--base-url <url>", "OpenAI-compatible server (default: PC_BASE_URL, pc.config.json, http://127.0.0.1:8080/v1)")
+  .option("--timeout <seconds>", "Abandon a request after this many seconds without data (default 120)")
+  .option("--retries <n>", "Retries of a transient engine error (default 3)")
+  .option("--threads <n>", "Threads of the embedded engine")
+  .example("pc diff prompts/fib.md --seed 7")
+  .example("pc diff prompts/fib.md --cached")
+  .action((prompt: string, flags) =>
+    run(async () => {
+      const against = flags.against === undefined ? undefined : rawFlag("against");
+      if (against !== undefined && (against === "" || against.startsWith("-"))) {
+        throw new PcError("PC_USAGE", "--against needs a generation id from `pc log <prompt>`");
+      }
+      return (await import("./cli/diff.js")).diffCommand(prompt, {
+        seed: wholeNumber("seed", flags.seed),
+        temperature: number("temperature", flags.temperature),
+        model: flags.model === undefined ? undefined : String(flags.model),
+        cached: Boolean(flags.cached),
+        against,
+        baseUrl: flags.baseUrl,
+        timeout: integer("timeout", flags.timeout, 1),
+        retries: integer("retries", flags.retries, 0),
+        threads: integer("threads", flags.threads, 1),
+      });
+    }, 2),
+  );
+
+cli
+  .command("log <prompt>", "List a prompt's generations in the cache: id, when, model, seed, temperature, source, tokens, outputs")
+  .option("--json", "Print a machine-readable list")
+  .example("pc log prompts/fib.md")
+  .action((prompt: string, flags) => run(async () => (await import("./cli/log.js")).logCommand(prompt, flags)));
+
+cli
+  .command("gc", "Prune the generation cache; never removes what the lock references")
+  .option("--keep <n>", "Generations kept per prompt besides those the lock references (default 5)")
+  .option("--dry-run", "Report what would be removed; remove nothing")
+  .option("--json", "Print a machine-readable report")
+  .example("pc gc --keep 2")
+  .action((flags) => run(async () => (await import("./cli/gc.js")).gcCommand({ ...flags, keep: integer("keep", flags.keep, 0) })));
 
 cli.help();
 cli.version(version);

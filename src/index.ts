@@ -15,3 +15,8 @@ export {
   build, type BuildOptions, type BuildReport, type BuildEvent, type BuildOutcome, type PromptBuildResult,
 } from "./build/build.js";
 export { verify, type VerifyOptions, type VerifyReport, type PromptVerifyResult, type VerifyOutcome } from "./build/verify.js";
+export { watch, type WatchOptions, type WatchEvent, type Watcher } from "./watch/watch.js";
+export { diff, type DiffOptions, type DiffResult } from "./ops/diff.js";
+export { log, type LogOptions, type LogReport, type LogEntry } from "./ops/log.js";
+export { gc, type GcOptions, type GcReport } from "./ops/gc.js";
+export type { Generation, GenerationSource } from "./cache/store.js";

@@ -9,7 +9,7 @@ import { parsePrompt } from "../prompt/frontmatter.js";
 import { readIfExists } from "../util/fs.js";
 import { selectPrompts, withDependencies } from "../ops/select.js";
 import { preloadFormatter } from "../output/format.js";
-import { produce } from "./generate.js";
+import { produce, restore, type Produced } from "./generate.js";
 import { enginePoolFor, type EngineEvent, type EngineOptions } from "./engines.js";
 import { acquireProjectLock } from "./project-lock.js";
 import { lockEntryFor } from "./record.js";
@@ -34,6 +34,11 @@ export interface BuildOptions extends EngineOptions {
   offline?: boolean;
   /** Aborts in-flight generations; finished prompts stay recorded. */
   signal?: AbortSignal;
+  /**
+   * Called when a prompt starts; the signal it returns cancels that prompt alone (pc watch cancels
+   * a prompt edited again while it generates). A cancelled prompt is `skipped` with the signal's reason.
+   */
+  promptSignal?: (prompt: string) => AbortSignal | undefined;
   onEvent?: (event: BuildEvent) => void;
 }
 
@@ -141,40 +146,66 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
   const lock = new LockRecorder(root, project.lock, project.lockText);
   const failures = { ...project.failures };
 
-  const buildOne = async (status: PromptStatus): Promise<PromptBuildResult> => {
+  /**
+   * Builds one prompt. `restoreOnly`: restore it from the cache or return undefined when it needs the
+   * model (then it is built again in a generation slot); restores take no slot, as they call no model.
+   */
+  function buildOne(status: PromptStatus, restoreOnly: true): Promise<PromptBuildResult | undefined>;
+  function buildOne(status: PromptStatus): Promise<PromptBuildResult>;
+  async function buildOne(status: PromptStatus, restoreOnly = false): Promise<PromptBuildResult | undefined> {
     const record = project.records.get(status.prompt)!;
     const base = { prompt: status.prompt, outputs: status.outputs, reasons: status.reasons, model: pinnedModel(project, status.prompt) };
     const deps = (project.graph.dependsOn.get(status.prompt) ?? []).map((d) => done.get(d)).filter(Boolean);
     const depResults = await Promise.all(deps);
     const blocked = depResults.find((r) => r!.outcome === "failed" || r!.outcome === "skipped");
     if (blocked) return { ...base, outcome: "skipped", reasons: [`dependency ${blocked!.prompt} ${blocked!.outcome === "failed" ? "failed" : "was skipped"}`] };
+    let own: AbortSignal | undefined;
     try {
       const force = plan.forced.has(status.prompt);
       const entry = project.lock.prompts[record.prompt];
-      // A slot is held to render and generate, and given back before writing: the next request
-      // goes out while this answer is formatted, written and recorded.
-      const produced = await slot(async () => {
-        if (options.signal?.aborted) return "interrupted" as const;
-        await prepare(project, record, owners);
-        if (!force && entry && entry.inputHash === record.hashes!.inputHash && (await outputsMatch(project, record, entry.outputs))) {
-          return "unchanged" as const;
+      // Rendered while planning, and it reads no other prompt's output: nothing has changed since.
+      const current = () => record.rendered && !record.waitsFor && !project.graph.dependsOn.get(record.prompt)?.length;
+      const unchanged = async () =>
+        !force && entry !== undefined && entry.inputHash === record.hashes!.inputHash && (await outputsMatch(project, record, entry.outputs));
+      let produced: Produced | "interrupted" | "unchanged";
+      if (restoreOnly) {
+        // --force asks for a new generation: restoring the cached one would just repeat the old answer.
+        if (force || !(options.cache ?? true)) return undefined;
+        if (options.signal?.aborted) return { ...base, outcome: "skipped", reasons: ["interrupted"] };
+        if (!current()) await prepare(project, record, owners);
+        if (await unchanged()) produced = "unchanged";
+        else {
+          const restored = await restore(record, { root, store });
+          if (!restored) return undefined;
+          options.onEvent?.({ type: "start", prompt: record.prompt, model: record.parsed!.frontmatter.model });
+          produced = restored;
         }
-        options.onEvent?.({ type: "start", prompt: record.prompt, model: record.parsed!.frontmatter.model });
-        return produce(record, {
-          root,
-          store,
-          engines,
-          // --force asks for a new generation: restoring the cached one would just repeat the old answer.
-          cache: (options.cache ?? true) && !force,
-          offline: options.offline ?? false,
-          signal: options.signal,
-          onProgress: (p: GenerationProgress) => options.onEvent?.({ type: "progress", ...p }),
+      } else {
+        // A slot is held to render and generate, and given back before writing: the next request
+        // goes out while this answer is formatted, written and recorded.
+        produced = await slot(async () => {
+          if (options.signal?.aborted) return "interrupted" as const;
+          if (!current()) await prepare(project, record, owners);
+          if (await unchanged()) return "unchanged" as const;
+          options.onEvent?.({ type: "start", prompt: record.prompt, model: record.parsed!.frontmatter.model });
+          own = options.promptSignal?.(record.prompt);
+          return produce(record, {
+            root,
+            store,
+            engines,
+            cache: false, // the restore pass before this one already looked
+            offline: options.offline ?? false,
+            signal: own && options.signal ? AbortSignal.any([options.signal, own]) : (own ?? options.signal),
+            onProgress: (p: GenerationProgress) => options.onEvent?.({ type: "progress", ...p }),
+          });
         });
-      });
+      }
       if (produced === "interrupted") return { ...base, outcome: "skipped", reasons: ["interrupted"] };
       // A dependency was rebuilt with identical bytes: nothing this prompt reads has changed.
       if (produced === "unchanged") return { ...base, outcome: "fresh", reasons: ["inputs unchanged after its dependencies were built"] };
       if (produced.source === "llm") await store.save(produced.generation);
+      // Cancelled after the answer arrived: it stays in the cache, but the outputs are not replaced.
+      if (own?.aborted) throw new PcError("PC_ABORTED", "cancelled", { file: record.prompt });
       if (!force) await refuseDrift(project, record, entry?.outputs);
       const written = await replaceOutputs(root, record.prompt, produced.outputs);
       for (const o of Object.keys(written.hashes)) project.files.forget(o);
@@ -197,31 +228,23 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
       };
     } catch (error) {
       const pcError = error instanceof PcError ? error : new PcError("PC_ENGINE_ERROR", (error as Error).message, { file: record.prompt, cause: error });
-      if (pcError.code === "PC_ABORTED") return { ...base, outcome: "skipped", reasons: ["interrupted"] };
+      if (pcError.code === "PC_ABORTED") {
+        const cancelled = own?.aborted && !options.signal?.aborted;
+        return { ...base, outcome: "skipped", reasons: [cancelled ? `cancelled: ${reasonOf(own!)}` : "interrupted"] };
+      }
+      // --offline says nothing about the prompt itself: it stays stale, not failed.
+      if (pcError.code === "PC_OFFLINE") return { ...base, outcome: "failed", error: pcError };
       if (record.hashes) failures[record.prompt] = { inputHash: record.hashes.inputHash, code: pcError.code, message: pcError.message };
       return { ...base, outcome: "failed", error: pcError };
     }
-  };
+  }
 
-  const jobs = Math.max(1, options.jobs ?? config.jobs ?? 1);
-  let running = 0;
-  const queue: Array<() => void> = [];
-  const slot = async <T>(work: () => Promise<T>): Promise<T> => {
-    // A freed slot is handed straight to the next waiter, so a newcomer cannot take it in between.
-    if (running >= jobs) await new Promise<void>((resolve) => queue.push(resolve));
-    else running++;
-    try {
-      return await work();
-    } finally {
-      const next = queue.shift();
-      if (next) next();
-      else running--;
-    }
-  };
+  const slot = limiter(Math.max(1, options.jobs ?? config.jobs ?? 1));
+  const restoring = limiter(RESTORES_AT_ONCE);
   for (const status of plan.targets) {
     // Dependencies are awaited before asking for a slot, so a waiting prompt never holds one.
     const deps = (project.graph.dependsOn.get(status.prompt) ?? []).map((d) => done.get(d)).filter(Boolean);
-    const promise = Promise.all(deps).then(() => buildOne(status));
+    const promise = Promise.all(deps).then(async () => (await restoring(() => buildOne(status, true))) ?? buildOne(status));
     done.set(status.prompt, promise.then((r) => {
       results.set(r.prompt, r);
       options.onEvent?.({ type: "done", result: r });
@@ -236,6 +259,27 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
     await writeFailures(root, failures).catch(() => {});
   }
   return [...plan.targets.map((s) => results.get(s.prompt)!), ...plan.others];
+}
+
+/** Cache restores run at once up to this many (they read and write files, and call no model). */
+const RESTORES_AT_ONCE = 8;
+
+/** Runs at most `limit` pieces of work at a time, in the order they asked. */
+function limiter(limit: number): <T>(work: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const queue: Array<() => void> = [];
+  return async (work) => {
+    // A freed place is handed straight to the next waiter, so a newcomer cannot take it in between.
+    if (running >= limit) await new Promise<void>((resolve) => queue.push(resolve));
+    else running++;
+    try {
+      return await work();
+    } finally {
+      const next = queue.shift();
+      if (next) next();
+      else running--;
+    }
+  };
 }
 
 /** Parses (if the planner took the unchanged shortcut) and renders again: dependencies may have just changed. */
@@ -273,6 +317,11 @@ async function refuseDrift(project: Project, record: PromptRecord, recorded: Rec
       });
     }
   }
+}
+
+function reasonOf(signal: AbortSignal): string {
+  const reason = signal.reason as unknown;
+  return reason instanceof Error ? reason.message : typeof reason === "string" ? reason : "aborted";
 }
 
 function report(prompts: PromptBuildResult[], dryRun: boolean, started: number): BuildReport {

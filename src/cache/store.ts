@@ -3,27 +3,54 @@ import { promises as fsp } from "node:fs";
 import path from "node:path";
 import type { ModelIdentity } from "../engine/types.js";
 import type { OutputSource } from "../lock/lockfile.js";
-import { readIfExists, writeFileAtomic } from "../util/fs.js";
+import { readIfExists, toPosix, writeFileAtomic } from "../util/fs.js";
+
+/**
+ * Where a generation's bytes came from: `llm` a model call (pc build, pc diff), `chat` an answer
+ * pasted from a chat UI (pc accept), `hand` outputs edited by hand and adopted (pc accept).
+ */
+export type GenerationSource = Exclude<OutputSource, "cache">;
 
 /** One generation: the raw answer, the bytes written from it, and how it was made. */
 export interface Generation {
   id: string;
   prompt: string;
-  /** ISO time the answer was received. */
+  /** ISO time the answer was received (or accepted). */
   createdAt: string;
+  /** The cache key: everything the engine was asked (see plan/hash.ts). */
   requestHash: string;
+  /** The lock's input hash at the time (request + post-processing settings). */
   inputHash: string;
   model: string;
   seed: number;
   temperature: number;
-  source: Exclude<OutputSource, "cache">;
+  source: GenerationSource;
+  /** For `chat`: the label given to `pc accept --model`. */
   label?: string;
+  /**
+   * The answer as received, before extraction and formatting; a restore post-processes it again.
+   * For `hand` there is no answer: `outputs` are the data and are restored as they are.
+   */
   raw: string;
   /** path -> the exact bytes written (after extraction and formatting). */
   outputs: Record<string, string>;
   identity?: ModelIdentity;
   usage?: { promptTokens: number; completionTokens: number };
   durationMs?: number;
+}
+
+/** A generation as stored: its file, and that file's size. */
+export interface StoredGeneration {
+  /** Project-relative posix path of the entry. */
+  file: string;
+  bytes: number;
+  generation: Generation;
+}
+
+/** An entry that cannot be read back (truncated or edited JSON): gc removes it. */
+export interface DamagedEntry {
+  file: string;
+  bytes: number;
 }
 
 export const CACHE_DIR = ".pc/generations";
@@ -55,28 +82,61 @@ export class GenerationStore {
   /** Every generation stored under one request hash, newest first. */
   async list(requestHash: string): Promise<Generation[]> {
     const dir = this.dir(requestHash);
-    let names: string[];
-    try {
-      names = await fsp.readdir(dir);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
-      throw error;
-    }
+    const names = await readdirIfExists(dir);
     const generations: Generation[] = [];
     for (const name of names.filter((n) => n.endsWith(".json"))) {
-      const bytes = await readIfExists(path.join(dir, name));
-      if (!bytes) continue;
-      try {
-        generations.push(JSON.parse(bytes.toString("utf8")));
-      } catch {
-        // A damaged cache entry is skipped: the cache is an optimisation, never the source of truth.
-      }
+      const generation = parseEntry(await readIfExists(path.join(dir, name)));
+      // A damaged cache entry is skipped: the cache is an optimisation, never the source of truth.
+      if (generation) generations.push(generation);
     }
     return generations.sort(newestFirst);
   }
 
   async newest(requestHash: string): Promise<Generation | undefined> {
     return (await this.list(requestHash))[0];
+  }
+
+  /** Every entry in the store, newest first, and the entries that cannot be read. */
+  async scan(): Promise<{ entries: StoredGeneration[]; damaged: DamagedEntry[] }> {
+    const entries: StoredGeneration[] = [];
+    const damaged: DamagedEntry[] = [];
+    const base = path.join(this.root, CACHE_DIR);
+    for (const shard of await readdirIfExists(base)) {
+      for (const key of await readdirIfExists(path.join(base, shard))) {
+        const dir = path.join(base, shard, key);
+        for (const name of await readdirIfExists(dir)) {
+          if (!name.endsWith(".json")) continue;
+          const absolute = path.join(dir, name);
+          const bytes = await readIfExists(absolute);
+          if (!bytes) continue;
+          const file = toPosix(path.relative(this.root, absolute));
+          const generation = parseEntry(bytes);
+          if (generation) entries.push({ file, bytes: bytes.length, generation });
+          else damaged.push({ file, bytes: bytes.length });
+        }
+      }
+    }
+    entries.sort((a, b) => newestFirst(a.generation, b.generation));
+    return { entries, damaged };
+  }
+
+  /** The generations of one prompt (under any request hash), newest first. */
+  async forPrompt(prompt: string): Promise<Generation[]> {
+    return (await this.scan()).entries.map((e) => e.generation).filter((g) => g.prompt === prompt);
+  }
+
+  /** Removes one stored entry (a project-relative path from `scan`). */
+  async remove(file: string): Promise<void> {
+    const absolute = path.join(this.root, file);
+    await fsp.rm(absolute, { force: true });
+    // Empty key and shard folders go too, so the store does not fill up with empty folders.
+    for (let dir = path.dirname(absolute); dir !== path.join(this.root, CACHE_DIR); dir = path.dirname(dir)) {
+      try {
+        await fsp.rmdir(dir);
+      } catch {
+        break; // not empty (or already gone)
+      }
+    }
   }
 
   /** Keeps a failed answer for inspection; returns its project-relative path. */
@@ -89,4 +149,27 @@ export class GenerationStore {
 
 export function newestFirst(a: Generation, b: Generation): number {
   return a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? 1 : -1;
+}
+
+function parseEntry(bytes: Buffer | undefined): Generation | undefined {
+  if (!bytes) return undefined;
+  try {
+    const g = JSON.parse(bytes.toString("utf8")) as Generation;
+    const valid =
+      typeof g?.id === "string" && typeof g.prompt === "string" && typeof g.requestHash === "string" &&
+      typeof g.createdAt === "string" && typeof g.raw === "string" && g.outputs !== null && typeof g.outputs === "object";
+    return valid ? g : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function readdirIfExists(dir: string): Promise<string[]> {
+  try {
+    return await fsp.readdir(dir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return [];
+    throw error;
+  }
 }

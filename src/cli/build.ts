@@ -87,7 +87,8 @@ export function reportJson(report: BuildReport) {
   };
 }
 
-function promptJson(p: PromptBuildResult) {
+/** One prompt's result as JSON (also the `done` / `failed` events of `pc watch --json`). */
+export function promptJson(p: PromptBuildResult) {
   const figures = promptFigures(p);
   return {
     prompt: p.prompt,

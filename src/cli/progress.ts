@@ -68,6 +68,11 @@ export class BuildProgress {
     this.print(this.c.yellow(message));
   }
 
+  /** Prints a line above the live progress lines. */
+  line(text: string): void {
+    this.print(text);
+  }
+
   /** The last lines: failures in full, then the totals. */
   summary(report: BuildReport): string {
     const c = this.c;

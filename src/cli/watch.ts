@@ -1,0 +1,104 @@
+import type { PromptStatus } from "../plan/states.js";
+import { watch, type WatchEvent } from "../watch/watch.js";
+import type { BuildFlags } from "./build.js";
+import { promptJson } from "./build.js";
+import { onInterrupt } from "./interrupt.js";
+import { colors, statusTable, summarizeStates, useColor } from "./output.js";
+import { BuildProgress } from "./progress.js";
+
+export type WatchFlags = Omit<BuildFlags, "force" | "dryRun">;
+
+/** `pc watch`: runs until Ctrl-C (exit 130), then finishes in-flight bookkeeping and stops. */
+export async function watchCommand(paths: string[], flags: WatchFlags): Promise<number> {
+  const json = Boolean(flags.json);
+  const live = !json && Boolean(process.stderr.isTTY) && process.env.TERM !== "dumb";
+  const color = !json && useColor(process.stderr);
+  const progress = new BuildProgress(process.stderr, live, color);
+  const interrupt = onInterrupt((message) => (json ? undefined : progress.notice(message.replace("finished prompts are kept", "finished prompts are kept; watching stops"))));
+  const onEvent = json ? ndjson : human(progress, color);
+  try {
+    const watcher = await watch({
+      paths,
+      jobs: flags.jobs,
+      baseUrl: flags.baseUrl,
+      timeout: flags.timeout,
+      retries: flags.retries,
+      threads: flags.threads,
+      cache: flags.cache,
+      offline: flags.offline,
+      signal: interrupt.signal,
+      onEvent,
+    });
+    await watcher.closed;
+  } finally {
+    progress.stop();
+    interrupt.dispose();
+  }
+  if (!json) process.stderr.write("stopped watching\n");
+  return 130;
+}
+
+/** NDJSON on stdout: one event per line, nothing else. */
+function ndjson(event: WatchEvent): void {
+  const line = (value: Record<string, unknown>) => void process.stdout.write(`${JSON.stringify(value)}\n`);
+  switch (event.type) {
+    case "ready":
+      return line({ event: "ready", prompts: event.prompts, files: event.files, dirs: event.dirs, states: states(event.statuses) });
+    case "change":
+      return line({ event: "change", paths: event.paths });
+    case "start":
+      return line({ event: "start", prompt: event.prompt, model: event.model });
+    case "progress":
+      return line({ event: "progress", prompt: event.prompt, tokens: event.tokens, elapsedMs: Math.round(event.elapsedMs) });
+    case "retry":
+      return line({ event: "retry", prompt: event.prompt, message: event.message, delayMs: event.delayMs, attempt: event.attempt });
+    case "done":
+      return line({ event: event.result.outcome === "failed" ? "failed" : "done", ...promptJson(event.result) });
+    case "cancelled":
+      return line({ event: "cancelled", prompt: event.prompt, reason: event.reason });
+    case "error":
+      return line({ event: "failed", prompt: null, error: event.error.toJSON() });
+    case "idle":
+      return line({ event: "idle", ok: event.report?.ok ?? false, totals: event.report?.totals ?? null, states: states(event.statuses) });
+    case "plan":
+      return;
+  }
+}
+
+function states(statuses: PromptStatus[] | undefined): Record<string, string> | null {
+  return statuses ? Object.fromEntries(statuses.map((s) => [s.prompt, s.state])) : null;
+}
+
+/** For people, on stderr: what changed, live progress, results, then each prompt that is not fresh. */
+function human(progress: BuildProgress, color: boolean): (event: WatchEvent) => void {
+  const c = colors(color);
+  const out = (text: string) => progress.line(text);
+  const showStates = (statuses: PromptStatus[] | undefined) => {
+    if (!statuses) return out(c.dim("waiting for changes (Ctrl-C to stop)"));
+    const notFresh = statuses.filter((s) => s.state !== "fresh");
+    if (notFresh.length) out(statusTable(notFresh, color));
+    out(c.dim(`${summarizeStates(statuses)} · waiting for changes (Ctrl-C to stop)`));
+  };
+  return (event) => {
+    switch (event.type) {
+      case "ready":
+        out(`watching ${event.prompts} prompt${event.prompts === 1 ? "" : "s"} (${event.files} files, folders ${event.dirs.join(", ") || "none"})`);
+        if (event.statuses?.length) out(statusTable(event.statuses, color));
+        return;
+      case "change":
+        return out(c.cyan(`↻ changed: ${event.paths.join(", ")}`));
+      case "cancelled":
+        return out(c.yellow(`↺ cancelled ${event.prompt}: ${event.reason}`));
+      case "error":
+        return out(c.red(`✗ ${event.error.format()}`));
+      case "idle":
+        if (event.report) {
+          const summary = progress.summary(event.report);
+          if (summary) out(summary);
+        }
+        return showStates(event.statuses);
+      default:
+        return progress.onEvent(event);
+    }
+  };
+}

@@ -1,0 +1,51 @@
+import path from "node:path";
+import { PcError } from "../errors.js";
+import { renderRecord, type Project, type PromptRecord } from "../plan/project.js";
+import { parsePrompt } from "../prompt/frontmatter.js";
+import { readIfExists } from "../util/fs.js";
+import { selectPrompts } from "./select.js";
+
+/**
+ * Resolves a command-line path to exactly one prompt (a prompt file or one of its outputs), for
+ * commands about a single prompt (`pc diff`, `pc log`). A prompt that is gone but still has a lock
+ * entry is accepted: its generations are still in the cache.
+ */
+export function selectOnePrompt(project: Project, cwd: string, given: string, command: string): string {
+  const selected = selectPrompts(project, cwd, [given]) ?? [];
+  if (selected.length !== 1) {
+    throw new PcError("PC_USAGE", `"${given}" names ${selected.length} prompts; ${command} takes one`, {
+      hint: `Give one prompt file or one of its outputs, e.g. pc ${command} ${selected[0] ?? "prompts/app.md"}`,
+    });
+  }
+  return selected[0]!;
+}
+
+/**
+ * Parses (if the planner took the unchanged shortcut) and renders one prompt, so its messages and
+ * hashes are those of the files now. Throws the prompt's own error if it cannot be rendered.
+ */
+export async function renderOne(project: Project, prompt: string): Promise<PromptRecord> {
+  const record = project.records.get(prompt);
+  if (!record) {
+    throw new PcError("PC_PROMPT_NOT_FOUND", "the prompt file is gone; only its lock entry remains", {
+      file: prompt,
+      hint: "Restore the prompt (git checkout) to work with it.",
+    });
+  }
+  if (!record.parsed && !record.error) {
+    const bytes = await readIfExists(path.join(project.root, prompt));
+    if (!bytes) throw new PcError("PC_PROMPT_NOT_FOUND", "the prompt file disappeared", { file: prompt });
+    record.parsed = parsePrompt(prompt, bytes.toString("utf8"));
+    const owners = new Map<string, string>();
+    for (const r of project.records.values()) for (const o of r.outputs) if (!owners.has(o)) owners.set(o, r.prompt);
+    await renderRecord(project.root, record, project.files, owners);
+  }
+  if (record.error) throw record.error;
+  if (record.waitsFor) {
+    throw new PcError("PC_FILE_UNREADABLE", `reads an output of ${record.waitsFor} that does not exist`, {
+      file: prompt,
+      hint: `Build ${record.waitsFor} first (pc build ${record.waitsFor}).`,
+    });
+  }
+  return record;
+}

@@ -1,0 +1,282 @@
+import path from "node:path";
+import type { FSWatcher } from "chokidar";
+import { build, type BuildEvent, type BuildOptions, type BuildReport } from "../build/build.js";
+import { PcError } from "../errors.js";
+import { LOCK_FILE } from "../lock/lockfile.js";
+import type { PromptStatus } from "../plan/states.js";
+import { TEMP_FILE_PATTERN, readIfExists, sha256, toPosix } from "../util/fs.js";
+import { keepEngines } from "./engines.js";
+import { deriveTargets, matchesGlobs, type WatchTargets } from "./targets.js";
+
+/** Quiet time after the last save before a build starts: a burst of saves becomes one build. */
+export const DEFAULT_DEBOUNCE_MS = 100;
+/** A steady stream of saves still builds at least this often. */
+const MAX_WAIT_MS = 1000;
+
+export interface WatchOptions extends Omit<BuildOptions, "dryRun" | "force" | "signal" | "onEvent" | "promptSignal"> {
+  /** Quiet time after the last save before building (default 100 ms). */
+  debounceMs?: number;
+  /** Stops watching (as close() does). */
+  signal?: AbortSignal;
+  onEvent?: (event: WatchEvent) => void;
+}
+
+export type WatchEvent =
+  | { type: "ready"; prompts: number; files: number; dirs: string[]; statuses?: PromptStatus[] }
+  /** Files whose content changed (after the debounce); a build follows. */
+  | { type: "change"; paths: string[] }
+  | BuildEvent
+  /** A prompt edited again while generating: its generation is stopped and runs again next. */
+  | { type: "cancelled"; prompt: string; reason: string }
+  /** A build that could not run (invalid config, broken lock, another pc building); watching goes on. */
+  | { type: "error"; error: PcError }
+  /** Builds settled: the last report and every prompt's state. */
+  | { type: "idle"; report?: BuildReport; statuses?: PromptStatus[] };
+
+export interface Watcher {
+  /** Resolves once watching has stopped. */
+  readonly closed: Promise<void>;
+  /** Stops watching: in-flight generations are aborted, finished prompts stay recorded. */
+  close(): Promise<void>;
+}
+
+type FsChange = "add" | "change" | "unlink";
+
+/**
+ * Watches a project and rebuilds what changed: prompts, partials, context files and the config.
+ * Saves are debounced; builds never overlap (changes during a build queue one follow-up build);
+ * a prompt edited again while it generates has that generation cancelled and restarted; the
+ * tool's own writes (outputs, the lock, .pc/) never trigger a build. Resolves once watching.
+ */
+export async function watch(options: WatchOptions = {}): Promise<Watcher> {
+  const session = new WatchSession(options);
+  await session.start();
+  return session;
+}
+
+class WatchSession implements Watcher {
+  readonly closed: Promise<void>;
+  private resolveClosed!: () => void;
+  private readonly root: string;
+  private readonly emit: (event: WatchEvent) => void;
+  private readonly engines;
+  private targets!: WatchTargets;
+  private fsw?: FSWatcher;
+  private watched = new Set<string>();
+  /** The content each known file had when last looked at: a save that changes nothing is no change. */
+  private readonly lastSeen = new Map<string, string | undefined>();
+  private pending = new Map<string, FsChange>();
+  /** Output files seen changing during a build: judged once the build has recorded what it wrote. */
+  private deferred = new Map<string, FsChange>();
+  private timer: NodeJS.Timeout | undefined;
+  private firstPendingAt = 0;
+  private flushing: Promise<void> = Promise.resolve();
+  private building: Promise<void> | undefined;
+  private followUp = false;
+  private readonly generating = new Map<string, AbortController>();
+  private readonly stop = new AbortController();
+  private stopped = false;
+
+  constructor(private readonly options: WatchOptions) {
+    this.root = options.cwd ?? process.cwd();
+    this.emit = options.onEvent ?? (() => {});
+    this.engines = keepEngines(options.engineFactory);
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+  }
+
+  async start(): Promise<void> {
+    this.targets = await deriveTargets(this.root, this.options.paths);
+    for (const [file, hash] of this.targets.hashes) this.lastSeen.set(file, hash);
+    for (const [file, hash] of this.targets.outputs) this.lastSeen.set(file, hash);
+    const { watch } = await import("chokidar");
+    this.watched = this.watchList();
+    const fsw = watch([...this.watched].map((p) => path.join(this.root, p)), {
+      ignoreInitial: true,
+      atomic: true,
+      ignored: (file: string) => this.ignored(file),
+    });
+    this.fsw = fsw;
+    fsw.on("all", (event, file) => this.onFsEvent(event, file));
+    fsw.on("error", (error) => this.emit({ type: "error", error: asPcError(error) }));
+    await new Promise<void>((resolve) => fsw.once("ready", () => resolve()));
+    this.emit({ type: "ready", prompts: this.targets.statuses?.length ?? 0, files: this.targets.readers.size, dirs: this.targets.dirs, statuses: this.targets.statuses });
+    this.options.signal?.addEventListener("abort", () => void this.close(), { once: true });
+    if (this.options.signal?.aborted) return void this.close();
+    this.startBuilds();
+  }
+
+  async close(): Promise<void> {
+    if (this.stopped) return this.closed;
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.stop.abort(new Error("watching stopped"));
+    await this.fsw?.close();
+    await this.building;
+    await this.flushing;
+    await this.engines.close();
+    this.resolveClosed();
+  }
+
+  private watchList(): Set<string> {
+    return new Set([...this.targets.readers.keys(), ...this.targets.dirs]);
+  }
+
+  private ignored(file: string): boolean {
+    const rel = toPosix(path.relative(this.root, file));
+    if (rel === "" || rel.startsWith("../")) return false;
+    const parts = rel.split("/");
+    if (parts[0] === ".pc" || parts.includes("node_modules") || parts.includes(".git")) return true;
+    if (rel === LOCK_FILE && !this.targets.readers.has(LOCK_FILE)) return true;
+    return TEMP_FILE_PATTERN.test(rel);
+  }
+
+  private onFsEvent(event: string, file: string): void {
+    if (this.stopped || (event !== "add" && event !== "change" && event !== "unlink")) return;
+    const rel = toPosix(path.relative(this.root, file));
+    const previous = this.pending.get(rel);
+    // add-then-change is still a new file; anything else keeps the latest kind.
+    this.pending.set(rel, event === "change" && previous ? previous : event);
+    const now = performance.now();
+    if (this.timer === undefined) this.firstPendingAt = now;
+    clearTimeout(this.timer);
+    const wait = Math.max(0, Math.min(this.options.debounceMs ?? DEFAULT_DEBOUNCE_MS, this.firstPendingAt + MAX_WAIT_MS - now));
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flushing = this.flushing.then(() => this.flush()).catch((error) => this.emit({ type: "error", error: asPcError(error) }));
+    }, wait);
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.pending;
+    this.pending = new Map();
+    const changed: string[] = [];
+    for (const [file, kind] of batch) {
+      if (this.building && this.targets.outputs.has(file)) this.deferred.set(file, kind);
+      else if (await this.isChange(file, kind)) changed.push(file);
+    }
+    if (changed.length === 0 || this.stopped) return;
+    this.emit({ type: "change", paths: changed.sort() });
+    if (!this.building) return this.startBuilds();
+    this.followUp = true;
+    for (const prompt of this.readersOf(changed)) {
+      const generation = this.generating.get(prompt);
+      if (!generation || generation.signal.aborted) continue;
+      const reason = "edited while generating; it runs again with the new content";
+      generation.abort(new Error(reason));
+      this.emit({ type: "cancelled", prompt, reason });
+    }
+  }
+
+  /** Whether a file's content differs from when it was last seen (a new file counts if the project reads it). */
+  private async isChange(file: string, kind: FsChange): Promise<boolean> {
+    const now = await hashNow(path.join(this.root, file));
+    const known = this.lastSeen.has(file) || this.targets.readers.has(file) || this.targets.outputs.has(file);
+    if (!known) {
+      // An unknown file matters only when it appears where a prompt or a context glob would find it.
+      if (kind !== "add" || now === undefined || !(await matchesGlobs(this.root, file, this.targets.globs))) return false;
+    }
+    const before = this.lastSeen.get(file);
+    this.lastSeen.set(file, now);
+    return !known || now !== before;
+  }
+
+  private readersOf(files: string[]): Set<string> {
+    const prompts = new Set<string>();
+    for (const file of files) for (const prompt of this.targets.readers.get(file) ?? []) prompts.add(prompt);
+    return prompts;
+  }
+
+  private startBuilds(): void {
+    this.building = (async () => {
+      let report: BuildReport | undefined;
+      for (;;) {
+        this.followUp = false;
+        report = await this.buildOnce();
+        await this.afterBuild();
+        while (this.deferred.size > 0) await this.settleDeferred();
+        if (!this.followUp || this.stopped) break;
+      }
+      this.building = undefined;
+      if (!this.stopped) this.emit({ type: "idle", report, statuses: this.targets.statuses });
+    })();
+  }
+
+  private async buildOnce(): Promise<BuildReport | undefined> {
+    const reported = new Set<string>();
+    try {
+      const report = await build({
+        ...this.options,
+        cwd: this.root,
+        engineFactory: this.engines.factory,
+        signal: this.stop.signal,
+        promptSignal: (prompt) => {
+          const controller = new AbortController();
+          this.generating.set(prompt, controller);
+          return controller.signal;
+        },
+        onEvent: (event) => {
+          if (event.type === "done") {
+            this.generating.delete(event.result.prompt);
+            reported.add(event.result.prompt);
+          }
+          this.emit(event);
+        },
+      });
+      // Prompts that could not even be planned (invalid frontmatter, a template error) fail too.
+      for (const result of report.prompts) {
+        if (result.outcome === "failed" && !reported.has(result.prompt)) this.emit({ type: "done", result });
+      }
+      return report;
+    } catch (error) {
+      if (!this.stopped) this.emit({ type: "error", error: asPcError(error) });
+      return undefined;
+    } finally {
+      this.generating.clear();
+    }
+  }
+
+  /** Re-derives what to watch (context files may have changed) and records what the build wrote. */
+  private async afterBuild(): Promise<void> {
+    try {
+      this.targets = await deriveTargets(this.root, this.options.paths, this.targets);
+    } catch (error) {
+      this.emit({ type: "error", error: asPcError(error) });
+    }
+    for (const [file, hash] of this.targets.hashes) if (!this.lastSeen.has(file)) this.lastSeen.set(file, hash);
+    for (const [file, hash] of this.targets.outputs) this.lastSeen.set(file, hash);
+    for (const file of [...this.lastSeen.keys()]) {
+      if (!this.targets.readers.has(file) && !this.targets.outputs.has(file)) this.lastSeen.delete(file);
+    }
+    const next = this.watchList();
+    const added = [...next].filter((p) => !this.watched.has(p));
+    const removed = [...this.watched].filter((p) => !next.has(p));
+    this.watched = next;
+    if (this.stopped || !this.fsw) return;
+    if (added.length) this.fsw.add(added.map((p) => path.join(this.root, p)));
+    if (removed.length) this.fsw.unwatch(removed.map((p) => path.join(this.root, p)));
+  }
+
+  private async settleDeferred(): Promise<void> {
+    const batch = this.deferred;
+    this.deferred = new Map();
+    const changed: string[] = [];
+    for (const [file, kind] of batch) if (await this.isChange(file, kind)) changed.push(file);
+    if (changed.length === 0 || this.stopped) return;
+    this.emit({ type: "change", paths: changed.sort() });
+    this.followUp = true;
+  }
+}
+
+async function hashNow(file: string): Promise<string | undefined> {
+  try {
+    const bytes = await readIfExists(file);
+    return bytes === undefined ? undefined : sha256(bytes);
+  } catch {
+    return undefined; // a folder or an unreadable file: the build reports it if a prompt reads it
+  }
+}
+
+function asPcError(error: unknown): PcError {
+  if (error instanceof PcError) return error;
+  return new PcError("PC_ENGINE_ERROR", (error as Error)?.message ?? String(error), { cause: error });
+}
