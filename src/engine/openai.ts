@@ -28,7 +28,8 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): Engine {
     (client ??= import("openai").then(
       ({ default: OpenAIClient }) =>
         // Retries are ours (they also cover streams cut mid-answer); the idle timer replaces the total timeout.
-        new OpenAIClient({ baseURL, apiKey: options.apiKey || "no-key", maxRetries: 0, timeout: 24 * 3600_000 }),
+        // logLevel "off": the client would otherwise print unparsable chunks (and, with OPENAI_LOG, requests) to stderr.
+        new OpenAIClient({ baseURL, apiKey: options.apiKey || "no-key", maxRetries: 0, timeout: 24 * 3600_000, logLevel: "off" }),
     ));
 
   async function attempt(request: GenerationRequest, generateOptions: GenerateOptions): Promise<GenerationResult> {
@@ -46,7 +47,7 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): Engine {
         controller.abort();
       }, idleTimeoutMs);
     };
-    const where = { prompt: request.prompt, model: request.model, baseURL };
+    const where = { prompt: request.prompt, model: request.model, baseURL, apiKey: options.apiKey };
     try {
       armIdle();
       const body = {
@@ -129,6 +130,7 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): Engine {
 
   return {
     kind: "openai",
+    describe: (model) => `model "${model}" at ${baseURL}`,
     generate(request, generateOptions = {}) {
       return withRetries(options.retry ?? DEFAULT_RETRY, generateOptions.signal, () => attempt(request, generateOptions), (error, delay, n) =>
         options.onRetry?.(request.prompt, error, delay, n),
