@@ -14,7 +14,7 @@ import { selectPrompts, withDependencies } from "../ops/select.js";
 import { produce } from "./generate.js";
 import { acquireProjectLock } from "./project-lock.js";
 import { lockEntryFor } from "./record.js";
-import { writeOutputs } from "./write-outputs.js";
+import { replaceOutputs, writeFailed } from "./write-outputs.js";
 import path from "node:path";
 
 export interface BuildOptions {
@@ -150,8 +150,9 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
   let lockWrites = Promise.resolve();
   let lockText = project.lockText;
   const failures = { ...project.failures };
+  // Lock writes run one at a time; one that fails does not stop the next from trying.
   const saveLock = () =>
-    (lockWrites = lockWrites.then(async () => {
+    (lockWrites = lockWrites.catch(() => {}).then(async () => {
       if (await writeLock(root, project.lock, lockText)) lockText = undefined;
     }));
 
@@ -183,11 +184,20 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
       });
       if (produced.source === "llm") await store.save(produced.generation);
       if (!force) await refuseDrift(project, record, entry?.outputs);
-      const hashes = await writeOutputs(root, record.prompt, produced.outputs);
-      for (const o of Object.keys(hashes)) project.files.forget(o);
-      project.lock.prompts[record.prompt] = lockEntryFor(record, hashes, produced.source, produced.generation);
+      const written = await replaceOutputs(root, record.prompt, produced.outputs);
+      for (const o of Object.keys(written.hashes)) project.files.forget(o);
+      project.lock.prompts[record.prompt] = lockEntryFor(record, written.hashes, produced.source, produced.generation);
+      try {
+        await saveLock();
+      } catch (error) {
+        // Outputs the lock does not vouch for would look hand-edited: put them back with the entry.
+        if (entry) project.lock.prompts[record.prompt] = entry;
+        else delete project.lock.prompts[record.prompt];
+        await written.undo();
+        for (const o of Object.keys(written.hashes)) project.files.forget(o);
+        throw writeFailed(record.prompt, "cannot record its outputs in promptfile.lock, so they were put back", error);
+      }
       delete failures[record.prompt];
-      await saveLock();
       const g = produced.generation;
       return {
         ...base,
@@ -231,7 +241,7 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
   try {
     await Promise.all(done.values());
   } finally {
-    await lockWrites;
+    await lockWrites.catch(() => {});
     await engines.close();
     await writeFailures(root, failures).catch(() => {});
   }

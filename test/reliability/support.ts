@@ -78,6 +78,13 @@ export function pcEnv(extra: Record<string, string | undefined> = {}): NodeJS.Pr
   return env;
 }
 
+export interface PcOptions {
+  cwd: string;
+  env?: Record<string, string | undefined>;
+  /** Run as this user (root can drop to an unprivileged user, for whom permissions apply). */
+  user?: { uid: number; gid: number };
+}
+
 export interface SpawnedPc {
   child: ChildProcess;
   /** Everything written to stderr so far. */
@@ -89,8 +96,13 @@ export interface SpawnedPc {
 }
 
 /** Starts the built `pc` binary in `cwd`. */
-export function spawnPc(args: string[], options: { cwd: string; env?: Record<string, string | undefined> }): SpawnedPc {
-  const child = spawn(process.execPath, [PC, ...args], { cwd: options.cwd, env: pcEnv(options.env), stdio: ["ignore", "pipe", "pipe"] });
+export function spawnPc(args: string[], options: PcOptions): SpawnedPc {
+  const child = spawn(process.execPath, [PC, ...args], {
+    cwd: options.cwd,
+    env: pcEnv(options.env),
+    stdio: ["ignore", "pipe", "pipe"],
+    ...(options.user ? { uid: options.user.uid, gid: options.user.gid } : {}),
+  });
   let stdout = "";
   let stderr = "";
   const waiters: Array<{ pattern: RegExp; resolve: () => void; reject: (e: Error) => void }> = [];
@@ -126,7 +138,7 @@ export function spawnPc(args: string[], options: { cwd: string; env?: Record<str
 }
 
 /** Runs the built `pc` binary to completion. */
-export function runPc(args: string[], options: { cwd: string; env?: Record<string, string | undefined> }): Promise<PcRun> {
+export function runPc(args: string[], options: PcOptions): Promise<PcRun> {
   return spawnPc(args, options).done;
 }
 
