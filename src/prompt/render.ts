@@ -90,20 +90,56 @@ function renderTemplate(root: string, prompt: ParsedPrompt, recorder: InputRecor
     prompt: { path: prompt.path, outputs: prompt.outputs },
     file: (p: string) => recorder.readText(toPosix(path.normalize(String(p))), "file()"),
   };
+  let rendered: string;
   try {
     const template = eta.compile(prompt.body);
-    return template.call(eta, data, { filepath: path.join(root, prompt.path) });
+    rendered = template.call(eta, data, { filepath: path.join(root, prompt.path) });
   } catch (error) {
-    if (error instanceof PcError) throw error;
-    const message = (error as Error).message ?? String(error);
-    const lineMatch = /line (\d+)/i.exec(message);
-    throw new PcError("PC_TEMPLATE_ERROR", `template failed: ${message.split("\n")[0]}`, {
+    throw templateError(root, prompt, error);
+  }
+  if (rendered.trim() === "") {
+    const what = prompt.body.trim() === "" ? "has an empty body" : "renders to nothing";
+    throw new PcError("PC_TEMPLATE_ERROR", `${what}: there is nothing to ask the model`, {
       file: prompt.path,
-      line: lineMatch ? prompt.bodyLine + Number(lineMatch[1]) - 1 : undefined,
-      hint: `Templates are Eta: <%= it.name %> prints a value, <%~ include("_partial") %> includes prompts/_partial.md, <%~ file("src/a.ts") %> inlines a file.\n${message.split("\n").slice(1, 6).join("\n")}`.trimEnd(),
-      cause: error,
+      line: prompt.bodyLine,
+      hint: "Write below the closing --- what the file should do, e.g. Write a Python script that prints hello.",
     });
   }
+  return rendered;
+}
+
+const ETA_HELP = 'Templates are Eta: <%= it.name %> prints a value, <%~ include("_partial") %> includes prompts/_partial.md, <%~ file("src/a.ts") %> inlines a file.';
+
+/**
+ * Turns what a template threw into a PcError at the prompt's line. Eta wraps errors thrown inside a
+ * template (our own PcErrors from file() and include() among them) in runtime errors whose message
+ * starts with the absolute path: the original is found through `cause`, the path made relative.
+ */
+function templateError(root: string, prompt: ParsedPrompt, error: unknown): PcError {
+  const chain: unknown[] = [];
+  for (let e: unknown = error; e && chain.length < 20; e = (e as { cause?: unknown }).cause) chain.push(e);
+  const promptFile = path.join(root, prompt.path);
+  // The outermost runtime error is the one raised in the prompt's own body: `<path>:<line>`.
+  const at = /^(.*):(\d+)\n/.exec((error as Error)?.message ?? "");
+  const bodyLine = at && at[1] === promptFile ? Number(at[2]) : Number(/ at line (\d+)/.exec((error as Error)?.message ?? "")?.[1] ?? NaN);
+  const line = Number.isFinite(bodyLine) ? prompt.bodyLine + bodyLine - 1 : undefined;
+  const own = chain.find((e): e is PcError => e instanceof PcError);
+  if (own) {
+    return new PcError(own.code, own.message, { file: own.file ?? prompt.path, line: own.line ?? line, key: own.key, hint: own.hint, cause: own });
+  }
+  const original = chain[chain.length - 1] as Error | undefined;
+  const reason = original instanceof Error ? `${original.name === "Error" ? "" : `${original.name}: `}${original.message.split("\n")[0]}` : String(original);
+  // Eta's excerpt of the template around the line, numbered as lines of the prompt file.
+  const excerptLines = ((error as Error)?.message ?? "")
+    .split("\n")
+    .filter((l) => /^ (>>| {2}) *\d+\| /.test(l))
+    .map((l) => l.replace(/(\d+)\|/, (_, n: string) => `${Number(n) + prompt.bodyLine - 1}|`));
+  return new PcError("PC_TEMPLATE_ERROR", `template failed: ${reason}`, {
+    file: prompt.path,
+    line,
+    hint: [ETA_HELP, ...excerptLines].join("\n").split(root + path.sep).join(""),
+    cause: error,
+  });
 }
 
 /**
