@@ -65,6 +65,13 @@ cli
     }),
   );
 
+cli
+  .command("lock", "Check promptfile.lock against the outputs on disk; --repair fixes it without any model call")
+  .option("--repair", "Rehash outputs and mark mismatches stale; rebuild an unreadable lock from what can be recovered (the old file is kept as promptfile.lock.bak)")
+  .option("--json", "Print a machine-readable report")
+  .example("pc lock --repair")
+  .action((flags) => run(async () => (await import("./cli/lock.js")).lockCommand(flags)));
+
 /** A whole number >= min from a flag, or undefined when the flag is absent. */
 function integer(flag: string, value: unknown, min: number): number | undefined {
   if (value === undefined) return undefined;

@@ -168,7 +168,7 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
       await prepare(project, record, owners);
       const force = plan.forced.has(status.prompt);
       const entry = project.lock.prompts[record.prompt];
-      if (!force && entry && entry.inputHash === record.hashes!.inputHash && (await outputsMatch(project, record, entry.outputs))) {
+      if (!force && entry && !entry.stale && entry.inputHash === record.hashes!.inputHash && (await outputsMatch(project, record, entry.outputs))) {
         // A dependency was rebuilt with identical bytes: nothing this prompt reads has changed.
         return { ...base, outcome: "fresh", reasons: ["inputs unchanged after its dependencies were built"] };
       }
