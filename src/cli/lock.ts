@@ -72,7 +72,9 @@ function describe(report: LockRepairReport, repair: boolean, color: boolean): st
     "What you can do:",
     table([
       ["  git checkout promptfile.lock", "take the committed lock back, then `pc lock --repair` to re-check the outputs"],
-      ["  git checkout --theirs promptfile.lock", "in a merge: take one side (or --ours), then `pc lock --repair`"],
+      ...(report.problem?.code === "PC_LOCK_CONFLICT"
+        ? [["  git checkout --theirs promptfile.lock", "take one side of the merge (or --ours), then `pc lock --repair`"]]
+        : []),
       ["  pc lock --repair", "rebuild it from what can be recovered, as below; the damaged file is kept as promptfile.lock.bak"],
     ]),
     "",
