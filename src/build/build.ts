@@ -9,6 +9,7 @@ import { writeFailures } from "../plan/failures.js";
 import { loadProject, renderRecord, type Project, type PromptRecord } from "../plan/project.js";
 import { BUILDABLE, computeStates, type PromptStatus } from "../plan/states.js";
 import { parsePrompt } from "../prompt/frontmatter.js";
+import { beginCommit, endCommit } from "../util/commit.js";
 import { readIfExists } from "../util/fs.js";
 import { selectPrompts, withDependencies } from "../ops/select.js";
 import { produce } from "./generate.js";
@@ -184,18 +185,24 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
       });
       if (produced.source === "llm") await store.save(produced.generation);
       if (!force) await refuseDrift(project, record, entry?.outputs);
-      const written = await replaceOutputs(root, record.prompt, produced.outputs);
-      for (const o of Object.keys(written.hashes)) project.files.forget(o);
-      project.lock.prompts[record.prompt] = lockEntryFor(record, written.hashes, produced.source, produced.generation);
+      // Outputs and their lock entry are one commit: an exit asked for meanwhile waits for it.
+      if (!beginCommit()) return { ...base, outcome: "skipped", reasons: ["interrupted"] };
       try {
-        await saveLock();
-      } catch (error) {
-        // Outputs the lock does not vouch for would look hand-edited: put them back with the entry.
-        if (entry) project.lock.prompts[record.prompt] = entry;
-        else delete project.lock.prompts[record.prompt];
-        await written.undo();
+        const written = await replaceOutputs(root, record.prompt, produced.outputs);
         for (const o of Object.keys(written.hashes)) project.files.forget(o);
-        throw writeFailed(record.prompt, "cannot record its outputs in promptfile.lock, so they were put back", error);
+        project.lock.prompts[record.prompt] = lockEntryFor(record, written.hashes, produced.source, produced.generation);
+        try {
+          await saveLock();
+        } catch (error) {
+          // Outputs the lock does not vouch for would look hand-edited: put them back with the entry.
+          if (entry) project.lock.prompts[record.prompt] = entry;
+          else delete project.lock.prompts[record.prompt];
+          await written.undo();
+          for (const o of Object.keys(written.hashes)) project.files.forget(o);
+          throw writeFailed(record.prompt, "cannot record its outputs in promptfile.lock, so they were put back", error);
+        }
+      } finally {
+        endCommit();
       }
       delete failures[record.prompt];
       const g = produced.generation;

@@ -126,6 +126,32 @@ describe("interrupting a build", () => {
     expect(await tempFiles(root)).toEqual([]);
     expect(await readText(root, "generated/p1.py")).toBe("old bytes\n");
   });
+
+  it("a second Ctrl-C while outputs are being recorded exits right after the lock is written, never between", async () => {
+    const root = await project();
+    const script = path.join(import.meta.dirname, "fixtures/interrupt-during-commit.mjs");
+    const child = spawn(process.execPath, [script, root, server.baseURL], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    const waiters: Array<[RegExp, () => void]> = [];
+    child.stderr!.on("data", (d: Buffer) => {
+      stderr += d.toString();
+      for (const [pattern, resolve] of waiters) if (pattern.test(stderr)) resolve();
+    });
+    const seen = (pattern: RegExp) => new Promise<void>((resolve) => (pattern.test(stderr) ? resolve() : waiters.push([pattern, resolve])));
+    const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+
+    await seen(/committing/);
+    child.kill("SIGINT");
+    await seen(/interrupted:/);
+    child.kill("SIGINT");
+    expect(await exited).toBe(130);
+    expect(stderr).toContain("exiting once the outputs being written are recorded in the lock");
+    expect(stderr).not.toContain("build returned");
+    // p1 was being committed: its output and its lock entry agree. Nothing else was written.
+    await expectCleanAfterInterrupt(root, ["p1"]);
+    const status = await runPc(["status"], { cwd: root });
+    expect(status.stdout).toMatch(/prompts\/p1\.md\s+fresh/);
+  });
 });
 
 describe("two builds on one project", () => {
