@@ -2,7 +2,7 @@
 // at random (HTTP 429/500/502/503, cut streams, SSE error events, bad JSON, resets, stalls) and the
 // build interrupted at random (SIGINT, a double SIGINT, SIGTERM). After every round the lock must be
 // valid and no temp file may exist; after a final clean build every output must match the lock.
-// Not part of the test suite. Run: npx tsx bench/soak.bench.ts [--prompts 500] [--rounds 12] [--seed 7]
+// Not part of the test suite. Run: npx tsx bench/soak.bench.ts [--prompts 500] [--rounds 16] [--seed 7]
 import { spawn, execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
@@ -16,7 +16,7 @@ import { startTestServer } from "../test/support/openai-server.js";
 const { values } = parseArgs({
   options: {
     prompts: { type: "string", default: "500" },
-    rounds: { type: "string", default: "12" },
+    rounds: { type: "string", default: "16" },
     seed: { type: "string", default: "7" },
     jobs: { type: "string", default: "4" },
   },
@@ -124,7 +124,7 @@ const soakStarted = performance.now();
 for (let r = 1; r <= ROUNDS + 1; r++) {
   const last = r > ROUNDS;
   const roll = random();
-  const interrupt = last ? undefined : { signal: roll < 0.2 ? ("SIGTERM" as const) : ("SIGINT" as const), twice: roll > 0.8, afterMs: Math.round(300 + random() * 2700) };
+  const interrupt = last ? undefined : { signal: roll < 0.2 ? ("SIGTERM" as const) : ("SIGINT" as const), twice: roll > 0.8, afterMs: Math.round(800 + random() * 3200) };
   const before = faulty.chatRequests().length;
   const run = await runPc(faulty.baseURL, interrupt);
   const chats = faulty.chatRequests().slice(before);
