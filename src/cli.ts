@@ -113,6 +113,13 @@ cli
   .example("pc doctor --base-url http://127.0.0.1:11434/v1")
   .action((flags) => run(async () => (await import("./cli/doctor.js")).doctorCommand(flags)));
 
+cli
+  .command("lock", "Check promptfile.lock against the outputs on disk; --repair fixes it without any model call")
+  .option("--repair", "Rehash outputs and mark mismatches stale; rebuild an unreadable lock from what can be recovered (the old file is kept as promptfile.lock.bak)")
+  .option("--json", "Print a machine-readable report")
+  .example("pc lock --repair")
+  .action((flags) => run(async () => (await import("./cli/lock.js")).lockCommand(flags)));
+
 /** A whole number >= min from a flag, or undefined when the flag is absent. */
 function integer(flag: string, value: unknown, min: number): number | undefined {
   if (value === undefined) return undefined;

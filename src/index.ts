@@ -20,3 +20,4 @@ export { diff, type DiffOptions, type DiffResult } from "./ops/diff.js";
 export { log, type LogOptions, type LogReport, type LogEntry } from "./ops/log.js";
 export { gc, type GcOptions, type GcReport } from "./ops/gc.js";
 export type { Generation, GenerationSource } from "./cache/store.js";
+export { repairLock, type LockRepairOptions, type LockRepairReport, type RepairedPrompt, type RepairAction } from "./ops/lock-repair.js";

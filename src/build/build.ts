@@ -6,6 +6,7 @@ import { writeFailures } from "../plan/failures.js";
 import { loadProject, renderRecord, type Project, type PromptRecord } from "../plan/project.js";
 import { BUILDABLE, computeStates, type PromptStatus } from "../plan/states.js";
 import { parsePrompt } from "../prompt/frontmatter.js";
+import { beginCommit, endCommit } from "../util/commit.js";
 import { readIfExists } from "../util/fs.js";
 import { selectPrompts, withDependencies } from "../ops/select.js";
 import { preloadFormatter } from "../output/format.js";
@@ -14,7 +15,7 @@ import { enginePoolFor, type EngineEvent, type EngineOptions } from "./engines.j
 import { acquireProjectLock } from "./project-lock.js";
 import { lockEntryFor } from "./record.js";
 import { LockRecorder } from "./lock-recorder.js";
-import { replaceOutputs } from "./write-outputs.js";
+import { replaceOutputs, writeFailed } from "./write-outputs.js";
 import path from "node:path";
 
 export interface BuildOptions extends EngineOptions {
@@ -166,7 +167,7 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
       // Rendered while planning, and it reads no other prompt's output: nothing has changed since.
       const current = () => record.rendered && !record.waitsFor && !project.graph.dependsOn.get(record.prompt)?.length;
       const unchanged = async () =>
-        !force && entry !== undefined && entry.inputHash === record.hashes!.inputHash && (await outputsMatch(project, record, entry.outputs));
+        !force && entry !== undefined && !entry.stale && entry.inputHash === record.hashes!.inputHash && (await outputsMatch(project, record, entry.outputs));
       let produced: Produced | "interrupted" | "unchanged";
       if (restoreOnly) {
         // --force asks for a new generation: restoring the cached one would just repeat the old answer.
@@ -207,14 +208,21 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
       // Cancelled after the answer arrived: it stays in the cache, but the outputs are not replaced.
       if (own?.aborted) throw new PcError("PC_ABORTED", "cancelled", { file: record.prompt });
       if (!force) await refuseDrift(project, record, entry?.outputs);
-      const written = await replaceOutputs(root, record.prompt, produced.outputs);
-      for (const o of Object.keys(written.hashes)) project.files.forget(o);
+      // Outputs and their lock entry are one commit: an exit asked for meanwhile waits for it.
+      if (!beginCommit()) return { ...base, outcome: "skipped", reasons: ["interrupted"] };
       try {
-        await lock.record(record.prompt, lockEntryFor(record, written.hashes, produced.source, produced.generation));
-      } catch (error) {
-        // Outputs the lock does not vouch for would look hand-edited and block the next build.
-        await written.restore();
-        throw error;
+        const written = await replaceOutputs(root, record.prompt, produced.outputs);
+        for (const o of Object.keys(written.hashes)) project.files.forget(o);
+        try {
+          await lock.record(record.prompt, lockEntryFor(record, written.hashes, produced.source, produced.generation));
+        } catch (error) {
+          // Outputs the lock does not vouch for would look hand-edited: put them back.
+          await written.undo();
+          for (const o of Object.keys(written.hashes)) project.files.forget(o);
+          throw writeFailed(record.prompt, "cannot record its outputs in promptfile.lock, so they were put back", (error as Error).cause ?? error);
+        }
+      } finally {
+        endCommit();
       }
       delete failures[record.prompt];
       const g = produced.generation;

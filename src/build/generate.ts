@@ -101,10 +101,15 @@ export async function produce(record: PromptRecord, options: ProduceOptions): Pr
   const request = requestOf(record);
   const engine = await options.engines.get(request.model);
   const result = await engine.generate(request, { signal: options.signal, onProgress: options.onProgress });
+  const at = engine.describe?.(request.model) ?? `model "${request.model}"`;
   const keep = async (error: PcError) => {
     if (!options.store) return error;
     const kept = await options.store.keepFailedAnswer(record.prompt, result.text);
-    return new PcError(error.code, error.message, { file: record.prompt, hint: `${error.hint ?? ""}\nThe raw answer is kept in ${kept}.`.trim(), cause: error });
+    return new PcError(error.code, `${at}: ${error.message}`, {
+      file: record.prompt,
+      hint: `${error.hint ?? ""}\nThe raw answer is kept in ${kept}.`.trim(),
+      cause: error,
+    });
   };
   if (result.finishReason === "length") {
     throw await keep(

@@ -59,7 +59,7 @@ export class LockRecorder {
         batch.forEach(([prompt, waiting], i) => {
           if (previous[i]) this.lock.prompts[prompt] = previous[i]!;
           else delete this.lock.prompts[prompt];
-          waiting.reject(writeFailed(prompt, "promptfile.lock", error));
+          waiting.reject(writeFailed(prompt, "cannot write promptfile.lock", error));
         });
       }
     }

@@ -4,21 +4,21 @@ import { PcError } from "../errors.js";
 import { readIfExists, sha256, writeFileAtomic } from "../util/fs.js";
 
 export interface WrittenOutputs {
-  /** path -> sha256 of the bytes written. */
+  /** The hash of every output as written. */
   hashes: Record<string, string>;
-  /** Puts back the previous bytes of every file this write replaced (or removes files it created). */
-  restore(): Promise<void>;
+  /** Puts back the bytes each replaced file had before (or removes a file that did not exist). */
+  undo(): Promise<void>;
 }
 
 /**
  * Writes a prompt's outputs, each atomically and only when its bytes change. If one write fails,
  * the files already replaced get their previous bytes back, so a prompt's outputs change together
- * or not at all. The result can undo the whole write, for when recording it in the lock fails.
+ * or not at all. The result can undo the writes (when recording them in the lock fails).
  */
 export async function replaceOutputs(root: string, prompt: string, outputs: Record<string, string>): Promise<WrittenOutputs> {
   const hashes: Record<string, string> = {};
   const replaced: Array<{ file: string; previous?: Buffer }> = [];
-  const restore = async () => {
+  const undo = async () => {
     for (const { file, previous } of replaced.reverse()) {
       await (previous ? writeFileAtomic(file, previous) : fsp.rm(file, { force: true })).catch(() => {});
     }
@@ -35,10 +35,10 @@ export async function replaceOutputs(root: string, prompt: string, outputs: Reco
       replaced.push({ file, previous });
     }
   } catch (error) {
-    await restore();
-    throw writeFailed(prompt, "its outputs", error);
+    await undo();
+    throw writeFailed(prompt, "cannot write its outputs", error);
   }
-  return { hashes, restore };
+  return { hashes, undo };
 }
 
 /** Writes a prompt's outputs (see replaceOutputs); returns the hash of every output as written. */
@@ -46,18 +46,15 @@ export async function writeOutputs(root: string, prompt: string, outputs: Record
   return (await replaceOutputs(root, prompt, outputs)).hashes;
 }
 
-/** PC_WRITE_FAILED for `what` of `prompt`, with a hint fitting the file system's error. */
+/** PC_WRITE_FAILED with the fix for the usual causes (read-only folder, full disk). */
 export function writeFailed(prompt: string, what: string, error: unknown): PcError {
   const code = (error as NodeJS.ErrnoException).code;
-  const fix =
-    code === "EACCES" || code === "EPERM" || code === "EROFS"
-      ? "Make the folder writable; "
-      : code === "ENOSPC"
-        ? "Free some disk space; "
-        : "";
-  return new PcError("PC_WRITE_FAILED", `cannot write ${what}: ${(error as Error).message}`, {
+  const unchanged = "The previous outputs and the lock are unchanged.";
+  return new PcError("PC_WRITE_FAILED", `${what}: ${(error as Error).message}`, {
     file: prompt,
-    hint: `${fix}${fix ? "the" : "The"} previous outputs and the lock are unchanged.`,
+    hint: code === "EACCES" || code === "EPERM" || code === "EROFS"
+      ? `Make the folder writable; ${unchanged[0].toLowerCase()}${unchanged.slice(1)}`
+      : code === "ENOSPC" || code === "EDQUOT" ? `Free some disk space; ${unchanged[0].toLowerCase()}${unchanged.slice(1)}` : unchanged,
     cause: error,
   });
 }

@@ -1,21 +1,33 @@
 import { rmSync } from "node:fs";
+import { commitsInProgress, exitAfterCommits } from "../util/commit.js";
 import { pendingTempFiles } from "../util/fs.js";
 
 /**
  * Ctrl-C (SIGINT) or SIGTERM once: abort in-flight generations and let the command finish its
- * bookkeeping (finished prompts stay in the lock). Twice: remove the temp files of writes in
- * progress and exit at once with 130. Either way no half-written file is left behind, because every
+ * bookkeeping (finished prompts stay in the lock). Twice: exit with 130 at once, or, if a prompt's
+ * outputs are being recorded in the lock at that moment, as soon as that is done (milliseconds), so
+ * no output is left that the lock does not vouch for. A third time: exit now whatever is under way.
+ * Temp files of writes in progress are removed; no half-written file is ever left, because every
  * write goes to a temp file that is renamed into place.
  */
 export function onInterrupt(notice: (message: string) => void): { signal: AbortSignal; dispose: () => void; interrupted: () => boolean } {
   const controller = new AbortController();
+  let count = 0;
+  const exitNow = () => {
+    for (const temp of pendingTempFiles()) rmSync(temp, { force: true });
+    process.exit(130);
+  };
   const handler = (signal: NodeJS.Signals) => {
-    if (controller.signal.aborted) {
-      for (const temp of pendingTempFiles()) rmSync(temp, { force: true });
-      process.exit(130);
+    count++;
+    if (count === 1) {
+      notice(`${signal === "SIGINT" ? "interrupted" : "terminated"}: stopping the requests in flight; finished prompts are kept (press Ctrl-C again to exit now)`);
+      controller.abort(new Error(`received ${signal}`));
+    } else if (count === 2) {
+      if (commitsInProgress() > 0) notice("exiting once the outputs being written are recorded in the lock (Ctrl-C again to force)");
+      exitAfterCommits(exitNow);
+    } else {
+      exitNow();
     }
-    notice(`${signal === "SIGINT" ? "interrupted" : "terminated"}: stopping the requests in flight; finished prompts are kept (press Ctrl-C again to exit now)`);
-    controller.abort(new Error(`received ${signal}`));
   };
   process.on("SIGINT", handler);
   process.on("SIGTERM", handler);

@@ -79,7 +79,7 @@ export class BuildProgress {
     const t = report.totals;
     const lines: string[] = [];
     for (const p of report.prompts) {
-      if (p.outcome === "failed" && p.error) lines.push(c.red(`✗ ${p.error.format()}`));
+      if (p.outcome === "failed" && p.error) lines.push(`${c.red(`✗ ${p.error.format()}`)}\n  ${c.dim(`(${p.error.code})`)}`);
       if (p.outcome === "drifted") {
         lines.push(c.magenta(`! ${p.prompt}: ${p.outputs.join(", ")} was edited by hand and is kept; \`pc accept ${p.prompt}\` keeps the edit, \`pc build --force ${p.prompt}\` replaces it`));
       }

@@ -103,6 +103,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
 
   return {
     kind: "embedded",
+    describe: (model) => `model "${model}" (embedded llama.cpp)`,
     async generate(request, generateOptions = {}) {
       if (closed) throw new PcError("PC_ENGINE_ERROR", "The embedded engine was already closed.");
       const { signal } = generateOptions;

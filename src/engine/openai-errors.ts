@@ -1,10 +1,13 @@
 import { PcError, type PcErrorCode } from "../errors.js";
+import { redactSecrets } from "../util/redact.js";
 import { parseRetryAfter } from "./retry.js";
 
 interface Where {
   prompt: string;
   model: string;
   baseURL: string;
+  /** The API key: removed from anything the server sent back (some gateways echo the request). */
+  apiKey?: string;
 }
 
 /** Network error codes worth a retry (the server may be restarting). */
@@ -23,8 +26,9 @@ function rootCause(error: unknown): { code?: string; message: string } {
 export function engineError(error: unknown, where: Where): PcError {
   if (error instanceof PcError) return error;
   const at = `model "${where.model}" at ${where.baseURL}`;
+  // The cause is not chained: the client's error may quote the server's reply, key included.
   const make = (code: PcErrorCode, message: string, hint: string, retryable = false, retryAfterMs?: number) =>
-    Object.assign(new PcError(code, `${at}: ${message}`, { file: where.prompt, hint, retryable, cause: error }), { retryAfterMs });
+    Object.assign(new PcError(code, redactSecrets(`${at}: ${message}`, where.apiKey), { file: where.prompt, hint, retryable }), { retryAfterMs });
   const e = error as { status?: number; headers?: Headers; error?: { type?: string; message?: string }; message?: string; name?: string };
   const status = typeof e.status === "number" ? e.status : undefined;
   const serverMessage = (e.error?.message ?? e.message ?? "").split("\n")[0].slice(0, 300);
@@ -40,8 +44,8 @@ export function engineError(error: unknown, where: Where): PcError {
     if (cause.code === "ENOTFOUND" || cause.code === "EAI_AGAIN") {
       return make("PC_ENGINE_UNREACHABLE", `the host name does not resolve (${cause.code})`, "Check the host in --base-url / PC_BASE_URL / pc.config.json.");
     }
-    if (/certificate|SSL|TLS|self[- ]signed|EPROTO/i.test(`${cause.code} ${cause.message}`)) {
-      return make("PC_ENGINE_UNREACHABLE", `TLS error: ${cause.message}`, "Check the https URL and its certificate (NODE_EXTRA_CA_CERTS for a private CA), or use http:// for a local server.");
+    if (/certificate|SSL|TLS|self[- ]signed|EPROTO|CERT/i.test(`${cause.code} ${cause.message}`)) {
+      return tlsError(cause, make);
     }
     if (cause.code && TRANSIENT_NETWORK.has(cause.code)) {
       return make("PC_ENGINE_ERROR", `the connection broke (${cause.code})`, "The server closed the connection; it is retried.", true);
@@ -74,4 +78,20 @@ export function engineError(error: unknown, where: Where): PcError {
     return make("PC_ENGINE_ERROR", `server error ${status}: ${serverMessage}`, "See the server's log; it is retried.", true, retryAfterMs);
   }
   return make("PC_ENGINE_ERROR", `the server rejected the request (${status}): ${serverMessage}`, "See the server's log.");
+}
+
+/** OpenSSL's reason ("wrong version number") instead of its whole error line, with the likely fix. */
+function tlsError(
+  cause: { code?: string; message: string },
+  make: (code: PcErrorCode, message: string, hint: string) => PcError,
+): PcError {
+  const reason = /routines:[^:]*:([^:]+)/.exec(cause.message)?.[1]?.trim() ?? cause.message.split("\n")[0].trim();
+  if (/wrong version number|packet length too long|http request/i.test(reason)) {
+    return make("PC_ENGINE_UNREACHABLE", `TLS error: ${reason} (the server does not speak https)`, "Use http:// in the base URL: local servers (llama-server, Ollama) serve plain HTTP.");
+  }
+  return make(
+    "PC_ENGINE_UNREACHABLE",
+    `TLS error: ${reason}${cause.code && !reason.includes(cause.code) ? ` (${cause.code})` : ""}`,
+    "Check the https URL and its certificate (NODE_EXTRA_CA_CERTS=ca.pem for a private CA), or use http:// for a local server.",
+  );
 }

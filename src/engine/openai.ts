@@ -28,7 +28,8 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): Engine {
     (client ??= import("openai").then(
       ({ default: OpenAIClient }) =>
         // Retries are ours (they also cover streams cut mid-answer); the idle timer replaces the total timeout.
-        new OpenAIClient({ baseURL, apiKey: options.apiKey || "no-key", maxRetries: 0, timeout: 24 * 3600_000 }),
+        // logLevel "off": the client would otherwise print unparsable chunks (and, with OPENAI_LOG, requests) to stderr.
+        new OpenAIClient({ baseURL, apiKey: options.apiKey || "no-key", maxRetries: 0, timeout: 24 * 3600_000, logLevel: "off" }),
     ));
 
   async function attempt(request: GenerationRequest, generateOptions: GenerateOptions): Promise<GenerationResult> {
@@ -48,7 +49,7 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): Engine {
         controller.abort();
       }, idleTimeoutMs);
     };
-    const where = { prompt: request.prompt, model: request.model, baseURL };
+    const where = { prompt: request.prompt, model: request.model, baseURL, apiKey: options.apiKey };
     // Asked while the model works, so the answer never waits for it (it never rejects).
     const serverSays = serverIdentity(request.model);
     try {
@@ -141,6 +142,7 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): Engine {
 
   return {
     kind: "openai",
+    describe: (model) => `model "${model}" at ${baseURL}`,
     async generate(request, generateOptions = {}) {
       const policy = options.retry ?? DEFAULT_RETRY;
       try {

@@ -48,6 +48,8 @@ export interface GenerateOptions {
 /** A source of generations. One engine instance serves one build and is closed at its end. */
 export interface Engine {
   readonly kind: "openai" | "embedded";
+  /** Names a model as this engine serves it, for messages: `model "m" at http://host/v1`. */
+  describe?(model: string): string;
   generate(request: GenerationRequest, options?: GenerateOptions): Promise<GenerationResult>;
   close(): Promise<void>;
 }

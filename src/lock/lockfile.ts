@@ -33,6 +33,11 @@ export interface LockEntry {
   engine?: ModelIdentity;
   usage?: { promptTokens: number; completionTokens: number };
   durationMs?: number;
+  /**
+   * Set by `pc lock --repair` when an output on disk did not match its recorded hash: the hash of
+   * the bytes on disk is recorded and this says why the prompt must be regenerated.
+   */
+  stale?: string;
 }
 
 export interface Lock {
@@ -44,7 +49,7 @@ export function emptyLock(): Lock {
   return { lockfileVersion: LOCKFILE_VERSION, prompts: {} };
 }
 
-const FIX = "Restore it from version control (git checkout promptfile.lock), or delete it and run `pc build`.";
+const FIX = "Restore it from version control (git checkout promptfile.lock), or rebuild it from the outputs on disk and the generation cache with `pc lock --repair` (the damaged file is kept as a backup).";
 
 /** Parses the lock's text. Pure. Never guesses: anything unexpected is an error naming the file. */
 export function parseLock(text: string, file = LOCK_FILE): Lock {
@@ -54,7 +59,7 @@ export function parseLock(text: string, file = LOCK_FILE): Lock {
     throw new PcError("PC_LOCK_CONFLICT", "has unresolved git conflict markers", {
       file,
       line,
-      hint: "Resolve the merge: take one side (git checkout --theirs promptfile.lock), then run `pc status` and `pc build` to re-record the prompts that differ.",
+      hint: "Resolve the merge: `pc lock --repair` keeps, for each prompt, the side whose outputs are on disk (the file is kept as a backup); or take one side (git checkout --theirs promptfile.lock) and run `pc lock --repair` to re-check the outputs.",
     });
   }
   let data: unknown;
@@ -78,13 +83,22 @@ export function parseLock(text: string, file = LOCK_FILE): Lock {
   const validate = validator("lock");
   if (!validate(data)) {
     const problems = describeSchemaErrors(validate.errors ?? [], ["lockfileVersion", "prompts"]);
-    const at = validate.errors?.[0]?.instancePath ?? "";
+    const at = describePointer(validate.errors?.[0]?.instancePath ?? "");
     throw new PcError("PC_LOCK_INVALID", `is not a valid lock: ${at ? `${at}: ` : ""}${problems[0]?.message ?? "invalid"}`, {
       file,
       hint: FIX,
     });
   }
   return data as Lock;
+}
+
+/** `/prompts/prompts~1a.md/inputHash` -> `entry "prompts/a.md", inputHash`. */
+function describePointer(pointer: string): string {
+  const parts = pointer.split("/").slice(1).map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
+  if (parts[0] === "prompts" && parts[1] !== undefined) {
+    return `entry "${parts[1]}"${parts.length > 2 ? `, ${parts.slice(2).join(".")}` : ""}`;
+  }
+  return parts.join(".");
 }
 
 /** Serializes the lock: keys sorted at every level, two-space indent, newline at end. Pure. */
@@ -95,12 +109,13 @@ export function serializeLock(lock: Lock): string {
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value && typeof value === "object") {
-    const sorted: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) {
-      const v = (value as Record<string, unknown>)[key];
-      if (v !== undefined) sorted[key] = sortKeys(v);
-    }
-    return sorted;
+    // fromEntries defines own properties: a file named `__proto__` stays a key, not a prototype.
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
+        .map((key) => [key, sortKeys((value as Record<string, unknown>)[key])]),
+    );
   }
   return value;
 }

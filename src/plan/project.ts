@@ -48,13 +48,15 @@ export interface Project {
 export interface LoadOptions {
   /** Render every prompt even when its inputs match the lock (needed to generate). */
   renderAll?: boolean;
+  /** Use this lock instead of reading promptfile.lock (lock repair, when the file cannot be read). */
+  lock?: Lock;
 }
 
 /** Reads the project: config, lock, prompts (parsed and rendered unless unchanged) and the graph. */
 export async function loadProject(root: string, options: LoadOptions = {}): Promise<Project> {
   const config = await loadConfig(root);
   const [{ lock, text: lockText }, { prompts }, failures] = await Promise.all([
-    readLock(root),
+    options.lock ? { lock: options.lock, text: undefined } : readLock(root),
     discoverPrompts(root, config),
     readFailures(root),
   ]);

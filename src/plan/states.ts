@@ -84,6 +84,7 @@ function stateOf(
   const drifted = record.outputs.filter((o) => outputHashes.get(o) !== undefined && outputHashes.get(o) !== entry.outputs[o]);
   const missing = record.outputs.filter((o) => outputHashes.get(o) === undefined);
   if (!record.waitsFor && record.hashes && record.hashes.inputHash !== entry.inputHash) reasons.unshift(...staleReasons(record, entry));
+  if (entry.stale) reasons.unshift(entry.stale);
   if (drifted.length > 0) {
     const kept = drifted.map((o) => `${o} was edited by hand (pc accept keeps the edit, pc build --force regenerates)`);
     return { ...base, state: "drifted", reasons: [...kept, ...reasons] };

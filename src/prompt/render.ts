@@ -90,12 +90,22 @@ function renderTemplate(root: string, prompt: ParsedPrompt, recorder: InputRecor
     prompt: { path: prompt.path, outputs: prompt.outputs },
     file: (p: string) => recorder.readText(toPosix(path.normalize(String(p))), "file()"),
   };
+  let rendered: string;
   try {
     const template = eta.compile(prompt.body);
-    return template.call(eta, data, { filepath: path.join(root, prompt.path) });
+    rendered = template.call(eta, data, { filepath: path.join(root, prompt.path) });
   } catch (error) {
     throw templateError(root, prompt, error);
   }
+  if (rendered.trim() === "") {
+    const what = prompt.body.trim() === "" ? "has an empty body" : "renders to nothing";
+    throw new PcError("PC_TEMPLATE_ERROR", `${what}: there is nothing to ask the model`, {
+      file: prompt.path,
+      line: prompt.bodyLine,
+      hint: "Write below the closing --- what the file should do, e.g. Write a Python script that prints hello.",
+    });
+  }
+  return rendered;
 }
 
 const TEMPLATE_HELP =
