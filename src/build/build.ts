@@ -269,8 +269,12 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
   return [...plan.targets.map((s) => results.get(s.prompt)!), ...plan.others];
 }
 
-/** Cache restores run at once up to this many (they read and write files, and call no model). */
-const RESTORES_AT_ONCE = 8;
+/**
+ * Cache lookups run one at a time, in plan order: a prompt that needs the model then asks for its
+ * generation slot before the next prompt's lookup ends, so with -j 1 requests go out in plan order.
+ * Restores still take no generation slot (they call no model).
+ */
+const RESTORES_AT_ONCE = 1;
 
 /** Runs at most `limit` pieces of work at a time, in the order they asked. */
 function limiter(limit: number): <T>(work: () => Promise<T>) => Promise<T> {

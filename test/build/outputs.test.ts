@@ -124,7 +124,7 @@ describe("extraction and formatting", () => {
     const { report } = await buildIn(project, server);
     const error = report.prompts[0]!.error!;
     expect(error.code).toBe("PC_ANSWER_NO_CODE");
-    expect(error.format()).toMatch(/^prompts\/p\.md: the answer has no usable code block for generated\/p\.py/);
+    expect(error.format()).toMatch(/^prompts\/p\.md: model "test-model" at http:\/\/127\.0\.0\.1:\d+\/v1: the answer has no usable code block for generated\/p\.py/);
     expect(await project.read(".pc/failed/prompts__p.md.txt")).toMatch(/^I cannot write that file/);
     expect(await listDir(project.root, "generated")).toEqual([]);
     expect((await status({ cwd: project.root })).prompts[0]).toMatchObject({

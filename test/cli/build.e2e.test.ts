@@ -107,7 +107,7 @@ describe("pc build (the binary)", () => {
     server.fail({ kind: "no-code" }, { times: 1, when: (body) => String(body.messages.at(-1)!.content).includes("Write a.") });
     const run = await pc(project.root, ["build"], { PC_BASE_URL: server.baseURL });
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/^✗ failed prompts\/a\.md: the answer has no usable code block for generated\/a\.py$/m);
+    expect(run.stderr).toMatch(/^✗ failed prompts\/a\.md: model "test-model" at http:\/\/127\.0\.0\.1:\d+\/v1: the answer has no usable code block for generated\/a\.py$/m);
     expect(run.stderr).toMatch(/^- skipped prompts\/b\.md: dependency prompts\/a\.md failed$/m);
     expect(run.stderr).toMatch(/^✓ built {2}prompts\/c\.md/m);
     expect(run.stderr).toContain("The raw answer is kept in .pc/failed/prompts__a.md.txt.");

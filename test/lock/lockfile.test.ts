@@ -120,7 +120,7 @@ describe("reading a bad lock", () => {
     expect(lockError('{"prompts": {}}\n').code).toBe("PC_LOCK_INVALID");
     const badHash = lockError(good.replace(H("a"), "sha256:nothex"));
     expect(badHash.code).toBe("PC_LOCK_INVALID");
-    expect(badHash.message).toContain("/prompts/prompts~1a.md/outputs/generated~1a.py");
+    expect(badHash.message).toContain("prompts.prompts~1a.md.outputs.generated~1a.py");
     expect(lockError("[]").code).toBe("PC_LOCK_INVALID");
   });
 });

@@ -75,7 +75,7 @@ describe("lock entries whose prompt is gone", () => {
     const entry = (await readLockJson(root)).prompts["prompts/b.md"];
 
     const status = await runPc(["status"], { cwd: root });
-    expect(status.stdout).toMatch(/prompts\/b\.md\s+orphaned\s+generated\/b\.py\s+the prompt file is gone/);
+    expect(status.stdout).toMatch(/prompts\/b\.md\s+orphaned\s+generated\/b\.py\s+llm\s+the prompt file is gone/);
     expect((await runPc(["check"], { cwd: root })).code).toBe(1);
 
     const build = await runPc(["build", "--force", "--base-url", server.baseURL], { cwd: root });

@@ -35,7 +35,7 @@ function cases(): Case[] {
     { name: "invalid YAML", prompt: "prompts/yaml.md", files: { "prompts/yaml.md": "---\nversion: 1\nmodel: [test-model\nseed: 1\n---\nhi\n" }, code: "PC_FRONTMATTER_INVALID", message: /frontmatter is not valid YAML/ },
     { name: "a wrong type", prompt: "prompts/type.md", files: { "prompts/type.md": head().replace("seed: 1", "seed: forty-two") + "hi\n" }, code: "PC_FRONTMATTER_INVALID", message: /seed must be integer/, line: 4 },
     { name: "an unknown key (a typo)", prompt: "prompts/typo.md", files: { "prompts/typo.md": head("temprature: 0.2\n") + "hi\n" }, code: "PC_FRONTMATTER_INVALID", message: /unknown key "temprature": did you mean "temperature"\?/, line: 7 },
-    { name: "a duplicate key", prompt: "prompts/dup.md", files: { "prompts/dup.md": head("seed: 2\n") + "hi\n" }, code: "PC_FRONTMATTER_INVALID", message: /duplicated mapping key/, line: 8 },
+    { name: "a duplicate key", prompt: "prompts/dup.md", files: { "prompts/dup.md": head("seed: 2\n") + "hi\n" }, code: "PC_FRONTMATTER_INVALID", message: /duplicated mapping key/, line: 7 },
     { name: "no frontmatter", prompt: "prompts/bare.md", files: { "prompts/bare.md": "Write a script.\n" }, code: "PC_FRONTMATTER_INVALID", message: /has no frontmatter/, line: 1 },
     { name: "an empty body", prompt: "prompts/empty.md", files: { "prompts/empty.md": head() + "\n  \n" }, code: "PC_TEMPLATE_ERROR", message: /has an empty body/ },
     { name: "a template that renders to nothing", prompt: "prompts/nothing.md", files: { "prompts/nothing.md": head() + "<% /* nothing */ %>\n" }, code: "PC_TEMPLATE_ERROR", message: /renders to nothing/ },
@@ -45,7 +45,7 @@ function cases(): Case[] {
     { name: "a missing context file", prompt: "prompts/nofile.md", files: { "prompts/nofile.md": head("context: [src/nope.ts]\n") + "hi\n" }, code: "PC_FILE_UNREADABLE", message: /context file "src\/nope\.ts" does not exist/ },
     { name: "a missing partial", prompt: "prompts/partial.md", files: { "prompts/partial.md": head() + "first line\n<%~ include(\"_nope\") %>\n" }, code: "PC_TEMPLATE_ERROR", message: /partial "_nope" not found/, line: 9 },
     { name: "a template that throws", prompt: "prompts/throws.md", files: { "prompts/throws.md": head() + "first line\n<% throw new Error('boom') %>\n" }, code: "PC_TEMPLATE_ERROR", message: /template failed: boom/, line: 9 },
-    { name: "a template reading an undefined value", prompt: "prompts/undef.md", files: { "prompts/undef.md": head() + "<%= it.config.name %>\n" }, code: "PC_TEMPLATE_ERROR", message: /template failed: TypeError: Cannot read properties of undefined/, line: 8 },
+    { name: "a template reading an undefined value", prompt: "prompts/undef.md", files: { "prompts/undef.md": head() + "<%= it.config.name %>\n" }, code: "PC_TEMPLATE_ERROR", message: /template failed: Cannot read properties of undefined \(reading 'name'\)/, line: 8 },
     {
       name: "a cycle through context files",
       prompt: "prompts/cycle-a.md",

@@ -62,6 +62,16 @@ async function expectCleanAfterInterrupt(root: string, finished: string[]): Prom
   expect(Object.keys(lock.prompts).sort()).toEqual(finished.map((p) => `prompts/${p}.md`));
 }
 
+/** Resolves once promptfile.lock records p1 (the build writes it as soon as p1 is done). */
+async function p1Recorded(root: string): Promise<void> {
+  for (let waited = 0; waited < 10_000; waited += 20) {
+    const text = await fsp.readFile(path.join(root, "promptfile.lock"), "utf8").catch(() => "");
+    if (text.includes('"prompts/p1.md"')) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error("p1 was never recorded in the lock");
+}
+
 describe("interrupting a build", () => {
   it.each(["SIGINT", "SIGTERM"] as const)("%s mid-build aborts the request in flight and keeps the finished prompts", async (signal) => {
     const root = await project();
@@ -90,6 +100,8 @@ describe("interrupting a build", () => {
     stallPrompt("p2");
     const pc = spawnPc(["build", "--base-url", server.baseURL], { cwd: root });
     await requestArrives(1);
+    // p2's request goes out while p1 is still being written: wait until p1 is recorded.
+    await p1Recorded(root);
     pc.child.kill("SIGINT");
     await pc.waitForStderr(/interrupted:/);
     pc.child.kill("SIGINT");
@@ -147,10 +159,13 @@ describe("interrupting a build", () => {
     expect(await exited).toBe(130);
     expect(stderr).toContain("exiting once the outputs being written are recorded in the lock");
     expect(stderr).not.toContain("build returned");
-    // p1 was being committed: its output and its lock entry agree. Nothing else was written.
-    await expectCleanAfterInterrupt(root, ["p1"]);
+    // p1 was being committed (and p2, whose request went out meanwhile, may have been): every
+    // output written is recorded in the lock, and nothing else was written.
+    const recorded = Object.keys((await readLockJson(root)).prompts).map((p) => p.replace(/^prompts\/(.*)\.md$/, "$1"));
+    expect(recorded).toContain("p1");
+    await expectCleanAfterInterrupt(root, recorded.sort());
     const status = await runPc(["status"], { cwd: root });
-    expect(status.stdout).toMatch(/prompts\/p1\.md\s+fresh/);
+    for (const p of recorded) expect(status.stdout).toMatch(new RegExp(`prompts/${p}\\.md\\s+fresh`));
   });
 });
 

@@ -71,7 +71,7 @@ describe("pc lock on a readable lock", () => {
     expect(server.requests).toEqual([]);
 
     const status = await runPc(["status"], { cwd: root });
-    expect(status.stdout).toMatch(/prompts\/a\.md\s+stale\s+generated\/a\.py\s+generated\/a\.py did not match the lock/);
+    expect(status.stdout).toMatch(/prompts\/a\.md\s+stale\s+generated\/a\.py\s+llm\s+generated\/a\.py did not match the lock/);
     expect(status.stdout).toMatch(/prompts\/b\.md\s+missing/);
     // The build restores both from the generation cache: still no model call.
     const build = await runPc(["build"], { cwd: root, env: env() });
