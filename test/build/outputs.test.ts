@@ -129,7 +129,7 @@ describe("extraction and formatting", () => {
     expect(await listDir(project.root, "generated")).toEqual([]);
     expect((await status({ cwd: project.root })).prompts[0]).toMatchObject({
       state: "failed",
-      reasons: expect.arrayContaining([expect.stringMatching(/^last build failed: the answer has no usable code block/)]),
+      reasons: expect.arrayContaining([expect.stringMatching(/^last build failed: model "test-model" at \S+: the answer has no usable code block/)]),
     });
   });
 
