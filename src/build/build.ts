@@ -8,7 +8,6 @@ import type { OutputSource } from "../lock/lockfile.js";
 import { writeFailures } from "../plan/failures.js";
 import { loadProject, renderRecord, type Project, type PromptRecord } from "../plan/project.js";
 import { BUILDABLE, computeStates, type PromptStatus } from "../plan/states.js";
-import { parsePrompt } from "../prompt/frontmatter.js";
 import { readIfExists } from "../util/fs.js";
 import { selectPrompts, withDependencies } from "../ops/select.js";
 import { produce } from "./generate.js";
@@ -243,6 +242,7 @@ async function prepare(project: Project, record: PromptRecord, owners: Map<strin
   if (!record.parsed) {
     const bytes = await readIfExists(path.join(project.root, record.prompt));
     if (!bytes) throw new PcError("PC_PROMPT_NOT_FOUND", "the prompt file disappeared during the build", { file: record.prompt });
+    const { parsePrompt } = await import("../prompt/frontmatter.js"); // gray-matter: see loadProject
     record.parsed = parsePrompt(record.prompt, bytes.toString("utf8"));
   }
   for (const input of record.inputs) project.files.forget(input);

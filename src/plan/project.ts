@@ -5,10 +5,10 @@ import { discoverPrompts } from "../discover/discover.js";
 import { PcError } from "../errors.js";
 import { readLock } from "../lock/lock-io.js";
 import type { Lock, LockEntry } from "../lock/lockfile.js";
-import { parsePrompt, type ParsedPrompt } from "../prompt/frontmatter.js";
+import type { ParsedPrompt } from "../prompt/frontmatter.js";
 import { PROTOCOL_VERSION } from "../prompt/protocol.js";
-import { renderPrompt, type RenderedPrompt } from "../prompt/render.js";
-import { readIfExists, resolveInside, sha256 } from "../util/fs.js";
+import type { RenderedPrompt } from "../prompt/render.js";
+import { readIfExistsSync, resolveInside, sha256 } from "../util/fs.js";
 import { readFailures, type FailureRecord } from "./failures.js";
 import { FileHashes } from "./file-hashes.js";
 import { buildGraph, type PromptGraph } from "./graph.js";
@@ -59,7 +59,8 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
     readFailures(root),
   ]);
   const files = new FileHashes(root);
-  const sources = await Promise.all(prompts.map((p) => readIfExists(path.join(root, p))));
+  // Read synchronously: see FileHashes for the figures (the same holds for the prompts themselves).
+  const sources = prompts.map((p) => readIfExistsSync(path.join(root, p)));
 
   // Pass 1: the unchanged check (no parsing), else parse. Outputs of every prompt are known after it.
   const records = new Map<string, PromptRecord>();
@@ -79,6 +80,9 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
         return;
       }
       try {
+        // Imported here, not at the top: gray-matter (with js-yaml and esprima) costs about 60 ms of
+        // CPU to load, which a no-op build, where every prompt is unchanged, never needs.
+        const { parsePrompt } = await import("../prompt/frontmatter.js");
         record.parsed = parsePrompt(prompt, bytes.toString("utf8"));
         record.outputs = record.parsed.outputs;
         for (const output of record.outputs) resolveInside(root, output, { file: prompt, key: "output", what: "output" });
@@ -106,6 +110,7 @@ export async function renderRecord(root: string, record: PromptRecord, files: Fi
   record.waitsFor = undefined;
   const promptHash = record.inputHashes[record.prompt];
   try {
+    const { renderPrompt } = await import("../prompt/render.js"); // eta: only when something changed
     const rendered = renderPrompt(root, parsed, promptHash);
     const inputs = { ...rendered.inputs };
     let modelFileHash: string | undefined;
