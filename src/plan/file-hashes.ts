@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import { createReadStream, statSync } from "node:fs";
+import { closeSync, createReadStream, fstatSync, openSync, promises as fsp, readSync } from "node:fs";
 import path from "node:path";
-import { readIfExists, readIfExistsSync, sha256, writeFileAtomic } from "../util/fs.js";
+import { readIfExists, writeFileAtomic } from "../util/fs.js";
 
 /** Files at least this big have their hash cached by size and mtime (GGUF models are gigabytes). */
 const CACHE_THRESHOLD = 8 * 1024 * 1024;
@@ -17,10 +17,12 @@ interface CachedHash {
  * Hashes project files, each at most once per run. Large files are hashed by streaming and the
  * result is kept in .pc/file-hashes.json, reused while size and mtime are unchanged.
  *
- * Small files are stat'ed and read synchronously. A no-op check reads three files per prompt, and
- * through fs.promises each read is several thread-pool round trips plus a promise per step: on
- * 10,000 prompts (2-core machine) reading the prompts alone took 3.0 s with fs.promises.readFile,
- * 0.5 s with readFileSync. Planning has nothing else to do meanwhile, so blocking costs nothing.
+ * Other files are read synchronously, in chunks through one reused buffer. A no-op check hashes
+ * three files per prompt, and through fs.promises each read is several thread-pool round trips and
+ * promises: on 10,000 prompts (2-core machine) reading the prompts alone took 3.0 s with
+ * fs.promises.readFile and 0.5 s with readFileSync. For the 30,000 files of that project,
+ * stat + readFileSync took 400 ms, open + readSync into a reused buffer 270 ms (no stat, no
+ * allocation per file). Planning has nothing else to do meanwhile, so blocking costs nothing.
  */
 export class FileHashes {
   private readonly memo = new Map<string, Promise<string | undefined>>();
@@ -46,19 +48,22 @@ export class FileHashes {
 
   private async compute(relative: string): Promise<string | undefined> {
     const absolute = path.join(this.root, relative);
-    const stat = statSync(absolute, { throwIfNoEntry: false });
-    if (!stat) return undefined;
-    if (stat.size < CACHE_THRESHOLD) {
-      const bytes = readIfExistsSync(absolute);
-      return bytes === undefined ? undefined : sha256(bytes);
+    const hash = hashUnlessLarge(absolute);
+    if (hash !== LARGE) return hash;
+    let stat;
+    try {
+      stat = await fsp.stat(absolute);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw error;
     }
     const cache = await this.loadCache();
     const hit = cache[relative];
     if (hit && hit.size === stat.size && hit.mtimeMs === stat.mtimeMs) return hit.hash;
-    const hash = await streamHash(absolute);
-    cache[relative] = { size: stat.size, mtimeMs: stat.mtimeMs, hash };
+    const streamed = await streamHash(absolute);
+    cache[relative] = { size: stat.size, mtimeMs: stat.mtimeMs, hash: streamed };
     this.dirty = true;
-    return hash;
+    return streamed;
   }
 
   private async loadCache(): Promise<Record<string, CachedHash>> {
@@ -85,4 +90,32 @@ async function streamHash(file: string): Promise<string> {
   const hash = createHash("sha256");
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
   return `sha256:${hash.digest("hex")}`;
+}
+
+const LARGE = Symbol("large file");
+const CHUNK = 64 * 1024;
+/** Reused by every synchronous read: nothing else runs between a read and its hash update. */
+const chunk = Buffer.allocUnsafe(CHUNK);
+
+/** `sha256:<hex>` of a file read synchronously, undefined when it does not exist, LARGE from CACHE_THRESHOLD on. */
+function hashUnlessLarge(absolute: string): string | undefined | typeof LARGE {
+  let fd: number;
+  try {
+    fd = openSync(absolute, "r");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+  try {
+    const hash = createHash("sha256");
+    for (let read = 0; ; ) {
+      const n = readSync(fd, chunk, 0, CHUNK, null);
+      if (n === 0) return `sha256:${hash.digest("hex")}`;
+      if (read === 0 && n === CHUNK && fstatSync(fd).size >= CACHE_THRESHOLD) return LARGE;
+      hash.update(chunk.subarray(0, n));
+      read += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
 }

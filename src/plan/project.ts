@@ -59,24 +59,27 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
     readFailures(root),
   ]);
   const files = new FileHashes(root);
-  // Read synchronously: see FileHashes for the figures (the same holds for the prompts themselves).
-  const sources = prompts.map((p) => readIfExistsSync(path.join(root, p)));
 
   // Pass 1: the unchanged check (no parsing), else parse. Outputs of every prompt are known after it.
   const records = new Map<string, PromptRecord>();
   await Promise.all(
-    prompts.map(async (prompt, i) => {
-      const bytes = sources[i]!;
-      const promptHash = sha256(bytes);
+    prompts.map(async (prompt) => {
       const entry = lock.prompts[prompt];
       const record: PromptRecord = { prompt, outputs: [], inputs: [], inputHashes: {}, entry, unchanged: false };
       records.set(prompt, record);
-      if (!options.renderAll && entry && (await inputsUnchanged(root, entry, prompt, promptHash, files))) {
+      if (!options.renderAll && entry && (await inputsUnchanged(root, entry, prompt, files))) {
         record.unchanged = true;
         record.outputs = Object.keys(entry.outputs);
         record.inputs = Object.keys(entry.inputs);
         record.inputHashes = entry.inputs;
         record.hashes = { inputHash: entry.inputHash, requestHash: entry.requestHash };
+        return;
+      }
+      // Changed: the bytes parsed are the bytes hashed. (Unchanged prompts are only hashed, by
+      // FileHashes: holding 10,000 prompt files in memory for the few that changed is not worth it.)
+      const bytes = readIfExistsSync(path.join(root, prompt));
+      if (bytes === undefined) {
+        record.error = new PcError("PC_PROMPT_NOT_FOUND", "the prompt file disappeared while it was read", { file: prompt });
         return;
       }
       try {
@@ -89,7 +92,7 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
       } catch (error) {
         record.error = asPcError(error, prompt);
       }
-      record.inputHashes = { [prompt]: promptHash };
+      record.inputHashes = { [prompt]: sha256(bytes) };
     }),
   );
 
@@ -148,11 +151,11 @@ export function localModelPath(model: string): string | undefined {
   return model.startsWith("gguf:") ? model.slice(5) : undefined;
 }
 
-async function inputsUnchanged(root: string, entry: LockEntry, prompt: string, promptHash: string, files: FileHashes): Promise<boolean> {
-  if (entry.protocol !== PROTOCOL_VERSION || entry.inputs[prompt] !== promptHash || !entry.requestHash) return false;
-  const others = Object.entries(entry.inputs).filter(([p]) => p !== prompt);
-  const current = await Promise.all(others.map(([p]) => files.hash(p)));
-  if (others.some(([, hash], i) => current[i] !== hash)) return false;
+async function inputsUnchanged(root: string, entry: LockEntry, prompt: string, files: FileHashes): Promise<boolean> {
+  if (entry.protocol !== PROTOCOL_VERSION || !entry.requestHash) return false;
+  const recorded = Object.entries(entry.inputs);
+  const current = await Promise.all(recorded.map(([p]) => files.hash(p)));
+  if (!(prompt in entry.inputs) || recorded.some(([, hash], i) => current[i] !== hash)) return false;
   if (entry.contextGlobs?.length) {
     const matches = await fg(entry.contextGlobs, { cwd: root, onlyFiles: true, ignore: ["**/node_modules/**", ".git/**", ".pc/**"] });
     if (matches.some((m) => !(m in entry.inputs))) return false;
