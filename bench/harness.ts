@@ -91,18 +91,19 @@ export function markdownTable(header: string[], rows: string[][]): string {
   return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
 }
 
-/** Compiles dist/ when it is missing or older than a source file, so benches never time stale code. */
+/** Builds dist/ (as `npm run build`) when it is missing or older than a source or schema file. */
 export function ensureDist(): void {
   const newest = (dir: string): number =>
     Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) =>
       e.isDirectory() ? newest(path.join(dir, e.name)) : statSync(path.join(dir, e.name)).mtimeMs,
     ));
-  if (existsSync(CLI) && statSync(CLI).mtimeMs >= newest(path.join(REPO, "src"))) return;
-  process.stderr.write("bench: compiling dist/ ...\n");
-  execFileSync(process.execPath, [path.join(REPO, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], {
-    cwd: REPO,
-    stdio: "inherit",
-  });
+  const validators = path.join(REPO, "dist", "util", "schema-validators.cjs");
+  const sources = Math.max(newest(path.join(REPO, "src")), newest(path.join(REPO, "schemas")));
+  if (existsSync(CLI) && existsSync(validators) && Math.min(statSync(CLI).mtimeMs, statSync(validators).mtimeMs) >= sources) return;
+  process.stderr.write("bench: building dist/ ...\n");
+  const run = (...args: string[]) => execFileSync(process.execPath, args, { cwd: REPO, stdio: "inherit" });
+  run(path.join(REPO, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json");
+  run(path.join(REPO, "scripts", "compile-schemas.mjs"));
 }
 
 /** Repetitions from the environment, so a quick local look can use fewer (PC_BENCH_RUNS=3). */
