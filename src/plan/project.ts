@@ -1,7 +1,7 @@
-import fg from "fast-glob";
 import path from "node:path";
+import { glob } from "tinyglobby";
 import { loadConfig, type ProjectConfig } from "../config/config.js";
-import { discoverPrompts } from "../discover/discover.js";
+import { CONTEXT_IGNORE, discoverPrompts } from "../discover/discover.js";
 import { PcError } from "../errors.js";
 import { readLock } from "../lock/lock-io.js";
 import type { Lock, LockEntry } from "../lock/lockfile.js";
@@ -157,7 +157,8 @@ async function inputsUnchanged(root: string, entry: LockEntry, prompt: string, f
   const current = await Promise.all(recorded.map(([p]) => files.hash(p)));
   if (!(prompt in entry.inputs) || recorded.some(([, hash], i) => current[i] !== hash)) return false;
   if (entry.contextGlobs?.length) {
-    const matches = await fg(entry.contextGlobs, { cwd: root, onlyFiles: true, ignore: ["**/node_modules/**", ".git/**", ".pc/**"] });
+    // The same expansion as rendering (src/prompt/render.ts), which finds the inputs.
+    const matches = await glob(entry.contextGlobs, { cwd: root, onlyFiles: true, ignore: CONTEXT_IGNORE, expandDirectories: false });
     if (matches.some((m) => !(m in entry.inputs))) return false;
   }
   return true;

@@ -1,7 +1,8 @@
-import fg from "fast-glob";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { Eta } from "eta/core";
+import { globSync } from "tinyglobby";
+import { CONTEXT_IGNORE } from "../discover/discover.js";
 import { PcError } from "../errors.js";
 import type { ChatMessage } from "../engine/types.js";
 import { resolveInside, toPosix } from "../util/fs.js";
@@ -52,7 +53,7 @@ function expandContext(root: string, prompt: ParsedPrompt, recorder: InputRecord
       if (path.isAbsolute(entry) || entry.split("/").includes("..")) {
         resolveInside(root, entry, { file: prompt.path, key: "context", what: "context glob" });
       }
-      const matches = fg.sync(entry, { cwd: root, onlyFiles: true, ignore: ["**/node_modules/**", ".git/**", ".pc/**"] });
+      const matches = globSync(entry, { cwd: root, onlyFiles: true, ignore: CONTEXT_IGNORE, expandDirectories: false });
       if (matches.length === 0) {
         throw new PcError("PC_CONTEXT_EMPTY", `context glob "${entry}" matches no file`, {
           file: prompt.path,
