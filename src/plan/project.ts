@@ -152,10 +152,11 @@ export function localModelPath(model: string): string | undefined {
 }
 
 async function inputsUnchanged(root: string, entry: LockEntry, prompt: string, files: FileHashes): Promise<boolean> {
-  if (entry.protocol !== PROTOCOL_VERSION || !entry.requestHash) return false;
-  const recorded = Object.entries(entry.inputs);
-  const current = await Promise.all(recorded.map(([p]) => files.hash(p)));
-  if (!(prompt in entry.inputs) || recorded.some(([, hash], i) => current[i] !== hash)) return false;
+  if (entry.protocol !== PROTOCOL_VERSION || !entry.requestHash || !(prompt in entry.inputs)) return false;
+  for (const [input, recorded] of Object.entries(entry.inputs)) {
+    const current = files.hashNow(input);
+    if ((current instanceof Promise ? await current : current) !== recorded) return false;
+  }
   if (entry.contextGlobs?.length) {
     // The same expansion as rendering (src/prompt/render.ts), which finds the inputs.
     const matches = await glob(entry.contextGlobs, { cwd: root, onlyFiles: true, ignore: CONTEXT_IGNORE, expandDirectories: false });
