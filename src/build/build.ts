@@ -4,7 +4,7 @@ import { EnginePool, defaultEngineFactory, resolveBaseURL, type EngineFactory } 
 import { DEFAULT_RETRY } from "../engine/retry.js";
 import type { GenerationProgress } from "../engine/types.js";
 import { writeLock } from "../lock/lock-io.js";
-import type { OutputSource } from "../lock/lockfile.js";
+import { LOCK_FILE, type OutputSource } from "../lock/lockfile.js";
 import { writeFailures } from "../plan/failures.js";
 import { loadProject, renderRecord, type Project, type PromptRecord } from "../plan/project.js";
 import { BUILDABLE, computeStates, type PromptStatus } from "../plan/states.js";
@@ -80,18 +80,34 @@ export interface BuildReport {
 export async function build(options: BuildOptions = {}): Promise<BuildReport> {
   const started = performance.now();
   const cwd = options.cwd ?? process.cwd();
-  const release = options.dryRun ? undefined : await acquireProjectLock(cwd);
+  // Planned before the project lock is taken: a build with nothing to do writes nothing, so it needs
+  // no lock (loading proper-lockfile alone was ~15 ms of a ~300 ms no-op build of 1,000 prompts).
+  // Any other build takes the lock, then plans again if another build changed the lock meanwhile.
+  let { project, plan } = await planProject(cwd, options);
+  let release: (() => Promise<void>) | undefined;
+  if (!options.dryRun && !nothingToDo(plan)) {
+    release = await acquireProjectLock(cwd);
+    if ((await readIfExists(path.join(cwd, LOCK_FILE)))?.toString("utf8") !== project.lockText) ({ project, plan } = await planProject(cwd, options));
+  }
   try {
-    const project = await loadProject(cwd);
-    const statuses = await computeStates(project);
-    const plan = planBuild(project, statuses, cwd, options);
     options.onEvent?.({ type: "plan", targets: plan.targets.map((s) => ({ prompt: s.prompt, state: s.state, reasons: s.reasons })) });
-    const results = options.dryRun ? dryRunResults(plan) : await execute(project, plan, options);
+    // Nothing to build: no engine, no write (not even of unchanged bookkeeping files).
+    const results = options.dryRun ? dryRunResults(plan) : plan.targets.length === 0 ? plan.others : await execute(project, plan, options);
     await project.files.save().catch(() => {});
     return report(results, options.dryRun ?? false, started);
   } finally {
     await release?.();
   }
+}
+
+async function planProject(cwd: string, options: BuildOptions): Promise<{ project: Project; plan: BuildPlan }> {
+  const project = await loadProject(cwd);
+  return { project, plan: planBuild(project, await computeStates(project), cwd, options) };
+}
+
+/** Every selected prompt is fresh: nothing to generate, nothing to report as drifted or failed. */
+function nothingToDo(plan: BuildPlan): boolean {
+  return plan.targets.length === 0 && plan.others.every((o) => o.outcome === "fresh");
 }
 
 interface BuildPlan {
