@@ -1,6 +1,6 @@
-import { glob } from "tinyglobby";
 import path from "node:path";
 import type { ProjectConfig } from "../config/config.js";
+import { DEFAULT_PROMPTS, walkPlainPrompts } from "./plain-walk.js";
 
 export interface Discovered {
   /** Buildable prompts: posix paths relative to the root, sorted. */
@@ -16,15 +16,21 @@ export function isPartial(file: string): boolean {
 
 /** Finds the buildable prompts of a project (files matching the prompt globs, not starting with `_`). */
 export async function discoverPrompts(root: string, config: ProjectConfig): Promise<Discovered> {
-  // tinyglobby rather than fast-glob: the same matching (picomatch) for a third of the load time
-  // (about 18 ms of CPU instead of 40), which every command pays before it does anything.
-  const files = await glob(config.prompts, {
+  const plain = config.prompts.length === 1 && config.prompts[0] === DEFAULT_PROMPTS && config.exclude.length === 0;
+  const files = (plain ? walkPlainPrompts(root) : undefined) ?? (await globPrompts(root, config));
+  const prompts = files.filter((f) => !isPartial(f)).sort();
+  return { prompts };
+}
+
+async function globPrompts(root: string, config: ProjectConfig): Promise<string[]> {
+  // tinyglobby rather than fast-glob: the same matching (picomatch) in less than half the load time
+  // (about 18 ms of CPU instead of 40).
+  const { glob } = await import("tinyglobby");
+  return glob(config.prompts, {
     cwd: root,
     ignore: ["**/node_modules/**", "**/.git/**", ".pc/**", ...config.exclude],
     onlyFiles: true,
     dot: false,
     expandDirectories: false, // as fast-glob: a pattern naming a folder does not mean its files
   });
-  const prompts = files.filter((f) => !isPartial(f)).sort();
-  return { prompts };
 }

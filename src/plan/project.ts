@@ -1,5 +1,4 @@
 import path from "node:path";
-import { glob } from "tinyglobby";
 import { loadConfig, type ProjectConfig } from "../config/config.js";
 import { CONTEXT_IGNORE, discoverPrompts } from "../discover/discover.js";
 import { PcError } from "../errors.js";
@@ -159,6 +158,7 @@ async function inputsUnchanged(root: string, entry: LockEntry, prompt: string, f
   }
   if (entry.contextGlobs?.length) {
     // The same expansion as rendering (src/prompt/render.ts), which finds the inputs.
+    const { glob } = await import("tinyglobby");
     const matches = await glob(entry.contextGlobs, { cwd: root, onlyFiles: true, ignore: CONTEXT_IGNORE, expandDirectories: false });
     if (matches.some((m) => !(m in entry.inputs))) return false;
   }
