@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { closeSync, createReadStream, fstatSync, openSync, promises as fsp, readSync } from "node:fs";
 import path from "node:path";
-import { readIfExists, writeFileAtomic } from "../util/fs.js";
+import { readIfExists, sha256, writeFileAtomic } from "../util/fs.js";
 
 /** Files at least this big have their hash cached by size and mtime (GGUF models are gigabytes). */
 const CACHE_THRESHOLD = 8 * 1024 * 1024;
@@ -113,14 +113,14 @@ function hashUnlessLarge(absolute: string): string | undefined | typeof LARGE {
     throw error;
   }
   try {
-    const hash = createHash("sha256");
-    for (let read = 0; ; ) {
-      const n = readSync(fd, chunk, 0, CHUNK, null);
-      if (n === 0) return `sha256:${hash.digest("hex")}`;
-      if (read === 0 && n === CHUNK && fstatSync(fd).size >= CACHE_THRESHOLD) return LARGE;
-      hash.update(chunk.subarray(0, n));
-      read += n;
-    }
+    // A file that fits in the buffer (nearly every prompt, context file and output) is hashed in one call.
+    let filled = 0;
+    for (let n; filled < CHUNK && (n = readSync(fd, chunk, filled, CHUNK - filled, null)) > 0; ) filled += n;
+    if (filled < CHUNK) return sha256(chunk.subarray(0, filled));
+    if (fstatSync(fd).size >= CACHE_THRESHOLD) return LARGE;
+    const hash = createHash("sha256").update(chunk);
+    for (let n; (n = readSync(fd, chunk, 0, CHUNK, null)) > 0; ) hash.update(chunk.subarray(0, n));
+    return `sha256:${hash.digest("hex")}`;
   } finally {
     closeSync(fd);
   }
