@@ -96,7 +96,8 @@ function contextText(i: number): string {
 export async function generateProject(prompts: number, root = path.join(WORK, `project-${prompts}`)): Promise<GeneratedProject> {
   const stamp = JSON.stringify({ version: GENERATOR_VERSION, prompts });
   const project = { root, prompts, promptPath };
-  if (readText(path.join(root, STAMP)) === stamp) return project;
+  // Reused while it is the same generator's output and still fresh (an interrupted bench may have left an edit).
+  if (readText(path.join(root, STAMP)) === stamp && (await isFresh(root, prompts))) return project;
 
   const started = performance.now();
   process.stderr.write(`bench: generating ${prompts} prompts in ${path.relative(process.cwd(), root) || "."} ...\n`);
@@ -145,6 +146,10 @@ async function verifyFresh(root: string, prompts: number): Promise<void> {
   if (report.prompts.length !== prompts || notFresh.length > 0) {
     throw new Error(`generated project is not fresh: ${notFresh.length} of ${report.prompts.length} prompts (${notFresh[0]?.prompt}: ${notFresh[0]?.reasons[0]})`);
   }
+}
+
+async function isFresh(root: string, prompts: number): Promise<boolean> {
+  return verifyFresh(root, prompts).then(() => true, () => false);
 }
 
 function write(file: string, text: string): void {

@@ -1,13 +1,14 @@
 import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { PcError } from "../errors.js";
+import { requireCjs } from "../util/require-cjs.js";
 
 /**
  * Holds the project for one writer at a time (two `pc build`s never write the same files). A lock
  * left by a dead process goes stale and is taken over (proper-lockfile refreshes it while held).
  */
 export async function acquireProjectLock(root: string): Promise<() => Promise<void>> {
-  const { default: lockfile } = await import("proper-lockfile");
+  const lockfile = requireCjs("proper-lockfile") as typeof import("proper-lockfile"); // see requireCjs
   const dir = path.join(root, ".pc");
   await fsp.mkdir(dir, { recursive: true });
   try {

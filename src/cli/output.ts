@@ -1,9 +1,7 @@
-import { createRequire } from "node:module";
 import type { PromptState, PromptStatus } from "../plan/states.js";
+import { requireCjs } from "../util/require-cjs.js";
 
-// Required, not imported: importing a CommonJS module from ESM makes node scan its source for
-// named exports, 4 ms of every command's start-up for this 3 KB module.
-const pc = createRequire(import.meta.url)("picocolors") as typeof import("picocolors");
+const pc = requireCjs("picocolors") as typeof import("picocolors"); // see requireCjs: every command loads it
 
 /** Colour only on a TTY, never with NO_COLOR or --json. */
 export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {

@@ -8,6 +8,7 @@ import type { ParsedPrompt } from "../prompt/frontmatter.js";
 import { PROTOCOL_VERSION } from "../prompt/protocol.js";
 import type { RenderedPrompt } from "../prompt/render.js";
 import { readIfExistsSync, resolveInside, sha256 } from "../util/fs.js";
+import { requireCjs } from "../util/require-cjs.js";
 import { readFailures, type FailureRecord } from "./failures.js";
 import { FileHashes } from "./file-hashes.js";
 import { buildGraph, type PromptGraph } from "./graph.js";
@@ -158,7 +159,7 @@ async function inputsUnchanged(root: string, entry: LockEntry, prompt: string, f
   }
   if (entry.contextGlobs?.length) {
     // The same expansion as rendering (src/prompt/render.ts), which finds the inputs.
-    const { glob } = await import("tinyglobby");
+    const { glob } = requireCjs("tinyglobby") as typeof import("tinyglobby"); // see requireCjs
     const matches = await glob(entry.contextGlobs, { cwd: root, onlyFiles: true, ignore: CONTEXT_IGNORE, expandDirectories: false });
     if (matches.some((m) => !(m in entry.inputs))) return false;
   }

@@ -1,12 +1,11 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
+import { requireCjs as require } from "./require-cjs.js";
 import { fileURLToPath } from "node:url";
 import type { ErrorObject, ValidateFunction } from "ajv";
-import { createRequire } from "node:module";
 
 type SchemaName = "prompt" | "config" | "lock";
 
-const require = createRequire(import.meta.url);
 const schemaDir = fileURLToPath(new URL("../../schemas/", import.meta.url));
 const precompiledFile = fileURLToPath(new URL("./schema-validators.cjs", import.meta.url));
 const compiled = new Map<string, ValidateFunction>();
