@@ -18,7 +18,7 @@ const overhead = new Map<string, number>();
 for (const size of sizes.length ? sizes : [100, 1000, 10000]) {
   const project = await generateProject(size);
   const cases = [NODE_FLOOR, pc(`pc build`, ["build"], project.root), pc(`pc check`, ["check"], project.root)];
-  const timings = await compare(cases, { runs: runsFromEnv(size >= 10000 ? 5 : 10), warmup: size >= 10000 ? 1 : 2 });
+  const timings = await compare(cases, { runs: runsFromEnv(size >= 10000 ? 5 : size >= 1000 ? 15 : 10), warmup: size >= 10000 ? 1 : 2 });
   const floor = timings.get(NODE_FLOOR.name)!.median;
   rows.push([size.toLocaleString("en-US"), NODE_FLOOR.name, ms(floor), "1.00x", "", "", ""]);
   for (const c of cases.slice(1)) {
