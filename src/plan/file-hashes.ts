@@ -39,7 +39,7 @@ export class FileHashes {
 
   /**
    * The same, without a promise unless a large file must be streamed: the planner calls this for
-   * three files per prompt, and a promise per call was a tenth of a no-op check's time on 1,000 prompts.
+   * three files per prompt, and the promises cost about 5 ms of the ~90 ms plan of 1,000 prompts.
    */
   hashNow(relative: string): string | undefined | Promise<string | undefined> {
     if (this.memo.has(relative)) return this.memo.get(relative);

@@ -83,7 +83,7 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
         return;
       }
       try {
-        // Imported here, not at the top: gray-matter (with js-yaml and esprima) costs about 60 ms of
+        // Imported here, not at the top: gray-matter (with js-yaml and esprima) costs 30-60 ms of
         // CPU to load, which a no-op build, where every prompt is unchanged, never needs.
         const { parsePrompt } = await import("../prompt/frontmatter.js");
         record.parsed = parsePrompt(prompt, bytes.toString("utf8"));

@@ -17,8 +17,8 @@ let precompiled: Precompiled | undefined;
  *
  * The built package uses validators that `npm run build` precompiled from the schemas with ajv's
  * standalone code (scripts/compile-schemas.mjs): every run validates the lock, and loading ajv
- * then compiling the lock schema cost about 150 ms of CPU (require 75, constructor 20, compile
- * 45-100), more than node's own startup (110 ms); the precompiled module loads in a few ms.
+ * then compiling the lock schema cost 100-150 ms of CPU on the busy 2-core machine (require 60-80,
+ * constructor 20, compile 30-100), more than node's own startup; the precompiled module loads in ~3 ms.
  * Run from src/ (tests, tsx), or when a schema changed since the build, ajv compiles the schema
  * here with the same options.
  */
