@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { PcError } from "../errors.js";
 import { readIfExists, writeFileAtomic } from "../util/fs.js";
+import { requireCjs } from "../util/require-cjs.js";
 
 /** How long a lock nobody refreshes stays valid (the holder refreshes it every 2 s). */
 const STALE_MS = 10_000;
@@ -19,7 +20,7 @@ interface Owner {
  * of after the 10 s staleness period.
  */
 export async function acquireProjectLock(root: string): Promise<() => Promise<void>> {
-  const { default: lockfile } = await import("proper-lockfile");
+  const lockfile = requireCjs("proper-lockfile") as typeof import("proper-lockfile"); // see requireCjs
   const dir = path.join(root, ".pc");
   const lockPath = path.join(dir, "build.lock");
   const ownerPath = path.join(dir, "build.owner");

@@ -1,5 +1,7 @@
-import pc from "picocolors";
 import type { PromptState, PromptStatus } from "../plan/states.js";
+import { requireCjs } from "../util/require-cjs.js";
+
+const pc = requireCjs("picocolors") as typeof import("picocolors"); // see requireCjs: every command loads it
 
 /** Colour only on a TTY, never with NO_COLOR or --json. */
 export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {

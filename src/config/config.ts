@@ -1,6 +1,6 @@
 import path from "node:path";
 import { PcError, excerpt } from "../errors.js";
-import { readIfExists } from "../util/fs.js";
+import { readIfExistsSync } from "../util/fs.js";
 import { describeSchemaErrors, validator } from "../util/schema.js";
 
 export const CONFIG_FILE = "pc.config.json";
@@ -47,6 +47,6 @@ export function parseConfig(text: string, file = CONFIG_FILE): ProjectConfig {
 
 /** Reads pc.config.json from the project root; absent means defaults. */
 export async function loadConfig(root: string): Promise<ProjectConfig> {
-  const bytes = await readIfExists(path.join(root, CONFIG_FILE));
+  const bytes = readIfExistsSync(path.join(root, CONFIG_FILE)); // sync: see readLock
   return bytes === undefined ? DEFAULT_CONFIG : parseConfig(bytes.toString("utf8"));
 }

@@ -1,5 +1,6 @@
 import type OpenAI from "openai";
 import { PcError } from "../errors.js";
+import { requireCjs } from "../util/require-cjs.js";
 import { engineError } from "./openai-errors.js";
 import { DEFAULT_RETRY, withRetries, type RetryPolicy } from "./retry.js";
 import type { Engine, GenerateOptions, GenerationRequest, GenerationResult, ModelIdentity } from "./types.js";
@@ -25,12 +26,12 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): Engine {
   const identities = new Map<string, Promise<Record<string, string>>>();
 
   const getClient = () =>
-    (client ??= import("openai").then(
-      ({ default: OpenAIClient }) =>
-        // Retries are ours (they also cover streams cut mid-answer); the idle timer replaces the total timeout.
-        // logLevel "off": the client would otherwise print unparsable chunks (and, with OPENAI_LOG, requests) to stderr.
-        new OpenAIClient({ baseURL, apiKey: options.apiKey || "no-key", maxRetries: 0, timeout: 24 * 3600_000, logLevel: "off" }),
-    ));
+    (client ??= Promise.resolve().then(() => {
+      const { default: OpenAIClient } = requireCjs("openai") as typeof import("openai"); // see requireCjs
+      // Retries are ours (they also cover streams cut mid-answer); the idle timer replaces the total timeout.
+      // logLevel "off": the client would otherwise print unparsable chunks (and, with OPENAI_LOG, requests) to stderr.
+      return new OpenAIClient({ baseURL, apiKey: options.apiKey || "no-key", maxRetries: 0, timeout: 24 * 3600_000, logLevel: "off" });
+    }));
 
   async function attempt(request: GenerationRequest, generateOptions: GenerateOptions): Promise<GenerationResult> {
     const openai = await getClient();

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { readIfExists, writeFileAtomic } from "../util/fs.js";
+import { readIfExistsSync, writeFileAtomic } from "../util/fs.js";
 
 /** The last failed attempt of a prompt, kept in .pc/ (not committed) so `pc status` can say `failed`. */
 export interface FailureRecord {
@@ -11,7 +11,7 @@ export interface FailureRecord {
 const FILE = ".pc/failures.json";
 
 export async function readFailures(root: string): Promise<Record<string, FailureRecord>> {
-  const bytes = await readIfExists(path.join(root, FILE));
+  const bytes = readIfExistsSync(path.join(root, FILE)); // sync: see readLock
   if (!bytes) return {};
   try {
     return JSON.parse(bytes.toString("utf8"));

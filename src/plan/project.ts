@@ -1,14 +1,14 @@
-import fg from "fast-glob";
 import path from "node:path";
 import { loadConfig, type ProjectConfig } from "../config/config.js";
-import { discoverPrompts } from "../discover/discover.js";
+import { CONTEXT_IGNORE, discoverPrompts } from "../discover/discover.js";
 import { PcError } from "../errors.js";
 import { readLock } from "../lock/lock-io.js";
 import type { Lock, LockEntry } from "../lock/lockfile.js";
-import { parsePrompt, type ParsedPrompt } from "../prompt/frontmatter.js";
+import type { ParsedPrompt } from "../prompt/frontmatter.js";
 import { PROTOCOL_VERSION } from "../prompt/protocol.js";
-import { renderPrompt, type RenderedPrompt } from "../prompt/render.js";
-import { readIfExists, resolveInside, sha256 } from "../util/fs.js";
+import type { RenderedPrompt } from "../prompt/render.js";
+import { readIfExistsSync, resolveInside, sha256 } from "../util/fs.js";
+import { requireCjs } from "../util/require-cjs.js";
 import { readFailures, type FailureRecord } from "./failures.js";
 import { FileHashes } from "./file-hashes.js";
 import { buildGraph, type PromptGraph } from "./graph.js";
@@ -61,18 +61,15 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
     readFailures(root),
   ]);
   const files = new FileHashes(root);
-  const sources = await Promise.all(prompts.map((p) => readIfExists(path.join(root, p))));
 
   // Pass 1: the unchanged check (no parsing), else parse. Outputs of every prompt are known after it.
   const records = new Map<string, PromptRecord>();
   await Promise.all(
-    prompts.map(async (prompt, i) => {
-      const bytes = sources[i]!;
-      const promptHash = sha256(bytes);
+    prompts.map(async (prompt) => {
       const entry = lock.prompts[prompt];
       const record: PromptRecord = { prompt, outputs: [], inputs: [], inputHashes: {}, entry, unchanged: false };
       records.set(prompt, record);
-      if (!options.renderAll && entry && (await inputsUnchanged(root, entry, prompt, promptHash, files))) {
+      if (!options.renderAll && entry && (await inputsUnchanged(root, entry, prompt, files))) {
         record.unchanged = true;
         record.outputs = Object.keys(entry.outputs);
         record.inputs = Object.keys(entry.inputs);
@@ -80,14 +77,24 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
         record.hashes = { inputHash: entry.inputHash, requestHash: entry.requestHash };
         return;
       }
+      // Changed: the bytes parsed are the bytes hashed. (Unchanged prompts are only hashed, by
+      // FileHashes: holding 10,000 prompt files in memory for the few that changed is not worth it.)
+      const bytes = readIfExistsSync(path.join(root, prompt));
+      if (bytes === undefined) {
+        record.error = new PcError("PC_PROMPT_NOT_FOUND", "the prompt file disappeared while it was read", { file: prompt });
+        return;
+      }
       try {
+        // Imported here, not at the top: gray-matter (with js-yaml and esprima) costs 30-60 ms of
+        // CPU to load, which a no-op build, where every prompt is unchanged, never needs.
+        const { parsePrompt } = await import("../prompt/frontmatter.js");
         record.parsed = parsePrompt(prompt, bytes.toString("utf8"));
         record.outputs = record.parsed.outputs;
         for (const output of record.outputs) resolveInside(root, output, { file: prompt, key: "output", what: "output" });
       } catch (error) {
         record.error = asPcError(error, prompt);
       }
-      record.inputHashes = { [prompt]: promptHash };
+      record.inputHashes = { [prompt]: sha256(bytes) };
     }),
   );
 
@@ -108,6 +115,7 @@ export async function renderRecord(root: string, record: PromptRecord, files: Fi
   record.waitsFor = undefined;
   const promptHash = record.inputHashes[record.prompt];
   try {
+    const { renderPrompt } = await import("../prompt/render.js"); // eta: only when something changed
     const rendered = renderPrompt(root, parsed, promptHash);
     const inputs = { ...rendered.inputs };
     let modelFileHash: string | undefined;
@@ -155,13 +163,16 @@ export function localModelPath(model: string): string | undefined {
   return file === "" ? "" : path.posix.normalize(file);
 }
 
-async function inputsUnchanged(root: string, entry: LockEntry, prompt: string, promptHash: string, files: FileHashes): Promise<boolean> {
-  if (entry.protocol !== PROTOCOL_VERSION || entry.inputs[prompt] !== promptHash || !entry.requestHash) return false;
-  const others = Object.entries(entry.inputs).filter(([p]) => p !== prompt);
-  const current = await Promise.all(others.map(([p]) => files.hash(p)));
-  if (others.some(([, hash], i) => current[i] !== hash)) return false;
+async function inputsUnchanged(root: string, entry: LockEntry, prompt: string, files: FileHashes): Promise<boolean> {
+  if (entry.protocol !== PROTOCOL_VERSION || !entry.requestHash || !(prompt in entry.inputs)) return false;
+  for (const [input, recorded] of Object.entries(entry.inputs)) {
+    const current = files.hashNow(input);
+    if ((current instanceof Promise ? await current : current) !== recorded) return false;
+  }
   if (entry.contextGlobs?.length) {
-    const matches = await fg(entry.contextGlobs, { cwd: root, onlyFiles: true, ignore: ["**/node_modules/**", ".git/**", ".pc/**"] });
+    // The same expansion as rendering (src/prompt/render.ts), which finds the inputs.
+    const { glob } = requireCjs("tinyglobby") as typeof import("tinyglobby"); // see requireCjs
+    const matches = await glob(entry.contextGlobs, { cwd: root, onlyFiles: true, ignore: CONTEXT_IGNORE, expandDirectories: false });
     if (matches.some((m) => !(m in entry.inputs))) return false;
   }
   return true;

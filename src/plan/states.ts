@@ -29,9 +29,12 @@ export const BUILDABLE: ReadonlySet<PromptState> = new Set(["new", "stale", "mis
 export async function computeStates(project: Project): Promise<PromptStatus[]> {
   const { records, graph, lock, files } = project;
   const outputHashes = new Map<string, string | undefined>();
-  await Promise.all(
-    [...records.values()].flatMap((r) => r.outputs).map(async (o) => outputHashes.set(o, await files.hash(o))),
-  );
+  for (const record of records.values()) {
+    for (const output of record.outputs) {
+      const hash = files.hashNow(output); // a promise only for a large file (see FileHashes.hashNow)
+      outputHashes.set(output, hash instanceof Promise ? await hash : hash);
+    }
+  }
   const byPrompt = new Map<string, PromptStatus>();
   for (const prompt of graph.order) {
     const record = records.get(prompt)!;

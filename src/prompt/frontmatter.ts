@@ -1,7 +1,10 @@
-import matter from "gray-matter";
+import type matter from "gray-matter";
 import path from "node:path";
 import { PcError, excerpt } from "../errors.js";
+import { requireCjs } from "../util/require-cjs.js";
 import { describeSchemaErrors, validator } from "../util/schema.js";
+
+const parseMatter = requireCjs("gray-matter") as typeof matter;
 
 /** The frontmatter of a prompt file, validated. Keys as written in the file. */
 export interface Frontmatter {
@@ -84,7 +87,7 @@ export function parsePrompt(file: string, source: string): ParsedPrompt {
   let parsed: matter.GrayMatterFile<string>;
   try {
     // Passing options also disables gray-matter's content cache, which would hold every prompt in memory.
-    parsed = matter(text, { engines: { js: refuseCode, javascript: refuseCode } } as unknown as Parameters<typeof matter>[1]);
+    parsed = parseMatter(text, { engines: { js: refuseCode, javascript: refuseCode } } as unknown as Parameters<typeof matter>[1]);
   } catch (error) {
     const mark = (error as { mark?: { line?: number } }).mark;
     const reason = ((error as { reason?: string }).reason ?? (error as Error).message).split("\n")[0];

@@ -1,10 +1,11 @@
-import fg from "fast-glob";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { Eta } from "eta/core";
+import { CONTEXT_IGNORE } from "../discover/discover.js";
 import { PcError } from "../errors.js";
 import type { ChatMessage } from "../engine/types.js";
 import { resolveInside, toPosix } from "../util/fs.js";
+import { requireCjs } from "../util/require-cjs.js";
 import type { ParsedPrompt } from "./frontmatter.js";
 import { InputRecorder } from "./inputs.js";
 import { buildMessages, type ContextFile } from "./protocol.js";
@@ -52,7 +53,9 @@ function expandContext(root: string, prompt: ParsedPrompt, recorder: InputRecord
       if (path.isAbsolute(entry) || entry.split("/").includes("..")) {
         resolveInside(root, entry, { file: prompt.path, key: "context", what: "context glob" });
       }
-      const matches = fg.sync(entry, { cwd: root, onlyFiles: true, ignore: ["**/node_modules/**", ".git/**", ".pc/**"] });
+      // Loaded here: most prompts name their context files, and tinyglobby costs ~12 ms to load.
+      const { globSync } = requireCjs("tinyglobby") as typeof import("tinyglobby");
+      const matches = globSync(entry, { cwd: root, onlyFiles: true, ignore: CONTEXT_IGNORE, expandDirectories: false });
       if (matches.length === 0) {
         throw new PcError("PC_CONTEXT_EMPTY", `context glob "${entry}" matches no file`, {
           file: prompt.path,

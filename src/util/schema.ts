@@ -1,24 +1,40 @@
-import { readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { requireCjs as require } from "./require-cjs.js";
 import { fileURLToPath } from "node:url";
 import type { ErrorObject, ValidateFunction } from "ajv";
-import { closest, distance } from "fastest-levenshtein";
-import { createRequire } from "node:module";
 
-const require = createRequire(import.meta.url);
+type SchemaName = "prompt" | "config" | "lock";
+
 const schemaDir = fileURLToPath(new URL("../../schemas/", import.meta.url));
+const precompiledFile = fileURLToPath(new URL("./schema-validators.cjs", import.meta.url));
 const compiled = new Map<string, ValidateFunction>();
+type Precompiled = Partial<Record<SchemaName, ValidateFunction>> & { sources?: Partial<Record<SchemaName, string>> };
+let precompiled: Precompiled | undefined;
 
-/** Compiles (once) and returns the validator of `schemas/<name>.schema.json`. */
-export function validator(name: "prompt" | "config" | "lock"): ValidateFunction {
+/**
+ * The validator of `schemas/<name>.schema.json`.
+ *
+ * The built package uses validators that `npm run build` precompiled from the schemas with ajv's
+ * standalone code (scripts/compile-schemas.mjs): every run validates the lock, and loading ajv
+ * then compiling the lock schema cost 100-150 ms of CPU on the busy 2-core machine (require 60-80,
+ * constructor 20, compile 30-100), more than node's own startup; the precompiled module loads in ~3 ms.
+ * Run from src/ (tests, tsx), or when a schema changed since the build, ajv compiles the schema
+ * here with the same options.
+ */
+export function validator(name: SchemaName): ValidateFunction {
   let validate = compiled.get(name);
-  if (!validate) {
-    // ajv is loaded only when something actually needs validating (not on a no-op build).
+  if (validate) return validate;
+  const text = readFileSync(`${schemaDir}${name}.schema.json`, "utf8");
+  precompiled ??= existsSync(precompiledFile) ? (require(precompiledFile) as Precompiled) : {};
+  const fresh = precompiled.sources?.[name] === createHash("sha256").update(text).digest("hex");
+  if (fresh && precompiled[name]) {
+    validate = precompiled[name];
+  } else {
     const Ajv = require("ajv") as typeof import("ajv").default;
-    const ajv = new Ajv({ allErrors: true, strict: false });
-    const schema = JSON.parse(readFileSync(`${schemaDir}${name}.schema.json`, "utf8"));
-    validate = ajv.compile(schema);
-    compiled.set(name, validate);
+    validate = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(text));
   }
+  compiled.set(name, validate);
   return validate;
 }
 
@@ -58,6 +74,8 @@ export function describeSchemaErrors(errors: ErrorObject[], known: string[]): Sc
 
 export function suggest(word: string, candidates: string[]): string | undefined {
   if (candidates.length === 0) return undefined;
+  // Loaded on the error path only (about 15 ms of CPU, for a message that is rarely written).
+  const { closest, distance } = require("fastest-levenshtein") as typeof import("fastest-levenshtein");
   const best = closest(word, candidates);
   return distance(word, best) <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined;
 }

@@ -1,0 +1,75 @@
+import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import lockfile from "proper-lockfile";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../support/openai-server.js";
+
+// A build with nothing to do answers from the hashes alone: it asks no model, writes no file and
+// does not need the project lock. A build with work still takes the lock.
+const cli = path.resolve("dist/cli.js");
+let server: TestServer;
+let root: string;
+
+const pc = (...args: string[]) =>
+  promisify(execFile)(process.execPath, [cli, ...args, "--base-url", server.baseURL], { cwd: root, env: { ...process.env, NO_COLOR: "1" } }).then(
+    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+  );
+
+/** Every file under the project with its bytes and modification time. */
+function snapshot(dir = root): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    files[path.relative(root, file)] = `${statSync(file).mtimeMs} ${readFileSync(file, "base64")}`;
+  }
+  return files;
+}
+
+beforeAll(async () => {
+  server = await startTestServer();
+  root = mkdtempSync(path.join(tmpdir(), "pc-noop-"));
+  mkdirSync(path.join(root, "prompts"));
+  for (const name of ["a", "b"]) {
+    writeFileSync(
+      path.join(root, "prompts", `${name}.md`),
+      `---\nversion: 1\nmodel: test-model\nseed: 1\ntemperature: 0\noutput: generated/${name}.py\n---\nWrite ${name}.\n`,
+    );
+  }
+  const first = await pc("build");
+  expect(first.stderr).toContain("2 built");
+});
+afterAll(async () => {
+  await server.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe("a build with nothing to do", () => {
+  it("sends no request and leaves every file as it was", async () => {
+    const before = snapshot();
+    server.reset();
+    const result = await pc("build");
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain("0 built, 0 from cache, 2 fresh");
+    expect(server.chatRequests()).toHaveLength(0);
+    expect(snapshot()).toEqual(before);
+  });
+
+  it("succeeds while another build holds the project lock; a build with work is refused", async () => {
+    const release = await lockfile.lock(path.join(root, ".pc"), { lockfilePath: path.join(root, ".pc", "build.lock"), realpath: false });
+    try {
+      expect((await pc("build")).code).toBe(0);
+      writeFileSync(path.join(root, "prompts", "a.md"), readFileSync(path.join(root, "prompts", "a.md"), "utf8") + "Also print a.\n");
+      const busy = await pc("build");
+      expect(busy.code).toBe(1);
+      expect(busy.stderr).toContain("PC_PROJECT_BUSY");
+    } finally {
+      await release();
+    }
+    expect((await pc("build")).stderr).toContain("1 built");
+  });
+});
