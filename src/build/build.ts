@@ -161,7 +161,7 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
   const store = new GenerationStore(root);
   const engines = enginePoolFor(project, options, options.onEvent);
   // Loaded while the first requests are out, rather than after the first answer arrives.
-  if (plan.targets.length > 0) preloadFormatter();
+  preloadFormatter(plan.targets.flatMap((t) => t.outputs));
   const owners = project.graph.owners;
   const results = new Map<string, PromptBuildResult>();
   const done = new Map<string, Promise<PromptBuildResult>>();
@@ -171,6 +171,9 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
   /**
    * Builds one prompt. `restoreOnly`: restore it from the cache or return undefined when it needs the
    * model (then it is built again in a generation slot); restores take no slot, as they call no model.
+   * Cache lookups run one at a time, in plan order: a prompt that needs the model then asks for its
+   * slot before the next lookup ends, so with -j 1 requests go out in plan order. Writing and
+   * recording a restore is not part of the lookup, so restores' lock writes are batched.
    */
   function buildOne(status: PromptStatus, restoreOnly: true): Promise<PromptBuildResult | undefined>;
   function buildOne(status: PromptStatus): Promise<PromptBuildResult>;
@@ -197,7 +200,7 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
         if (!current()) await prepare(project, record, owners);
         if (await unchanged()) produced = "unchanged";
         else {
-          const restored = await restore(record, { root, store });
+          const restored = await lookups(() => restore(record, { root, store }));
           if (!restored) return undefined;
           options.onEvent?.({ type: "start", prompt: record.prompt, model: record.parsed!.frontmatter.model });
           produced = restored;
@@ -269,11 +272,11 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
   }
 
   const slot = limiter(Math.max(1, options.jobs ?? config.jobs ?? 1));
-  const restoring = limiter(RESTORES_AT_ONCE);
+  const lookups = limiter(1);
   for (const status of plan.targets) {
     // Dependencies are awaited before asking for a slot, so a waiting prompt never holds one.
     const deps = (project.graph.dependsOn.get(status.prompt) ?? []).map((d) => done.get(d)).filter(Boolean);
-    const promise = Promise.all(deps).then(async () => (await restoring(() => buildOne(status, true))) ?? buildOne(status));
+    const promise = Promise.all(deps).then(async () => (await buildOne(status, true)) ?? buildOne(status));
     done.set(status.prompt, promise.then((r) => {
       results.set(r.prompt, r);
       options.onEvent?.({ type: "done", result: r });
@@ -290,12 +293,6 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
   return [...plan.targets.map((s) => results.get(s.prompt)!), ...plan.others];
 }
 
-/**
- * Cache lookups run one at a time, in plan order: a prompt that needs the model then asks for its
- * generation slot before the next prompt's lookup ends, so with -j 1 requests go out in plan order.
- * Restores still take no generation slot (they call no model).
- */
-const RESTORES_AT_ONCE = 1;
 
 /** Runs at most `limit` pieces of work at a time, in the order they asked. */
 function limiter(limit: number): <T>(work: () => Promise<T>) => Promise<T> {
