@@ -39,6 +39,22 @@ function oneOf(flag: string, value: unknown, allowed: string[]): string | undefi
   return String(value);
 }
 
+/** The engine options of the commands that generate (build, watch, diff, verify, doctor). */
+const ENGINE_OPTIONS = {
+  baseUrl: ["--base-url <url>", "OpenAI-compatible server (default: PC_BASE_URL, pc.config.json, http://127.0.0.1:8080/v1)"],
+  timeout: ["--timeout <seconds>", "Abandon a request after this many seconds without data (default 120)"],
+  retries: ["--retries <n>", "Retries of a transient engine error (default 3)"],
+  threads: ["--threads <n>", "Threads of the embedded engine (the output does not depend on it)"],
+} as const;
+
+function engineFlags(flags: { timeout?: unknown; retries?: unknown; threads?: unknown }) {
+  return {
+    timeout: integer("timeout", flags.timeout, 1),
+    retries: integer("retries", flags.retries, 0),
+    threads: integer("threads", flags.threads, 1),
+  };
+}
+
 const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 const cli = cac("pc");
 
@@ -109,7 +125,7 @@ cli
 cli
   .command("doctor", "Check what a build needs: the server or embedded engine for each pinned model, the lock, the prompts")
   .option("--json", "Print a machine-readable report")
-  .option("--base-url <url>", "OpenAI-compatible server (default: PC_BASE_URL, pc.config.json, http://127.0.0.1:8080/v1)")
+  .option(...ENGINE_OPTIONS.baseUrl)
   .example("pc doctor --base-url http://127.0.0.1:11434/v1")
   .action((flags) => run(async () => (await import("./cli/doctor.js")).doctorCommand(flags)));
 
@@ -144,10 +160,10 @@ cli
   .option("--force", "Regenerate even fresh prompts and overwrite hand-edited outputs")
   .option("--dry-run", "Print the plan with each prompt's reason; make no request")
   .option("--json", "Print a machine-readable report")
-  .option("--base-url <url>", "OpenAI-compatible server (default: PC_BASE_URL, pc.config.json, http://127.0.0.1:8080/v1)")
-  .option("--timeout <seconds>", "Abandon a request after this many seconds without data (default 120)")
-  .option("--retries <n>", "Retries of a transient engine error (default 3)")
-  .option("--threads <n>", "Threads of the embedded engine")
+  .option(...ENGINE_OPTIONS.baseUrl)
+  .option(...ENGINE_OPTIONS.timeout)
+  .option(...ENGINE_OPTIONS.retries)
+  .option(...ENGINE_OPTIONS.threads)
   .option("--no-cache", "Do not restore earlier generations from the cache")
   .option("--offline", "Restore from the cache only; fail prompts that need the model")
   .option("--metrics <file>", "Write Prometheus metrics of the build to <file> (node_exporter textfile format)")
@@ -166,9 +182,7 @@ cli
         ...flags,
         ...cacheFlags(flags),
         jobs: integer("jobs", flags.jobs, 1),
-        timeout: integer("timeout", flags.timeout, 1),
-        retries: integer("retries", flags.retries, 0),
-        threads: integer("threads", flags.threads, 1),
+        ...engineFlags(flags),
         metrics: flags.metrics === undefined ? undefined : String(flags.metrics),
       });
     }),
@@ -195,17 +209,16 @@ cli
 cli
   .command("verify [...paths]", "Regenerate prompts without the cache, writing nothing, and check the lock's bytes are reproduced")
   .option("--json", "Print a machine-readable report (with full diffs)")
-  .option("--base-url <url>", "OpenAI-compatible server (default: PC_BASE_URL, pc.config.json, http://127.0.0.1:8080/v1)")
-  .option("--timeout <seconds>", "Abandon a request after this many seconds without data (default 120)")
-  .option("--threads <n>", "Threads of the embedded engine (the output does not depend on it)")
+  .option(...ENGINE_OPTIONS.baseUrl)
+  .option(...ENGINE_OPTIONS.timeout)
+  .option(...ENGINE_OPTIONS.threads)
   .example("pc verify")
   .example("pc verify prompts/api.md --json")
   .action((paths: string[], flags) =>
     run(async () =>
       (await import("./cli/verify.js")).verifyCommand(paths, {
         ...flags,
-        timeout: integer("timeout", flags.timeout, 1),
-        threads: integer("threads", flags.threads, 1),
+        ...engineFlags(flags),
       }),
     ),
   );
@@ -239,10 +252,10 @@ cli
   .command("watch [...paths]", "Rebuild on every save of a prompt, partial, context file or the config")
   .option("--json", "Print NDJSON events (ready, change, start, progress, done, failed, cancelled, idle)")
   .option("-j, --jobs <n>", "Prompts generated concurrently (default 1)")
-  .option("--base-url <url>", "OpenAI-compatible server (default: PC_BASE_URL, pc.config.json, http://127.0.0.1:8080/v1)")
-  .option("--timeout <seconds>", "Abandon a request after this many seconds without data (default 120)")
-  .option("--retries <n>", "Retries of a transient engine error (default 3)")
-  .option("--threads <n>", "Threads of the embedded engine")
+  .option(...ENGINE_OPTIONS.baseUrl)
+  .option(...ENGINE_OPTIONS.timeout)
+  .option(...ENGINE_OPTIONS.retries)
+  .option(...ENGINE_OPTIONS.threads)
   .option("--no-cache", "Do not restore earlier generations from the cache")
   .option("--offline", "Restore from the cache only; fail prompts that need the model")
   .example("pc watch")
@@ -253,9 +266,7 @@ cli
         ...flags,
         ...cacheFlags(flags),
         jobs: integer("jobs", flags.jobs, 1),
-        timeout: integer("timeout", flags.timeout, 1),
-        retries: integer("retries", flags.retries, 0),
-        threads: integer("threads", flags.threads, 1),
+        ...engineFlags(flags),
       }),
     ),
   );
@@ -267,10 +278,10 @@ cli
   .option("--model <name>", "Regenerate with this model")
   .option("--cached", "Compare the two newest generations in the cache; no model call")
   .option("--against <id>", "Compare a generation from `pc log` with the current output; no model call")
-  .option("--base-url <url>", "OpenAI-compatible server (default: PC_BASE_URL, pc.config.json, http://127.0.0.1:8080/v1)")
-  .option("--timeout <seconds>", "Abandon a request after this many seconds without data (default 120)")
-  .option("--retries <n>", "Retries of a transient engine error (default 3)")
-  .option("--threads <n>", "Threads of the embedded engine")
+  .option(...ENGINE_OPTIONS.baseUrl)
+  .option(...ENGINE_OPTIONS.timeout)
+  .option(...ENGINE_OPTIONS.retries)
+  .option(...ENGINE_OPTIONS.threads)
   .example("pc diff prompts/fib.md --seed 7")
   .example("pc diff prompts/fib.md --cached")
   .action((prompt: string, flags) =>
@@ -286,9 +297,7 @@ cli
         cached: Boolean(flags.cached),
         against,
         baseUrl: flags.baseUrl,
-        timeout: integer("timeout", flags.timeout, 1),
-        retries: integer("retries", flags.retries, 0),
-        threads: integer("threads", flags.threads, 1),
+        ...engineFlags(flags),
       });
     }, 2),
   );

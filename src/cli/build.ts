@@ -2,7 +2,7 @@ import { build, type BuildReport, type PromptBuildResult } from "../build/build.
 import { buildFigures, promptFigures } from "../build/figures.js";
 import { PcError } from "../errors.js";
 import { onInterrupt } from "./interrupt.js";
-import { printJson, useColor } from "./output.js";
+import { liveProgress, printJson, useColor } from "./output.js";
 import { BuildProgress } from "./progress.js";
 
 export interface BuildFlags {
@@ -21,7 +21,7 @@ export interface BuildFlags {
 }
 
 export async function buildCommand(paths: string[], flags: BuildFlags): Promise<number> {
-  const live = !flags.json && Boolean(process.stderr.isTTY) && process.env.TERM !== "dumb";
+  const live = liveProgress(flags.json);
   const progress = new BuildProgress(process.stderr, live, useColor(process.stderr));
   const interrupt = onInterrupt((message) => progress.notice(message));
   let report: BuildReport;

@@ -1,6 +1,6 @@
 import { diff, type DiffResult } from "../ops/diff.js";
 import { onInterrupt } from "./interrupt.js";
-import { colors, useColor } from "./output.js";
+import { colors, liveProgress, useColor } from "./output.js";
 import { BuildProgress } from "./progress.js";
 
 export interface DiffFlags {
@@ -17,7 +17,7 @@ export interface DiffFlags {
 
 /** Exit codes like diff(1): 0 identical, 1 different; trouble (2) is set by the caller. */
 export async function diffCommand(prompt: string, flags: DiffFlags): Promise<number> {
-  const live = Boolean(process.stderr.isTTY) && process.env.TERM !== "dumb";
+  const live = liveProgress();
   const progress = new BuildProgress(process.stderr, live, useColor(process.stderr));
   const interrupt = onInterrupt((message) => progress.notice(message));
   let result: DiffResult;

@@ -8,6 +8,11 @@ export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {
   return Boolean(stream.isTTY) && !process.env.NO_COLOR && process.env.TERM !== "dumb";
 }
 
+/** Live progress lines (redrawn in place) only on a real terminal, and never with --json. */
+export function liveProgress(json = false): boolean {
+  return !json && Boolean(process.stderr.isTTY) && process.env.TERM !== "dumb";
+}
+
 export const colors = (enabled: boolean) => pc.createColors(enabled);
 
 const STATE_COLOR: Record<PromptState, keyof ReturnType<typeof pc.createColors>> = {

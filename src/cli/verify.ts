@@ -1,6 +1,6 @@
 import { verify, type PromptVerifyResult, type VerifyEvent, type VerifyOutcome, type VerifyReport } from "../build/verify.js";
 import { onInterrupt } from "./interrupt.js";
-import { colors, printJson, useColor } from "./output.js";
+import { colors, liveProgress, printJson, useColor } from "./output.js";
 import { formatSeconds } from "./progress.js";
 
 export interface VerifyFlags {
@@ -15,7 +15,7 @@ const MAX_DIFF_LINES = 60;
 
 export async function verifyCommand(paths: string[], flags: VerifyFlags): Promise<number> {
   const color = useColor();
-  const live = !flags.json && Boolean(process.stderr.isTTY) && process.env.TERM !== "dumb";
+  const live = liveProgress(flags.json);
   const interrupt = onInterrupt((message) => process.stderr.write(`\n${message}\n`));
   let report: VerifyReport;
   try {

@@ -3,7 +3,7 @@ import { watch, type WatchEvent } from "../watch/watch.js";
 import type { BuildFlags } from "./build.js";
 import { promptJson } from "./build.js";
 import { onInterrupt } from "./interrupt.js";
-import { colors, statusTable, summarizeStates, useColor } from "./output.js";
+import { colors, liveProgress, statusTable, summarizeStates, useColor } from "./output.js";
 import { BuildProgress } from "./progress.js";
 
 export type WatchFlags = Omit<BuildFlags, "force" | "dryRun">;
@@ -11,7 +11,7 @@ export type WatchFlags = Omit<BuildFlags, "force" | "dryRun">;
 /** `pc watch`: runs until Ctrl-C (exit 130), then finishes in-flight bookkeeping and stops. */
 export async function watchCommand(paths: string[], flags: WatchFlags): Promise<number> {
   const json = Boolean(flags.json);
-  const live = !json && Boolean(process.stderr.isTTY) && process.env.TERM !== "dumb";
+  const live = liveProgress(json);
   const color = !json && useColor(process.stderr);
   const progress = new BuildProgress(process.stderr, live, color);
   const interrupt = onInterrupt((message) => (json ? undefined : progress.notice(message.replace("finished prompts are kept", "finished prompts are kept; watching stops"))));

@@ -1,5 +1,6 @@
 import path from "node:path";
 import type { FSWatcher } from "chokidar";
+import { existsSync } from "node:fs";
 import { build, type BuildEvent, type BuildOptions, type BuildReport } from "../build/build.js";
 import { PcError } from "../errors.js";
 import { LOCK_FILE } from "../lock/lockfile.js";
@@ -252,8 +253,28 @@ class WatchSession implements Watcher {
     const removed = [...this.watched].filter((p) => !next.has(p));
     this.watched = next;
     if (this.stopped || !this.fsw) return;
-    if (added.length) this.fsw.add(added.map((p) => path.join(this.root, p)));
     if (removed.length) this.fsw.unwatch(removed.map((p) => path.join(this.root, p)));
+    if (added.length) {
+      const absolute = added.map((p) => path.join(this.root, p));
+      this.fsw.add(absolute);
+      await this.watching(absolute);
+    }
+  }
+
+  /**
+   * Resolves once chokidar watches every one of `files` (its add() sets the watches up
+   * asynchronously), so a save right after a build reported idle is never missed. A path that does
+   * not exist is not waited for; nor is anything after 2 s.
+   */
+  private async watching(files: string[]): Promise<void> {
+    const isWatched = (file: string) => {
+      const watched = this.fsw!.getWatched();
+      return Boolean(watched[file] || watched[path.dirname(file)]?.includes(path.basename(file)));
+    };
+    const pending = files.filter((file) => existsSync(file));
+    for (let waited = 0; waited < 2000 && !this.stopped && !pending.every(isWatched); waited += 10) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
   }
 
   private async settleDeferred(): Promise<void> {
