@@ -47,6 +47,12 @@ const ENGINE_OPTIONS = {
   threads: ["--threads <n>", "Threads of the embedded engine (the output does not depend on it)"],
 } as const;
 
+/** The cache options of the commands that build (build, watch); see cacheFlags. */
+const CACHE_OPTIONS = {
+  noCache: ["--no-cache", "Do not restore earlier generations from the cache"],
+  offline: ["--offline", "Restore from the cache only; fail prompts that need the model"],
+} as const;
+
 function engineFlags(flags: { timeout?: unknown; retries?: unknown; threads?: unknown }) {
   return {
     timeout: integer("timeout", flags.timeout, 1),
@@ -164,8 +170,8 @@ cli
   .option(...ENGINE_OPTIONS.timeout)
   .option(...ENGINE_OPTIONS.retries)
   .option(...ENGINE_OPTIONS.threads)
-  .option("--no-cache", "Do not restore earlier generations from the cache")
-  .option("--offline", "Restore from the cache only; fail prompts that need the model")
+  .option(...CACHE_OPTIONS.noCache)
+  .option(...CACHE_OPTIONS.offline)
   .option("--metrics <file>", "Write Prometheus metrics of the build to <file> (node_exporter textfile format)")
   .example("pc build")
   .example("pc build prompts/api -j 2 --base-url http://127.0.0.1:11434/v1")
@@ -256,8 +262,8 @@ cli
   .option(...ENGINE_OPTIONS.timeout)
   .option(...ENGINE_OPTIONS.retries)
   .option(...ENGINE_OPTIONS.threads)
-  .option("--no-cache", "Do not restore earlier generations from the cache")
-  .option("--offline", "Restore from the cache only; fail prompts that need the model")
+  .option(...CACHE_OPTIONS.noCache)
+  .option(...CACHE_OPTIONS.offline)
   .example("pc watch")
   .example("pc watch prompts/api --json")
   .action((paths: string[], flags) =>
