@@ -102,13 +102,17 @@ function isInside(root: string, target: string): boolean {
   return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
 }
 
-/** realpath of the longest existing prefix of `p`, with the rest appended. */
+/**
+ * realpath of the longest existing prefix of `p`, with the rest appended. The native realpath is
+ * one system call; fs.realpathSync walks the path with an lstat per component (rendering 100
+ * prompts with a context file and a partial spent ~20 ms there).
+ */
 function realpathOfExistingPart(p: string): string {
   let current = p;
   const rest: string[] = [];
   for (;;) {
     try {
-      return path.join(realpathSync(current), ...rest.reverse());
+      return path.join(realpathSync.native(current), ...rest.reverse());
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== "ENOENT" && code !== "ENOTDIR") throw error;

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { readdir, stat } from "node:fs/promises";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { build } from "../../src/build/build.js";
@@ -80,6 +81,42 @@ describe("serializing the lock", () => {
     const parsed = parseLock(text);
     expect(serializeLock(parsed)).toBe(text);
     expect(parsed.prompts["prompts/a.md"].outputs["generated/a.py"]).toBe(H("a"));
+  });
+
+  it("gives the bytes of JSON.stringify with sorted keys for any lock, also when entries are shared between locks", () => {
+    /** The plain definition the serializer must match: every object's keys sorted, undefined dropped. */
+    const sorted = (value: unknown): unknown =>
+      Array.isArray(value)
+        ? value.map(sorted)
+        : value && typeof value === "object"
+          ? Object.fromEntries(
+              Object.keys(value)
+                .sort()
+                .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+                .map((k) => [k, sorted((value as Record<string, unknown>)[k])]),
+            )
+          : value;
+    const text = fc.string({ unit: "binary" });
+    const hashes = fc.dictionary(text, text, { maxKeys: 4 });
+    const entry = fc.record({
+      version: fc.integer(),
+      model: text,
+      seed: fc.integer(),
+      temperature: fc.double({ noNaN: true, noDefaultInfinity: true }),
+      inputs: hashes,
+      outputs: hashes,
+      sampling: fc.dictionary(text, fc.oneof(fc.integer(), text, fc.constant(undefined))),
+      label: fc.option(text, { nil: undefined }),
+    });
+    fc.assert(
+      fc.property(fc.dictionary(text, entry, { maxKeys: 6 }), fc.dictionary(text, entry, { maxKeys: 3 }), (prompts, more) => {
+        const lock = { lockfileVersion: LOCKFILE_VERSION, prompts } as unknown as Lock;
+        expect(serializeLock(lock)).toBe(`${JSON.stringify(sorted(lock), null, 2)}\n`);
+        // The same entry objects in a second lock (as a build adds results to the lock it read).
+        const grown = { lockfileVersion: LOCKFILE_VERSION, prompts: { ...more, ...prompts } } as unknown as Lock;
+        expect(serializeLock(grown)).toBe(`${JSON.stringify(sorted(grown), null, 2)}\n`);
+      }),
+    );
   });
 
   it("writes an empty lock as the smallest valid lock", () => {
