@@ -2,7 +2,7 @@ import { promises as fsp } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { PcError } from "../errors.js";
-import { readIfExists, writeFileAtomic } from "../util/fs.js";
+import { TEMP_FILE_PATTERN, readIfExists, writeFileAtomic } from "../util/fs.js";
 import { requireCjs } from "../util/require-cjs.js";
 
 /** How long a lock nobody refreshes stays valid (the holder refreshes it every 2 s). */
@@ -17,7 +17,7 @@ interface Owner {
  * Holds the project for one writer at a time (two `pc build`s never write the same files). The
  * lock is proper-lockfile's `.pc/build.lock`; `.pc/build.owner` says which process holds it, so a
  * lock left by a process that died on this machine (killed, crashed) is taken over at once instead
- * of after the 10 s staleness period.
+ * of after the 10 s staleness period, and the temp files of the writes it was killed in are removed.
  */
 export async function acquireProjectLock(root: string): Promise<() => Promise<void>> {
   const lockfile = requireCjs("proper-lockfile") as typeof import("proper-lockfile"); // see requireCjs
@@ -53,12 +53,24 @@ export async function acquireProjectLock(root: string): Promise<() => Promise<vo
       if ((again as NodeJS.ErrnoException).code === "ELOCKED") throw busy(await readOwner(ownerPath), again);
       throw again;
     }
+    await removeLeftoverTemps(root);
   }
   await writeFileAtomic(ownerPath, `${JSON.stringify({ pid: process.pid, host: os.hostname() } satisfies Owner)}\n`).catch(() => {});
   return async () => {
     await fsp.rm(ownerPath, { force: true }).catch(() => {});
     await release();
   };
+}
+
+/**
+ * A process killed while writing leaves its temp file (`.<name>.pc-<random>.tmp`, see
+ * writeFileAtomic) beside the file it was replacing. Once its lock is taken over, nothing can still
+ * be writing them. Searched for only then, so it may look through the whole project.
+ */
+async function removeLeftoverTemps(root: string): Promise<void> {
+  const { glob } = requireCjs("tinyglobby") as typeof import("tinyglobby"); // see requireCjs
+  const candidates = await glob("**/.*.tmp", { cwd: root, dot: true, onlyFiles: true, ignore: ["**/node_modules/**", "**/.git/**"] });
+  await Promise.all(candidates.filter((file) => TEMP_FILE_PATTERN.test(file)).map((file) => fsp.rm(path.join(root, file), { force: true }).catch(() => {})));
 }
 
 async function readOwner(file: string): Promise<Owner | undefined> {

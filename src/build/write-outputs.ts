@@ -1,7 +1,7 @@
 import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { PcError } from "../errors.js";
-import { readIfExists, sha256, writeFileAtomic } from "../util/fs.js";
+import { readIfExistsSync, sha256, writeFileAtomic } from "../util/fs.js";
 
 export interface WrittenOutputs {
   /** The hash of every output as written. */
@@ -29,7 +29,7 @@ export async function replaceOutputs(root: string, prompt: string, outputs: Reco
       const file = path.join(root, relative);
       const bytes = Buffer.from(text, "utf8");
       hashes[relative] = sha256(bytes);
-      const previous = await readIfExists(file);
+      const previous = readIfExistsSync(file);
       if (previous?.equals(bytes)) continue;
       await writeFileAtomic(file, bytes);
       replaced.push({ file, previous });

@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
-import { promises as fsp } from "node:fs";
+import { promises as fsp, readdirSync } from "node:fs";
 import path from "node:path";
 import type { ModelIdentity } from "../engine/types.js";
 import type { OutputSource } from "../lock/lockfile.js";
-import { readIfExists, toPosix, writeFileAtomic } from "../util/fs.js";
+import { readIfExists, readIfExistsSync, toPosix, writeFileAtomic } from "../util/fs.js";
 
 /**
  * Where a generation's bytes came from: `llm` a model call (pc build, pc diff), `chat` an answer
@@ -79,13 +79,17 @@ export class GenerationStore {
     await writeFileAtomic(file, `${JSON.stringify(generation, null, 2)}\n`);
   }
 
-  /** Every generation stored under one request hash, newest first. */
+  /**
+   * Every generation stored under one request hash, newest first. Read synchronously: a build
+   * looks up every prompt it would generate, one lookup at a time (see build.ts), and a few small
+   * files are read faster than they make thread-pool round trips.
+   */
   async list(requestHash: string): Promise<Generation[]> {
     const dir = this.dir(requestHash);
-    const names = await readdirIfExists(dir);
+    const names = readdirIfExistsSync(dir);
     const generations: Generation[] = [];
     for (const name of names.filter((n) => n.endsWith(".json"))) {
-      const generation = parseEntry(await readIfExists(path.join(dir, name)));
+      const generation = parseEntry(readIfExistsSync(path.join(dir, name)));
       // A damaged cache entry is skipped: the cache is an optimisation, never the source of truth.
       if (generation) generations.push(generation);
     }
@@ -161,6 +165,16 @@ function parseEntry(bytes: Buffer | undefined): Generation | undefined {
     return valid ? g : undefined;
   } catch {
     return undefined;
+  }
+}
+
+function readdirIfExistsSync(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return [];
+    throw error;
   }
 }
 

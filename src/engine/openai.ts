@@ -23,7 +23,7 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): Engine {
   const baseURL = options.baseURL.replace(/\/+$/, "");
   const idleTimeoutMs = options.idleTimeoutMs ?? 120_000;
   let client: Promise<OpenAI> | undefined;
-  const identities = new Map<string, Promise<Record<string, string>>>();
+  const identities = new Map<string, Promise<Probed>>();
 
   const getClient = () =>
     (client ??= Promise.resolve().then(() => {
@@ -51,8 +51,7 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): Engine {
       }, idleTimeoutMs);
     };
     const where = { prompt: request.prompt, model: request.model, baseURL, apiKey: options.apiKey };
-    // Asked while the model works, so the answer never waits for it (it never rejects).
-    const serverSays = serverIdentity(request.model);
+    let serverSays: Promise<Probed> | undefined;
     try {
       armIdle();
       const body = {
@@ -72,6 +71,9 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): Engine {
       const stream = await openai.chat.completions.create(body as OpenAI.ChatCompletionCreateParamsStreaming, {
         signal: controller.signal,
       });
+      // Asked while the model streams its answer, so the answer never waits for it (it never rejects),
+      // and not before the request: the first fetch of a process sets up node's HTTP client (~40 ms).
+      serverSays = serverIdentity(request.model);
       let text = "";
       let finishReason: string | undefined;
       let chunks = 0;
@@ -99,7 +101,10 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): Engine {
           retryable: true,
         });
       }
-      Object.assign(identity, await serverSays);
+      // A server that could not say (llama-server answers 503 while loading) is asked once more.
+      let said = await serverSays!;
+      if (!said.complete) said = await serverIdentity(request.model);
+      Object.assign(identity, said.found);
       return {
         text,
         finishReason,
@@ -123,15 +128,17 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): Engine {
     }
   }
 
-  /** What the server says about the model beyond the response: llama-server /props, Ollama /api/tags. */
-  function serverIdentity(model: string): Promise<Record<string, string>> {
+  /**
+   * What the server says about the model beyond the response: llama-server /props, Ollama
+   * /api/tags. Asked once per model; an incomplete answer is forgotten, so the next asks again.
+   */
+  function serverIdentity(model: string): Promise<Probed> {
     let pending = identities.get(model);
     if (!pending) {
       const probed = probeServer(baseURL, model, options.apiKey);
-      pending = probed.then((p) => p.found);
-      identities.set(model, pending);
+      identities.set(model, (pending = probed));
       void probed.then((p) => {
-        if (!p.complete && identities.get(model) === pending) identities.delete(model);
+        if (!p.complete && identities.get(model) === probed) identities.delete(model);
       });
     }
     return pending;
@@ -169,7 +176,12 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): Engine {
  * endpoint could not answer (network error, 5xx: llama-server answers 503 while the model loads),
  * so the question is asked again rather than recording a half identity.
  */
-async function probeServer(baseURL: string, model: string, apiKey?: string): Promise<{ found: Record<string, string>; complete: boolean }> {
+interface Probed {
+  found: Record<string, string>;
+  complete: boolean;
+}
+
+async function probeServer(baseURL: string, model: string, apiKey?: string): Promise<Probed> {
   const origin = baseURL.replace(/\/v1$/, "");
   const headers: Record<string, string> = apiKey ? { authorization: `Bearer ${apiKey}` } : {};
   let complete = true;

@@ -86,6 +86,8 @@ function renderTemplate(root: string, prompt: ParsedPrompt, recorder: InputRecor
   eta.resolvePath = (name: string, options?: { filepath?: string }) =>
     resolvePartial(root, name, options?.filepath ?? path.join(root, prompt.path), prompt.path);
   eta.readFile = (absolute: string) => recorder.readText(toPosix(path.relative(root, absolute)), "partial");
+  const compile = eta.compile.bind(eta);
+  eta.compile = (source, options) => (options?.async ? compile(source, options) : compiledOnce(source, () => compile(source, options)));
   const vars = prompt.frontmatter.vars ?? {};
   const data = {
     ...vars,
@@ -109,6 +111,23 @@ function renderTemplate(root: string, prompt: ParsedPrompt, recorder: InputRecor
     });
   }
   return rendered;
+}
+
+/**
+ * Compiled templates by source text. A compiled template depends only on its text and the options,
+ * which are the same for every prompt (the file path and `this` come with each call), so a partial
+ * included by every prompt is compiled once per process, not once per prompt.
+ */
+const compiled = new Map<string, TemplateFunction>();
+type TemplateFunction = ReturnType<Eta["compile"]>;
+
+function compiledOnce(source: string, compile: () => TemplateFunction): TemplateFunction {
+  let template = compiled.get(source);
+  if (!template) {
+    if (compiled.size >= 1000) compiled.clear(); // pc watch edits templates for hours
+    compiled.set(source, (template = compile()));
+  }
+  return template;
 }
 
 const TEMPLATE_HELP =

@@ -3,6 +3,7 @@
 // picks up where the interrupted one stopped.
 import { spawn } from "node:child_process";
 import { promises as fsp } from "node:fs";
+import { hostname } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { defaultAnswer, startTestServer, type TestServer } from "../support/openai-server.js";
@@ -206,6 +207,26 @@ describe("two builds on one project", () => {
     expect(await tempFiles(root)).toEqual([]);
     expect((await runPc(["check"], { cwd: root })).code).toBe(0);
     expect(await exists(root, ".pc/build.lock")).toBe(false);
+  });
+
+  it("taking over the lock of a dead process removes the temp files of the writes it was killed in", async () => {
+    const root = await project();
+    // A process that has exited: its pid is known to be dead.
+    const dead = spawn(process.execPath, ["-e", "0"]);
+    await new Promise((resolve) => dead.on("exit", resolve));
+    await fsp.mkdir(path.join(root, ".pc/build.lock"), { recursive: true });
+    await fsp.writeFile(path.join(root, ".pc/build.owner"), JSON.stringify({ pid: dead.pid, host: hostname() }));
+    const left = ["generated/.p1.py.pc-0123456789ab.tmp", ".promptfile.lock.pc-abcdef012345.tmp", ".pc/.file-hashes.json.pc-a1b2c3d4e5f6.tmp"];
+    const unrelated = ["generated/.notes.tmp", "src/.cache.pc-xyz.tmp"];
+    for (const file of [...left, ...unrelated]) {
+      await fsp.mkdir(path.dirname(path.join(root, file)), { recursive: true });
+      await fsp.writeFile(path.join(root, file), "half-written");
+    }
+
+    const run = await runPc(["build", "--base-url", server.baseURL], { cwd: root });
+    expect(run.code, run.stderr).toBe(0);
+    for (const file of left) expect(await exists(root, file), file).toBe(false);
+    for (const file of unrelated) expect(await exists(root, file), file).toBe(true);
   });
 
   it("a lock of unknown owner is honoured while fresh and taken over once stale", async () => {
