@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { closeSync, createReadStream, fstatSync, openSync, promises as fsp, readSync } from "node:fs";
 import path from "node:path";
+import type { FileText } from "../prompt/inputs.js";
 import { readIfExists, sha256, writeFileAtomic } from "../util/fs.js";
 
 /** Files at least this big have their hash cached by size and mtime (GGUF models are gigabytes). */
@@ -30,6 +31,8 @@ export class FileHashes {
   /** A hash (or undefined: no such file) once known; a promise while a large file is being hashed. */
   private readonly memo = new Map<string, string | undefined | Promise<string | undefined>>();
   private cache?: Record<string, CachedHash>;
+  /** Files read by rendering prompts in this run (see renderPrompt). */
+  readonly texts = new Map<string, FileText>();
   private dirty = false;
 
   constructor(private readonly root: string) {}
@@ -65,6 +68,7 @@ export class FileHashes {
   /** Forgets what is known about a file (after pc wrote it). */
   forget(relative: string): void {
     this.memo.delete(relative);
+    this.texts.delete(relative);
   }
 
   private async hashLarge(relative: string, absolute: string): Promise<string | undefined> {

@@ -116,7 +116,7 @@ export async function renderRecord(root: string, record: PromptRecord, files: Fi
   const promptHash = record.inputHashes[record.prompt];
   try {
     const { renderPrompt } = await import("../prompt/render.js"); // eta: only when something changed
-    const rendered = renderPrompt(root, parsed, promptHash);
+    const rendered = renderPrompt(root, parsed, promptHash, files.texts);
     const inputs = { ...rendered.inputs };
     let modelFileHash: string | undefined;
     const modelFile = localModelPath(parsed.frontmatter.model);

@@ -8,17 +8,24 @@ import { resolveInside, sha256 } from "../util/fs.js";
  */
 export class InputRecorder {
   readonly inputs = new Map<string, string>();
-  private readonly texts = new Map<string, string>();
 
   constructor(
     readonly root: string,
     readonly prompt: string,
+    /**
+     * Files already read, path -> text and hash; shared by the prompts rendered in one run, which
+     * mostly read the same partials and context files.
+     */
+    private readonly texts: Map<string, FileText> = new Map(),
   ) {}
 
   /** Reads a project file as UTF-8 text; refuses paths outside the project and binary files. */
   readText(relative: string, what: string, key?: string): string {
     const cached = this.texts.get(relative);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) {
+      this.inputs.set(relative, cached.hash);
+      return cached.text;
+    }
     const absolute = resolveInside(this.root, relative, { file: this.prompt, key, what });
     let bytes: Buffer;
     try {
@@ -39,8 +46,9 @@ export class InputRecorder {
         hint: "Only text files can be shown to the model; remove it from the prompt's context.",
       });
     }
-    this.inputs.set(relative, sha256(bytes));
-    this.texts.set(relative, text);
+    const hash = sha256(bytes);
+    this.inputs.set(relative, hash);
+    this.texts.set(relative, { text, hash });
     return text;
   }
 
@@ -48,6 +56,12 @@ export class InputRecorder {
   sortedInputs(): Record<string, string> {
     return Object.fromEntries([...this.inputs.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
+}
+
+/** A project file as a prompt reads it: decoded text, and the sha256 of its bytes. */
+export interface FileText {
+  text: string;
+  hash: string;
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });

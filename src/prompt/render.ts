@@ -7,7 +7,7 @@ import type { ChatMessage } from "../engine/types.js";
 import { resolveInside, toPosix } from "../util/fs.js";
 import { requireCjs } from "../util/require-cjs.js";
 import type { ParsedPrompt } from "./frontmatter.js";
-import { InputRecorder } from "./inputs.js";
+import { InputRecorder, type FileText } from "./inputs.js";
 import { buildMessages, type ContextFile } from "./protocol.js";
 
 export interface RenderedPrompt {
@@ -24,10 +24,11 @@ const GLOB_CHARS = /[*?[\]{}()!]/;
 /**
  * Renders a prompt: runs its Eta template (partials and file() reads recorded as inputs), inlines
  * its context files and wraps it in the answer protocol. Reads project files synchronously.
- * `promptHash` is the sha256 of the prompt file's bytes.
+ * `promptHash` is the sha256 of the prompt file's bytes. `texts` shares the files read between the
+ * prompts of one run (each file is read, checked and hashed once).
  */
-export function renderPrompt(root: string, prompt: ParsedPrompt, promptHash: string): RenderedPrompt {
-  const recorder = new InputRecorder(root, prompt.path);
+export function renderPrompt(root: string, prompt: ParsedPrompt, promptHash: string, texts?: Map<string, FileText>): RenderedPrompt {
+  const recorder = new InputRecorder(root, prompt.path, texts);
   recorder.inputs.set(prompt.path, promptHash);
   const context = expandContext(root, prompt, recorder);
   const body = renderTemplate(root, prompt, recorder);
