@@ -1,19 +1,23 @@
-/** The size+mtime hash cache that keeps multi-gigabyte models from being read on every build. */
+/** The hash cache that lets a run stat files instead of reading them (and keeps models from being re-read). */
 import { createHash } from "node:crypto";
-import { mkdtemp, open, readFile, rename, rm, utimes, writeFile } from "node:fs/promises";
+import { mkdtemp, open, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FileHashes } from "../../src/plan/file-hashes.js";
 
-const BIG = 9 * 1024 * 1024; // above the 8 MiB threshold
+const BIG = 9 * 1024 * 1024; // above the 8 MiB streaming threshold
 const FIXED_TIME = 1_700_000_000; // whole seconds: restored exactly by utimes
 let root: string;
 
-const sha256 = (bytes: Buffer) => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+const sha256 = (bytes: Buffer | string) => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+/** A run that begins well after the files of the test were written (they are not "racy" to it). */
+const laterRun = () => new FileHashes(root, Date.now() + 10_000);
+const cacheFile = () => path.join(root, ".pc/file-hashes.json");
+const readCache = async () => JSON.parse(await readFile(cacheFile(), "utf8")) as Record<string, { hash: string }>;
 
 /** Overwrites the first bytes in place (same file, same size), then puts the old mtime back. */
-async function overwriteKeepingStat(file: string, bytes: string): Promise<void> {
+async function overwriteKeepingMtime(file: string, bytes: string): Promise<void> {
   const handle = await open(file, "r+");
   await handle.write(bytes, 0);
   await handle.close();
@@ -27,57 +31,94 @@ beforeAll(async () => {
 afterAll(() => rm(root, { recursive: true, force: true }));
 
 describe("FileHashes", () => {
-  it("reuses a big file's hash while its size, mtime and inode hold, across runs", async () => {
+  it("records each hash and, next run, takes it from the record while size, times and inode hold", async () => {
+    await writeFile(path.join(root, "a.txt"), "one");
+    await utimes(path.join(root, "a.txt"), FIXED_TIME, FIXED_TIME);
+    const first = laterRun();
+    expect(await first.hash("a.txt")).toBe(sha256("one"));
+    await first.save();
+    expect(await readCache()).toMatchObject({ "a.txt": { hash: sha256("one") } });
+
+    // The recorded hash is what the next run answers without reading the file: a forged record shows it.
+    const forged = `sha256:${"f".repeat(64)}`;
+    const cache = await readCache();
+    cache["a.txt"]!.hash = forged;
+    await writeFile(cacheFile(), JSON.stringify(cache));
+    expect(await laterRun().hash("a.txt")).toBe(forged);
+  });
+
+  it("notices a write in place even when the mtime is put back (the ctime changes)", async () => {
+    const file = path.join(root, "b.txt");
+    await writeFile(file, "before");
+    await utimes(file, FIXED_TIME, FIXED_TIME);
+    const first = laterRun();
+    await first.hash("b.txt");
+    await first.save();
+    await new Promise((resolve) => setTimeout(resolve, 20)); // past the file system clock's tick (see RACY_MS)
+    await overwriteKeepingMtime(file, "AFTER!");
+    expect((await stat(file)).mtimeMs).toBe(FIXED_TIME * 1000);
+    expect(await laterRun().hash("b.txt")).toBe(sha256("AFTER!"));
+  });
+
+  it("notices a file of the same size and mtime moved into place (a new inode), also for a streamed big file", async () => {
     const file = path.join(root, "model.gguf");
     await writeFile(file, Buffer.alloc(BIG, 7));
     await utimes(file, FIXED_TIME, FIXED_TIME);
-    const first = new FileHashes(root);
-    const original = sha256(await readFile(file));
-    expect(await first.hash("model.gguf")).toBe(original);
+    const first = laterRun();
+    expect(await first.hash("model.gguf")).toBe(sha256(Buffer.alloc(BIG, 7)));
     await first.save();
-    const cache = JSON.parse(await readFile(path.join(root, ".pc/file-hashes.json"), "utf8"));
-    expect(Object.keys(cache)).toEqual(["model.gguf"]);
+    expect(Object.keys(await readCache())).toContain("model.gguf");
 
-    // Same size, mtime and inode: the next run trusts the cache and does not read the file.
-    await overwriteKeepingStat(file, "changed");
-    expect(await new FileHashes(root).hash("model.gguf")).toBe(original);
-
-    // A new mtime: hashed again.
-    await utimes(file, FIXED_TIME + 1, FIXED_TIME + 1);
-    const touched = new FileHashes(root);
-    expect(await touched.hash("model.gguf")).toBe(sha256(await readFile(file)));
-    expect(await touched.hash("model.gguf")).not.toBe(original);
-    await touched.save();
-  });
-
-  it("notices a file of the same size and mtime moved into place (a new inode)", async () => {
-    const file = path.join(root, "model.gguf");
-    const before = await new FileHashes(root).hash("model.gguf");
     const replacement = path.join(root, "download.tmp");
     await writeFile(replacement, Buffer.alloc(BIG, 9));
-    await utimes(replacement, FIXED_TIME + 1, FIXED_TIME + 1);
+    await utimes(replacement, FIXED_TIME, FIXED_TIME);
     await rename(replacement, file);
-    const after = await new FileHashes(root).hash("model.gguf");
-    expect(after).toBe(sha256(await readFile(file)));
-    expect(after).not.toBe(before);
+    expect(await laterRun().hash("model.gguf")).toBe(sha256(Buffer.alloc(BIG, 9)));
   });
 
-  it("hashes small files every run and keeps them out of the cache; absolute paths work too", async () => {
-    await writeFile(path.join(root, "small.txt"), "one");
-    const hashes = new FileHashes(root);
-    expect(await hashes.hash("small.txt")).toBe(sha256(Buffer.from("one")));
-    expect(await hashes.hashAbsolute(path.join(root, "small.txt"))).toBe(sha256(Buffer.from("one")));
+  it("does not record a file changed just before the run: a second write in the same clock tick would go unseen", async () => {
+    await writeFile(path.join(root, "fresh.txt"), "just written");
+    const now = new FileHashes(root);
+    expect(await now.hash("fresh.txt")).toBe(sha256("just written"));
+    await now.save();
+    expect(Object.keys(await readCache())).not.toContain("fresh.txt");
+  });
+
+  it("writes nothing when every file is as recorded, and drops the records of files it no longer hashes", async () => {
+    await writeFile(path.join(root, "c.txt"), "c");
+    await utimes(path.join(root, "c.txt"), FIXED_TIME, FIXED_TIME);
+    const first = laterRun();
+    await first.hash("c.txt");
+    await first.hash("a.txt");
+    await first.save();
+    expect(Object.keys(await readCache()).sort()).toEqual(["a.txt", "c.txt"]);
+    const written = (await stat(cacheFile())).mtimeMs;
+
+    const same = laterRun();
+    await same.hash("c.txt");
+    await same.hash("a.txt");
+    await same.save();
+    expect((await stat(cacheFile())).mtimeMs).toBe(written);
+
+    const fewer = laterRun();
+    await fewer.hash("c.txt");
+    await fewer.save();
+    expect(Object.keys(await readCache())).toEqual(["c.txt"]);
+  });
+
+  it("answers undefined for a missing file, hashes absolute paths outside the project, and survives a corrupt record", async () => {
+    const hashes = laterRun();
     expect(await hashes.hash("absent.txt")).toBeUndefined();
+    expect(await hashes.hashAbsolute(path.join(root, "c.txt"))).toBe(sha256("c"));
     // A downloaded model lives outside the project (node-llama-cpp's user cache).
     const outside = path.join(path.dirname(root), `${path.basename(root)}-outside.txt`);
     await writeFile(outside, "two");
     try {
-      expect(await hashes.hashAbsolute(outside)).toBe(sha256(Buffer.from("two")));
+      expect(await hashes.hashAbsolute(outside)).toBe(sha256("two"));
     } finally {
       await rm(outside);
     }
-    await hashes.save();
-    const cache = JSON.parse(await readFile(path.join(root, ".pc/file-hashes.json"), "utf8"));
-    expect(Object.keys(cache)).not.toContain("small.txt");
+    await writeFile(cacheFile(), "{ not json");
+    expect(await laterRun().hash("c.txt")).toBe(sha256("c"));
   });
 });
