@@ -51,8 +51,11 @@ export function emptyLock(): Lock {
 
 const FIX = "Restore it from version control (git checkout promptfile.lock), or rebuild it from the outputs on disk and the generation cache with `pc lock --repair` (the damaged file is kept as a backup).";
 
-/** Parses the lock's text. Pure. Never guesses: anything unexpected is an error naming the file. */
-export function parseLock(text: string, file = LOCK_FILE): Lock {
+/**
+ * Parses the lock's text. Pure. Never guesses: anything unexpected is an error naming the file.
+ * `checked`: this exact text passed the schema before (see readLock), so it is not validated again.
+ */
+export function parseLock(text: string, file = LOCK_FILE, checked = false): Lock {
   const conflict = /^(<{7}|={7}|>{7})( |$)/m.exec(text);
   if (conflict) {
     const line = text.slice(0, conflict.index).split("\n").length;
@@ -80,8 +83,8 @@ export function parseLock(text: string, file = LOCK_FILE): Lock {
       hint: "Upgrade pc (npm install promptcode@latest); the lock was not touched.",
     });
   }
-  const validate = validator("lock");
-  if (!validate(data)) {
+  const validate = checked ? undefined : validator("lock");
+  if (validate && !validate(data)) {
     const problems = describeSchemaErrors(validate.errors ?? [], ["lockfileVersion", "prompts"]);
     const at = describePointer(validate.errors?.[0]?.instancePath ?? "");
     throw new PcError("PC_LOCK_INVALID", `is not a valid lock: ${at ? `${at}: ` : ""}${problems[0]?.message ?? "invalid"}`, {

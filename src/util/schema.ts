@@ -27,7 +27,7 @@ export function validator(name: SchemaName): ValidateFunction {
   if (validate) return validate;
   const text = readFileSync(`${schemaDir}${name}.schema.json`, "utf8");
   precompiled ??= existsSync(precompiledFile) ? (require(precompiledFile) as Precompiled) : {};
-  const fresh = precompiled.sources?.[name] === createHash("sha256").update(text).digest("hex");
+  const fresh = precompiled.sources?.[name] === schemaHash(name);
   if (fresh && precompiled[name]) {
     validate = precompiled[name];
   } else {
@@ -36,6 +36,15 @@ export function validator(name: SchemaName): ValidateFunction {
   }
   compiled.set(name, validate);
   return validate;
+}
+
+const hashes = new Map<SchemaName, string>();
+
+/** sha256 (hex) of `schemas/<name>.schema.json`: which version of the schema a check was made with. */
+export function schemaHash(name: SchemaName): string {
+  let hash = hashes.get(name);
+  if (hash === undefined) hashes.set(name, (hash = createHash("sha256").update(readFileSync(`${schemaDir}${name}.schema.json`, "utf8")).digest("hex")));
+  return hash;
 }
 
 export interface SchemaProblem {

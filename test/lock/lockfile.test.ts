@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { createHash } from "node:crypto";
 import { readdir, stat } from "node:fs/promises";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { build } from "../../src/build/build.js";
@@ -10,6 +11,7 @@ import { startTestServer, type TestServer } from "../support/openai-server.js";
 import { cleanupProjects, createProject, promptFile } from "../support/project.js";
 
 const H = (c: string) => `sha256:${c.repeat(64)}`;
+const sha256Of = (text: string) => `sha256:${createHash("sha256").update(text).digest("hex")}`;
 
 /** A lock whose objects were filled in an unsorted order. */
 function sampleLock(): Lock {
@@ -121,6 +123,34 @@ describe("serializing the lock", () => {
 
   it("writes an empty lock as the smallest valid lock", () => {
     expect(serializeLock(emptyLock())).toBe('{\n  "lockfileVersion": 1,\n  "prompts": {}\n}\n');
+  });
+});
+
+describe("a lock read again", () => {
+  afterAll(cleanupProjects);
+  const invalid = serializeLock(sampleLock()).replace('"seed": 42', '"seed": "forty-two"');
+
+  it("is validated once per text: a text that passed is noted in .pc/, a changed text is validated again", async () => {
+    const project = await createProject({ "promptfile.lock": serializeLock(sampleLock()), ".pc/.keep": "" });
+    await readLock(project.root);
+    const stamp = await project.read(".pc/lock-checked");
+    expect(stamp).toMatch(/^[0-9a-f]{64} sha256:[0-9a-f]{64}\n$/);
+
+    // The note is what skips the schema: forged for an invalid text, that text is read as it is.
+    await project.write({ "promptfile.lock": invalid });
+    await expect(readLock(project.root)).rejects.toMatchObject({ code: "PC_LOCK_INVALID" });
+    const forged = stamp.replace(/sha256:[0-9a-f]{64}/, sha256Of(invalid));
+    await project.write({ ".pc/lock-checked": forged });
+    expect((await readLock(project.root)).lock.prompts["prompts/z.md"]!.seed).toBe("forty-two");
+    // Any other text is validated again.
+    await project.write({ "promptfile.lock": invalid.replace("qwen2.5-coder:7b", "other") });
+    await expect(readLock(project.root)).rejects.toMatchObject({ code: "PC_LOCK_INVALID" });
+  });
+
+  it("is not noted where pc keeps no state: reading never creates .pc/", async () => {
+    const project = await createProject({ "promptfile.lock": serializeLock(sampleLock()) });
+    await readLock(project.root);
+    expect(project.exists(".pc")).toBe(false);
   });
 });
 
