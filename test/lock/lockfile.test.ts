@@ -130,27 +130,28 @@ describe("a lock read again", () => {
   afterAll(cleanupProjects);
   const invalid = serializeLock(sampleLock()).replace('"seed": 42', '"seed": "forty-two"');
 
-  it("is validated once per text: a text that passed is noted in .pc/, a changed text is validated again", async () => {
-    const project = await createProject({ "promptfile.lock": serializeLock(sampleLock()), ".pc/.keep": "" });
-    await readLock(project.root);
-    const stamp = await project.read(".pc/lock-checked");
+  it("is not validated again when it is the text pc wrote last; any other text is", async () => {
+    const project = await createProject();
+    await writeLock(project.root, sampleLock());
+    const stamp = await project.read(".pc/lock-written");
     expect(stamp).toMatch(/^[0-9a-f]{64} sha256:[0-9a-f]{64}\n$/);
+    expect(stamp).toContain(sha256Of(await project.read("promptfile.lock")));
+    expect((await readLock(project.root)).lock).toEqual(parseLock(serializeLock(sampleLock())));
 
     // The note is what skips the schema: forged for an invalid text, that text is read as it is.
     await project.write({ "promptfile.lock": invalid });
     await expect(readLock(project.root)).rejects.toMatchObject({ code: "PC_LOCK_INVALID" });
-    const forged = stamp.replace(/sha256:[0-9a-f]{64}/, sha256Of(invalid));
-    await project.write({ ".pc/lock-checked": forged });
+    await project.write({ ".pc/lock-written": stamp.replace(/sha256:[0-9a-f]{64}/, sha256Of(invalid)) });
     expect((await readLock(project.root)).lock.prompts["prompts/z.md"]!.seed).toBe("forty-two");
-    // Any other text is validated again.
+    // Any other text (a merge, a hand edit) is validated again.
     await project.write({ "promptfile.lock": invalid.replace("qwen2.5-coder:7b", "other") });
     await expect(readLock(project.root)).rejects.toMatchObject({ code: "PC_LOCK_INVALID" });
   });
 
-  it("is not noted where pc keeps no state: reading never creates .pc/", async () => {
-    const project = await createProject({ "promptfile.lock": serializeLock(sampleLock()) });
+  it("reading writes nothing", async () => {
+    const project = await createProject({ "promptfile.lock": serializeLock(sampleLock()), ".pc/.keep": "" });
     await readLock(project.root);
-    expect(project.exists(".pc")).toBe(false);
+    expect(project.exists(".pc/lock-written")).toBe(false);
   });
 });
 
