@@ -5,7 +5,7 @@ import { writeFailures } from "../plan/failures.js";
 import { loadProject, renderRecord, type Project, type PromptRecord } from "../plan/project.js";
 import { BUILDABLE, computeStates, type PromptStatus } from "../plan/states.js";
 import { beginCommit, endCommit } from "../util/commit.js";
-import { readIfExists } from "../util/fs.js";
+import { readIfExists, sha256 } from "../util/fs.js";
 import { selectPrompts, withDependencies } from "../ops/select.js";
 import type { Produced } from "./generate.js";
 import type { EngineEvent, EngineOptions } from "./engines.js";
@@ -231,7 +231,7 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
       if (produced.source === "llm") await store.save(produced.generation);
       // Cancelled after the answer arrived: it stays in the cache, but the outputs are not replaced.
       if (own?.aborted) throw new PcError("PC_ABORTED", "cancelled", { file: record.prompt });
-      if (!force) await refuseDrift(project, record, entry?.outputs);
+      if (!force) await refuseDrift(project, record, entry?.outputs, produced.outputs);
       // Outputs and their lock entry are one commit: an exit asked for meanwhile waits for it.
       if (!beginCommit()) return { ...base, outcome: "skipped", reasons: ["interrupted"] };
       try {
@@ -336,12 +336,15 @@ async function outputsMatch(project: Project, record: PromptRecord, recorded: Re
   return record.outputs.every((o, i) => current[i] !== undefined && current[i] === recorded[o]);
 }
 
-/** Checked again right before writing: an output edited by hand during the build is still protected. */
-async function refuseDrift(project: Project, record: PromptRecord, recorded: Record<string, string> | undefined): Promise<void> {
+/**
+ * Checked again right before writing: an output edited by hand during the build is still protected.
+ * A file that already holds the bytes about to be written loses nothing (a stopped build wrote it).
+ */
+async function refuseDrift(project: Project, record: PromptRecord, recorded: Record<string, string> | undefined, writing: Record<string, string>): Promise<void> {
   for (const output of record.outputs) {
     project.files.forget(output);
     const current = await project.files.hash(output);
-    if (current !== undefined && current !== recorded?.[output]) {
+    if (current !== undefined && current !== recorded?.[output] && !(output in writing && current === sha256(writing[output]!))) {
       throw new PcError("PC_OUTPUT_DRIFTED", `${output} was edited by hand; it is not overwritten`, {
         file: record.prompt,
         hint: "Keep the edit with `pc accept`, or replace it with `pc build --force`.",

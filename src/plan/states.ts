@@ -1,5 +1,6 @@
 import type { PcError } from "../errors.js";
 import type { LockEntry, OutputSource } from "../lock/lockfile.js";
+import { sha256 } from "../util/fs.js";
 import { localModelPath, type Project, type PromptRecord } from "./project.js";
 
 export type PromptState = "fresh" | "stale" | "new" | "missing" | "drifted" | "orphaned" | "failed" | "invalid";
@@ -38,7 +39,8 @@ export async function computeStates(project: Project): Promise<PromptStatus[]> {
   const byPrompt = new Map<string, PromptStatus>();
   for (const prompt of graph.order) {
     const record = records.get(prompt)!;
-    const status = stateOf(record, project, outputHashes, byPrompt);
+    let status = stateOf(record, project, outputHashes, byPrompt);
+    if (status.state === "drifted") status = (await interruptedWrite(record, project, outputHashes, status)) ?? status;
     byPrompt.set(prompt, status);
   }
   const statuses = graph.order.map((p) => byPrompt.get(p)!);
@@ -97,6 +99,33 @@ function stateOf(
   if (failure) return { ...base, state: "failed", reasons: [failure, ...reasons] };
   if (reasons.length > 0) return { ...base, state: "stale", reasons };
   return { ...base, state: "fresh", reasons: [] };
+}
+
+/**
+ * Outputs that differ from the lock but are the very bytes a cached generation of the prompt's
+ * current request wrote are no hand edit: a build was stopped (killed, power cut) after writing
+ * them and before recording them in the lock. The prompt is then to be built, which restores that
+ * generation from the cache (no model call) and records it; a real hand edit stays drifted.
+ */
+async function interruptedWrite(
+  record: PromptRecord,
+  project: Project,
+  outputHashes: Map<string, string | undefined>,
+  status: PromptStatus,
+): Promise<PromptStatus | undefined> {
+  if (!record.hashes || record.error) return undefined;
+  const recorded = record.entry?.outputs ?? {};
+  const { GenerationStore } = await import("../cache/store.js");
+  for (const generation of await new GenerationStore(project.root).list(record.hashes.requestHash)) {
+    const written = (o: string) => generation.outputs[o] !== undefined && sha256(generation.outputs[o]) === outputHashes.get(o);
+    // Each output is either written already or not yet replaced (the stop came between two files).
+    if (!record.outputs.every((o) => written(o) || outputHashes.get(o) === recorded[o])) continue;
+    const reasons = record.outputs
+      .filter((o) => outputHashes.get(o) !== recorded[o])
+      .map((o) => `${o} was written by a build that was stopped before recording it (it is the cached generation; no model call)`);
+    return { ...status, state: record.entry ? "stale" : "new", reasons };
+  }
+  return undefined;
 }
 
 /** The last build's failure of this prompt, if its inputs are still the ones that failed. */

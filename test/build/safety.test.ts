@@ -99,6 +99,49 @@ describe("hand edits (drift)", () => {
   });
 });
 
+describe("a build stopped between writing outputs and recording them", () => {
+  // A process killed (or a machine losing power) inside that window leaves outputs the lock does not
+  // vouch for. They are the cached generation's bytes, so they are recognised as pc's own writes.
+  it("is recorded by the next build from the cache, with no model call, for a new prompt and for a changed one", async () => {
+    const project = await builtChain();
+    const lockAfterFirst = await project.read("promptfile.lock");
+    await touchPrompt(project, "c");
+    await project.write("prompts/d.md", promptFile({ output: "generated/d.py" }, "Write d."));
+    expect((await buildIn(project, server)).report.ok).toBe(true);
+    const built = { c: await project.read("generated/c.py"), d: await project.read("generated/d.py") };
+    // As if the build had been stopped before its lock writes: outputs and cache written, lock not.
+    await project.write("promptfile.lock", lockAfterFirst);
+    server.reset();
+
+    const states = await status({ cwd: project.root });
+    const of = (p: string) => states.prompts.find((s) => s.prompt === p)!;
+    expect([of("prompts/c.md").state, of("prompts/d.md").state]).toEqual(["stale", "new"]);
+    expect(of("prompts/d.md").reasons).toEqual([expect.stringMatching(/generated\/d\.py was written by a build that was stopped before recording it/)]);
+
+    const { report } = await buildIn(project, server);
+    expect(report.ok).toBe(true);
+    expect(outcomes(report)).toMatchObject({ "prompts/c.md": "cached", "prompts/d.md": "cached" });
+    expect(server.chatRequests()).toHaveLength(0);
+    expect({ c: await project.read("generated/c.py"), d: await project.read("generated/d.py") }).toEqual(built);
+    expect(await statesOf(project)).toMatchObject({ "prompts/c.md": "fresh", "prompts/d.md": "fresh" });
+  });
+
+  it("still protects a hand edit made to such an output", async () => {
+    const project = await builtChain();
+    const lockAfterFirst = await project.read("promptfile.lock");
+    await touchPrompt(project, "c");
+    expect((await buildIn(project, server)).report.ok).toBe(true);
+    await project.write("promptfile.lock", lockAfterFirst);
+    await project.write("generated/c.py", "# my own fix\n");
+    server.reset();
+
+    const { report } = await buildIn(project, server);
+    expect(outcomes(report)).toMatchObject({ "prompts/c.md": "drifted" });
+    expect(await project.read("generated/c.py")).toBe("# my own fix\n");
+    expect(server.chatRequests()).toHaveLength(0);
+  });
+});
+
 describe("a failed prompt", () => {
   it("does not stop the others; its dependents are skipped with the reason; its output and lock entry stay", async () => {
     const project = await builtChain();
