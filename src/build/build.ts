@@ -81,6 +81,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildReport> {
   let { project, plan } = await planProject(cwd, options);
   let release: (() => Promise<void>) | undefined;
   if (!options.dryRun && !nothingToDo(plan)) {
+    void loadStages(); // node reads their files while the lock is being taken
     release = await acquireProjectLock(cwd);
     if ((await readIfExists(path.join(cwd, LOCK_FILE)))?.toString("utf8") !== project.lockText) ({ project, plan } = await planProject(cwd, options));
   }
@@ -94,6 +95,18 @@ export async function build(options: BuildOptions = {}): Promise<BuildReport> {
     await release?.();
   }
 }
+
+/** The stages after planning, loaded only when something is built: they were ~10 ms of a no-op build's start-up. */
+const loadStages = () =>
+  Promise.all([
+    import("../cache/store.js"),
+    import("../output/format.js"),
+    import("./generate.js"),
+    import("./engines.js"),
+    import("./record.js"),
+    import("./lock-recorder.js"),
+    import("./write-outputs.js"),
+  ]);
 
 async function planProject(cwd: string, options: BuildOptions): Promise<{ project: Project; plan: BuildPlan }> {
   const project = await loadProject(cwd);
@@ -147,17 +160,8 @@ function dryRunResults(project: Project, plan: BuildPlan): PromptBuildResult[] {
 
 async function execute(project: Project, plan: BuildPlan, options: BuildOptions): Promise<PromptBuildResult[]> {
   const { root, config } = project;
-  // Loaded only when something is built: they were ~10 ms of a no-op build's start-up.
   const [{ GenerationStore }, { preloadFormatter }, { produce, restore }, { enginePoolFor }, { lockEntryFor }, { LockRecorder }, { replaceOutputs, writeFailed }] =
-    await Promise.all([
-      import("../cache/store.js"),
-      import("../output/format.js"),
-      import("./generate.js"),
-      import("./engines.js"),
-      import("./record.js"),
-      import("./lock-recorder.js"),
-      import("./write-outputs.js"),
-    ]);
+    await loadStages();
   const store = new GenerationStore(root);
   const engines = enginePoolFor(project, options, options.onEvent);
   // Loaded while the first requests are out, rather than after the first answer arrives.
@@ -286,9 +290,7 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
   try {
     await Promise.all(done.values());
   } finally {
-    await lock.settled();
-    await engines.close();
-    await writeFailures(root, failures).catch(() => {});
+    await Promise.all([lock.settled(), engines.close(), writeFailures(root, failures).catch(() => {})]);
   }
   return [...plan.targets.map((s) => results.get(s.prompt)!), ...plan.others];
 }

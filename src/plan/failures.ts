@@ -22,5 +22,10 @@ export async function readFailures(root: string): Promise<Record<string, Failure
 
 export async function writeFailures(root: string, failures: Record<string, FailureRecord>): Promise<void> {
   const sorted = Object.fromEntries(Object.entries(failures).sort(([a], [b]) => (a < b ? -1 : 1)));
-  await writeFileAtomic(path.join(root, FILE), `${JSON.stringify(sorted, null, 2)}\n`);
+  const text = `${JSON.stringify(sorted, null, 2)}\n`;
+  const file = path.join(root, FILE);
+  const previous = readIfExistsSync(file)?.toString("utf8");
+  // Unchanged (or nothing failed, as before): not rewritten.
+  if (previous === text || (previous === undefined && Object.keys(sorted).length === 0)) return;
+  await writeFileAtomic(file, text);
 }

@@ -85,8 +85,10 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
         return;
       }
       try {
-        // Imported here, not at the top: gray-matter (with js-yaml and esprima) costs 30-60 ms of
-        // CPU to load, which a no-op build, where every prompt is unchanged, never needs.
+        // Imported here, not at the top: gray-matter (with js-yaml) and eta cost 10-60 ms of CPU to
+        // load, which a no-op build, where every prompt is unchanged, never needs. The renderer is
+        // asked for now too: node reads a module's files asynchronously, and the two loads overlap.
+        void loadRenderer();
         const { parsePrompt } = await import("../prompt/frontmatter.js");
         record.parsed = parsePrompt(prompt, bytes.toString("utf8"));
         record.outputs = record.parsed.outputs;
@@ -115,7 +117,7 @@ export async function renderRecord(root: string, record: PromptRecord, files: Fi
   record.waitsFor = undefined;
   const promptHash = record.inputHashes[record.prompt];
   try {
-    const { renderPrompt } = await import("../prompt/render.js"); // eta: only when something changed
+    const { renderPrompt } = await loadRenderer(); // eta: only when something changed
     const rendered = renderPrompt(root, parsed, promptHash, files.texts);
     const inputs = { ...rendered.inputs };
     let modelFileHash: string | undefined;
@@ -154,6 +156,8 @@ export async function renderRecord(root: string, record: PromptRecord, files: Fi
     record.error = asPcError(error, record.prompt);
   }
 }
+
+const loadRenderer = () => import("../prompt/render.js");
 
 /** `gguf:<path>` names a model file in the project; its bytes are an input of the prompt. */
 export function localModelPath(model: string): string | undefined {
