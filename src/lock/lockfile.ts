@@ -56,7 +56,9 @@ const FIX = "Restore it from version control (git checkout promptfile.lock), or 
  * `checked`: this exact text passed the schema before (see readLock), so it is not validated again.
  */
 export function parseLock(text: string, file = LOCK_FILE, checked = false): Lock {
-  const conflict = /^(<{7}|={7}|>{7})( |$)/m.exec(text);
+  // The plain search first: a multi-line regex over the lock of 1,000 prompts takes a few ms.
+  const marked = text.includes("<<<<<<<") || text.includes("=======") || text.includes(">>>>>>>");
+  const conflict = marked ? /^(<{7}|={7}|>{7})( |$)/m.exec(text) : null;
   if (conflict) {
     const line = text.slice(0, conflict.index).split("\n").length;
     throw new PcError("PC_LOCK_CONFLICT", "has unresolved git conflict markers", {

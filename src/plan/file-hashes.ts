@@ -67,9 +67,18 @@ export class FileHashes {
    */
   hashNow(relative: string): string | undefined | Promise<string | undefined> {
     if (this.memo.has(relative)) return this.memo.get(relative);
-    const result = this.compute(relative, path.resolve(this.root, relative));
+    const result = this.compute(relative, this.absolute(relative));
     this.memo.set(relative, result);
     return result;
+  }
+
+  /**
+   * The absolute path of a project path. The planner asks for three files per prompt, and the paths
+   * of the lock are plain (posix, relative, normalized): joined without path.resolve's normalizing
+   * (~5 ms of a 1,000-prompt plan).
+   */
+  private absolute(relative: string): string {
+    return PLAIN.test(relative) ? `${this.root}${path.sep}${relative}` : path.resolve(this.root, relative);
   }
 
   /** {@link hash} of an absolute path: keyed by its project path when inside the project. */
@@ -147,6 +156,9 @@ async function streamHash(file: string): Promise<string> {
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
   return `sha256:${hash.digest("hex")}`;
 }
+
+/** A relative posix path with no `.` or `..` part and no empty part: `a/b.txt`, not `/a`, `./a`, `a//b`, `a/../b`. */
+const PLAIN = /^(?!\.\.?(?:\/|$))[^/\\:]+(?:\/(?!\.\.?(?:\/|$))[^/\\:]+)*$/;
 
 const LARGE = Symbol("large file");
 const CHUNK = 64 * 1024;
