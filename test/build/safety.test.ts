@@ -126,6 +126,30 @@ describe("a build stopped between writing outputs and recording them", () => {
     expect(await statesOf(project)).toMatchObject({ "prompts/c.md": "fresh", "prompts/d.md": "fresh" });
   });
 
+  it("also when it stopped between two outputs of one prompt", async () => {
+    const pairAnswer = (body: ChatCompletionBody) => {
+      const tag = requestHash(body).slice(0, 8);
+      return multiFileAnswer({ "generated/model.py": `# model ${tag}\n`, "generated/cli.py": `# cli ${tag}\n` });
+    };
+    const pairPrompt = (extra = "") => promptFile({ outputs: ["generated/model.py", "generated/cli.py"] }, `Write both.${extra}`);
+    server.setAnswer(pairAnswer);
+    const project = await makeProject({ "prompts/pair.md": pairPrompt() });
+    expect((await buildIn(project, server)).report.ok).toBe(true);
+    const first = { lock: await project.read("promptfile.lock"), cli: await project.read("generated/cli.py") };
+    await project.write("prompts/pair.md", pairPrompt(" Again."));
+    expect((await buildIn(project, server)).report.ok).toBe(true);
+    const second = { model: await project.read("generated/model.py"), cli: await project.read("generated/cli.py") };
+    // Stopped after model.py was replaced: cli.py still has the first build's bytes, the lock too.
+    await project.write("promptfile.lock", first.lock);
+    await project.write("generated/cli.py", first.cli);
+    server.reset();
+
+    const { report } = await buildIn(project, server);
+    expect(outcomes(report)).toEqual({ "prompts/pair.md": "cached" });
+    expect(server.chatRequests()).toHaveLength(0);
+    expect({ model: await project.read("generated/model.py"), cli: await project.read("generated/cli.py") }).toEqual(second);
+  });
+
   it("still protects a hand edit made to such an output", async () => {
     const project = await builtChain();
     const lockAfterFirst = await project.read("promptfile.lock");
