@@ -92,6 +92,7 @@ export class FileHashes {
   forget(relative: string): void {
     this.memo.delete(relative);
     this.texts.delete(relative);
+    this.current.delete(relative);
   }
 
   private compute(relative: string, absolute: string): string | undefined | Promise<string | undefined> {
@@ -114,10 +115,10 @@ export class FileHashes {
   }
 
   /**
-   * Records a hash with the stat taken before the file was read. A later write changes the ctime,
-   * unless it lands in the same tick of the file system's clock as the stat: so only a file last
-   * changed well before this run began is recorded (a file read while it changes is not recorded
-   * either: its stat is then recent).
+   * Records a hash with the stat taken before the file was read. Any later write changes the ctime,
+   * so the record stops holding (a write during the read too), unless the write lands in the same
+   * tick of the file system's clock as the write before it: so only a file last changed well before
+   * this run began is recorded.
    */
   private remember(relative: string, stat: Stats, hash: string): void {
     const trustBefore = this.startedAt - RACY_MS;
