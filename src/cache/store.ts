@@ -3,7 +3,7 @@ import { promises as fsp, readdirSync } from "node:fs";
 import path from "node:path";
 import type { ModelIdentity } from "../engine/types.js";
 import type { OutputSource } from "../lock/lockfile.js";
-import { readIfExists, readIfExistsSync, toPosix, writeFileAtomic } from "../util/fs.js";
+import { readIfExistsSync, toPosix, writeFileAtomic } from "../util/fs.js";
 
 /**
  * Where a generation's bytes came from: `llm` a model call (pc build, pc diff), `chat` an answer
@@ -105,13 +105,13 @@ export class GenerationStore {
     const entries: StoredGeneration[] = [];
     const damaged: DamagedEntry[] = [];
     const base = path.join(this.root, CACHE_DIR);
-    for (const shard of await readdirIfExists(base)) {
-      for (const key of await readdirIfExists(path.join(base, shard))) {
+    for (const shard of readdirIfExistsSync(base)) {
+      for (const key of readdirIfExistsSync(path.join(base, shard))) {
         const dir = path.join(base, shard, key);
-        for (const name of await readdirIfExists(dir)) {
+        for (const name of readdirIfExistsSync(dir)) {
           if (!name.endsWith(".json")) continue;
           const absolute = path.join(dir, name);
-          const bytes = await readIfExists(absolute);
+          const bytes = readIfExistsSync(absolute);
           if (!bytes) continue;
           const file = toPosix(path.relative(this.root, absolute));
           const generation = parseEntry(bytes);
@@ -171,16 +171,6 @@ function parseEntry(bytes: Buffer | undefined): Generation | undefined {
 function readdirIfExistsSync(dir: string): string[] {
   try {
     return readdirSync(dir);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") return [];
-    throw error;
-  }
-}
-
-async function readdirIfExists(dir: string): Promise<string[]> {
-  try {
-    return await fsp.readdir(dir);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") return [];

@@ -25,14 +25,13 @@ let precompiled: Precompiled | undefined;
 export function validator(name: SchemaName): ValidateFunction {
   let validate = compiled.get(name);
   if (validate) return validate;
-  const text = readFileSync(`${schemaDir}${name}.schema.json`, "utf8");
   precompiled ??= existsSync(precompiledFile) ? (require(precompiledFile) as Precompiled) : {};
   const fresh = precompiled.sources?.[name] === schemaHash(name);
   if (fresh && precompiled[name]) {
     validate = precompiled[name];
   } else {
     const Ajv = require("ajv") as typeof import("ajv").default;
-    validate = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(text));
+    validate = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(`${schemaDir}${name}.schema.json`, "utf8")));
   }
   compiled.set(name, validate);
   return validate;
