@@ -23,7 +23,8 @@ export async function readLock(root: string): Promise<{ lock: Lock; text?: strin
   const bytes = readIfExistsSync(path.join(root, LOCK_FILE));
   if (bytes === undefined) return { lock: emptyLock() };
   const text = bytes.toString("utf8");
-  const written = readIfExistsSync(path.join(root, WRITTEN_FILE))?.toString("utf8") === stampOf(bytes);
+  const note = readIfExistsSync(path.join(root, WRITTEN_FILE))?.toString("utf8");
+  const written = note !== undefined && note === stampOf(bytes); // hashed only when there is a note
   return { lock: parseLock(text, LOCK_FILE, written), text };
 }
 
