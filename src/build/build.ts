@@ -2,7 +2,7 @@ import { PcError } from "../errors.js";
 import type { GenerationProgress } from "../engine/types.js";
 import { LOCK_FILE, type OutputSource } from "../lock/lockfile.js";
 import { writeFailures } from "../plan/failures.js";
-import { loadProject, renderRecord, type Project, type PromptRecord } from "../plan/project.js";
+import { loadProject, parseRecord, renderRecord, type Project, type PromptRecord } from "../plan/project.js";
 import { BUILDABLE, computeStates, type PromptStatus } from "../plan/states.js";
 import { beginCommit, endCommit } from "../util/commit.js";
 import { readIfExists, sha256 } from "../util/fs.js";
@@ -100,6 +100,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildReport> {
 const loadStages = () =>
   Promise.all([
     import("../cache/store.js"),
+    import("../cache/entries.js"),
     import("../output/format.js"),
     import("./generate.js"),
     import("./engines.js"),
@@ -109,7 +110,8 @@ const loadStages = () =>
   ]);
 
 async function planProject(cwd: string, options: BuildOptions): Promise<{ project: Project; plan: BuildPlan }> {
-  const project = await loadProject(cwd);
+  // A prompt reverted to text built before restores from the cache: it need not be rendered.
+  const project = await loadProject(cwd, { recall: (options.cache ?? true) && !options.force });
   return { project, plan: planBuild(project, await computeStates(project), cwd, options) };
 }
 
@@ -148,7 +150,7 @@ function planBuild(project: Project, statuses: PromptStatus[], cwd: string, opti
 
 function pinnedModel(project: Project, prompt: string): string | undefined {
   const record = project.records.get(prompt);
-  return record?.parsed?.frontmatter.model ?? record?.entry?.model;
+  return record?.parsed?.frontmatter.model ?? record?.recalled?.model ?? record?.entry?.model;
 }
 
 function dryRunResults(project: Project, plan: BuildPlan): PromptBuildResult[] {
@@ -160,7 +162,7 @@ function dryRunResults(project: Project, plan: BuildPlan): PromptBuildResult[] {
 
 async function execute(project: Project, plan: BuildPlan, options: BuildOptions): Promise<PromptBuildResult[]> {
   const { root, config } = project;
-  const [{ GenerationStore }, { preloadFormatter }, { produce, restore }, { enginePoolFor }, { lockEntryFor }, { LockRecorder }, { replaceOutputs, writeFailed }] =
+  const [{ GenerationStore }, { EarlierEntries }, { preloadFormatter }, { produce, restore }, { enginePoolFor }, { lockEntryFor }, { LockRecorder }, { replaceOutputs, writeFailed }] =
     await loadStages();
   const store = new GenerationStore(root);
   const engines = enginePoolFor(project, options, options.onEvent);
@@ -170,6 +172,8 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
   const results = new Map<string, PromptBuildResult>();
   const done = new Map<string, Promise<PromptBuildResult>>();
   const lock = new LockRecorder(root, project.lock, project.lockText);
+  const earlier = new EarlierEntries(root);
+  const remembering: Array<Promise<boolean>> = [];
   const failures = { ...project.failures };
 
   /**
@@ -192,8 +196,10 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
     try {
       const force = plan.forced.has(status.prompt);
       const entry = project.lock.prompts[record.prompt];
-      // Rendered while planning, and it reads no other prompt's output: nothing has changed since.
-      const current = () => record.rendered && !record.waitsFor && !project.graph.dependsOn.get(record.prompt)?.length;
+      // Rendered while planning (or, for a restore, its hashes recalled from an earlier entry), and it
+      // reads no other prompt's output: nothing has changed since.
+      const independent = !record.waitsFor && !project.graph.dependsOn.get(record.prompt)?.length;
+      const current = (restoring: boolean) => independent && (record.rendered !== undefined || (restoring && record.recalled !== undefined));
       const unchanged = async () =>
         !force && entry !== undefined && !entry.stale && entry.inputHash === record.hashes!.inputHash && (await outputsMatch(project, record, entry.outputs));
       let produced: Produced | "interrupted" | "unchanged";
@@ -201,12 +207,12 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
         // --force asks for a new generation: restoring the cached one would just repeat the old answer.
         if (force || !(options.cache ?? true)) return undefined;
         if (options.signal?.aborted) return { ...base, outcome: "skipped", reasons: ["interrupted"] };
-        if (!current()) await prepare(project, record, owners);
+        if (!current(true)) await prepare(project, record, owners);
         if (await unchanged()) produced = "unchanged";
         else {
           const restored = await lookups(() => restore(record, { root, store }));
           if (!restored) return undefined;
-          options.onEvent?.({ type: "start", prompt: record.prompt, model: record.parsed!.frontmatter.model });
+          options.onEvent?.({ type: "start", prompt: record.prompt, model: restored.generation.model });
           produced = restored;
         }
       } else {
@@ -214,7 +220,7 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
         // goes out while this answer is formatted, written and recorded.
         produced = await slot(async () => {
           if (options.signal?.aborted) return "interrupted" as const;
-          if (!current()) await prepare(project, record, owners);
+          if (!current(false)) await prepare(project, record, owners);
           if (await unchanged()) return "unchanged" as const;
           options.onEvent?.({ type: "start", prompt: record.prompt, model: record.parsed!.frontmatter.model });
           own = options.promptSignal?.(record.prompt);
@@ -242,7 +248,11 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
         const written = await replaceOutputs(root, record.prompt, produced.outputs);
         for (const o of Object.keys(written.hashes)) project.files.forget(o);
         try {
-          await lock.record(record.prompt, lockEntryFor(record, written.hashes, produced.source, produced.generation));
+          const entry = lockEntryFor(record, written.hashes, produced.source, produced.generation);
+          await lock.record(record.prompt, entry);
+          // Kept for the prompt's text, so reverting to it later restores without rendering.
+          const known = record.recalled?.requestHash === entry.requestHash && record.recalled.inputHash === entry.inputHash;
+          if (!known) remembering.push(earlier.remember(record.prompt, entry).catch(() => false));
         } catch (error) {
           // Outputs the lock does not vouch for would look hand-edited: put them back.
           await written.undo();
@@ -290,7 +300,7 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
   try {
     await Promise.all(done.values());
   } finally {
-    await Promise.all([lock.settled(), engines.close(), writeFailures(root, failures).catch(() => {})]);
+    await Promise.all([lock.settled(), engines.close(), writeFailures(root, failures).catch(() => {}), ...remembering]);
   }
   return [...plan.targets.map((s) => results.get(s.prompt)!), ...plan.others];
 }
@@ -314,14 +324,9 @@ function limiter(limit: number): <T>(work: () => Promise<T>) => Promise<T> {
   };
 }
 
-/** Parses (if the planner took the unchanged shortcut) and renders again: dependencies may have just changed. */
+/** Parses (if the planner took its hashes from a lock entry) and renders again: dependencies may have just changed. */
 async function prepare(project: Project, record: PromptRecord, owners: Map<string, string>): Promise<void> {
-  if (!record.parsed) {
-    const bytes = await readIfExists(path.join(project.root, record.prompt));
-    if (!bytes) throw new PcError("PC_PROMPT_NOT_FOUND", "the prompt file disappeared during the build", { file: record.prompt });
-    const { parsePrompt } = await import("../prompt/frontmatter.js"); // gray-matter: see loadProject
-    record.parsed = parsePrompt(record.prompt, bytes.toString("utf8"));
-  }
+  await parseRecord(project.root, record);
   for (const input of record.inputs) project.files.forget(input);
   await renderRecord(project.root, record, project.files, owners);
   if (record.error) throw record.error;

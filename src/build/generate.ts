@@ -3,9 +3,9 @@ import { PcError } from "../errors.js";
 import type { EnginePool } from "../engine/select.js";
 import type { GenerateOptions, GenerationRequest } from "../engine/types.js";
 import { extractOutputs } from "../output/extract.js";
-import { formatOutput } from "../output/format.js";
+import { formatOutput, mayFormat } from "../output/format.js";
 import { samplingOf } from "../plan/hash.js";
-import type { PromptRecord } from "../plan/project.js";
+import { parseRecord, type PromptRecord } from "../plan/project.js";
 
 /** Applies post-processing to an answer: extract the code, then format it. Never calls a model. */
 export async function postProcess(root: string, record: PromptRecord, raw: string): Promise<Record<string, string>> {
@@ -60,11 +60,16 @@ export interface ProduceOptions extends GenerateOptions {
 export async function restoreOutputs(root: string, record: PromptRecord, generation: Generation): Promise<Record<string, string> | undefined> {
   if (generation.source === "hand") {
     // Bytes edited by hand are data: post-processing does not apply to them.
-    const expected = record.parsed!.outputs;
+    const expected = record.outputs;
     const stored = Object.keys(generation.outputs);
     return stored.length === expected.length && expected.every((o) => o in generation.outputs) ? { ...generation.outputs } : undefined;
   }
+  // The same request under the same post-processing settings (the input hash covers both): the
+  // bytes written then are what extraction gives now, unless a formatter, whose configuration
+  // files are no input, gets to them.
+  if (generation.inputHash === record.hashes!.inputHash && !Object.keys(generation.outputs).some(mayFormat)) return { ...generation.outputs };
   try {
+    await parseRecord(root, record);
     return await postProcess(root, record, generation.raw);
   } catch (error) {
     if (error instanceof PcError) return undefined;

@@ -6,6 +6,26 @@ import { PROTOCOL_VERSION } from "../prompt/protocol.js";
 
 const GLOB_CHARS = /[*?[\]{}()!]/;
 
+type Pins = Pick<LockEntry, "version" | "model" | "seed" | "temperature" | "sampling" | "contextGlobs">;
+
+/** What the prompt's text pins: from the parsed prompt, or from the earlier entry recalled for the same text. */
+function pinsOf(record: PromptRecord): Pins {
+  if (!record.parsed) {
+    const { version, model, seed, temperature, sampling, contextGlobs } = record.recalled!;
+    return { version, model, seed, temperature, sampling: { ...sampling }, contextGlobs };
+  }
+  const fm = record.parsed.frontmatter;
+  const globs = (fm.context ?? []).filter((c) => GLOB_CHARS.test(c));
+  return {
+    version: fm.version,
+    model: fm.model,
+    seed: fm.seed,
+    temperature: fm.temperature,
+    sampling: { ...samplingOf(record.parsed) },
+    contextGlobs: globs.length ? globs : undefined,
+  };
+}
+
 /** The lock entry that proves `outputs` came from this prompt's current inputs. */
 export function lockEntryFor(
   record: PromptRecord,
@@ -13,19 +33,12 @@ export function lockEntryFor(
   source: OutputSource,
   generation?: Generation,
 ): LockEntry {
-  const fm = record.parsed!.frontmatter;
-  const globs = (fm.context ?? []).filter((c) => GLOB_CHARS.test(c));
   return {
-    version: fm.version,
-    model: fm.model,
-    seed: fm.seed,
-    temperature: fm.temperature,
-    sampling: { ...samplingOf(record.parsed!) },
+    ...pinsOf(record),
     protocol: PROTOCOL_VERSION,
     inputHash: record.hashes!.inputHash,
     requestHash: record.hashes!.requestHash,
     inputs: record.inputHashes,
-    contextGlobs: globs.length ? globs : undefined,
     outputs,
     // A chat answer restored from the cache is still a chat answer: say so, not just "cache".
     source: source === "cache" && generation?.source === "chat" ? "chat" : source,

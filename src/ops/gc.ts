@@ -1,4 +1,5 @@
 import { acquireProjectLock } from "../build/project-lock.js";
+import { EarlierEntries } from "../cache/entries.js";
 import { GenerationStore, type StoredGeneration } from "../cache/store.js";
 import { PcError } from "../errors.js";
 import { readLock } from "../lock/lock-io.js";
@@ -33,7 +34,8 @@ export interface GcReport {
 /**
  * Prunes the generation cache: per prompt, keeps the `keep` newest generations and every
  * generation the lock references (those under a request hash the lock records), and removes
- * the rest and any unreadable entry. Holds the project lock, so no build writes meanwhile.
+ * the rest and any unreadable entry, and the earlier lock entries (see EarlierEntries) of the
+ * requests left with no generation. Holds the project lock, so no build writes meanwhile.
  */
 export async function gc(options: GcOptions = {}): Promise<GcReport> {
   const root = options.cwd ?? process.cwd();
@@ -76,6 +78,10 @@ export async function gc(options: GcOptions = {}): Promise<GcReport> {
       report.freedBytes += d.bytes;
       if (!dryRun) await store.remove(d.file);
     }
+    // Earlier lock entries whose generation is gone cannot restore anything: they go too.
+    const doomedIds = new Set(doomed.map((s) => s.generation.id));
+    const left = new Set(stored.filter((s) => !doomedIds.has(s.generation.id)).map((s) => s.generation.requestHash));
+    if (!dryRun) await new EarlierEntries(root).prune((requestHash) => left.has(requestHash));
     return report;
   } finally {
     await release?.();

@@ -11,7 +11,8 @@ const PRETTIER_EXTENSIONS = new Set([
   "html", "htm", "vue", "md", "markdown", "mdx", "yaml", "yml", "graphql", "gql", "handlebars", "hbs",
 ]);
 
-function mayFormat(file: string): boolean {
+/** prettier may format this file type (else the formatter leaves it as it is). */
+export function mayFormat(file: string): boolean {
   return PRETTIER_EXTENSIONS.has(path.extname(file).slice(1).toLowerCase());
 }
 

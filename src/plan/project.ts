@@ -32,6 +32,11 @@ export interface PromptRecord {
   waitsFor?: string;
   /** Every input matches the lock entry: hashes were taken from the lock without rendering. */
   unchanged: boolean;
+  /**
+   * An entry recorded earlier for this exact prompt text whose inputs are all unchanged (a reverted
+   * prompt): outputs, inputs and hashes were taken from it without parsing or rendering.
+   */
+  recalled?: LockEntry;
 }
 
 export interface Project {
@@ -50,6 +55,8 @@ export interface LoadOptions {
   renderAll?: boolean;
   /** Use this lock instead of reading promptfile.lock (lock repair, when the file cannot be read). */
   lock?: Lock;
+  /** Take a changed prompt's hashes from an earlier entry for its text when its inputs match (see EarlierEntries). */
+  recall?: boolean;
 }
 
 /** Reads the project: config, lock, prompts (parsed and rendered unless unchanged) and the graph. */
@@ -76,6 +83,17 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
         record.inputHashes = entry.inputs;
         record.hashes = { inputHash: entry.inputHash, requestHash: entry.requestHash };
         return;
+      }
+      if (options.recall) {
+        const recalled = await recall(root, prompt, files);
+        if (recalled) {
+          record.recalled = recalled;
+          record.outputs = Object.keys(recalled.outputs);
+          record.inputs = Object.keys(recalled.inputs);
+          record.inputHashes = recalled.inputs;
+          record.hashes = { inputHash: recalled.inputHash, requestHash: recalled.requestHash };
+          return;
+        }
       }
       // Changed: the bytes parsed are the bytes hashed. (Unchanged prompts are only hashed, by
       // FileHashes: holding 10,000 prompt files in memory for the few that changed is not worth it.)
@@ -159,12 +177,32 @@ export async function renderRecord(root: string, record: PromptRecord, files: Fi
 
 const loadRenderer = () => import("../prompt/render.js");
 
+/** Parses a prompt whose hashes the planner took from a lock entry, unless it is parsed already. */
+export async function parseRecord(root: string, record: PromptRecord): Promise<ParsedPrompt> {
+  if (record.parsed) return record.parsed;
+  const bytes = readIfExistsSync(path.join(root, record.prompt));
+  if (!bytes) throw new PcError("PC_PROMPT_NOT_FOUND", "the prompt file disappeared during the build", { file: record.prompt });
+  const { parsePrompt } = await import("../prompt/frontmatter.js"); // gray-matter: see loadProject
+  return (record.parsed = parsePrompt(record.prompt, bytes.toString("utf8")));
+}
+
 /** `gguf:<path>` names a model file in the project; its bytes are an input of the prompt. */
 export function localModelPath(model: string): string | undefined {
   // Normalized, so `gguf:./models/a.gguf` and `gguf:models/a.gguf` are one input.
   if (!model.startsWith("gguf:")) return undefined;
   const file = model.slice(5).replace(/\\/g, "/");
   return file === "" ? "" : path.posix.normalize(file);
+}
+
+/** The earlier entry for the prompt's current text whose inputs all still hold, if one was recorded. */
+async function recall(root: string, prompt: string, files: FileHashes): Promise<LockEntry | undefined> {
+  const promptHash = await files.hash(prompt);
+  if (!promptHash) return undefined;
+  const { EarlierEntries } = await import("../cache/entries.js"); // only for a changed prompt
+  for (const entry of new EarlierEntries(root).recall(prompt, promptHash)) {
+    if (await inputsUnchanged(root, entry, prompt, files)) return entry;
+  }
+  return undefined;
 }
 
 async function inputsUnchanged(root: string, entry: LockEntry, prompt: string, files: FileHashes): Promise<boolean> {

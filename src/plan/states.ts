@@ -137,14 +137,15 @@ function lastFailure(record: PromptRecord, project: Project): string | undefined
 /** Says which input changed, comparing the lock entry with the current prompt. */
 export function staleReasons(record: PromptRecord, entry: LockEntry): string[] {
   const reasons: string[] = [];
-  const fm = record.parsed?.frontmatter;
-  if (fm) {
+  // The pins of the prompt's text: parsed, or recorded for the same text before.
+  const pins = record.parsed?.frontmatter ?? record.recalled;
+  if (pins) {
     for (const key of ["model", "seed", "temperature", "version"] as const) {
-      if (fm[key] !== entry[key]) reasons.push(`${key} changed: ${JSON.stringify(entry[key])} -> ${JSON.stringify(fm[key])}`);
+      if (pins[key] !== entry[key]) reasons.push(`${key} changed: ${JSON.stringify(entry[key])} -> ${JSON.stringify(pins[key])}`);
     }
   }
   const now = record.inputHashes;
-  const modelFile = fm ? localModelPath(fm.model) : undefined;
+  const modelFile = pins ? localModelPath(pins.model) : undefined;
   for (const [file, hash] of Object.entries(now)) {
     if (!(file in entry.inputs)) reasons.push(`new input ${file}`);
     else if (entry.inputs[file] === hash) continue;
