@@ -16,8 +16,21 @@ export function mayFormat(file: string): boolean {
   return PRETTIER_EXTENSIONS.has(path.extname(file).slice(1).toLowerCase());
 }
 
-/** Starts loading prettier when one of `files` is a type it formats, while the first requests are out. */
+/** prettier formatted a file since the last build began: it keeps the configuration files it read. */
+let configRead = false;
+/** Settles once prettier has forgotten the configuration an earlier build read. */
+let configForgotten: Promise<void> = Promise.resolve();
+
+/**
+ * Called when a build begins: starts loading prettier when one of `files` is a type it formats,
+ * while the first requests are out. In a process that builds again (pc watch, the library),
+ * prettier forgets the configuration files it read for earlier builds, which may have changed.
+ */
 export function preloadFormatter(files: string[]): void {
+  if (configRead) {
+    configRead = false;
+    configForgotten = import("prettier").then((prettier) => prettier.clearConfigCache()).catch(() => {});
+  }
   if (files.some(mayFormat)) import("prettier").catch(() => {});
 }
 
@@ -28,6 +41,8 @@ export function preloadFormatter(files: string[]): void {
 export async function formatOutput(file: string, code: string, root: string): Promise<string> {
   if (!mayFormat(file)) return code;
   const prettier = await import("prettier");
+  await configForgotten;
+  configRead = true;
   const info = await prettier.getFileInfo(path.join(root, file), { resolveConfig: false });
   if (info.ignored || !info.inferredParser) return code;
   const config = (await prettier.resolveConfig(path.join(root, file), { editorconfig: true })) ?? {};
