@@ -1,7 +1,7 @@
-import { readdirSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import path from "node:path";
 import type { LockEntry } from "../lock/lockfile.js";
-import { readIfExistsSync, sha256, writeFileAtomic } from "../util/fs.js";
+import { readdirIfExistsSync, readIfExistsSync, sha256, writeFileAtomic } from "../util/fs.js";
 
 export const ENTRIES_DIR = ".pc/entries";
 
@@ -54,8 +54,8 @@ export class EarlierEntries {
    */
   async prune(kept: (requestHash: string) => boolean): Promise<void> {
     const base = path.join(this.root, ENTRIES_DIR);
-    for (const shard of readdirIfExists(base)) {
-      for (const name of readdirIfExists(path.join(base, shard))) {
+    for (const shard of readdirIfExistsSync(base)) {
+      for (const name of readdirIfExistsSync(path.join(base, shard))) {
         const file = path.join(base, shard, name);
         const stored = read(file);
         const entries = stored?.entries.filter((e) => kept(e.requestHash)) ?? [];
@@ -97,12 +97,4 @@ function sameInputs(a: LockEntry, b: LockEntry): boolean {
 
 function sameRequest(a: LockEntry, b: LockEntry): boolean {
   return a.requestHash === b.requestHash && a.inputHash === b.inputHash && a.protocol === b.protocol && sameInputs(a, b);
-}
-
-function readdirIfExists(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
 }

@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
-import { promises as fsp, readdirSync } from "node:fs";
+import { promises as fsp } from "node:fs";
 import path from "node:path";
 import type { ModelIdentity } from "../engine/types.js";
 import type { OutputSource } from "../lock/lockfile.js";
-import { readIfExistsSync, toPosix, writeFileAtomic } from "../util/fs.js";
+import { readdirIfExistsSync, readIfExistsSync, toPosix, writeFileAtomic } from "../util/fs.js";
 
 /**
  * Where a generation's bytes came from: `llm` a model call (pc build, pc diff), `chat` an answer
@@ -165,15 +165,5 @@ function parseEntry(bytes: Buffer | undefined): Generation | undefined {
     return valid ? g : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function readdirIfExistsSync(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") return [];
-    throw error;
   }
 }

@@ -1,5 +1,5 @@
 import crypto, { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, promises as fsp, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, promises as fsp, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { PcError } from "../errors.js";
 
@@ -32,6 +32,17 @@ export function readIfExistsSync(file: string): Buffer | undefined {
     return readFileSync(file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+}
+
+/** A folder's entries, or none when it does not exist. Any other error is reported. */
+export function readdirIfExistsSync(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return [];
     throw error;
   }
 }
