@@ -78,22 +78,14 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
       records.set(prompt, record);
       if (!options.renderAll && entry && (await inputsUnchanged(root, entry, prompt, files))) {
         record.unchanged = true;
-        record.outputs = Object.keys(entry.outputs);
-        record.inputs = Object.keys(entry.inputs);
-        record.inputHashes = entry.inputs;
-        record.hashes = { inputHash: entry.inputHash, requestHash: entry.requestHash };
+        takeHashes(record, entry);
         return;
       }
-      if (options.recall) {
-        const recalled = await recall(root, prompt, files);
-        if (recalled) {
-          record.recalled = recalled;
-          record.outputs = Object.keys(recalled.outputs);
-          record.inputs = Object.keys(recalled.inputs);
-          record.inputHashes = recalled.inputs;
-          record.hashes = { inputHash: recalled.inputHash, requestHash: recalled.requestHash };
-          return;
-        }
+      const recalled = options.recall ? await recall(root, prompt, files) : undefined;
+      if (recalled) {
+        record.recalled = recalled;
+        takeHashes(record, recalled);
+        return;
       }
       // Changed: the bytes parsed are the bytes hashed. (Unchanged prompts are only hashed, by
       // FileHashes: holding 10,000 prompt files in memory for the few that changed is not worth it.)
@@ -192,6 +184,14 @@ export function localModelPath(model: string): string | undefined {
   if (!model.startsWith("gguf:")) return undefined;
   const file = model.slice(5).replace(/\\/g, "/");
   return file === "" ? "" : path.posix.normalize(file);
+}
+
+/** Outputs, inputs and hashes from a lock entry whose inputs all match the files: no parse, no render. */
+function takeHashes(record: PromptRecord, entry: LockEntry): void {
+  record.outputs = Object.keys(entry.outputs);
+  record.inputs = Object.keys(entry.inputs);
+  record.inputHashes = entry.inputs;
+  record.hashes = { inputHash: entry.inputHash, requestHash: entry.requestHash };
 }
 
 /** The earlier entry for the prompt's current text whose inputs all still hold, if one was recorded. */
