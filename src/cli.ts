@@ -31,6 +31,14 @@ function reportError(error: unknown): number {
   return 1;
 }
 
+/**
+ * Commands about a project run from its root when pc is started in one of its subfolders; the
+ * paths given (relative to where pc was started) become project paths. See cli/project-root.ts.
+ */
+async function inProject(given: string[] = []): Promise<string[]> {
+  return (await import("./cli/project-root.js")).enterProject(given);
+}
+
 function oneOf(flag: string, value: unknown, allowed: string[]): string | undefined {
   if (value === undefined) return undefined;
   if (!allowed.includes(String(value))) {
@@ -72,12 +80,12 @@ cli
   .command("status [...paths]", "Show each prompt's state: fresh, stale (and why), new, missing, drifted, orphaned, failed")
   .option("--json", "Print a machine-readable report")
   .example("pc status prompts/api --json")
-  .action((paths: string[], flags) => run(async () => (await import("./cli/status.js")).statusCommand(paths, flags)));
+  .action((paths: string[], flags) => run(async () => (await import("./cli/status.js")).statusCommand(await inProject(paths), flags)));
 
 cli
   .command("check [...paths]", "Exit 0 only when every prompt is fresh (the CI gate)")
   .option("--json", "Print a machine-readable report")
-  .action((paths: string[], flags) => run(async () => (await import("./cli/status.js")).checkCommand(paths, flags)));
+  .action((paths: string[], flags) => run(async () => (await import("./cli/status.js")).checkCommand(await inProject(paths), flags)));
 
 cli
   .command("render <prompt>", "Print the complete prompt exactly as the model receives it")
@@ -87,7 +95,8 @@ cli
   .action((prompt: string, flags) =>
     run(async () => {
       oneOf("format", flags.format, choicesOf("render --format"));
-      return (await import("./cli/render.js")).renderCommand(prompt, flags);
+      const [given] = await inProject([prompt]);
+      return (await import("./cli/render.js")).renderCommand(given!, flags);
     }),
   );
 
@@ -112,7 +121,9 @@ cli
           hint: "Pass the answer (a file, - for stdin, or --paste). Without one, pc accept adopts the output on disk as kept by hand.",
         });
       }
-      return (await import("./cli/accept.js")).acceptCommand(prompt, answer, { ...flags, model: label });
+      const [target] = await inProject([prompt]);
+      const file = answer === undefined || answer === "-" ? answer : (await inProject([answer]))[0];
+      return (await import("./cli/accept.js")).acceptCommand(target!, file, { ...flags, model: label });
     }),
   );
 
@@ -124,7 +135,7 @@ cli
   .action((paths: string[], flags) =>
     run(async () => {
       const format = oneOf("format", flags.format, choicesOf("graph --format")) as "mermaid" | "dot" | "json" | undefined;
-      return (await import("./cli/graph.js")).graphCommand(paths, { format });
+      return (await import("./cli/graph.js")).graphCommand(await inProject(paths), { format });
     }),
   );
 
@@ -133,14 +144,24 @@ cli
   .option("--json", "Print a machine-readable report")
   .option(...ENGINE_OPTIONS.baseUrl)
   .example("pc doctor --base-url http://127.0.0.1:11434/v1")
-  .action((flags) => run(async () => (await import("./cli/doctor.js")).doctorCommand(flags)));
+  .action((flags) =>
+    run(async () => {
+      await inProject();
+      return (await import("./cli/doctor.js")).doctorCommand(flags);
+    }),
+  );
 
 cli
   .command("lock", "Check promptfile.lock against the outputs on disk; --repair fixes it without any model call")
   .option("--repair", "Rehash outputs and mark mismatches stale; rebuild an unreadable lock from what can be recovered (the old file is kept as promptfile.lock.bak)")
   .option("--json", "Print a machine-readable report")
   .example("pc lock --repair")
-  .action((flags) => run(async () => (await import("./cli/lock.js")).lockCommand(flags)));
+  .action((flags) =>
+    run(async () => {
+      await inProject();
+      return (await import("./cli/lock.js")).lockCommand(flags);
+    }),
+  );
 
 /** A whole number >= min from a flag, or undefined when the flag is absent. */
 function integer(flag: string, value: unknown, min: number): number | undefined {
@@ -184,7 +205,7 @@ cli
       if (flags.metrics !== undefined && flags.dryRun) {
         throw new PcError("PC_USAGE", "--metrics records a build; a --dry-run makes none", { hint: "Drop --dry-run, or --metrics." });
       }
-      return (await import("./cli/build.js")).buildCommand(paths, {
+      return (await import("./cli/build.js")).buildCommand(await inProject(paths), {
         ...flags,
         ...cacheFlags(flags),
         jobs: integer("jobs", flags.jobs, 1),
@@ -222,7 +243,7 @@ cli
   .example("pc verify prompts/api.md --json")
   .action((paths: string[], flags) =>
     run(async () =>
-      (await import("./cli/verify.js")).verifyCommand(paths, {
+      (await import("./cli/verify.js")).verifyCommand(await inProject(paths), {
         ...flags,
         ...engineFlags(flags),
       }),
@@ -268,7 +289,7 @@ cli
   .example("pc watch prompts/api --json")
   .action((paths: string[], flags) =>
     run(async () =>
-      (await import("./cli/watch.js")).watchCommand(paths, {
+      (await import("./cli/watch.js")).watchCommand(await inProject(paths), {
         ...flags,
         ...cacheFlags(flags),
         jobs: integer("jobs", flags.jobs, 1),
@@ -296,7 +317,8 @@ cli
       if (against !== undefined && (against === "" || against.startsWith("-"))) {
         throw new PcError("PC_USAGE", "--against needs a generation id from `pc log <prompt>`");
       }
-      return (await import("./cli/diff.js")).diffCommand(prompt, {
+      const [given] = await inProject([prompt]);
+      return (await import("./cli/diff.js")).diffCommand(given!, {
         seed: wholeNumber("seed", flags.seed),
         temperature: number("temperature", flags.temperature),
         model: flags.model === undefined ? undefined : String(flags.model),
@@ -312,7 +334,7 @@ cli
   .command("log <prompt>", "List a prompt's generations in the cache: id, when, model, seed, temperature, source, tokens, outputs")
   .option("--json", "Print a machine-readable list")
   .example("pc log prompts/fib.md")
-  .action((prompt: string, flags) => run(async () => (await import("./cli/log.js")).logCommand(prompt, flags)));
+  .action((prompt: string, flags) => run(async () => (await import("./cli/log.js")).logCommand((await inProject([prompt]))[0]!, flags)));
 
 cli
   .command("gc", "Prune the generation cache; never removes what the lock references")
@@ -320,7 +342,13 @@ cli
   .option("--dry-run", "Report what would be removed; remove nothing")
   .option("--json", "Print a machine-readable report")
   .example("pc gc --keep 2")
-  .action((flags) => run(async () => (await import("./cli/gc.js")).gcCommand({ ...flags, keep: integer("keep", flags.keep, 0) })));
+  .action((flags) =>
+    run(async () => {
+      const keep = integer("keep", flags.keep, 0);
+      await inProject();
+      return (await import("./cli/gc.js")).gcCommand({ ...flags, keep });
+    }),
+  );
 
 cli.help();
 cli.version(version);

@@ -1,0 +1,79 @@
+// pc started in a subfolder of a project works on the whole project, as git does: the root is the
+// nearest folder up holding pc.config.json or promptfile.lock, and paths given on the command line
+// are relative to where pc was started.
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { fencedAnswer, startTestServer, type TestServer } from "../support/openai-server.js";
+import { makeProject, promptFile, readLockFile, readText, removeProject, runPc, writeFiles } from "../support/edit-loop.js";
+
+let server: TestServer;
+let root: string;
+
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server.close();
+});
+beforeEach(() => {
+  server.reset();
+});
+afterEach(async () => {
+  if (root) await removeProject(root);
+});
+
+const files = () => ({
+  "pc.config.json": "{}\n",
+  "promptfile.lock": '{"lockfileVersion": 1, "prompts": {}}\n',
+  "prompts/a.md": promptFile({ output: "generated/a.py", body: "Write a." }),
+  "prompts/api/b.md": promptFile({ output: "generated/b.py", body: "Write b." }),
+});
+
+describe("pc in a subfolder of a project", () => {
+  it("builds the whole project from its root, with the lock and outputs where they belong", async () => {
+    root = await makeProject(files());
+    const run = await runPc(path.join(root, "prompts/api"), ["build", "--base-url", server.baseURL]);
+    expect(run.code).toBe(0);
+    expect(requests()).toBe(2);
+    expect(Object.keys((await readLockFile(root)).prompts).sort()).toEqual(["prompts/a.md", "prompts/api/b.md"]);
+    expect(await readText(root, "generated/a.py")).toContain("# answer");
+    expect(existsSync(path.join(root, "prompts/api/generated"))).toBe(false);
+    expect(existsSync(path.join(root, "prompts/api/promptfile.lock"))).toBe(false);
+    expect((await runPc(path.join(root, "generated"), ["check"])).code).toBe(0);
+  });
+
+  it("takes the paths given as relative to where pc was started", async () => {
+    root = await makeProject(files());
+    const sub = path.join(root, "prompts");
+    const only = await runPc(sub, ["build", "api", "--json", "--base-url", server.baseURL]);
+    expect(only.code).toBe(0);
+    expect(JSON.parse(only.stdout).prompts.map((p: { prompt: string }) => p.prompt)).toEqual(["prompts/api/b.md"]);
+    const status = await runPc(sub, ["status", "a.md", "--json"]);
+    expect(JSON.parse(status.stdout).prompts.map((p: { prompt: string; state: string }) => [p.prompt, p.state])).toEqual([["prompts/a.md", "new"]]);
+    const byOutput = await runPc(path.join(root, "generated"), ["status", "b.py", "--json"]);
+    expect(JSON.parse(byOutput.stdout).prompts.map((p: { prompt: string; state: string }) => [p.prompt, p.state])).toEqual([["prompts/api/b.md", "fresh"]]);
+
+    await writeFiles(root, { "answers/a.md": fencedAnswer("print('from a chat')", "python") });
+    const accepted = await runPc(sub, ["accept", "a.md", "../answers/a.md", "--model", "chat"]);
+    expect(accepted.code).toBe(0);
+    expect(await readText(root, "generated/a.py")).toBe("print('from a chat')\n");
+
+    const missing = await runPc(sub, ["status", "nothing.md"]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('no prompt matches "prompts/nothing.md"');
+  });
+
+  it("treats a folder with its own pc.config.json as its own project, and pc init makes one", async () => {
+    root = await makeProject({ ...files(), "tools/pc.config.json": "{}\n", "tools/prompts/t.md": promptFile({ output: "generated/t.py" }) });
+    const inner = await runPc(path.join(root, "tools/prompts"), ["status", "--json"]);
+    expect(JSON.parse(inner.stdout).prompts.map((p: { prompt: string }) => p.prompt)).toEqual(["prompts/t.md"]);
+
+    await writeFiles(root, { "fresh/.keep": "" });
+    expect((await runPc(path.join(root, "fresh"), ["init"])).code).toBe(0);
+    expect(existsSync(path.join(root, "fresh/promptfile.lock"))).toBe(true);
+    expect((await readLockFile(root)).prompts).toEqual({});
+  });
+});
+
+const requests = () => server.chatRequests().length;
