@@ -1,8 +1,5 @@
-import path from "node:path";
 import { PcError } from "../errors.js";
-import { renderRecord, type Project, type PromptRecord } from "../plan/project.js";
-import { parsePrompt } from "../prompt/frontmatter.js";
-import { readIfExists } from "../util/fs.js";
+import { parseRecord, renderRecord, type Project, type PromptRecord } from "../plan/project.js";
 import { selectPrompts } from "./select.js";
 
 /**
@@ -33,9 +30,7 @@ export async function renderOne(project: Project, prompt: string): Promise<Promp
     });
   }
   if (!record.parsed && !record.error) {
-    const bytes = await readIfExists(path.join(project.root, prompt));
-    if (!bytes) throw new PcError("PC_PROMPT_NOT_FOUND", "the prompt file disappeared", { file: prompt });
-    record.parsed = parsePrompt(prompt, bytes.toString("utf8"));
+    await parseRecord(project.root, record);
     const owners = new Map<string, string>();
     for (const r of project.records.values()) for (const o of r.outputs) if (!owners.has(o)) owners.set(o, r.prompt);
     await renderRecord(project.root, record, project.files, owners);

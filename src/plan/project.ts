@@ -173,7 +173,7 @@ const loadRenderer = () => import("../prompt/render.js");
 export async function parseRecord(root: string, record: PromptRecord): Promise<ParsedPrompt> {
   if (record.parsed) return record.parsed;
   const bytes = readIfExistsSync(path.join(root, record.prompt));
-  if (!bytes) throw new PcError("PC_PROMPT_NOT_FOUND", "the prompt file disappeared during the build", { file: record.prompt });
+  if (!bytes) throw new PcError("PC_PROMPT_NOT_FOUND", "the prompt file disappeared", { file: record.prompt });
   const { parsePrompt } = await import("../prompt/frontmatter.js"); // gray-matter: see loadProject
   return (record.parsed = parsePrompt(record.prompt, bytes.toString("utf8")));
 }
