@@ -89,6 +89,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildReport> {
     options.onEvent?.({ type: "plan", targets: plan.targets.map((s) => ({ prompt: s.prompt, state: s.state, reasons: s.reasons })) });
     // Nothing to build: no engine, no write (not even of unchanged bookkeeping files).
     const results = options.dryRun ? dryRunResults(project, plan) : plan.targets.length === 0 ? plan.others : await execute(project, plan, options);
+    // The file hash record, written only when this run learned hashes (atomically: another build may run).
     await project.files.save().catch(() => {});
     return report(results, options.dryRun ?? false, started);
   } finally {
