@@ -1,18 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import type { BuildEvent } from "../../src/build/build.js";
-import { type TestServer, startTestServer } from "../support/openai-server.js";
+import { startTestServer } from "../support/openai-server.js";
+import { useTestServer } from "../support/use-test-server.js";
 import { makeProject, promptFile, removeProjects } from "../support/temp-project.js";
 import { buildIn, outcomes } from "./helpers.js";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterEach(() => server.reset());
-afterAll(async () => {
-  await server.close();
-  await removeProjects();
-});
+const server = useTestServer();
+afterAll(removeProjects);
 
 const onePrompt = () => makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py", model: "qwen2.5-coder:7b" }) });
 const retries = (events: BuildEvent[]) => events.filter((e): e is Extract<BuildEvent, { type: "retry" }> => e.type === "retry");

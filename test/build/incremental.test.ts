@@ -1,23 +1,14 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { status } from "../../src/ops/status.js";
-import { type TestServer, defaultAnswer, fencedAnswer, startTestServer } from "../support/openai-server.js";
+import { defaultAnswer, fencedAnswer } from "../support/openai-server.js";
+import { useTestServer } from "../support/use-test-server.js";
 import { makeProject, promptFile, removeProjects } from "../support/temp-project.js";
 import { buildIn, outcomes, outputOf, requestedOutputs, userMessage } from "./helpers.js";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterEach(() => {
-  server.reset();
-  server.setAnswer(defaultAnswer);
-});
-afterAll(async () => {
-  await server.close();
-  await removeProjects();
-});
+const server = useTestServer();
+afterAll(removeProjects);
 
 /** a reads a spec file; b reads a's output (so depends on a); c stands alone. */
 const chain = () => ({

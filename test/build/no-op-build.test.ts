@@ -5,12 +5,12 @@ import path from "node:path";
 import { promisify } from "node:util";
 import lockfile from "proper-lockfile";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../support/openai-server.js";
+import { useTestServer } from "../support/use-test-server.js";
 
 // A build with nothing to do answers from the hashes alone: it asks no model, writes no file and
 // does not need the project lock. A build with work still takes the lock.
 const cli = path.resolve("dist/cli.js");
-let server: TestServer;
+const server = useTestServer();
 let root: string;
 
 const pc = (...args: string[]) =>
@@ -31,7 +31,6 @@ function snapshot(dir = root): Record<string, string> {
 }
 
 beforeAll(async () => {
-  server = await startTestServer();
   root = mkdtempSync(path.join(tmpdir(), "pc-noop-"));
   mkdirSync(path.join(root, "prompts"));
   for (const name of ["a", "b"]) {
@@ -43,10 +42,7 @@ beforeAll(async () => {
   const first = await pc("build");
   expect(first.stderr).toContain("2 built");
 });
-afterAll(async () => {
-  await server.close();
-  rmSync(root, { recursive: true, force: true });
-});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe("a build with nothing to do", () => {
   it("sends no request and leaves every file as it was", async () => {

@@ -1,24 +1,15 @@
 import { createHash } from "node:crypto";
 import { readFile, readdir } from "node:fs/promises";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { status } from "../../src/ops/status.js";
-import { type TestServer, defaultAnswer, fencedAnswer, multiFileAnswer, startTestServer } from "../support/openai-server.js";
+import { fencedAnswer, multiFileAnswer } from "../support/openai-server.js";
+import { useTestServer } from "../support/use-test-server.js";
 import { makeProject, promptFile, removeProjects, type TempProject } from "../support/temp-project.js";
 import { buildIn, userMessage } from "./helpers.js";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterEach(() => {
-  server.reset();
-  server.setAnswer(defaultAnswer);
-});
-afterAll(async () => {
-  await server.close();
-  await removeProjects();
-});
+const server = useTestServer();
+afterAll(removeProjects);
 
 const sha = (text: string) => `sha256:${createHash("sha256").update(text).digest("hex")}`;
 

@@ -1,21 +1,15 @@
 import { createServer, request as httpRequest } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type TestServer, defaultAnswer, startTestServer } from "../support/openai-server.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { defaultAnswer, startTestServer } from "../support/openai-server.js";
+import { useTestServer } from "../support/use-test-server.js";
 import { promptTokens, splitAnswer } from "../support/sse.js";
 import { makeProject, promptFile, removeProjects } from "../support/temp-project.js";
 import { build } from "../../src/index.js";
 import { FAST_RETRY, buildIn, withRetryPolicy } from "./helpers.js";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer({ flavor: "llama-server" });
-});
-afterEach(() => server.reset());
-afterAll(async () => {
-  await server.close();
-  await removeProjects();
-});
+const server = useTestServer({ flavor: "llama-server" });
+afterAll(removeProjects);
 
 describe("what a request carries", () => {
   it("sends every pin: model, seed, temperature, top_p, top_k, max_tokens, stop; never cached prompt state; streamed", async () => {

@@ -1,25 +1,16 @@
 import { readdir } from "node:fs/promises";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { status } from "../../src/ops/status.js";
 import { setBeforeRenameHook } from "../../src/util/fs.js";
-import { type ChatCompletionBody, type TestServer, defaultAnswer, multiFileAnswer, requestHash, startTestServer } from "../support/openai-server.js";
+import { type ChatCompletionBody, defaultAnswer, multiFileAnswer, requestHash } from "../support/openai-server.js";
+import { useTestServer } from "../support/use-test-server.js";
 import { makeProject, promptFile, removeProjects, type TempProject } from "../support/temp-project.js";
 import { buildIn, outcomes, outputOf, requestedOutputs } from "./helpers.js";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterEach(() => {
-  server.reset();
-  server.setAnswer(defaultAnswer);
-  setBeforeRenameHook(undefined);
-});
-afterAll(async () => {
-  await server.close();
-  await removeProjects();
-});
+const server = useTestServer();
+afterEach(() => setBeforeRenameHook(undefined));
+afterAll(removeProjects);
 
 const asks = (output: string) => (body: ChatCompletionBody) => outputOf({ body } as never) === output;
 

@@ -3,12 +3,13 @@ import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { build } from "../../src/build/build.js";
 import { verify } from "../../src/build/verify.js";
-import { fencedAnswer, startTestServer, type TestServer } from "../support/openai-server.js";
+import { fencedAnswer, startTestServer } from "../support/openai-server.js";
+import { useTestServer } from "../support/use-test-server.js";
 
-let server: TestServer;
+const server = useTestServer({ slots: 4, promptCache: true });
 let root: string;
 
 function prompt(output: string, body: string): string {
@@ -26,7 +27,6 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
 }
 
 beforeAll(async () => {
-  server = await startTestServer({ slots: 4, promptCache: true });
   root = await mkdtemp(path.join(tmpdir(), "pc-verify-"));
   await mkdir(path.join(root, "prompts"));
   await writeFile(path.join(root, "prompts/a.md"), prompt("generated/a.py", "Write generated/a.py."));
@@ -35,10 +35,7 @@ beforeAll(async () => {
   expect(report.totals.built).toBe(2);
 });
 
-beforeEach(() => server.reset());
-
 afterAll(async () => {
-  await server.close();
   await rm(root, { recursive: true, force: true });
 });
 

@@ -1,24 +1,15 @@
 import { readdir, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { paint } from "../../src/cli/diff.js";
 import { sha256 } from "../../src/util/fs.js";
-import { defaultAnswer, fencedAnswer, startTestServer, type TestServer } from "../support/openai-server.js";
+import { fencedAnswer } from "../support/openai-server.js";
+import { useTestServer } from "../support/use-test-server.js";
 import { makeProject, promptFile, readText, removeProject, runPc, writeFiles } from "../support/edit-loop.js";
 
-let server: TestServer;
+const server = useTestServer();
 let root: string;
 
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-beforeEach(() => {
-  server.reset();
-  server.setAnswer(defaultAnswer);
-});
 afterEach(async () => {
   if (root) await removeProject(root);
 });

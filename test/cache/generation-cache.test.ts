@@ -1,26 +1,19 @@
 import { rm } from "node:fs/promises";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { build } from "../../src/build/build.js";
 import { GenerationStore } from "../../src/cache/store.js";
 import { loadProject } from "../../src/plan/project.js";
 import { status } from "../../src/ops/status.js";
-import { fencedAnswer, startTestServer, type TestServer } from "../support/openai-server.js";
+import { fencedAnswer } from "../support/openai-server.js";
+import { useTestServer } from "../support/use-test-server.js";
 import { makeProject, promptFile, readLockFile, readText, removeProject, runPc, writeFiles } from "../support/edit-loop.js";
 
-let server: TestServer;
+const server = useTestServer({
+  answer: (body) => fencedAnswer(`// ${JSON.stringify(body.messages.at(-1)?.content).length} ${body.seed}\nexport const x   =  ${body.seed}`, "typescript"),
+});
 let root: string;
 
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-beforeEach(() => {
-  server.reset();
-  server.setAnswer((body) => fencedAnswer(`// ${JSON.stringify(body.messages.at(-1)?.content).length} ${body.seed}\nexport const x   =  ${body.seed}`, "typescript"));
-});
 afterEach(async () => {
   if (root) await removeProject(root);
 });

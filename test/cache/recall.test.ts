@@ -2,26 +2,19 @@
 // (.pc/entries), without parsing or rendering it, while every input it read then is unchanged.
 import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { build } from "../../src/build/build.js";
 import { gc } from "../../src/ops/gc.js";
-import { fencedAnswer, startTestServer, type TestServer } from "../support/openai-server.js";
+import { fencedAnswer } from "../support/openai-server.js";
+import { useTestServer } from "../support/use-test-server.js";
 import { makeProject, promptFile, readLockFile, readText, removeProject, writeFiles } from "../support/edit-loop.js";
 
-let server: TestServer;
+// The answer names the request's prompt body and context, so each request gives its own bytes.
+const server = useTestServer({
+  answer: (body) => fencedAnswer(`print(${JSON.stringify(JSON.stringify(body.messages.at(-1)?.content).slice(0, 400))})`, "python"),
+});
 let root: string;
 
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-beforeEach(() => {
-  server.reset();
-  // The answer names the request's prompt body and context, so each request gives its own bytes.
-  server.setAnswer((body) => fencedAnswer(`print(${JSON.stringify(JSON.stringify(body.messages.at(-1)?.content).slice(0, 400))})`, "python"));
-});
 afterEach(async () => {
   if (root) await removeProject(root);
 });

@@ -1,7 +1,8 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type TestServer, startTestServer } from "../support/openai-server.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer } from "../support/openai-server.js";
+import { useTestServer } from "../support/use-test-server.js";
 import { makeProject, promptFile, removeProjects } from "../support/temp-project.js";
 
 const CLI = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
@@ -25,19 +26,14 @@ function pc(cwd: string, args: string[], env: Record<string, string | undefined>
   });
 }
 
-let server: TestServer;
+const server = useTestServer();
 let deadURL: string;
 beforeAll(async () => {
-  server = await startTestServer();
   const dead = await startTestServer();
   deadURL = dead.baseURL;
   await dead.close();
 });
-afterEach(() => server.reset());
-afterAll(async () => {
-  await server.close();
-  await removeProjects();
-});
+afterAll(removeProjects);
 
 const twoPrompts = () => ({
   "prompts/a.md": promptFile({ output: "generated/a.py" }, "Write a."),

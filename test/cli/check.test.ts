@@ -1,13 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../support/openai-server.js";
+import { afterEach, describe, expect, it } from "vitest";
+import { useTestServer } from "../support/use-test-server.js";
 import { cleanupProjects, createProject, promptFile, type TempProject } from "../support/project.js";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
+const server = useTestServer();
 afterEach(cleanupProjects);
-afterAll(() => server.close());
 
 const FILES = {
   "prompts/models.md": promptFile({ output: "generated/models.py" }),

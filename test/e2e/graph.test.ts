@@ -4,7 +4,7 @@ import { Window } from "happy-dom";
 import { fromDot } from "ts-graphviz";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { build } from "../../src/build/build.js";
-import { startTestServer, type TestServer } from "../support/openai-server.js";
+import { useTestServer } from "../support/use-test-server.js";
 import { promptFile, runPc, tempProject } from "../support/write-tree.js";
 
 // A project whose prompts depend on each other, in every state the graph colours:
@@ -13,10 +13,9 @@ import { promptFile, runPc, tempProject } from "../support/write-tree.js";
 // gone.md orphaned (built, then deleted).
 const ODD = 'prompts/a "quoted" <odd> #1 & `co`.md';
 let root: string;
-let server: TestServer;
+const server = useTestServer();
 
 beforeAll(async () => {
-  server = await startTestServer();
   root = await tempProject({
     "src/spec.md": "A user has a name.\n",
     "prompts/_style.md": "Use two-space indents.\n",
@@ -34,7 +33,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server?.close();
   if (root) await rm(root, { recursive: true, force: true });
 });
 

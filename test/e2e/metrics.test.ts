@@ -2,7 +2,7 @@ import { readdir, readFile, rm, unlink } from "node:fs/promises";
 import path from "node:path";
 import parsePrometheus from "parse-prometheus-text-format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../support/openai-server.js";
+import { useTestServer } from "../support/use-test-server.js";
 import { promptFile, runPc, tempProject } from "../support/write-tree.js";
 
 interface Sample {
@@ -19,10 +19,9 @@ interface MetricFamily {
 // A prompt path with a quote and a backslash: label values must be escaped.
 const WEIRD = 'prompts/we"ird\\name.md';
 let root: string;
-let server: TestServer;
+const server = useTestServer({ models: ["test-model"] });
 
 beforeAll(async () => {
-  server = await startTestServer({ models: ["test-model"] });
   root = await tempProject({
     "prompts/a.md": promptFile({ output: "generated/a.py" }),
     [WEIRD]: promptFile({ output: "generated/weird.py" }),
@@ -31,7 +30,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server?.close();
   if (root) await rm(root, { recursive: true, force: true });
 });
 

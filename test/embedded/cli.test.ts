@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readFile, readdir, stat, writeFile } from "node:fs/prom
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../support/openai-server.js";
+import { useTestServer } from "../support/use-test-server.js";
 import { REPO, readLock, removeProject, runPc, tinyProject, tinyPrompt } from "./helpers.js";
 
 const BLOCK_HOOK = ["--import", path.join(REPO, "test/support/block-modules.mjs")];
@@ -103,11 +103,10 @@ describe("pc build with a bad model file", () => {
 });
 
 describe("node-llama-cpp is loaded only for embedded models", () => {
-  let server: TestServer;
+  const server = useTestServer();
   let serverRoot: string;
   let otherRoot: string;
   beforeAll(async () => {
-    server = await startTestServer();
     serverRoot = await mkdtemp(path.join(tmpdir(), "pc-served-"));
     await mkdir(path.join(serverRoot, "prompts"));
     const prompt = ["---", "version: 1", "model: test-model", "seed: 1", "temperature: 0", "output: generated/hello.py", "---", "Write generated/hello.py.", ""];
@@ -115,7 +114,6 @@ describe("node-llama-cpp is loaded only for embedded models", () => {
     otherRoot = await tinyProject({ "a.md": { output: "generated/a.txt" } });
   });
   afterAll(async () => {
-    await server.close();
     await removeProject(serverRoot);
     await removeProject(otherRoot);
   });

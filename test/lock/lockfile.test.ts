@@ -1,13 +1,13 @@
 import fc from "fast-check";
 import { createHash } from "node:crypto";
 import { readdir, stat } from "node:fs/promises";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { build } from "../../src/build/build.js";
 import { PcError } from "../../src/errors.js";
 import { readLock, writeLock } from "../../src/lock/lock-io.js";
 import { LOCKFILE_VERSION, emptyLock, parseLock, serializeLock, type Lock } from "../../src/lock/lockfile.js";
 import { status } from "../../src/ops/status.js";
-import { startTestServer, type TestServer } from "../support/openai-server.js";
+import { useTestServer } from "../support/use-test-server.js";
 import { cleanupProjects, createProject, promptFile } from "../support/project.js";
 
 const H = (c: string) => `sha256:${c.repeat(64)}`;
@@ -194,12 +194,8 @@ describe("reading a bad lock", () => {
 });
 
 describe("the lock on disk", () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
+  const server = useTestServer();
   afterEach(cleanupProjects);
-  afterAll(() => server.close());
 
   it("is absent until written, and writeLock writes only when the bytes change", async () => {
     const project = await createProject();

@@ -1,16 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { build } from "../../src/build/build.js";
 import { buildGraph } from "../../src/plan/graph.js";
 import { status } from "../../src/ops/status.js";
-import { startTestServer, type TestServer } from "../support/openai-server.js";
+import { useTestServer } from "../support/use-test-server.js";
 import { cleanupProjects, createProject, promptFile } from "../support/project.js";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
+const server = useTestServer();
 afterEach(cleanupProjects);
-afterAll(() => server.close());
 
 describe("the prompt graph (pure)", () => {
   it("orders dependencies first, ties broken by path", () => {

@@ -1,22 +1,15 @@
 import { existsSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { build } from "../../src/build/build.js";
 import { status } from "../../src/ops/status.js";
 import type { PromptStatus } from "../../src/plan/states.js";
-import { startTestServer, type TestServer } from "../support/openai-server.js";
+import { useTestServer } from "../support/use-test-server.js";
 import { cleanupProjects, createProject, promptFile, type TempProject } from "../support/project.js";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterEach(async () => {
-  server.reset();
-  await cleanupProjects();
-});
-afterAll(() => server.close());
+const server = useTestServer();
+afterEach(cleanupProjects);
 
 const PROMPT = "prompts/app.md";
 

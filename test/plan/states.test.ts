@@ -1,21 +1,14 @@
 import { createHash } from "node:crypto";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { build } from "../../src/build/build.js";
 import { parseLock } from "../../src/lock/lockfile.js";
 import { status } from "../../src/ops/status.js";
 import type { PromptStatus } from "../../src/plan/states.js";
-import { startTestServer, type TestServer } from "../support/openai-server.js";
+import { useTestServer } from "../support/use-test-server.js";
 import { cleanupProjects, createProject, promptFile, type FileTree, type TempProject } from "../support/project.js";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterEach(async () => {
-  server.reset();
-  await cleanupProjects();
-});
-afterAll(() => server.close());
+const server = useTestServer();
+afterEach(cleanupProjects);
 
 /** Builds every buildable prompt of the project from the test server. */
 async function buildAll(project: TempProject) {

@@ -4,16 +4,15 @@
 import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../support/openai-server.js";
+import { useTestServer } from "../support/use-test-server.js";
 import { copyProject, makeProject, promptText, readLockJson, readText, removeProject, runPc, snapshot } from "./support.js";
 
-let server: TestServer;
+const server = useTestServer();
 let base: string;
 let lockText: string;
 const created: string[] = [];
 
 beforeAll(async () => {
-  server = await startTestServer();
   base = await makeProject({
     "prompts/a.md": promptText({ output: "generated/a.py", body: "Write a." }),
     "prompts/b.md": promptText({ output: "generated/b.py", body: "Write b." }),
@@ -22,7 +21,6 @@ beforeAll(async () => {
   lockText = await readText(base, "promptfile.lock");
 });
 afterAll(async () => {
-  await server.close();
   await Promise.all([base, ...created].map(removeProject));
 });
 

@@ -3,12 +3,13 @@
 // the base URL and the model, exit 1, the failed prompt's previous output and lock entry untouched,
 // and the other prompts built all the same.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type Fault, type TestServer } from "../support/openai-server.js";
+import type { Fault } from "../support/openai-server.js";
+import { useTestServer } from "../support/use-test-server.js";
 import {
   closedPort, copyProject, makeProject, promptText, readLockJson, readText, removeProject, runPc, tempFiles, writeFiles,
 } from "./support.js";
 
-let server: TestServer;
+const server = useTestServer();
 let base: string;
 const created: string[] = [];
 
@@ -19,7 +20,6 @@ const B_OUT = "generated/b.py";
 const forA = (body: { messages: Array<{ content: unknown }> }) => JSON.stringify(body.messages).includes(A_OUT);
 
 beforeAll(async () => {
-  server = await startTestServer();
   base = await makeProject({
     [A]: promptText({ output: A_OUT, body: "Write a." }),
     [B]: promptText({ output: B_OUT, body: "Write b." }),
@@ -29,7 +29,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server.close();
   await Promise.all([base, ...created].map(removeProject));
 });
 

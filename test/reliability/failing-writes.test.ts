@@ -5,10 +5,10 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { build } from "../../src/build/build.js";
 import { setBeforeRenameHook } from "../../src/util/fs.js";
-import { startTestServer, type TestServer } from "../support/openai-server.js";
+import { useTestServer } from "../support/use-test-server.js";
 import { copyProject, makeProject, promptText, readText, removeProject, runPc, snapshot, tempFiles, writeFiles } from "./support.js";
 
-let server: TestServer;
+const server = useTestServer({ answer });
 let base: string;
 const created: string[] = [];
 
@@ -34,14 +34,12 @@ function answer(body: { messages: Array<{ content: unknown }> }): string {
 }
 
 beforeAll(async () => {
-  server = await startTestServer({ answer });
   base = await makeProject(files("v1"));
   const first = await runPc(["build", "--base-url", server.baseURL], { cwd: base });
   expect(first.code, first.stderr).toBe(0);
 });
 afterEach(() => setBeforeRenameHook(undefined));
 afterAll(async () => {
-  await server.close();
   await Promise.all([base, ...created].map(removeProject));
 });
 

@@ -5,16 +5,23 @@ import { spawn } from "node:child_process";
 import { promises as fsp } from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { defaultAnswer, startTestServer, type TestServer } from "../support/openai-server.js";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { defaultAnswer } from "../support/openai-server.js";
+import { useTestServer } from "../support/use-test-server.js";
 import {
   exists, listFiles, makeProject, promptText, readLockJson, readText, removeProject, runPc, spawnPc, tempFiles,
 } from "./support.js";
 
-let server: TestServer;
 /** Resolvers waiting for the n-th chat request (0-based) to arrive. */
 let arrivals = new Map<number, () => void>();
 const created: string[] = [];
+const server = useTestServer({
+  answer: (body, index) => {
+    arrivals.get(index)?.();
+    arrivals.delete(index);
+    return defaultAnswer(body);
+  },
+});
 
 /** Resolves when the server has received its `index`-th chat request (0-based, since the last reset). */
 function requestArrives(index: number): Promise<void> {
@@ -22,21 +29,10 @@ function requestArrives(index: number): Promise<void> {
   return new Promise((resolve) => arrivals.set(index, resolve));
 }
 
-beforeAll(async () => {
-  server = await startTestServer({
-    answer: (body, index) => {
-      arrivals.get(index)?.();
-      arrivals.delete(index);
-      return defaultAnswer(body);
-    },
-  });
-});
 beforeEach(() => {
-  server.reset();
   arrivals = new Map();
 });
 afterAll(async () => {
-  await server.close();
   await Promise.all(created.map(removeProject));
 });
 

@@ -4,27 +4,24 @@
 import { execFileSync } from "node:child_process";
 import { promises as fsp } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../support/openai-server.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { useTestServer } from "../support/use-test-server.js";
 import { copyProject, exists, listFiles, makeProject, promptText, readLockJson, readText, removeProject, runPc } from "./support.js";
 
-let server: TestServer;
+const server = useTestServer();
 let base: string;
 let lockText: string;
 const created: string[] = [];
 const PROMPTS = ["a", "b", "c"];
 
 beforeAll(async () => {
-  server = await startTestServer();
   const files: Record<string, string> = {};
   for (const p of PROMPTS) files[`prompts/${p}.md`] = promptText({ output: `generated/${p}.py`, body: `Write ${p}.` });
   base = await makeProject(files);
   expect((await runPc(["build", "--base-url", server.baseURL], { cwd: base })).code).toBe(0);
   lockText = await readText(base, "promptfile.lock");
 });
-beforeEach(() => server.reset());
 afterAll(async () => {
-  await server.close();
   await Promise.all([base, ...created].map(removeProject));
 });
 

@@ -2,18 +2,14 @@
 // Windows), and a very large body. None of them is an error, and line endings change nothing.
 import { promises as fsp } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../support/openai-server.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { useTestServer } from "../support/use-test-server.js";
 import { makeProject, promptText, readLockJson, removeProject, runPc } from "./support.js";
 
-let server: TestServer;
+const server = useTestServer();
 const created: string[] = [];
 
-beforeAll(async () => {
-  server = await startTestServer();
-});
 afterAll(async () => {
-  await server.close();
   await Promise.all(created.map(removeProject));
 });
 

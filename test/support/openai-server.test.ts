@@ -1,8 +1,9 @@
 import OpenAI, { APIConnectionError, APIError } from "openai";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   type ChatCompletionBody, type TestServer, fencedAnswer, multiFileAnswer, startTestServer,
 } from "./openai-server.js";
+import { useTestServer } from "./use-test-server.js";
 
 const messages = [
   { role: "system" as const, content: "You write code." },
@@ -22,14 +23,11 @@ async function collect(stream: AsyncIterable<OpenAI.Chat.Completions.ChatComplet
 }
 
 describe("openai test server, default flavor", () => {
-  let server: TestServer;
+  const server = useTestServer();
   let client: OpenAI;
-  beforeAll(async () => {
-    server = await startTestServer();
+  beforeAll(() => {
     client = clientFor(server);
   });
-  afterEach(() => server.reset());
-  afterAll(() => server.close());
 
   it("streams the answer in several chunks with usage, and the same text as a non-streamed request", async () => {
     const stream = await client.chat.completions.create({

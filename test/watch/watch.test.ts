@@ -1,25 +1,16 @@
 import { readdir, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { sha256 } from "../../src/util/fs.js";
-import { defaultAnswer, fencedAnswer, startTestServer, type TestServer } from "../support/openai-server.js";
+import { defaultAnswer, fencedAnswer, startTestServer } from "../support/openai-server.js";
+import { useTestServer } from "../support/use-test-server.js";
 import { makeProject, promptFile, readLockFile, readText, removeProject, writeFiles } from "../support/edit-loop.js";
 import { WatchProcess } from "../support/watch-process.js";
 
-let server: TestServer;
+const server = useTestServer();
 let root: string | undefined;
 let watcher: WatchProcess | undefined;
 
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-beforeEach(() => {
-  server.reset();
-  server.setAnswer(defaultAnswer);
-});
 afterEach(async () => {
   await watcher?.stop();
   watcher = undefined;
