@@ -44,15 +44,27 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
+const HASH_RECORD = path.join(".pc", "file-hashes.json");
+const without = (files: Record<string, string>, name: string) => Object.fromEntries(Object.entries(files).filter(([f]) => f !== name));
+
 describe("a build with nothing to do", () => {
-  it("sends no request and leaves every file as it was", async () => {
+  it("sends no request and leaves every file as it was; only pc's hash record learns the files", async () => {
+    // Files older than 2 s are recorded in the hash record (younger ones may change again unseen).
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
     const before = snapshot();
     server.reset();
     const result = await pc("build");
     expect(result.code).toBe(0);
     expect(result.stderr).toContain("0 built, 0 from cache, 2 fresh");
     expect(server.chatRequests()).toHaveLength(0);
-    expect(snapshot()).toEqual(before);
+    expect(without(snapshot(), HASH_RECORD)).toEqual(without(before, HASH_RECORD));
+    expect(Object.keys(JSON.parse(readFileSync(path.join(root, HASH_RECORD), "utf8"))).sort()).toEqual(
+      ["generated/a.py", "generated/b.py", "prompts/a.md", "prompts/b.md"],
+    );
+
+    const learned = snapshot();
+    expect((await pc("build")).code).toBe(0);
+    expect(snapshot()).toEqual(learned);
   });
 
   it("succeeds while another build holds the project lock; a build with work is refused", async () => {

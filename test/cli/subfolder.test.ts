@@ -3,22 +3,14 @@
 // are relative to where pc was started.
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { fencedAnswer, startTestServer, type TestServer } from "../support/openai-server.js";
+import { afterEach, describe, expect, it } from "vitest";
+import { fencedAnswer } from "../support/openai-server.js";
+import { useTestServer } from "../support/use-test-server.js";
 import { makeProject, promptFile, readLockFile, readText, removeProject, runPc, writeFiles } from "../support/edit-loop.js";
 
-let server: TestServer;
+const server = useTestServer();
 let root: string;
 
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-beforeEach(() => {
-  server.reset();
-});
 afterEach(async () => {
   if (root) await removeProject(root);
 });
