@@ -88,7 +88,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildReport> {
   try {
     options.onEvent?.({ type: "plan", targets: plan.targets.map((s) => ({ prompt: s.prompt, state: s.state, reasons: s.reasons })) });
     // Nothing to build: no engine, no write (not even of unchanged bookkeeping files).
-    const results = options.dryRun ? dryRunResults(project, plan) : plan.targets.length === 0 ? plan.others : await execute(project, plan, options);
+    const results = options.dryRun ? await dryRunResults(project, plan, options) : plan.targets.length === 0 ? plan.others : await execute(project, plan, options);
     // The file hash record, written only when this run learned hashes (atomically: another build may run).
     await project.files.save().catch(() => {});
     return report(results, options.dryRun ?? false, started);
@@ -154,11 +154,34 @@ function pinnedModel(project: Project, prompt: string): string | undefined {
   return record?.parsed?.frontmatter.model ?? record?.recalled?.model ?? record?.entry?.model;
 }
 
-function dryRunResults(project: Project, plan: BuildPlan): PromptBuildResult[] {
+/** What a build would do; a prompt it would restore from the cache says so (`source: "cache"`). */
+async function dryRunResults(project: Project, plan: BuildPlan, options: BuildOptions): Promise<PromptBuildResult[]> {
+  const restorable = await restorablePrompts(project, plan, options);
   return [
-    ...plan.targets.map((s): PromptBuildResult => ({ prompt: s.prompt, outcome: "planned", reasons: s.reasons, outputs: s.outputs, model: pinnedModel(project, s.prompt) })),
+    ...plan.targets.map((s): PromptBuildResult => {
+      const cached = restorable.has(s.prompt);
+      const reasons = cached ? [...s.reasons, "restores from the cache (no model call)"] : s.reasons;
+      return { prompt: s.prompt, outcome: "planned", reasons, outputs: s.outputs, model: pinnedModel(project, s.prompt), source: cached ? "cache" : undefined };
+    }),
     ...plan.others,
   ];
+}
+
+/**
+ * The planned prompts a build would restore from the cache: those whose request is known now (no
+ * dependency is built before them) and for which a cached generation fits it.
+ */
+async function restorablePrompts(project: Project, plan: BuildPlan, options: BuildOptions): Promise<Set<string>> {
+  const found = new Set<string>();
+  if (!(options.cache ?? true) || plan.targets.length === 0) return found;
+  const [{ GenerationStore }, { restore }] = await Promise.all([import("../cache/store.js"), import("./generate.js")]);
+  const store = new GenerationStore(project.root);
+  for (const s of plan.targets) {
+    const record = project.records.get(s.prompt)!;
+    if (plan.forced.has(s.prompt) || !record.hashes || record.waitsFor || project.graph.dependsOn.get(s.prompt)?.length) continue;
+    if (await restore(record, { root: project.root, store })) found.add(s.prompt);
+  }
+  return found;
 }
 
 async function execute(project: Project, plan: BuildPlan, options: BuildOptions): Promise<PromptBuildResult[]> {

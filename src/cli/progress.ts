@@ -86,7 +86,9 @@ export class BuildProgress {
     }
     if (report.dryRun) {
       const planned = report.prompts.filter((p) => p.outcome === "planned");
-      lines.push(planned.length ? `${planned.length} prompt${planned.length === 1 ? "" : "s"} would be built (dry run: no request made)` : "Nothing to build: every prompt is fresh.");
+      const cached = planned.filter((p) => p.source === "cache").length;
+      const fromCache = cached ? `, ${cached === planned.length ? "all" : cached} from the cache` : "";
+      lines.push(planned.length ? `${planned.length} prompt${planned.length === 1 ? "" : "s"} would be built${fromCache} (dry run: no request made)` : "Nothing to build: every prompt is fresh.");
       return lines.join("\n");
     }
     const parts = [

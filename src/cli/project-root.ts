@@ -3,10 +3,13 @@ import path from "node:path";
 import { CONFIG_FILE } from "../config/config.js";
 import { LOCK_FILE } from "../lock/lockfile.js";
 
-/** The nearest folder from `dir` up that holds pc.config.json or promptfile.lock, as git looks for .git. */
+/** What makes a folder a project's root: its config, its lock, or (before the first build, with no config) its prompts folder. */
+const MARKERS = [CONFIG_FILE, LOCK_FILE, "prompts"];
+
+/** The nearest folder from `dir` up that holds one of MARKERS, as git looks for .git. */
 export function findProjectRoot(dir: string): string | undefined {
   for (let current = path.resolve(dir); ; current = path.dirname(current)) {
-    if (existsSync(path.join(current, CONFIG_FILE)) || existsSync(path.join(current, LOCK_FILE))) return current;
+    if (MARKERS.some((marker) => existsSync(path.join(current, marker)))) return current;
     if (path.dirname(current) === current) return undefined;
   }
 }
@@ -14,9 +17,9 @@ export function findProjectRoot(dir: string): string | undefined {
 let fromStart: ((given: string) => string) | undefined;
 
 /**
- * Moves to the project's root when pc is started in one of its subfolders (a folder with neither
- * file above it is a project of its own, as before `pc init`). Returns the paths given on the
- * command line, which are relative to where pc was started, as paths from the root.
+ * Moves to the project's root when pc is started in one of its subfolders (with no marker above it,
+ * the folder where pc was started is the project). Returns the paths given on the command line,
+ * which are relative to where pc was started, as paths from the root.
  */
 export function enterProject(given: string[] = []): string[] {
   if (!fromStart) {

@@ -35,8 +35,8 @@ async function entryFiles(): Promise<string[]> {
 }
 
 /** Builds version one, then version two, of prompt a: both generations are in the cache. */
-async function buildTwoVersions(files: Record<string, string> = {}) {
-  root = await makeProject({ [A]: promptA("Version one."), "notes/a.txt": "first notes\n", ...files });
+async function buildTwoVersions() {
+  root = await makeProject({ [A]: promptA("Version one."), "notes/a.txt": "first notes\n" });
   await buildHere();
   const one = { lock: (await readLockFile(root)).prompts[A]!, bytes: await readText(root, OUT) };
   await writeFiles(root, { [A]: promptA("Version two.") });
@@ -140,6 +140,20 @@ describe("recalling the entry of a reverted prompt", () => {
     expect((await buildHere()).prompts[0]!.outcome).toBe("cached");
     expect(await readText(root, "generated/a.ts")).toBe("export const greeting = 'hi'\n");
     expect(requests()).toBe(2);
+  });
+
+  it("a dry run says which prompts would restore from the cache and which need the model", async () => {
+    await buildTwoVersions();
+    await writeFiles(root, { "prompts/b.md": promptFile({ output: "generated/b.py", body: "B." }) });
+    await buildHere();
+    await writeFiles(root, { [A]: promptA("Version one."), "prompts/b.md": promptFile({ output: "generated/b.py", body: "B, changed." }) });
+    const report = await build({ cwd: root, baseUrl: server.baseURL, dryRun: true });
+    expect(report.prompts.map((p) => [p.prompt, p.outcome, p.source, p.reasons.at(-1)])).toEqual([
+      [A, "planned", "cache", "restores from the cache (no model call)"],
+      ["prompts/b.md", "planned", undefined, "prompts/b.md changed"],
+    ]);
+    expect(requests()).toBe(3);
+    expect((await build({ cwd: root, baseUrl: server.baseURL, dryRun: true, cache: false })).prompts.map((p) => p.source)).toEqual([undefined, undefined]);
   });
 
   it("pc gc drops the entries whose generations it removed, and keeps the others", async () => {

@@ -1,6 +1,6 @@
 // pc started in a subfolder of a project works on the whole project, as git does: the root is the
-// nearest folder up holding pc.config.json or promptfile.lock, and paths given on the command line
-// are relative to where pc was started.
+// nearest folder up holding pc.config.json, promptfile.lock or prompts/, and paths given on the
+// command line are relative to where pc was started.
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -56,10 +56,15 @@ describe("pc in a subfolder of a project", () => {
     expect(missing.stderr).toContain('no prompt matches "prompts/nothing.md"');
   });
 
-  it("treats a folder with its own pc.config.json as its own project, and pc init makes one", async () => {
+  it("treats a folder with its own pc.config.json or prompts/ as its own project, and pc init makes one", async () => {
     root = await makeProject({ ...files(), "tools/pc.config.json": "{}\n", "tools/prompts/t.md": promptFile({ output: "generated/t.py" }) });
     const inner = await runPc(path.join(root, "tools/prompts"), ["status", "--json"]);
     expect(JSON.parse(inner.stdout).prompts.map((p: { prompt: string }) => p.prompt)).toEqual(["prompts/t.md"]);
+
+    // A project not built yet (prompts, no lock, no config) inside another is its own too.
+    await writeFiles(root, { "new/prompts/n.md": promptFile({ output: "generated/n.py" }) });
+    const unbuilt = await runPc(path.join(root, "new/prompts"), ["status", "--json"]);
+    expect(JSON.parse(unbuilt.stdout).prompts.map((p: { prompt: string; state: string }) => [p.prompt, p.state])).toEqual([["prompts/n.md", "new"]]);
 
     await writeFiles(root, { "fresh/.keep": "" });
     expect((await runPc(path.join(root, "fresh"), ["init"])).code).toBe(0);
