@@ -1,3 +1,4 @@
+import { EarlierEntries } from "../cache/entries.js";
 import { GenerationStore, type Generation } from "../cache/store.js";
 import { PcError } from "../errors.js";
 import { postProcess } from "../build/generate.js";
@@ -171,6 +172,8 @@ async function adopt(project: Project, record: PromptRecord): Promise<AcceptResu
 async function recordEntry(project: Project, record: PromptRecord, entry: ReturnType<typeof lockEntryFor>): Promise<void> {
   project.lock.prompts[record.prompt] = entry;
   await writeLock(project.root, project.lock, project.lockText);
+  // Kept for the prompt's text, as a build keeps its entries (see EarlierEntries): an optimisation only.
+  await new EarlierEntries(project.root).remember(record.prompt, entry).catch(() => false);
   if (project.failures[record.prompt]) {
     const failures = { ...project.failures };
     delete failures[record.prompt];
