@@ -2,13 +2,13 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { BuildEvent } from "../../src/build/build.js";
 import { startTestServer } from "../support/openai-server.js";
 import { useTestServer } from "../support/use-test-server.js";
-import { makeProject, promptFile, removeProjects } from "../support/temp-project.js";
+import { cleanupProjects, createProject, promptFromPins } from "../support/project.js";
 import { buildIn, outcomes } from "./helpers.js";
 
 const server = useTestServer();
-afterAll(removeProjects);
+afterAll(cleanupProjects);
 
-const onePrompt = () => makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py", model: "qwen2.5-coder:7b" }) });
+const onePrompt = () => createProject({ "prompts/p.md": promptFromPins({ output: "generated/p.py", model: "qwen2.5-coder:7b" }) });
 const retries = (events: BuildEvent[]) => events.filter((e): e is Extract<BuildEvent, { type: "retry" }> => e.type === "retry");
 
 describe("transient errors are retried", () => {
@@ -77,9 +77,9 @@ describe("errors that name the base URL, the model and the prompt", () => {
   it("connection refused: nothing listens at the base URL", async () => {
     const gone = await startTestServer();
     await gone.close();
-    const project = await makeProject({
-      "prompts/a.md": promptFile({ output: "generated/a.py", model: "qwen2.5-coder:7b" }),
-      "prompts/b.md": promptFile({ output: "generated/b.py", model: "qwen2.5-coder:7b" }),
+    const project = await createProject({
+      "prompts/a.md": promptFromPins({ output: "generated/a.py", model: "qwen2.5-coder:7b" }),
+      "prompts/b.md": promptFromPins({ output: "generated/b.py", model: "qwen2.5-coder:7b" }),
     });
     const { report, events } = await buildIn(project, gone, { retries: 2 });
     const error = report.prompts[0]!.error!;
@@ -108,8 +108,8 @@ describe("errors that name the base URL, the model and the prompt", () => {
 
   it("401: asks for PC_API_KEY; a prompt too long for the context says so", async () => {
     server.fail({ status: 401 });
-    const project = await makeProject({
-      "prompts/a.md": promptFile({ output: "generated/a.py" }),
+    const project = await createProject({
+      "prompts/a.md": promptFromPins({ output: "generated/a.py" }),
     });
     const { report } = await buildIn(project, server);
     expect(report.prompts[0]!.error).toMatchObject({ code: "PC_ENGINE_AUTH", hint: expect.stringContaining("PC_API_KEY") });

@@ -3,7 +3,7 @@ import { build, type BuildEvent, type BuildOptions, type BuildReport } from "../
 import { defaultEngineFactory, type EngineFactory } from "../../src/engine/select.js";
 import type { RetryPolicy } from "../../src/engine/retry.js";
 import type { RecordedChatRequest, TestServer } from "../support/openai-server.js";
-import type { TempProject } from "../support/temp-project.js";
+import type { TempProject } from "../support/project.js";
 
 /** Retries fast enough for tests; Retry-After values up to 5 s are honoured as sent. */
 export const FAST_RETRY: RetryPolicy = { retries: 3, baseDelayMs: 10, maxDelayMs: 5_000 };

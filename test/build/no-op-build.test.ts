@@ -1,23 +1,16 @@
-import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { promisify } from "node:util";
 import lockfile from "proper-lockfile";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeProject, removeProject, runPc } from "../support/project.js";
 import { useTestServer } from "../support/use-test-server.js";
 
 // A build with nothing to do answers from the hashes alone: it asks no model, writes no file and
 // does not need the project lock. A build with work still takes the lock.
-const cli = path.resolve("dist/cli.js");
 const server = useTestServer();
 let root: string;
 
-const pc = (...args: string[]) =>
-  promisify(execFile)(process.execPath, [cli, ...args, "--base-url", server.baseURL], { cwd: root, env: { ...process.env, NO_COLOR: "1" } }).then(
-    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-  );
+const pc = (...args: string[]) => runPc([...args, "--base-url", server.baseURL], { cwd: root });
 
 /** Every file under the project with its bytes and modification time. */
 function snapshot(dir = root): Record<string, string> {
@@ -31,18 +24,12 @@ function snapshot(dir = root): Record<string, string> {
 }
 
 beforeAll(async () => {
-  root = mkdtempSync(path.join(tmpdir(), "pc-noop-"));
-  mkdirSync(path.join(root, "prompts"));
-  for (const name of ["a", "b"]) {
-    writeFileSync(
-      path.join(root, "prompts", `${name}.md`),
-      `---\nversion: 1\nmodel: test-model\nseed: 1\ntemperature: 0\noutput: generated/${name}.py\n---\nWrite ${name}.\n`,
-    );
-  }
+  const prompt = (name: string) => `---\nversion: 1\nmodel: test-model\nseed: 1\ntemperature: 0\noutput: generated/${name}.py\n---\nWrite ${name}.\n`;
+  root = await makeProject({ "prompts/a.md": prompt("a"), "prompts/b.md": prompt("b") }, "pc-noop-");
   const first = await pc("build");
   expect(first.stderr).toContain("2 built");
 });
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+afterAll(() => removeProject(root));
 
 const HASH_RECORD = path.join(".pc", "file-hashes.json");
 const without = (files: Record<string, string>, name: string) => Object.fromEntries(Object.entries(files).filter(([f]) => f !== name));

@@ -1,12 +1,12 @@
 /** verify() against the OpenAI-compatible test server: no cache, no writes, and why answers differ. */
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { build } from "../../src/build/build.js";
 import { verify } from "../../src/build/verify.js";
 import { fencedAnswer, startTestServer } from "../support/openai-server.js";
+import { makeProject, removeProject } from "../support/project.js";
 import { useTestServer } from "../support/use-test-server.js";
 
 const server = useTestServer({ slots: 4, promptCache: true });
@@ -27,17 +27,15 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
 }
 
 beforeAll(async () => {
-  root = await mkdtemp(path.join(tmpdir(), "pc-verify-"));
-  await mkdir(path.join(root, "prompts"));
-  await writeFile(path.join(root, "prompts/a.md"), prompt("generated/a.py", "Write generated/a.py."));
-  await writeFile(path.join(root, "prompts/b.md"), prompt("generated/b.py", "Write generated/b.py."));
+  root = await makeProject({
+    "prompts/a.md": prompt("generated/a.py", "Write generated/a.py."),
+    "prompts/b.md": prompt("generated/b.py", "Write generated/b.py."),
+  }, "pc-verify-");
   const report = await build({ cwd: root, baseUrl: server.baseURL });
   expect(report.totals.built).toBe(2);
 });
 
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
+afterAll(() => removeProject(root));
 
 describe("verify with a server engine", () => {
   it("asks the model again for every prompt, even with a cached generation, and writes nothing", async () => {

@@ -5,7 +5,8 @@ import { paint } from "../../src/cli/diff.js";
 import { sha256 } from "../../src/util/fs.js";
 import { fencedAnswer } from "../support/openai-server.js";
 import { useTestServer } from "../support/use-test-server.js";
-import { makeProject, promptFile, readText, removeProject, runPc, writeFiles } from "../support/edit-loop.js";
+import { makeProject, readText, removeProject, writeFiles } from "../support/project.js";
+import { promptFile, runPc } from "../support/edit-loop.js";
 
 const server = useTestServer();
 let root: string;
@@ -17,7 +18,7 @@ afterEach(async () => {
 const A = "prompts/a.md";
 const a = (body: string, extra: { seed?: number; extra?: string[] } = {}) => promptFile({ output: "generated/a.py", body, ...extra });
 const requests = () => server.chatRequests().length;
-const pc = (...args: string[]) => runPc(root, [...args, ...(["build", "diff"].includes(args[0]!) ? ["--base-url", server.baseURL, "--retries", "0"] : [])]);
+const pc = (...args: string[]) => runPc([...args, ...(["build", "diff"].includes(args[0]!) ? ["--base-url", server.baseURL, "--retries", "0"] : [])], { cwd: root });
 
 async function logOf(prompt = A): Promise<Array<Record<string, any>>> {
   const run = await pc("log", prompt, "--json");

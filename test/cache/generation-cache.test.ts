@@ -7,7 +7,8 @@ import { loadProject } from "../../src/plan/project.js";
 import { status } from "../../src/ops/status.js";
 import { fencedAnswer } from "../support/openai-server.js";
 import { useTestServer } from "../support/use-test-server.js";
-import { makeProject, promptFile, readLockFile, readText, removeProject, runPc, writeFiles } from "../support/edit-loop.js";
+import { makeProject, readLockJson, readText, removeProject, writeFiles } from "../support/project.js";
+import { promptFile, runPc } from "../support/edit-loop.js";
 
 const server = useTestServer({
   answer: (body) => fencedAnswer(`// ${JSON.stringify(body.messages.at(-1)?.content).length} ${body.seed}\nexport const x   =  ${body.seed}`, "typescript"),
@@ -33,7 +34,7 @@ describe("generation cache", () => {
     root = await makeProject({ [A]: promptA("Write version one."), "notes.txt": "notes\n" });
     await buildHere();
     const first = await readText(root, "generated/a.ts");
-    const firstLock = (await readLockFile(root)).prompts[A];
+    const firstLock = (await readLockJson(root)).prompts[A];
     await writeFiles(root, { [A]: promptA("Write version two, which is longer.") });
     await buildHere();
     expect(requests()).toBe(2);
@@ -44,7 +45,7 @@ describe("generation cache", () => {
     expect(requests()).toBe(2);
     expect(report.prompts.map((p) => [p.prompt, p.outcome])).toEqual([[A, "cached"]]);
     expect(await readText(root, "generated/a.ts")).toBe(first);
-    const entry = (await readLockFile(root)).prompts[A];
+    const entry = (await readLockJson(root)).prompts[A];
     expect(entry.source).toBe("cache");
     expect(entry.inputHash).toBe(firstLock.inputHash);
     expect(entry.outputs).toEqual(firstLock.outputs);
@@ -74,7 +75,7 @@ describe("generation cache", () => {
     expect(requests()).toBe(1);
     expect(report.prompts[0]!.outcome).toBe("cached");
     expect(await readText(root, "generated/a.ts")).toBe(bytes);
-    expect((await readLockFile(root)).prompts[A]!.source).toBe("cache");
+    expect((await readLockJson(root)).prompts[A]!.source).toBe("cache");
   });
 
   it("re-applies formatting from the cached raw answer when `format` is toggled, without a model call", async () => {
@@ -105,7 +106,7 @@ describe("generation cache", () => {
     };
     root = await makeProject(version(1));
     await buildHere();
-    const first = await readLockFile(root);
+    const first = await readLockJson(root);
     const outputs = await Promise.all(Object.keys(first.prompts).map((p) => readText(root, Object.keys(first.prompts[p]!.outputs)[0]!)));
     await writeFiles(root, version(2));
     await buildHere();
@@ -114,7 +115,7 @@ describe("generation cache", () => {
     const report = await buildHere({ offline: true });
     expect(requests()).toBe(26);
     expect(report.totals.cached).toBe(13);
-    const lock = await readLockFile(root);
+    const lock = await readLockJson(root);
     for (const [prompt, entry] of Object.entries(first.prompts)) {
       expect(lock.prompts[prompt]!.outputs).toEqual(entry.outputs);
       expect(lock.prompts[prompt]!.inputHash).toBe(entry.inputHash);
@@ -160,15 +161,15 @@ describe("pc build --no-cache and --offline", () => {
   it("--no-cache skips cache reads: a reverted prompt is generated again", async () => {
     root = await makeProject({ [A]: promptA("One."), "notes.txt": "n\n" });
     const base = ["build", "--base-url", server.baseURL];
-    expect((await runPc(root, base)).code).toBe(0);
+    expect((await runPc(base, { cwd: root })).code).toBe(0);
     await writeFiles(root, { [A]: promptA("Two.") });
-    expect((await runPc(root, base)).code).toBe(0);
+    expect((await runPc(base, { cwd: root })).code).toBe(0);
     await writeFiles(root, { [A]: promptA("One.") });
-    const run = await runPc(root, [...base, "--no-cache", "--json"]);
+    const run = await runPc([...base, "--no-cache", "--json"], { cwd: root });
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout).prompts[0].outcome).toBe("built");
     expect(requests()).toBe(3);
-    expect((await readLockFile(root)).prompts[A]!.source).toBe("llm");
+    expect((await readLockJson(root)).prompts[A]!.source).toBe("llm");
   });
 
   it("--offline restores what the cache holds and fails, with a clear message, what needs the model", async () => {
@@ -178,18 +179,18 @@ describe("pc build --no-cache and --offline", () => {
       "notes.txt": "n\n",
     });
     const base = ["build", "--base-url", server.baseURL];
-    expect((await runPc(root, base)).code).toBe(0);
+    expect((await runPc(base, { cwd: root })).code).toBe(0);
     const b = await readText(root, "generated/b.ts");
     await writeFiles(root, { [A]: promptA("Two, never built.") });
     await rm(path.join(root, "generated/b.ts"));
 
-    const run = await runPc(root, [...base, "--offline"]);
+    const run = await runPc([...base, "--offline"], { cwd: root });
     expect(run.code).toBe(1);
     expect(requests()).toBe(2);
     expect(run.stderr).toContain("prompts/a.md: needs the model (--offline): no cached generation matches its current inputs");
     expect(run.stderr).toContain("Run the build without --offline");
     expect(await readText(root, "generated/b.ts")).toBe(b);
-    const lock = await readLockFile(root);
+    const lock = await readLockJson(root);
     expect(lock.prompts[B]!.source).toBe("cache");
     // The prompt that needs the model is still stale (not marked failed) and its lock entry unchanged.
     const states = (await status({ cwd: root })).prompts.map((p) => [p.prompt, p.state]);
@@ -198,7 +199,7 @@ describe("pc build --no-cache and --offline", () => {
 
   it("refuses --offline with --no-cache as a usage error", async () => {
     root = await makeProject({ [A]: promptA("One."), "notes.txt": "n\n" });
-    const run = await runPc(root, ["build", "--offline", "--no-cache"]);
+    const run = await runPc(["build", "--offline", "--no-cache"], { cwd: root });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("--offline restores from the cache: it cannot be combined with --no-cache");
   });

@@ -7,7 +7,8 @@ import { build } from "../../src/build/build.js";
 import { gc } from "../../src/ops/gc.js";
 import { fencedAnswer } from "../support/openai-server.js";
 import { useTestServer } from "../support/use-test-server.js";
-import { makeProject, promptFile, readLockFile, readText, removeProject, writeFiles } from "../support/edit-loop.js";
+import { makeProject, readLockJson, readText, removeProject, writeFiles } from "../support/project.js";
+import { promptFile } from "../support/edit-loop.js";
 
 // The answer names the request's prompt body and context, so each request gives its own bytes.
 const server = useTestServer({
@@ -38,10 +39,10 @@ async function entryFiles(): Promise<string[]> {
 async function buildTwoVersions() {
   root = await makeProject({ [A]: promptA("Version one."), "notes/a.txt": "first notes\n" });
   await buildHere();
-  const one = { lock: (await readLockFile(root)).prompts[A]!, bytes: await readText(root, OUT) };
+  const one = { lock: (await readLockJson(root)).prompts[A]!, bytes: await readText(root, OUT) };
   await writeFiles(root, { [A]: promptA("Version two.") });
   await buildHere();
-  const two = { lock: (await readLockFile(root)).prompts[A]!, bytes: await readText(root, OUT) };
+  const two = { lock: (await readLockJson(root)).prompts[A]!, bytes: await readText(root, OUT) };
   expect(requests()).toBe(2);
   expect(two.bytes).not.toBe(one.bytes);
   return { one, two };
@@ -57,7 +58,7 @@ describe("recalling the entry of a reverted prompt", () => {
     expect(requests()).toBe(2);
     expect(await readText(root, OUT)).toBe(one.bytes);
     const { durationMs, engine, usage, source, ...pinsAndHashes } = one.lock;
-    expect((await readLockFile(root)).prompts[A]).toEqual({ ...pinsAndHashes, source: "cache", durationMs, engine, usage });
+    expect((await readLockJson(root)).prompts[A]).toEqual({ ...pinsAndHashes, source: "cache", durationMs, engine, usage });
     expect(one.lock.contextGlobs).toEqual(["notes/*.txt"]);
     // Nothing new to remember: the entry for this text was already kept.
     expect(await entryFiles()).toHaveLength(2);
@@ -88,7 +89,7 @@ describe("recalling the entry of a reverted prompt", () => {
     expect(report.prompts[0]!.outcome).toBe("built");
     expect(requests()).toBe(3);
     expect(JSON.stringify(server.chatRequests()[2]!.body.messages)).toContain("second notes");
-    const entry = (await readLockFile(root)).prompts[A]!;
+    const entry = (await readLockJson(root)).prompts[A]!;
     expect(entry.inputs[A]).toBe(one.lock.inputs[A]);
     expect(entry.inputs["notes/a.txt"]).not.toBe(one.lock.inputs["notes/a.txt"]);
   });
@@ -98,7 +99,7 @@ describe("recalling the entry of a reverted prompt", () => {
     await writeFiles(root, { [A]: promptA("Version one."), "notes/b.txt": "more notes\n" });
     expect((await buildHere()).prompts[0]!.outcome).toBe("built");
     expect(requests()).toBe(3);
-    expect(Object.keys((await readLockFile(root)).prompts[A]!.inputs).sort()).toEqual(["notes/a.txt", "notes/b.txt", A]);
+    expect(Object.keys((await readLockJson(root)).prompts[A]!.inputs).sort()).toEqual(["notes/a.txt", "notes/b.txt", A]);
   });
 
   it("still restores, by rendering, when the recorded entries are damaged, and records them again", async () => {

@@ -1,12 +1,12 @@
 import { spawnSync } from "node:child_process";
-import { rm } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, noDisplayEnv, pc, tempProject } from "./project.js";
+import { CLI, makeProject, removeProject } from "../support/project.js";
+import { noDisplayEnv, runPc } from "./project.js";
 
 let root: string;
 
 beforeAll(async () => {
-  root = await tempProject({
+  root = await makeProject({
     "prompts/hello.md": `---
 version: 1
 model: qwen2.5-coder:7b
@@ -20,7 +20,7 @@ Write a Bash script that prints "héllo, wörld" (keep the accents).
 });
 
 afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
+  await removeProject(root);
 });
 
 /** Runs `pc` inside a pseudo-terminal (util-linux `script`), as a user at a terminal would. */
@@ -33,8 +33,8 @@ function inTerminal(args: string[], env: NodeJS.ProcessEnv): { code: number | nu
 const hasScript = spawnSync("script", ["--version"], { encoding: "utf8" }).status === 0;
 
 describe("pc render --copy with no clipboard", () => {
-  it("says so clearly (exit 1, no stack, a way out) when there is no terminal either", () => {
-    const result = pc(root, ["render", "prompts/hello.md", "--copy"]);
+  it("says so clearly (exit 1, no stack, a way out) when there is no terminal either", async () => {
+    const result = await runPc(["render", "prompts/hello.md", "--copy"], { cwd: root });
     expect(result.code).toBe(1);
     expect(result.stdout).toBe("");
     expect(result.stderr).toContain("cannot copy: no clipboard is available (neither DISPLAY nor WAYLAND_DISPLAY is set)");
@@ -43,8 +43,8 @@ describe("pc render --copy with no clipboard", () => {
     expect(result.stderr).not.toMatch(/internal error|\n\s+at /);
   });
 
-  it.runIf(hasScript)("sends the exact rendered prompt to the terminal as OSC 52 and reports its size", () => {
-    const rendered = pc(root, ["render", "prompts/hello.md"]).stdout;
+  it.runIf(hasScript)("sends the exact rendered prompt to the terminal as OSC 52 and reports its size", async () => {
+    const rendered = (await runPc(["render", "prompts/hello.md"], { cwd: root })).stdout;
     const { code, output } = inTerminal(["render", "prompts/hello.md", "--copy"], noDisplayEnv());
     expect(code).toBe(0);
     const escape = /\x1b\]52;c;([A-Za-z0-9+/=]+)\x07/.exec(output);
@@ -54,8 +54,8 @@ describe("pc render --copy with no clipboard", () => {
     expect(output).toContain("OSC 52");
   });
 
-  it.runIf(hasScript)("falls back to OSC 52 when a display is set but its clipboard fails (no X server behind it)", () => {
-    const json = JSON.parse(pc(root, ["render", "prompts/hello.md", "--format", "json"]).stdout);
+  it.runIf(hasScript)("falls back to OSC 52 when a display is set but its clipboard fails (no X server behind it)", async () => {
+    const json = JSON.parse((await runPc(["render", "prompts/hello.md", "--format", "json"], { cwd: root })).stdout);
     const { code, output } = inTerminal(["render", "prompts/hello.md", "--copy", "--format", "json"], noDisplayEnv({ DISPLAY: ":93" }));
     expect(code).toBe(0);
     const escape = /\x1b\]52;c;([A-Za-z0-9+/=]+)\x07/.exec(output);

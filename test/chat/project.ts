@@ -1,52 +1,20 @@
-import { spawnSync } from "node:child_process";
-import { mkdir, mkdtemp, readFile, readdir, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+// Helpers of the chat tests, on top of test/support/project.ts: `pc` run as on a machine with no
+// display (so no clipboard), the generations pc stored, and answers as chat UIs format them.
+import { readFile, readdir } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { pcEnv, runPc as runSharedPc, type EnvChanges, type PcOptions, type PcRun } from "../support/project.js";
 
-export const CLI = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
+/** No X11 or Wayland display: what a headless machine (or CI) has. */
+const NO_DISPLAY: EnvChanges = { DISPLAY: undefined, WAYLAND_DISPLAY: undefined };
 
-/** Writes an inline file tree into a new temp folder and returns its path. */
-export async function tempProject(files: Record<string, string>): Promise<string> {
-  const root = await mkdtemp(path.join(tmpdir(), "pc-chat-"));
-  for (const [file, text] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(root, file)), { recursive: true });
-    await writeFile(path.join(root, file), text);
-  }
-  return root;
-}
-
-export interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The environment of a machine with no display: no X11, no Wayland, no SSH agent of ours. */
+/** The environment of a machine with no display, with `extra` (a display in `extra` is removed too). */
 export function noDisplayEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = { ...process.env, NO_COLOR: "1", ...extra };
-  delete env.DISPLAY;
-  delete env.WAYLAND_DISPLAY;
-  return env;
+  return pcEnv({ ...extra, ...NO_DISPLAY });
 }
 
-/** Runs the built `pc` binary in `cwd`. */
-export function pc(cwd: string, args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): RunResult {
-  const result = spawnSync(process.execPath, [CLI, ...args], {
-    cwd,
-    input: options.input ?? "",
-    env: options.env ?? noDisplayEnv(),
-    encoding: "utf8",
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-export async function readText(root: string, file: string): Promise<string> {
-  return readFile(path.join(root, file), "utf8");
-}
-
-export async function readLockJson(root: string): Promise<{ prompts: Record<string, Record<string, unknown>> }> {
-  return JSON.parse(await readText(root, "promptfile.lock"));
+/** Runs the built `pc` in `options.cwd` with no display; stdin is `options.input`, or empty. */
+export function runPc(args: string[], options: PcOptions): Promise<PcRun> {
+  return runSharedPc(args, { input: "", ...options, env: { ...options.env, ...NO_DISPLAY } });
 }
 
 /** Every generation stored under .pc/generations, parsed. */

@@ -1,11 +1,9 @@
 import { execFile, execFileSync } from "node:child_process";
-import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { promptFile, runPc, tempProject } from "../support/write-tree.js";
+import { CLI, makeProject, NO_BASE_URL, promptFromPins, removeProject, runPc } from "../support/project.js";
 
-const CLI = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
 const hasZsh = (() => {
   try {
     execFileSync("zsh", ["-c", "true"]);
@@ -19,9 +17,9 @@ let root: string;
 let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
-  root = await tempProject({
-    "prompts/alpha.md": promptFile({ output: "generated/alpha.py" }),
-    "prompts/sub/be ta.md": promptFile({ output: "generated/beta.py" }),
+  root = await makeProject({
+    "prompts/alpha.md": promptFromPins({ output: "generated/alpha.py" }),
+    "prompts/sub/be ta.md": promptFromPins({ output: "generated/beta.py" }),
     "prompts/_part.md": "A partial.\n",
   });
   // The scripts call `pc` to list prompts: put the built binary on PATH.
@@ -32,7 +30,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (root) await rm(root, { recursive: true, force: true });
+  await removeProject(root);
 });
 
 /** What bash offers for the command line `words` (the last word is the one being completed). */
@@ -47,7 +45,7 @@ function complete(...words: string[]): Promise<string[]> {
 
 describe("pc completion bash", () => {
   it("is valid bash", async () => {
-    const run = await runPc(root, ["completion", "bash"]);
+    const run = await runPc(["completion", "bash"], { cwd: root, env: NO_BASE_URL });
     expect(run.code).toBe(0);
     execFileSync("bash", ["-n"], { input: run.stdout });
     expect(run.stdout).toContain("complete -o filenames -F _pc pc");
@@ -72,7 +70,7 @@ describe("pc completion bash", () => {
 
 describe("pc completion zsh", () => {
   it.skipIf(!hasZsh)("is valid zsh and registers _pc for pc", async () => {
-    const run = await runPc(root, ["completion", "zsh"]);
+    const run = await runPc(["completion", "zsh"], { cwd: root, env: NO_BASE_URL });
     expect(run.code).toBe(0);
     execFileSync("zsh", ["-n"], { input: run.stdout });
     const registered = execFileSync(
@@ -86,12 +84,12 @@ describe("pc completion zsh", () => {
 
 describe("pc completion", () => {
   it("lists the project's prompts for the scripts", async () => {
-    const run = await runPc(root, ["completion", "--list-prompts"]);
+    const run = await runPc(["completion", "--list-prompts"], { cwd: root, env: NO_BASE_URL });
     expect(run.stdout).toBe("prompts/alpha.md\nprompts/sub/be ta.md\n");
   });
 
   it("refuses an unknown shell", async () => {
-    const run = await runPc(root, ["completion", "fish"]);
+    const run = await runPc(["completion", "fish"], { cwd: root, env: NO_BASE_URL });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('pc completion knows bash and zsh, not "fish"');
   });

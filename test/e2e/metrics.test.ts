@@ -1,9 +1,9 @@
-import { readdir, readFile, rm, unlink } from "node:fs/promises";
+import { readdir, readFile, unlink } from "node:fs/promises";
 import path from "node:path";
 import parsePrometheus from "parse-prometheus-text-format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useTestServer } from "../support/use-test-server.js";
-import { promptFile, runPc, tempProject } from "../support/write-tree.js";
+import { makeProject, NO_BASE_URL, promptFromPins, removeProject, runPc } from "../support/project.js";
 
 interface Sample {
   value: string;
@@ -22,19 +22,19 @@ let root: string;
 const server = useTestServer({ models: ["test-model"] });
 
 beforeAll(async () => {
-  root = await tempProject({
-    "prompts/a.md": promptFile({ output: "generated/a.py" }),
-    [WEIRD]: promptFile({ output: "generated/weird.py" }),
-    "prompts/fail.md": promptFile({ output: "generated/fail.py", model: "absent-model" }),
+  root = await makeProject({
+    "prompts/a.md": promptFromPins({ output: "generated/a.py" }),
+    [WEIRD]: promptFromPins({ output: "generated/weird.py" }),
+    "prompts/fail.md": promptFromPins({ output: "generated/fail.py", model: "absent-model" }),
   });
 });
 
 afterAll(async () => {
-  if (root) await rm(root, { recursive: true, force: true });
+  await removeProject(root);
 });
 
 async function buildWithMetrics() {
-  const run = await runPc(root, ["build", "--json", "--metrics", "metrics/pc.prom", "--base-url", server.baseURL]);
+  const run = await runPc(["build", "--json", "--metrics", "metrics/pc.prom", "--base-url", server.baseURL], { cwd: root, env: NO_BASE_URL });
   const report = JSON.parse(run.stdout);
   const text = await readFile(path.join(root, "metrics/pc.prom"), "utf8");
   const families = parsePrometheus(text) as MetricFamily[];
@@ -98,10 +98,10 @@ describe("pc build --metrics", () => {
   });
 
   it("refuses --metrics with --dry-run, and reports a file it cannot write", async () => {
-    const dry = await runPc(root, ["build", "--dry-run", "--metrics", "m.prom"]);
+    const dry = await runPc(["build", "--dry-run", "--metrics", "m.prom"], { cwd: root, env: NO_BASE_URL });
     expect(dry.code).toBe(2);
     expect(dry.stderr).toContain("--metrics records a build");
-    const blocked = await runPc(root, ["build", "--metrics", "prompts/a.md/m.prom", "--base-url", server.baseURL]);
+    const blocked = await runPc(["build", "--metrics", "prompts/a.md/m.prom", "--base-url", server.baseURL], { cwd: root, env: NO_BASE_URL });
     expect(blocked.code).toBe(1);
     expect(blocked.stderr).toContain("could not write the metrics file prompts/a.md/m.prom");
   });

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { build, type BuildEvent, type BuildOptions } from "../../src/build/build.js";
 import { status } from "../../src/ops/status.js";
 import { writeTinyModel } from "../support/tiny-gguf.js";
-import { readLock, readOutputs, removeProject, tinyProject, tinyPrompt } from "./helpers.js";
+import { readLockJson, removeProject } from "../support/project.js";
+import { readOutputs, tinyProject, tinyPrompt } from "./helpers.js";
 
 const OUTPUTS = ["generated/a.txt", "generated/b.txt", "generated/c.txt", "generated/d.txt"];
 let root: string;
@@ -59,7 +60,7 @@ describe("embedded builds", () => {
   });
 
   it("record the model file's hash, the llama.cpp build, the context and the sampler in the lock", async () => {
-    const entry = (await readLock(root)).prompts["prompts/a.md"]!;
+    const entry = (await readLockJson(root)).prompts["prompts/a.md"]!;
     const modelHash = await sha256("models/tiny.gguf");
     expect(entry.inputs["models/tiny.gguf"]).toBe(modelHash);
     expect(entry).toMatchObject({ model: "gguf:models/tiny.gguf", seed: 42, temperature: 0.8, source: "llm" });
@@ -82,7 +83,7 @@ describe("embedded builds", () => {
 
   it("write the whole answer as the file with extract: raw", async () => {
     // The generation cache keeps the model's answer as it came: the file is that text, ending in a newline.
-    const entry = (await readLock(root)).prompts["prompts/d.md"]!;
+    const entry = (await readLockJson(root)).prompts["prompts/d.md"]!;
     const hex = entry.requestHash.slice("sha256:".length);
     const dir = path.join(root, ".pc/generations", hex.slice(0, 2), hex);
     const [name] = await readdir(dir);
@@ -105,7 +106,7 @@ describe("embedded builds", () => {
 
       const report = await build({ cwd: root, cache: false });
       expect(report.prompts.filter((p) => p.outcome === "built").map((p) => p.prompt).sort()).toEqual(["prompts/a.md", "prompts/b.md", "prompts/d.md"]);
-      expect((await readLock(root)).prompts["prompts/a.md"]!.inputs["models/tiny.gguf"]).toBe(await sha256("models/tiny.gguf"));
+      expect((await readLockJson(root)).prompts["prompts/a.md"]!.inputs["models/tiny.gguf"]).toBe(await sha256("models/tiny.gguf"));
       expect((await readOutputs(root, ["generated/a.txt"]))["generated/a.txt"]).not.toBe(first.outputs["generated/a.txt"]);
     } finally {
       await writeTinyModel(path.join(root, "models/tiny.gguf"), { seed: 1 });

@@ -1,11 +1,11 @@
 /** The built `pc` binary with the real tiny model: verify, model errors, and when node-llama-cpp is loaded. */
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, readFile, readdir, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, readdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useTestServer } from "../support/use-test-server.js";
-import { REPO, readLock, removeProject, runPc, tinyProject, tinyPrompt } from "./helpers.js";
+import { makeProject, readLockJson, removeProject, REPO, runPc } from "../support/project.js";
+import { tinyProject, tinyPrompt } from "./helpers.js";
 
 const BLOCK_HOOK = ["--import", path.join(REPO, "test/support/block-modules.mjs")];
 let root: string;
@@ -28,7 +28,7 @@ beforeAll(async () => {
     "a.md": { seed: 42, output: "generated/a.txt" },
     "b.md": { seed: 43, output: "generated/b.txt" },
   });
-  const built = await runPc(root, ["build"]);
+  const built = await runPc(["build"], { cwd: root });
   expect(built.stderr).toContain("2 built");
   expect(built.code).toBe(0);
 });
@@ -38,7 +38,7 @@ afterAll(() => removeProject(root));
 describe("pc verify on the embedded engine", () => {
   it("reports every prompt reproducible on an unchanged project and writes nothing", async () => {
     const before = await snapshot(root);
-    const run = await runPc(root, ["verify"]);
+    const run = await runPc(["verify"], { cwd: root });
     expect(run.stdout).toContain("✓ reproducible prompts/a.md → generated/a.txt");
     expect(run.stdout).toContain("✓ reproducible prompts/b.md → generated/b.txt");
     expect(run.stdout).toMatch(/2 reproducible, 0 differ/);
@@ -51,7 +51,7 @@ describe("pc verify on the embedded engine", () => {
     const original = await readFile(file, "utf8");
     await writeFile(file, `${original}tampered line\n`);
     try {
-      const run = await runPc(root, ["verify"]);
+      const run = await runPc(["verify"], { cwd: root });
       expect(run.code).toBe(1);
       expect(run.stdout).toContain("✗ differs prompts/a.md");
       expect(run.stdout).toContain("generated/a.txt on disk is not what the prompt produces");
@@ -68,12 +68,12 @@ describe("pc verify on the embedded engine", () => {
   it("catches a lock whose output hash was changed, in the --json report", async () => {
     const lockFile = path.join(root, "promptfile.lock");
     const original = await readFile(lockFile, "utf8");
-    const lock = await readLock(root);
+    const lock = await readLockJson(root);
     const real = lock.prompts["prompts/b.md"]!.outputs["generated/b.txt"]!;
     const forged = `sha256:${"0".repeat(64)}`;
     await writeFile(lockFile, original.replace(real, forged));
     try {
-      const run = await runPc(root, ["verify", "prompts/b.md", "--json"]);
+      const run = await runPc(["verify", "prompts/b.md", "--json"], { cwd: root });
       expect(run.code).toBe(1);
       const report = JSON.parse(run.stdout);
       expect(report.ok).toBe(false);
@@ -92,7 +92,7 @@ describe("pc build with a bad model file", () => {
     await writeFile(path.join(root, "models/garbage.gguf"), "not a model\n".repeat(10));
     await writeFile(path.join(root, "prompts/missing.md"), tinyPrompt({ output: "generated/m.txt", model: "gguf:models/missing.gguf" }));
     await writeFile(path.join(root, "prompts/garbage.md"), tinyPrompt({ output: "generated/g.txt", model: "gguf:models/garbage.gguf" }));
-    const run = await runPc(root, ["build", "prompts/missing.md", "prompts/garbage.md"]);
+    const run = await runPc(["build", "prompts/missing.md", "prompts/garbage.md"], { cwd: root });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/prompts\/missing\.md: model file "models\/missing\.gguf" does not exist/);
     expect(run.stderr).toMatch(/gguf:<path> is relative to the project root/);
@@ -107,10 +107,8 @@ describe("node-llama-cpp is loaded only for embedded models", () => {
   let serverRoot: string;
   let otherRoot: string;
   beforeAll(async () => {
-    serverRoot = await mkdtemp(path.join(tmpdir(), "pc-served-"));
-    await mkdir(path.join(serverRoot, "prompts"));
     const prompt = ["---", "version: 1", "model: test-model", "seed: 1", "temperature: 0", "output: generated/hello.py", "---", "Write generated/hello.py.", ""];
-    await writeFile(path.join(serverRoot, "prompts/hello.md"), prompt.join("\n"));
+    serverRoot = await makeProject({ "prompts/hello.md": prompt.join("\n") }, "pc-served-");
     otherRoot = await tinyProject({ "a.md": { output: "generated/a.txt" } });
   });
   afterAll(async () => {
@@ -123,7 +121,7 @@ describe("node-llama-cpp is loaded only for embedded models", () => {
 
   it("pc --help loads none of node-llama-cpp, openai, prettier and chokidar", async () => {
     const log = path.join(serverRoot, "help-imports.log");
-    const run = await runPc(serverRoot, ["--help"], blocking(log, "node-llama-cpp,@node-llama-cpp,openai,prettier,chokidar"));
+    const run = await runPc(["--help"], { cwd: serverRoot, ...blocking(log, "node-llama-cpp,@node-llama-cpp,openai,prettier,chokidar") });
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("verify [...paths]");
     expect(await attempts(log)).toBe("");
@@ -131,7 +129,7 @@ describe("node-llama-cpp is loaded only for embedded models", () => {
 
   it("a server build succeeds with node-llama-cpp unresolvable and never tries to import it", async () => {
     const log = path.join(serverRoot, "build-imports.log");
-    const run = await runPc(serverRoot, ["build", "--base-url", server.baseURL], blocking(log, "node-llama-cpp,@node-llama-cpp"));
+    const run = await runPc(["build", "--base-url", server.baseURL], { cwd: serverRoot, ...blocking(log, "node-llama-cpp,@node-llama-cpp") });
     expect(run.stderr).toContain("1 built");
     expect(run.code).toBe(0);
     expect(await readFile(path.join(serverRoot, "generated/hello.py"), "utf8")).toMatch(/^# answer /);
@@ -140,7 +138,7 @@ describe("node-llama-cpp is loaded only for embedded models", () => {
 
   it("an embedded build under the same hook fails clearly: the hook does block it", async () => {
     const log = path.join(otherRoot, "imports.log");
-    const run = await runPc(otherRoot, ["build"], blocking(log, "node-llama-cpp,@node-llama-cpp"));
+    const run = await runPc(["build"], { cwd: otherRoot, ...blocking(log, "node-llama-cpp,@node-llama-cpp") });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("The embedded engine needs node-llama-cpp, which could not be loaded.");
     expect(run.stderr).toContain("npm install node-llama-cpp");

@@ -1,12 +1,10 @@
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEmbeddedEngine } from "../../src/engine/embedded.js";
 import type { Engine, GenerationProgress, GenerationRequest } from "../../src/engine/types.js";
 import { isPcError } from "../../src/errors.js";
-import { tinyModelBytes, writeTinyModel } from "../support/tiny-gguf.js";
+import { makeProject, removeProject } from "../support/project.js";
+import { tinyModelBytes } from "../support/tiny-gguf.js";
 
 let root: string;
 const engines: Engine[] = [];
@@ -43,17 +41,17 @@ async function errorOf(promise: Promise<unknown>): Promise<{ code?: string; mess
 }
 
 beforeAll(async () => {
-  root = await mkdtemp(path.join(tmpdir(), "pc-embedded-"));
-  await mkdir(path.join(root, "models"));
-  await writeTinyModel(path.join(root, "models/tiny.gguf"), { seed: 1 });
-  await writeTinyModel(path.join(root, "models/other.gguf"), { seed: 2 });
-  await writeFile(path.join(root, "models/garbage.gguf"), "this is not a model\n".repeat(20));
-  await writeFile(path.join(root, "models/truncated.gguf"), tinyModelBytes({ seed: 1 }).subarray(0, 200_000));
+  root = await makeProject({
+    "models/tiny.gguf": tinyModelBytes({ seed: 1 }),
+    "models/other.gguf": tinyModelBytes({ seed: 2 }),
+    "models/garbage.gguf": "this is not a model\n".repeat(20),
+    "models/truncated.gguf": tinyModelBytes({ seed: 1 }).subarray(0, 200_000),
+  }, "pc-embedded-");
 });
 
 afterAll(async () => {
   for (const e of engines) await e.close();
-  await rm(root, { recursive: true, force: true });
+  await removeProject(root);
 });
 
 describe("tiny GGUF model", () => {

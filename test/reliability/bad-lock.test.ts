@@ -5,7 +5,8 @@ import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useTestServer } from "../support/use-test-server.js";
-import { copyProject, makeProject, promptText, readLockJson, readText, removeProject, runPc, snapshot } from "./support.js";
+import { makeProject, readLockJson, readText, removeProject } from "../support/project.js";
+import { copyProject, promptText, runPc, snapshot } from "./support.js";
 
 const server = useTestServer();
 let base: string;

@@ -6,7 +6,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../support/openai-server.js";
-import { exists, listFiles, makeProject, promptText, readLockJson, removeProject, runPc, type PcRun } from "./support.js";
+import { listFiles, makeProject, type PcRun, readLockJson, removeProject } from "../support/project.js";
+import { exists, promptText, runPc } from "./support.js";
 
 interface Case {
   name: string;

@@ -5,9 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Fault } from "../support/openai-server.js";
 import { useTestServer } from "../support/use-test-server.js";
-import {
-  closedPort, copyProject, makeProject, promptText, readLockJson, readText, removeProject, runPc, tempFiles, writeFiles,
-} from "./support.js";
+import { makeProject, readLockJson, readText, removeProject, writeFiles } from "../support/project.js";
+import { closedPort, copyProject, promptText, runPc, tempFiles } from "./support.js";
 
 const server = useTestServer();
 let base: string;

@@ -6,7 +6,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { build } from "../../src/build/build.js";
 import { setBeforeRenameHook } from "../../src/util/fs.js";
 import { useTestServer } from "../support/use-test-server.js";
-import { copyProject, makeProject, promptText, readText, removeProject, runPc, snapshot, tempFiles, writeFiles } from "./support.js";
+import { makeProject, readText, removeProject, writeFiles } from "../support/project.js";
+import { copyProject, promptText, runPc, snapshot, tempFiles } from "./support.js";
 
 const server = useTestServer({ answer });
 let base: string;

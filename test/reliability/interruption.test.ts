@@ -8,9 +8,8 @@ import path from "node:path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { defaultAnswer } from "../support/openai-server.js";
 import { useTestServer } from "../support/use-test-server.js";
-import {
-  exists, listFiles, makeProject, promptText, readLockJson, readText, removeProject, runPc, spawnPc, tempFiles,
-} from "./support.js";
+import { listFiles, makeProject, readLockJson, readText, removeProject } from "../support/project.js";
+import { exists, promptText, runPc, spawnPc, tempFiles } from "./support.js";
 
 /** Resolvers waiting for the n-th chat request (0-based) to arrive. */
 let arrivals = new Map<number, () => void>();

@@ -6,7 +6,8 @@ import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useTestServer } from "../support/use-test-server.js";
-import { copyProject, exists, listFiles, makeProject, promptText, readLockJson, readText, removeProject, runPc } from "./support.js";
+import { listFiles, makeProject, readLockJson, readText, removeProject } from "../support/project.js";
+import { copyProject, exists, promptText, runPc } from "./support.js";
 
 const server = useTestServer();
 let base: string;

@@ -4,7 +4,8 @@ import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { useTestServer } from "../support/use-test-server.js";
-import { makeProject, promptText, readLockJson, removeProject, runPc } from "./support.js";
+import { makeProject, readLockJson, removeProject } from "../support/project.js";
+import { promptText, runPc } from "./support.js";
 
 const server = useTestServer();
 const created: string[] = [];

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { startTestServer, type TestServer } from "../support/openai-server.js";
-import { listFiles, makeProject, promptText, removeProject, runPc, type PcRun } from "./support.js";
+import { listFiles, makeProject, type PcRun, removeProject } from "../support/project.js";
+import { promptText, runPc } from "./support.js";
 
 const KEY = "sk-pc-7f3a9c1e5b2d4680-SECRET-aa11bb22cc33dd44";
 let server: TestServer;

@@ -1,13 +1,6 @@
-// Temp projects for the editing-loop tests (cache, watch, diff, log, gc): an inline file tree on
-// disk, the built `pc` binary to run against it, and readers for what it leaves behind.
-import { spawn } from "node:child_process";
-import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-
-export const REPO = fileURLToPath(new URL("../..", import.meta.url));
-export const PC_BIN = path.join(REPO, "dist/cli.js");
+// What the editing-loop tests (cache, watch, diff, log, gc, subfolder) do their own way, on top of
+// test/support/project.ts: prompt files with their pins, and `pc` runs with colour forced off.
+import { promptFile as sharedPromptFile, runPc as runSharedPc, type PcOptions, type PcRun } from "./project.js";
 
 export interface PromptSpec {
   output: string;
@@ -20,74 +13,13 @@ export interface PromptSpec {
   extra?: string[];
 }
 
-/** The text of a prompt file. */
+/** The text of a prompt file: seed 1 and the body "Write <output>." unless given. */
 export function promptFile(spec: PromptSpec): string {
-  const lines = [
-    "---",
-    "version: 1",
-    `model: ${spec.model ?? "test-model"}`,
-    `seed: ${spec.seed ?? 1}`,
-    `temperature: ${spec.temperature ?? 0}`,
-    `output: ${spec.output}`,
-    ...(spec.context ? [`context: [${spec.context.join(", ")}]`] : []),
-    ...(spec.extra ?? []),
-    "---",
-    spec.body ?? `Write ${spec.output}.`,
-    "",
-  ];
-  return lines.join("\n");
+  const { seed, body, extra, ...rest } = spec;
+  return sharedPromptFile({ ...rest, seed: seed ?? 1, body: body ?? `Write ${spec.output}.`, extra: extra?.join("\n") });
 }
 
-/** Creates a temp project from `files` (path -> text); returns its root. */
-export async function makeProject(files: Record<string, string>, prefix = "pc-loop-"): Promise<string> {
-  const root = await mkdtemp(path.join(tmpdir(), prefix));
-  await writeFiles(root, files);
-  return root;
-}
-
-export async function writeFiles(root: string, files: Record<string, string>): Promise<void> {
-  for (const [file, text] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(root, file)), { recursive: true });
-    await writeFile(path.join(root, file), text);
-  }
-}
-
-export async function removeProject(root: string): Promise<void> {
-  await rm(root, { recursive: true, force: true });
-}
-
-export async function readText(root: string, file: string): Promise<string | undefined> {
-  try {
-    return await readFile(path.join(root, file), "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw error;
-  }
-}
-
-export async function readLockFile(root: string): Promise<{ prompts: Record<string, Record<string, any>> }> {
-  return JSON.parse((await readText(root, "promptfile.lock")) ?? '{"prompts":{}}');
-}
-
-export interface PcRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the built `pc` in `cwd` (no colour, no TTY) and collects its output. */
-export function runPc(cwd: string, args: string[], env: Record<string, string> = {}): Promise<PcRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [PC_BIN, ...args], {
-      cwd,
-      env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+/** Runs the built `pc` in `options.cwd` with FORCE_COLOR=0 as well as NO_COLOR=1. */
+export function runPc(args: string[], options: PcOptions): Promise<PcRun> {
+  return runSharedPc(args, { ...options, env: { FORCE_COLOR: "0", ...options.env } });
 }

@@ -1,6 +1,5 @@
 // Runs the built `pc watch --json` on a temp project and reads its NDJSON events.
-import { spawn, type ChildProcess } from "node:child_process";
-import { PC_BIN } from "./edit-loop.js";
+import { spawnPc, type SpawnedPc } from "./project.js";
 
 export interface WatchEventLine {
   event: string;
@@ -10,19 +9,23 @@ export interface WatchEventLine {
   [key: string]: unknown;
 }
 
+/** A running `pc watch --json` and the events it has printed so far. */
 export class WatchProcess {
   readonly events: WatchEventLine[] = [];
-  stderr = "";
-  private readonly child: ChildProcess;
+  private readonly pc: SpawnedPc;
   private buffer = "";
   private waiters: Array<{ from: number; match: (e: WatchEventLine) => boolean; resolve: (e: WatchEventLine) => void }> = [];
   readonly exited: Promise<number | null>;
 
   constructor(cwd: string, args: string[]) {
-    this.child = spawn(process.execPath, [PC_BIN, "watch", "--json", ...args], { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
-    this.child.stdout!.on("data", (data) => this.read(String(data)));
-    this.child.stderr!.on("data", (data) => (this.stderr += data));
-    this.exited = new Promise((resolve) => this.child.on("close", (code) => resolve(code)));
+    this.pc = spawnPc(["watch", "--json", ...args], { cwd });
+    this.pc.child.stdout!.on("data", (data) => this.read(String(data)));
+    this.exited = this.pc.done.then((run) => run.code);
+  }
+
+  /** Everything `pc watch` wrote to stderr so far. */
+  get stderr(): string {
+    return this.pc.stderr();
   }
 
   /** The first event matching `match` at or after index `from` (default: the next new event). */
@@ -49,7 +52,7 @@ export class WatchProcess {
 
   /** Ctrl-C; resolves with the exit code. */
   async stop(): Promise<number | null> {
-    if (this.child.exitCode === null) this.child.kill("SIGINT");
+    if (this.pc.child.exitCode === null) this.pc.child.kill("SIGINT");
     return this.exited;
   }
 

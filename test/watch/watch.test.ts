@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { sha256 } from "../../src/util/fs.js";
 import { defaultAnswer, fencedAnswer, startTestServer } from "../support/openai-server.js";
 import { useTestServer } from "../support/use-test-server.js";
-import { makeProject, promptFile, readLockFile, readText, removeProject, writeFiles } from "../support/edit-loop.js";
+import { makeProject, readLockJson, readText, removeProject, writeFiles } from "../support/project.js";
+import { promptFile } from "../support/edit-loop.js";
 import { WatchProcess } from "../support/watch-process.js";
 
 const server = useTestServer();
@@ -41,7 +42,7 @@ describe("pc watch", () => {
     expect(w.of("start", from).map((e) => e.prompt)).toEqual([A]);
     expect(server.chatRequests().length).toBe(2);
     expect(lastUserMessage(1)).toContain("Version 20.");
-    expect((await readLockFile(root!)).prompts[A]!.inputs[A]).toBe(sha256(a("Version 20.")));
+    expect((await readLockJson(root!)).prompts[A]!.inputs[A]).toBe(sha256(a("Version 20.")));
   });
 
   it("counts an editor's atomic save (write a temp file, rename it over the prompt)", async () => {
@@ -113,7 +114,7 @@ describe("pc watch", () => {
       expect(String(slow.chatRequests()[2]!.body.messages.at(-1)!.content)).toContain("Third, edited");
       const output = await readText(root, "generated/a.ts");
       expect(output).not.toContain("slow line");
-      expect((await readLockFile(root)).prompts[A]!.inputs[A]).toBe(sha256(a("Third, edited while the second was generating.")));
+      expect((await readLockJson(root)).prompts[A]!.inputs[A]).toBe(sha256(a("Third, edited while the second was generating.")));
     } finally {
       await watcher?.stop();
       await slow.close();
