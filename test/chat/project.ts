@@ -7,9 +7,9 @@ import { pcEnv, runPc as runSharedPc, type EnvChanges, type PcOptions, type PcRu
 /** No X11 or Wayland display: what a headless machine (or CI) has. */
 const NO_DISPLAY: EnvChanges = { DISPLAY: undefined, WAYLAND_DISPLAY: undefined };
 
-/** The environment of a machine with no display, with `extra` (a display in `extra` is removed too). */
+/** The environment of a machine with no display, with `extra` on top (which may set one). */
 export function noDisplayEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return pcEnv({ ...extra, ...NO_DISPLAY });
+  return pcEnv({ ...NO_DISPLAY, ...extra });
 }
 
 /** Runs the built `pc` in `options.cwd` with no display; stdin is `options.input`, or empty. */
