@@ -210,7 +210,7 @@ cli
         ...cacheFlags(flags),
         jobs: integer("jobs", flags.jobs, 1),
         ...engineFlags(flags),
-        metrics: flags.metrics === undefined ? undefined : String(flags.metrics),
+        metrics: flags.metrics === undefined ? undefined : (await inProject([String(flags.metrics)]))[0],
       });
     }),
   );

@@ -26,13 +26,15 @@ const files = () => ({
 describe("pc in a subfolder of a project", () => {
   it("builds the whole project from its root, with the lock and outputs where they belong", async () => {
     root = await makeProject(files());
-    const run = await runPc(["build", "--base-url", server.baseURL], { cwd: path.join(root, "prompts/api") });
+    const run = await runPc(["build", "--base-url", server.baseURL, "--metrics", "build.prom"], { cwd: path.join(root, "prompts/api") });
     expect(run.code).toBe(0);
     expect(requests()).toBe(2);
     expect(Object.keys((await readLockJson(root)).prompts).sort()).toEqual(["prompts/a.md", "prompts/api/b.md"]);
     expect(await readText(root, "generated/a.py")).toContain("# answer");
     expect(existsSync(path.join(root, "prompts/api/generated"))).toBe(false);
     expect(existsSync(path.join(root, "prompts/api/promptfile.lock"))).toBe(false);
+    // A file named on the command line is where pc was started.
+    expect(await readText(root, "prompts/api/build.prom")).toContain("pc_prompt_tokens_total");
     expect((await runPc(["check"], { cwd: path.join(root, "generated") })).code).toBe(0);
   });
 
