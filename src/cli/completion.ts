@@ -3,15 +3,20 @@
  * are listed by `pc completion --list-prompts` when a completion needs them, so they follow the
  * project's prompt globs and skip partials.
  */
+import path from "node:path";
 import { discoverPrompts } from "../discover/discover.js";
 import { loadConfig } from "../config/config.js";
+import { toPosix } from "../util/fs.js";
+import { findProjectRoot } from "./project-root.js";
 import type { CommandSpec, CompletionSpec, FlagSpec } from "./completion-spec.js";
 
 export async function completionCommand(shell: string | undefined, flags: { listPrompts?: boolean }, spec: CompletionSpec): Promise<number> {
   if (flags.listPrompts) {
-    const root = process.cwd();
+    // Relative to where the shell is, which may be a subfolder of the project (see project-root.ts).
+    const here = process.cwd();
+    const root = findProjectRoot(here) ?? here;
     const { prompts } = await discoverPrompts(root, await loadConfig(root));
-    process.stdout.write(prompts.map((p) => `${p}\n`).join(""));
+    process.stdout.write(prompts.map((p) => `${toPosix(path.relative(here, path.join(root, p)))}\n`).join(""));
     return 0;
   }
   process.stdout.write(shell === "zsh" ? zshScript(spec) : bashScript(spec));

@@ -88,6 +88,11 @@ describe("pc completion", () => {
     expect(run.stdout).toBe("prompts/alpha.md\nprompts/sub/be ta.md\n");
   });
 
+  it("lists them relative to a subfolder the shell is in, as pc takes paths there", async () => {
+    const run = await runPc(["completion", "--list-prompts"], { cwd: `${root}/prompts/sub`, env: NO_BASE_URL });
+    expect(run.stdout).toBe("../alpha.md\nbe ta.md\n");
+  });
+
   it("refuses an unknown shell", async () => {
     const run = await runPc(["completion", "fish"], { cwd: root, env: NO_BASE_URL });
     expect(run.code).toBe(2);
