@@ -1,10 +1,9 @@
 import type { Generation } from "../cache/store.js";
+import { GLOB_CHARS } from "../discover/discover.js";
 import type { LockEntry, OutputSource } from "../lock/lockfile.js";
 import { samplingOf } from "../plan/hash.js";
 import type { PromptRecord } from "../plan/project.js";
 import { PROTOCOL_VERSION } from "../prompt/protocol.js";
-
-const GLOB_CHARS = /[*?[\]{}()!]/;
 
 type Pins = Pick<LockEntry, "version" | "model" | "seed" | "temperature" | "sampling" | "contextGlobs">;
 

@@ -11,6 +11,9 @@ export interface Discovered {
 /** Never context: ignored when a prompt's context globs are expanded (rendering, and the planner's re-check). */
 export const CONTEXT_IGNORE = ["**/node_modules/**", ".git/**", ".pc/**"];
 
+/** A context entry with one of these characters is a glob, expanded against the project. */
+export const GLOB_CHARS = /[*?[\]{}()!]/;
+
 export function isPartial(file: string): boolean {
   return path.posix.basename(file).startsWith("_");
 }

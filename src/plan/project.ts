@@ -1,6 +1,6 @@
 import path from "node:path";
 import { loadConfig, type ProjectConfig } from "../config/config.js";
-import { CONTEXT_IGNORE, discoverPrompts } from "../discover/discover.js";
+import { CONTEXT_IGNORE, GLOB_CHARS, discoverPrompts } from "../discover/discover.js";
 import { PcError } from "../errors.js";
 import { readLock } from "../lock/lock-io.js";
 import type { Lock, LockEntry } from "../lock/lockfile.js";
@@ -155,16 +155,33 @@ export async function renderRecord(root: string, record: PromptRecord, files: Fi
     record.inputHashes = inputs;
     record.inputs = Object.keys(inputs);
     record.hashes = hashPrompt(parsed, rendered.messages, modelFileHash);
+    waitFor(record, unbuiltMatches(record, owners), owners);
   } catch (error) {
     const missing = error instanceof PcError && error.code === "PC_FILE_UNREADABLE" ? /"([^"]+)" does not exist/.exec(error.message)?.[1] : undefined;
-    const owner = missing ? owners.get(missing) : undefined;
-    if (owner && owner !== record.prompt) {
-      record.waitsFor = owner;
-      record.inputs = [...new Set([...Object.keys(record.inputHashes), missing!])];
-      return;
-    }
+    const pending = missing !== undefined && owners.has(missing) && owners.get(missing) !== record.prompt ? [missing]
+      : error instanceof PcError && error.code === "PC_CONTEXT_EMPTY" ? unbuiltMatches(record, owners) : [];
+    if (pending.length > 0) return waitFor(record, pending, owners);
     record.error = asPcError(error, record.prompt);
   }
+}
+
+/**
+ * Outputs of other prompts that the prompt's context globs match but that do not exist yet (the
+ * files a glob found are inputs already): it reads them once they are built.
+ */
+function unbuiltMatches(record: PromptRecord, owners: Map<string, string>): string[] {
+  const globs = (record.parsed?.frontmatter.context ?? []).filter((c) => GLOB_CHARS.test(c));
+  if (globs.length === 0) return [];
+  const picomatch = requireCjs("picomatch") as typeof import("picomatch"); // only for prompts with a context glob
+  const matches = picomatch(globs);
+  return [...owners].filter(([output, owner]) => owner !== record.prompt && !(output in record.inputHashes) && matches(output)).map(([output]) => output);
+}
+
+/** The prompt is rendered again once the prompts that write `pending` are built (they are inputs for the graph). */
+function waitFor(record: PromptRecord, pending: string[], owners: Map<string, string>): void {
+  if (pending.length === 0) return;
+  record.waitsFor = owners.get(pending[0]!);
+  record.inputs = [...new Set([...Object.keys(record.inputHashes), ...pending])];
 }
 
 const loadRenderer = () => import("../prompt/render.js");

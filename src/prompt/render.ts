@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { Eta } from "eta/core";
-import { CONTEXT_IGNORE } from "../discover/discover.js";
+import { CONTEXT_IGNORE, GLOB_CHARS } from "../discover/discover.js";
 import { PcError } from "../errors.js";
 import type { ChatMessage } from "../engine/types.js";
 import { resolveInside, toPosix } from "../util/fs.js";
@@ -18,8 +18,6 @@ export interface RenderedPrompt {
   /** The context files, in the order the model sees them. */
   context: string[];
 }
-
-const GLOB_CHARS = /[*?[\]{}()!]/;
 
 /**
  * Renders a prompt: runs its Eta template (partials and file() reads recorded as inputs), inlines

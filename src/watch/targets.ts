@@ -1,11 +1,11 @@
 import fg from "fast-glob";
 import { CONFIG_FILE, DEFAULT_CONFIG } from "../config/config.js";
+import { GLOB_CHARS } from "../discover/discover.js";
 import { PcError } from "../errors.js";
 import { selectPrompts, withDependencies } from "../ops/select.js";
 import { loadProject, localModelPath } from "../plan/project.js";
 import { computeStates, type PromptStatus } from "../plan/states.js";
 
-const GLOB_CHARS = /[*?[\]{}()!]/;
 const IGNORED = ["**/node_modules/**", "**/.git/**", ".pc/**"];
 
 /** What `pc watch` watches, derived from the project after each build. */
