@@ -80,6 +80,8 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
   let runtime: SharedRuntime | undefined;
   const slots = new Map<string, ModelSlot>();
   let closed = false;
+  /** Aborted by close(): a model download still under way stops (a build stopped by Ctrl-C must not wait for gigabytes). */
+  const lifetime = new AbortController();
 
   function getRuntime(): Promise<Runtime> {
     runtime ??= acquireRuntime();
@@ -91,7 +93,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     const key = ref.startsWith("gguf:") ? `gguf:${path.posix.normalize(ref.slice(5).replace(/\\/g, "/"))}` : ref;
     let slot = slots.get(key);
     if (!slot) {
-      const loaded = getRuntime().then((current) => loadModel(current, ref, options));
+      const loaded = getRuntime().then((current) => loadModel(current, ref, options, lifetime.signal));
       const created: ModelSlot = { loaded, tail: loaded };
       // A failed load (a missing file that the user then adds, an interrupted download) is retried next time.
       loaded.catch(() => slots.get(key) === created && slots.delete(key));
@@ -118,6 +120,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     },
     async close() {
       closed = true;
+      lifetime.abort(new Error("the engine was closed"));
       await Promise.allSettled([...slots.values()].map((slot) => slot.tail));
       for (const slot of slots.values()) {
         const loaded = await slot.loaded.catch(() => undefined);
@@ -203,10 +206,10 @@ async function loadRuntime(): Promise<Runtime> {
   }
 }
 
-async function loadModel(runtime: Runtime, ref: string, options: EmbeddedEngineOptions): Promise<LoadedModel> {
+async function loadModel(runtime: Runtime, ref: string, options: EmbeddedEngineOptions, signal: AbortSignal): Promise<LoadedModel> {
   const { lib, llama, version } = runtime;
   const started = performance.now();
-  const { file, absolute } = await resolveModelPath(lib, ref, options.root, (event) => reportDownload(options, event));
+  const { file, absolute } = await resolveModelPath(lib, ref, options.root, (event) => reportDownload(options, event), signal);
   const size = await checkGguf(absolute, file);
   // Hashed while llama.cpp loads the file: both read it, and the page cache serves the second.
   const fileHash = (options.hashFile ?? streamSha256)(absolute);

@@ -16,6 +16,8 @@ export async function resolveModelPath(
   ref: string,
   projectRoot: string,
   onDownload: ((event: { type: "download"; model: string; downloadedBytes: number; totalBytes: number }) => void) | undefined,
+  /** Stops a download (node-llama-cpp then resolves as if it had finished: checked after it). */
+  signal?: AbortSignal,
 ): Promise<{ file: string; absolute: string }> {
   if (ref.startsWith("gguf:")) {
     const relative = ref.slice("gguf:".length);
@@ -55,14 +57,17 @@ export async function resolveModelPath(
         });
       }
     }
+    const stopped = (cause: unknown) => new PcError("PC_ABORTED", `The download of ${ref} was stopped.`, { key: "model", cause });
+    let absolute: string;
     try {
       // Downloads into node-llama-cpp's user cache (~/.node-llama-cpp/models) once, then reuses it.
-      const absolute = await lib.resolveModelFile(ref, {
+      absolute = await lib.resolveModelFile(ref, {
         cli: false, // its CLI progress goes to stdout, which belongs to --json
+        signal,
         onProgress: ({ downloadedSize, totalSize }) => onDownload({ type: "download", model: ref, downloadedBytes: downloadedSize, totalBytes: totalSize }),
       });
-      return { file: ref, absolute };
     } catch (cause) {
+      if (signal?.aborted) throw stopped(cause);
       throw new PcError("PC_MODEL_NOT_FOUND", `Could not download the model ${ref}.`, {
         key: "model",
         hint: "Check the user, repository and file name on huggingface.co and the network; set HF_TOKEN for gated models. Offline, use a local file: `model: gguf:models/<file>.gguf`.",
@@ -70,6 +75,8 @@ export async function resolveModelPath(
         cause,
       });
     }
+    if (signal?.aborted) throw stopped(signal.reason); // the file is not there: node-llama-cpp returns its path all the same
+    return { file: ref, absolute };
   }
   throw new PcError("PC_MODEL_INVALID", `The embedded engine cannot run the model ${ref}.`, {
     key: "model",
