@@ -16,7 +16,8 @@ export interface StatusReport {
 /** The state of every prompt: fresh, stale (with reasons), new, missing, drifted, orphaned, failed, invalid. */
 export async function status(options: StatusOptions = {}): Promise<StatusReport> {
   const cwd = options.cwd ?? process.cwd();
-  const project = await loadProject(cwd);
+  // A prompt reverted to text built before is known from its recorded entry, without rendering.
+  const project = await loadProject(cwd, { recall: true });
   const states = await computeStates(project);
   const selected = selectPrompts(project, cwd, options.paths);
   return { prompts: selected ? states.filter((s) => selected.includes(s.prompt)) : states };

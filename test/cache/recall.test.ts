@@ -5,6 +5,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { build } from "../../src/build/build.js";
 import { gc } from "../../src/ops/gc.js";
+import { status } from "../../src/ops/status.js";
 import { fencedAnswer } from "../support/openai-server.js";
 import { useTestServer } from "../support/use-test-server.js";
 import { makeProject, readLockJson, readText, removeProject, writeFiles } from "../support/project.js";
@@ -53,6 +54,8 @@ describe("recalling the entry of a reverted prompt", () => {
     const { one } = await buildTwoVersions();
     expect(await entryFiles()).toHaveLength(2);
     await writeFiles(root, { [A]: promptA("Version one.") });
+    // pc status knows it from the entry too, with the reason rendering would give.
+    expect((await status({ cwd: root })).prompts.map((p) => [p.state, p.reasons])).toEqual([["stale", [`${A} changed`]]]);
     const report = await buildHere();
     expect(report.prompts.map((p) => [p.outcome, p.model])).toEqual([["cached", "test-model"]]);
     expect(requests()).toBe(2);
