@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { loadConfig, type ProjectConfig } from "../config/config.js";
 import { CONTEXT_IGNORE, GLOB_CHARS, discoverPrompts } from "../discover/discover.js";
@@ -155,11 +156,11 @@ export async function renderRecord(root: string, record: PromptRecord, files: Fi
     record.inputHashes = inputs;
     record.inputs = Object.keys(inputs);
     record.hashes = hashPrompt(parsed, rendered.messages, modelFileHash);
-    waitFor(record, unbuiltMatches(record, owners), owners);
+    waitFor(record, unbuiltMatches(root, record, owners), owners);
   } catch (error) {
     const missing = error instanceof PcError && error.code === "PC_FILE_UNREADABLE" ? /"([^"]+)" does not exist/.exec(error.message)?.[1] : undefined;
     const pending = missing !== undefined && owners.has(missing) && owners.get(missing) !== record.prompt ? [missing]
-      : error instanceof PcError && error.code === "PC_CONTEXT_EMPTY" ? unbuiltMatches(record, owners) : [];
+      : error instanceof PcError && error.code === "PC_CONTEXT_EMPTY" ? unbuiltMatches(root, record, owners) : [];
     if (pending.length > 0) return waitFor(record, pending, owners);
     record.error = asPcError(error, record.prompt);
   }
@@ -169,12 +170,25 @@ export async function renderRecord(root: string, record: PromptRecord, files: Fi
  * Outputs of other prompts that the prompt's context globs match but that do not exist yet (the
  * files a glob found are inputs already): it reads them once they are built.
  */
-function unbuiltMatches(record: PromptRecord, owners: Map<string, string>): string[] {
+function unbuiltMatches(root: string, record: PromptRecord, owners: Map<string, string>): string[] {
   const globs = (record.parsed?.frontmatter.context ?? []).filter((c) => GLOB_CHARS.test(c));
   if (globs.length === 0) return [];
-  const picomatch = requireCjs("picomatch") as typeof import("picomatch"); // only for prompts with a context glob
+  const candidates = unbuiltOutputs(root, owners).filter((output) => owners.get(output) !== record.prompt && !(output in record.inputHashes));
+  if (candidates.length === 0) return [];
+  const picomatch = requireCjs("picomatch") as typeof import("picomatch"); // only when an output is missing
   const matches = picomatch(globs);
-  return [...owners].filter(([output, owner]) => owner !== record.prompt && !(output in record.inputHashes) && matches(output)).map(([output]) => output);
+  return candidates.filter((output) => matches(output));
+}
+
+/**
+ * The outputs that did not exist when first asked, once per planning (per owners map). One built
+ * since is still listed, which is harmless: a glob that matches it has found it, so it is an input.
+ */
+const unbuilt = new WeakMap<Map<string, string>, string[]>();
+function unbuiltOutputs(root: string, owners: Map<string, string>): string[] {
+  let outputs = unbuilt.get(owners);
+  if (!outputs) unbuilt.set(owners, (outputs = [...owners.keys()].filter((output) => !existsSync(path.join(root, output)))));
+  return outputs;
 }
 
 /** The prompt is rendered again once the prompts that write `pending` are built (they are inputs for the graph). */
