@@ -92,7 +92,10 @@ describe("an hf: model", () => {
     root = await tinyProject({ "a.md": { model: REF, output: "generated/a.txt" } });
     const { completed } = hub.counts();
     const pc = spawnPc(["build"], { cwd: root, env: env() });
-    while (hub.counts().started === 0 || !existsSync(modelsDir())) await new Promise((resolve) => setTimeout(resolve, 50));
+    while (hub.counts().started === 0 || !existsSync(modelsDir())) {
+      if (pc.child.exitCode !== null) throw new Error(`pc exited before the download began:\n${pc.stderr()}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     await new Promise((resolve) => setTimeout(resolve, 500)); // a few chunks in
     pc.child.kill("SIGINT");
     const run = await pc.done;
