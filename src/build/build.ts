@@ -178,10 +178,15 @@ async function restorablePrompts(project: Project, plan: BuildPlan, options: Bui
   const store = new GenerationStore(project.root);
   for (const s of plan.targets) {
     const record = project.records.get(s.prompt)!;
-    if (plan.forced.has(s.prompt) || !record.hashes || record.waitsFor || project.graph.dependsOn.get(s.prompt)?.length) continue;
+    if (plan.forced.has(s.prompt) || !record.hashes || !readsNoPendingOutput(project, record)) continue;
     if (await restore(record, { root: project.root, store })) found.add(s.prompt);
   }
   return found;
+}
+
+/** The prompt reads no output of another prompt (nor waits for one): what planning found for it holds during the build. */
+function readsNoPendingOutput(project: Project, record: PromptRecord): boolean {
+  return !record.waitsFor && !project.graph.dependsOn.get(record.prompt)?.length;
 }
 
 async function execute(project: Project, plan: BuildPlan, options: BuildOptions): Promise<PromptBuildResult[]> {
@@ -222,8 +227,8 @@ async function execute(project: Project, plan: BuildPlan, options: BuildOptions)
       const entry = project.lock.prompts[record.prompt];
       // Rendered while planning (or, for a restore, its hashes recalled from an earlier entry), and it
       // reads no other prompt's output: nothing has changed since.
-      const independent = !record.waitsFor && !project.graph.dependsOn.get(record.prompt)?.length;
-      const current = (restoring: boolean) => independent && (record.rendered !== undefined || (restoring && record.recalled !== undefined));
+      const current = (restoring: boolean) =>
+        readsNoPendingOutput(project, record) && (record.rendered !== undefined || (restoring && record.recalled !== undefined));
       const unchanged = async () =>
         !force && entry !== undefined && !entry.stale && entry.inputHash === record.hashes!.inputHash && (await outputsMatch(project, record, entry.outputs));
       let produced: Produced | "interrupted" | "unchanged";
