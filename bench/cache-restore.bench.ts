@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { build, type BuildReport } from "../src/build/build.js";
+import { build, type BuildReport } from "../src/commands/build.js";
 import { startTestServer } from "../test/support/openai-server.js";
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "7" }, prompts: { type: "string", default: "100" } } });

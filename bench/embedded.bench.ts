@@ -20,7 +20,7 @@ import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:f
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { getLlama, LlamaChat, resolveChatWrapper, type ChatHistoryItem } from "node-llama-cpp";
-import { render } from "../src/ops/render.js";
+import { render } from "../src/commands/render.js";
 import { writeTinyModelSync } from "../test/support/tiny-gguf.js";
 
 const RUNS = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 9);

@@ -16,14 +16,14 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { GenerationStore } from "../src/cache/store.js";
-import { lockEntryFor } from "../src/build/record.js";
-import { produce } from "../src/build/generate.js";
-import { writeOutputs } from "../src/build/write-outputs.js";
+import { lockEntryFor } from "../src/execute/record.js";
+import { produce } from "../src/execute/generate.js";
+import { writeOutputs } from "../src/execute/write-outputs.js";
 import { EnginePool, defaultEngineFactory } from "../src/engine/select.js";
 import { emptyLock } from "../src/lock/lockfile.js";
 import { writeLock } from "../src/lock/lock-io.js";
 import { loadProject } from "../src/plan/project.js";
-import { status } from "../src/ops/status.js";
+import { status } from "../src/commands/status.js";
 import { startTestServer } from "../test/support/openai-server.js";
 import { WORK } from "./harness.js";
 

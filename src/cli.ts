@@ -5,7 +5,7 @@
  */
 import { cac } from "cac";
 import { readFileSync } from "node:fs";
-import { PcError, type PcErrorCode } from "./errors.js";
+import { PcError, type PcErrorCode } from "./util/errors.js";
 import { choicesOf } from "./cli/choices.js";
 
 const CONFIG_ERRORS: ReadonlySet<PcErrorCode> = new Set([

@@ -1,6 +1,6 @@
 import path from "node:path";
-import { PcError } from "../errors.js";
-import { accept, type AcceptResult } from "../ops/accept.js";
+import { PcError } from "../util/errors.js";
+import { accept, type AcceptResult } from "../commands/accept.js";
 import { readIfExists } from "../util/fs.js";
 
 export interface AcceptFlags {
@@ -18,7 +18,7 @@ export async function acceptCommand(prompt: string, answerFile: string | undefin
 
 async function readAnswer(prompt: string, file: string | undefined, paste: boolean): Promise<{ text: string; source: string } | undefined> {
   if (paste) {
-    const { pasteText } = await import("../chat/clipboard.js");
+    const { pasteText } = await import("./clipboard.js");
     const hint = `Save the answer to a file and pass it (pc accept ${prompt} answer.md), or pipe it in (pc accept ${prompt} -).`;
     return { text: await pasteText({ hint }), source: "the clipboard" };
   }

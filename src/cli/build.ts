@@ -1,6 +1,6 @@
-import { build, type BuildReport, type PromptBuildResult } from "../build/build.js";
-import { buildFigures, promptFigures } from "../build/figures.js";
-import { PcError } from "../errors.js";
+import { build, type BuildReport, type PromptBuildResult } from "../commands/build.js";
+import { buildFigures, promptFigures } from "../commands/figures.js";
+import { PcError } from "../util/errors.js";
 import { onInterrupt } from "./interrupt.js";
 import { liveProgress, printJson, useColor } from "./output.js";
 import { BuildProgress } from "./progress.js";
@@ -62,7 +62,7 @@ export async function buildCommand(paths: string[], flags: BuildFlags): Promise<
 
 /** Writes the metrics file; a failure is returned, so the report is still printed before it is shown. */
 async function writeMetricsFile(file: string, report: BuildReport): Promise<PcError | undefined> {
-  const { writeMetrics } = await import("../build/metrics.js");
+  const { writeMetrics } = await import("../commands/metrics.js");
   try {
     await writeMetrics(file, report);
     return undefined;

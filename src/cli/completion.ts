@@ -4,8 +4,8 @@
  * project's prompt globs and skip partials.
  */
 import path from "node:path";
-import { discoverPrompts } from "../discover/discover.js";
-import { loadConfig } from "../config/config.js";
+import { discoverPrompts } from "../prompt/discover.js";
+import { loadConfig } from "../util/config.js";
 import { toPosix } from "../util/fs.js";
 import { findProjectRoot } from "./project-root.js";
 import type { CommandSpec, CompletionSpec, FlagSpec } from "./completion-spec.js";

@@ -1,4 +1,4 @@
-import { diff, type DiffResult } from "../ops/diff.js";
+import { diff, type DiffResult } from "../commands/diff.js";
 import { onInterrupt } from "./interrupt.js";
 import { colors, liveProgress, useColor } from "./output.js";
 import { BuildProgress } from "./progress.js";

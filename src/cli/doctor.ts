@@ -1,4 +1,4 @@
-import { doctor, type Finding } from "../ops/doctor.js";
+import { doctor, type Finding } from "../commands/doctor.js";
 import { colors, printJson, useColor } from "./output.js";
 
 export interface DoctorFlags {

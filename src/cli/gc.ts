@@ -1,4 +1,4 @@
-import { gc } from "../ops/gc.js";
+import { gc } from "../commands/gc.js";
 import { printJson } from "./output.js";
 
 export interface GcFlags {

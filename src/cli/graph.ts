@@ -1,5 +1,5 @@
-import { graph } from "../ops/graph.js";
-import { toDot, toJson, toMermaid, type GraphFormat } from "../ops/graph-format.js";
+import { graph } from "../commands/graph.js";
+import { toDot, toJson, toMermaid, type GraphFormat } from "../commands/graph-format.js";
 import { printJson } from "./output.js";
 
 export interface GraphFlags {

@@ -1,4 +1,4 @@
-import { init } from "../ops/init.js";
+import { init } from "../commands/init.js";
 
 export async function initCommand(): Promise<number> {
   const result = await init();

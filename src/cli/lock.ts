@@ -1,4 +1,4 @@
-import { repairLock, type LockRepairReport, type RepairedPrompt } from "../ops/lock-repair.js";
+import { repairLock, type LockRepairReport, type RepairedPrompt } from "../commands/lock-repair.js";
 import { colors, printJson, table, useColor } from "./output.js";
 
 export interface LockFlags {

@@ -1,4 +1,4 @@
-import { log, type LogEntry } from "../ops/log.js";
+import { log, type LogEntry } from "../commands/log.js";
 import { colors, printJson, table, useColor } from "./output.js";
 
 export interface LogFlags {

@@ -1,4 +1,4 @@
-import type { BuildEvent, BuildReport, PromptBuildResult } from "../build/build.js";
+import type { BuildEvent, BuildReport, PromptBuildResult } from "../commands/build.js";
 import type { EmbeddedLoadEvent } from "../engine/embedded.js";
 import { colors } from "./output.js";
 

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { CONFIG_FILE } from "../config/config.js";
+import { CONFIG_FILE } from "../util/config.js";
 import { LOCK_FILE } from "../lock/lockfile.js";
 
 /** What makes a folder a project's root: its config, its lock, or (before the first build, with no config) its prompts folder. */

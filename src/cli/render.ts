@@ -1,4 +1,4 @@
-import { render } from "../ops/render.js";
+import { render } from "../commands/render.js";
 
 export interface RenderFlags {
   format?: string;
@@ -14,7 +14,7 @@ export async function renderCommand(prompt: string, flags: RenderFlags): Promise
     process.stdout.write(text);
     return 0;
   }
-  const { approximateTokens, copyText } = await import("../chat/clipboard.js");
+  const { approximateTokens, copyText } = await import("./clipboard.js");
   const method = await copyText(text, { hint: `Print it and copy it yourself instead, e.g. pc render ${result.prompt} > prompt.txt` });
   const size = `${text.length.toLocaleString("en-US")} characters, ~${approximateTokens(text).toLocaleString("en-US")} tokens`;
   if (method === "clipboard") {

@@ -1,4 +1,4 @@
-import { check, status } from "../ops/status.js";
+import { check, status } from "../commands/status.js";
 import { printJson, statusTable, summarizeStates, useColor } from "./output.js";
 import type { PromptStatus } from "../plan/states.js";
 

@@ -1,4 +1,4 @@
-import { verify, type PromptVerifyResult, type VerifyEvent, type VerifyOutcome, type VerifyReport } from "../build/verify.js";
+import { verify, type PromptVerifyResult, type VerifyEvent, type VerifyOutcome, type VerifyReport } from "../commands/verify.js";
 import { onInterrupt } from "./interrupt.js";
 import { colors, liveProgress, printJson, useColor } from "./output.js";
 import { formatSeconds } from "./progress.js";

@@ -1,5 +1,5 @@
 import type { PromptStatus } from "../plan/states.js";
-import { watch, type WatchEvent } from "../watch/watch.js";
+import { watch, type WatchEvent } from "../commands/watch.js";
 import type { BuildFlags } from "./build.js";
 import { promptJson } from "./build.js";
 import { onInterrupt } from "./interrupt.js";

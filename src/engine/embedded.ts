@@ -12,7 +12,7 @@
 import os from "node:os";
 import path from "node:path";
 import type { ChatHistoryItem, ChatWrapper, Llama, LlamaContext, LlamaContextSequence, LlamaModel } from "node-llama-cpp";
-import { PcError, isPcError } from "../errors.js";
+import { PcError, isPcError } from "../util/errors.js";
 import { checkGguf, resolveModelPath, streamSha256 } from "./model-file.js";
 import type { Engine, GenerateOptions, GenerationRequest, GenerationResult, ModelIdentity } from "./types.js";
 

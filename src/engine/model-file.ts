@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { open, realpath } from "node:fs/promises";
 import path from "node:path";
-import { PcError, isPcError } from "../errors.js";
+import { PcError, isPcError } from "../util/errors.js";
 
 type NodeLlamaCpp = typeof import("node-llama-cpp");
 

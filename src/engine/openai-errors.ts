@@ -1,4 +1,4 @@
-import { PcError, type PcErrorCode } from "../errors.js";
+import { PcError, type PcErrorCode } from "../util/errors.js";
 import { redactSecrets } from "../util/redact.js";
 import { parseRetryAfter } from "./retry.js";
 

@@ -1,5 +1,5 @@
 import type OpenAI from "openai";
-import { PcError } from "../errors.js";
+import { PcError } from "../util/errors.js";
 import { requireCjs } from "../util/require-cjs.js";
 import { engineError } from "./openai-errors.js";
 import { DEFAULT_RETRY, withRetries, type RetryPolicy } from "./retry.js";

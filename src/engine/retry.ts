@@ -1,4 +1,4 @@
-import { PcError } from "../errors.js";
+import { PcError } from "../util/errors.js";
 
 export interface RetryPolicy {
   /** Retries after the first attempt, for errors marked retryable. */

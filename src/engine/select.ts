@@ -1,5 +1,5 @@
-import type { ProjectConfig } from "../config/config.js";
-import type { PcError } from "../errors.js";
+import type { ProjectConfig } from "../util/config.js";
+import type { PcError } from "../util/errors.js";
 import { DEFAULT_BASE_URL } from "./openai.js";
 import type { EmbeddedLoadEvent } from "./embedded.js";
 import type { RetryPolicy } from "./retry.js";

@@ -1,4 +1,4 @@
-import { PcError, excerpt } from "../errors.js";
+import { PcError, excerpt } from "../util/errors.js";
 import type { ModelIdentity } from "../engine/types.js";
 import { describeSchemaErrors, validator } from "../util/schema.js";
 

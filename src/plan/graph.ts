@@ -1,4 +1,4 @@
-import { PcError } from "../errors.js";
+import { PcError } from "../util/errors.js";
 
 export interface GraphNode {
   prompt: string;

@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { loadConfig, type ProjectConfig } from "../config/config.js";
-import { CONTEXT_IGNORE, GLOB_CHARS, discoverPrompts } from "../discover/discover.js";
-import { PcError } from "../errors.js";
+import { loadConfig, type ProjectConfig } from "../util/config.js";
+import { CONTEXT_IGNORE, GLOB_CHARS, discoverPrompts } from "../prompt/discover.js";
+import { PcError } from "../util/errors.js";
 import { readLock } from "../lock/lock-io.js";
 import type { Lock, LockEntry } from "../lock/lockfile.js";
 import type { ParsedPrompt } from "../prompt/frontmatter.js";

@@ -1,4 +1,4 @@
-import type { PcError } from "../errors.js";
+import type { PcError } from "../util/errors.js";
 import type { LockEntry, OutputSource } from "../lock/lockfile.js";
 import { sha256 } from "../util/fs.js";
 import { localModelPath, type Project, type PromptRecord } from "./project.js";

@@ -1,6 +1,6 @@
 import type matter from "gray-matter";
 import path from "node:path";
-import { PcError, excerpt } from "../errors.js";
+import { PcError, excerpt } from "../util/errors.js";
 import { requireCjs } from "../util/require-cjs.js";
 import { describeSchemaErrors, validator } from "../util/schema.js";
 

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { PcError } from "../errors.js";
+import { PcError } from "../util/errors.js";
 import { resolveInside, sha256 } from "../util/fs.js";
 
 /**

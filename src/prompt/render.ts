@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { Eta } from "eta/core";
-import { CONTEXT_IGNORE, GLOB_CHARS } from "../discover/discover.js";
-import { PcError } from "../errors.js";
+import { CONTEXT_IGNORE, GLOB_CHARS } from "./discover.js";
+import { PcError } from "../util/errors.js";
 import type { ChatMessage } from "../engine/types.js";
 import { resolveInside, toPosix } from "../util/fs.js";
 import { requireCjs } from "../util/require-cjs.js";

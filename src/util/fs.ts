@@ -1,7 +1,7 @@
 import crypto, { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, promises as fsp, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { PcError } from "../errors.js";
+import { PcError } from "./errors.js";
 
 /**
  * crypto.hash (node >= 20.12) hashes in one call without a Hash object: 3,000 hashes of 2 KB took

@@ -1,7 +1,7 @@
 // A context glob that matches another prompt's output which is not built yet: the prompt reads it
 // once it is built, in the same build, instead of failing (nothing matched) or missing it.
 import { afterAll, describe, expect, it } from "vitest";
-import { status } from "../../src/ops/status.js";
+import { status } from "../../src/commands/status.js";
 import { useTestServer } from "../support/use-test-server.js";
 import { cleanupProjects, createProject, promptFromPins } from "../support/project.js";
 import { buildIn, outcomes, requestedOutputs, userMessage } from "./helpers.js";

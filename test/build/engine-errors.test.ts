@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import type { BuildEvent } from "../../src/build/build.js";
+import type { BuildEvent } from "../../src/commands/build.js";
 import { startTestServer } from "../support/openai-server.js";
 import { useTestServer } from "../support/use-test-server.js";
 import { cleanupProjects, createProject, promptFromPins } from "../support/project.js";

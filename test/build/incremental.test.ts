@@ -1,7 +1,7 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { status } from "../../src/ops/status.js";
+import { status } from "../../src/commands/status.js";
 import { defaultAnswer, fencedAnswer } from "../support/openai-server.js";
 import { useTestServer } from "../support/use-test-server.js";
 import { cleanupProjects, createProject, promptFromPins } from "../support/project.js";

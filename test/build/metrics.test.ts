@@ -1,7 +1,7 @@
 import parsePrometheus from "parse-prometheus-text-format";
 import { describe, expect, it } from "vitest";
-import type { BuildReport } from "../../src/build/build.js";
-import { toPrometheus } from "../../src/build/metrics.js";
+import type { BuildReport } from "../../src/commands/build.js";
+import { toPrometheus } from "../../src/commands/metrics.js";
 
 function report(prompt: string, model: string): BuildReport {
   return {

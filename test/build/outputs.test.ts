@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readFile, readdir } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { status } from "../../src/ops/status.js";
+import { status } from "../../src/commands/status.js";
 import { fencedAnswer, multiFileAnswer } from "../support/openai-server.js";
 import { useTestServer } from "../support/use-test-server.js";
 import { cleanupProjects, createProject, promptFromPins, type TempProject } from "../support/project.js";

@@ -1,7 +1,7 @@
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { status } from "../../src/ops/status.js";
+import { status } from "../../src/commands/status.js";
 import { setBeforeRenameHook } from "../../src/util/fs.js";
 import { type ChatCompletionBody, defaultAnswer, multiFileAnswer, requestHash } from "../support/openai-server.js";
 import { useTestServer } from "../support/use-test-server.js";

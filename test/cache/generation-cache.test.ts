@@ -1,10 +1,10 @@
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { build } from "../../src/build/build.js";
+import { build } from "../../src/commands/build.js";
 import { GenerationStore } from "../../src/cache/store.js";
 import { loadProject } from "../../src/plan/project.js";
-import { status } from "../../src/ops/status.js";
+import { status } from "../../src/commands/status.js";
 import { fencedAnswer } from "../support/openai-server.js";
 import { useTestServer } from "../support/use-test-server.js";
 import { makeProject, readLockJson, readText, removeProject, writeFiles } from "../support/project.js";

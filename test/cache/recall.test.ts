@@ -3,9 +3,9 @@
 import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { build } from "../../src/build/build.js";
-import { gc } from "../../src/ops/gc.js";
-import { status } from "../../src/ops/status.js";
+import { build } from "../../src/commands/build.js";
+import { gc } from "../../src/commands/gc.js";
+import { status } from "../../src/commands/status.js";
 import { fencedAnswer } from "../support/openai-server.js";
 import { useTestServer } from "../support/use-test-server.js";
 import { makeProject, readLockJson, readText, removeProject, writeFiles } from "../support/project.js";

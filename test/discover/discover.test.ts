@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_CONFIG } from "../../src/config/config.js";
-import { discoverPrompts } from "../../src/discover/discover.js";
+import { DEFAULT_CONFIG } from "../../src/util/config.js";
+import { discoverPrompts } from "../../src/prompt/discover.js";
 
 // Which files count as prompts: the rules a user relies on (partials, dot folders, node_modules,
 // excluded folders, symlinked folders), on a real tree.

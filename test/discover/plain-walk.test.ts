@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { glob } from "tinyglobby";
 import { afterAll, describe, expect, it } from "vitest";
-import { walkPlainPrompts } from "../../src/discover/plain-walk.js";
+import { walkPlainPrompts } from "../../src/prompt/plain-walk.js";
 
 // The plain walk stands in for the glob `prompts/**/*.md` on trees of folders and regular files:
 // on any such tree it must find exactly what the glob finds, and hand anything else to the glob.

@@ -3,7 +3,7 @@ import path from "node:path";
 import { Window } from "happy-dom";
 import { fromDot } from "ts-graphviz";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { build } from "../../src/build/build.js";
+import { build } from "../../src/commands/build.js";
 import { useTestServer } from "../support/use-test-server.js";
 import { makeProject, NO_BASE_URL, promptFromPins, removeProject, runPc } from "../support/project.js";
 

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEmbeddedEngine } from "../../src/engine/embedded.js";
 import type { Engine, GenerationProgress, GenerationRequest } from "../../src/engine/types.js";
-import { isPcError } from "../../src/errors.js";
+import { isPcError } from "../../src/util/errors.js";
 import { makeProject, removeProject } from "../support/project.js";
 import { tinyModelBytes } from "../support/tiny-gguf.js";
 

@@ -2,11 +2,11 @@ import fc from "fast-check";
 import { createHash } from "node:crypto";
 import { readdir, stat } from "node:fs/promises";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { build } from "../../src/build/build.js";
-import { PcError } from "../../src/errors.js";
+import { build } from "../../src/commands/build.js";
+import { PcError } from "../../src/util/errors.js";
 import { readLock, writeLock } from "../../src/lock/lock-io.js";
 import { LOCKFILE_VERSION, emptyLock, parseLock, serializeLock, type Lock } from "../../src/lock/lockfile.js";
-import { status } from "../../src/ops/status.js";
+import { status } from "../../src/commands/status.js";
 import { useTestServer } from "../support/use-test-server.js";
 import { cleanupProjects, createProject, promptFile } from "../support/project.js";
 

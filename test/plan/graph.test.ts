@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { build } from "../../src/build/build.js";
+import { build } from "../../src/commands/build.js";
 import { buildGraph } from "../../src/plan/graph.js";
-import { status } from "../../src/ops/status.js";
+import { status } from "../../src/commands/status.js";
 import { useTestServer } from "../support/use-test-server.js";
 import { cleanupProjects, createProject, promptFile } from "../support/project.js";
 

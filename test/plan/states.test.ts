@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import { build } from "../../src/build/build.js";
+import { build } from "../../src/commands/build.js";
 import { parseLock } from "../../src/lock/lockfile.js";
-import { status } from "../../src/ops/status.js";
+import { status } from "../../src/commands/status.js";
 import type { PromptStatus } from "../../src/plan/states.js";
 import { useTestServer } from "../support/use-test-server.js";
 import { cleanupProjects, createProject, promptFile, type FileTree, type TempProject } from "../support/project.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PcError } from "../../src/errors.js";
+import { PcError } from "../../src/util/errors.js";
 import { parsePrompt } from "../../src/prompt/frontmatter.js";
 
 const FILE = "prompts/app.md";

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { PcError } from "../../src/errors.js";
+import { PcError } from "../../src/util/errors.js";
 import { parsePrompt } from "../../src/prompt/frontmatter.js";
 import { renderPrompt, type RenderedPrompt } from "../../src/prompt/render.js";
 import { sha256 } from "../../src/util/fs.js";

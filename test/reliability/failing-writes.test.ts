@@ -3,7 +3,7 @@
 import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { build } from "../../src/build/build.js";
+import { build } from "../../src/commands/build.js";
 import { setBeforeRenameHook } from "../../src/util/fs.js";
 import { useTestServer } from "../support/use-test-server.js";
 import { makeProject, readText, removeProject, writeFiles } from "../support/project.js";

@@ -2,9 +2,9 @@
 // anything but PcError on arbitrary input, and the lock serializer round-trips.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { PcError } from "../../src/errors.js";
+import { PcError } from "../../src/util/errors.js";
 import { LOCKFILE_VERSION, parseLock, serializeLock, type Lock, type LockEntry } from "../../src/lock/lockfile.js";
-import { extractOutputs } from "../../src/output/extract.js";
+import { extractOutputs } from "../../src/answer/extract.js";
 import { parsePrompt } from "../../src/prompt/frontmatter.js";
 
 /** Runs `f`; passes when it returns or throws a PcError, fails on anything else it throws. */

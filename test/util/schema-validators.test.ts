@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/config/config.js";
-import { PcError } from "../../src/errors.js";
+import { parseConfig } from "../../src/util/config.js";
+import { PcError } from "../../src/util/errors.js";
 import { parseLock } from "../../src/lock/lockfile.js";
 import { parsePrompt } from "../../src/prompt/frontmatter.js";
 

@@ -1,6 +1,6 @@
 import { promises as fsp } from "node:fs";
 import path from "node:path";
-import { PcError } from "../errors.js";
+import { PcError } from "../util/errors.js";
 import { readIfExistsSync, sha256, writeFileAtomic } from "../util/fs.js";
 
 export interface WrittenOutputs {

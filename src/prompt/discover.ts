@@ -1,5 +1,5 @@
 import path from "node:path";
-import type { ProjectConfig } from "../config/config.js";
+import type { ProjectConfig } from "../util/config.js";
 import { requireCjs } from "../util/require-cjs.js";
 import { DEFAULT_PROMPTS, walkPlainPrompts } from "./plain-walk.js";
 

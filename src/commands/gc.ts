@@ -1,7 +1,7 @@
-import { acquireProjectLock } from "../build/project-lock.js";
+import { acquireProjectLock } from "../execute/project-lock.js";
 import { EarlierEntries } from "../cache/entries.js";
 import { GenerationStore, type StoredGeneration } from "../cache/store.js";
-import { PcError } from "../errors.js";
+import { PcError } from "../util/errors.js";
 import { readLock } from "../lock/lock-io.js";
 
 export const DEFAULT_KEEP = 5;

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { PcError } from "../errors.js";
+import { PcError } from "../util/errors.js";
 import type { ChatMessage } from "../engine/types.js";
 import { parsePrompt } from "../prompt/frontmatter.js";
 import { messagesAsText } from "../prompt/protocol.js";

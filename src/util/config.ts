@@ -1,7 +1,7 @@
 import path from "node:path";
-import { PcError, excerpt } from "../errors.js";
-import { readIfExistsSync } from "../util/fs.js";
-import { describeSchemaErrors, validator } from "../util/schema.js";
+import { PcError, excerpt } from "./errors.js";
+import { readIfExistsSync } from "./fs.js";
+import { describeSchemaErrors, validator } from "./schema.js";
 
 export const CONFIG_FILE = "pc.config.json";
 

@@ -1,5 +1,5 @@
 import type { Generation } from "../cache/store.js";
-import { GLOB_CHARS } from "../discover/discover.js";
+import { GLOB_CHARS } from "../prompt/discover.js";
 import type { LockEntry, OutputSource } from "../lock/lockfile.js";
 import { samplingOf } from "../plan/hash.js";
 import type { PromptRecord } from "../plan/project.js";

@@ -1,6 +1,6 @@
 import path from "node:path";
-import { PcError } from "../errors.js";
-import type { Project } from "../plan/project.js";
+import { PcError } from "../util/errors.js";
+import type { Project } from "./project.js";
 import { toPosix } from "../util/fs.js";
 
 /**

@@ -1,4 +1,4 @@
-import { PcError } from "../errors.js";
+import { PcError } from "../util/errors.js";
 
 /** Where copied text went: the system clipboard, or an OSC 52 escape sent to the terminal. */
 export type CopyMethod = "clipboard" | "osc52";

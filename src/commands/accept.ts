@@ -1,16 +1,16 @@
 import { EarlierEntries } from "../cache/entries.js";
 import { GenerationStore, type Generation } from "../cache/store.js";
-import { PcError } from "../errors.js";
-import { postProcess } from "../build/generate.js";
-import { acquireProjectLock } from "../build/project-lock.js";
-import { lockEntryFor } from "../build/record.js";
-import { writeOutputs } from "../build/write-outputs.js";
+import { PcError } from "../util/errors.js";
+import { postProcess } from "../execute/generate.js";
+import { acquireProjectLock } from "../execute/project-lock.js";
+import { lockEntryFor } from "../execute/record.js";
+import { writeOutputs } from "../execute/write-outputs.js";
 import { writeLock } from "../lock/lock-io.js";
 import type { OutputSource } from "../lock/lockfile.js";
 import { writeFailures } from "../plan/failures.js";
 import { loadProject, type Project, type PromptRecord } from "../plan/project.js";
 import { sha256 } from "../util/fs.js";
-import { selectPrompts } from "./select.js";
+import { selectPrompts } from "../plan/select.js";
 
 export interface AcceptOptions {
   /** Project root (default: process.cwd()). */

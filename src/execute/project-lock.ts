@@ -1,7 +1,7 @@
 import { promises as fsp } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { PcError } from "../errors.js";
+import { PcError } from "../util/errors.js";
 import { TEMP_FILE_PATTERN, readIfExists, writeFileAtomic } from "../util/fs.js";
 import { requireCjs } from "../util/require-cjs.js";
 

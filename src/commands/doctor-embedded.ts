@@ -1,5 +1,5 @@
 /** Checks of the embedded engine: node-llama-cpp starts, and each pinned GGUF model loads. Never downloads. */
-import { PcError } from "../errors.js";
+import { PcError } from "../util/errors.js";
 import { engineLevel, usedBy, type Finding, type ModelUse } from "./doctor-types.js";
 
 export async function checkEmbedded(root: string, models: Map<string, ModelUse>): Promise<Finding[]> {

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { PcError, excerpt } from "../errors.js";
+import { PcError, excerpt } from "../util/errors.js";
 import { languageOf } from "../prompt/protocol.js";
 
 export interface CodeBlock {

@@ -1,4 +1,4 @@
-import { PcError } from "../errors.js";
+import { PcError } from "../util/errors.js";
 import type { GenerationProgress } from "../engine/types.js";
 import { LOCK_FILE, type OutputSource } from "../lock/lockfile.js";
 import { writeFailures } from "../plan/failures.js";
@@ -6,10 +6,10 @@ import { loadProject, parseRecord, renderRecord, type Project, type PromptRecord
 import { BUILDABLE, computeStates, type PromptStatus } from "../plan/states.js";
 import { beginCommit, endCommit } from "../util/commit.js";
 import { readIfExists, sha256 } from "../util/fs.js";
-import { selectPrompts, withDependencies } from "../ops/select.js";
-import type { Produced } from "./generate.js";
-import type { EngineEvent, EngineOptions } from "./engines.js";
-import { acquireProjectLock } from "./project-lock.js";
+import { selectPrompts, withDependencies } from "../plan/select.js";
+import type { Produced } from "../execute/generate.js";
+import type { EngineEvent, EngineOptions } from "../execute/engines.js";
+import { acquireProjectLock } from "../execute/project-lock.js";
 import path from "node:path";
 
 export interface BuildOptions extends EngineOptions {
@@ -102,12 +102,12 @@ const loadStages = () =>
   Promise.all([
     import("../cache/store.js"),
     import("../cache/entries.js"),
-    import("../output/format.js"),
-    import("./generate.js"),
-    import("./engines.js"),
-    import("./record.js"),
-    import("./lock-recorder.js"),
-    import("./write-outputs.js"),
+    import("../answer/format.js"),
+    import("../execute/generate.js"),
+    import("../execute/engines.js"),
+    import("../execute/record.js"),
+    import("../execute/lock-recorder.js"),
+    import("../execute/write-outputs.js"),
   ]);
 
 async function planProject(cwd: string, options: BuildOptions): Promise<{ project: Project; plan: BuildPlan }> {
@@ -174,7 +174,7 @@ async function dryRunResults(project: Project, plan: BuildPlan, options: BuildOp
 async function restorablePrompts(project: Project, plan: BuildPlan, options: BuildOptions): Promise<Set<string>> {
   const found = new Set<string>();
   if (!(options.cache ?? true) || plan.targets.length === 0) return found;
-  const [{ GenerationStore }, { restore }] = await Promise.all([import("../cache/store.js"), import("./generate.js")]);
+  const [{ GenerationStore }, { restore }] = await Promise.all([import("../cache/store.js"), import("../execute/generate.js")]);
   const store = new GenerationStore(project.root);
   for (const s of plan.targets) {
     const record = project.records.get(s.prompt)!;

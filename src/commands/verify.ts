@@ -1,13 +1,13 @@
 import { GenerationStore } from "../cache/store.js";
-import { PcError, isPcError } from "../errors.js";
+import { PcError, isPcError } from "../util/errors.js";
 import { determinismHints, identityChanges, probeServer, type ServerReport } from "../engine/determinism.js";
 import { engineKindOf, resolveBaseURL, type EngineKind } from "../engine/select.js";
 import type { ModelIdentity } from "../engine/types.js";
-import { selectPrompts } from "../ops/select.js";
+import { selectPrompts } from "../plan/select.js";
 import { loadProject, type Project, type PromptRecord } from "../plan/project.js";
 import { staleReasons } from "../plan/states.js";
-import { enginePoolFor, type EngineEvent, type EngineOptions } from "./engines.js";
-import { produce } from "./generate.js";
+import { enginePoolFor, type EngineEvent, type EngineOptions } from "../execute/engines.js";
+import { produce } from "../execute/generate.js";
 import { compareOutputs, type VerifiedOutput } from "./verify-compare.js";
 
 export interface VerifyOptions extends EngineOptions {

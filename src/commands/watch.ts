@@ -1,13 +1,13 @@
 import path from "node:path";
 import type { FSWatcher } from "chokidar";
 import { existsSync } from "node:fs";
-import { build, type BuildEvent, type BuildOptions, type BuildReport } from "../build/build.js";
-import { PcError } from "../errors.js";
+import { build, type BuildEvent, type BuildOptions, type BuildReport } from "./build.js";
+import { PcError } from "../util/errors.js";
 import { LOCK_FILE } from "../lock/lockfile.js";
 import type { PromptStatus } from "../plan/states.js";
 import { TEMP_FILE_PATTERN, readIfExists, sha256, toPosix } from "../util/fs.js";
-import { keepEngines } from "./engines.js";
-import { deriveTargets, matchesGlobs, type WatchTargets } from "./targets.js";
+import { keepEngines } from "./watch-engines.js";
+import { deriveTargets, matchesGlobs, type WatchTargets } from "./watch-targets.js";
 
 /** Quiet time after the last save before a build starts: a burst of saves becomes one build. */
 export const DEFAULT_DEBOUNCE_MS = 100;

@@ -1,13 +1,13 @@
 import { FILE_HEADERS_ONLY, createTwoFilesPatch } from "diff";
 import path from "node:path";
-import { enginePoolFor, type EngineOptions } from "../build/engines.js";
-import { produce } from "../build/generate.js";
+import { enginePoolFor, type EngineOptions } from "../execute/engines.js";
+import { produce } from "../execute/generate.js";
 import { GenerationStore, type Generation } from "../cache/store.js";
 import type { GenerationProgress } from "../engine/types.js";
-import { PcError } from "../errors.js";
+import { PcError } from "../util/errors.js";
 import { loadProject, renderRecord, type Project, type PromptRecord } from "../plan/project.js";
 import { readIfExists } from "../util/fs.js";
-import { renderOne, selectOnePrompt } from "./one-prompt.js";
+import { renderOne, selectOnePrompt } from "../plan/one-prompt.js";
 
 export interface DiffOptions extends EngineOptions {
   /** Project root (default: process.cwd()). */

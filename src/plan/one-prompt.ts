@@ -1,5 +1,5 @@
-import { PcError } from "../errors.js";
-import { parseRecord, renderRecord, type Project, type PromptRecord } from "../plan/project.js";
+import { PcError } from "../util/errors.js";
+import { parseRecord, renderRecord, type Project, type PromptRecord } from "./project.js";
 import { selectPrompts } from "./select.js";
 
 /**

@@ -1,9 +1,9 @@
 import { promises as fsp } from "node:fs";
 import path from "node:path";
-import { acquireProjectLock } from "../build/project-lock.js";
-import { lockEntryFor } from "../build/record.js";
+import { acquireProjectLock } from "../execute/project-lock.js";
+import { lockEntryFor } from "../execute/record.js";
 import { GenerationStore } from "../cache/store.js";
-import { PcError, isPcError } from "../errors.js";
+import { PcError, isPcError } from "../util/errors.js";
 import { writeLock } from "../lock/lock-io.js";
 import { LOCK_FILE, emptyLock, parseLock, type Lock, type LockEntry } from "../lock/lockfile.js";
 import { salvageLock, type SalvagedLock } from "../lock/salvage.js";

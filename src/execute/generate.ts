@@ -1,9 +1,9 @@
 import { GenerationStore, type Generation } from "../cache/store.js";
-import { PcError } from "../errors.js";
+import { PcError } from "../util/errors.js";
 import type { EnginePool } from "../engine/select.js";
 import type { GenerateOptions, GenerationRequest } from "../engine/types.js";
-import { extractOutputs } from "../output/extract.js";
-import { formatOutput, mayFormat } from "../output/format.js";
+import { extractOutputs } from "../answer/extract.js";
+import { formatOutput, mayFormat } from "../answer/format.js";
 import { samplingOf } from "../plan/hash.js";
 import { parseRecord, type PromptRecord } from "../plan/project.js";
 

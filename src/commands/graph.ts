@@ -1,6 +1,6 @@
 import { loadProject } from "../plan/project.js";
 import { computeStates, type PromptState } from "../plan/states.js";
-import { selectPrompts, withDependencies } from "./select.js";
+import { selectPrompts, withDependencies } from "../plan/select.js";
 
 export interface GraphOptions {
   /** Project root (default: process.cwd()). */

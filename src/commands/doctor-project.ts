@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { CONFIG_FILE, DEFAULT_CONFIG, loadConfig, type ProjectConfig } from "../config/config.js";
-import { discoverPrompts } from "../discover/discover.js";
-import { PcError } from "../errors.js";
+import { CONFIG_FILE, DEFAULT_CONFIG, loadConfig, type ProjectConfig } from "../util/config.js";
+import { discoverPrompts } from "../prompt/discover.js";
+import { PcError } from "../util/errors.js";
 import { readLock } from "../lock/lock-io.js";
 import { LOCK_FILE } from "../lock/lockfile.js";
 import { loadProject } from "../plan/project.js";

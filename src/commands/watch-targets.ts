@@ -1,8 +1,8 @@
 import fg from "fast-glob";
-import { CONFIG_FILE, DEFAULT_CONFIG } from "../config/config.js";
-import { GLOB_CHARS } from "../discover/discover.js";
-import { PcError } from "../errors.js";
-import { selectPrompts, withDependencies } from "../ops/select.js";
+import { CONFIG_FILE, DEFAULT_CONFIG } from "../util/config.js";
+import { GLOB_CHARS } from "../prompt/discover.js";
+import { PcError } from "../util/errors.js";
+import { selectPrompts, withDependencies } from "../plan/select.js";
 import { loadProject, localModelPath } from "../plan/project.js";
 import { computeStates, type PromptStatus } from "../plan/states.js";
 

@@ -1,8 +1,8 @@
 import { GenerationStore, type Generation, type GenerationSource } from "../cache/store.js";
-import { restoreOutputs } from "../build/generate.js";
+import { restoreOutputs } from "../execute/generate.js";
 import { loadProject, type Project } from "../plan/project.js";
 import { sha256 } from "../util/fs.js";
-import { renderOne, selectOnePrompt } from "./one-prompt.js";
+import { renderOne, selectOnePrompt } from "../plan/one-prompt.js";
 
 export interface LogOptions {
   /** Project root (default: process.cwd()). */
