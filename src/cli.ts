@@ -350,6 +350,20 @@ cli
     }),
   );
 
+cli
+  .command("ui", "Serve the workbench in a browser: prompts and states live, builds, chat round trips, diffs, the graph")
+  .option("--port <n>", "Port (default 0: any free port)")
+  .option("--host <host>", "Interface to listen on (default 127.0.0.1; any other is reachable from elsewhere)")
+  .option("--no-open", "Print the URL; do not open a browser")
+  .option(...ENGINE_OPTIONS.baseUrl)
+  .example("pc ui --no-open")
+  .action((flags) =>
+    run(async () => {
+      await inProject();
+      return (await import("./cli/ui.js")).uiCommand({ ...flags, port: integer("port", flags.port, 0), host: flags.host === undefined ? undefined : String(flags.host) });
+    }),
+  );
+
 cli.help();
 cli.version(version);
 

@@ -25,6 +25,8 @@ export interface AcceptOptions {
   label?: string;
   /** Overwrite outputs that were edited by hand. */
   force?: boolean;
+  /** Extract and format the answer and report what would be written; write nothing (chat answers only). */
+  dryRun?: boolean;
 }
 
 export interface AcceptResult {
@@ -44,6 +46,8 @@ export interface AcceptResult {
   dependents: string[];
   /** The stored generation's id (chat answers only). */
   generation?: string;
+  /** For a dry run: every output's text as it would be written. */
+  texts?: Record<string, string>;
 }
 
 /**
@@ -53,7 +57,9 @@ export interface AcceptResult {
  */
 export async function accept(options: AcceptOptions): Promise<AcceptResult> {
   const cwd = options.cwd ?? process.cwd();
-  const release = await acquireProjectLock(cwd);
+  if (options.dryRun && options.answer === undefined) throw new PcError("PC_USAGE", "a dry run of accept previews an answer, and none was given");
+  // A preview writes nothing, so it need not wait for a build that holds the project lock.
+  const release = options.dryRun ? async () => {} : await acquireProjectLock(cwd);
   try {
     const project = await loadProject(cwd, { renderAll: true });
     const record = promptRecord(project, cwd, options.prompt);
@@ -110,6 +116,11 @@ async function takeAnswer(project: Project, record: PromptRecord, options: Accep
         });
       }
     }
+  }
+  if (options.dryRun) {
+    const written = await changedOutputs(project, outputs);
+    const hashes = Object.fromEntries(Object.entries(outputs).map(([file, text]) => [file, sha256(text)]));
+    return { prompt: record.prompt, source: "chat", label: options.label, outputs: hashes, written, recorded: false, previousSource: entry?.source, dependents: [], texts: outputs };
   }
   const fm = record.parsed!.frontmatter;
   const createdAt = new Date().toISOString();

@@ -15,6 +15,10 @@ export interface PromptStatus {
   source?: OutputSource;
   /** For a chat answer: what wrote it, as given to `pc accept --model`. */
   label?: string;
+  /** The pinned model (from the prompt, else from its lock entry). */
+  model?: string;
+  /** How long the recorded generation took. */
+  durationMs?: number;
   /** Prompts whose outputs this one reads. */
   dependsOn: string[];
   error?: PcError;
@@ -53,6 +57,8 @@ export async function computeStates(project: Project): Promise<PromptStatus[]> {
       outputs: Object.keys(entry.outputs),
       source: entry.source,
       label: entry.label,
+      model: entry.model,
+      durationMs: entry.durationMs,
       dependsOn: [],
     });
   }
@@ -66,7 +72,11 @@ function stateOf(
   done: Map<string, PromptStatus>,
 ): PromptStatus {
   const dependsOn = project.graph.dependsOn.get(record.prompt) ?? [];
-  const base = { prompt: record.prompt, outputs: record.outputs, dependsOn, source: record.entry?.source, label: record.entry?.label };
+  const { entry: recorded, parsed } = record;
+  const base = {
+    prompt: record.prompt, outputs: record.outputs, dependsOn, source: recorded?.source, label: recorded?.label,
+    model: parsed?.frontmatter.model ?? recorded?.model, durationMs: recorded?.durationMs,
+  };
   const error = project.graph.errors.get(record.prompt) ?? record.error;
   if (error) return { ...base, state: "invalid", reasons: [error.format()], error };
 

@@ -1,0 +1,102 @@
+import path from "node:path";
+import type { ServerResponse } from "node:http";
+import type { FSWatcher } from "chokidar";
+import { status, type StatusReport } from "../commands/status.js";
+
+/** Quiet time after the last change on disk before the states are computed again. */
+const SETTLE_MS = 150;
+
+/** Folders whose changes never change a prompt's state. */
+const IGNORED = /(^|[\\/])(node_modules|\.git)([\\/]|$)/;
+
+/**
+ * Live updates for every open page (server-sent events): the events of builds started from the UI,
+ * and every prompt's state, computed again through the library whenever a file of the project
+ * changes, so `pc build` or `pc watch` in another terminal shows up as it lands.
+ */
+export class Live {
+  private readonly clients = new Set<ServerResponse>();
+  private watcher?: FSWatcher;
+  private timer?: NodeJS.Timeout;
+  private computing?: Promise<void>;
+  private again = false;
+  private last = "";
+
+  constructor(private readonly root: string, private readonly onError: (error: unknown) => void) {}
+
+  /** Starts watching the project; resolves once the watches are set. */
+  async start(): Promise<void> {
+    const { watch } = await import("chokidar");
+    this.watcher = watch(this.root, {
+      ignoreInitial: true,
+      ignored: (file) => this.ignored(file),
+    });
+    this.watcher.on("all", () => this.changed());
+    this.watcher.on("error", (error) => this.onError(error));
+    await new Promise<void>((resolve) => this.watcher!.once("ready", () => resolve()));
+  }
+
+  /** Opens an event stream on `response`. */
+  subscribe(response: ServerResponse): void {
+    response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" });
+    response.write(": pc ui\n\n");
+    this.clients.add(response);
+    response.on("close", () => this.clients.delete(response));
+  }
+
+  send(event: string, data: unknown): void {
+    const frame = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    for (const client of this.clients) client.write(frame);
+  }
+
+  /** Computes the states now and sends them when they differ from the last ones sent. */
+  refresh(): Promise<void> {
+    if (this.computing) {
+      this.again = true;
+      return this.computing;
+    }
+    this.computing = (async () => {
+      do {
+        this.again = false;
+        try {
+          this.publish(await status({ cwd: this.root }));
+        } catch (error) {
+          this.send("problem", { message: messageOf(error) });
+        }
+      } while (this.again);
+    })().finally(() => (this.computing = undefined));
+    return this.computing;
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.timer);
+    for (const client of this.clients) client.end();
+    this.clients.clear();
+    await this.watcher?.close();
+    await this.computing;
+  }
+
+  private publish(report: StatusReport): void {
+    const text = JSON.stringify(report.prompts);
+    if (text === this.last) return;
+    this.last = text;
+    this.send("status", report);
+  }
+
+  private changed(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.refresh(), SETTLE_MS);
+  }
+
+  private ignored(file: string): boolean {
+    const relative = path.relative(this.root, file);
+    if (IGNORED.test(relative)) return true;
+    // Of pc's own bookkeeping only the record of failed attempts changes a state.
+    return relative.startsWith(`.pc${path.sep}`) && relative !== path.join(".pc", "failures.json");
+  }
+}
+
+export function messageOf(error: unknown): string {
+  const e = error as { format?: () => string; message?: string };
+  return typeof e?.format === "function" ? e.format() : String(e?.message ?? error);
+}

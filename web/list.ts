@@ -1,0 +1,63 @@
+/** The prompt list: every prompt with its state and why, its outputs, source, model and last duration. */
+import { useState } from "preact/hooks";
+import { html } from "htm/preact";
+import { postJson } from "./api.js";
+import type { Live } from "./main.js";
+import { STATES, type PromptStatus, type State } from "./types.js";
+import { Badge, ProgressNote, duration, promptHref } from "./bits.js";
+
+export function PromptList({ live }: { live: Live }) {
+  const [query, setQuery] = useState("");
+  const [shown, setShown] = useState<State | "all">("all");
+  const [building, setBuilding] = useState<string | undefined>();
+  const prompts = live.report?.prompts;
+  if (!prompts) return html`<p class="muted">Reading the project…</p>`;
+  const counts = new Map<State, number>();
+  for (const p of prompts) counts.set(p.state, (counts.get(p.state) ?? 0) + 1);
+  const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+  const visible = prompts.filter((p) => (shown === "all" || p.state === shown) && words.every((w) => haystack(p).includes(w)));
+  const buildAll = async () => {
+    setBuilding(undefined);
+    try {
+      await postJson("/api/build", {});
+    } catch (error) {
+      setBuilding((error as Error).message);
+    }
+  };
+  return html`
+    <section class="toolbar">
+      <input type="search" placeholder="Search prompts, outputs, models" aria-label="Search" value=${query} onInput=${(e: Event) => setQuery((e.target as HTMLInputElement).value)} />
+      <div class="chips" role="group" aria-label="Filter by state">
+        <button class=${shown === "all" ? "chip on" : "chip"} onClick=${() => setShown("all")}>all ${prompts.length}</button>
+        ${STATES.filter((s) => counts.has(s)).map(
+          (s) => html`<button class=${`chip ${s} ${shown === s ? "on" : ""}`} onClick=${() => setShown(s)}>${s} ${counts.get(s)}</button>`,
+        )}
+      </div>
+      <button class="primary" onClick=${buildAll}>Build what changed</button>
+    </section>
+    ${building ? html`<pre class="problem">${building}</pre>` : null}
+    ${prompts.length === 0 ? html`<p class="muted">No prompts found (prompts/**/*.md). <code>pc init</code> creates an example.</p>` : null}
+    <table class="prompts">
+      <thead><tr><th>prompt</th><th>state</th><th>outputs</th><th>source</th><th>model</th><th>last</th></tr></thead>
+      <tbody>${visible.map((p) => html`<${Row} key=${p.prompt} p=${p} progress=${live.progress[p.prompt]} />`)}</tbody>
+    </table>
+    ${visible.length < prompts.length ? html`<p class="muted">${visible.length} of ${prompts.length} prompts shown.</p>` : null}
+  `;
+}
+
+function Row({ p, progress }: { p: PromptStatus; progress?: Live["progress"][string] }) {
+  return html`
+    <tr data-prompt=${p.prompt} data-state=${p.state}>
+      <td><a href=${promptHref(p.prompt)}>${p.prompt}</a>${p.reasons[0] ? html`<div class="reason" title=${p.reasons.join("\n")}>${p.reasons[0]}${p.reasons.length > 1 ? ` (+${p.reasons.length - 1} more)` : ""}</div>` : null}</td>
+      <td><${Badge} state=${p.state} />${progress && !progress.done ? html` <${ProgressNote} progress=${progress} />` : null}</td>
+      <td class="paths">${p.outputs.join(", ")}</td>
+      <td>${p.source ?? "-"}${p.label ? html`<div class="muted">${p.label}</div>` : null}</td>
+      <td>${p.model ?? "-"}</td>
+      <td>${duration(p.durationMs)}</td>
+    </tr>
+  `;
+}
+
+function haystack(p: PromptStatus): string {
+  return `${p.prompt} ${p.outputs.join(" ")} ${p.model ?? ""} ${p.source ?? ""} ${p.label ?? ""} ${p.state}`.toLowerCase();
+}
