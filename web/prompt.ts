@@ -31,7 +31,7 @@ export function PromptPage({ prompt, live }: { prompt: string; live: Live }) {
     ${status.checks?.length ? html`<${Checks} status=${status} />` : null}
     <${Rendered} page=${page} />
     ${status.state !== "orphaned" ? html`<${AnswerBox} prompt=${prompt} />` : null}
-    ${"generations" in page.log ? html`<${History} prompt=${prompt} generations=${page.log.generations} />` : html`<pre class="problem">${page.log.error.message}</pre>`}
+    ${"generations" in page.log ? html`<${History} key=${page.log.generations.map((g) => g.id).join()} prompt=${prompt} generations=${page.log.generations} />` : html`<pre class="problem">${page.log.error.message}</pre>`}
     ${status.state !== "orphaned" && status.state !== "invalid" ? html`<${TrySeed} prompt=${prompt} running=${progress} />` : null}
   `;
 }
