@@ -5,7 +5,6 @@
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { html } from "htm/preact";
-import { getJson } from "./api.js";
 import { GraphPage } from "./graph.js";
 import { PromptList } from "./list.js";
 import { PromptPage } from "./prompt.js";
@@ -23,10 +22,7 @@ export interface Live {
 function useLive(): Live {
   const [live, setLive] = useState<Live>({ progress: {}, connected: false });
   useEffect(() => {
-    getJson<StatusReport>("/api/status").then(
-      (report) => setLive((l) => ({ ...l, report, problem: undefined })),
-      (error: Error) => setLive((l) => ({ ...l, problem: error.message })),
-    );
+    // The stream's first event is every prompt's state; later ones follow builds and saves.
     const events = new EventSource("/api/events");
     events.onopen = () => setLive((l) => ({ ...l, connected: true }));
     events.onerror = () => setLive((l) => ({ ...l, connected: false }));

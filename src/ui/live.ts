@@ -36,17 +36,22 @@ export class Live {
     await new Promise<void>((resolve) => this.watcher!.once("ready", () => resolve()));
   }
 
-  /** Opens an event stream on `response`. */
-  subscribe(response: ServerResponse): void {
+  /** Opens an event stream on `response`; its first event is every prompt's state. */
+  async subscribe(response: ServerResponse): Promise<void> {
     response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" });
     response.write(": pc ui\n\n");
     this.clients.add(response);
     response.on("close", () => this.clients.delete(response));
+    try {
+      response.write(frame("status", await status({ cwd: this.root })));
+    } catch (error) {
+      response.write(frame("problem", { message: messageOf(error) }));
+    }
   }
 
   send(event: string, data: unknown): void {
-    const frame = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-    for (const client of this.clients) client.write(frame);
+    const text = frame(event, data);
+    for (const client of this.clients) client.write(text);
   }
 
   /** Computes the states now and sends them when they differ from the last ones sent. */
@@ -94,6 +99,10 @@ export class Live {
     // Of pc's own bookkeeping only the record of failed attempts changes a state.
     return relative.startsWith(`.pc${path.sep}`) && relative !== path.join(".pc", "failures.json");
   }
+}
+
+function frame(event: string, data: unknown): string {
+  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
 export function messageOf(error: unknown): string {

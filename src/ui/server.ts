@@ -101,9 +101,7 @@ async function handle(request: IncomingMessage, response: ServerResponse, gate: 
     return;
   }
   if (url.pathname === "/api/events" && request.method === "GET") {
-    context.live.subscribe(response);
-    void context.live.refresh();
-    return;
+    return context.live.subscribe(response);
   }
   const route = request.method === "GET" ? GET[url.pathname] : request.method === "POST" ? POST[url.pathname] : undefined;
   if (route) return answer(response, async () => route(context, url.searchParams, request.method === "POST" ? await readJson(request) : {}));

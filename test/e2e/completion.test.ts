@@ -52,7 +52,7 @@ describe("pc completion bash", () => {
   });
 
   it("completes commands, flags and flag values", async () => {
-    expect(await complete("pc", "")).toEqual(["accept", "build", "check", "completion", "diff", "doctor", "gc", "graph", "init", "lock", "log", "render", "status", "verify", "watch"]);
+    expect(await complete("pc", "")).toEqual(["accept", "build", "check", "completion", "diff", "doctor", "gc", "graph", "init", "lock", "log", "render", "status", "ui", "verify", "watch"]);
     expect(await complete("pc", "build", "--m")).toEqual(["--metrics"]);
     expect(await complete("pc", "build", "--no")).toEqual(["--no-cache"]);
     expect(await complete("pc", "graph", "--format", "")).toEqual(["dot", "json", "mermaid"]);
