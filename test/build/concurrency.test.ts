@@ -1,18 +1,11 @@
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { type ChatCompletionBody, type TestServer, defaultAnswer, startTestServer } from "../support/openai-server.js";
-import { cleanupProjects, createProject, promptFromPins } from "../support/project.js";
-import { buildIn, outcomes, outputOf, userMessage } from "./helpers.js";
+import { type ChatCompletionBody, type TestServer, defaultAnswer } from "../support/openai-server.js";
+import { makeProject, cleanupProjects } from "../support/project.js";
+import { promptFile } from "../support/prompt.js";
+import { buildIn, outcomes, outputOf, userMessage } from "../support/build.js";
+import { testServer } from "../support/test-server.js";
 
-const servers: TestServer[] = [];
-async function server(latencyMs: number): Promise<TestServer> {
-  const started = await startTestServer({ latencyMs });
-  servers.push(started);
-  return started;
-}
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-afterAll(() => cleanupProjects());
+const server = (latencyMs: number) => testServer({ latencyMs });
 
 /**
  * An answer that holds requests until `size` of them are waiting, then releases them together
@@ -47,7 +40,7 @@ function gate(size: number, { holds = Infinity, fallbackMs = 2_000 } = {}) {
 
 function independent(count: number): Record<string, string> {
   const files: Record<string, string> = {};
-  for (let i = 0; i < count; i++) files[`prompts/p${i}.md`] = promptFromPins({ output: `generated/p${i}.py` }, `Write part ${i}.`);
+  for (let i = 0; i < count; i++) files[`prompts/p${i}.md`] = promptFile({ output: `generated/p${i}.py`, body: `Write part ${i}.` });
   return files;
 }
 
@@ -56,7 +49,7 @@ describe("-j/--jobs", () => {
     const s = await server(20);
     const { answer, groups } = gate(4);
     s.setAnswer(answer);
-    const project = await createProject(independent(8));
+    const project = await makeProject(independent(8));
     const { report } = await buildIn(project, s, { jobs: 4 });
     expect(report.totals.built).toBe(8);
     expect(s.maxActive()).toBe(4);
@@ -65,10 +58,10 @@ describe("-j/--jobs", () => {
 
   it("builds one prompt at a time by default (most local servers have one slot)", async () => {
     const s = await server(20);
-    const project = await createProject({
+    const project = await makeProject({
       ...independent(4),
-      "prompts/a.md": promptFromPins({ output: "generated/a.py" }, "Write a."),
-      "prompts/b.md": promptFromPins({ output: "generated/b.py", context: ["generated/a.py"] }, "Write b."),
+      "prompts/a.md": promptFile({ output: "generated/a.py", body: "Write a." }),
+      "prompts/b.md": promptFile({ output: "generated/b.py", context: ["generated/a.py"], body: "Write b." }),
     });
     const { report } = await buildIn(project, s);
     expect(report.totals.built).toBe(6);
@@ -79,7 +72,7 @@ describe("-j/--jobs", () => {
     const s = await server(20);
     const { answer, groups } = gate(2);
     s.setAnswer(answer);
-    const project = await createProject({ ...independent(2), "pc.config.json": JSON.stringify({ jobs: 2 }) });
+    const project = await makeProject({ ...independent(2), "pc.config.json": JSON.stringify({ jobs: 2 }) });
     await buildIn(project, s);
     expect(s.maxActive()).toBe(2);
     expect(groups).toEqual([["generated/p0.py", "generated/p1.py"]]);
@@ -87,11 +80,11 @@ describe("-j/--jobs", () => {
 
   it("dependents wait for what they read, while independent prompts go ahead", async () => {
     const s = await server(20);
-    const project = await createProject({
+    const project = await makeProject({
       ...independent(4),
-      "prompts/a.md": promptFromPins({ output: "generated/a.py" }, "Write a."),
-      "prompts/b.md": promptFromPins({ output: "generated/b.py", context: ["generated/a.py"] }, "Write b."),
-      "prompts/c.md": promptFromPins({ output: "generated/c.py", context: ["generated/b.py"] }, "Write c."),
+      "prompts/a.md": promptFile({ output: "generated/a.py", body: "Write a." }),
+      "prompts/b.md": promptFile({ output: "generated/b.py", context: ["generated/a.py"], body: "Write b." }),
+      "prompts/c.md": promptFile({ output: "generated/c.py", context: ["generated/b.py"], body: "Write c." }),
     });
     const { report } = await buildIn(project, s, { jobs: 4 });
     expect(report.totals.built).toBe(7);
@@ -109,10 +102,10 @@ describe("-j/--jobs", () => {
     const { answer, groups } = gate(2, { holds: 1 });
     s.setAnswer(answer);
     // In build order: a, b (waits for a), c. With two slots, a and c must run together.
-    const project = await createProject({
-      "prompts/a.md": promptFromPins({ output: "generated/a.py" }, "Write a."),
-      "prompts/b.md": promptFromPins({ output: "generated/b.py", context: ["generated/a.py"] }, "Write b."),
-      "prompts/c.md": promptFromPins({ output: "generated/c.py" }, "Write c."),
+    const project = await makeProject({
+      "prompts/a.md": promptFile({ output: "generated/a.py", body: "Write a." }),
+      "prompts/b.md": promptFile({ output: "generated/b.py", context: ["generated/a.py"], body: "Write b." }),
+      "prompts/c.md": promptFile({ output: "generated/c.py", body: "Write c." }),
     });
     const { report } = await buildIn(project, s, { jobs: 2 });
     expect(outcomes(report)).toEqual({ "prompts/a.md": "built", "prompts/b.md": "built", "prompts/c.md": "built" });

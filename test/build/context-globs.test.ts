@@ -2,19 +2,20 @@
 // once it is built, in the same build, instead of failing (nothing matched) or missing it.
 import { afterAll, describe, expect, it } from "vitest";
 import { status } from "../../src/commands/status.js";
-import { useTestServer } from "../support/use-test-server.js";
-import { cleanupProjects, createProject, promptFromPins } from "../support/project.js";
-import { buildIn, outcomes, requestedOutputs, userMessage } from "./helpers.js";
+import { makeProject, cleanupProjects } from "../support/project.js";
+import { promptFile } from "../support/prompt.js";
+import { useTestServer } from "../support/test-server.js";
+import { buildIn, outcomes, requestedOutputs, userMessage } from "../support/build.js";
 
 const server = useTestServer();
 afterAll(cleanupProjects);
 
-const reader = (context: string) => promptFromPins({ output: "docs/summary.md", context: [context], format: false }, "Summarise the code.");
+const reader = (context: string) => promptFile({ output: "docs/summary.md", context: [context], format: false, body: "Summarise the code." });
 
 describe("a context glob over outputs not built yet", () => {
   it("waits for the prompt that writes the only match, then reads it", async () => {
-    const project = await createProject({
-      "prompts/a.md": promptFromPins({ output: "generated/a.py" }, "Write a."),
+    const project = await makeProject({
+      "prompts/a.md": promptFile({ output: "generated/a.py", body: "Write a." }),
       "prompts/summary.md": reader("generated/*.py"),
     });
     const { report } = await buildIn(project, server, { jobs: 2 });
@@ -25,9 +26,9 @@ describe("a context glob over outputs not built yet", () => {
   });
 
   it("waits for it too when the glob already matches other files, and reads them all", async () => {
-    const project = await createProject({
+    const project = await makeProject({
       "generated/helpers.py": "def helper():\n    return 1\n",
-      "prompts/a.md": promptFromPins({ output: "generated/a.py" }, "Write a."),
+      "prompts/a.md": promptFile({ output: "generated/a.py", body: "Write a." }),
       "prompts/summary.md": reader("generated/*.py"),
     });
     const { report } = await buildIn(project, server, { jobs: 2 });
@@ -43,8 +44,8 @@ describe("a context glob over outputs not built yet", () => {
   });
 
   it("still fails a glob that matches nothing and no prompt's output", async () => {
-    const project = await createProject({
-      "prompts/a.md": promptFromPins({ output: "generated/a.py" }, "Write a."),
+    const project = await makeProject({
+      "prompts/a.md": promptFile({ output: "generated/a.py", body: "Write a." }),
       "prompts/summary.md": reader("src/*.py"),
     });
     const { report } = await buildIn(project, server);

@@ -1,14 +1,14 @@
 import { afterAll, describe, expect, it } from "vitest";
 import type { BuildEvent } from "../../src/commands/build.js";
-import { startTestServer } from "../support/openai-server.js";
-import { useTestServer } from "../support/use-test-server.js";
-import { cleanupProjects, createProject, promptFromPins } from "../support/project.js";
-import { buildIn, outcomes } from "./helpers.js";
+import { makeProject, cleanupProjects } from "../support/project.js";
+import { promptFile } from "../support/prompt.js";
+import { buildIn, outcomes } from "../support/build.js";
+import { useTestServer, testServer, closedPort } from "../support/test-server.js";
 
 const server = useTestServer();
 afterAll(cleanupProjects);
 
-const onePrompt = () => createProject({ "prompts/p.md": promptFromPins({ output: "generated/p.py", model: "qwen2.5-coder:7b" }) });
+const onePrompt = () => makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py", model: "qwen2.5-coder:7b" }) });
 const retries = (events: BuildEvent[]) => events.filter((e): e is Extract<BuildEvent, { type: "retry" }> => e.type === "retry");
 
 describe("transient errors are retried", () => {
@@ -75,11 +75,10 @@ describe("transient errors are retried", () => {
 
 describe("errors that name the base URL, the model and the prompt", () => {
   it("connection refused: nothing listens at the base URL", async () => {
-    const gone = await startTestServer();
-    await gone.close();
-    const project = await createProject({
-      "prompts/a.md": promptFromPins({ output: "generated/a.py", model: "qwen2.5-coder:7b" }),
-      "prompts/b.md": promptFromPins({ output: "generated/b.py", model: "qwen2.5-coder:7b" }),
+    const gone = { baseURL: `http://127.0.0.1:${await closedPort()}/v1` };
+    const project = await makeProject({
+      "prompts/a.md": promptFile({ output: "generated/a.py", model: "qwen2.5-coder:7b" }),
+      "prompts/b.md": promptFile({ output: "generated/b.py", model: "qwen2.5-coder:7b" }),
     });
     const { report, events } = await buildIn(project, gone, { retries: 2 });
     const error = report.prompts[0]!.error!;
@@ -92,24 +91,20 @@ describe("errors that name the base URL, the model and the prompt", () => {
   });
 
   it("404: the server does not serve the model; not retried", async () => {
-    const served = await startTestServer({ models: ["llama3"] });
-    try {
-      const project = await onePrompt();
-      const { report } = await buildIn(project, served);
-      expect(served.chatRequests()).toHaveLength(1);
-      const error = report.prompts[0]!.error!;
-      expect(error.code).toBe("PC_MODEL_NOT_FOUND");
-      expect(error.format()).toContain(`prompts/p.md: model "qwen2.5-coder:7b" at ${served.baseURL}: the server does not serve this model (404)`);
-      expect(error.hint).toMatch(/\/v1\/models|ollama pull/);
-    } finally {
-      await served.close();
-    }
+    const served = await testServer({ models: ["llama3"] });
+    const project = await onePrompt();
+    const { report } = await buildIn(project, served);
+    expect(served.chatRequests()).toHaveLength(1);
+    const error = report.prompts[0]!.error!;
+    expect(error.code).toBe("PC_MODEL_NOT_FOUND");
+    expect(error.format()).toContain(`prompts/p.md: model "qwen2.5-coder:7b" at ${served.baseURL}: the server does not serve this model (404)`);
+    expect(error.hint).toMatch(/\/v1\/models|ollama pull/);
   });
 
   it("401: asks for PC_API_KEY; a prompt too long for the context says so", async () => {
     server.fail({ status: 401 });
-    const project = await createProject({
-      "prompts/a.md": promptFromPins({ output: "generated/a.py" }),
+    const project = await makeProject({
+      "prompts/a.md": promptFile({ output: "generated/a.py" }),
     });
     const { report } = await buildIn(project, server);
     expect(report.prompts[0]!.error).toMatchObject({ code: "PC_ENGINE_AUTH", hint: expect.stringContaining("PC_API_KEY") });

@@ -3,9 +3,10 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { status } from "../../src/commands/status.js";
 import { defaultAnswer, fencedAnswer } from "../support/openai-server.js";
-import { useTestServer } from "../support/use-test-server.js";
-import { cleanupProjects, createProject, promptFromPins } from "../support/project.js";
-import { buildIn, outcomes, outputOf, requestedOutputs, userMessage } from "./helpers.js";
+import { makeProject, cleanupProjects } from "../support/project.js";
+import { promptFile } from "../support/prompt.js";
+import { useTestServer } from "../support/test-server.js";
+import { buildIn, outcomes, requestedOutputs, outputOf, userMessage } from "../support/build.js";
 
 const server = useTestServer();
 afterAll(cleanupProjects);
@@ -13,13 +14,13 @@ afterAll(cleanupProjects);
 /** a reads a spec file; b reads a's output (so depends on a); c stands alone. */
 const chain = () => ({
   "src/spec.txt": "numbers from 1 to 10\n",
-  "prompts/a.md": promptFromPins({ output: "generated/a.py", context: ["src/spec.txt"] }, "Write a."),
-  "prompts/b.md": promptFromPins({ output: "generated/b.py", context: ["generated/a.py"] }, "Write b."),
-  "prompts/c.md": promptFromPins({ output: "generated/c.py" }, "Write c."),
+  "prompts/a.md": promptFile({ output: "generated/a.py", context: ["src/spec.txt"], body: "Write a." }),
+  "prompts/b.md": promptFile({ output: "generated/b.py", context: ["generated/a.py"], body: "Write b." }),
+  "prompts/c.md": promptFile({ output: "generated/c.py", body: "Write c." }),
 });
 
 async function builtChain() {
-  const project = await createProject(chain());
+  const project = await makeProject(chain());
   const { report } = await buildIn(project, server);
   expect(outcomes(report)).toEqual({ "prompts/a.md": "built", "prompts/b.md": "built", "prompts/c.md": "built" });
   server.reset();
@@ -32,7 +33,7 @@ async function mtimes(root: string, files: string[]): Promise<number[]> {
 
 describe("incremental builds", () => {
   it("builds a prompt after the prompt whose output it reads, showing the model that output", async () => {
-    const project = await createProject(chain());
+    const project = await makeProject(chain());
     const { report } = await buildIn(project, server);
     expect(report.ok).toBe(true);
     const order = requestedOutputs(server);
@@ -61,7 +62,7 @@ describe("incremental builds", () => {
     const project = await builtChain();
     const cBefore = await project.read("generated/c.py");
     const lockBefore = await project.lock();
-    await project.write({ "prompts/a.md": promptFromPins({ output: "generated/a.py", context: ["src/spec.txt"] }, "Write a, faster.") });
+    await project.write({ "prompts/a.md": promptFile({ output: "generated/a.py", context: ["src/spec.txt"], body: "Write a, faster." }) });
 
     const { report } = await buildIn(project, server);
 
@@ -77,7 +78,7 @@ describe("incremental builds", () => {
 
   it("editing a dependent prompt regenerates only that prompt", async () => {
     const project = await builtChain();
-    await project.write({ "prompts/b.md": promptFromPins({ output: "generated/b.py", context: ["generated/a.py"] }, "Write b, with tests.") });
+    await project.write({ "prompts/b.md": promptFile({ output: "generated/b.py", context: ["generated/a.py"], body: "Write b, with tests." }) });
     const { report } = await buildIn(project, server);
     expect(requestedOutputs(server)).toEqual(["generated/b.py"]);
     expect(report.totals).toMatchObject({ built: 1, fresh: 2 });
@@ -96,7 +97,7 @@ describe("incremental builds", () => {
     const fixedA = fencedAnswer("print('a')", "python");
     server.setAnswer((body) => (outputOf({ body } as never) === "generated/a.py" ? fixedA : defaultAnswer(body)));
     const project = await builtChain();
-    await project.write({ "prompts/a.md": promptFromPins({ output: "generated/a.py", context: ["src/spec.txt"] }, "Write a, again.") });
+    await project.write({ "prompts/a.md": promptFile({ output: "generated/a.py", context: ["src/spec.txt"], body: "Write a, again." }) });
 
     const { report } = await buildIn(project, server);
 
@@ -106,16 +107,16 @@ describe("incremental builds", () => {
   });
 
   it("reordering context entries changes nothing: no request, same files, same lock", async () => {
-    const project = await createProject({
+    const project = await makeProject({
       "src/x.txt": "x\n",
       "src/y.txt": "y\n",
-      "prompts/p.md": promptFromPins({ output: "generated/p.py", context: ["src/x.txt", "src/y.txt"] }),
+      "prompts/p.md": promptFile({ output: "generated/p.py", context: ["src/x.txt", "src/y.txt"] }),
     });
     await buildIn(project, server);
     const asked = userMessage(server.chatRequests()[0]!);
     expect(asked.indexOf("src/x.txt")).toBeLessThan(asked.indexOf("src/y.txt"));
     server.reset();
-    await project.write({ "prompts/p.md": promptFromPins({ output: "generated/p.py", context: ["src/y.txt", "src/x.txt"] }) });
+    await project.write({ "prompts/p.md": promptFile({ output: "generated/p.py", context: ["src/y.txt", "src/x.txt"] }) });
     const before = await project.snapshot();
 
     const { report } = await buildIn(project, server);
@@ -128,7 +129,7 @@ describe("incremental builds", () => {
 
 describe("choosing what to build", () => {
   it("`pc build <prompt>` builds that prompt and what it needs, nothing else", async () => {
-    const project = await createProject(chain());
+    const project = await makeProject(chain());
     const { report } = await buildIn(project, server, { paths: ["prompts/b.md"] });
     expect(requestedOutputs(server)).toEqual(["generated/a.py", "generated/b.py"]);
     expect(report.prompts.map((p) => p.prompt).sort()).toEqual(["prompts/a.md", "prompts/b.md"]);
@@ -137,7 +138,7 @@ describe("choosing what to build", () => {
   });
 
   it("accepts an output path or a folder of prompts", async () => {
-    const project = await createProject(chain());
+    const project = await makeProject(chain());
     await buildIn(project, server, { paths: ["generated/c.py"] });
     expect(requestedOutputs(server)).toEqual(["generated/c.py"]);
     server.reset();
@@ -147,7 +148,7 @@ describe("choosing what to build", () => {
   });
 
   it("fails with a clear error when a path matches no prompt", async () => {
-    const project = await createProject(chain());
+    const project = await makeProject(chain());
     await expect(buildIn(project, server, { paths: ["prompts/nope.md"] })).rejects.toMatchObject({
       code: "PC_PROMPT_NOT_FOUND",
       message: expect.stringContaining("prompts/nope.md"),
@@ -170,7 +171,7 @@ describe("choosing what to build", () => {
   });
 
   it("--dry-run reports each prompt's reason, makes no request and writes nothing", async () => {
-    const project = await createProject(chain());
+    const project = await makeProject(chain());
     const before = await project.snapshot();
     const { report } = await buildIn(project, server, { dryRun: true });
     expect(server.requests).toHaveLength(0);

@@ -2,8 +2,9 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import lockfile from "proper-lockfile";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeProject, removeProject, runPc } from "../support/project.js";
-import { useTestServer } from "../support/use-test-server.js";
+import { runPc } from "../support/pc.js";
+import { removeProject, makeProject } from "../support/project.js";
+import { useTestServer } from "../support/test-server.js";
 
 // A build with nothing to do answers from the hashes alone: it asks no model, writes no file and
 // does not need the project lock. A build with work still takes the lock.
@@ -25,7 +26,7 @@ function snapshot(dir = root): Record<string, string> {
 
 beforeAll(async () => {
   const prompt = (name: string) => `---\nversion: 1\nmodel: test-model\nseed: 1\ntemperature: 0\noutput: generated/${name}.py\n---\nWrite ${name}.\n`;
-  root = await makeProject({ "prompts/a.md": prompt("a"), "prompts/b.md": prompt("b") }, "pc-noop-");
+  root = (await makeProject({ "prompts/a.md": prompt("a"), "prompts/b.md": prompt("b") }, "pc-noop-")).root;
   const first = await pc("build");
   expect(first.stderr).toContain("2 built");
 });

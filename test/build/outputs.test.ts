@@ -4,9 +4,11 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { status } from "../../src/commands/status.js";
 import { fencedAnswer, multiFileAnswer } from "../support/openai-server.js";
-import { useTestServer } from "../support/use-test-server.js";
-import { cleanupProjects, createProject, promptFromPins, type TempProject } from "../support/project.js";
-import { buildIn, userMessage } from "./helpers.js";
+import { CLI } from "../support/pc.js";
+import { type TempProject, makeProject, cleanupProjects } from "../support/project.js";
+import { promptFile } from "../support/prompt.js";
+import { useTestServer } from "../support/test-server.js";
+import { buildIn, userMessage } from "../support/build.js";
 
 const server = useTestServer();
 afterAll(cleanupProjects);
@@ -28,11 +30,11 @@ async function listDir(root: string, relative: string): Promise<string[]> {
 }
 
 describe("several outputs from one prompt", () => {
-  const prompt = promptFromPins({ outputs: ["generated/model.py", "generated/cli.py"] }, "Write a model and a CLI.");
+  const prompt = promptFile({ outputs: ["generated/model.py", "generated/cli.py"], body: "Write a model and a CLI." });
 
   it("takes one block per path when the path is on the line before the fence", async () => {
     server.setAnswer(`Here you go.\n\n${multiFileAnswer({ "generated/cli.py": "import model\n", "generated/model.py": "class Model: pass\n" })}\n`);
-    const project = await createProject({ "prompts/pair.md": prompt });
+    const project = await makeProject({ "prompts/pair.md": prompt });
     const { report } = await buildIn(project, server);
     expect(report.ok).toBe(true);
     expect(await project.read("generated/model.py")).toBe("class Model: pass\n");
@@ -43,7 +45,7 @@ describe("several outputs from one prompt", () => {
 
   it("takes the path from the fence's info string", async () => {
     server.setAnswer("```python generated/model.py\nclass Model: pass\n```\n\n```python title=generated/cli.py\nimport model\n```\n");
-    const project = await createProject({ "prompts/pair.md": prompt });
+    const project = await makeProject({ "prompts/pair.md": prompt });
     await buildIn(project, server);
     expect(await project.read("generated/model.py")).toBe("class Model: pass\n");
     expect(await project.read("generated/cli.py")).toBe("import model\n");
@@ -52,7 +54,7 @@ describe("several outputs from one prompt", () => {
   it("fails the prompt and writes neither file when one block is missing; the raw answer is kept", async () => {
     const answer = multiFileAnswer({ "generated/model.py": "class Model: pass\n" });
     server.setAnswer(answer);
-    const project = await createProject({ "prompts/pair.md": prompt });
+    const project = await makeProject({ "prompts/pair.md": prompt });
     const { report } = await buildIn(project, server);
     expect(report.ok).toBe(false);
     expect(report.prompts[0]!.error).toMatchObject({ code: "PC_ANSWER_NO_CODE", message: expect.stringContaining("generated/cli.py") });
@@ -66,7 +68,7 @@ describe("several outputs from one prompt", () => {
 describe("extraction and formatting", () => {
   it("extract: raw takes the whole answer as the file", async () => {
     server.setAnswer("#!/bin/sh\necho hello");
-    const project = await createProject({ "prompts/hello.md": promptFromPins({ output: "bin/hello.sh", extract: "raw" }) });
+    const project = await makeProject({ "prompts/hello.md": promptFile({ output: "bin/hello.sh", extract: "raw" }) });
     await buildIn(project, server);
     expect(userMessage(server.chatRequests()[0]!)).toContain("and nothing else: no code fence");
     expect(await project.read("bin/hello.sh")).toBe("#!/bin/sh\necho hello\n");
@@ -75,9 +77,9 @@ describe("extraction and formatting", () => {
 
   it("formats with prettier (honouring the project's prettier config) and records the hash of the bytes written", async () => {
     server.setAnswer(fencedAnswer('export const  point = {x:1,y:"two"}', "typescript"));
-    const project = await createProject({
+    const project = await makeProject({
       ".prettierrc.json": JSON.stringify({ singleQuote: true }),
-      "prompts/point.md": promptFromPins({ output: "src/point.ts" }),
+      "prompts/point.md": promptFile({ output: "src/point.ts" }),
     });
     await buildIn(project, server);
     expect(await project.read("src/point.ts")).toBe("export const point = { x: 1, y: 'two' };\n");
@@ -88,7 +90,7 @@ describe("extraction and formatting", () => {
   it("format: false writes the code exactly as the model gave it", async () => {
     const code = 'export const  point = {x:1,y:"two"}\n';
     server.setAnswer(fencedAnswer(code, "typescript"));
-    const project = await createProject({ "prompts/point.md": promptFromPins({ output: "src/point.ts", format: false }) });
+    const project = await makeProject({ "prompts/point.md": promptFile({ output: "src/point.ts", format: false }) });
     await buildIn(project, server);
     expect(await project.read("src/point.ts")).toBe(code);
     await expectRecordedHashesMatch(project, "prompts/point.md");
@@ -99,9 +101,9 @@ describe("extraction and formatting", () => {
       const user = String(body.messages.at(-1)!.content);
       return user.includes("broken.ts") ? fencedAnswer("export const = ;", "typescript") : fencedAnswer("x  =  1", "python");
     });
-    const project = await createProject({
-      "prompts/broken.md": promptFromPins({ output: "src/broken.ts" }),
-      "prompts/script.md": promptFromPins({ output: "src/script.py" }),
+    const project = await makeProject({
+      "prompts/broken.md": promptFile({ output: "src/broken.ts" }),
+      "prompts/script.md": promptFile({ output: "src/script.py" }),
     });
     const { report } = await buildIn(project, server);
     expect(report.ok).toBe(true);
@@ -111,7 +113,7 @@ describe("extraction and formatting", () => {
 
   it("an answer without code fails with a clear message, keeps the raw answer, writes nothing", async () => {
     server.fail({ kind: "no-code" });
-    const project = await createProject({ "prompts/p.md": promptFromPins({ output: "generated/p.py" }) });
+    const project = await makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py" }) });
     const { report } = await buildIn(project, server);
     const error = report.prompts[0]!.error!;
     expect(error.code).toBe("PC_ANSWER_NO_CODE");
@@ -125,7 +127,7 @@ describe("extraction and formatting", () => {
   });
 
   it("an answer cut short (finish_reason: length) fails and writes nothing", async () => {
-    const project = await createProject({ "prompts/p.md": promptFromPins({ output: "generated/p.py", max_tokens: 5 }) });
+    const project = await makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py", max_tokens: 5 }) });
     const { report } = await buildIn(project, server);
     expect(report.prompts[0]!.error).toMatchObject({ code: "PC_ANSWER_TRUNCATED", message: expect.stringContaining("finish_reason: length") });
     expect(report.prompts[0]!.error!.hint).toMatch(/max_tokens/);

@@ -2,22 +2,20 @@ import { createServer, request as httpRequest } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
 import { defaultAnswer, startTestServer } from "../support/openai-server.js";
-import { useTestServer } from "../support/use-test-server.js";
 import { promptTokens, splitAnswer } from "../support/sse.js";
-import { cleanupProjects, createProject, promptFromPins } from "../support/project.js";
 import { build } from "../../src/index.js";
-import { FAST_RETRY, buildIn, withRetryPolicy } from "./helpers.js";
+import { makeProject, cleanupProjects } from "../support/project.js";
+import { promptFile } from "../support/prompt.js";
+import { useTestServer } from "../support/test-server.js";
+import { FAST_RETRY, withRetryPolicy, buildIn } from "../support/build.js";
 
 const server = useTestServer({ flavor: "llama-server" });
 afterAll(cleanupProjects);
 
 describe("what a request carries", () => {
   it("sends every pin: model, seed, temperature, top_p, top_k, max_tokens, stop; never cached prompt state; streamed", async () => {
-    const project = await createProject({
-      "prompts/p.md": promptFromPins(
-        { output: "generated/p.py", model: "qwen2.5-coder:7b", seed: 7, temperature: 0.2, top_p: 0.9, top_k: 20, max_tokens: 400, stop: ["<END>"], system: "Use type hints." },
-        "Write p.",
-      ),
+    const project = await makeProject({
+      "prompts/p.md": promptFile({ output: "generated/p.py", model: "qwen2.5-coder:7b", seed: 7, temperature: 0.2, top_p: 0.9, top_k: 20, max_tokens: 400, stop: ["<END>"], system: "Use type hints.", body: "Write p." }),
     });
     const { report } = await buildIn(project, server);
     expect(report.ok).toBe(true);
@@ -42,7 +40,7 @@ describe("what a request carries", () => {
   });
 
   it("always sends temperature and top_p (Ollama would default them), and leaves out unpinned limits", async () => {
-    const project = await createProject({ "prompts/p.md": promptFromPins({ output: "generated/p.py", seed: 0, temperature: 0 }) });
+    const project = await makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py", seed: 0, temperature: 0 }) });
     await buildIn(project, server);
     const body = server.chatRequests()[0]!.body as unknown as Record<string, unknown>;
     expect(body).toMatchObject({ seed: 0, temperature: 0, top_p: 1, cache_prompt: false });
@@ -52,7 +50,7 @@ describe("what a request carries", () => {
   });
 
   it("sends PC_API_KEY as a bearer token and never writes it anywhere", async () => {
-    const project = await createProject({ "prompts/p.md": promptFromPins({ output: "generated/p.py" }) });
+    const project = await makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py" }) });
     const saved = process.env.PC_API_KEY;
     process.env.PC_API_KEY = "sk-secret-123";
     try {
@@ -68,7 +66,7 @@ describe("what a request carries", () => {
 
 describe("what the lock records", () => {
   it("llama-server: response model, system_fingerprint, /props model file and build_info; source, usage, duration", async () => {
-    const project = await createProject({ "prompts/p.md": promptFromPins({ output: "generated/p.py" }) });
+    const project = await makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py" }) });
     const { report } = await buildIn(project, server);
     const entry = (await project.lock()).prompts["prompts/p.md"]!;
     expect(entry.engine).toEqual({
@@ -93,7 +91,7 @@ describe("what the lock records", () => {
   it("Ollama: the model's digest from /api/tags", async () => {
     const ollama = await startTestServer({ flavor: "ollama", models: ["qwen2.5-coder:7b"] });
     try {
-      const project = await createProject({ "prompts/p.md": promptFromPins({ output: "generated/p.py", model: "qwen2.5-coder:7b" }) });
+      const project = await makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py", model: "qwen2.5-coder:7b" }) });
       const { report } = await buildIn(project, ollama);
       expect(report.ok).toBe(true);
       const entry = (await project.lock()).prompts["prompts/p.md"]!;
@@ -113,7 +111,7 @@ describe("what the lock records", () => {
   it("a plain OpenAI-compatible server: what the response says, nothing invented", async () => {
     const plain = await startTestServer({ flavor: "plain" });
     try {
-      const project = await createProject({ "prompts/p.md": promptFromPins({ output: "generated/p.py" }) });
+      const project = await makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py" }) });
       await buildIn(project, plain);
       expect((await project.lock()).prompts["prompts/p.md"]!.engine).toEqual({ engine: "openai", model: "test-model", systemFingerprint: "fp_test" });
     } finally {
@@ -141,7 +139,7 @@ describe("what the lock records", () => {
     await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
     try {
       server.fail({ status: 503, retryAfter: 0 });
-      const project = await createProject({ "prompts/p.md": promptFromPins({ output: "generated/p.py" }) });
+      const project = await makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py" }) });
       const report = await build({ cwd: project.root, baseUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/v1`, engineFactory: withRetryPolicy(FAST_RETRY) });
       expect(report.ok).toBe(true);
       expect((await project.lock()).prompts["prompts/p.md"]!.engine).toMatchObject({ modelFile: "test-model.gguf", buildInfo: "b1234-abcdef" });
@@ -153,8 +151,8 @@ describe("what the lock records", () => {
 
   it("asks the server for its identity once per build, not once per prompt", async () => {
     const files: Record<string, string> = {};
-    for (const name of ["a", "b", "c"]) files[`prompts/${name}.md`] = promptFromPins({ output: `generated/${name}.py` }, `Write ${name}.`);
-    const project = await createProject(files);
+    for (const name of ["a", "b", "c"]) files[`prompts/${name}.md`] = promptFile({ output: `generated/${name}.py`, body: `Write ${name}.` });
+    const project = await makeProject(files);
     await buildIn(project, server);
     expect(server.requests.filter((r) => r.path === "/props")).toHaveLength(1);
     expect(server.chatRequests()).toHaveLength(3);

@@ -4,9 +4,10 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { status } from "../../src/commands/status.js";
 import { setBeforeRenameHook } from "../../src/util/fs.js";
 import { type ChatCompletionBody, defaultAnswer, multiFileAnswer, requestHash } from "../support/openai-server.js";
-import { useTestServer } from "../support/use-test-server.js";
-import { cleanupProjects, createProject, promptFromPins, type TempProject } from "../support/project.js";
-import { buildIn, outcomes, outputOf, requestedOutputs } from "./helpers.js";
+import { type TempProject, makeProject, cleanupProjects } from "../support/project.js";
+import { promptFile } from "../support/prompt.js";
+import { useTestServer } from "../support/test-server.js";
+import { buildIn, outcomes, requestedOutputs, outputOf } from "../support/build.js";
 
 const server = useTestServer();
 afterEach(() => setBeforeRenameHook(undefined));
@@ -16,10 +17,10 @@ const asks = (output: string) => (body: ChatCompletionBody) => outputOf({ body }
 
 /** a -> b (b reads a's output), and c on its own. */
 async function builtChain(): Promise<TempProject> {
-  const project = await createProject({
-    "prompts/a.md": promptFromPins({ output: "generated/a.py" }, "Write a."),
-    "prompts/b.md": promptFromPins({ output: "generated/b.py", context: ["generated/a.py"] }, "Write b."),
-    "prompts/c.md": promptFromPins({ output: "generated/c.py" }, "Write c."),
+  const project = await makeProject({
+    "prompts/a.md": promptFile({ output: "generated/a.py", body: "Write a." }),
+    "prompts/b.md": promptFile({ output: "generated/b.py", context: ["generated/a.py"], body: "Write b." }),
+    "prompts/c.md": promptFile({ output: "generated/c.py", body: "Write c." }),
   });
   const { report } = await buildIn(project, server);
   expect(report.ok).toBe(true);
@@ -61,9 +62,9 @@ describe("hand edits (drift)", () => {
   });
 
   it("does not overwrite a file the prompt never generated", async () => {
-    const project = await createProject({
+    const project = await makeProject({
       "generated/keep.py": "print('written by a person')\n",
-      "prompts/keep.md": promptFromPins({ output: "generated/keep.py" }),
+      "prompts/keep.md": promptFile({ output: "generated/keep.py" }),
     });
     const { report } = await buildIn(project, server);
     expect(outcomes(report)).toEqual({ "prompts/keep.md": "drifted" });
@@ -97,7 +98,7 @@ describe("a build stopped between writing outputs and recording them", () => {
     const project = await builtChain();
     const lockAfterFirst = await project.read("promptfile.lock");
     await touchPrompt(project, "c");
-    await project.write({ "prompts/d.md": promptFromPins({ output: "generated/d.py" }, "Write d.") });
+    await project.write({ "prompts/d.md": promptFile({ output: "generated/d.py", body: "Write d." }) });
     expect((await buildIn(project, server)).report.ok).toBe(true);
     const built = { c: await project.read("generated/c.py"), d: await project.read("generated/d.py") };
     // As if the build had been stopped before its lock writes: outputs and cache written, lock not.
@@ -122,9 +123,9 @@ describe("a build stopped between writing outputs and recording them", () => {
       const tag = requestHash(body).slice(0, 8);
       return multiFileAnswer({ "generated/model.py": `# model ${tag}\n`, "generated/cli.py": `# cli ${tag}\n` });
     };
-    const pairPrompt = (extra = "") => promptFromPins({ outputs: ["generated/model.py", "generated/cli.py"] }, `Write both.${extra}`);
+    const pairPrompt = (extra = "") => promptFile({ outputs: ["generated/model.py", "generated/cli.py"], body: `Write both.${extra}` });
     server.setAnswer(pairAnswer);
-    const project = await createProject({ "prompts/pair.md": pairPrompt() });
+    const project = await makeProject({ "prompts/pair.md": pairPrompt() });
     expect((await buildIn(project, server)).report.ok).toBe(true);
     const first = { lock: await project.read("promptfile.lock"), cli: await project.read("generated/cli.py") };
     await project.write({ "prompts/pair.md": pairPrompt(" Again.") });
@@ -207,7 +208,7 @@ describe("atomic writes", () => {
     const tag = requestHash(body).slice(0, 8);
     return multiFileAnswer({ "generated/model.py": `# model ${tag}\n`, "generated/cli.py": `# cli ${tag}\n` });
   };
-  const pairPrompt = (extra = "") => promptFromPins({ outputs: ["generated/model.py", "generated/cli.py"] }, `Write both.${extra}`);
+  const pairPrompt = (extra = "") => promptFile({ outputs: ["generated/model.py", "generated/cli.py"], body: `Write both.${extra}` });
 
   async function tempFiles(root: string): Promise<string[]> {
     const names = await readdir(root, { recursive: true });
@@ -216,10 +217,10 @@ describe("atomic writes", () => {
 
   it("a failed write leaves every output of the prompt and the lock as they were, and no temp file", async () => {
     server.setAnswer(pairAnswer);
-    const project = await createProject({ "prompts/pair.md": pairPrompt(), "prompts/c.md": promptFromPins({ output: "generated/c.py" }) });
+    const project = await makeProject({ "prompts/pair.md": pairPrompt(), "prompts/c.md": promptFile({ output: "generated/c.py" }) });
     await buildIn(project, server);
     await project.write({ "prompts/pair.md": pairPrompt(" Again.") });
-    await project.write({ "prompts/c.md": promptFromPins({ output: "generated/c.py" }, "Write c, again.") });
+    await project.write({ "prompts/c.md": promptFile({ output: "generated/c.py", body: "Write c, again." }) });
     const before = await project.snapshot();
     // The second file of the prompt cannot be renamed into place: the first was already replaced.
     setBeforeRenameHook((target) => {
@@ -241,7 +242,7 @@ describe("atomic writes", () => {
   });
 
   it("when the lock cannot be written, the prompt fails and its new outputs are taken back", async () => {
-    const project = await createProject({ "prompts/a.md": promptFromPins({ output: "generated/a.py" }), "prompts/c.md": promptFromPins({ output: "generated/c.py" }) });
+    const project = await makeProject({ "prompts/a.md": promptFile({ output: "generated/a.py" }), "prompts/c.md": promptFile({ output: "generated/c.py" }) });
     await buildIn(project, server);
     await touchPrompt(project, "a");
     const before = await project.snapshot();
@@ -265,8 +266,8 @@ describe("atomic writes", () => {
 
   it("with -j 4 and one failed lock write, every prompt is either recorded with its outputs or not written at all", async () => {
     const files: Record<string, string> = {};
-    for (let i = 0; i < 8; i++) files[`prompts/p${i}.md`] = promptFromPins({ output: `generated/p${i}.py` }, `Write part ${i}.`);
-    const project = await createProject(files);
+    for (let i = 0; i < 8; i++) files[`prompts/p${i}.md`] = promptFile({ output: `generated/p${i}.py`, body: `Write part ${i}.` });
+    const project = await makeProject(files);
     let failures = 1;
     setBeforeRenameHook((target) => {
       if (target.endsWith("promptfile.lock") && failures-- > 0) throw Object.assign(new Error("EIO: i/o error"), { code: "EIO" });
@@ -289,10 +290,10 @@ describe("atomic writes", () => {
   });
 
   it("an interrupted build keeps the prompts that finished, recorded in the lock", async () => {
-    const project = await createProject({
-      "prompts/a.md": promptFromPins({ output: "generated/a.py" }),
-      "prompts/b.md": promptFromPins({ output: "generated/b.py" }),
-      "prompts/c.md": promptFromPins({ output: "generated/c.py" }),
+    const project = await makeProject({
+      "prompts/a.md": promptFile({ output: "generated/a.py" }),
+      "prompts/b.md": promptFile({ output: "generated/b.py" }),
+      "prompts/c.md": promptFile({ output: "generated/c.py" }),
     });
     const controller = new AbortController();
     const { report } = await buildIn(project, server, {

@@ -5,9 +5,9 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { build } from "../../src/commands/build.js";
 import { verify } from "../../src/commands/verify.js";
-import { fencedAnswer, startTestServer } from "../support/openai-server.js";
-import { makeProject, removeProject } from "../support/project.js";
-import { useTestServer } from "../support/use-test-server.js";
+import { fencedAnswer } from "../support/openai-server.js";
+import { removeProject, makeProject } from "../support/project.js";
+import { useTestServer, closedPort } from "../support/test-server.js";
 
 const server = useTestServer({ slots: 4, promptCache: true });
 let root: string;
@@ -27,10 +27,10 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
 }
 
 beforeAll(async () => {
-  root = await makeProject({
+  root = (await makeProject({
     "prompts/a.md": prompt("generated/a.py", "Write generated/a.py."),
     "prompts/b.md": prompt("generated/b.py", "Write generated/b.py."),
-  }, "pc-verify-");
+  }, "pc-verify-")).root;
   const report = await build({ cwd: root, baseUrl: server.baseURL });
   expect(report.totals.built).toBe(2);
 });
@@ -84,8 +84,7 @@ describe("verify with a server engine", () => {
   });
 
   it("fails a prompt when the server cannot be reached", async () => {
-    const closed = await startTestServer();
-    await closed.close(); // its port now refuses connections
+    const closed = { baseURL: `http://127.0.0.1:${await closedPort()}/v1` };
     const report = await verify({ cwd: root, baseUrl: closed.baseURL, paths: ["prompts/a.md"], retries: 0 });
     expect(report.ok).toBe(false);
     expect(report.prompts[0]).toMatchObject({ outcome: "failed" });

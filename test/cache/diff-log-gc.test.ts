@@ -4,9 +4,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import { paint } from "../../src/cli/diff.js";
 import { sha256 } from "../../src/util/fs.js";
 import { fencedAnswer } from "../support/openai-server.js";
-import { useTestServer } from "../support/use-test-server.js";
-import { makeProject, readText, removeProject, writeFiles } from "../support/project.js";
-import { promptFile, runPc } from "../support/edit-loop.js";
+import { runPc } from "../support/pc.js";
+import { writeFiles, removeProject, readText, makeProject } from "../support/project.js";
+import { promptFile } from "../support/prompt.js";
+import { useTestServer } from "../support/test-server.js";
 
 const server = useTestServer();
 let root: string;
@@ -33,7 +34,7 @@ async function snapshot(): Promise<Record<string, string | undefined>> {
 
 describe("pc diff", () => {
   it("regenerates without writing: exit 0 when the answer is the same", async () => {
-    root = await makeProject({ [A]: a("Write a.") });
+    root = (await makeProject({ [A]: a("Write a.") })).root;
     expect((await pc("build")).code).toBe(0);
     const before = await snapshot();
     const run = await pc("diff", A);
@@ -45,19 +46,19 @@ describe("pc diff", () => {
   });
 
   it("shows a unified diff for an override (exit 1), writes nothing, and a build with that pin restores it", async () => {
-    root = await makeProject({ [A]: a("Write a.") });
+    root = (await makeProject({ [A]: a("Write a.") })).root;
     await pc("build");
     const before = await snapshot();
     const run = await pc("diff", "generated/a.py", "--seed", "7");
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/^--- a\/generated\/a\.py\ton disk\n\+\+\+ b\/generated\/a\.py\tregenerated \(test-model, seed 7, temperature 0\)\n@@ /);
-    expect(run.stdout).toContain("\n-# model test-model seed 1 temperature 0\n");
+    expect(run.stdout).toContain("\n-# model test-model seed 42 temperature 0\n");
     expect(run.stdout).toContain("\n+# model test-model seed 7 temperature 0\n");
     expect(server.chatRequests()[1]!.body.seed).toBe(7);
     expect(await snapshot()).toEqual(before);
 
     const log = await logOf();
-    expect(log.map((g) => [g.seed, g.onDisk])).toEqual([[7, false], [1, true]]);
+    expect(log.map((g) => [g.seed, g.onDisk])).toEqual([[7, false], [42, true]]);
     await writeFiles(root, { [A]: a("Write a.", { seed: 7 }) });
     const build = await pc("build", "--json");
     expect(JSON.parse(build.stdout).prompts[0].outcome).toBe("cached");
@@ -65,7 +66,7 @@ describe("pc diff", () => {
   });
 
   it("--cached compares the two newest generations without a model call", async () => {
-    root = await makeProject({ [A]: a("Version one.") });
+    root = (await makeProject({ [A]: a("Version one.") })).root;
     await pc("build");
     expect((await pc("diff", A, "--cached")).code).toBe(2);
     await writeFiles(root, { [A]: a("Version two.") });
@@ -73,13 +74,13 @@ describe("pc diff", () => {
     const [newest, older] = await logOf();
     const run = await pc("diff", A, "--cached");
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain(`--- a/generated/a.py\tgeneration ${older!.id} (llm, test-model, seed 1, temperature 0)`);
-    expect(run.stdout).toContain(`+++ b/generated/a.py\tgeneration ${newest!.id} (llm, test-model, seed 1, temperature 0)`);
+    expect(run.stdout).toContain(`--- a/generated/a.py\tgeneration ${older!.id} (llm, test-model, seed 42, temperature 0)`);
+    expect(run.stdout).toContain(`+++ b/generated/a.py\tgeneration ${newest!.id} (llm, test-model, seed 42, temperature 0)`);
     expect(requests()).toBe(2);
   });
 
   it("--against compares a generation from pc log with the files on disk", async () => {
-    root = await makeProject({ [A]: a("Version one.") });
+    root = (await makeProject({ [A]: a("Version one.") })).root;
     await pc("build");
     await writeFiles(root, { [A]: a("Version two.") });
     await pc("build");
@@ -96,7 +97,7 @@ describe("pc diff", () => {
   });
 
   it("exits 2 on trouble: a failed regeneration, overrides with --cached, an unknown prompt", async () => {
-    root = await makeProject({ [A]: a("Write a.") });
+    root = (await makeProject({ [A]: a("Write a.") })).root;
     await pc("build");
     server.fail({ status: 500 });
     const failed = await pc("diff", A);
@@ -120,7 +121,7 @@ describe("pc diff", () => {
 
 describe("pc log", () => {
   it("lists generations newest first with their pins, tokens, output hashes and which one is on disk", async () => {
-    root = await makeProject({ [A]: a("Version one.") });
+    root = (await makeProject({ [A]: a("Version one.") })).root;
     await pc("build");
     const first = await readText(root, "generated/a.py");
     await writeFiles(root, { [A]: a("Version two.") });
@@ -128,7 +129,7 @@ describe("pc log", () => {
     let log = await logOf("generated/a.py");
     expect(log).toHaveLength(2);
     expect(log[0]!.createdAt > log[1]!.createdAt).toBe(true);
-    expect(log[0]).toMatchObject({ model: "test-model", seed: 1, temperature: 0, source: "llm", onDisk: true });
+    expect(log[0]).toMatchObject({ model: "test-model", seed: 42, temperature: 0, source: "llm", onDisk: true });
     expect(log[0]!.outputs).toEqual({ "generated/a.py": sha256((await readText(root, "generated/a.py"))!) });
     expect(log[0]!.usage.completionTokens).toBeGreaterThan(0);
     expect(log[1]!.outputs).toEqual({ "generated/a.py": sha256(first!) });
@@ -142,12 +143,12 @@ describe("pc log", () => {
 
     const human = await pc("log", A);
     expect(human.code).toBe(0);
-    expect(human.stdout).toMatch(new RegExp(`^\\*\\s+${log[1]!.id}\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\s+test-model\\s+1\\s+0\\s+llm\\s+\\d+\\+\\d+\\s+generated/a\\.py [0-9a-f]{8}$`, "m"));
+    expect(human.stdout).toMatch(new RegExp(`^\\*\\s+${log[1]!.id}\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\s+test-model\\s+42\\s+0\\s+llm\\s+\\d+\\+\\d+\\s+generated/a\\.py [0-9a-f]{8}$`, "m"));
   });
 
   it("still knows the generation on disk after the post-processing changed", async () => {
     server.setAnswer(() => fencedAnswer("export const x   =  1", "typescript"));
-    root = await makeProject({ [A]: promptFile({ output: "generated/a.ts", body: "Write a." }) });
+    root = (await makeProject({ [A]: promptFile({ output: "generated/a.ts", body: "Write a." }) })).root;
     await pc("build");
     await writeFiles(root, { [A]: promptFile({ output: "generated/a.ts", body: "Write a.", extra: ["format: false"] }) });
     await pc("build");
@@ -158,7 +159,7 @@ describe("pc log", () => {
   });
 
   it("says so when the cache holds nothing for the prompt", async () => {
-    root = await makeProject({ [A]: a("Write a.") });
+    root = (await makeProject({ [A]: a("Write a.") })).root;
     const run = await pc("log", A);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`No generations of ${A} in the cache`);
@@ -172,7 +173,7 @@ describe("pc gc", () => {
   }
 
   it("keeps N generations per prompt plus what the lock references, and reports what it freed", async () => {
-    root = await makeProject({ [A]: a("Version 1."), "prompts/b.md": promptFile({ output: "generated/b.py", body: "B." }) });
+    root = (await makeProject({ [A]: a("Version 1."), "prompts/b.md": promptFile({ output: "generated/b.py", body: "B." }) })).root;
     for (let v = 1; v <= 4; v++) {
       await writeFiles(root, { [A]: a(`Version ${v}.`) });
       await pc("build");
@@ -210,7 +211,7 @@ describe("pc gc", () => {
   });
 
   it("--keep 0 leaves only what the lock references, and removes unreadable entries", async () => {
-    root = await makeProject({ [A]: a("Version 1.") });
+    root = (await makeProject({ [A]: a("Version 1.") })).root;
     await pc("build");
     await writeFiles(root, { [A]: a("Version 2.") });
     await pc("build");

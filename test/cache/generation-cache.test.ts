@@ -6,9 +6,10 @@ import { GenerationStore } from "../../src/cache/store.js";
 import { loadProject } from "../../src/plan/project.js";
 import { status } from "../../src/commands/status.js";
 import { fencedAnswer } from "../support/openai-server.js";
-import { useTestServer } from "../support/use-test-server.js";
-import { makeProject, readLockJson, readText, removeProject, writeFiles } from "../support/project.js";
-import { promptFile, runPc } from "../support/edit-loop.js";
+import { runPc } from "../support/pc.js";
+import { writeFiles, removeProject, readText, readLockJson, makeProject } from "../support/project.js";
+import { promptFile } from "../support/prompt.js";
+import { useTestServer } from "../support/test-server.js";
 
 const server = useTestServer({
   answer: (body) => fencedAnswer(`// ${JSON.stringify(body.messages.at(-1)?.content).length} ${body.seed}\nexport const x   =  ${body.seed}`, "typescript"),
@@ -31,7 +32,7 @@ const requests = () => server.chatRequests().length;
 
 describe("generation cache", () => {
   it("restores an earlier output with zero requests when a prompt is reverted", async () => {
-    root = await makeProject({ [A]: promptA("Write version one."), "notes.txt": "notes\n" });
+    root = (await makeProject({ [A]: promptA("Write version one."), "notes.txt": "notes\n" })).root;
     await buildHere();
     const first = await readText(root, "generated/a.ts");
     const firstLock = (await readLockJson(root)).prompts[A];
@@ -53,7 +54,7 @@ describe("generation cache", () => {
   });
 
   it("restores when a context file is reverted", async () => {
-    root = await makeProject({ [A]: promptA("Summarise the notes."), "notes.txt": "first notes\n" });
+    root = (await makeProject({ [A]: promptA("Summarise the notes."), "notes.txt": "first notes\n" })).root;
     await buildHere();
     const first = await readText(root, "generated/a.ts");
     await writeFiles(root, { "notes.txt": "second notes, quite different\n" });
@@ -67,7 +68,7 @@ describe("generation cache", () => {
   });
 
   it("restores a deleted output whose inputs are unchanged with zero requests", async () => {
-    root = await makeProject({ [A]: promptA("Write it."), "notes.txt": "n\n" });
+    root = (await makeProject({ [A]: promptA("Write it."), "notes.txt": "n\n" })).root;
     await buildHere();
     const bytes = await readText(root, "generated/a.ts");
     await rm(path.join(root, "generated/a.ts"));
@@ -79,14 +80,14 @@ describe("generation cache", () => {
   });
 
   it("re-applies formatting from the cached raw answer when `format` is toggled, without a model call", async () => {
-    root = await makeProject({ [A]: promptA("Write it."), "notes.txt": "n\n" });
+    root = (await makeProject({ [A]: promptA("Write it."), "notes.txt": "n\n" })).root;
     await buildHere();
     const formatted = await readText(root, "generated/a.ts");
-    expect(formatted).toContain("export const x = 1;\n");
+    expect(formatted).toContain("export const x = 42;\n");
 
     await writeFiles(root, { [A]: promptA("Write it.", ["format: false"]) });
     expect((await buildHere()).prompts[0]!.outcome).toBe("cached");
-    expect(await readText(root, "generated/a.ts")).toContain("export const x   =  1\n");
+    expect(await readText(root, "generated/a.ts")).toContain("export const x   =  42\n");
 
     await writeFiles(root, { [A]: promptA("Write it.") });
     expect((await buildHere()).prompts[0]!.outcome).toBe("cached");
@@ -104,7 +105,7 @@ describe("generation cache", () => {
       files[B] = promptFile({ output: "generated/b.ts", context: ["generated/p0.ts"], body: `Use p0, version ${v}.` });
       return files;
     };
-    root = await makeProject(version(1));
+    root = (await makeProject(version(1))).root;
     await buildHere();
     const first = await readLockJson(root);
     const outputs = await Promise.all(Object.keys(first.prompts).map((p) => readText(root, Object.keys(first.prompts[p]!.outputs)[0]!)));
@@ -125,7 +126,7 @@ describe("generation cache", () => {
   });
 
   it("restores a generation adopted by hand (pc accept) as its bytes, not by re-extracting", async () => {
-    root = await makeProject({ [A]: promptA("Write it."), "notes.txt": "n\n" });
+    root = (await makeProject({ [A]: promptA("Write it."), "notes.txt": "n\n" })).root;
     await buildHere();
     const project = await loadProject(root, { renderAll: true });
     const hashes = project.records.get(A)!.hashes!;
@@ -133,7 +134,7 @@ describe("generation cache", () => {
     const handBytes = "// kept by hand\nexport const x = 42;\n";
     await store.save({
       id: "0123456789ab", prompt: A, createdAt: new Date(Date.now() + 1000).toISOString(),
-      requestHash: hashes.requestHash, inputHash: hashes.inputHash, model: "test-model", seed: 1, temperature: 0,
+      requestHash: hashes.requestHash, inputHash: hashes.inputHash, model: "test-model", seed: 42, temperature: 0,
       source: "hand", raw: "", outputs: { "generated/a.ts": handBytes },
     });
     await rm(path.join(root, "generated/a.ts"));
@@ -143,7 +144,7 @@ describe("generation cache", () => {
   });
 
   it("generates when the cached answer no longer fits the prompt's post-processing", async () => {
-    root = await makeProject({ [A]: promptA("Write it."), "notes.txt": "n\n" });
+    root = (await makeProject({ [A]: promptA("Write it."), "notes.txt": "n\n" })).root;
     await buildHere();
     const store = new GenerationStore(root);
     const [g] = await store.forPrompt(A);
@@ -159,7 +160,7 @@ describe("generation cache", () => {
 
 describe("pc build --no-cache and --offline", () => {
   it("--no-cache skips cache reads: a reverted prompt is generated again", async () => {
-    root = await makeProject({ [A]: promptA("One."), "notes.txt": "n\n" });
+    root = (await makeProject({ [A]: promptA("One."), "notes.txt": "n\n" })).root;
     const base = ["build", "--base-url", server.baseURL];
     expect((await runPc(base, { cwd: root })).code).toBe(0);
     await writeFiles(root, { [A]: promptA("Two.") });
@@ -173,11 +174,11 @@ describe("pc build --no-cache and --offline", () => {
   });
 
   it("--offline restores what the cache holds and fails, with a clear message, what needs the model", async () => {
-    root = await makeProject({
+    root = (await makeProject({
       [A]: promptA("One."),
       [B]: promptFile({ output: "generated/b.ts", body: "Write b." }),
       "notes.txt": "n\n",
-    });
+    })).root;
     const base = ["build", "--base-url", server.baseURL];
     expect((await runPc(base, { cwd: root })).code).toBe(0);
     const b = await readText(root, "generated/b.ts");
@@ -198,7 +199,7 @@ describe("pc build --no-cache and --offline", () => {
   });
 
   it("refuses --offline with --no-cache as a usage error", async () => {
-    root = await makeProject({ [A]: promptA("One."), "notes.txt": "n\n" });
+    root = (await makeProject({ [A]: promptA("One."), "notes.txt": "n\n" })).root;
     const run = await runPc(["build", "--offline", "--no-cache"], { cwd: root });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("--offline restores from the cache: it cannot be combined with --no-cache");

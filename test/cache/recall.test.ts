@@ -7,9 +7,9 @@ import { build } from "../../src/commands/build.js";
 import { gc } from "../../src/commands/gc.js";
 import { status } from "../../src/commands/status.js";
 import { fencedAnswer } from "../support/openai-server.js";
-import { useTestServer } from "../support/use-test-server.js";
-import { makeProject, readLockJson, readText, removeProject, writeFiles } from "../support/project.js";
-import { promptFile } from "../support/edit-loop.js";
+import { writeFiles, removeProject, readText, readLockJson, makeProject } from "../support/project.js";
+import { promptFile } from "../support/prompt.js";
+import { useTestServer } from "../support/test-server.js";
 
 // The answer names the request's prompt body and context, so each request gives its own bytes.
 const server = useTestServer({
@@ -38,7 +38,7 @@ async function entryFiles(): Promise<string[]> {
 
 /** Builds version one, then version two, of prompt a: both generations are in the cache. */
 async function buildTwoVersions() {
-  root = await makeProject({ [A]: promptA("Version one."), "notes/a.txt": "first notes\n" });
+  root = (await makeProject({ [A]: promptA("Version one."), "notes/a.txt": "first notes\n" })).root;
   await buildHere();
   const one = { lock: (await readLockJson(root)).prompts[A]!, bytes: await readText(root, OUT) };
   await writeFiles(root, { [A]: promptA("Version two.") });
@@ -135,7 +135,7 @@ describe("recalling the entry of a reverted prompt", () => {
 
   it("re-formats a restored file prettier formats, so its configuration (no input) applies", async () => {
     server.setAnswer(() => fencedAnswer('export const greeting = "hi";', "typescript"));
-    root = await makeProject({ [A]: promptA("Version one.", { output: "generated/a.ts" }), "notes/a.txt": "n\n" });
+    root = (await makeProject({ [A]: promptA("Version one.", { output: "generated/a.ts" }), "notes/a.txt": "n\n" })).root;
     await buildHere();
     expect(await readText(root, "generated/a.ts")).toBe('export const greeting = "hi";\n');
     await writeFiles(root, { [A]: promptA("Version two.", { output: "generated/a.ts" }) });

@@ -3,8 +3,9 @@ import { existsSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { makeProject, readLockJson, readText, removeProject } from "../support/project.js";
-import { chatAnswer, runPc, storedGenerations } from "./project.js";
+import { runPc } from "../support/pc.js";
+import { removeProject, readText, readLockJson, makeProject } from "../support/project.js";
+import { storedGenerations, chatAnswer } from "../support/chat.js";
 
 const FIB_CODE = `import sys\n\nn = int(sys.argv[1]) if len(sys.argv) > 1 else 10\na, b = 0, 1\nfor _ in range(n):\n    print(a)\n    a, b = b, a + b\n`;
 
@@ -40,7 +41,7 @@ Write a Python and a Bash script that each print hello.
 
 const roots: string[] = [];
 async function project(): Promise<string> {
-  const root = await makeProject(PROJECT);
+  const root = (await makeProject(PROJECT)).root;
   roots.push(root);
   return root;
 }

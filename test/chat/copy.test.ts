@@ -1,12 +1,12 @@
 import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, makeProject, removeProject } from "../support/project.js";
-import { noDisplayEnv, runPc } from "./project.js";
+import { CLI, pcEnv, runPc } from "../support/pc.js";
+import { removeProject, makeProject } from "../support/project.js";
 
 let root: string;
 
 beforeAll(async () => {
-  root = await makeProject({
+  root = (await makeProject({
     "prompts/hello.md": `---
 version: 1
 model: qwen2.5-coder:7b
@@ -16,7 +16,7 @@ output: generated/hello.sh
 ---
 Write a Bash script that prints "héllo, wörld" (keep the accents).
 `,
-  });
+  })).root;
 });
 
 afterAll(async () => {
@@ -45,7 +45,7 @@ describe("pc render --copy with no clipboard", () => {
 
   it.runIf(hasScript)("sends the exact rendered prompt to the terminal as OSC 52 and reports its size", async () => {
     const rendered = (await runPc(["render", "prompts/hello.md"], { cwd: root })).stdout;
-    const { code, output } = inTerminal(["render", "prompts/hello.md", "--copy"], noDisplayEnv());
+    const { code, output } = inTerminal(["render", "prompts/hello.md", "--copy"], pcEnv());
     expect(code).toBe(0);
     const escape = /\x1b\]52;c;([A-Za-z0-9+/=]+)\x07/.exec(output);
     expect(escape).not.toBeNull();
@@ -56,7 +56,7 @@ describe("pc render --copy with no clipboard", () => {
 
   it.runIf(hasScript)("falls back to OSC 52 when a display is set but its clipboard fails (no X server behind it)", async () => {
     const json = JSON.parse((await runPc(["render", "prompts/hello.md", "--format", "json"], { cwd: root })).stdout);
-    const { code, output } = inTerminal(["render", "prompts/hello.md", "--copy", "--format", "json"], noDisplayEnv({ DISPLAY: ":93" }));
+    const { code, output } = inTerminal(["render", "prompts/hello.md", "--copy", "--format", "json"], pcEnv({ DISPLAY: ":93" }));
     expect(code).toBe(0);
     const escape = /\x1b\]52;c;([A-Za-z0-9+/=]+)\x07/.exec(output);
     expect(JSON.parse(Buffer.from(escape![1], "base64").toString("utf8"))).toEqual(json);

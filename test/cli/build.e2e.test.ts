@@ -1,32 +1,31 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer } from "../support/openai-server.js";
-import { useTestServer } from "../support/use-test-server.js";
-import { cleanupProjects, createProject, NO_BASE_URL, promptFromPins, runPc, type EnvChanges, type PcRun } from "../support/project.js";
+import { type EnvChanges, type PcRun, runPc } from "../support/pc.js";
+import { makeProject, cleanupProjects } from "../support/project.js";
+import { promptFile } from "../support/prompt.js";
+import { useTestServer, closedPort } from "../support/test-server.js";
 
 /** Runs the built `pc` in `cwd` with no base URL or key from the shell, then `env`. */
 function pc(cwd: string, args: string[], env: EnvChanges = {}): Promise<PcRun> {
-  return runPc(args, { cwd, env: { ...NO_BASE_URL, PC_API_KEY: undefined, ...env } });
+  return runPc(args, { cwd, env: { PC_API_KEY: undefined, ...env } });
 }
 
 const server = useTestServer();
 let deadURL: string;
 beforeAll(async () => {
-  const dead = await startTestServer();
-  deadURL = dead.baseURL;
-  await dead.close();
+  deadURL = `http://127.0.0.1:${await closedPort()}/v1`;
 });
 afterAll(cleanupProjects);
 
 const twoPrompts = () => ({
-  "prompts/a.md": promptFromPins({ output: "generated/a.py" }, "Write a."),
-  "prompts/b.md": promptFromPins({ output: "generated/b.py", context: ["generated/a.py"] }, "Write b."),
+  "prompts/a.md": promptFile({ output: "generated/a.py", body: "Write a." }),
+  "prompts/b.md": promptFile({ output: "generated/b.py", context: ["generated/a.py"], body: "Write b." }),
 });
 
 const SUMMARY = /^(\d+) built, (\d+) from cache, (\d+) fresh, (\d+) failed(?:, (\d+) skipped)?(?:, (\d+) drifted)?; (?:(\d+) prompt \+ (\d+) completion tokens; )?\d+(?:\.\d)? m?s$/m;
 
 describe("pc build (the binary)", () => {
   it("builds with PC_BASE_URL, prints one line per prompt and a summary; a second run makes no request", async () => {
-    const project = await createProject(twoPrompts());
+    const project = await makeProject(twoPrompts());
     const first = await pc(project.root, ["build"], { PC_BASE_URL: server.baseURL });
     expect(first).toMatchObject({ code: 0, stdout: "" });
     expect(first.stderr).toMatch(/^✓ built {2}prompts\/a\.md → generated\/a\.py \(\d+ tokens, [\d.]+ tok\/s, \d+(\.\d)? m?s\)$/m);
@@ -46,7 +45,7 @@ describe("pc build (the binary)", () => {
   });
 
   it("--json prints one report on stdout and nothing on stderr", async () => {
-    const project = await createProject(twoPrompts());
+    const project = await makeProject(twoPrompts());
     const run = await pc(project.root, ["build", "--json", "--base-url", server.baseURL]);
     expect(run.code).toBe(0);
     expect(run.stderr).toBe("");
@@ -81,7 +80,7 @@ describe("pc build (the binary)", () => {
   });
 
   it("exits 1 when a prompt fails: the others are built, dependents skipped, the error in full", async () => {
-    const project = await createProject({ ...twoPrompts(), "prompts/c.md": promptFromPins({ output: "generated/c.py" }, "Write c.") });
+    const project = await makeProject({ ...twoPrompts(), "prompts/c.md": promptFile({ output: "generated/c.py", body: "Write c." }) });
     server.fail({ kind: "no-code" }, { times: 1, when: (body) => String(body.messages.at(-1)!.content).includes("Write a.") });
     const run = await pc(project.root, ["build"], { PC_BASE_URL: server.baseURL });
     expect(run.code).toBe(1);
@@ -97,7 +96,7 @@ describe("pc build (the binary)", () => {
   });
 
   it("exits 1 on a hand-edited output and says how to resolve it", async () => {
-    const project = await createProject(twoPrompts());
+    const project = await makeProject(twoPrompts());
     await pc(project.root, ["build"], { PC_BASE_URL: server.baseURL });
     await project.write({ "generated/b.py": "# mine\n" });
     const run = await pc(project.root, ["build"], { PC_BASE_URL: server.baseURL });
@@ -110,7 +109,7 @@ describe("pc build (the binary)", () => {
   });
 
   it("--base-url wins over PC_BASE_URL, which wins over pc.config.json", async () => {
-    const project = await createProject({ ...twoPrompts(), "pc.config.json": JSON.stringify({ baseUrl: deadURL }) });
+    const project = await makeProject({ ...twoPrompts(), "pc.config.json": JSON.stringify({ baseUrl: deadURL }) });
     const flag = await pc(project.root, ["build", "prompts/a.md", "--base-url", server.baseURL, "--retries", "0"], { PC_BASE_URL: deadURL });
     expect(flag.code).toBe(0);
     const env = await pc(project.root, ["build", "prompts/b.md", "--retries", "0"], { PC_BASE_URL: server.baseURL });
@@ -118,14 +117,14 @@ describe("pc build (the binary)", () => {
     expect(server.chatRequests()).toHaveLength(2);
 
     await project.write({ "pc.config.json": JSON.stringify({ baseUrl: server.baseURL }) });
-    await project.write({ "prompts/a.md": promptFromPins({ output: "generated/a.py" }, "Write a, again.") });
+    await project.write({ "prompts/a.md": promptFile({ output: "generated/a.py", body: "Write a, again." }) });
     const config = await pc(project.root, ["build", "prompts/a.md"]);
     expect(config.code).toBe(0);
     expect(server.chatRequests()).toHaveLength(3);
   });
 
   it("no server listening: exit 1 with the base URL, the model and the prompt", async () => {
-    const project = await createProject(twoPrompts());
+    const project = await makeProject(twoPrompts());
     const run = await pc(project.root, ["build", "--retries", "0"], { PC_BASE_URL: deadURL });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`prompts/a.md: model "test-model" at ${deadURL}: connection refused: no server is listening`);
@@ -134,7 +133,7 @@ describe("pc build (the binary)", () => {
   });
 
   it("--dry-run and --dry-run --json print the plan and make no request", async () => {
-    const project = await createProject(twoPrompts());
+    const project = await makeProject(twoPrompts());
     const text = await pc(project.root, ["build", "--dry-run"], { PC_BASE_URL: server.baseURL });
     expect(text.code).toBe(0);
     expect(text.stdout).toBe(
@@ -155,7 +154,7 @@ describe("pc build (the binary)", () => {
   });
 
   it("usage and configuration errors exit 2", async () => {
-    const project = await createProject(twoPrompts());
+    const project = await makeProject(twoPrompts());
     const jobs = await pc(project.root, ["build", "-j", "0"]);
     expect(jobs.code).toBe(2);
     expect(jobs.stderr).toContain("--jobs must be a whole number >= 1, got \"0\"");

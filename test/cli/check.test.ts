@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { useTestServer } from "../support/use-test-server.js";
-import { cleanupProjects, createProject, promptFile, type TempProject } from "../support/project.js";
+import { type TempProject, makeProject, cleanupProjects } from "../support/project.js";
+import { promptFile } from "../support/prompt.js";
+import { useTestServer } from "../support/test-server.js";
 
 const server = useTestServer();
 afterEach(cleanupProjects);
@@ -11,7 +12,7 @@ const FILES = {
 };
 
 async function built(): Promise<TempProject> {
-  const project = await createProject(FILES);
+  const project = await makeProject(FILES);
   const result = await project.run(["build", "--base-url", server.baseURL]);
   expect(result.code).toBe(0);
   return project;
@@ -19,7 +20,7 @@ async function built(): Promise<TempProject> {
 
 describe("pc check", () => {
   it("exits 1 and lists what is not fresh, with the reasons", async () => {
-    const project = await createProject(FILES);
+    const project = await makeProject(FILES);
     const result = await project.run(["check"]);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain("prompts/models.md: not built yet");

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanupProjects, createProject } from "../support/project.js";
+import { exists, makeProject, cleanupProjects } from "../support/project.js";
 
 afterEach(cleanupProjects);
 
 describe("pc init", () => {
   it("creates prompts/, generated/, an example prompt, a partial, an empty lock and ignores .pc/", async () => {
-    const project = await createProject();
+    const project = await makeProject();
     const result = await project.run(["init"]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("created prompts/fizzbuzz.md");
@@ -24,7 +24,7 @@ describe("pc init", () => {
   });
 
   it("never overwrites an existing file, and says which it kept", async () => {
-    const project = await createProject({
+    const project = await makeProject({
       "prompts/fizzbuzz.md": "my own prompt\n",
       "promptfile.lock": "not even JSON",
       ".gitignore": "node_modules/",
@@ -40,7 +40,7 @@ describe("pc init", () => {
   });
 
   it("run twice changes nothing the second time", async () => {
-    const project = await createProject();
+    const project = await makeProject();
     await project.run(["init"]);
     const files = ["prompts/fizzbuzz.md", "prompts/_style.md", "promptfile.lock", ".gitignore"];
     const before = await Promise.all(files.map((f) => project.read(f)));

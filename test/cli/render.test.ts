@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanupProjects, createProject, promptFile } from "../support/project.js";
+import { makeProject, cleanupProjects } from "../support/project.js";
+import { promptFile } from "../support/prompt.js";
 
 afterEach(cleanupProjects);
 
@@ -16,7 +17,7 @@ const FILES = {
 
 describe("pc render", () => {
   it("prints the whole prompt: system text, instructions, partials, context files and the output contract", async () => {
-    const project = await createProject(FILES);
+    const project = await makeProject(FILES);
     const result = await project.run(["render", "prompts/api.md"]);
     expect(result.code).toBe(0);
     expect(result.stderr).toBe("");
@@ -33,7 +34,7 @@ describe("pc render", () => {
   });
 
   it("--format json prints the messages exactly as sent to a server", async () => {
-    const project = await createProject(FILES);
+    const project = await makeProject(FILES);
     const json = JSON.parse((await project.run(["render", "prompts/api.md", "--format", "json"])).stdout);
     expect(json.prompt).toBe("prompts/api.md");
     expect(json.messages.map((m: { role: string }) => m.role)).toEqual(["system", "user"]);
@@ -42,7 +43,7 @@ describe("pc render", () => {
   });
 
   it("exits 2 for a prompt that does not exist, and for an unknown --format", async () => {
-    const project = await createProject(FILES);
+    const project = await makeProject(FILES);
     const missing = await project.run(["render", "prompts/nope.md"]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('prompt "prompts/nope.md" does not exist');
@@ -52,7 +53,7 @@ describe("pc render", () => {
   });
 
   it("exits 1 for an invalid prompt, naming the file, line and problem", async () => {
-    const project = await createProject({ ...FILES, "prompts/api.md": promptFile({ body: 'Hi\n<%~ include("_nope") %>' }) });
+    const project = await makeProject({ ...FILES, "prompts/api.md": promptFile({ body: 'Hi\n<%~ include("_nope") %>' }) });
     const result = await project.run(["render", "prompts/api.md"]);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe("");

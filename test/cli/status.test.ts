@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanupProjects, createProject, promptFile } from "../support/project.js";
+import { makeProject, cleanupProjects } from "../support/project.js";
+import { promptFile } from "../support/prompt.js";
 
 afterEach(cleanupProjects);
 
@@ -10,7 +11,7 @@ const TWO = {
 
 describe("pc status", () => {
   it("--json prints only {prompts: [{prompt, state, reasons, outputs, source, label, dependsOn}]}", async () => {
-    const project = await createProject(TWO);
+    const project = await makeProject(TWO);
     const result = await project.run(["status", "--json"]);
     expect(result.code).toBe(0);
     expect(result.stderr).toBe("");
@@ -31,7 +32,7 @@ describe("pc status", () => {
   });
 
   it("prints a table of prompt, state, outputs, source and reason", async () => {
-    const project = await createProject(TWO);
+    const project = await makeProject(TWO);
     const result = await project.run(["status"]);
     expect(result.code).toBe(0);
     const lines = result.stdout.split("\n");
@@ -43,7 +44,7 @@ describe("pc status", () => {
   });
 
   it("reports an invalid prompt (file, line, how to fix) without stopping the others", async () => {
-    const project = await createProject({
+    const project = await makeProject({
       ...TWO,
       "prompts/broken.md": "---\nversion: 1\nmodel: m\nseed: 1\n  temperature: 0\noutput: generated/broken.py\n---\nBody\n",
       "prompts/typo.md": promptFile({ output: "generated/typo.py", extra: "ouptut_format: py" }),
@@ -63,7 +64,7 @@ describe("pc status", () => {
   });
 
   it("never evaluates ---js frontmatter", async () => {
-    const project = await createProject({
+    const project = await makeProject({
       ...TWO,
       "prompts/evil.md": '---js\n(require("fs").writeFileSync("pwned.txt", "x"), {version: 1, model: "m", seed: 1, temperature: 0, output: "a.py"})\n---\nBody\n',
     });
@@ -76,7 +77,7 @@ describe("pc status", () => {
   });
 
   it("limits the report to the paths given: a prompt, an output, or a folder", async () => {
-    const project = await createProject({ ...TWO, "prompts/tools/lint.md": promptFile({ output: "generated/lint.py" }) });
+    const project = await makeProject({ ...TWO, "prompts/tools/lint.md": promptFile({ output: "generated/lint.py" }) });
     const prompts = async (...args: string[]) =>
       JSON.parse((await project.run(["status", "--json", ...args])).stdout).prompts.map((p: { prompt: string }) => p.prompt);
     expect(await prompts("prompts/api.md")).toEqual(["prompts/api.md"]);
@@ -88,7 +89,7 @@ describe("pc status", () => {
   });
 
   it("says how to start when there are no prompts", async () => {
-    const project = await createProject();
+    const project = await makeProject();
     const result = await project.run(["status"]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("No prompts found");
@@ -96,7 +97,7 @@ describe("pc status", () => {
   });
 
   it("exits 2 on a corrupt lock, naming it, and leaves it as it was", async () => {
-    const project = await createProject({ ...TWO, "promptfile.lock": '{\n  "lockfileVersion": 1,\n  "prompts": {\n' });
+    const project = await makeProject({ ...TWO, "promptfile.lock": '{\n  "lockfileVersion": 1,\n  "prompts": {\n' });
     const result = await project.run(["status"]);
     expect(result.code).toBe(2);
     expect(result.stdout).toBe("");
@@ -106,7 +107,7 @@ describe("pc status", () => {
   });
 
   it("exits 2 on an invalid pc.config.json, naming the key", async () => {
-    const project = await createProject({ ...TWO, "pc.config.json": '{"promts": ["prompts/**/*.md"]}' });
+    const project = await makeProject({ ...TWO, "pc.config.json": '{"promts": ["prompts/**/*.md"]}' });
     const result = await project.run(["status"]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('pc.config.json: unknown key "promts": did you mean "prompts"?');

@@ -5,9 +5,10 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { fencedAnswer } from "../support/openai-server.js";
-import { useTestServer } from "../support/use-test-server.js";
-import { makeProject, readLockJson, readText, removeProject, writeFiles } from "../support/project.js";
-import { promptFile, runPc } from "../support/edit-loop.js";
+import { runPc } from "../support/pc.js";
+import { writeFiles, removeProject, readText, readLockJson, makeProject } from "../support/project.js";
+import { promptFile } from "../support/prompt.js";
+import { useTestServer } from "../support/test-server.js";
 
 const server = useTestServer();
 let root: string;
@@ -25,7 +26,7 @@ const files = () => ({
 
 describe("pc in a subfolder of a project", () => {
   it("builds the whole project from its root, with the lock and outputs where they belong", async () => {
-    root = await makeProject(files());
+    root = (await makeProject(files())).root;
     const run = await runPc(["build", "--base-url", server.baseURL, "--metrics", "build.prom"], { cwd: path.join(root, "prompts/api") });
     expect(run.code).toBe(0);
     expect(requests()).toBe(2);
@@ -39,7 +40,7 @@ describe("pc in a subfolder of a project", () => {
   });
 
   it("takes the paths given as relative to where pc was started", async () => {
-    root = await makeProject(files());
+    root = (await makeProject(files())).root;
     const sub = path.join(root, "prompts");
     const only = await runPc(["build", "api", "--json", "--base-url", server.baseURL], { cwd: sub });
     expect(only.code).toBe(0);
@@ -60,7 +61,7 @@ describe("pc in a subfolder of a project", () => {
   });
 
   it("treats a folder with its own pc.config.json or prompts/ as its own project, and pc init makes one", async () => {
-    root = await makeProject({ ...files(), "tools/pc.config.json": "{}\n", "tools/prompts/t.md": promptFile({ output: "generated/t.py" }) });
+    root = (await makeProject({ ...files(), "tools/pc.config.json": "{}\n", "tools/prompts/t.md": promptFile({ output: "generated/t.py" }) })).root;
     const inner = await runPc(["status", "--json"], { cwd: path.join(root, "tools/prompts") });
     expect(JSON.parse(inner.stdout).prompts.map((p: { prompt: string }) => p.prompt)).toEqual(["prompts/t.md"]);
 

@@ -2,7 +2,9 @@ import { execFile, execFileSync } from "node:child_process";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, makeProject, NO_BASE_URL, promptFromPins, removeProject, runPc } from "../support/project.js";
+import { CLI, runPc } from "../support/pc.js";
+import { removeProject, makeProject } from "../support/project.js";
+import { promptFile } from "../support/prompt.js";
 
 const hasZsh = (() => {
   try {
@@ -17,11 +19,11 @@ let root: string;
 let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
-  root = await makeProject({
-    "prompts/alpha.md": promptFromPins({ output: "generated/alpha.py" }),
-    "prompts/sub/be ta.md": promptFromPins({ output: "generated/beta.py" }),
+  root = (await makeProject({
+    "prompts/alpha.md": promptFile({ output: "generated/alpha.py" }),
+    "prompts/sub/be ta.md": promptFile({ output: "generated/beta.py" }),
     "prompts/_part.md": "A partial.\n",
-  });
+  })).root;
   // The scripts call `pc` to list prompts: put the built binary on PATH.
   await mkdir(path.join(root, ".bin"));
   await writeFile(path.join(root, ".bin/pc"), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`);
@@ -45,7 +47,7 @@ function complete(...words: string[]): Promise<string[]> {
 
 describe("pc completion bash", () => {
   it("is valid bash", async () => {
-    const run = await runPc(["completion", "bash"], { cwd: root, env: NO_BASE_URL });
+    const run = await runPc(["completion", "bash"], { cwd: root, });
     expect(run.code).toBe(0);
     execFileSync("bash", ["-n"], { input: run.stdout });
     expect(run.stdout).toContain("complete -o filenames -F _pc pc");
@@ -70,7 +72,7 @@ describe("pc completion bash", () => {
 
 describe("pc completion zsh", () => {
   it.skipIf(!hasZsh)("is valid zsh and registers _pc for pc", async () => {
-    const run = await runPc(["completion", "zsh"], { cwd: root, env: NO_BASE_URL });
+    const run = await runPc(["completion", "zsh"], { cwd: root, });
     expect(run.code).toBe(0);
     execFileSync("zsh", ["-n"], { input: run.stdout });
     const registered = execFileSync(
@@ -84,17 +86,17 @@ describe("pc completion zsh", () => {
 
 describe("pc completion", () => {
   it("lists the project's prompts for the scripts", async () => {
-    const run = await runPc(["completion", "--list-prompts"], { cwd: root, env: NO_BASE_URL });
+    const run = await runPc(["completion", "--list-prompts"], { cwd: root, });
     expect(run.stdout).toBe("prompts/alpha.md\nprompts/sub/be ta.md\n");
   });
 
   it("lists them relative to a subfolder the shell is in, as pc takes paths there", async () => {
-    const run = await runPc(["completion", "--list-prompts"], { cwd: `${root}/prompts/sub`, env: NO_BASE_URL });
+    const run = await runPc(["completion", "--list-prompts"], { cwd: `${root}/prompts/sub`, });
     expect(run.stdout).toBe("../alpha.md\nbe ta.md\n");
   });
 
   it("refuses an unknown shell", async () => {
-    const run = await runPc(["completion", "fish"], { cwd: root, env: NO_BASE_URL });
+    const run = await runPc(["completion", "fish"], { cwd: root, });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('pc completion knows bash and zsh, not "fish"');
   });

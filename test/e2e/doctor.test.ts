@@ -4,7 +4,10 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../support/openai-server.js";
 import { writeTinyModel } from "../support/tiny-gguf.js";
-import { makeProject, NO_BASE_URL, promptFromPins, removeProject, runPc } from "../support/project.js";
+import { runPc } from "../support/pc.js";
+import { removeProject, makeProject } from "../support/project.js";
+import { promptFile } from "../support/prompt.js";
+import { closedPort, testServer } from "../support/test-server.js";
 
 interface Finding {
   level: "ok" | "warn" | "error";
@@ -15,22 +18,17 @@ interface Finding {
 }
 
 const roots: string[] = [];
-const servers: TestServer[] = [];
 
 async function project(files: Record<string, string>): Promise<string> {
-  const root = await makeProject(files, "pc-doctor-");
+  const root = (await makeProject(files, "pc-doctor-")).root;
   roots.push(root);
   return root;
 }
 
-async function server(options: Parameters<typeof startTestServer>[0]): Promise<TestServer> {
-  const started = await startTestServer(options);
-  servers.push(started);
-  return started;
-}
+const server = testServer;
 
 async function doctor(root: string, baseURL: string, env: Record<string, string> = {}) {
-  const run = await runPc(["doctor", "--json", "--base-url", baseURL], { cwd: root, env: { ...NO_BASE_URL, ...env } });
+  const run = await runPc(["doctor", "--json", "--base-url", baseURL], { cwd: root, env: { ...env } });
   const report = JSON.parse(run.stdout) as { ok: boolean; findings: Finding[] };
   const find = (check: string, subject?: string) => report.findings.filter((f) => f.check === check && (subject === undefined || f.subject === subject));
   return { run, report, find };
@@ -38,22 +36,17 @@ async function doctor(root: string, baseURL: string, env: Record<string, string>
 
 /** A base URL where nothing listens: a port that was just free. */
 async function closedPortURL(): Promise<string> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return `http://127.0.0.1:${port}/v1`;
+  return `http://127.0.0.1:${await closedPort()}/v1`;
 }
 
 afterAll(async () => {
-  for (const s of servers) await s.close();
   for (const r of roots) await removeProject(r);
 });
 
 describe("pc doctor against llama-server", () => {
   let root: string;
   beforeAll(async () => {
-    root = await project({ "prompts/a.md": promptFromPins({ output: "generated/a.py" }) });
+    root = await project({ "prompts/a.md": promptFile({ output: "generated/a.py" }) });
   });
 
   it("warns about several slots and prompt caching, which break determinism, without failing", async () => {
@@ -68,7 +61,7 @@ describe("pc doctor against llama-server", () => {
     const [cache] = find("engine.prompt-cache");
     expect(cache).toMatchObject({ level: "warn", fix: expect.stringContaining("--no-cache-prompt") });
 
-    const human = await runPc(["doctor", "--base-url", llama.baseURL], { cwd: root, env: NO_BASE_URL });
+    const human = await runPc(["doctor", "--base-url", llama.baseURL], { cwd: root, });
     expect(human.code).toBe(0);
     expect(human.stdout).toContain("! llama-server runs 4 slots");
     expect(human.stdout).toContain("fix: Restart llama-server with --parallel 1");
@@ -87,8 +80,8 @@ describe("pc doctor against llama-server", () => {
 describe("pc doctor against Ollama", () => {
   it("fails when a pinned model is not pulled, and says which command pulls it", async () => {
     const root = await project({
-      "prompts/a.md": promptFromPins({ output: "generated/a.py" }),
-      "prompts/b.md": promptFromPins({ output: "generated/b.py", model: "qwen2.5-coder:7b" }),
+      "prompts/a.md": promptFile({ output: "generated/a.py" }),
+      "prompts/b.md": promptFile({ output: "generated/b.py", model: "qwen2.5-coder:7b" }),
     });
     const ollama = await server({ flavor: "ollama", models: ["test-model"] });
     const { run, report, find } = await doctor(root, ollama.baseURL);
@@ -107,7 +100,7 @@ describe("pc doctor against Ollama", () => {
 
 describe("pc doctor with the server down", () => {
   it("is an error while a prompt needs building, and a warning once every prompt is fresh", async () => {
-    const root = await project({ "prompts/a.md": promptFromPins({ output: "generated/a.py" }) });
+    const root = await project({ "prompts/a.md": promptFile({ output: "generated/a.py" }) });
     const down = await closedPortURL();
     const before = await doctor(root, down);
     expect(before.run.code).toBe(1);
@@ -119,7 +112,7 @@ describe("pc doctor with the server down", () => {
     expect(before.find("engine.model")).toEqual([]);
 
     const llama = await server({});
-    expect((await runPc(["build", "--base-url", llama.baseURL], { cwd: root, env: NO_BASE_URL })).code).toBe(0);
+    expect((await runPc(["build", "--base-url", llama.baseURL], { cwd: root, })).code).toBe(0);
     const after = await doctor(root, down);
     expect(after.run.code).toBe(0);
     expect(after.find("engine.reachable")[0]).toMatchObject({ level: "warn", what: expect.stringContaining("does not need it now") });
@@ -129,7 +122,7 @@ describe("pc doctor with the server down", () => {
 describe("pc doctor on the project", () => {
   it("reports a broken lock, invalid prompts and orphaned outputs", async () => {
     const root = await project({
-      "prompts/a.md": promptFromPins({ output: "generated/a.py", temprature: 0.2 }),
+      "prompts/a.md": promptFile({ output: "generated/a.py", temprature: 0.2 }),
       "promptfile.lock": '{\n<<<<<<< HEAD\n  "lockfileVersion": 1\n=======\n>>>>>>> other\n}\n',
     });
     const llama = await server({});
@@ -138,10 +131,10 @@ describe("pc doctor on the project", () => {
     expect(broken.find("lock")[0]).toMatchObject({ level: "error", what: expect.stringContaining("promptfile.lock:2: has unresolved git conflict markers") });
     expect(broken.find("prompt", "prompts/a.md")[0]).toMatchObject({ level: "error", what: expect.stringContaining('unknown key "temprature"') });
 
-    await writeFile(path.join(root, "prompts/a.md"), promptFromPins({ output: "generated/a.py" }));
-    await writeFile(path.join(root, "prompts/gone.md"), promptFromPins({ output: "generated/gone.py" }));
+    await writeFile(path.join(root, "prompts/a.md"), promptFile({ output: "generated/a.py" }));
+    await writeFile(path.join(root, "prompts/gone.md"), promptFile({ output: "generated/gone.py" }));
     await rm(path.join(root, "promptfile.lock"));
-    expect((await runPc(["build", "--base-url", llama.baseURL], { cwd: root, env: NO_BASE_URL })).code).toBe(0);
+    expect((await runPc(["build", "--base-url", llama.baseURL], { cwd: root, })).code).toBe(0);
     await rm(path.join(root, "prompts/gone.md"));
     const orphaned = await doctor(root, llama.baseURL);
     expect(orphaned.run.code).toBe(0);
@@ -157,9 +150,9 @@ describe("pc doctor on the project", () => {
 describe("pc doctor with embedded models", () => {
   it("loads each pinned GGUF with node-llama-cpp, and tells a missing or broken one from an hf: model not downloaded yet", async () => {
     const root = await project({
-      "prompts/tiny.md": promptFromPins({ output: "generated/tiny.txt", model: "gguf:models/tiny.gguf", extract: "raw" }),
-      "prompts/garbage.md": promptFromPins({ output: "generated/garbage.txt", model: "gguf:models/garbage.gguf", extract: "raw" }),
-      "prompts/hub.md": promptFromPins({ output: "generated/hub.txt", model: "hf:someone/repo/model-q4.gguf", extract: "raw" }),
+      "prompts/tiny.md": promptFile({ output: "generated/tiny.txt", model: "gguf:models/tiny.gguf", extract: "raw" }),
+      "prompts/garbage.md": promptFile({ output: "generated/garbage.txt", model: "gguf:models/garbage.gguf", extract: "raw" }),
+      "prompts/hub.md": promptFile({ output: "generated/hub.txt", model: "hf:someone/repo/model-q4.gguf", extract: "raw" }),
       "models/garbage.gguf": "this is not a model\n",
     });
     await mkdir(path.join(root, "home"));

@@ -4,8 +4,10 @@ import { Window } from "happy-dom";
 import { fromDot } from "ts-graphviz";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { build } from "../../src/commands/build.js";
-import { useTestServer } from "../support/use-test-server.js";
-import { makeProject, NO_BASE_URL, promptFromPins, removeProject, runPc } from "../support/project.js";
+import { runPc } from "../support/pc.js";
+import { removeProject, makeProject } from "../support/project.js";
+import { promptFile } from "../support/prompt.js";
+import { useTestServer } from "../support/test-server.js";
 
 // A project whose prompts depend on each other, in every state the graph colours:
 // types.md (stale: its context changed) -> api.md (stale: depends on types) ; odd.md fresh ;
@@ -16,20 +18,20 @@ let root: string;
 const server = useTestServer();
 
 beforeAll(async () => {
-  root = await makeProject({
+  root = (await makeProject({
     "src/spec.md": "A user has a name.\n",
     "prompts/_style.md": "Use two-space indents.\n",
-    "prompts/types.md": promptFromPins({ output: "generated/types.ts", context: ["src/spec.md"] }),
-    "prompts/api.md": promptFromPins({ output: "generated/api.ts", context: ["generated/types.ts"] }, 'Write the API.\n<%~ include("_style") %>'),
-    [ODD]: promptFromPins({ output: "generated/odd #1.py" }),
-    "prompts/gone.md": promptFromPins({ output: "generated/gone.py" }),
-  });
+    "prompts/types.md": promptFile({ output: "generated/types.ts", context: ["src/spec.md"] }),
+    "prompts/api.md": promptFile({ output: "generated/api.ts", context: ["generated/types.ts"], body: 'Write the API.\n<%~ include("_style") %>' }),
+    [ODD]: promptFile({ output: "generated/odd #1.py" }),
+    "prompts/gone.md": promptFile({ output: "generated/gone.py" }),
+  })).root;
   const first = await build({ cwd: root, baseUrl: server.baseURL });
   expect(first.ok).toBe(true);
   await writeFile(path.join(root, "src/spec.md"), "A user has a name and an email.\n");
   await unlink(path.join(root, "prompts/gone.md"));
-  await writeFile(path.join(root, "prompts/new.md"), promptFromPins({ output: "generated/new.py" }));
-  await writeFile(path.join(root, "prompts/broken.md"), promptFromPins({ output: "generated/broken.py", temprature: 0.5 }));
+  await writeFile(path.join(root, "prompts/new.md"), promptFile({ output: "generated/new.py" }));
+  await writeFile(path.join(root, "prompts/broken.md"), promptFile({ output: "generated/broken.py", temprature: 0.5 }));
 });
 
 afterAll(async () => {
@@ -59,7 +61,7 @@ const EXPECTED_STATES = {
 
 describe("pc graph", () => {
   it("--format json lists each prompt's state, inputs, outputs and dependencies", async () => {
-    const run = await runPc(["graph", "--format", "json"], { cwd: root, env: NO_BASE_URL });
+    const run = await runPc(["graph", "--format", "json"], { cwd: root, });
     expect(run.code).toBe(0);
     const prompts = JSON.parse(run.stdout).prompts as Array<Record<string, unknown>>;
     expect(Object.fromEntries(prompts.map((p) => [p.prompt, p.state]))).toEqual(EXPECTED_STATES);
@@ -71,7 +73,7 @@ describe("pc graph", () => {
   });
 
   it("--format mermaid is a flowchart Mermaid parses, with escaped labels and a class per state", async () => {
-    const run = await runPc(["graph"], { cwd: root, env: NO_BASE_URL });
+    const run = await runPc(["graph"], { cwd: root, });
     expect(run.code).toBe(0);
     expect(run.stdout.startsWith("flowchart LR\n")).toBe(true);
     // Mermaid sanitizes labels with DOMPurify, which needs a DOM: happy-dom provides one in Node.
@@ -98,7 +100,7 @@ describe("pc graph", () => {
   });
 
   it("--format dot is a digraph Graphviz's grammar parses (ts-graphviz), with the same nodes and edges", async () => {
-    const run = await runPc(["graph", "--format", "dot"], { cwd: root, env: NO_BASE_URL });
+    const run = await runPc(["graph", "--format", "dot"], { cwd: root, });
     expect(run.code).toBe(0);
     const dot = fromDot(run.stdout);
     expect(dot.directed).toBe(true);
@@ -117,13 +119,13 @@ describe("pc graph", () => {
   });
 
   it("limits the graph to the given prompts and what they depend on", async () => {
-    const run = await runPc(["graph", "prompts/api.md", "--format", "json"], { cwd: root, env: NO_BASE_URL });
+    const run = await runPc(["graph", "prompts/api.md", "--format", "json"], { cwd: root, });
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout).prompts.map((p: { prompt: string }) => p.prompt)).toEqual(["prompts/types.md", "prompts/api.md"]);
   });
 
   it("rejects an unknown format as a usage error", async () => {
-    const run = await runPc(["graph", "--format", "svg"], { cwd: root, env: NO_BASE_URL });
+    const run = await runPc(["graph", "--format", "svg"], { cwd: root, });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("--format must be one of mermaid, dot, json");
   });

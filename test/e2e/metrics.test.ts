@@ -2,8 +2,10 @@ import { readdir, readFile, unlink } from "node:fs/promises";
 import path from "node:path";
 import parsePrometheus from "parse-prometheus-text-format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { useTestServer } from "../support/use-test-server.js";
-import { makeProject, NO_BASE_URL, promptFromPins, removeProject, runPc } from "../support/project.js";
+import { runPc } from "../support/pc.js";
+import { removeProject, makeProject } from "../support/project.js";
+import { promptFile } from "../support/prompt.js";
+import { useTestServer } from "../support/test-server.js";
 
 interface Sample {
   value: string;
@@ -22,11 +24,11 @@ let root: string;
 const server = useTestServer({ models: ["test-model"] });
 
 beforeAll(async () => {
-  root = await makeProject({
-    "prompts/a.md": promptFromPins({ output: "generated/a.py" }),
-    [WEIRD]: promptFromPins({ output: "generated/weird.py" }),
-    "prompts/fail.md": promptFromPins({ output: "generated/fail.py", model: "absent-model" }),
-  });
+  root = (await makeProject({
+    "prompts/a.md": promptFile({ output: "generated/a.py" }),
+    [WEIRD]: promptFile({ output: "generated/weird.py" }),
+    "prompts/fail.md": promptFile({ output: "generated/fail.py", model: "absent-model" }),
+  })).root;
 });
 
 afterAll(async () => {
@@ -34,7 +36,7 @@ afterAll(async () => {
 });
 
 async function buildWithMetrics() {
-  const run = await runPc(["build", "--json", "--metrics", "metrics/pc.prom", "--base-url", server.baseURL], { cwd: root, env: NO_BASE_URL });
+  const run = await runPc(["build", "--json", "--metrics", "metrics/pc.prom", "--base-url", server.baseURL], { cwd: root, });
   const report = JSON.parse(run.stdout);
   const text = await readFile(path.join(root, "metrics/pc.prom"), "utf8");
   const families = parsePrometheus(text) as MetricFamily[];
@@ -98,10 +100,10 @@ describe("pc build --metrics", () => {
   });
 
   it("refuses --metrics with --dry-run, and reports a file it cannot write", async () => {
-    const dry = await runPc(["build", "--dry-run", "--metrics", "m.prom"], { cwd: root, env: NO_BASE_URL });
+    const dry = await runPc(["build", "--dry-run", "--metrics", "m.prom"], { cwd: root, });
     expect(dry.code).toBe(2);
     expect(dry.stderr).toContain("--metrics records a build");
-    const blocked = await runPc(["build", "--metrics", "prompts/a.md/m.prom", "--base-url", server.baseURL], { cwd: root, env: NO_BASE_URL });
+    const blocked = await runPc(["build", "--metrics", "prompts/a.md/m.prom", "--base-url", server.baseURL], { cwd: root, });
     expect(blocked.code).toBe(1);
     expect(blocked.stderr).toContain("could not write the metrics file prompts/a.md/m.prom");
   });

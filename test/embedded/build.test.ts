@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { build, type BuildEvent, type BuildOptions } from "../../src/commands/build.js";
 import { status } from "../../src/commands/status.js";
 import { writeTinyModel } from "../support/tiny-gguf.js";
-import { readLockJson, removeProject } from "../support/project.js";
-import { readOutputs, tinyProject, tinyPrompt } from "./helpers.js";
+import { removeProject, readLockJson } from "../support/project.js";
+import { tinyPrompt, tinyProject, readOutputs } from "../support/tiny-project.js";
 
 const OUTPUTS = ["generated/a.txt", "generated/b.txt", "generated/c.txt", "generated/d.txt"];
 let root: string;
@@ -26,12 +26,12 @@ async function fullBuild(options: BuildOptions = {}) {
 const sha256 = async (file: string) => `sha256:${createHash("sha256").update(await readFile(path.join(root, file))).digest("hex")}`;
 
 beforeAll(async () => {
-  root = await tinyProject({
+  root = (await tinyProject({
     "a.md": { seed: 42, output: "generated/a.txt" },
     "b.md": { seed: 43, output: "generated/b.txt" },
     "c.md": { seed: 42, output: "generated/c.txt", model: "gguf:models/other.gguf" },
     "d.md": { seed: 7, output: "generated/d.txt", body: "Something else entirely." },
-  });
+  })).root;
 });
 
 afterAll(() => removeProject(root));

@@ -3,9 +3,10 @@ import { createHash } from "node:crypto";
 import { readFile, readdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { useTestServer } from "../support/use-test-server.js";
-import { makeProject, readLockJson, removeProject, REPO, runPc } from "../support/project.js";
-import { tinyProject, tinyPrompt } from "./helpers.js";
+import { REPO, runPc } from "../support/pc.js";
+import { removeProject, readLockJson, makeProject } from "../support/project.js";
+import { useTestServer } from "../support/test-server.js";
+import { tinyPrompt, tinyProject } from "../support/tiny-project.js";
 
 const BLOCK_HOOK = ["--import", path.join(REPO, "test/support/block-modules.mjs")];
 let root: string;
@@ -24,10 +25,10 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
 }
 
 beforeAll(async () => {
-  root = await tinyProject({
+  root = (await tinyProject({
     "a.md": { seed: 42, output: "generated/a.txt" },
     "b.md": { seed: 43, output: "generated/b.txt" },
-  });
+  })).root;
   const built = await runPc(["build"], { cwd: root });
   expect(built.stderr).toContain("2 built");
   expect(built.code).toBe(0);
@@ -108,8 +109,8 @@ describe("node-llama-cpp is loaded only for embedded models", () => {
   let otherRoot: string;
   beforeAll(async () => {
     const prompt = ["---", "version: 1", "model: test-model", "seed: 1", "temperature: 0", "output: generated/hello.py", "---", "Write generated/hello.py.", ""];
-    serverRoot = await makeProject({ "prompts/hello.md": prompt.join("\n") }, "pc-served-");
-    otherRoot = await tinyProject({ "a.md": { output: "generated/a.txt" } });
+    serverRoot = (await makeProject({ "prompts/hello.md": prompt.join("\n") }, "pc-served-")).root;
+    otherRoot = (await tinyProject({ "a.md": { output: "generated/a.txt" } })).root;
   });
   afterAll(async () => {
     await removeProject(serverRoot);

@@ -6,9 +6,10 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { readLockJson, removeProject, runPc, spawnPc } from "../support/project.js";
 import { tinyModelBytes } from "../support/tiny-gguf.js";
-import { tinyProject } from "./helpers.js";
+import { spawnPc, runPc } from "../support/pc.js";
+import { removeProject, readLockJson } from "../support/project.js";
+import { tinyProject } from "../support/tiny-project.js";
 
 const REF = "hf:someone/tiny-repo/tiny.gguf";
 const MODEL = tinyModelBytes({ seed: 1 });
@@ -71,7 +72,7 @@ const modelsDir = () => path.join(root, "home/.node-llama-cpp/models");
 describe("an hf: model", () => {
   it("is downloaded once, run by the embedded engine, and kept for later builds", async () => {
     hub.slow(0);
-    root = await tinyProject({ "a.md": { model: REF, output: "generated/a.txt" }, "b.md": { model: REF, output: "generated/b.txt", body: "Say bye." } });
+    root = (await tinyProject({ "a.md": { model: REF, output: "generated/a.txt" }, "b.md": { model: REF, output: "generated/b.txt", body: "Say bye." } })).root;
     const before = hub.counts().completed;
     const first = await runPc(["build", "prompts/a.md", "--json"], { cwd: root, env: env() });
     expect(first.code, first.stderr).toBe(0);
@@ -89,7 +90,7 @@ describe("an hf: model", () => {
 
   it("stops downloading at the first Ctrl-C: pc exits 130 before the download ends, and records nothing", async () => {
     hub.slow(200); // 8 KB every 200 ms: the 0.5 MB model would take about 13 s
-    root = await tinyProject({ "a.md": { model: REF, output: "generated/a.txt" } });
+    root = (await tinyProject({ "a.md": { model: REF, output: "generated/a.txt" } })).root;
     const { completed } = hub.counts();
     const pc = spawnPc(["build"], { cwd: root, env: env() });
     while (hub.counts().started === 0 || !existsSync(modelsDir())) {

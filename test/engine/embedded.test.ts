@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEmbeddedEngine } from "../../src/engine/embedded.js";
 import type { Engine, GenerationProgress, GenerationRequest } from "../../src/engine/types.js";
 import { isPcError } from "../../src/util/errors.js";
-import { makeProject, removeProject } from "../support/project.js";
 import { tinyModelBytes } from "../support/tiny-gguf.js";
+import { removeProject, makeProject } from "../support/project.js";
 
 let root: string;
 const engines: Engine[] = [];
@@ -41,12 +41,12 @@ async function errorOf(promise: Promise<unknown>): Promise<{ code?: string; mess
 }
 
 beforeAll(async () => {
-  root = await makeProject({
+  root = (await makeProject({
     "models/tiny.gguf": tinyModelBytes({ seed: 1 }),
     "models/other.gguf": tinyModelBytes({ seed: 2 }),
     "models/garbage.gguf": "this is not a model\n".repeat(20),
     "models/truncated.gguf": tinyModelBytes({ seed: 1 }).subarray(0, 200_000),
-  }, "pc-embedded-");
+  }, "pc-embedded-")).root;
 });
 
 afterAll(async () => {

@@ -7,8 +7,9 @@ import { PcError } from "../../src/util/errors.js";
 import { readLock, writeLock } from "../../src/lock/lock-io.js";
 import { LOCKFILE_VERSION, emptyLock, parseLock, serializeLock, type Lock } from "../../src/lock/lockfile.js";
 import { status } from "../../src/commands/status.js";
-import { useTestServer } from "../support/use-test-server.js";
-import { cleanupProjects, createProject, promptFile } from "../support/project.js";
+import { makeProject, cleanupProjects } from "../support/project.js";
+import { promptFile } from "../support/prompt.js";
+import { useTestServer } from "../support/test-server.js";
 
 const H = (c: string) => `sha256:${c.repeat(64)}`;
 const sha256Of = (text: string) => `sha256:${createHash("sha256").update(text).digest("hex")}`;
@@ -131,7 +132,7 @@ describe("a lock read again", () => {
   const invalid = serializeLock(sampleLock()).replace('"seed": 42', '"seed": "forty-two"');
 
   it("is not validated again when it is the text pc wrote last; any other text is", async () => {
-    const project = await createProject();
+    const project = await makeProject();
     await writeLock(project.root, sampleLock());
     const stamp = await project.read(".pc/lock-written");
     expect(stamp).toMatch(/^[0-9a-f]{64} sha256:[0-9a-f]{64}\n$/);
@@ -149,7 +150,7 @@ describe("a lock read again", () => {
   });
 
   it("reading writes nothing", async () => {
-    const project = await createProject({ "promptfile.lock": serializeLock(sampleLock()), ".pc/.keep": "" });
+    const project = await makeProject({ "promptfile.lock": serializeLock(sampleLock()), ".pc/.keep": "" });
     await readLock(project.root);
     expect(project.exists(".pc/lock-written")).toBe(false);
   });
@@ -198,7 +199,7 @@ describe("the lock on disk", () => {
   afterEach(cleanupProjects);
 
   it("is absent until written, and writeLock writes only when the bytes change", async () => {
-    const project = await createProject();
+    const project = await makeProject();
     expect(await readLock(project.root)).toEqual({ lock: emptyLock() });
     expect(await writeLock(project.root, sampleLock())).toBe(true);
     const { lock, text } = await readLock(project.root);
@@ -210,7 +211,7 @@ describe("the lock on disk", () => {
   });
 
   it("is byte-identical after a second build that changes nothing, and after status", async () => {
-    const project = await createProject({
+    const project = await makeProject({
       "prompts/b.md": promptFile({ output: "generated/b.py", extra: "context: [generated/a.py]" }),
       "prompts/a.md": promptFile({ output: ["generated/a.py"] }),
     });
@@ -230,7 +231,7 @@ describe("the lock on disk", () => {
     ["invalid JSON", (t: string) => t.slice(0, -20), "PC_LOCK_INVALID"],
     ["a newer lockfileVersion", (t: string) => t.replace('"lockfileVersion": 1', '"lockfileVersion": 99'), "PC_LOCK_VERSION"],
   ])("with %s stops status and build with an error naming it, and nothing is overwritten", async (_name, spoil, code) => {
-    const project = await createProject({ "prompts/a.md": promptFile({ output: "generated/a.py" }) });
+    const project = await makeProject({ "prompts/a.md": promptFile({ output: "generated/a.py" }) });
     expect((await build({ cwd: project.root, baseUrl: server.baseURL })).ok).toBe(true);
     await project.write({ "prompts/a.md": promptFile({ output: "generated/a.py", seed: 9 }) });
     const spoiled = spoil(await project.read("promptfile.lock"));

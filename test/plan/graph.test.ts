@@ -2,8 +2,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { build } from "../../src/commands/build.js";
 import { buildGraph } from "../../src/plan/graph.js";
 import { status } from "../../src/commands/status.js";
-import { useTestServer } from "../support/use-test-server.js";
-import { cleanupProjects, createProject, promptFile } from "../support/project.js";
+import { makeProject, cleanupProjects } from "../support/project.js";
+import { promptFile } from "../support/prompt.js";
+import { useTestServer } from "../support/test-server.js";
 
 const server = useTestServer();
 afterEach(cleanupProjects);
@@ -63,7 +64,7 @@ describe("the prompt graph (pure)", () => {
 
 describe("the graph of a project", () => {
   it("follows context and file() reads of other prompts' outputs", async () => {
-    const project = await createProject({
+    const project = await makeProject({
       "prompts/models.md": promptFile({ output: "generated/models.py" }),
       "prompts/api.md": promptFile({ output: "generated/api.py", extra: "context: [generated/models.py]" }),
       "prompts/cli.md": promptFile({ output: "generated/cli.py", body: 'Use this API:\n<%~ file("generated/api.py") %>' }),
@@ -88,7 +89,7 @@ describe("the graph of a project", () => {
   });
 
   it("reports a cycle between two prompts as invalid, naming both, and the rest normally", async () => {
-    const project = await createProject({
+    const project = await makeProject({
       "prompts/a.md": promptFile({ output: "generated/a.py", extra: "context: [generated/b.py]" }),
       "prompts/b.md": promptFile({ output: "generated/b.py", body: '<%~ file("generated/a.py") %>' }),
       "prompts/c.md": promptFile({ output: "generated/c.py" }),
@@ -104,7 +105,7 @@ describe("the graph of a project", () => {
   });
 
   it("reports two prompts claiming one output as invalid, naming both", async () => {
-    const project = await createProject({
+    const project = await makeProject({
       "prompts/one.md": promptFile({ output: "generated/app.py" }),
       "prompts/two.md": promptFile({ output: "generated/./app.py" }),
       "prompts/three.md": promptFile({ output: "generated/three.py" }),

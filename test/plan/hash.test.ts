@@ -6,7 +6,7 @@ import { loadProject } from "../../src/plan/project.js";
 import { parsePrompt } from "../../src/prompt/frontmatter.js";
 import { renderPrompt } from "../../src/prompt/render.js";
 import { sha256 } from "../../src/util/fs.js";
-import { cleanupProjects, createProject, type FileTree } from "../support/project.js";
+import { type FileTree, makeProject, cleanupProjects } from "../support/project.js";
 
 afterEach(cleanupProjects);
 
@@ -25,14 +25,14 @@ const BASE = {
 };
 const FILES: FileTree = { "src/types.py": "Id = str\n", "prompts/_style.md": "Use tabs.\n" };
 
-function promptText(frontmatter: string[], body: string): string {
+function promptFile(frontmatter: string[], body: string): string {
   return `---\n${frontmatter.join("\n")}\n---\n${body}\n`;
 }
 
 /** The input hash of prompts/app.md in a fresh project made of FILES, the overrides, and the prompt. */
 async function inputHash(options: { frontmatter?: string[]; body?: string; files?: FileTree } = {}): Promise<string> {
-  const text = promptText(options.frontmatter ?? BASE.frontmatter, options.body ?? BASE.body);
-  const project = await createProject({ ...FILES, ...options.files, [PROMPT]: text });
+  const text = promptFile(options.frontmatter ?? BASE.frontmatter, options.body ?? BASE.body);
+  const project = await makeProject({ ...FILES, ...options.files, [PROMPT]: text });
   const parsed = parsePrompt(PROMPT, text);
   const rendered = renderPrompt(project.root, parsed, sha256(text));
   return hashPrompt(parsed, rendered.messages).inputHash;
@@ -101,9 +101,9 @@ describe("the input hash", () => {
   });
 
   it("covers the bytes of a local gguf model file", async () => {
-    const prompt = promptText(withLine("model", "model: gguf:models/tiny.gguf"), "Hi");
-    const one = await createProject({ ...FILES, [PROMPT]: prompt, "models/tiny.gguf": "weights-1" });
-    const two = await createProject({ ...FILES, [PROMPT]: prompt, "models/tiny.gguf": "weights-2" });
+    const prompt = promptFile(withLine("model", "model: gguf:models/tiny.gguf"), "Hi");
+    const one = await makeProject({ ...FILES, [PROMPT]: prompt, "models/tiny.gguf": "weights-1" });
+    const two = await makeProject({ ...FILES, [PROMPT]: prompt, "models/tiny.gguf": "weights-2" });
     const [a, b] = await Promise.all([one, two].map(async (p) => (await loadProject(p.root)).records.get(PROMPT)!));
     expect(a.inputHashes["models/tiny.gguf"]).toBe(sha256("weights-1"));
     expect(a.hashes!.inputHash).not.toBe(b.hashes!.inputHash);
@@ -115,7 +115,7 @@ describe("the output hash", () => {
 
   it("is sha256: and the lowercase hex of the bytes on disk, line endings and BOM included", async () => {
     const bytes = Buffer.from("\uFEFFprint('hi')\r\n", "utf8");
-    const project = await createProject({ "generated/a.py": bytes });
+    const project = await makeProject({ "generated/a.py": bytes });
     const hash = await new FileHashes(project.root).hash("generated/a.py");
     expect(hash).toBe(hex(bytes));
     expect(hash).toBe("sha256:" + createHash("sha256").update(await project.readBytes("generated/a.py")).digest("hex"));
@@ -123,13 +123,13 @@ describe("the output hash", () => {
   });
 
   it("is undefined for a file that does not exist", async () => {
-    const project = await createProject();
+    const project = await makeProject();
     expect(await new FileHashes(project.root).hash("generated/gone.py")).toBeUndefined();
   });
 
   it("hashes a large file by streaming, and notices when it changes", async () => {
     const big = Buffer.alloc(9 * 1024 * 1024, 7);
-    const project = await createProject({ "models/big.gguf": big });
+    const project = await makeProject({ "models/big.gguf": big });
     const files = new FileHashes(project.root);
     expect(await files.hash("models/big.gguf")).toBe(hex(big));
     await files.save();

@@ -5,8 +5,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { build } from "../../src/commands/build.js";
 import { status } from "../../src/commands/status.js";
 import type { PromptStatus } from "../../src/plan/states.js";
-import { useTestServer } from "../support/use-test-server.js";
-import { cleanupProjects, createProject, promptFile, type TempProject } from "../support/project.js";
+import { type TempProject, makeProject, cleanupProjects } from "../support/project.js";
+import { promptFile } from "../support/prompt.js";
+import { useTestServer } from "../support/test-server.js";
 
 const server = useTestServer();
 afterEach(cleanupProjects);
@@ -24,10 +25,10 @@ describe("output paths stay inside the project", () => {
     ["a folder/../..", "generated/../../escape.py", "../escape.py", "points outside the project"],
   ])("%s output makes the prompt invalid and nothing is written", async (_name, output, shown, why) => {
     // The project sits next to `outside`, so ../escape.py would land in the same temp folder: check that too.
-    const outside = await createProject();
+    const outside = await makeProject();
     output = output.replace("<outside>", outside.root);
     shown = shown.replace("<outside>", outside.root);
-    const project = await createProject({ [PROMPT]: promptFile({ output }), "prompts/ok.md": promptFile({ output: "generated/ok.py" }) });
+    const project = await makeProject({ [PROMPT]: promptFile({ output }), "prompts/ok.md": promptFile({ output: "generated/ok.py" }) });
     const s = await appStatus(project);
     expect(s.state).toBe("invalid");
     expect(s.error?.code).toBe("PC_PATH_OUTSIDE_PROJECT");
@@ -42,8 +43,8 @@ describe("output paths stay inside the project", () => {
   });
 
   it("an output under a symlinked folder that points outside is refused, and nothing is written there", async () => {
-    const outside = await createProject();
-    const project = await createProject({ [PROMPT]: promptFile({ output: "generated/app.py" }) });
+    const outside = await makeProject();
+    const project = await makeProject({ [PROMPT]: promptFile({ output: "generated/app.py" }) });
     await project.symlink("generated", outside.root);
     const s = await appStatus(project);
     expect(s.state).toBe("invalid");
@@ -55,7 +56,7 @@ describe("output paths stay inside the project", () => {
   });
 
   it("a symlinked folder that stays inside the project is fine", async () => {
-    const project = await createProject({ [PROMPT]: promptFile({ output: "out/app.py" }), "build/.keep": "" });
+    const project = await makeProject({ [PROMPT]: promptFile({ output: "out/app.py" }), "build/.keep": "" });
     await project.symlink("out", "build");
     expect((await appStatus(project)).state).toBe("new");
     expect((await build({ cwd: project.root, baseUrl: server.baseURL })).ok).toBe(true);

@@ -3,7 +3,8 @@ import { PcError } from "../../src/util/errors.js";
 import { parsePrompt } from "../../src/prompt/frontmatter.js";
 import { renderPrompt, type RenderedPrompt } from "../../src/prompt/render.js";
 import { sha256 } from "../../src/util/fs.js";
-import { cleanupProjects, createProject, promptFile, type FileTree, type TempProject } from "../support/project.js";
+import { type FileTree, type TempProject, makeProject, cleanupProjects } from "../support/project.js";
+import { promptFile } from "../support/prompt.js";
 
 afterEach(cleanupProjects);
 
@@ -11,7 +12,7 @@ const PROMPT = "prompts/app.md";
 
 /** Renders prompts/app.md of a project made from `files`. */
 async function renderApp(files: FileTree): Promise<{ project: TempProject; rendered: RenderedPrompt }> {
-  const project = await createProject(files);
+  const project = await makeProject(files);
   return { project, rendered: await renderIn(project) };
 }
 
@@ -21,7 +22,7 @@ async function renderIn(project: TempProject, prompt = PROMPT): Promise<Rendered
 }
 
 async function renderError(files: FileTree): Promise<PcError> {
-  const project = await createProject(files);
+  const project = await makeProject(files);
   try {
     await renderIn(project);
   } catch (error) {
@@ -46,7 +47,7 @@ describe("rendering a prompt's template", () => {
   });
 
   it("finds a partial in the prompt's own folder before the ones above it", async () => {
-    const project = await createProject({
+    const project = await makeProject({
       "prompts/api/app.md": promptFile({ body: '<%~ include("_style") %>' }),
       "prompts/api/_style.md": "API style.",
       "prompts/_style.md": "General style.",
@@ -184,8 +185,8 @@ describe("paths a template reads stay inside the project", () => {
   });
 
   it("refuses a context file that is a symlink to a file outside the project", async () => {
-    const outside = await createProject({ "secret.txt": "password\n" });
-    const project = await createProject({ [PROMPT]: promptFile({ extra: "context: [src/link.txt]" }) });
+    const outside = await makeProject({ "secret.txt": "password\n" });
+    const project = await makeProject({ [PROMPT]: promptFile({ extra: "context: [src/link.txt]" }) });
     await project.symlink("src/link.txt", outside.path("secret.txt"));
     const error = await renderIn(project).catch((e: unknown) => e as PcError);
     expect(error).toBeInstanceOf(PcError);
@@ -194,15 +195,15 @@ describe("paths a template reads stay inside the project", () => {
   });
 
   it("refuses a glob match reached through a symlinked folder outside the project", async () => {
-    const outside = await createProject({ "lib/a.ts": "secret\n" });
-    const project = await createProject({ [PROMPT]: promptFile({ extra: 'context: ["vendor/**/*.ts"]' }) });
+    const outside = await makeProject({ "lib/a.ts": "secret\n" });
+    const project = await makeProject({ [PROMPT]: promptFile({ extra: 'context: ["vendor/**/*.ts"]' }) });
     await project.symlink("vendor", outside.path("lib"));
     const error = await renderIn(project).catch((e: unknown) => e as PcError);
     expect((error as PcError).code).toBe("PC_PATH_OUTSIDE_PROJECT");
   });
 
   it("follows a symlink that stays inside the project", async () => {
-    const project = await createProject({ [PROMPT]: promptFile({ extra: "context: [src/alias.ts]" }), "src/real.ts": "real\n" });
+    const project = await makeProject({ [PROMPT]: promptFile({ extra: "context: [src/alias.ts]" }), "src/real.ts": "real\n" });
     await project.symlink("src/alias.ts", "real.ts");
     const rendered = await renderIn(project);
     expect(user(rendered)).toContain("src/alias.ts\n```typescript\nreal\n```");

@@ -4,9 +4,10 @@
 import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { useTestServer } from "../support/use-test-server.js";
-import { makeProject, readLockJson, readText, removeProject } from "../support/project.js";
-import { copyProject, promptText, runPc, snapshot } from "./support.js";
+import { runPc } from "../support/pc.js";
+import { removeProject, readText, readLockJson, snapshotBytes, makeProject, copyProject } from "../support/project.js";
+import { promptFile } from "../support/prompt.js";
+import { useTestServer } from "../support/test-server.js";
 
 const server = useTestServer();
 let base: string;
@@ -14,10 +15,10 @@ let lockText: string;
 const created: string[] = [];
 
 beforeAll(async () => {
-  base = await makeProject({
-    "prompts/a.md": promptText({ output: "generated/a.py", body: "Write a." }),
-    "prompts/b.md": promptText({ output: "generated/b.py", body: "Write b." }),
-  });
+  base = (await makeProject({
+    "prompts/a.md": promptFile({ output: "generated/a.py", body: "Write a." }),
+    "prompts/b.md": promptFile({ output: "generated/b.py", body: "Write b." }),
+  })).root;
   expect((await runPc(["build", "--base-url", server.baseURL], { cwd: base })).code).toBe(0);
   lockText = await readText(base, "promptfile.lock");
 });
@@ -26,11 +27,11 @@ afterAll(async () => {
 });
 
 async function withLock(text: string): Promise<string> {
-  const root = await copyProject(base);
+  const root = (await copyProject(base)).root;
   created.push(root);
   await fsp.writeFile(path.join(root, "promptfile.lock"), text);
   // An edited prompt: a build would have work to do if it ran.
-  await fsp.writeFile(path.join(root, "prompts/a.md"), promptText({ output: "generated/a.py", body: "Write a, again." }));
+  await fsp.writeFile(path.join(root, "prompts/a.md"), promptFile({ output: "generated/a.py", body: "Write a, again." }));
   return root;
 }
 
@@ -52,7 +53,7 @@ const damaged = [
 describe("a damaged lock", () => {
   it.each(damaged)("$name: every command stops with a clear error (exit 2) and leaves the lock and outputs alone", async ({ text, code, message, fix }) => {
     const root = await withLock(text());
-    const before = await snapshot(root);
+    const before = await snapshotBytes(root);
     server.reset();
     for (const command of [["status"], ["check"], ["build", "--base-url", server.baseURL], ["build", "--force", "--base-url", server.baseURL]]) {
       const run = await runPc(command, { cwd: root });
@@ -62,13 +63,13 @@ describe("a damaged lock", () => {
       expect(run.stderr).toContain(code);
     }
     expect(server.chatRequests()).toEqual([]);
-    expect(await snapshot(root)).toEqual(before);
+    expect(await snapshotBytes(root)).toEqual(before);
   });
 });
 
 describe("lock entries whose prompt is gone", () => {
   it("are shown as orphaned, fail the check, and are kept byte for byte by a build", async () => {
-    const root = await copyProject(base);
+    const root = (await copyProject(base)).root;
     created.push(root);
     await fsp.rm(path.join(root, "prompts/b.md"));
     const entry = (await readLockJson(root)).prompts["prompts/b.md"];

@@ -5,9 +5,10 @@ import { mkdtempSync, promises as fsp, realpathSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../support/openai-server.js";
-import { listFiles, makeProject, type PcRun, readLockJson, removeProject } from "../support/project.js";
-import { exists, promptText, runPc } from "./support.js";
+import { type PcRun, runPc } from "../support/pc.js";
+import { removeProject, exists, readLockJson, listFiles, makeProject } from "../support/project.js";
+import { promptFile } from "../support/prompt.js";
+import { useTestServer } from "../support/test-server.js";
 
 interface Case {
   name: string;
@@ -24,7 +25,7 @@ const head = (extra = "", output = "generated/x.py") =>
 
 // Made at load time: the cases name paths in it.
 const outside = realpathSync(mkdtempSync(path.join(os.tmpdir(), "pc-outside-")));
-let server: TestServer;
+const server = useTestServer({}, { resetEachTest: false });
 let root: string;
 let build: PcRun;
 let status: PcRun;
@@ -98,11 +99,10 @@ function cases(): Case[] {
 }
 
 beforeAll(async () => {
-  server = await startTestServer();
   await fsp.writeFile(path.join(outside, "secret.txt"), "OUTSIDE-SECRET-TEXT\n");
-  const files: Record<string, string | Uint8Array> = { "prompts/good.md": promptText({ output: "generated/good.py", body: "Write the good one." }) };
+  const files: Record<string, string | Uint8Array> = { "prompts/good.md": promptFile({ output: "generated/good.py", body: "Write the good one." }) };
   for (const c of cases()) Object.assign(files, c.files);
-  root = await makeProject(files, `${path.basename(outside)}-project-`);
+  root = (await makeProject(files, `${path.basename(outside)}-project-`)).root;
   await fsp.symlink(outside, path.join(root, "escape"));
   await fsp.symlink(path.join(outside, "secret.txt"), path.join(root, "data/secret-link.txt"));
   await fsp.symlink(path.join(outside, "secret.txt"), path.join(root, "prompts/_linked.md"));
@@ -112,7 +112,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server.close();
   await removeProject(root);
   await removeProject(outside);
 });

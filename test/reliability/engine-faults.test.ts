@@ -4,9 +4,10 @@
 // and the other prompts built all the same.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Fault } from "../support/openai-server.js";
-import { useTestServer } from "../support/use-test-server.js";
-import { makeProject, readLockJson, readText, removeProject, writeFiles } from "../support/project.js";
-import { closedPort, copyProject, promptText, runPc, tempFiles } from "./support.js";
+import { runPc } from "../support/pc.js";
+import { writeFiles, removeProject, readText, readLockJson, tempFiles, makeProject, copyProject } from "../support/project.js";
+import { promptFile } from "../support/prompt.js";
+import { useTestServer, closedPort } from "../support/test-server.js";
 
 const server = useTestServer();
 let base: string;
@@ -19,10 +20,10 @@ const B_OUT = "generated/b.py";
 const forA = (body: { messages: Array<{ content: unknown }> }) => JSON.stringify(body.messages).includes(A_OUT);
 
 beforeAll(async () => {
-  base = await makeProject({
-    [A]: promptText({ output: A_OUT, body: "Write a." }),
-    [B]: promptText({ output: B_OUT, body: "Write b." }),
-  });
+  base = (await makeProject({
+    [A]: promptFile({ output: A_OUT, body: "Write a." }),
+    [B]: promptFile({ output: B_OUT, body: "Write b." }),
+  })).root;
   const first = await runPc(["build", "--base-url", server.baseURL], { cwd: base });
   expect(first.code, first.stderr).toBe(0);
 });
@@ -33,12 +34,12 @@ afterAll(async () => {
 
 /** A copy of the built project with both prompts edited (so both are stale). */
 async function staleCopy(): Promise<{ root: string; before: { a: string; b: string; lock: Awaited<ReturnType<typeof readLockJson>> } }> {
-  const root = await copyProject(base);
+  const root = (await copyProject(base)).root;
   created.push(root);
   const before = { a: await readText(root, A_OUT), b: await readText(root, B_OUT), lock: await readLockJson(root) };
   await writeFiles(root, {
-    [A]: promptText({ output: A_OUT, body: "Write a, version two." }),
-    [B]: promptText({ output: B_OUT, body: "Write b, version two." }),
+    [A]: promptFile({ output: A_OUT, body: "Write a, version two." }),
+    [B]: promptFile({ output: B_OUT, body: "Write b, version two." }),
   });
   return { root, before };
 }

@@ -5,9 +5,10 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { build } from "../../src/commands/build.js";
 import { setBeforeRenameHook } from "../../src/util/fs.js";
-import { useTestServer } from "../support/use-test-server.js";
-import { makeProject, readText, removeProject, writeFiles } from "../support/project.js";
-import { copyProject, promptText, runPc, snapshot, tempFiles } from "./support.js";
+import { runPc } from "../support/pc.js";
+import { writeFiles, removeProject, readText, tempFiles, snapshotBytes, makeProject, copyProject } from "../support/project.js";
+import { promptFile } from "../support/prompt.js";
+import { useTestServer } from "../support/test-server.js";
 
 const server = useTestServer({ answer });
 let base: string;
@@ -21,7 +22,7 @@ const PROMPTS = {
 function files(version: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [prompt, spec] of Object.entries(PROMPTS)) {
-    out[prompt] = promptText({ outputs: spec.outputs, body: `Write them, ${version}.` });
+    out[prompt] = promptFile({ outputs: spec.outputs, body: `Write them, ${version}.` });
   }
   return out;
 }
@@ -35,7 +36,7 @@ function answer(body: { messages: Array<{ content: unknown }> }): string {
 }
 
 beforeAll(async () => {
-  base = await makeProject(files("v1"));
+  base = (await makeProject(files("v1"))).root;
   const first = await runPc(["build", "--base-url", server.baseURL], { cwd: base });
   expect(first.code, first.stderr).toBe(0);
 });
@@ -46,9 +47,9 @@ afterAll(async () => {
 
 /** A copy of the built project with every prompt edited, and what it looked like before. */
 async function editedCopy() {
-  const root = await copyProject(base);
+  const root = (await copyProject(base)).root;
   created.push(root);
-  const before = await snapshot(root);
+  const before = await snapshotBytes(root);
   await writeFiles(root, files("v2"));
   return { root, before };
 }
@@ -59,7 +60,7 @@ function diskError(code: string): NodeJS.ErrnoException {
 
 /** Outputs and lock as before; only the edited prompt files differ. */
 async function expectUntouched(root: string, before: Map<string, Buffer>, except: string[] = []) {
-  const after = await snapshot(root);
+  const after = await snapshotBytes(root);
   for (const [file, bytes] of before) {
     if (file.startsWith("prompts/") || except.includes(file)) continue;
     expect(after.get(file)?.toString(), file).toBe(bytes.toString());

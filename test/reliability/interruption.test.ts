@@ -7,9 +7,10 @@ import { hostname } from "node:os";
 import path from "node:path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { defaultAnswer } from "../support/openai-server.js";
-import { useTestServer } from "../support/use-test-server.js";
-import { listFiles, makeProject, readLockJson, readText, removeProject } from "../support/project.js";
-import { exists, promptText, runPc, spawnPc, tempFiles } from "./support.js";
+import { spawnPc, runPc } from "../support/pc.js";
+import { removeProject, readText, exists, readLockJson, listFiles, tempFiles, makeProject } from "../support/project.js";
+import { promptFile } from "../support/prompt.js";
+import { useTestServer } from "../support/test-server.js";
 
 /** Resolvers waiting for the n-th chat request (0-based) to arrive. */
 let arrivals = new Map<number, () => void>();
@@ -44,8 +45,8 @@ function stallPrompt(p: string): void {
 
 async function project(): Promise<string> {
   const files: Record<string, string> = {};
-  for (const p of PROMPTS) files[`prompts/${p}.md`] = promptText({ output: `generated/${p}.py`, body: `Write ${p}.` });
-  const root = await makeProject(files);
+  for (const p of PROMPTS) files[`prompts/${p}.md`] = promptFile({ output: `generated/${p}.py`, body: `Write ${p}.` });
+  const root = (await makeProject(files)).root;
   created.push(root);
   return root;
 }

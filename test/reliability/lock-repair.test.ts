@@ -5,9 +5,10 @@ import { execFileSync } from "node:child_process";
 import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { useTestServer } from "../support/use-test-server.js";
-import { listFiles, makeProject, readLockJson, readText, removeProject } from "../support/project.js";
-import { copyProject, exists, promptText, runPc } from "./support.js";
+import { runPc } from "../support/pc.js";
+import { removeProject, readText, exists, readLockJson, listFiles, makeProject, copyProject } from "../support/project.js";
+import { promptFile } from "../support/prompt.js";
+import { useTestServer } from "../support/test-server.js";
 
 const server = useTestServer();
 let base: string;
@@ -17,8 +18,8 @@ const PROMPTS = ["a", "b", "c"];
 
 beforeAll(async () => {
   const files: Record<string, string> = {};
-  for (const p of PROMPTS) files[`prompts/${p}.md`] = promptText({ output: `generated/${p}.py`, body: `Write ${p}.` });
-  base = await makeProject(files);
+  for (const p of PROMPTS) files[`prompts/${p}.md`] = promptFile({ output: `generated/${p}.py`, body: `Write ${p}.` });
+  base = (await makeProject(files)).root;
   expect((await runPc(["build", "--base-url", server.baseURL], { cwd: base })).code).toBe(0);
   lockText = await readText(base, "promptfile.lock");
 });
@@ -27,7 +28,7 @@ afterAll(async () => {
 });
 
 async function copy(): Promise<string> {
-  const root = await copyProject(base);
+  const root = (await copyProject(base)).root;
   created.push(root);
   return root;
 }
@@ -152,10 +153,10 @@ describe("pc lock on a lock that cannot be parsed", () => {
     const ours = await copy();
     const theirs = await copy();
     for (const [root, body] of [[ours, "Write b, the main way."], [theirs, "Write b, the feature way."]] as const) {
-      await fsp.writeFile(path.join(root, "prompts/b.md"), promptText({ output: "generated/b.py", body }));
+      await fsp.writeFile(path.join(root, "prompts/b.md"), promptFile({ output: "generated/b.py", body }));
       expect((await runPc(["build", "--base-url", server.baseURL], { cwd: root })).code).toBe(0);
     }
-    const merged = await copyProject(theirs);
+    const merged = (await copyProject(theirs)).root;
     created.push(merged);
     await fsp.writeFile(path.join(merged, "base.lock"), lockText);
     await fsp.copyFile(path.join(ours, "promptfile.lock"), path.join(merged, "ours.lock"));

@@ -3,9 +3,10 @@
 import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { useTestServer } from "../support/use-test-server.js";
-import { makeProject, readLockJson, removeProject } from "../support/project.js";
-import { promptText, runPc } from "./support.js";
+import { runPc } from "../support/pc.js";
+import { removeProject, readLockJson, makeProject } from "../support/project.js";
+import { promptFile } from "../support/prompt.js";
+import { useTestServer } from "../support/test-server.js";
 
 const server = useTestServer();
 const created: string[] = [];
@@ -16,8 +17,8 @@ afterAll(async () => {
 
 describe("prompt encodings", () => {
   it("a BOM and CRLF line endings (a Windows checkout) leave a built prompt fresh and build the same request", async () => {
-    const prompt = promptText({ output: "generated/app.py", context: ["src/spec.md"], body: "Write the app.\nFollow the spec." });
-    const root = await makeProject({ "prompts/app.md": prompt, "src/spec.md": "# Spec\n\n- one\n- two\n" });
+    const prompt = promptFile({ output: "generated/app.py", context: ["src/spec.md"], body: "Write the app.\nFollow the spec." });
+    const root = (await makeProject({ "prompts/app.md": prompt, "src/spec.md": "# Spec\n\n- one\n- two\n" })).root;
     created.push(root);
     expect((await runPc(["build", "--base-url", server.baseURL], { cwd: root })).code).toBe(0);
     const lfRequest = server.chatRequests()[0]!.rawBody;
@@ -37,7 +38,7 @@ describe("prompt encodings", () => {
   it("a 5 MB body is rendered, sent once and recorded", async () => {
     const line = "Use the following table of constants exactly as given, one per line, no rounding.\n";
     const body = line.repeat(Math.ceil((5 * 1024 * 1024) / line.length));
-    const root = await makeProject({ "prompts/big.md": promptText({ output: "generated/big.py", body }) });
+    const root = (await makeProject({ "prompts/big.md": promptFile({ output: "generated/big.py", body }) })).root;
     created.push(root);
     const run = await runPc(["build", "--base-url", server.baseURL], { cwd: root });
     expect(run.code, run.stderr).toBe(0);

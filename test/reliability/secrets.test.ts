@@ -3,25 +3,25 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { promises as fsp } from "node:fs";
 import path from "node:path";
-import { startTestServer, type TestServer } from "../support/openai-server.js";
-import { listFiles, makeProject, type PcRun, removeProject } from "../support/project.js";
-import { promptText, runPc } from "./support.js";
+import { type PcRun, runPc } from "../support/pc.js";
+import { removeProject, listFiles, makeProject } from "../support/project.js";
+import { promptFile } from "../support/prompt.js";
+import { useTestServer } from "../support/test-server.js";
 
 const KEY = "sk-pc-7f3a9c1e5b2d4680-SECRET-aa11bb22cc33dd44";
-let server: TestServer;
+const server = useTestServer({}, { resetEachTest: false });
 let root: string;
 const runs: Array<{ command: string; run: PcRun }> = [];
 
 const mentions = (output: string) => (body: { messages: Array<{ content: unknown }> }) => JSON.stringify(body.messages).includes(output);
 
 beforeAll(async () => {
-  server = await startTestServer();
-  root = await makeProject({
-    "prompts/auth.md": promptText({ output: "generated/auth.py", body: "Write auth." }),
-    "prompts/stream.md": promptText({ output: "generated/stream.py", body: "Write stream." }),
-    "prompts/upstream.md": promptText({ output: "generated/upstream.py", body: "Write upstream." }),
-    "prompts/good.md": promptText({ output: "generated/good.py", body: "Write good." }),
-  });
+  root = (await makeProject({
+    "prompts/auth.md": promptFile({ output: "generated/auth.py", body: "Write auth." }),
+    "prompts/stream.md": promptFile({ output: "generated/stream.py", body: "Write stream." }),
+    "prompts/upstream.md": promptFile({ output: "generated/upstream.py", body: "Write upstream." }),
+    "prompts/good.md": promptFile({ output: "generated/good.py", body: "Write good." }),
+  })).root;
   const faults = () => {
     // A gateway that quotes the request's Authorization header in its error.
     server.fail({ status: 401, message: `Invalid API key provided: Authorization: Bearer ${KEY}` }, { when: mentions("generated/auth.py") });
@@ -48,7 +48,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server.close();
   await removeProject(root);
 });
 

@@ -3,7 +3,7 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   type ChatCompletionBody, type TestServer, fencedAnswer, multiFileAnswer, startTestServer,
 } from "./openai-server.js";
-import { useTestServer } from "./use-test-server.js";
+import { useTestServer } from "./test-server.js";
 
 const messages = [
   { role: "system" as const, content: "You write code." },

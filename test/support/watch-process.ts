@@ -1,5 +1,5 @@
 // Runs the built `pc watch --json` on a temp project and reads its NDJSON events.
-import { spawnPc, type SpawnedPc } from "./project.js";
+import { spawnPc, type SpawnedPc } from "./pc.js";
 
 export interface WatchEventLine {
   event: string;

@@ -7,8 +7,10 @@ import { render } from "../../src/commands/render.js";
 import { startUi, type UiServer } from "../../src/ui/server.js";
 import { browserMissing, launchBrowser, type Browser } from "../support/browser.js";
 import { fencedAnswer } from "../support/openai-server.js";
-import { REPO, cleanupProjects, createProject, promptFile, runPc, type TempProject } from "../support/project.js";
-import { useTestServer } from "../support/use-test-server.js";
+import { REPO, runPc } from "../support/pc.js";
+import { type TempProject, makeProject, cleanupProjects } from "../support/project.js";
+import { promptFile } from "../support/prompt.js";
+import { useTestServer } from "../support/test-server.js";
 
 const missing = browserMissing();
 /** Waits for what the page shows to settle (the bound only keeps a broken run from hanging). */
@@ -29,7 +31,7 @@ describe.skipIf(missing)("pc ui in a browser", () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    project = await createProject({
+    project = await makeProject({
       "prompts/hello.md": promptFile({ output: "generated/hello.py", body: "Write generated/hello.py: print a greeting." }),
       "prompts/sum.md": promptFile({ output: "generated/sum.py", body: "Write generated/sum.py: add two numbers." }),
       "prompts/report.md": promptFile({ output: "generated/report.py", context: ["generated/sum.py"], body: "Write generated/report.py using the sum." }),

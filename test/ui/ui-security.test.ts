@@ -1,8 +1,10 @@
 import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startUi, type UiServer } from "../../src/ui/server.js";
-import { createProject, cleanupProjects, promptFile, spawnPc, type TempProject } from "../support/project.js";
-import { useTestServer } from "../support/use-test-server.js";
+import { spawnPc } from "../support/pc.js";
+import { type TempProject, makeProject, cleanupProjects } from "../support/project.js";
+import { promptFile } from "../support/prompt.js";
+import { useTestServer } from "../support/test-server.js";
 
 interface Reply {
   status: number;
@@ -30,7 +32,7 @@ describe("pc ui refuses requests that are not its own", () => {
   let cookie: string;
 
   beforeAll(async () => {
-    project = await createProject({ "prompts/hello.md": promptFile({ output: "generated/hello.py" }), "secret.txt": "not for the web\n" });
+    project = await makeProject({ "prompts/hello.md": promptFile({ output: "generated/hello.py" }), "secret.txt": "not for the web\n" });
     ui = await startUi({ cwd: project.root, baseUrl: server.baseURL });
     cookie = `pc-ui-${ui.port}=${ui.token}`;
   });
@@ -109,7 +111,7 @@ describe("pc ui refuses requests that are not its own", () => {
 
 describe("pc ui (the built binary)", () => {
   it("prints its URL as stdout's first line, listens on 127.0.0.1, and stops on SIGTERM", async () => {
-    const project = await createProject({ "prompts/hello.md": promptFile({ output: "generated/hello.py" }) });
+    const project = await makeProject({ "prompts/hello.md": promptFile({ output: "generated/hello.py" }) });
     const pc = spawnPc(["ui", "--port", "0", "--no-open"], { cwd: project.root });
     const line = await firstLine(pc.child.stdout!);
     expect(line).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{32,}$/);
@@ -123,7 +125,7 @@ describe("pc ui (the built binary)", () => {
   });
 
   it("warns on stderr when --host makes it reachable from elsewhere", async () => {
-    const project = await createProject({ "prompts/hello.md": promptFile({ output: "generated/hello.py" }) });
+    const project = await makeProject({ "prompts/hello.md": promptFile({ output: "generated/hello.py" }) });
     const pc = spawnPc(["ui", "--host", "0.0.0.0", "--port", "0", "--no-open"], { cwd: project.root });
     const line = await firstLine(pc.child.stdout!);
     expect(line).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=/);

@@ -2,11 +2,11 @@ import { readdir, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { sha256 } from "../../src/util/fs.js";
-import { defaultAnswer, fencedAnswer, startTestServer } from "../support/openai-server.js";
-import { useTestServer } from "../support/use-test-server.js";
-import { makeProject, readLockJson, readText, removeProject, writeFiles } from "../support/project.js";
-import { promptFile } from "../support/edit-loop.js";
+import { defaultAnswer, fencedAnswer } from "../support/openai-server.js";
 import { WatchProcess } from "../support/watch-process.js";
+import { writeFiles, removeProject, readText, readLockJson, makeProject } from "../support/project.js";
+import { promptFile } from "../support/prompt.js";
+import { useTestServer, testServer } from "../support/test-server.js";
 
 const server = useTestServer();
 let root: string | undefined;
@@ -24,7 +24,7 @@ const a = (body: string) => promptFile({ output: "generated/a.ts", body });
 const lastUserMessage = (i: number) => String(server.chatRequests()[i]!.body.messages.at(-1)!.content);
 
 async function startWatching(files: Record<string, string>, args: string[] = []): Promise<WatchProcess> {
-  root = await makeProject(files, "pc-watch-");
+  root = (await makeProject(files, "pc-watch-")).root;
   watcher = new WatchProcess(root, ["--base-url", server.baseURL, "--retries", "0", ...args]);
   await watcher.next((e) => e.event === "ready");
   await watcher.idle();
@@ -57,15 +57,15 @@ describe("pc watch", () => {
 
   it("never builds because of its own writes: outputs read by other prompts, the lock, .pc/", async () => {
     // Each answer takes 300 ms, so pc writes a's output while b (which reads it) is still generating.
-    const slow = await startTestServer({ latencyMs: 300 });
+    const slow = await testServer({ latencyMs: 300 });
     try {
-      root = await makeProject({
+      root = (await makeProject({
         [A]: a("Write a."),
         // b reads a's output by name and through a glob, so both kinds of watch see pc's writes.
         "prompts/b.md": promptFile({ output: "generated/b.py", context: ["generated/a.ts", "generated/*.ts"], body: "Write b." }),
         "generated/types.ts": "export type T = 1;\n",
         "prompts/c.md": promptFile({ output: "generated/c.py", body: "Write c." }),
-      }, "pc-watch-");
+      }, "pc-watch-")).root;
       const w = (watcher = new WatchProcess(root, ["--base-url", slow.baseURL, "--retries", "0"]));
       await w.next((e) => e.event === "ready");
       await w.idle();
@@ -86,7 +86,6 @@ describe("pc watch", () => {
       expect(slow.chatRequests().length).toBe(6);
     } finally {
       await watcher?.stop();
-      await slow.close();
     }
   });
 
@@ -94,9 +93,9 @@ describe("pc watch", () => {
     let firstArrived!: () => void;
     const arrived = new Promise<void>((resolve) => (firstArrived = resolve));
     // The first edit's answer streams for seconds (tokenDelayMs); the others are short.
-    const slow = await startTestServer({ tokenDelayMs: 20, answer: (body, index) => (index === 1 ? slowAnswer(firstArrived) : defaultAnswer(body)) });
+    const slow = await testServer({ tokenDelayMs: 20, answer: (body, index) => (index === 1 ? slowAnswer(firstArrived) : defaultAnswer(body)) });
     try {
-      root = await makeProject({ [A]: a("First.") }, "pc-watch-");
+      root = (await makeProject({ [A]: a("First.") }, "pc-watch-")).root;
       const w = (watcher = new WatchProcess(root, ["--base-url", slow.baseURL, "--retries", "0"]));
       await w.next((e) => e.event === "ready");
       await w.idle();
@@ -117,7 +116,6 @@ describe("pc watch", () => {
       expect((await readLockJson(root)).prompts[A]!.inputs[A]).toBe(sha256(a("Third, edited while the second was generating.")));
     } finally {
       await watcher?.stop();
-      await slow.close();
     }
   });
 
@@ -180,9 +178,9 @@ describe("pc watch", () => {
   it("stops cleanly on Ctrl-C during a generation: exit 130, no temp files, the lock intact", async () => {
     let arrivedResolve!: () => void;
     const arrived = new Promise<void>((resolve) => (arrivedResolve = resolve));
-    const slow = await startTestServer({ tokenDelayMs: 20, answer: (body, index) => (index === 1 ? slowAnswer(arrivedResolve) : defaultAnswer(body)) });
+    const slow = await testServer({ tokenDelayMs: 20, answer: (body, index) => (index === 1 ? slowAnswer(arrivedResolve) : defaultAnswer(body)) });
     try {
-      root = await makeProject({ [A]: a("First.") }, "pc-watch-");
+      root = (await makeProject({ [A]: a("First.") }, "pc-watch-")).root;
       const w = (watcher = new WatchProcess(root, ["--base-url", slow.baseURL, "--retries", "0"]));
       await w.next((e) => e.event === "ready");
       await w.idle();
@@ -195,7 +193,6 @@ describe("pc watch", () => {
       expect(await readText(root, "generated/a.ts")).toBe(output);
       expect((await readdir(path.join(root, "generated"))).filter((f) => f.endsWith(".tmp"))).toEqual([]);
     } finally {
-      await slow.close();
     }
   });
 });

@@ -2,8 +2,8 @@
 import { build, type BuildEvent, type BuildOptions, type BuildReport } from "../../src/index.js";
 import { defaultEngineFactory, type EngineFactory } from "../../src/engine/select.js";
 import type { RetryPolicy } from "../../src/engine/retry.js";
-import type { RecordedChatRequest, TestServer } from "../support/openai-server.js";
-import type { TempProject } from "../support/project.js";
+import type { RecordedChatRequest, TestServer } from "./openai-server.js";
+import type { TempProject } from "./project.js";
 
 /** Retries fast enough for tests; Retry-After values up to 5 s are honoured as sent. */
 export const FAST_RETRY: RetryPolicy = { retries: 3, baseDelayMs: 10, maxDelayMs: 5_000 };
@@ -19,7 +19,7 @@ export interface BuildRun {
 }
 
 /** Builds `project` against `server` with fast retries, collecting the events. */
-export async function buildIn(project: TempProject, server: TestServer, options: BuildOptions = {}): Promise<BuildRun> {
+export async function buildIn(project: TempProject, server: Pick<TestServer, "baseURL">, options: BuildOptions = {}): Promise<BuildRun> {
   const events: BuildEvent[] = [];
   const report = await build({
     cwd: project.root,

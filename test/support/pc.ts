@@ -1,0 +1,131 @@
+// The built `pc` binary, run the one way every test runs it: in a folder, with an environment
+// isolated from the developer's shell (no colour, no server settings or key, no display for the
+// clipboard) plus the test's own changes, and stdin closed unless the test gives input.
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The repository root. */
+export const REPO = fileURLToPath(new URL("../..", import.meta.url));
+/** The compiled CLI; test/global-setup.ts builds dist/ once per run. */
+export const CLI = path.join(REPO, "dist/cli.js");
+
+/** Changes to a child's environment: a value sets a variable, undefined removes it. */
+export type EnvChanges = Record<string, string | undefined>;
+
+/** What a child `pc` never inherits from the shell: forced colour, pc's server settings, a display. */
+const ISOLATED: EnvChanges = {
+  NO_COLOR: "1",
+  FORCE_COLOR: undefined,
+  PC_BASE_URL: undefined,
+  PC_API_KEY: undefined,
+  DISPLAY: undefined,
+  WAYLAND_DISPLAY: undefined,
+};
+
+/** The environment of a child `pc`: this process's, isolated (see ISOLATED), then `changes`. */
+export function pcEnv(changes: EnvChanges = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const [key, value] of Object.entries({ ...ISOLATED, ...changes })) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
+  return env;
+}
+
+export interface PcRun {
+  /** The exit code, null when a signal ended the process. */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface PcOptions {
+  /** Folder to run in. */
+  cwd: string;
+  /** Changes to the environment, applied after the isolation (see pcEnv). */
+  env?: EnvChanges;
+  /** Text for stdin, which is then closed; without it stdin is /dev/null. */
+  input?: string;
+  /** Node options before the CLI script, e.g. ["--import", hook]. */
+  nodeArgs?: string[];
+  /** Run as this user (root can drop to an unprivileged user, for whom permissions apply). */
+  user?: { uid: number; gid: number };
+}
+
+export interface SpawnedPc {
+  child: ChildProcess;
+  /** Everything written to stdout so far. */
+  stdout(): string;
+  /** Everything written to stderr so far. */
+  stderr(): string;
+  /** Resolves when the process has exited. */
+  done: Promise<PcRun>;
+  /** Resolves when stderr has matched `pattern` (rejects if the process exits first). */
+  waitForStderr(pattern: RegExp): Promise<void>;
+  /** Resolves when stdout has matched `pattern` (rejects if the process exits first). */
+  waitForStdout(pattern: RegExp): Promise<void>;
+}
+
+interface Waiter {
+  stream: "stdout" | "stderr";
+  pattern: RegExp;
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+/** Starts the built `pc` binary (asynchronously, so an in-process test server keeps answering). */
+export function spawnPc(args: string[], options: PcOptions): SpawnedPc {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI, ...args], {
+    cwd: options.cwd,
+    env: pcEnv(options.env),
+    stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    ...(options.user ? { uid: options.user.uid, gid: options.user.gid } : {}),
+  });
+  if (options.input !== undefined) child.stdin!.end(options.input);
+  const text = { stdout: "", stderr: "" };
+  const waiters: Waiter[] = [];
+  const check = () => {
+    for (const w of [...waiters]) {
+      if (w.pattern.test(text[w.stream])) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
+    }
+  };
+  // Decoded as streams, so a character split across two chunks stays whole.
+  for (const stream of ["stdout", "stderr"] as const) {
+    child[stream]!.setEncoding("utf8").on("data", (d: string) => {
+      text[stream] += d;
+      check();
+    });
+  }
+  const done = new Promise<PcRun>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      for (const w of waiters.splice(0)) {
+        w.reject(new Error(`pc exited (${code ?? signal}) before ${w.stream} matched ${w.pattern}:\n${text.stderr}`));
+      }
+      resolve({ code, signal, stdout: text.stdout, stderr: text.stderr });
+    });
+  });
+  const waitFor = (stream: Waiter["stream"], pattern: RegExp) =>
+    new Promise<void>((resolve, reject) => {
+      waiters.push({ stream, pattern, resolve, reject });
+      check();
+    });
+  return {
+    child,
+    stdout: () => text.stdout,
+    stderr: () => text.stderr,
+    done,
+    waitForStderr: (pattern) => waitFor("stderr", pattern),
+    waitForStdout: (pattern) => waitFor("stdout", pattern),
+  };
+}
+
+/** Runs the built `pc` binary to completion; a non-zero exit is a result, not an error. */
+export function runPc(args: string[], options: PcOptions): Promise<PcRun> {
+  return spawnPc(args, options).done;
+}
