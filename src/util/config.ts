@@ -1,4 +1,5 @@
 import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { PcError, excerpt } from "./errors.js";
 import { readIfExistsSync } from "./fs.js";
 import { describeSchemaErrors, validator } from "./schema.js";
@@ -38,11 +39,22 @@ export function parseConfig(text: string, file = CONFIG_FILE): ProjectConfig {
     throw new PcError("PC_CONFIG_INVALID", problems.map((p) => p.message).join("; "), {
       file,
       key: problems[0]?.key,
-      hint: "See schemas/config.schema.json for every key.",
+      hint: configHint(),
     });
   }
   const config = data as Partial<ProjectConfig>;
   return { ...DEFAULT_CONFIG, ...config, exclude: config.exclude ?? [] };
+}
+
+/**
+ * Where every key is described. The schema ships with pc, not with the user's project, so it is
+ * named by its place in this installation (a file URL editors take for "$schema").
+ */
+function configHint(): string {
+  const schema = pathToFileURL(fileURLToPath(new URL("../../schemas/config.schema.json", import.meta.url))).href;
+  return `Every key is optional: ${KNOWN_KEYS.filter((k) => k !== "$schema").join(", ")}. ` +
+    `They are described in pc's README ("pc.config.json") and in its schema, ${schema} ` +
+    `(give that as "$schema" for your editor's completion).`;
 }
 
 /** Reads pc.config.json from the project root; absent means defaults. */
