@@ -1,52 +1,92 @@
 import type { BuildEvent, BuildReport, PromptBuildResult } from "../commands/build.js";
 import type { EmbeddedLoadEvent } from "../engine/embedded.js";
+import { engineKindOf } from "../engine/select.js";
 import { colors } from "./output.js";
 
-const REDRAW_MS = 100;
+/** A few redraws a second: enough for a clock that moves, few enough to cost nothing. */
+const REDRAW_MS = 250;
+
+/** The time and the redraw timer; tests pass their own instead of waiting. */
+export interface ProgressClock {
+  /** Milliseconds on a monotonic clock. */
+  now(): number;
+  /** Calls `tick` every `ms` until the returned function is called; never keeps the process alive. */
+  every(ms: number, tick: () => void): () => void;
+}
+
+export const systemClock: ProgressClock = {
+  now: () => performance.now(),
+  every(ms, tick) {
+    const timer = setInterval(tick, ms);
+    timer.unref();
+    return () => clearInterval(timer);
+  },
+};
+
+interface Running {
+  model: string;
+  started: number;
+  tokens: number;
+  elapsedMs: number;
+  /** When a retry's wait ends, and which attempt it is. */
+  retry?: { at: number; attempt: number };
+}
 
 /**
- * Build progress for people. On a TTY: a live line per running prompt with the tokens received
- * and tokens per second, redrawn at most ten times a second below the lines of finished prompts.
- * Elsewhere (CI logs, pipes): one line per finished prompt, nothing that needs a terminal.
+ * Build progress for people. On a TTY: a live line per running prompt, redrawn a few times a second
+ * below the lines of finished prompts whether or not a token arrived, with its phase (loading the
+ * model, waiting for the first token, waiting to retry, then tokens and tokens per second) and the
+ * time so far, and a line for the prompts still queued. Elsewhere (CI logs, pipes): one line per
+ * finished prompt, nothing that needs a terminal.
  */
 export class BuildProgress {
-  private readonly running = new Map<string, { model: string; started: number; tokens: number; elapsedMs: number }>();
+  private readonly running = new Map<string, Running>();
+  private readonly queued = new Set<string>();
+  private readonly loaded = new Set<string>();
   private readonly downloads = new Map<string, { downloadedBytes: number; totalBytes: number }>();
   private drawnLines = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private stopTicking: (() => void) | undefined;
   private readonly c;
 
   constructor(
     private readonly stream: NodeJS.WriteStream,
     private readonly live: boolean,
     color: boolean,
+    private readonly clock: ProgressClock = systemClock,
   ) {
     this.c = colors(color);
   }
 
   onEvent = (event: BuildEvent): void => {
     switch (event.type) {
+      case "plan":
+        for (const t of event.targets) this.queued.add(t.prompt);
+        this.redraw();
+        break;
       case "start":
-        this.running.set(event.prompt, { model: event.model, started: performance.now(), tokens: 0, elapsedMs: 0 });
-        this.schedule();
+        this.queued.delete(event.prompt);
+        this.running.set(event.prompt, { model: event.model, started: this.clock.now(), tokens: 0, elapsedMs: 0 });
+        this.redraw();
         break;
       case "progress": {
         const r = this.running.get(event.prompt);
-        if (r) Object.assign(r, { tokens: event.tokens, elapsedMs: event.elapsedMs });
-        this.schedule();
+        if (r) Object.assign(r, { tokens: event.tokens, elapsedMs: event.elapsedMs, retry: undefined });
         break;
       }
-      case "retry":
+      case "retry": {
+        const r = this.running.get(event.prompt);
+        if (r) Object.assign(r, { tokens: 0, elapsedMs: 0, retry: { at: this.clock.now() + event.delayMs, attempt: event.attempt } });
         this.print(this.c.yellow(`  retrying ${event.prompt} in ${(event.delayMs / 1000).toFixed(1)} s (attempt ${event.attempt}): ${event.message.split("\n")[0]}`));
         break;
+      }
       case "done":
+        this.queued.delete(event.result.prompt);
         this.running.delete(event.result.prompt);
         if (event.result.outcome !== "fresh") this.print(this.resultLine(event.result));
+        else this.redraw();
         break;
       case "model":
         this.onModel(event.event);
-        break;
-      case "plan":
         break;
     }
   };
@@ -56,10 +96,11 @@ export class BuildProgress {
     if (event.type === "download") {
       if (!this.downloads.has(event.model) && !this.live) this.print(this.c.dim(`  downloading ${event.model} (${megabytes(event.totalBytes)} MB)`));
       this.downloads.set(event.model, event);
-      this.schedule();
+      this.redraw();
       return;
     }
     this.downloads.delete(event.model);
+    this.loaded.add(event.model);
     const threads = `${event.threads} thread${event.threads === 1 ? "" : "s"}`;
     this.print(this.c.dim(`  loaded ${event.file} in ${formatSeconds(event.loadMs)} (${threads}, context ${event.contextSize} tokens)`));
   }
@@ -105,8 +146,9 @@ export class BuildProgress {
   }
 
   stop(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.stopTicking?.();
+    this.stopTicking = undefined;
+    this.queued.clear();
     this.clear();
   }
 
@@ -134,16 +176,20 @@ export class BuildProgress {
   private print(line: string): void {
     this.clear();
     this.stream.write(`${line}\n`);
-    this.draw();
+    this.redraw();
   }
 
-  private schedule(): void {
-    if (!this.live || this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.clear();
-      this.draw();
-    }, REDRAW_MS);
+  /** Draws the live lines now, and keeps redrawing them while there are any. */
+  private redraw(): void {
+    if (!this.live) return;
+    this.clear();
+    this.draw();
+    if (this.drawnLines > 0 && !this.stopTicking) {
+      this.stopTicking = this.clock.every(REDRAW_MS, () => this.redraw());
+    } else if (this.drawnLines === 0 && this.stopTicking) {
+      this.stopTicking();
+      this.stopTicking = undefined;
+    }
   }
 
   private clear(): void {
@@ -155,19 +201,33 @@ export class BuildProgress {
   private draw(): void {
     if (!this.live) return;
     const width = this.stream.columns || 80;
-    const now = performance.now();
+    const now = this.clock.now();
+    const lines: string[] = [];
     for (const [model, d] of this.downloads) {
-      const line = `  ${this.c.cyan("↓")} ${model} ${this.c.dim(`${megabytes(d.downloadedBytes)} / ${megabytes(d.totalBytes)} MB`)}`;
-      this.stream.write(`${truncate(line, width - 1)}\n`);
-      this.drawnLines++;
+      lines.push(`  ${this.c.cyan("↓")} ${model} ${this.c.dim(`${megabytes(d.downloadedBytes)} / ${megabytes(d.totalBytes)} MB`)}`);
     }
     for (const [prompt, r] of this.running) {
-      const seconds = (now - r.started) / 1000;
-      const rate = r.elapsedMs > 0 ? ` ${((r.tokens * 1000) / r.elapsedMs).toFixed(1)} tok/s` : "";
-      const line = `  ${this.c.cyan("…")} ${prompt} ${this.c.dim(`${r.model} · ${r.tokens} tokens${rate} · ${seconds.toFixed(1)} s`)}`;
-      this.stream.write(`${truncate(line, width - 1)}\n`);
-      this.drawnLines++;
+      const seconds = ((now - r.started) / 1000).toFixed(1);
+      lines.push(`  ${this.c.cyan("…")} ${prompt} ${this.c.dim(`${r.model} · ${this.phase(r, now)} · ${seconds} s`)}`);
     }
+    if (this.queued.size > 0) {
+      lines.push(`  ${this.c.dim(`· ${this.queued.size} queued: ${[...this.queued].join(", ")}`)}`);
+    }
+    for (const line of lines) this.stream.write(`${truncate(line, width - 1)}\n`);
+    this.drawnLines = lines.length;
+  }
+
+  /** What a running prompt is doing now, in the user's words. */
+  private phase(r: Running, now: number): string {
+    if (r.retry && now < r.retry.at) return `retry ${r.retry.attempt} in ${((r.retry.at - now) / 1000).toFixed(1)} s`;
+    if (r.tokens > 0) {
+      const rate = r.elapsedMs > 0 ? `, ${((r.tokens * 1000) / r.elapsedMs).toFixed(1)} tok/s` : "";
+      return `${r.tokens} token${r.tokens === 1 ? "" : "s"}${rate}`;
+    }
+    if (engineKindOf(r.model) === "embedded" && !this.loaded.has(r.model)) {
+      return this.downloads.has(r.model) ? "downloading the model" : "loading the model";
+    }
+    return "waiting for the first token";
   }
 }
 
