@@ -1,13 +1,11 @@
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
-import { cleanupProjects, createProject } from "../support/project.js";
-
-afterEach(cleanupProjects);
+import { describe, expect, it } from "vitest";
+import { makeProject } from "../support/project.js";
 
 describe("a wrong pc.config.json", () => {
   it("names every key and a schema file that exists, not a path inside the user's project", async () => {
-    const project = await createProject({ "prompts/.keep": "", "pc.config.json": JSON.stringify({ basUrl: "http://127.0.0.1:11434/v1" }) });
+    const project = await makeProject({ "prompts/.keep": "", "pc.config.json": JSON.stringify({ basUrl: "http://127.0.0.1:11434/v1" }) });
     const result = await project.run(["status"]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('unknown key "basUrl": did you mean "baseUrl"?');
