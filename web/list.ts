@@ -5,6 +5,7 @@ import { postJson } from "./api.js";
 import type { Live } from "./main.js";
 import { STATES, type PromptStatus, type State } from "./types.js";
 import { Badge, ProgressNote, duration, promptHref } from "./bits.js";
+import { useWindowRows } from "./window-rows.js";
 
 export function PromptList({ live }: { live: Live }) {
   const [query, setQuery] = useState("");
@@ -37,22 +38,35 @@ export function PromptList({ live }: { live: Live }) {
     </section>
     ${building ? html`<pre class="problem">${building}</pre>` : null}
     ${prompts.length === 0 ? html`<p class="muted">No prompts found (prompts/**/*.md). <code>pc init</code> creates an example.</p>` : null}
+    <${Table} prompts=${visible} progress=${live.progress} />
+    <p class="muted" role="status">${visible.length < prompts.length ? `${visible.length} of ${prompts.length} prompts shown.` : `${prompts.length} prompts.`}</p>
+  `;
+}
+
+function Table({ prompts, progress }: { prompts: PromptStatus[]; progress: Live["progress"] }) {
+  const { body, first, last, above, below } = useWindowRows(prompts.length);
+  return html`
     <table class="prompts">
+      <colgroup><col class="c-prompt" /><col class="c-state" /><col class="c-outputs" /><col class="c-source" /><col class="c-model" /><col class="c-last" /></colgroup>
       <thead><tr><th>prompt</th><th>state</th><th>outputs</th><th>source</th><th>model</th><th>last</th></tr></thead>
-      <tbody>${visible.map((p) => html`<${Row} key=${p.prompt} p=${p} progress=${live.progress[p.prompt]} />`)}</tbody>
+      <tbody ref=${body}>
+        ${above ? html`<tr class="spacer" style=${`height:${above}px`}></tr>` : null}
+        ${prompts.slice(first, last).map((p) => html`<${Row} key=${p.prompt} p=${p} progress=${progress[p.prompt]} />`)}
+        ${below ? html`<tr class="spacer" style=${`height:${below}px`}></tr>` : null}
+      </tbody>
     </table>
-    ${visible.length < prompts.length ? html`<p class="muted">${visible.length} of ${prompts.length} prompts shown.</p>` : null}
   `;
 }
 
 function Row({ p, progress }: { p: PromptStatus; progress?: Live["progress"][string] }) {
+  const reason = p.reasons[0] ? `${p.reasons[0]}${p.reasons.length > 1 ? ` (+${p.reasons.length - 1} more)` : ""}` : "";
   return html`
     <tr data-prompt=${p.prompt} data-state=${p.state}>
-      <td><a href=${promptHref(p.prompt)}>${p.prompt}</a>${p.reasons[0] ? html`<div class="reason" title=${p.reasons.join("\n")}>${p.reasons[0]}${p.reasons.length > 1 ? ` (+${p.reasons.length - 1} more)` : ""}</div>` : null}</td>
-      <td><${Badge} state=${p.state} />${progress && !progress.done ? html` <${ProgressNote} progress=${progress} />` : null}</td>
-      <td class="paths">${p.outputs.join(", ")}</td>
-      <td>${p.source ?? "-"}${p.label ? html`<div class="muted">${p.label}</div>` : null}</td>
-      <td>${p.model ?? "-"}</td>
+      <td><a href=${promptHref(p.prompt)} title=${p.prompt}>${p.prompt}</a><div class="reason" title=${p.reasons.join("\n")}>${reason}</div></td>
+      <td><${Badge} state=${p.state} />${progress && !progress.done ? html`<div><${ProgressNote} progress=${progress} /></div>` : null}</td>
+      <td class="paths" title=${p.outputs.join("\n")}>${p.outputs.join(", ")}</td>
+      <td title=${p.label ?? ""}>${p.source ?? "-"}${p.label ? ` (${p.label})` : ""}</td>
+      <td title=${p.model ?? ""}>${p.model ?? "-"}</td>
       <td>${duration(p.durationMs)}</td>
     </tr>
   `;

@@ -12,27 +12,29 @@ const IGNORED = /(^|[\\/])(node_modules|\.git)([\\/]|$)/;
 /**
  * Live updates for every open page (server-sent events): the events of builds started from the UI,
  * and every prompt's state, computed again through the library whenever a file of the project
- * changes, so `pc build` or `pc watch` in another terminal shows up as it lands.
+ * changes, so `pc build` or `pc watch` in another terminal shows up as it lands. The last states
+ * computed are kept until a file changes, so a page opened meanwhile gets them at once.
  */
 export class Live {
   private readonly clients = new Set<ServerResponse>();
   private watcher?: FSWatcher;
   private timer?: NodeJS.Timeout;
-  private computing?: Promise<void>;
-  private again = false;
+  /** The states as of the last change seen, computed or being computed; dropped when a file changes. */
+  private current?: Promise<StatusReport>;
   private last = "";
 
-  constructor(private readonly root: string, private readonly onError: (error: unknown) => void) {}
+  constructor(
+    private readonly root: string,
+    private readonly onError: (error: unknown) => void,
+  ) {}
 
-  /** Starts watching the project; resolves once the watches are set. */
+  /** Starts watching the project and computing the states; resolves once the watches are set. */
   async start(): Promise<void> {
     const { watch } = await import("chokidar");
-    this.watcher = watch(this.root, {
-      ignoreInitial: true,
-      ignored: (file) => this.ignored(file),
-    });
+    this.watcher = watch(this.root, { ignoreInitial: true, ignored: (file) => this.ignored(file) });
     this.watcher.on("all", () => this.changed());
     this.watcher.on("error", (error) => this.onError(error));
+    void this.states().catch(() => {}); // ready for the first page
     await new Promise<void>((resolve) => this.watcher!.once("ready", () => resolve()));
   }
 
@@ -43,7 +45,7 @@ export class Live {
     this.clients.add(response);
     response.on("close", () => this.clients.delete(response));
     try {
-      response.write(frame("status", await status({ cwd: this.root })));
+      response.write(frame("status", await this.states()));
     } catch (error) {
       response.write(frame("problem", { message: messageOf(error) }));
     }
@@ -54,41 +56,37 @@ export class Live {
     for (const client of this.clients) client.write(text);
   }
 
-  /** Computes the states now and sends them when they differ from the last ones sent. */
-  refresh(): Promise<void> {
-    if (this.computing) {
-      this.again = true;
-      return this.computing;
-    }
-    this.computing = (async () => {
-      do {
-        this.again = false;
-        try {
-          this.publish(await status({ cwd: this.root }));
-        } catch (error) {
-          this.send("problem", { message: messageOf(error) });
-        }
-      } while (this.again);
-    })().finally(() => (this.computing = undefined));
-    return this.computing;
-  }
-
   async close(): Promise<void> {
     clearTimeout(this.timer);
     for (const client of this.clients) client.end();
     this.clients.clear();
     await this.watcher?.close();
-    await this.computing;
+    await this.current?.catch(() => {});
   }
 
-  private publish(report: StatusReport): void {
-    const text = JSON.stringify(report.prompts);
-    if (text === this.last) return;
-    this.last = text;
-    this.send("status", report);
+  /** Every prompt's state as of the last change seen (computed once per change). */
+  private states(): Promise<StatusReport> {
+    this.current ??= status({ cwd: this.root });
+    const computing = this.current;
+    computing.catch(() => this.current === computing && (this.current = undefined)); // a failure is not kept
+    return computing;
+  }
+
+  /** After a change has settled: the states, sent to every page when they differ from the last sent. */
+  private async refresh(): Promise<void> {
+    try {
+      const report = await this.states();
+      const text = JSON.stringify(report.prompts);
+      if (text === this.last) return;
+      this.last = text;
+      this.send("status", report);
+    } catch (error) {
+      this.send("problem", { message: messageOf(error) });
+    }
   }
 
   private changed(): void {
+    this.current = undefined; // a page opened from now on waits for states computed after this change
     clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.refresh(), SETTLE_MS);
   }

@@ -52,7 +52,7 @@ describe.skipIf(missing)("pc ui in a browser", () => {
     await list.goto(ui.url);
     expect(new URL(list.url()).search).toBe(""); // the token left the address bar for a cookie
     await eventually(() => row(list, "prompts/hello.md").getAttribute("data-state")).toBe("new");
-    expect(await list.locator("tbody tr").count()).toBe(3);
+    expect(await list.locator("tr[data-prompt]").count()).toBe(3);
     expect(await row(list, "prompts/report.md").locator(".reason").getAttribute("title")).toBe("not built yet\ndepends on prompts/sum.md (new)");
 
     // Build hello.md by clicking on its page; the list, open in another tab, changes without a reload.
@@ -73,10 +73,10 @@ describe.skipIf(missing)("pc ui in a browser", () => {
 
     // Filter and search.
     await list.getByRole("button", { name: /^fresh 2$/ }).click();
-    expect(await list.locator("tbody tr").count()).toBe(2);
+    expect(await list.locator("tr[data-prompt]").count()).toBe(2);
     await list.getByRole("button", { name: /^all 3$/ }).click();
     await list.getByRole("searchbox").fill("report");
-    expect(await list.locator("tbody tr").count()).toBe(1);
+    expect(await list.locator("tr[data-prompt]").count()).toBe(1);
     await list.getByRole("searchbox").fill("");
     await screenshot(list, project, "ui-list");
     await list.close();
@@ -149,6 +149,42 @@ describe.skipIf(missing)("pc ui in a browser", () => {
     expect(await page.getByTestId("graph").textContent()).toContain("prompts/report.md");
     expect(foreign).toEqual([]);
     await screenshot(page, project, "ui-graph");
+    await page.close();
+  });
+});
+
+describe.skipIf(missing)("pc ui's list of many prompts", () => {
+  let project: TempProject;
+  let ui: UiServer;
+  let browser: Browser;
+  const name = (i: number) => `prompts/p${String(i).padStart(3, "0")}.md`;
+
+  beforeAll(async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 300; i++) files[name(i)] = promptFile({ output: `generated/p${i}.py` });
+    project = await createProject(files);
+    ui = await startUi({ cwd: project.root });
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await ui?.close();
+    await cleanupProjects();
+  });
+
+  it("draws the rows on screen and the others as the page scrolls to them", async () => {
+    const page = await browser.context.newPage();
+    await page.goto(ui.url);
+    await page.getByText("300 prompts.").waitFor();
+    const drawn = await page.locator("tr[data-prompt]").count();
+    expect(drawn).toBeGreaterThan(10);
+    expect(drawn).toBeLessThan(300);
+    expect(await page.locator(`tr[data-prompt="${name(299)}"]`).count()).toBe(0);
+    await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+    await page.locator(`tr[data-prompt="${name(299)}"]`).waitFor();
+    expect(await page.locator(`tr[data-prompt="${name(0)}"]`).count()).toBe(0);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.locator(`tr[data-prompt="${name(0)}"]`).waitFor();
     await page.close();
   });
 });
