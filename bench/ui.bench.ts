@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // Times `pc ui` (the built binary) on a built project of 1,000 prompts in headless Chromium:
 // from asking for the page to its list of 1,000 prompts shown (the rows on screen drawn, the count
 // of all) and answering input (the search box filtering it down to one row), for the first page
