@@ -1,5 +1,6 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
+import { hostname, networkInterfaces } from "node:os";
 
 /**
  * Who may talk to the UI: a request must name the UI's own host (no DNS rebinding), come from its
@@ -22,10 +23,16 @@ export function newToken(): string {
   return randomBytes(24).toString("base64url");
 }
 
-/** The hosts of a UI listening on `host:port`: the loopback names, and the host it was told to listen on. */
+/**
+ * The hosts of a UI listening on `host:port`: the loopback names and the host it was told to
+ * listen on; listening on every interface (0.0.0.0, ::), this machine's name and addresses.
+ * A name that merely resolves to this machine (DNS rebinding) is never one of them.
+ */
 export function gateFor(token: string, host: string, port: number): Gate {
   const names = new Set(["127.0.0.1", "localhost", "[::1]"]);
-  if (host !== "0.0.0.0" && host !== "::") names.add(host.includes(":") ? `[${host}]` : host);
+  const everywhere = host === "0.0.0.0" || host === "::";
+  const own = everywhere ? [hostname(), ...Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address))] : [host];
+  for (const name of own) names.add(name.includes(":") ? `[${name.toLowerCase()}]` : name.toLowerCase());
   // A browser leaves the default port out of Host and Origin.
   const hosts = [...names].flatMap((n) => (port === 80 ? [n, `${n}:80`] : [`${n}:${port}`]));
   return { token, cookie: `pc-ui-${port}`, hosts: new Set(hosts) };

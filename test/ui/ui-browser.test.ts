@@ -120,7 +120,7 @@ describe.skipIf(missing)("pc ui in a browser", () => {
     await page.close();
   });
 
-  it("regenerates with another seed and shows the difference before anything is written", async () => {
+  it("regenerates with another seed and shows the difference before anything is written; verifies the prompt", async () => {
     const page = await browser.context.newPage();
     await page.goto(ui.url);
     await page.getByRole("link", { name: "prompts/sum.md" }).click();
@@ -133,6 +133,13 @@ describe.skipIf(missing)("pc ui in a browser", () => {
     expect(await diff.locator(".diff-labels").textContent()).toContain("seed 7");
     expect(await diff.locator("td.added").allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining("seed 7")]));
     expect(await project.read("generated/sum.py")).toBe(before);
+    expect(await project.read("promptfile.lock")).toBe(lock);
+
+    // Verify regenerates with the prompt's own pins, writes nothing, and finds the recorded bytes again.
+    const asked = server.chatRequests().length;
+    await page.getByRole("button", { name: "Verify" }).click();
+    await page.locator("section.actions pre").getByText(/^reproducible/).waitFor();
+    expect(server.chatRequests()).toHaveLength(asked + 1);
     expect(await project.read("promptfile.lock")).toBe(lock);
     await page.close();
   });
@@ -162,7 +169,7 @@ describe.skipIf(missing)("pc ui's list of many prompts", () => {
   beforeAll(async () => {
     const files: Record<string, string> = {};
     for (let i = 0; i < 300; i++) files[name(i)] = promptFile({ output: `generated/p${i}.py` });
-    project = await createProject(files);
+    project = await makeProject(files);
     ui = await startUi({ cwd: project.root });
     browser = await launchBrowser();
   });

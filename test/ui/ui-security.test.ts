@@ -1,4 +1,5 @@
 import { request } from "node:http";
+import { hostname } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startUi, type UiServer } from "../../src/ui/server.js";
 import { spawnPc } from "../support/pc.js";
@@ -130,6 +131,11 @@ describe("pc ui (the built binary)", () => {
     const line = await firstLine(pc.child.stdout!);
     expect(line).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=/);
     await pc.waitForStderr(/warning: listening on 0\.0\.0\.0/);
+    // Reached by this machine's name from elsewhere, it answers; under any other name it refuses.
+    const port = Number(/:(\d+)\//.exec(line)![1]);
+    const cookie = `pc-ui-${port}=${line.split("token=")[1]}`;
+    expect((await call(port, "/api/status", { host: `${hostname()}:${port}`, cookie })).status).toBe(200);
+    expect((await call(port, "/api/status", { host: `rebound.example:${port}`, cookie })).status).toBe(403);
     pc.child.kill("SIGTERM");
     expect((await pc.done).code).toBe(0);
     await cleanupProjects();
