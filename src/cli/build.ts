@@ -38,6 +38,7 @@ export async function buildCommand(paths: string[], flags: BuildFlags): Promise<
       cache: flags.cache,
       offline: flags.offline,
       signal: interrupt.signal,
+      commits: interrupt.commits,
       onEvent: flags.json ? undefined : progress.onEvent,
     });
   } finally {

@@ -1,6 +1,15 @@
 import { rmSync } from "node:fs";
-import { commitsInProgress, exitAfterCommits } from "../util/commit.js";
+import { CommitGate } from "../util/commit-gate.js";
 import { pendingTempFiles } from "../util/fs.js";
+
+export interface Interrupt {
+  /** Aborted by the first signal. */
+  signal: AbortSignal;
+  /** The commits an exit asked for by the second signal waits for: hand it to the build. */
+  commits: CommitGate;
+  interrupted: () => boolean;
+  dispose: () => void;
+}
 
 /**
  * Ctrl-C (SIGINT) or SIGTERM once: abort in-flight generations and let the command finish its
@@ -8,10 +17,12 @@ import { pendingTempFiles } from "../util/fs.js";
  * outputs are being recorded in the lock at that moment, as soon as that is done (milliseconds), so
  * no output is left that the lock does not vouch for. A third time: exit now whatever is under way.
  * Temp files of writes in progress are removed; no half-written file is ever left, because every
- * write goes to a temp file that is renamed into place.
+ * write goes to a temp file that is renamed into place. A build given `commits` holds its commits
+ * on that gate, so the exit can wait for them.
  */
-export function onInterrupt(notice: (message: string) => void): { signal: AbortSignal; dispose: () => void; interrupted: () => boolean } {
+export function onInterrupt(notice: (message: string) => void): Interrupt {
   const controller = new AbortController();
+  const commits = new CommitGate();
   let count = 0;
   const exitNow = () => {
     for (const temp of pendingTempFiles()) rmSync(temp, { force: true });
@@ -23,8 +34,8 @@ export function onInterrupt(notice: (message: string) => void): { signal: AbortS
       notice(`${signal === "SIGINT" ? "interrupted" : "terminated"}: stopping the requests in flight; finished prompts are kept (press Ctrl-C again to exit now)`);
       controller.abort(new Error(`received ${signal}`));
     } else if (count === 2) {
-      if (commitsInProgress() > 0) notice("exiting once the outputs being written are recorded in the lock (Ctrl-C again to force)");
-      exitAfterCommits(exitNow);
+      if (commits.inProgress > 0) notice("exiting once the outputs being written are recorded in the lock (Ctrl-C again to force)");
+      commits.exitAfterCommits(exitNow);
     } else {
       exitNow();
     }
@@ -33,6 +44,7 @@ export function onInterrupt(notice: (message: string) => void): { signal: AbortS
   process.on("SIGTERM", handler);
   return {
     signal: controller.signal,
+    commits,
     interrupted: () => controller.signal.aborted,
     dispose: () => {
       process.off("SIGINT", handler);

@@ -27,6 +27,7 @@ export async function watchCommand(paths: string[], flags: WatchFlags): Promise<
       cache: flags.cache,
       offline: flags.offline,
       signal: interrupt.signal,
+      commits: interrupt.commits,
       onEvent,
     });
     await watcher.closed;

@@ -2,6 +2,7 @@ import { EarlierEntries } from "../cache/entries.js";
 import { GenerationStore, type Generation } from "../cache/store.js";
 import { PcError } from "../util/errors.js";
 import { postProcess } from "../execute/generate.js";
+import { refuseDrift } from "../execute/drift.js";
 import { acquireProjectLock } from "../execute/project-lock.js";
 import { lockEntryFor } from "../execute/record.js";
 import { writeOutputs } from "../execute/write-outputs.js";
@@ -11,6 +12,7 @@ import { writeFailures } from "../plan/failures.js";
 import { loadProject, type Project, type PromptRecord } from "../plan/project.js";
 import { sha256 } from "../util/fs.js";
 import { selectPrompts } from "../plan/select.js";
+import { throwUnlessReady } from "../plan/one-prompt.js";
 
 export interface AcceptOptions {
   /** Project root (default: process.cwd()). */
@@ -81,14 +83,9 @@ function promptRecord(project: Project, cwd: string, given: string): PromptRecor
   if (!record) {
     throw new PcError("PC_PROMPT_NOT_FOUND", "the prompt file is gone; only its lock entry remains", { file: prompt });
   }
-  const error = project.graph.errors.get(prompt) ?? record.error;
+  const error = project.graph.errors.get(prompt);
   if (error) throw error;
-  if (record.waitsFor) {
-    throw new PcError("PC_FILE_UNREADABLE", `reads an output of ${record.waitsFor} that does not exist`, {
-      file: prompt,
-      hint: `Build or accept ${record.waitsFor} first.`,
-    });
-  }
+  throwUnlessReady(record, record.waitsFor && `Build or accept ${record.waitsFor} first.`);
   return record;
 }
 
@@ -107,15 +104,8 @@ async function takeAnswer(project: Project, record: PromptRecord, options: Accep
   }
   const entry = record.entry;
   if (!options.force) {
-    for (const [output, text] of Object.entries(outputs)) {
-      const current = await project.files.hash(output);
-      if (current !== undefined && current !== entry?.outputs[output] && current !== sha256(text)) {
-        throw new PcError("PC_OUTPUT_DRIFTED", `${output} was edited by hand; it is not overwritten`, {
-          file: record.prompt,
-          hint: `Keep the edit with \`pc accept ${record.prompt}\` (no answer), or replace it with --force. Nothing was written.`,
-        });
-      }
-    }
+    const hint = `Keep the edit with \`pc accept ${record.prompt}\` (no answer), or replace it with --force. Nothing was written.`;
+    await refuseDrift(project.files, record.prompt, entry?.outputs, outputs, hint);
   }
   if (options.dryRun) {
     const written = await changedOutputs(project, outputs);

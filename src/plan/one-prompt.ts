@@ -1,5 +1,5 @@
 import { PcError } from "../util/errors.js";
-import { parseRecord, renderRecord, type Project, type PromptRecord } from "./project.js";
+import { ownersOf, parseRecord, renderRecord, type Project, type PromptRecord } from "./project.js";
 import { selectPrompts } from "./select.js";
 
 /**
@@ -31,16 +31,31 @@ export async function renderOne(project: Project, prompt: string): Promise<Promp
   }
   if (!record.parsed && !record.error) {
     await parseRecord(project.root, record);
-    const owners = new Map<string, string>();
-    for (const r of project.records.values()) for (const o of r.outputs) if (!owners.has(o)) owners.set(o, r.prompt);
-    await renderRecord(project.root, record, project.files, owners);
+    await renderRecord(project.root, record, project.files, ownersOf(project.records));
   }
-  if (record.error) throw record.error;
-  if (record.waitsFor) {
-    throw new PcError("PC_FILE_UNREADABLE", `reads an output of ${record.waitsFor} that does not exist`, {
-      file: prompt,
-      hint: `Build ${record.waitsFor} first (pc build ${record.waitsFor}).`,
-    });
-  }
+  throwUnlessReady(record);
   return record;
+}
+
+/**
+ * Parses (if the planner took its hashes from a lock entry) and renders a prompt again with the
+ * files as they are now (the prompts it reads may have just been built). Throws what keeps it from
+ * being generated.
+ */
+export async function renderAgain(project: Project, record: PromptRecord): Promise<void> {
+  await parseRecord(project.root, record);
+  for (const input of record.inputs) project.files.forget(input);
+  await renderRecord(project.root, record, project.files, project.graph.owners);
+  throwUnlessReady(record);
+}
+
+/** Throws the prompt's own error, or that it reads an output not built yet. */
+export function throwUnlessReady(record: PromptRecord, hint?: string): void {
+  if (record.error) throw record.error;
+  if (record.waitsFor) throw readsUnbuiltOutput(record.prompt, record.waitsFor, hint);
+}
+
+/** The prompt reads an output of `owner` that does not exist yet. */
+export function readsUnbuiltOutput(prompt: string, owner: string, hint = `Build ${owner} first (pc build ${owner}).`): PcError {
+  return new PcError("PC_FILE_UNREADABLE", `reads an output of ${owner} that does not exist`, { file: prompt, hint });
 }

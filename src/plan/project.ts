@@ -111,14 +111,20 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
     }),
   );
 
-  const owners = new Map<string, string>();
-  for (const r of records.values()) for (const o of r.outputs) if (!owners.has(o)) owners.set(o, r.prompt);
+  const owners = ownersOf(records);
 
   // Pass 2: render what changed.
   await Promise.all([...records.values()].map((r) => (r.parsed && !r.error ? renderRecord(root, r, files, owners) : undefined)));
 
   const graph = buildGraph([...records.values()].map((r) => ({ prompt: r.prompt, outputs: r.outputs, inputs: r.inputs })));
   return { root, config, lock, lockText, records, graph, files, failures };
+}
+
+/** Output path -> the prompt that writes it (the first one, when two claim it: the graph reports that). */
+export function ownersOf(records: Map<string, PromptRecord>): Map<string, string> {
+  const owners = new Map<string, string>();
+  for (const r of records.values()) for (const o of r.outputs) if (!owners.has(o)) owners.set(o, r.prompt);
+  return owners;
 }
 
 /** Renders (again) a parsed prompt and computes its hashes; used by the planner and by the build. */

@@ -105,3 +105,15 @@ export function excerpt(text: string, max = 80): string {
   const oneLine = text.replace(/\s+/g, " ").trim();
   return oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
 }
+
+/**
+ * Any error as a PcError: a PcError stays as it is; anything else becomes one with `code` and the
+ * details given, its message (after `prefix`) kept and the original chained as the cause. Used
+ * wherever an unknown error is reported to the user.
+ */
+export function toPcError(error: unknown, code: PcErrorCode, details: Omit<PcErrorDetails, "cause"> & { prefix?: string } = {}): PcError {
+  if (error instanceof PcError) return error;
+  const { prefix = "", ...rest } = details;
+  const message = error instanceof Error ? error.message : String(error);
+  return new PcError(code, `${prefix}${message}`, { ...rest, cause: error });
+}

@@ -1,0 +1,26 @@
+import type { FileHashes } from "../plan/file-hashes.js";
+import { PcError } from "../util/errors.js";
+import { sha256 } from "../util/fs.js";
+
+const BUILD_HINT = "Keep the edit with `pc accept`, or replace it with `pc build --force`.";
+
+/**
+ * Checked right before writing a prompt's outputs: an output edited by hand (its bytes are not the
+ * ones recorded) is not overwritten, even if it was edited while the answer was generated. A file
+ * that already holds the bytes about to be written loses nothing (a stopped build wrote it).
+ */
+export async function refuseDrift(
+  files: FileHashes,
+  prompt: string,
+  recorded: Record<string, string> | undefined,
+  writing: Record<string, string>,
+  hint = BUILD_HINT,
+): Promise<void> {
+  for (const output of Object.keys(writing)) {
+    files.forget(output);
+    const current = await files.hash(output);
+    if (current !== undefined && current !== recorded?.[output] && current !== sha256(writing[output]!)) {
+      throw new PcError("PC_OUTPUT_DRIFTED", `${output} was edited by hand; it is not overwritten`, { file: prompt, hint });
+    }
+  }
+}

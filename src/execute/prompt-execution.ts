@@ -1,0 +1,202 @@
+import type { GenerationProgress } from "../engine/types.js";
+import type { LockEntry } from "../lock/lockfile.js";
+import { pinnedModel, readsNoPendingOutput, type PromptBuildResult } from "../plan/build-plan.js";
+import { renderAgain } from "../plan/one-prompt.js";
+import type { PromptRecord } from "../plan/project.js";
+import type { PromptStatus } from "../plan/states.js";
+import { PcError, toPcError } from "../util/errors.js";
+import type { BuildRun } from "./build-run.js";
+import { refuseDrift } from "./drift.js";
+import { produce, restore, type Produced } from "./generate.js";
+import { lockEntryFor } from "./record.js";
+import { replaceOutputs, writeFailed } from "./write-outputs.js";
+
+/** What the deciding steps found: the prompt is done (fresh, skipped), or it has outputs to commit. */
+type Decision = { result: PromptBuildResult } | { produced: Produced };
+
+/**
+ * Runs one prompt of a build as named steps:
+ *
+ *   waitForDependencies -> tryRestore (fresh, or restored from the cache; takes no generation slot)
+ *                       -> generate (in a generation slot: fresh, or a new answer from the model)
+ *                       -> commit (write the outputs and record them in the lock, or undo the writes)
+ *
+ * Cache lookups run one at a time, in plan order: a prompt that needs the model then asks for its
+ * slot before the next lookup ends, so with -j 1 requests go out in plan order. Writing and
+ * recording a restore is not part of the lookup, so restores' lock writes are batched.
+ */
+export class PromptExecution {
+  private readonly record: PromptRecord;
+  private readonly base: Pick<PromptBuildResult, "prompt" | "outputs" | "reasons" | "model">;
+  /** --force: generate again even when fresh, and overwrite hand edits. */
+  private readonly force: boolean;
+  /** The lock entry the build started with. */
+  private readonly entry: LockEntry | undefined;
+  /** Rendered by this execution, after its dependencies were built: never rendered twice. */
+  private renderedNow = false;
+  /** Cancels this prompt alone (pc watch), asked for when it starts generating. */
+  private own: AbortSignal | undefined;
+
+  constructor(
+    private readonly run: BuildRun,
+    status: PromptStatus,
+  ) {
+    const { project } = run;
+    const record = project.records.get(status.prompt);
+    if (!record) throw new Error(`no record for planned prompt ${status.prompt}`);
+    this.record = record;
+    this.base = { prompt: status.prompt, outputs: status.outputs, reasons: status.reasons, model: pinnedModel(project, status.prompt) };
+    this.force = run.plan.forced.has(status.prompt);
+    this.entry = project.lock.prompts[status.prompt];
+  }
+
+  async execute(): Promise<PromptBuildResult> {
+    const blocked = await this.waitForDependencies();
+    if (blocked) return blocked;
+    try {
+      // A slot is held to render and generate, and given back before writing: the next request
+      // goes out while this answer is formatted, written and recorded.
+      const decision = (await this.tryRestore()) ?? (await this.run.slot(() => this.generate()));
+      return "result" in decision ? decision.result : await this.commit(decision.produced);
+    } catch (error) {
+      return this.failed(error);
+    }
+  }
+
+  /** A prompt whose dependency failed or was skipped is skipped too. */
+  private async waitForDependencies(): Promise<PromptBuildResult | undefined> {
+    const dependencies = this.run.project.graph.dependsOn.get(this.record.prompt) ?? [];
+    const results = await Promise.all(dependencies.flatMap((d) => this.run.done.get(d) ?? []));
+    const blocked = results.find((r) => r.outcome === "failed" || r.outcome === "skipped");
+    if (!blocked) return undefined;
+    return this.skipped(`dependency ${blocked.prompt} ${blocked.outcome === "failed" ? "failed" : "was skipped"}`);
+  }
+
+  /** Fresh, or restored from the cache; undefined when the model is needed. */
+  private async tryRestore(): Promise<Decision | undefined> {
+    const { options, store, project } = this.run;
+    // --force asks for a new generation: restoring the cached one would just repeat the old answer.
+    if (this.force || !(options.cache ?? true)) return undefined;
+    if (options.signal?.aborted) return { result: this.skipped("interrupted") };
+    await this.render({ restoring: true });
+    if (await this.unchanged()) return { result: this.freshAfterDependencies() };
+    const restored = await this.run.lookups(() => restore(this.record, { root: project.root, store }));
+    if (!restored) return undefined;
+    options.onEvent?.({ type: "start", prompt: this.record.prompt, model: restored.generation.model });
+    return { produced: restored };
+  }
+
+  /** In a generation slot: fresh, or a new answer from the model. */
+  private async generate(): Promise<Decision> {
+    const { options, store, project, engines } = this.run;
+    if (options.signal?.aborted) return { result: this.skipped("interrupted") };
+    const rendered = await this.render({ restoring: false });
+    if (await this.unchanged()) return { result: this.freshAfterDependencies() };
+    options.onEvent?.({ type: "start", prompt: this.record.prompt, model: rendered.frontmatter.model });
+    this.own = options.promptSignal?.(this.record.prompt);
+    const produced = await produce(this.record, {
+      root: project.root,
+      store,
+      engines,
+      cache: false, // tryRestore already looked
+      offline: options.offline ?? false,
+      signal: this.own && options.signal ? AbortSignal.any([options.signal, this.own]) : (this.own ?? options.signal),
+      onProgress: (p: GenerationProgress) => options.onEvent?.({ type: "progress", ...p }),
+    });
+    return { produced };
+  }
+
+  /**
+   * Renders the prompt unless what planning found still holds: it was rendered while planning (or,
+   * for a restore, its hashes were recalled from an earlier entry) and it reads no other prompt's
+   * output. Returns the parsed prompt when it is rendered.
+   */
+  private async render({ restoring }: { restoring: boolean }): Promise<NonNullable<PromptRecord["parsed"]>> {
+    const record = this.record;
+    const planned = readsNoPendingOutput(this.run.project, record) && (record.rendered !== undefined || (restoring && record.recalled !== undefined));
+    if (!planned && !this.renderedNow) {
+      await renderAgain(this.run.project, record);
+      this.renderedNow = true;
+    }
+    return record.parsed as NonNullable<PromptRecord["parsed"]>;
+  }
+
+  /** A dependency was rebuilt with identical bytes: nothing this prompt reads has changed. */
+  private async unchanged(): Promise<boolean> {
+    const { entry, record } = this;
+    if (this.force || entry === undefined || entry.stale || entry.inputHash !== record.hashes?.inputHash) return false;
+    const current = await Promise.all(record.outputs.map((o) => this.run.project.files.hash(o)));
+    return record.outputs.every((o, i) => current[i] !== undefined && current[i] === entry.outputs[o]);
+  }
+
+  /** Writes the outputs and records them in the lock as one commit; an exit asked for meanwhile waits for it. */
+  private async commit(produced: Produced): Promise<PromptBuildResult> {
+    const { store, project, commits } = this.run;
+    if (produced.source === "llm") await store.save(produced.generation);
+    // Cancelled after the answer arrived: it stays in the cache, but the outputs are not replaced.
+    if (this.own?.aborted) throw new PcError("PC_ABORTED", "cancelled", { file: this.record.prompt });
+    if (!this.force) await refuseDrift(project.files, this.record.prompt, this.entry?.outputs, produced.outputs);
+    if (!commits.begin()) return this.skipped("interrupted");
+    try {
+      await this.writeAndRecord(produced);
+    } finally {
+      commits.end();
+    }
+    delete this.run.failures[this.record.prompt];
+    const g = produced.generation;
+    const llm = produced.source === "llm";
+    return {
+      ...this.base,
+      outcome: llm ? "built" : "cached",
+      source: produced.source,
+      model: g.model,
+      usage: llm ? g.usage : undefined,
+      durationMs: llm ? g.durationMs : undefined,
+    };
+  }
+
+  /** Outputs the lock does not vouch for would look hand-edited: when recording fails, the writes are undone. */
+  private async writeAndRecord(produced: Produced): Promise<void> {
+    const { project, lock, earlier } = this.run;
+    const record = this.record;
+    const written = await replaceOutputs(project.root, record.prompt, produced.outputs);
+    for (const o of Object.keys(written.hashes)) project.files.forget(o);
+    try {
+      const entry = lockEntryFor(record, written.hashes, produced.source, produced.generation);
+      await lock.record(record.prompt, entry);
+      // Kept for the prompt's text, so reverting to it later restores without rendering.
+      const known = record.recalled?.requestHash === entry.requestHash && record.recalled.inputHash === entry.inputHash;
+      if (!known) this.run.remember(earlier.remember(record.prompt, entry));
+    } catch (error) {
+      await written.undo();
+      for (const o of Object.keys(written.hashes)) project.files.forget(o);
+      throw writeFailed(record.prompt, "cannot record its outputs in promptfile.lock, so they were put back", (error as Error).cause ?? error);
+    }
+  }
+
+  private failed(error: unknown): PromptBuildResult {
+    const pcError = toPcError(error, "PC_ENGINE_ERROR", { file: this.record.prompt });
+    if (pcError.code === "PC_ABORTED") {
+      const cancelled = this.own?.aborted && !this.run.options.signal?.aborted;
+      return this.skipped(cancelled && this.own ? `cancelled: ${reasonOf(this.own)}` : "interrupted");
+    }
+    // --offline says nothing about the prompt itself: it stays stale, not failed.
+    if (pcError.code !== "PC_OFFLINE" && this.record.hashes) {
+      this.run.failures[this.record.prompt] = { inputHash: this.record.hashes.inputHash, code: pcError.code, message: pcError.message };
+    }
+    return { ...this.base, outcome: "failed", error: pcError };
+  }
+
+  private skipped(reason: string): PromptBuildResult {
+    return { ...this.base, outcome: "skipped", reasons: [reason] };
+  }
+
+  private freshAfterDependencies(): PromptBuildResult {
+    return { ...this.base, outcome: "fresh", reasons: ["inputs unchanged after its dependencies were built"] };
+  }
+}
+
+function reasonOf(signal: AbortSignal): string {
+  const reason = signal.reason as unknown;
+  return reason instanceof Error ? reason.message : typeof reason === "string" ? reason : "aborted";
+}
