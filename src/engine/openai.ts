@@ -20,155 +20,215 @@ export interface OpenAIEngineOptions {
 
 /** An engine for any OpenAI-compatible server: llama-server, Ollama, vLLM, LM Studio, gateways. */
 export function createOpenAIEngine(options: OpenAIEngineOptions): Engine {
-  const baseURL = options.baseURL.replace(/\/+$/, "");
-  const idleTimeoutMs = options.idleTimeoutMs ?? 120_000;
-  let client: Promise<OpenAI> | undefined;
-  const identities = new Map<string, Promise<Probed>>();
+  return new OpenAIEngine(options);
+}
 
-  const getClient = () =>
-    (client ??= Promise.resolve().then(() => {
+/** The body of one streamed chat completion request. */
+export function requestBody(request: GenerationRequest): OpenAI.ChatCompletionCreateParamsStreaming {
+  const body = {
+    model: request.model,
+    messages: request.messages,
+    seed: request.seed,
+    temperature: request.temperature,
+    top_p: request.topP,
+    ...(request.topK !== undefined ? { top_k: request.topK } : {}),
+    ...(request.maxTokens !== undefined ? { max_tokens: request.maxTokens } : {}),
+    ...(request.stop !== undefined ? { stop: request.stop } : {}),
+    // llama-server reuses cached prompt state otherwise, which changes results for a fixed seed.
+    cache_prompt: false,
+    stream: true as const,
+    stream_options: { include_usage: true },
+  };
+  return body as OpenAI.ChatCompletionCreateParamsStreaming;
+}
+
+class OpenAIEngine implements Engine {
+  readonly kind = "openai";
+  private readonly baseURL: string;
+  private readonly idleTimeoutMs: number;
+  private client: Promise<OpenAI> | undefined;
+  /** What the server said about each model (see serverIdentity). */
+  private readonly identities = new Map<string, Promise<Probed>>();
+  /**
+   * Once retries have shown that no server is listening, later prompts try once instead of each
+   * waiting through the whole backoff again; one success clears it.
+   */
+  private unreachable = false;
+
+  constructor(private readonly options: OpenAIEngineOptions) {
+    this.baseURL = options.baseURL.replace(/\/+$/, "");
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 120_000;
+  }
+
+  describe(model: string): string {
+    return `model "${model}" at ${this.baseURL}`;
+  }
+
+  async generate(request: GenerationRequest, generateOptions: GenerateOptions = {}): Promise<GenerationResult> {
+    const policy = this.options.retry ?? DEFAULT_RETRY;
+    try {
+      const result = await withRetries(
+        this.unreachable ? { ...policy, retries: 0 } : policy,
+        generateOptions.signal,
+        () => this.attempt(request, generateOptions),
+        (error, delay, n) => this.options.onRetry?.(request.prompt, error, delay, n),
+      );
+      this.unreachable = false;
+      return result;
+    } catch (error) {
+      if (error instanceof PcError && error.code === "PC_ENGINE_UNREACHABLE") this.unreachable = true;
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {}
+
+  private getClient(): Promise<OpenAI> {
+    return (this.client ??= Promise.resolve().then(() => {
       const { default: OpenAIClient } = requireCjs("openai") as typeof import("openai"); // see requireCjs
       // Retries are ours (they also cover streams cut mid-answer); the idle timer replaces the total timeout.
       // logLevel "off": the client would otherwise print unparsable chunks (and, with OPENAI_LOG, requests) to stderr.
-      return new OpenAIClient({ baseURL, apiKey: options.apiKey || "no-key", maxRetries: 0, timeout: 24 * 3600_000, logLevel: "off" });
+      return new OpenAIClient({ baseURL: this.baseURL, apiKey: this.options.apiKey || "no-key", maxRetries: 0, timeout: 24 * 3600_000, logLevel: "off" });
     }));
+  }
 
-  async function attempt(request: GenerationRequest, generateOptions: GenerateOptions): Promise<GenerationResult> {
-    const openai = await getClient();
+  /** One request: send it, read the streamed answer, then ask the server who answered. */
+  private async attempt(request: GenerationRequest, generateOptions: GenerateOptions): Promise<GenerationResult> {
+    const openai = await this.getClient();
     // An abort that came before the listener below is attached would otherwise go unnoticed.
     if (generateOptions.signal?.aborted) throw new PcError("PC_ABORTED", "interrupted", { file: request.prompt });
     const started = performance.now();
-    const controller = new AbortController();
-    const abort = () => controller.abort();
-    generateOptions.signal?.addEventListener("abort", abort, { once: true });
-    let idle: NodeJS.Timeout | undefined;
-    let stalled = false;
-    const armIdle = () => {
-      clearTimeout(idle);
-      idle = setTimeout(() => {
-        stalled = true;
-        controller.abort();
-      }, idleTimeoutMs);
-    };
-    const where = { prompt: request.prompt, model: request.model, baseURL, apiKey: options.apiKey };
-    let serverSays: Promise<Probed> | undefined;
+    const watchdog = new IdleWatchdog(this.idleTimeoutMs, generateOptions.signal);
     try {
-      armIdle();
-      const body = {
-        model: request.model,
-        messages: request.messages,
-        seed: request.seed,
-        temperature: request.temperature,
-        top_p: request.topP,
-        ...(request.topK !== undefined ? { top_k: request.topK } : {}),
-        ...(request.maxTokens !== undefined ? { max_tokens: request.maxTokens } : {}),
-        ...(request.stop !== undefined ? { stop: request.stop } : {}),
-        // llama-server reuses cached prompt state otherwise, which changes results for a fixed seed.
-        cache_prompt: false,
-        stream: true as const,
-        stream_options: { include_usage: true },
-      };
-      const stream = await openai.chat.completions.create(body as OpenAI.ChatCompletionCreateParamsStreaming, {
-        signal: controller.signal,
-      });
+      watchdog.arm();
+      const stream = await openai.chat.completions.create(requestBody(request), { signal: watchdog.signal });
       // Asked while the model streams its answer, so the answer never waits for it (it never rejects),
-      // and not before the request: the first fetch of a process sets up node's HTTP client (~40 ms).
-      serverSays = serverIdentity(request.model);
-      let text = "";
-      let finishReason: string | undefined;
-      let chunks = 0;
-      let usage: GenerationResult["usage"] | undefined;
-      const identity: ModelIdentity = { engine: "openai" };
-      for await (const chunk of stream) {
-        armIdle();
-        if (chunk.model) identity.model = chunk.model;
-        if (chunk.system_fingerprint) identity.systemFingerprint = chunk.system_fingerprint;
-        if (chunk.usage) usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
-        for (const choice of chunk.choices ?? []) {
-          const delta = choice.delta?.content;
-          if (delta) {
-            text += delta;
-            chunks++;
-            generateOptions.onProgress?.({ prompt: request.prompt, tokens: chunks, elapsedMs: performance.now() - started });
-          }
-          if (choice.finish_reason) finishReason = choice.finish_reason;
-        }
-      }
-      if (!finishReason) {
-        throw new PcError("PC_ENGINE_ERROR", `model "${request.model}" at ${baseURL}: the answer stream ended before the answer was complete`, {
+      // and not before the request: the first fetch of a process sets up node's HTTP client.
+      const serverSays = this.serverIdentity(request.model);
+      const answer = await readAnswer(stream, request, started, watchdog, generateOptions);
+      if (!answer.finishReason) {
+        throw new PcError("PC_ENGINE_ERROR", `model "${request.model}" at ${this.baseURL}: the answer stream ended before the answer was complete`, {
           file: request.prompt,
           hint: "The connection was cut mid-answer; it is retried.",
           retryable: true,
         });
       }
       // A server that could not say (llama-server answers 503 while loading) is asked once more.
-      let said = await serverSays!;
-      if (!said.complete) said = await serverIdentity(request.model);
-      Object.assign(identity, said.found);
+      let said = await serverSays;
+      if (!said.complete) said = await this.serverIdentity(request.model);
+      Object.assign(answer.identity, said.found);
       return {
-        text,
-        finishReason,
-        usage: usage ?? { promptTokens: 0, completionTokens: chunks },
+        text: answer.text,
+        finishReason: answer.finishReason,
+        usage: answer.usage ?? { promptTokens: 0, completionTokens: answer.chunks },
         durationMs: Math.round(performance.now() - started),
-        identity,
+        identity: answer.identity,
       };
     } catch (error) {
-      if (generateOptions.signal?.aborted) throw new PcError("PC_ABORTED", "interrupted", { file: request.prompt });
-      if (stalled) {
-        throw new PcError("PC_ENGINE_TIMEOUT", `model "${request.model}" at ${baseURL}: no data for ${Math.round(idleTimeoutMs / 1000)} s`, {
-          file: request.prompt,
-          hint: "The server stalled; it is retried. Raise the limit with --timeout <seconds> if the model is just slow.",
-          retryable: true,
-        });
-      }
-      throw engineError(error, where);
+      throw this.attemptError(error, request, watchdog, generateOptions);
     } finally {
-      clearTimeout(idle);
-      generateOptions.signal?.removeEventListener("abort", abort);
+      watchdog.dispose();
     }
+  }
+
+  /** Why an attempt failed, as the error retries look at: interrupted, stalled, or what the server said. */
+  private attemptError(error: unknown, request: GenerationRequest, watchdog: IdleWatchdog, generateOptions: GenerateOptions): PcError {
+    if (generateOptions.signal?.aborted) return new PcError("PC_ABORTED", "interrupted", { file: request.prompt });
+    if (watchdog.stalled) {
+      return new PcError("PC_ENGINE_TIMEOUT", `model "${request.model}" at ${this.baseURL}: no data for ${Math.round(this.idleTimeoutMs / 1000)} s`, {
+        file: request.prompt,
+        hint: "The server stalled; it is retried. Raise the limit with --timeout <seconds> if the model is just slow.",
+        retryable: true,
+      });
+    }
+    return engineError(error, { prompt: request.prompt, model: request.model, baseURL: this.baseURL, apiKey: this.options.apiKey });
   }
 
   /**
    * What the server says about the model beyond the response: llama-server /props, Ollama
    * /api/tags. Asked once per model; an incomplete answer is forgotten, so the next asks again.
    */
-  function serverIdentity(model: string): Promise<Probed> {
-    let pending = identities.get(model);
+  private serverIdentity(model: string): Promise<Probed> {
+    let pending = this.identities.get(model);
     if (!pending) {
-      const probed = probeServer(baseURL, model, options.apiKey);
-      identities.set(model, (pending = probed));
+      const probed = probeServer(this.baseURL, model, this.options.apiKey);
+      this.identities.set(model, (pending = probed));
       void probed.then((p) => {
-        if (!p.complete && identities.get(model) === probed) identities.delete(model);
+        if (!p.complete && this.identities.get(model) === probed) this.identities.delete(model);
       });
     }
     return pending;
   }
+}
 
-  // Once retries have shown that no server is listening, later prompts try once instead of each
-  // waiting through the whole backoff again; one success clears it.
-  let unreachable = false;
+/** Aborts a request when the caller aborts, or when the server sends nothing for `idleMs`. */
+class IdleWatchdog {
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  /** The server sent nothing for too long. */
+  stalled = false;
+  private readonly abort = () => this.controller.abort();
 
-  return {
-    kind: "openai",
-    describe: (model) => `model "${model}" at ${baseURL}`,
-    async generate(request, generateOptions = {}) {
-      const policy = options.retry ?? DEFAULT_RETRY;
-      try {
-        const result = await withRetries(
-          unreachable ? { ...policy, retries: 0 } : policy,
-          generateOptions.signal,
-          () => attempt(request, generateOptions),
-          (error, delay, n) => options.onRetry?.(request.prompt, error, delay, n),
-        );
-        unreachable = false;
-        return result;
-      } catch (error) {
-        if (error instanceof PcError && error.code === "PC_ENGINE_UNREACHABLE") unreachable = true;
-        throw error;
+  constructor(
+    private readonly idleMs: number,
+    private readonly callerSignal: AbortSignal | undefined,
+  ) {
+    callerSignal?.addEventListener("abort", this.abort, { once: true });
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** Data arrived: the idle period starts again. */
+  arm(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.stalled = true;
+      this.controller.abort();
+    }, this.idleMs);
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.callerSignal?.removeEventListener("abort", this.abort);
+  }
+}
+
+interface StreamedAnswer {
+  text: string;
+  /** Undefined when the stream ended before the server said why the answer ended. */
+  finishReason: string | undefined;
+  chunks: number;
+  usage: GenerationResult["usage"] | undefined;
+  identity: ModelIdentity;
+}
+
+/** Reads the streamed answer, reporting progress per chunk of text. */
+async function readAnswer(
+  stream: AsyncIterable<OpenAI.ChatCompletionChunk>,
+  request: GenerationRequest,
+  started: number,
+  watchdog: IdleWatchdog,
+  generateOptions: GenerateOptions,
+): Promise<StreamedAnswer> {
+  const answer: StreamedAnswer = { text: "", finishReason: undefined, chunks: 0, usage: undefined, identity: { engine: "openai" } };
+  for await (const chunk of stream) {
+    watchdog.arm();
+    if (chunk.model) answer.identity.model = chunk.model;
+    if (chunk.system_fingerprint) answer.identity.systemFingerprint = chunk.system_fingerprint;
+    if (chunk.usage) answer.usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
+    for (const choice of chunk.choices ?? []) {
+      const delta = choice.delta?.content;
+      if (delta) {
+        answer.text += delta;
+        answer.chunks++;
+        generateOptions.onProgress?.({ prompt: request.prompt, tokens: answer.chunks, elapsedMs: performance.now() - started });
       }
-    },
-    async close() {},
-  };
+      if (choice.finish_reason) answer.finishReason = choice.finish_reason;
+    }
+  }
+  return answer;
 }
 
 /**
