@@ -23,6 +23,7 @@ import { EnginePool, defaultEngineFactory } from "../src/engine/select.js";
 import { emptyLock } from "../src/lock/lockfile.js";
 import { writeLock } from "../src/lock/lock-io.js";
 import { loadProject } from "../src/plan/project.js";
+import { readyToGenerate } from "../src/plan/one-prompt.js";
 import { status } from "../src/commands/status.js";
 import { startTestServer } from "../test/support/openai-server.js";
 import { WORK } from "./harness.js";
@@ -124,8 +125,7 @@ async function buildLock(root: string): Promise<void> {
     let next = 0;
     const worker = async () => {
       while (next < records.length) {
-        const record = records[next++]!;
-        if (record.error) throw record.error;
+        const record = readyToGenerate(records[next++]!);
         const produced = await produce(record, { root, store, engines, cache: false, offline: false });
         const hashes = await writeOutputs(root, record.prompt, produced.outputs);
         lock.prompts[record.prompt] = lockEntryFor(record, hashes, produced.source, produced.generation);

@@ -1,7 +1,7 @@
 import { EarlierEntries } from "../cache/entries.js";
 import { GenerationStore, type Generation } from "../cache/store.js";
 import { PcError } from "../util/errors.js";
-import { postProcess } from "../execute/generate.js";
+import { newGeneration, postProcess } from "../execute/generate.js";
 import { refuseDrift } from "../execute/drift.js";
 import { acquireProjectLock } from "../execute/project-lock.js";
 import { lockEntryFor } from "../execute/record.js";
@@ -9,10 +9,10 @@ import { writeOutputs } from "../execute/write-outputs.js";
 import { writeLock } from "../lock/lock-io.js";
 import type { OutputSource } from "../lock/lockfile.js";
 import { writeFailures } from "../plan/failures.js";
-import { loadProject, type Project, type PromptRecord } from "../plan/project.js";
+import { loadProject, type Project, type RenderedRecord } from "../plan/project.js";
 import { sha256 } from "../util/fs.js";
 import { selectPrompts } from "../plan/select.js";
-import { throwUnlessReady } from "../plan/one-prompt.js";
+import { readyToGenerate } from "../plan/one-prompt.js";
 
 export interface AcceptOptions {
   /** Project root (default: process.cwd()). */
@@ -65,13 +65,13 @@ export async function accept(options: AcceptOptions): Promise<AcceptResult> {
   try {
     const project = await loadProject(cwd, { renderAll: true });
     const record = promptRecord(project, cwd, options.prompt);
-    return options.answer === undefined ? await adopt(project, record) : await takeAnswer(project, record, options);
+    return options.answer === undefined ? await adopt(project, record) : await takeAnswer(project, record, options.answer, options);
   } finally {
     await release();
   }
 }
 
-function promptRecord(project: Project, cwd: string, given: string): PromptRecord {
+function promptRecord(project: Project, cwd: string, given: string): RenderedRecord {
   const selected = selectPrompts(project, cwd, [given])!;
   const prompt = selected.length === 1 ? selected[0] : undefined;
   if (!prompt) {
@@ -85,15 +85,14 @@ function promptRecord(project: Project, cwd: string, given: string): PromptRecor
   }
   const error = project.graph.errors.get(prompt);
   if (error) throw error;
-  throwUnlessReady(record, record.waitsFor && `Build or accept ${record.waitsFor} first.`);
-  return record;
+  return readyToGenerate(record, (owner) => `Build or accept ${owner} first.`);
 }
 
-async function takeAnswer(project: Project, record: PromptRecord, options: AcceptOptions): Promise<AcceptResult> {
+async function takeAnswer(project: Project, record: RenderedRecord, answer: string, options: AcceptOptions): Promise<AcceptResult> {
   const { root } = project;
   let outputs: Record<string, string>;
   try {
-    outputs = await postProcess(root, record, options.answer!);
+    outputs = await postProcess(root, record.parsed, answer);
   } catch (error) {
     if (!(error instanceof PcError)) throw error;
     throw new PcError(error.code, error.message.replace("the model's answer", "the answer"), {
@@ -112,22 +111,7 @@ async function takeAnswer(project: Project, record: PromptRecord, options: Accep
     const hashes = Object.fromEntries(Object.entries(outputs).map(([file, text]) => [file, sha256(text)]));
     return { prompt: record.prompt, source: "chat", label: options.label, outputs: hashes, written, recorded: false, previousSource: entry?.source, dependents: [], texts: outputs };
   }
-  const fm = record.parsed!.frontmatter;
-  const createdAt = new Date().toISOString();
-  const generation: Generation = {
-    id: GenerationStore.newId(record.hashes!.requestHash, createdAt, options.answer!),
-    prompt: record.prompt,
-    createdAt,
-    requestHash: record.hashes!.requestHash,
-    inputHash: record.hashes!.inputHash,
-    model: fm.model,
-    seed: fm.seed,
-    temperature: fm.temperature,
-    source: "chat",
-    label: options.label,
-    raw: options.answer!,
-    outputs,
-  };
+  const generation = newGeneration(record, { source: "chat", label: options.label, raw: answer, outputs });
   const written = await changedOutputs(project, outputs);
   const hashes = await writeOutputs(root, record.prompt, outputs);
   await new GenerationStore(root).save(generation);
@@ -145,7 +129,7 @@ async function takeAnswer(project: Project, record: PromptRecord, options: Accep
   };
 }
 
-async function adopt(project: Project, record: PromptRecord): Promise<AcceptResult> {
+async function adopt(project: Project, record: RenderedRecord): Promise<AcceptResult> {
   const hashes: Record<string, string> = {};
   for (const output of record.outputs) {
     const hash = await project.files.hash(output);
@@ -159,7 +143,7 @@ async function adopt(project: Project, record: PromptRecord): Promise<AcceptResu
   }
   const entry = record.entry;
   const base = { prompt: record.prompt, outputs: hashes, written: [], previousSource: entry?.source, dependents: [] };
-  const unchanged = entry && entry.inputHash === record.hashes!.inputHash && record.outputs.every((o) => entry.outputs[o] === hashes[o]);
+  const unchanged = entry && entry.inputHash === record.hashes.inputHash && record.outputs.every((o) => entry.outputs[o] === hashes[o]);
   if (unchanged && project.failures[record.prompt] === undefined) {
     // Already fresh: its provenance (model, chat or hand) stays as it is.
     return { ...base, source: entry.source, label: entry.label, recorded: false };
@@ -170,7 +154,7 @@ async function adopt(project: Project, record: PromptRecord): Promise<AcceptResu
 }
 
 /** Records one prompt's entry in the lock (atomically) and clears its last failure. */
-async function recordEntry(project: Project, record: PromptRecord, entry: ReturnType<typeof lockEntryFor>): Promise<void> {
+async function recordEntry(project: Project, record: RenderedRecord, entry: ReturnType<typeof lockEntryFor>): Promise<void> {
   project.lock.prompts[record.prompt] = entry;
   await writeLock(project.root, project.lock, project.lockText);
   // Kept for the prompt's text, as a build keeps its entries (see EarlierEntries): an optimisation only.

@@ -3,7 +3,7 @@ import type { BuildEvent, ExecuteOptions } from "../execute/build-run.js";
 import { acquireProjectLock } from "../execute/project-lock.js";
 import { LOCK_FILE } from "../lock/lockfile.js";
 import { nothingToDo, pinnedModel, planBuild, readsNoPendingOutput, type BuildOutcome, type BuildPlan, type PromptBuildResult } from "../plan/build-plan.js";
-import { loadProject, type Project } from "../plan/project.js";
+import { isHashed, loadProject, type Project } from "../plan/project.js";
 import { computeStates } from "../plan/states.js";
 import { readIfExists } from "../util/fs.js";
 
@@ -94,7 +94,7 @@ async function restorablePrompts(project: Project, plan: BuildPlan, options: Bui
   const store = new GenerationStore(project.root);
   for (const s of plan.targets) {
     const record = project.records.get(s.prompt);
-    if (!record || plan.forced.has(s.prompt) || !record.hashes || !readsNoPendingOutput(project, record)) continue;
+    if (!record || plan.forced.has(s.prompt) || !isHashed(record) || !readsNoPendingOutput(project, record)) continue;
     if (await restore(record, { root: project.root, store })) found.add(s.prompt);
   }
   return found;

@@ -5,9 +5,9 @@ import { produce } from "../execute/generate.js";
 import { GenerationStore, type Generation } from "../cache/store.js";
 import type { GenerationProgress } from "../engine/types.js";
 import { PcError } from "../util/errors.js";
-import { loadProject, renderRecord, type Project, type PromptRecord } from "../plan/project.js";
+import { loadProject, renderRecord, type Project, type RenderedRecord } from "../plan/project.js";
 import { readIfExists } from "../util/fs.js";
-import { renderOne, selectOnePrompt } from "../plan/one-prompt.js";
+import { readyToGenerate, renderOne, selectOnePrompt } from "../plan/one-prompt.js";
 
 export interface DiffOptions extends EngineOptions {
   /** Project root (default: process.cwd()). */
@@ -98,22 +98,21 @@ function validateOverrides(options: DiffOptions): void {
 }
 
 /** The prompt with the overridden pins, rendered again (a `gguf:` model's bytes become an input). */
-async function withOverrides(project: Project, record: PromptRecord, options: DiffOptions): Promise<PromptRecord> {
+async function withOverrides(project: Project, record: RenderedRecord, options: DiffOptions): Promise<RenderedRecord> {
   if (options.seed === undefined && options.temperature === undefined && options.model === undefined) return record;
-  const parsed = record.parsed!;
+  const { parsed } = record;
   const frontmatter = {
     ...parsed.frontmatter,
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
     ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
     ...(options.model !== undefined ? { model: options.model } : {}),
   };
-  const copy: PromptRecord = { ...record, parsed: { ...parsed, frontmatter }, inputHashes: { [record.prompt]: record.inputHashes[record.prompt]! } };
-  await renderRecord(project.root, copy, project.files, new Map());
-  if (copy.error) throw copy.error;
-  return copy;
+  const promptHash = record.inputHashes[record.prompt];
+  const copy = { ...record, parsed: { ...parsed, frontmatter }, inputHashes: promptHash === undefined ? {} : { [record.prompt]: promptHash } };
+  return readyToGenerate(await renderRecord(project.root, copy, project.files, new Map()));
 }
 
-async function regenerate(project: Project, record: PromptRecord, store: GenerationStore, options: DiffOptions): Promise<Generation> {
+async function regenerate(project: Project, record: RenderedRecord, store: GenerationStore, options: DiffOptions): Promise<Generation> {
   const engines = enginePoolFor(project, options);
   try {
     const produced = await produce(record, {

@@ -174,7 +174,7 @@ async function recover(root: string, salvaged: SalvagedLock[]): Promise<Repaired
 
 /** A lock entry for outputs that are exactly a cached generation of the prompt's current request. */
 async function fromCache(store: GenerationStore, record: PromptRecord, disk: Record<string, string | undefined>): Promise<LockEntry | undefined> {
-  if (!record.hashes || record.error || record.waitsFor || record.outputs.some((o) => disk[o] === undefined)) return undefined;
+  if (record.stage !== "rendered" || record.outputs.some((o) => disk[o] === undefined)) return undefined;
   for (const generation of await store.list(record.hashes.requestHash)) {
     if (record.outputs.every((o) => generation.outputs[o] !== undefined && sha256(generation.outputs[o]!) === disk[o])) {
       return lockEntryFor(record, pick(disk, record.outputs) as Record<string, string>, generation.source, generation);

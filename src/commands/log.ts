@@ -81,7 +81,7 @@ export async function generationsOnDisk(project: Project, prompt: string, genera
   if (candidates.length === 0) return found;
   // The files are what the lock recorded: a restore may have post-processed the answer differently.
   const current = await renderOne(project, prompt).catch(() => undefined);
-  if (!current || current.hashes!.requestHash !== entry.requestHash) return found;
+  if (!current || current.hashes.requestHash !== entry.requestHash) return found;
   for (const g of candidates) {
     const restored = await restoreOutputs(project.root, current, g);
     if (restored && equalsDisk(restored)) found.add(g.id);

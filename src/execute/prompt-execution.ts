@@ -1,8 +1,8 @@
 import type { GenerationProgress } from "../engine/types.js";
 import type { LockEntry } from "../lock/lockfile.js";
 import { pinnedModel, readsNoPendingOutput, type PromptBuildResult } from "../plan/build-plan.js";
-import { renderAgain } from "../plan/one-prompt.js";
-import type { PromptRecord } from "../plan/project.js";
+import { readyToGenerate, renderAgain } from "../plan/one-prompt.js";
+import type { HashedRecord, PromptRecord, RenderedRecord } from "../plan/project.js";
 import type { PromptStatus } from "../plan/states.js";
 import { PcError, toPcError } from "../util/errors.js";
 import type { BuildRun } from "./build-run.js";
@@ -12,7 +12,7 @@ import { lockEntryFor } from "./record.js";
 import { replaceOutputs, writeFailed } from "./write-outputs.js";
 
 /** What the deciding steps found: the prompt is done (fresh, skipped), or it has outputs to commit. */
-type Decision = { result: PromptBuildResult } | { produced: Produced };
+type Decision = { result: PromptBuildResult } | { produced: Produced; record: HashedRecord };
 
 /**
  * Runs one prompt of a build as named steps:
@@ -26,7 +26,8 @@ type Decision = { result: PromptBuildResult } | { produced: Produced };
  * recording a restore is not part of the lookup, so restores' lock writes are batched.
  */
 export class PromptExecution {
-  private readonly record: PromptRecord;
+  /** The prompt's record: as planned, then as rendered by this execution. */
+  private record: PromptRecord;
   private readonly base: Pick<PromptBuildResult, "prompt" | "outputs" | "reasons" | "model">;
   /** --force: generate again even when fresh, and overwrite hand edits. */
   private readonly force: boolean;
@@ -57,7 +58,7 @@ export class PromptExecution {
       // A slot is held to render and generate, and given back before writing: the next request
       // goes out while this answer is formatted, written and recorded.
       const decision = (await this.tryRestore()) ?? (await this.run.slot(() => this.generate()));
-      return "result" in decision ? decision.result : await this.commit(decision.produced);
+      return "result" in decision ? decision.result : await this.commit(decision.record, decision.produced);
     } catch (error) {
       return this.failed(error);
     }
@@ -78,23 +79,23 @@ export class PromptExecution {
     // --force asks for a new generation: restoring the cached one would just repeat the old answer.
     if (this.force || !(options.cache ?? true)) return undefined;
     if (options.signal?.aborted) return { result: this.skipped("interrupted") };
-    await this.render({ restoring: true });
+    const record = await this.readyToRestore();
     if (await this.unchanged()) return { result: this.freshAfterDependencies() };
-    const restored = await this.run.lookups(() => restore(this.record, { root: project.root, store }));
+    const restored = await this.run.lookups(() => restore(record, { root: project.root, store }));
     if (!restored) return undefined;
-    options.onEvent?.({ type: "start", prompt: this.record.prompt, model: restored.generation.model });
-    return { produced: restored };
+    options.onEvent?.({ type: "start", prompt: record.prompt, model: restored.generation.model });
+    return { produced: restored, record };
   }
 
   /** In a generation slot: fresh, or a new answer from the model. */
   private async generate(): Promise<Decision> {
     const { options, store, project, engines } = this.run;
     if (options.signal?.aborted) return { result: this.skipped("interrupted") };
-    const rendered = await this.render({ restoring: false });
+    const record = await this.readyToGenerate();
     if (await this.unchanged()) return { result: this.freshAfterDependencies() };
-    options.onEvent?.({ type: "start", prompt: this.record.prompt, model: rendered.frontmatter.model });
-    this.own = options.promptSignal?.(this.record.prompt);
-    const produced = await produce(this.record, {
+    options.onEvent?.({ type: "start", prompt: record.prompt, model: record.parsed.frontmatter.model });
+    this.own = options.promptSignal?.(record.prompt);
+    const produced = await produce(record, {
       root: project.root,
       store,
       engines,
@@ -103,22 +104,36 @@ export class PromptExecution {
       signal: this.own && options.signal ? AbortSignal.any([options.signal, this.own]) : (this.own ?? options.signal),
       onProgress: (p: GenerationProgress) => options.onEvent?.({ type: "progress", ...p }),
     });
-    return { produced };
+    return { produced, record };
+  }
+
+  /** Ready to restore: as planned (rendered, or recalled from an earlier entry), or rendered now. */
+  private async readyToRestore(): Promise<HashedRecord> {
+    const record = this.record;
+    if (this.plannedHolds() && (record.stage === "rendered" || record.stage === "recalled")) return record;
+    return this.renderNow();
+  }
+
+  /** Ready to generate: rendered as planned, or rendered now. */
+  private async readyToGenerate(): Promise<RenderedRecord> {
+    const record = this.record;
+    if (this.plannedHolds() && record.stage === "rendered") return record;
+    return this.renderNow();
   }
 
   /**
-   * Renders the prompt unless what planning found still holds: it was rendered while planning (or,
-   * for a restore, its hashes were recalled from an earlier entry) and it reads no other prompt's
-   * output. Returns the parsed prompt when it is rendered.
+   * What planning found still holds when the prompt reads no other prompt's output (those may have
+   * just been built), and what this execution rendered holds once the prompts it reads are done.
    */
-  private async render({ restoring }: { restoring: boolean }): Promise<NonNullable<PromptRecord["parsed"]>> {
-    const record = this.record;
-    const planned = readsNoPendingOutput(this.run.project, record) && (record.rendered !== undefined || (restoring && record.recalled !== undefined));
-    if (!planned && !this.renderedNow) {
-      await renderAgain(this.run.project, record);
-      this.renderedNow = true;
-    }
-    return record.parsed as NonNullable<PromptRecord["parsed"]>;
+  private plannedHolds(): boolean {
+    return this.renderedNow || readsNoPendingOutput(this.run.project, this.record);
+  }
+
+  /** Parses (if needed) and renders the prompt with the files as they are now: at most once per execution. */
+  private async renderNow(): Promise<RenderedRecord> {
+    this.record = await renderAgain(this.run.project, this.record);
+    this.renderedNow = true;
+    return readyToGenerate(this.record);
   }
 
   /** A dependency was rebuilt with identical bytes: nothing this prompt reads has changed. */
@@ -130,7 +145,7 @@ export class PromptExecution {
   }
 
   /** Writes the outputs and records them in the lock as one commit; an exit asked for meanwhile waits for it. */
-  private async commit(produced: Produced): Promise<PromptBuildResult> {
+  private async commit(record: HashedRecord, produced: Produced): Promise<PromptBuildResult> {
     const { store, project, commits } = this.run;
     if (produced.source === "llm") await store.save(produced.generation);
     // Cancelled after the answer arrived: it stays in the cache, but the outputs are not replaced.
@@ -138,7 +153,7 @@ export class PromptExecution {
     if (!this.force) await refuseDrift(project.files, this.record.prompt, this.entry?.outputs, produced.outputs);
     if (!commits.begin()) return this.skipped("interrupted");
     try {
-      await this.writeAndRecord(produced);
+      await this.writeAndRecord(record, produced);
     } finally {
       commits.end();
     }
@@ -156,9 +171,8 @@ export class PromptExecution {
   }
 
   /** Outputs the lock does not vouch for would look hand-edited: when recording fails, the writes are undone. */
-  private async writeAndRecord(produced: Produced): Promise<void> {
+  private async writeAndRecord(record: HashedRecord, produced: Produced): Promise<void> {
     const { project, lock, earlier } = this.run;
-    const record = this.record;
     const written = await replaceOutputs(project.root, record.prompt, produced.outputs);
     for (const o of Object.keys(written.hashes)) project.files.forget(o);
     try {

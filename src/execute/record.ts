@@ -2,32 +2,36 @@ import type { Generation } from "../cache/store.js";
 import { GLOB_CHARS } from "../prompt/discover.js";
 import type { LockEntry, OutputSource } from "../lock/lockfile.js";
 import { samplingOf } from "../plan/hash.js";
-import type { PromptRecord } from "../plan/project.js";
+import type { HashedRecord } from "../plan/project.js";
 import { PROTOCOL_VERSION } from "../prompt/protocol.js";
 
 type Pins = Pick<LockEntry, "version" | "model" | "seed" | "temperature" | "sampling" | "contextGlobs">;
 
 /** What the prompt's text pins: from the parsed prompt, or from the earlier entry recalled for the same text. */
-function pinsOf(record: PromptRecord): Pins {
-  if (!record.parsed) {
-    const { version, model, seed, temperature, sampling, contextGlobs } = record.recalled!;
+function pinsOf(record: HashedRecord): Pins {
+  const parsed = record.parsed;
+  if (parsed === undefined) {
+    // Only a recalled prompt is recorded unparsed; an unchanged one is parsed before it is built.
+    const pins = record.stage === "recalled" ? record.recalled : record.entry;
+    if (!pins) throw new Error(`${record.prompt}: neither parsed nor recorded`);
+    const { version, model, seed, temperature, sampling, contextGlobs } = pins;
     return { version, model, seed, temperature, sampling: { ...sampling }, contextGlobs };
   }
-  const fm = record.parsed.frontmatter;
+  const fm = parsed.frontmatter;
   const globs = (fm.context ?? []).filter((c) => GLOB_CHARS.test(c));
   return {
     version: fm.version,
     model: fm.model,
     seed: fm.seed,
     temperature: fm.temperature,
-    sampling: { ...samplingOf(record.parsed) },
+    sampling: { ...samplingOf(parsed) },
     contextGlobs: globs.length ? globs : undefined,
   };
 }
 
 /** The lock entry that proves `outputs` came from this prompt's current inputs. */
 export function lockEntryFor(
-  record: PromptRecord,
+  record: HashedRecord,
   outputs: Record<string, string>,
   source: OutputSource,
   generation?: Generation,
@@ -35,8 +39,8 @@ export function lockEntryFor(
   return {
     ...pinsOf(record),
     protocol: PROTOCOL_VERSION,
-    inputHash: record.hashes!.inputHash,
-    requestHash: record.hashes!.requestHash,
+    inputHash: record.hashes.inputHash,
+    requestHash: record.hashes.requestHash,
     inputs: record.inputHashes,
     outputs,
     // A chat answer restored from the cache is still a chat answer: say so, not just "cache".

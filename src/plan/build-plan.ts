@@ -72,5 +72,5 @@ export function pinnedModel(project: Project, prompt: string): string | undefine
 
 /** The prompt reads no output of another prompt (nor waits for one): what planning found for it holds during the build. */
 export function readsNoPendingOutput(project: Project, record: PromptRecord): boolean {
-  return !record.waitsFor && !project.graph.dependsOn.get(record.prompt)?.length;
+  return record.stage !== "waiting" && !project.graph.dependsOn.get(record.prompt)?.length;
 }

@@ -1,5 +1,5 @@
 import { PcError } from "../util/errors.js";
-import { ownersOf, parseRecord, renderRecord, type Project, type PromptRecord } from "./project.js";
+import { ownersOf, parseRecord, renderRecord, type Project, type PromptRecord, type RenderedRecord } from "./project.js";
 import { selectPrompts } from "./select.js";
 
 /**
@@ -21,7 +21,7 @@ export function selectOnePrompt(project: Project, cwd: string, given: string, co
  * Parses (if the planner took the unchanged shortcut) and renders one prompt, so its messages and
  * hashes are those of the files now. Throws the prompt's own error if it cannot be rendered.
  */
-export async function renderOne(project: Project, prompt: string): Promise<PromptRecord> {
+export async function renderOne(project: Project, prompt: string): Promise<RenderedRecord> {
   const record = project.records.get(prompt);
   if (!record) {
     throw new PcError("PC_PROMPT_NOT_FOUND", "the prompt file is gone; only its lock entry remains", {
@@ -29,30 +29,32 @@ export async function renderOne(project: Project, prompt: string): Promise<Promp
       hint: "Restore the prompt (git checkout) to work with it.",
     });
   }
-  if (!record.parsed && !record.error) {
-    await parseRecord(project.root, record);
-    await renderRecord(project.root, record, project.files, ownersOf(project.records));
-  }
-  throwUnlessReady(record);
-  return record;
+  if (record.stage !== "unchanged" && record.stage !== "recalled") return readyToGenerate(record);
+  const parsed = await parseRecord(project.root, record);
+  const rendered = await renderRecord(project.root, { ...record, parsed }, project.files, ownersOf(project.records.values()));
+  project.records.set(prompt, rendered);
+  return readyToGenerate(rendered);
 }
 
 /**
  * Parses (if the planner took its hashes from a lock entry) and renders a prompt again with the
- * files as they are now (the prompts it reads may have just been built). Throws what keeps it from
- * being generated.
+ * files as they are now (the prompts it reads may have just been built). The project holds the
+ * record returned.
  */
-export async function renderAgain(project: Project, record: PromptRecord): Promise<void> {
-  await parseRecord(project.root, record);
+export async function renderAgain(project: Project, record: PromptRecord): Promise<PromptRecord> {
+  const parsed = await parseRecord(project.root, record);
   for (const input of record.inputs) project.files.forget(input);
-  await renderRecord(project.root, record, project.files, project.graph.owners);
-  throwUnlessReady(record);
+  const rendered = await renderRecord(project.root, { ...record, parsed }, project.files, project.graph.owners);
+  project.records.set(record.prompt, rendered);
+  return rendered;
 }
 
-/** Throws the prompt's own error, or that it reads an output not built yet. */
-export function throwUnlessReady(record: PromptRecord, hint?: string): void {
-  if (record.error) throw record.error;
-  if (record.waitsFor) throw readsUnbuiltOutput(record.prompt, record.waitsFor, hint);
+/** The record, rendered; else throws the prompt's own error, or that it reads an output not built yet. */
+export function readyToGenerate(record: PromptRecord, hint?: (owner: string) => string): RenderedRecord {
+  if (record.stage === "invalid") throw record.error;
+  if (record.stage === "waiting") throw readsUnbuiltOutput(record.prompt, record.waitsFor, hint?.(record.waitsFor));
+  if (record.stage !== "rendered") throw new Error(`${record.prompt} is not rendered (${record.stage})`);
+  return record;
 }
 
 /** The prompt reads an output of `owner` that does not exist yet. */

@@ -15,29 +15,82 @@ import { FileHashes } from "./file-hashes.js";
 import { buildGraph, type PromptGraph } from "./graph.js";
 import { hashPrompt, type PromptHashes } from "./hash.js";
 
-/** What is known about one prompt before anything is generated. */
-export interface PromptRecord {
+/** What every record knows about its prompt, whatever its stage. */
+interface RecordBase {
   prompt: string;
   outputs: string[];
   /** Paths of every input file (for the dependency graph). */
   inputs: string[];
   /** Current hash of each input, path -> sha256. */
   inputHashes: Record<string, string>;
-  parsed?: ParsedPrompt;
-  rendered?: RenderedPrompt;
-  hashes?: PromptHashes;
+  /** The prompt's entry in promptfile.lock. */
   entry?: LockEntry;
-  /** The prompt could not be parsed or rendered. */
-  error?: PcError;
-  /** An input is the output of another prompt that does not exist yet: render after it is built. */
-  waitsFor?: string;
-  /** Every input matches the lock entry: hashes were taken from the lock without rendering. */
-  unchanged: boolean;
+  /** Its request and input hashes, when known (for a prompt that waits or is invalid: as last known). */
+  hashes?: PromptHashes;
   /**
    * An entry recorded earlier for this exact prompt text whose inputs are all unchanged (a reverted
-   * prompt): outputs, inputs and hashes were taken from it without parsing or rendering.
+   * prompt), when one was recalled.
    */
   recalled?: LockEntry;
+}
+
+/** Every input matches the lock entry: outputs, inputs and hashes were taken from it without parsing or rendering. */
+export interface UnchangedRecord extends RecordBase {
+  stage: "unchanged";
+  entry: LockEntry;
+  hashes: PromptHashes;
+  /** Parsed later, when a build needs its settings (see parseRecord). */
+  parsed?: ParsedPrompt;
+}
+
+/** A reverted prompt: outputs, inputs and hashes were taken from the earlier entry recalled for its text. */
+export interface RecalledRecord extends RecordBase {
+  stage: "recalled";
+  recalled: LockEntry;
+  hashes: PromptHashes;
+  parsed?: ParsedPrompt;
+}
+
+/** Parsed, and rendered with the files as they are: its request is known. */
+export interface RenderedRecord extends RecordBase {
+  stage: "rendered";
+  parsed: ParsedPrompt;
+  rendered: RenderedPrompt;
+  hashes: PromptHashes;
+}
+
+/** Parsed, but it reads an output of another prompt that does not exist yet: rendered again after that prompt is built. */
+export interface WaitingRecord extends RecordBase {
+  stage: "waiting";
+  parsed: ParsedPrompt;
+  /** The prompt whose output it waits for. */
+  waitsFor: string;
+  /** Rendered with the files there are, when that was possible (a context glob that will match more). */
+  rendered?: RenderedPrompt;
+}
+
+/** The prompt could not be parsed or rendered. */
+export interface InvalidRecord extends RecordBase {
+  stage: "invalid";
+  error: PcError;
+  parsed?: ParsedPrompt;
+}
+
+/** What is known about one prompt before anything is generated; its stage says how far it got. */
+export type PromptRecord = UnchangedRecord | RecalledRecord | RenderedRecord | WaitingRecord | InvalidRecord;
+
+/** A record whose request is known: its outputs can be restored from the cache. */
+export type HashedRecord = UnchangedRecord | RecalledRecord | RenderedRecord;
+
+/** The record's request is known: its outputs can be restored from the cache. */
+export function isHashed(record: PromptRecord): record is HashedRecord {
+  return record.stage === "unchanged" || record.stage === "recalled" || record.stage === "rendered";
+}
+
+/** Parsed, not rendered yet: only while the project loads. */
+interface ParsedRecord extends RecordBase {
+  stage: "parsed";
+  parsed: ParsedPrompt;
 }
 
 export interface Project {
@@ -71,113 +124,109 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
   const files = new FileHashes(root);
 
   // Pass 1: the unchanged check (no parsing), else parse. Outputs of every prompt are known after it.
-  const records = new Map<string, PromptRecord>();
-  await Promise.all(
-    prompts.map(async (prompt) => {
-      const entry = lock.prompts[prompt];
-      const record: PromptRecord = { prompt, outputs: [], inputs: [], inputHashes: {}, entry, unchanged: false };
-      records.set(prompt, record);
-      if (!options.renderAll && entry && (await inputsUnchanged(root, entry, prompt, files))) {
-        record.unchanged = true;
-        takeHashes(record, entry);
-        return;
-      }
-      const recalled = options.recall ? await recall(root, prompt, files) : undefined;
-      if (recalled) {
-        record.recalled = recalled;
-        takeHashes(record, recalled);
-        return;
-      }
-      // Changed: the bytes parsed are the bytes hashed. (Unchanged prompts are only hashed, by
-      // FileHashes: holding 10,000 prompt files in memory for the few that changed is not worth it.)
-      const bytes = readIfExistsSync(path.join(root, prompt));
-      if (bytes === undefined) {
-        record.error = new PcError("PC_PROMPT_NOT_FOUND", "the prompt file disappeared while it was read", { file: prompt });
-        return;
-      }
-      try {
-        // Imported here, not at the top: gray-matter (with js-yaml) and eta cost 10-60 ms of CPU to
-        // load, which a no-op build, where every prompt is unchanged, never needs. The renderer is
-        // asked for now too: node reads a module's files asynchronously, and the two loads overlap.
-        void loadRenderer();
-        const { parsePrompt } = await import("../prompt/frontmatter.js");
-        record.parsed = parsePrompt(prompt, bytes.toString("utf8"));
-        record.outputs = record.parsed.outputs;
-        for (const output of record.outputs) resolveInside(root, output, { file: prompt, key: "output", what: "output" });
-      } catch (error) {
-        record.error = asPcError(error, prompt);
-      }
-      record.inputHashes = { [prompt]: sha256(bytes) };
-    }),
-  );
-
-  const owners = ownersOf(records);
+  const loaded = await Promise.all(prompts.map((prompt) => loadRecord(root, prompt, lock.prompts[prompt], files, options)));
+  const owners = ownersOf(loaded);
 
   // Pass 2: render what changed.
-  await Promise.all([...records.values()].map((r) => (r.parsed && !r.error ? renderRecord(root, r, files, owners) : undefined)));
+  const rendered = await Promise.all(loaded.map((r) => (r.stage === "parsed" ? renderRecord(root, r, files, owners) : r)));
+  const records = new Map(rendered.map((r) => [r.prompt, r]));
 
   const graph = buildGraph([...records.values()].map((r) => ({ prompt: r.prompt, outputs: r.outputs, inputs: r.inputs })));
   return { root, config, lock, lockText, records, graph, files, failures };
 }
 
+/** Pass 1 for one prompt: unchanged since its lock entry, recalled from an earlier entry, or parsed. */
+async function loadRecord(root: string, prompt: string, entry: LockEntry | undefined, files: FileHashes, options: LoadOptions): Promise<PromptRecord | ParsedRecord> {
+  if (!options.renderAll && entry && (await inputsUnchanged(root, entry, prompt, files))) {
+    return { stage: "unchanged", prompt, entry, ...takenFrom(entry) };
+  }
+  const recalled = options.recall ? await recall(root, prompt, files) : undefined;
+  if (recalled) return { stage: "recalled", prompt, entry, recalled, ...takenFrom(recalled) };
+  // Changed: the bytes parsed are the bytes hashed. (Unchanged prompts are only hashed, by
+  // FileHashes: holding 10,000 prompt files in memory for the few that changed is not worth it.)
+  const bytes = readIfExistsSync(path.join(root, prompt));
+  const base = { prompt, entry, outputs: [] as string[], inputs: [] as string[], inputHashes: {} as Record<string, string> };
+  if (bytes === undefined) {
+    return { ...base, stage: "invalid", error: new PcError("PC_PROMPT_NOT_FOUND", "the prompt file disappeared while it was read", { file: prompt }) };
+  }
+  base.inputHashes = { [prompt]: sha256(bytes) };
+  let parsed: ParsedPrompt | undefined;
+  try {
+    // Imported here, not at the top: gray-matter (with js-yaml) and eta take a measurable time to
+    // load, which a no-op build, where every prompt is unchanged, never needs. The renderer is
+    // asked for now too: node reads a module's files asynchronously, and the two loads overlap.
+    void loadRenderer();
+    const { parsePrompt } = await import("../prompt/frontmatter.js");
+    parsed = parsePrompt(prompt, bytes.toString("utf8"));
+    base.outputs = parsed.outputs;
+    for (const output of parsed.outputs) resolveInside(root, output, { file: prompt, key: "output", what: "output" });
+    return { ...base, stage: "parsed", parsed };
+  } catch (error) {
+    return { ...base, stage: "invalid", parsed, error: asPcError(error, prompt) };
+  }
+}
+
 /** Output path -> the prompt that writes it (the first one, when two claim it: the graph reports that). */
-export function ownersOf(records: Map<string, PromptRecord>): Map<string, string> {
+export function ownersOf(records: Iterable<RecordBase>): Map<string, string> {
   const owners = new Map<string, string>();
-  for (const r of records.values()) for (const o of r.outputs) if (!owners.has(o)) owners.set(o, r.prompt);
+  for (const r of records) for (const o of r.outputs) if (!owners.has(o)) owners.set(o, r.prompt);
   return owners;
 }
 
+/** A record with its prompt parsed, ready to be rendered. */
+export type ParsedSource = RecordBase & { parsed: ParsedPrompt };
+
 /** Renders (again) a parsed prompt and computes its hashes; used by the planner and by the build. */
-export async function renderRecord(root: string, record: PromptRecord, files: FileHashes, owners: Map<string, string>): Promise<void> {
-  const parsed = record.parsed!;
-  record.error = undefined;
-  record.waitsFor = undefined;
-  const promptHash = record.inputHashes[record.prompt];
+export async function renderRecord(root: string, record: ParsedSource, files: FileHashes, owners: Map<string, string>): Promise<RenderedRecord | WaitingRecord | InvalidRecord> {
+  const { parsed } = record;
+  const base: RecordBase = { prompt: record.prompt, outputs: record.outputs, inputs: record.inputs, inputHashes: record.inputHashes, entry: record.entry, hashes: record.hashes, recalled: record.recalled };
   try {
-    const { renderPrompt } = await loadRenderer(); // eta: only when something changed
-    const rendered = renderPrompt(root, parsed, promptHash, files.texts);
-    const inputs = { ...rendered.inputs };
-    let modelFileHash: string | undefined;
-    const modelFile = localModelPath(parsed.frontmatter.model);
-    if (modelFile !== undefined) {
-      if (modelFile === "" || modelFile === ".") {
-        throw new PcError("PC_FRONTMATTER_INVALID", "model gguf: names no file", {
-          file: record.prompt,
-          key: "model",
-          hint: "Give the GGUF file's path relative to the project root, e.g. model: gguf:models/qwen2.5-coder-1.5b-q4_k_m.gguf",
-        });
-      }
-      resolveInside(root, modelFile, { file: record.prompt, key: "model", what: "model file" });
-      modelFileHash = await files.hash(modelFile);
-      if (!modelFileHash) {
-        throw new PcError("PC_FILE_UNREADABLE", `model file "${modelFile}" does not exist`, {
-          file: record.prompt,
-          key: "model",
-          hint: "gguf:<path> is relative to the project root, e.g. model: gguf:models/qwen2.5-coder-1.5b-q4_k_m.gguf",
-        });
-      }
-      inputs[modelFile] = modelFileHash;
-    }
-    record.rendered = rendered;
-    record.inputHashes = inputs;
-    record.inputs = Object.keys(inputs);
-    record.hashes = hashPrompt(parsed, rendered.messages, modelFileHash);
-    waitFor(record, unbuiltMatches(root, record, owners), owners);
+    const { rendered, inputHashes, modelFileHash } = await renderWithModelFile(root, record, files);
+    const hashes = hashPrompt(parsed, rendered.messages, modelFileHash);
+    const next: RenderedRecord = { ...base, stage: "rendered", parsed, rendered, inputHashes, inputs: Object.keys(inputHashes), hashes };
+    return waitFor(next, unbuiltMatches(root, next, owners), owners) ?? next;
   } catch (error) {
     const missing = error instanceof PcError && error.code === "PC_FILE_UNREADABLE" ? /"([^"]+)" does not exist/.exec(error.message)?.[1] : undefined;
     const pending = missing !== undefined && owners.has(missing) && owners.get(missing) !== record.prompt ? [missing]
       : error instanceof PcError && error.code === "PC_CONTEXT_EMPTY" ? unbuiltMatches(root, record, owners) : [];
-    if (pending.length > 0) return waitFor(record, pending, owners);
-    record.error = asPcError(error, record.prompt);
+    return waitFor({ ...base, parsed }, pending, owners) ?? { ...base, stage: "invalid", parsed, error: asPcError(error, record.prompt) };
   }
+}
+
+/** Renders the prompt; a `gguf:<path>` model's file is one more input. */
+async function renderWithModelFile(root: string, record: ParsedSource, files: FileHashes): Promise<{ rendered: RenderedPrompt; inputHashes: Record<string, string>; modelFileHash?: string }> {
+  const { parsed } = record;
+  const { renderPrompt } = await loadRenderer(); // eta: only when something changed
+  const rendered = renderPrompt(root, parsed, record.inputHashes[record.prompt], files.texts);
+  const inputHashes = { ...rendered.inputs };
+  const modelFile = localModelPath(parsed.frontmatter.model);
+  if (modelFile === undefined) return { rendered, inputHashes };
+  if (modelFile === "" || modelFile === ".") {
+    throw new PcError("PC_FRONTMATTER_INVALID", "model gguf: names no file", {
+      file: record.prompt,
+      key: "model",
+      hint: "Give the GGUF file's path relative to the project root, e.g. model: gguf:models/qwen2.5-coder-1.5b-q4_k_m.gguf",
+    });
+  }
+  resolveInside(root, modelFile, { file: record.prompt, key: "model", what: "model file" });
+  const modelFileHash = await files.hash(modelFile);
+  if (!modelFileHash) {
+    throw new PcError("PC_FILE_UNREADABLE", `model file "${modelFile}" does not exist`, {
+      file: record.prompt,
+      key: "model",
+      hint: "gguf:<path> is relative to the project root, e.g. model: gguf:models/qwen2.5-coder-1.5b-q4_k_m.gguf",
+    });
+  }
+  inputHashes[modelFile] = modelFileHash;
+  return { rendered, inputHashes, modelFileHash };
 }
 
 /**
  * Outputs of other prompts that the prompt's context globs match but that do not exist yet (the
  * files a glob found are inputs already): it reads them once they are built.
  */
-function unbuiltMatches(root: string, record: PromptRecord, owners: Map<string, string>): string[] {
-  const globs = (record.parsed?.frontmatter.context ?? []).filter((c) => GLOB_CHARS.test(c));
+function unbuiltMatches(root: string, record: ParsedSource, owners: Map<string, string>): string[] {
+  const globs = (record.parsed.frontmatter.context ?? []).filter((c) => GLOB_CHARS.test(c));
   if (globs.length === 0) return [];
   const candidates = unbuiltOutputs(root, owners).filter((output) => owners.get(output) !== record.prompt && !(output in record.inputHashes));
   if (candidates.length === 0) return [];
@@ -197,11 +246,15 @@ function unbuiltOutputs(root: string, owners: Map<string, string>): string[] {
   return outputs;
 }
 
-/** The prompt is rendered again once the prompts that write `pending` are built (they are inputs for the graph). */
-function waitFor(record: PromptRecord, pending: string[], owners: Map<string, string>): void {
-  if (pending.length === 0) return;
-  record.waitsFor = owners.get(pending[0]!);
-  record.inputs = [...new Set([...Object.keys(record.inputHashes), ...pending])];
+/**
+ * Waiting, when `pending` (outputs not built yet) is not empty: the prompt is rendered again once
+ * the prompts that write them are built (they are inputs for the graph).
+ */
+function waitFor(record: ParsedSource & { rendered?: RenderedPrompt }, pending: string[], owners: Map<string, string>): WaitingRecord | undefined {
+  const [first] = pending;
+  const waitsFor = first === undefined ? undefined : owners.get(first);
+  if (waitsFor === undefined) return undefined;
+  return { ...record, stage: "waiting", waitsFor, inputs: [...new Set([...Object.keys(record.inputHashes), ...pending])] };
 }
 
 const loadRenderer = () => import("../prompt/render.js");
@@ -209,6 +262,7 @@ const loadRenderer = () => import("../prompt/render.js");
 /** Parses a prompt whose hashes the planner took from a lock entry, unless it is parsed already. */
 export async function parseRecord(root: string, record: PromptRecord): Promise<ParsedPrompt> {
   if (record.parsed) return record.parsed;
+  if (record.stage === "invalid") throw record.error;
   const bytes = readIfExistsSync(path.join(root, record.prompt));
   if (!bytes) throw new PcError("PC_PROMPT_NOT_FOUND", "the prompt file disappeared", { file: record.prompt });
   const { parsePrompt } = await import("../prompt/frontmatter.js"); // gray-matter: see loadProject
@@ -224,11 +278,13 @@ export function localModelPath(model: string): string | undefined {
 }
 
 /** Outputs, inputs and hashes from a lock entry whose inputs all match the files: no parse, no render. */
-function takeHashes(record: PromptRecord, entry: LockEntry): void {
-  record.outputs = Object.keys(entry.outputs);
-  record.inputs = Object.keys(entry.inputs);
-  record.inputHashes = entry.inputs;
-  record.hashes = { inputHash: entry.inputHash, requestHash: entry.requestHash };
+function takenFrom(entry: LockEntry): Pick<HashedRecord, "outputs" | "inputs" | "inputHashes" | "hashes"> {
+  return {
+    outputs: Object.keys(entry.outputs),
+    inputs: Object.keys(entry.inputs),
+    inputHashes: entry.inputs,
+    hashes: { inputHash: entry.inputHash, requestHash: entry.requestHash },
+  };
 }
 
 /** The earlier entry for the prompt's current text whose inputs all still hold, if one was recorded. */

@@ -77,14 +77,15 @@ function stateOf(
     prompt: record.prompt, outputs: record.outputs, dependsOn, source: recorded?.source, label: recorded?.label,
     model: parsed?.frontmatter.model ?? recorded?.model, durationMs: recorded?.durationMs,
   };
-  const error = project.graph.errors.get(record.prompt) ?? record.error;
+  const error = project.graph.errors.get(record.prompt) ?? (record.stage === "invalid" ? record.error : undefined);
   if (error) return { ...base, state: "invalid", reasons: [error.format()], error };
 
   const entry = record.entry;
   const reasons: string[] = [];
   const notFresh = dependsOn.map((d) => done.get(d)!).filter((d) => d.state !== "fresh");
   for (const dep of notFresh) reasons.push(`depends on ${dep.prompt} (${dep.state})`);
-  if (record.waitsFor && !dependsOn.includes(record.waitsFor)) reasons.push(`waits for ${record.waitsFor} to generate its output`);
+  const waitsFor = record.stage === "waiting" ? record.waitsFor : undefined;
+  if (waitsFor && !dependsOn.includes(waitsFor)) reasons.push(`waits for ${waitsFor} to generate its output`);
 
   if (!entry) {
     const existing = record.outputs.filter((o) => outputHashes.get(o) !== undefined);
@@ -98,7 +99,7 @@ function stateOf(
 
   const drifted = record.outputs.filter((o) => outputHashes.get(o) !== undefined && outputHashes.get(o) !== entry.outputs[o]);
   const missing = record.outputs.filter((o) => outputHashes.get(o) === undefined);
-  if (!record.waitsFor && record.hashes && record.hashes.inputHash !== entry.inputHash) reasons.unshift(...staleReasons(record, entry));
+  if (!waitsFor && record.hashes && record.hashes.inputHash !== entry.inputHash) reasons.unshift(...staleReasons(record, entry));
   if (entry.stale) reasons.unshift(entry.stale);
   if (drifted.length > 0) {
     const kept = drifted.map((o) => `${o} was edited by hand (pc accept keeps the edit, pc build --force regenerates)`);
@@ -123,7 +124,7 @@ async function interruptedWrite(
   outputHashes: Map<string, string | undefined>,
   status: PromptStatus,
 ): Promise<PromptStatus | undefined> {
-  if (!record.hashes || record.error) return undefined;
+  if (!record.hashes || record.stage === "invalid") return undefined;
   const recorded = record.entry?.outputs ?? {};
   const { GenerationStore } = await import("../cache/store.js");
   for (const generation of await new GenerationStore(project.root).list(record.hashes.requestHash)) {
