@@ -10,7 +10,7 @@ import { useWindowRows } from "./window-rows.js";
 export function PromptList({ live }: { live: Live }) {
   const [query, setQuery] = useState("");
   const [shown, setShown] = useState<State | "all">("all");
-  const [building, setBuilding] = useState<string | undefined>();
+  const [building, setBuilding] = useState<{ text: string; bad: boolean } | undefined>();
   const prompts = live.report?.prompts;
   if (!prompts) return html`<p class="muted">Reading the project…</p>`;
   const counts = new Map<State, number>();
@@ -18,11 +18,13 @@ export function PromptList({ live }: { live: Live }) {
   const words = query.toLowerCase().split(/\s+/).filter(Boolean);
   const visible = prompts.filter((p) => (shown === "all" || p.state === shown) && words.every((w) => haystack(p).includes(w)));
   const buildAll = async () => {
-    setBuilding(undefined);
+    setBuilding({ text: "building…", bad: false });
     try {
-      await postJson("/api/build", {});
+      const report = await postJson<{ ok: boolean; totals: Record<string, number> }>("/api/build", {});
+      const counts = ["built", "cached", "failed", "drifted", "skipped"].filter((k) => report.totals[k]).map((k) => `${report.totals[k]} ${k}`);
+      setBuilding({ text: counts.length ? counts.join(", ") : "nothing to build: every prompt is fresh", bad: !report.ok });
     } catch (error) {
-      setBuilding((error as Error).message);
+      setBuilding({ text: (error as Error).message, bad: true });
     }
   };
   return html`
@@ -36,7 +38,7 @@ export function PromptList({ live }: { live: Live }) {
       </div>
       <button class="primary" onClick=${buildAll}>Build what changed</button>
     </section>
-    ${building ? html`<pre class="problem">${building}</pre>` : null}
+    ${building ? html`<pre class=${building.bad ? "problem" : "note"} role="status">${building.text}</pre>` : null}
     ${prompts.length === 0 ? html`<p class="muted">No prompts found (prompts/**/*.md). <code>pc init</code> creates an example.</p>` : null}
     <${Table} prompts=${visible} progress=${live.progress} />
     <p class="muted" role="status">${visible.length < prompts.length ? `${visible.length} of ${prompts.length} prompts shown.` : `${prompts.length} prompts.`}</p>

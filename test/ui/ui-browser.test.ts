@@ -79,6 +79,13 @@ describe.skipIf(missing)("pc ui in a browser", () => {
     expect(await list.locator("tr[data-prompt]").count()).toBe(1);
     await list.getByRole("searchbox").fill("");
     await screenshot(list, project, "ui-list");
+
+    // "Build what changed" builds what pc build would: only report.md, which was new.
+    const asked = server.chatRequests().length;
+    await list.getByRole("button", { name: "Build what changed" }).click();
+    await list.getByRole("status").getByText("1 built").waitFor();
+    await eventually(() => row(list, "prompts/report.md").getAttribute("data-state")).toBe("fresh");
+    expect(server.chatRequests()).toHaveLength(asked + 1);
     await list.close();
     await page.close();
   });
