@@ -5,30 +5,22 @@
  */
 import { cac } from "cac";
 import { readFileSync } from "node:fs";
-import { PcError, type PcErrorCode } from "./util/errors.js";
+import { PcError } from "./util/errors.js";
 import { choicesOf } from "./cli/choices.js";
+import { exitQuietlyOnClosedPipe } from "./cli/closed-pipe.js";
+import { reportError, wantsJson } from "./cli/report-error.js";
+import { checkFlags, unknownCommand, withHelp } from "./cli/usage.js";
 
-const CONFIG_ERRORS: ReadonlySet<PcErrorCode> = new Set([
-  "PC_USAGE", "PC_CONFIG_INVALID", "PC_LOCK_INVALID", "PC_LOCK_CONFLICT", "PC_LOCK_VERSION", "PC_PROMPT_NOT_FOUND",
-]);
+exitQuietlyOnClosedPipe();
 
 /** `trouble`: the exit code of any error, for commands whose 1 means something else (pc diff). */
 async function run(command: () => Promise<number>, trouble?: number): Promise<void> {
   try {
     process.exitCode = await command();
   } catch (error) {
-    const code = reportError(error);
+    const code = reportError(error, wantsJson(process.argv));
     process.exitCode = trouble ?? code;
   }
-}
-
-function reportError(error: unknown): number {
-  if (error instanceof PcError) {
-    process.stderr.write(`pc: ${error.format()}\n  (${error.code})\n`);
-    return CONFIG_ERRORS.has(error.code) ? 2 : 1;
-  }
-  process.stderr.write(`pc: internal error, please report it with the stack below\n${(error as Error)?.stack ?? String(error)}\n`);
-  return 1;
 }
 
 /**
@@ -370,13 +362,14 @@ cli.version(version);
 try {
   cli.parse(process.argv, { run: false });
   if (!cli.matchedCommand && cli.args.length > 0) {
-    throw new PcError("PC_USAGE", `unknown command "${cli.args[0]}"`, { hint: "Run pc --help for the list of commands." });
+    throw unknownCommand(cli, String(cli.args[0]));
   } else if (!cli.matchedCommand && !cli.options.help && !cli.options.version) {
     cli.outputHelp();
   } else {
+    if (cli.matchedCommand) checkFlags(cli, cli.matchedCommand, process.argv.slice(2));
     await cli.runMatchedCommand();
   }
 } catch (error) {
-  // cac reports unknown options and missing arguments by throwing.
-  process.exitCode = reportError(error instanceof PcError ? error : new PcError("PC_USAGE", (error as Error).message, { hint: "Run pc --help." }));
+  // cac reports a missing argument (and anything else it refuses) by throwing.
+  process.exitCode = reportError(error instanceof PcError ? error : withHelp(cli, error as Error), wantsJson(process.argv));
 }

@@ -1,6 +1,7 @@
 import { rmSync } from "node:fs";
 import { CommitGate } from "../util/commit-gate.js";
 import { pendingTempFiles } from "../util/fs.js";
+import { exitQuietly, onClosedPipe } from "./closed-pipe.js";
 
 export interface Interrupt {
   /** Aborted by the first signal. */
@@ -42,6 +43,11 @@ export function onInterrupt(notice: (message: string) => void): Interrupt {
   };
   process.on("SIGINT", handler);
   process.on("SIGTERM", handler);
+  // The reader of the output went away (pc build | head): stop as a second Ctrl-C would, quietly.
+  const stopListening = onClosedPipe(() => {
+    controller.abort(new Error("the output was closed"));
+    commits.exitAfterCommits(exitQuietly);
+  });
   return {
     signal: controller.signal,
     commits,
@@ -49,6 +55,7 @@ export function onInterrupt(notice: (message: string) => void): Interrupt {
     dispose: () => {
       process.off("SIGINT", handler);
       process.off("SIGTERM", handler);
+      stopListening();
     },
   };
 }

@@ -1,5 +1,6 @@
 import { repairLock, type LockRepairReport, type RepairedPrompt } from "../commands/lock-repair.js";
 import { colors, printJson, table, useColor } from "./output.js";
+import { count } from "../util/plural.js";
 
 export interface LockFlags {
   repair?: boolean;
@@ -41,7 +42,7 @@ function describe(report: LockRepairReport, repair: boolean, color: boolean): st
   if (report.readable) {
     const stale = report.prompts.filter((p) => p.action === "stale").length;
     if (!report.changed && rows.length === 0) {
-      lines.push(`promptfile.lock matches the outputs of its ${report.prompts.length} prompts on disk.`);
+      lines.push(`promptfile.lock matches the outputs of its ${count(report.prompts.length, "prompt")} on disk.`);
     } else {
       lines.push(table(rows, [c.bold("prompt"), c.bold("state"), c.bold("why")]), "");
       if (!report.changed) lines.push("Nothing to repair: the entries above are reported by pc status and handled by pc build.");

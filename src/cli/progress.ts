@@ -2,6 +2,7 @@ import type { BuildEvent, BuildReport, PromptBuildResult } from "../commands/bui
 import type { EmbeddedLoadEvent } from "../engine/embedded.js";
 import { engineKindOf } from "../engine/select.js";
 import { colors } from "./output.js";
+import { count } from "../util/plural.js";
 
 /** A few redraws a second: enough for a clock that moves, few enough to cost nothing. */
 const REDRAW_MS = 250;
@@ -141,7 +142,7 @@ export class BuildProgress {
       ...(t.drifted ? [c.magenta(`${t.drifted} drifted`)] : []),
     ];
     const tokens = t.promptTokens + t.completionTokens;
-    lines.push(`${parts.join(", ")}; ${tokens ? `${t.promptTokens} prompt + ${t.completionTokens} completion tokens; ` : ""}${formatSeconds(report.durationMs)}`);
+    lines.push(`${parts.join(", ")}; ${tokens ? `${t.promptTokens} prompt + ${count(t.completionTokens, "completion token")}; ` : ""}${formatSeconds(report.durationMs)}`);
     return lines.join("\n");
   }
 
@@ -160,7 +161,7 @@ export class BuildProgress {
         const tokens = r.usage?.completionTokens ?? 0;
         const seconds = (r.durationMs ?? 0) / 1000;
         const rate = seconds > 0 ? `, ${(tokens / seconds).toFixed(1)} tok/s` : "";
-        return `${c.green("✓")} built  ${r.prompt} → ${outputs} ${c.dim(`(${tokens} tokens${rate}, ${formatSeconds(r.durationMs ?? 0)})`)}`;
+        return `${c.green("✓")} built  ${r.prompt} → ${outputs} ${c.dim(`(${count(tokens, "token")}${rate}, ${formatSeconds(r.durationMs ?? 0)})`)}`;
       }
       case "cached":
         return `${c.green("✓")} cached ${r.prompt} → ${outputs} ${c.dim("(restored, no model call)")}`;

@@ -1,6 +1,7 @@
 import { check, status } from "../commands/status.js";
 import { printJson, statusTable, summarizeStates, useColor } from "./output.js";
 import type { PromptStatus } from "../plan/states.js";
+import { count, verb } from "../util/plural.js";
 
 export interface StatusFlags {
   json?: boolean;
@@ -39,7 +40,8 @@ export async function checkCommand(paths: string[], flags: StatusFlags): Promise
     const bySource = new Map<string, number>();
     for (const p of report.prompts) if (p.source) bySource.set(p.source, (bySource.get(p.source) ?? 0) + 1);
     const sources = [...bySource].map(([source, n]) => `${n} ${source}`).join(", ");
-    process.stdout.write(`All ${report.prompts.length} prompts are fresh: every output is the one the lock records for its prompt's current inputs${sources ? ` (sources: ${sources})` : ""}.\n`);
+    const all = report.prompts.length === 1 ? "The only prompt is" : `All ${report.prompts.length} prompts are`;
+    process.stdout.write(`${all} fresh: every output is the one the lock records for its prompt's current inputs${sources ? ` (sources: ${sources})` : ""}.\n`);
     return 0;
   }
   const color = useColor();
@@ -47,6 +49,6 @@ export async function checkCommand(paths: string[], flags: StatusFlags): Promise
   for (const s of notFresh) {
     for (const reason of s.reasons) process.stdout.write(`${s.prompt}: ${reason}\n`);
   }
-  process.stdout.write(`\n${notFresh.length} of ${report.prompts.length} prompts are not fresh (${summarizeStates(notFresh)}).\n`);
+  process.stdout.write(`\n${notFresh.length} of ${count(report.prompts.length, "prompt")} ${verb(notFresh.length, "is", "are")} not fresh (${summarizeStates(notFresh)}).\n`);
   return 1;
 }

@@ -2,6 +2,7 @@ import { verify, type PromptVerifyResult, type VerifyEvent, type VerifyOutcome, 
 import { onInterrupt } from "./interrupt.js";
 import { colors, liveProgress, printJson, useColor } from "./output.js";
 import { formatSeconds } from "./progress.js";
+import { count } from "../util/plural.js";
 
 export interface VerifyFlags {
   json?: boolean;
@@ -42,7 +43,7 @@ function onEvent(color: boolean, live: boolean): (event: VerifyEvent) => void {
   const status = (line: string) => live && process.stderr.write(`\r\x1b[K${line}`);
   return (event) => {
     if (event.type === "start") status(c.dim(`… regenerating ${event.prompt} (${event.model})`));
-    else if (event.type === "progress") status(c.dim(`… regenerating ${event.prompt}: ${event.tokens} tokens, ${formatSeconds(event.elapsedMs)}`));
+    else if (event.type === "progress") status(c.dim(`… regenerating ${event.prompt}: ${count(event.tokens, "token")}, ${formatSeconds(event.elapsedMs)}`));
     else if (event.type === "model" && event.event.type === "loaded") {
       status("");
       process.stderr.write(c.dim(`  loaded ${event.event.file} in ${formatSeconds(event.event.loadMs)}\n`));

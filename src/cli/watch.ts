@@ -5,6 +5,7 @@ import { promptJson } from "./build.js";
 import { onInterrupt } from "./interrupt.js";
 import { colors, liveProgress, statusTable, summarizeStates, useColor } from "./output.js";
 import { BuildProgress } from "./progress.js";
+import { count } from "../util/plural.js";
 
 export type WatchFlags = Omit<BuildFlags, "force" | "dryRun">;
 
@@ -83,7 +84,7 @@ function human(progress: BuildProgress, color: boolean): (event: WatchEvent) => 
   return (event) => {
     switch (event.type) {
       case "ready":
-        out(`watching ${event.prompts} prompt${event.prompts === 1 ? "" : "s"} (${event.files} files, folders ${event.dirs.join(", ") || "none"})`);
+        out(`watching ${event.prompts} prompt${event.prompts === 1 ? "" : "s"} (${count(event.files, "file")}, folders ${event.dirs.join(", ") || "none"})`);
         if (event.statuses?.length) out(statusTable(event.statuses, color));
         return;
       case "change":

@@ -13,6 +13,7 @@ import { loadProject, type Project, type RenderedRecord } from "../plan/project.
 import { sha256 } from "../util/fs.js";
 import { selectPrompts } from "../plan/select.js";
 import { readyToGenerate } from "../plan/one-prompt.js";
+import { count } from "../util/plural.js";
 
 export interface AcceptOptions {
   /** Project root (default: process.cwd()). */
@@ -75,7 +76,7 @@ function promptRecord(project: Project, cwd: string, given: string): RenderedRec
   const selected = selectPrompts(project, cwd, [given])!;
   const prompt = selected.length === 1 ? selected[0] : undefined;
   if (!prompt) {
-    throw new PcError("PC_USAGE", `"${given}" matches ${selected.length} prompts; accept takes one`, {
+    throw new PcError("PC_USAGE", `"${given}" matches ${count(selected.length, "prompt")}; accept takes one`, {
       hint: `Name one prompt file, e.g. pc accept ${selected[0]}`,
     });
   }

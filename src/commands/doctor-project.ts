@@ -10,6 +10,7 @@ import { BUILDABLE, computeStates } from "../plan/states.js";
 import { parsePrompt } from "../prompt/frontmatter.js";
 import { readIfExists } from "../util/fs.js";
 import type { Finding, ModelUse } from "./doctor-types.js";
+import { count, verb } from "../util/plural.js";
 
 export interface ProjectCheck {
   findings: Finding[];
@@ -37,7 +38,7 @@ export async function checkProject(root: string): Promise<ProjectCheck> {
   const lockOk = await attempt(findings, "lock", async () => {
     const { lock, text } = await readLock(root);
     if (text === undefined) return `no ${LOCK_FILE} yet: the first build writes it`;
-    return `${LOCK_FILE} is valid (${Object.keys(lock.prompts).length} prompts recorded)`;
+    return `${LOCK_FILE} is valid (${count(Object.keys(lock.prompts).length, "prompt")} recorded)`;
   });
 
   if (configOk && lockOk) {
@@ -64,7 +65,7 @@ export async function checkProject(root: string): Promise<ProjectCheck> {
       }
       const invalid = statuses.filter((s) => s.state === "invalid").length;
       const prompts = statuses.filter((s) => s.state !== "orphaned").length;
-      return invalid === 0 ? `${prompts} prompt${prompts === 1 ? "" : "s"} parse and render` : undefined;
+      return invalid === 0 ? `${count(prompts, "prompt")} ${verb(prompts, "parses and renders", "parse and render")}` : undefined;
     });
   } else {
     // Without a valid config or lock there are no states: read each prompt's frontmatter for its model.

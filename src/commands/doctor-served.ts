@@ -3,6 +3,7 @@
  * configured so an answer depends only on its own request: one slot, no prompt cache reuse.
  */
 import { engineLevel, usedBy, type Finding, type ModelUse } from "./doctor-types.js";
+import { startServerHint } from "../engine/openai-errors.js";
 
 interface Answer {
   status?: number;
@@ -13,8 +14,6 @@ interface Answer {
 
 type Flavor = "llama-server" | "ollama" | "openai";
 
-const START_SERVER =
-  "Start the server (llama-server -m <model>.gguf --port 8080 --parallel 1, or ollama serve), or point pc at it with --base-url, PC_BASE_URL or baseUrl in pc.config.json.";
 
 export async function checkServer(baseURL: string, models: Map<string, ModelUse>, apiKey?: string, timeoutMs = 3000): Promise<Finding[]> {
   const base = baseURL.replace(/\/+$/, "");
@@ -26,7 +25,7 @@ export async function checkServer(baseURL: string, models: Map<string, ModelUse>
 
   const listed = await get(`${base}/models`);
   if (listed.failure) {
-    return [{ level, check: "engine.reachable", subject: base, what: `cannot reach ${base} (${listed.failure}) for ${who}`, fix: START_SERVER }];
+    return [{ level, check: "engine.reachable", subject: base, what: `cannot reach ${base} (${listed.failure}) for ${who}`, fix: startServerHint(base) }];
   }
   if (listed.status === 401 || listed.status === 403) {
     return [{ level, check: "engine.reachable", subject: base, what: `${base} refuses pc (HTTP ${listed.status}) for ${who}`, fix: "Set PC_API_KEY to a key the server accepts." }];

@@ -365,7 +365,7 @@ async function generateOn(loaded: LoadedModel, request: GenerationRequest, optio
     if (room <= 0) {
       throw new PcError("PC_CONTEXT_EXCEEDED", `The prompt is ${promptTokens} tokens; the model's context holds ${contextSize}.`, {
         file: request.prompt,
-        hint: "Shorten the prompt or its context files, or raise the embedded engine's context size.",
+        hint: "Shorten the prompt or its context files, or raise contextSize in pc.config.json (up to the model's own limit).",
       });
     }
     const maxTokens = Math.min(request.maxTokens ?? room, room);

@@ -39,7 +39,7 @@ export function engineError(error: unknown, where: Where): PcError {
       return make("PC_ENGINE_TIMEOUT", "the request timed out", "Raise the timeout (--timeout <seconds> or \"timeout\" in pc.config.json).", true);
     }
     if (cause.code === "ECONNREFUSED") {
-      return make("PC_ENGINE_UNREACHABLE", "connection refused: no server is listening", "Start the server (llama-server -m model.gguf --port 8080, or ollama serve), or point pc at it with --base-url / PC_BASE_URL.", true);
+      return make("PC_ENGINE_UNREACHABLE", "connection refused: no server is listening", startServerHint(where.baseURL), true);
     }
     if (cause.code === "ENOTFOUND" || cause.code === "EAI_AGAIN") {
       return make("PC_ENGINE_UNREACHABLE", `the host name does not resolve (${cause.code})`, "Check the host in --base-url / PC_BASE_URL / pc.config.json.");
@@ -48,7 +48,7 @@ export function engineError(error: unknown, where: Where): PcError {
       return tlsError(cause, make);
     }
     if (cause.code && TRANSIENT_NETWORK.has(cause.code)) {
-      return make("PC_ENGINE_ERROR", `the connection broke (${cause.code})`, "The server closed the connection; it is retried.", true);
+      return make("PC_ENGINE_ERROR", `the connection broke (${cause.code})`, "The server closed the connection: see its log.", true);
     }
     if (/JSON/i.test(cause.message) || error instanceof SyntaxError) {
       return make("PC_ENGINE_ERROR", `the server sent data that is not valid JSON: ${cause.message.slice(0, 200)}`, "Check that the base URL points at an OpenAI-compatible server.", true);
@@ -69,15 +69,33 @@ export function engineError(error: unknown, where: Where): PcError {
     return make("PC_CONTEXT_EXCEEDED", `the prompt does not fit the model's context: ${serverMessage}`, "Shorten the prompt or its context files, or start the server with a larger context (llama-server -c 16384).");
   }
   if (status === 503) {
-    return make("PC_MODEL_LOADING", `the server is not ready (503): ${serverMessage}`, "The model is probably still loading; it is retried.", true, retryAfterMs);
+    return make("PC_MODEL_LOADING", `the server is not ready (503): ${serverMessage}`, "The model is probably still loading: build again once the server is ready.", true, retryAfterMs);
   }
   if (status === 429) {
-    return make("PC_ENGINE_ERROR", `rate limited (429): ${serverMessage}`, "The server is busy; it is retried (honouring Retry-After).", true, retryAfterMs);
+    return make("PC_ENGINE_ERROR", `rate limited (429): ${serverMessage}`, "The server is busy: build again later, or allow more retries (--retries <n>).", true, retryAfterMs);
   }
   if (status >= 500) {
-    return make("PC_ENGINE_ERROR", `server error ${status}: ${serverMessage}`, "See the server's log; it is retried.", true, retryAfterMs);
+    return make("PC_ENGINE_ERROR", `server error ${status}: ${serverMessage}`, "See the server's log.", true, retryAfterMs);
   }
   return make("PC_ENGINE_ERROR", `the server rejected the request (${status}): ${serverMessage}`, "See the server's log.");
+}
+
+/**
+ * How to start a server where pc looks for one: on the port of the base URL the user gave (Ollama's
+ * own port says Ollama), not on a default port they did not ask for.
+ */
+export function startServerHint(baseURL: string): string {
+  let host = "127.0.0.1";
+  let port = "8080";
+  try {
+    const url = new URL(baseURL);
+    host = url.hostname;
+    port = url.port || (url.protocol === "https:" ? "443" : "80");
+  } catch {
+    // An unparsable base URL is reported where it is read; the default's example still helps.
+  }
+  const start = port === "11434" ? "ollama serve" : `llama-server -m model.gguf --host ${host} --port ${port} --parallel 1`;
+  return `Start the server at ${baseURL} (${start}), or point pc at the one you run with --base-url, PC_BASE_URL or baseUrl in pc.config.json.`;
 }
 
 /** OpenSSL's reason ("wrong version number") instead of its whole error line, with the likely fix. */

@@ -109,7 +109,7 @@ class OpenAIEngine implements Engine {
       if (!answer.finishReason) {
         throw new PcError("PC_ENGINE_ERROR", `model "${request.model}" at ${this.baseURL}: the answer stream ended before the answer was complete`, {
           file: request.prompt,
-          hint: "The connection was cut mid-answer; it is retried.",
+          hint: "The connection was cut mid-answer: see the server's log.",
           retryable: true,
         });
       }
@@ -123,6 +123,7 @@ class OpenAIEngine implements Engine {
         usage: answer.usage ?? { promptTokens: 0, completionTokens: answer.chunks },
         durationMs: Math.round(performance.now() - started),
         identity: answer.identity,
+        contextSize: said.contextSize,
       };
     } catch (error) {
       throw this.attemptError(error, request, watchdog, generateOptions);
@@ -137,7 +138,7 @@ class OpenAIEngine implements Engine {
     if (watchdog.stalled) {
       return new PcError("PC_ENGINE_TIMEOUT", `model "${request.model}" at ${this.baseURL}: no data for ${Math.round(this.idleTimeoutMs / 1000)} s`, {
         file: request.prompt,
-        hint: "The server stalled; it is retried. Raise the limit with --timeout <seconds> if the model is just slow.",
+        hint: "The server sent nothing for that long. Raise the limit with --timeout <seconds> if the model is just slow.",
         retryable: true,
       });
     }
@@ -239,6 +240,8 @@ async function readAnswer(
 interface Probed {
   found: Record<string, string>;
   complete: boolean;
+  /** llama-server's context size per slot (/props), for a message about an answer cut short. */
+  contextSize?: number;
 }
 
 async function probeServer(baseURL: string, model: string, apiKey?: string): Promise<Probed> {
@@ -256,8 +259,11 @@ async function probeServer(baseURL: string, model: string, apiKey?: string): Pro
     }
   };
   const found: Record<string, string> = {};
+  let contextSize: number | undefined;
   const [props, tags] = await Promise.all([getJson(`${origin}/props`), getJson(`${origin}/api/tags`)]);
   if (props) {
+    const settings = props.default_generation_settings as { n_ctx?: unknown } | undefined;
+    if (typeof settings?.n_ctx === "number") contextSize = settings.n_ctx;
     // Only the file name: the lock holds no absolute paths.
     if (typeof props.model_path === "string") found.modelFile = props.model_path.split(/[\\/]/).pop()!;
     if (typeof props.build_info === "string") found.buildInfo = props.build_info;
@@ -265,5 +271,5 @@ async function probeServer(baseURL: string, model: string, apiKey?: string): Pro
   const models = (tags?.models ?? []) as Array<{ name?: string; model?: string; digest?: string }>;
   const match = models.find((m) => m.name === model || m.model === model || m.name === `${model}:latest`);
   if (match?.digest) found.digest = match.digest;
-  return { found, complete };
+  return { found, complete, contextSize };
 }

@@ -27,7 +27,8 @@ export async function withRetries<T>(
     try {
       return await attempt(n);
     } catch (error) {
-      if (!(error instanceof PcError) || !error.retryable || n >= policy.retries || signal?.aborted) throw error;
+      if (!(error instanceof PcError) || !error.retryable || signal?.aborted) throw error;
+      if (n >= policy.retries) throw n > 0 ? gaveUp(error, n + 1) : error;
       const asked = (error as PcError & RetryHint).retryAfterMs;
       const backoff = policy.baseDelayMs * 2 ** n * (0.75 + Math.random() * 0.5);
       const delay = Math.min(policy.maxDelayMs, asked !== undefined ? Math.max(asked, 0) : backoff);
@@ -35,6 +36,13 @@ export async function withRetries<T>(
       await sleep(delay, signal);
     }
   }
+}
+
+/** The last attempt's error, saying the retries are used up (its hint must not promise another). */
+function gaveUp(error: PcError, attempts: number): PcError {
+  const hint = `${error.hint ? `${error.hint}\n` : ""}Gave up after ${attempts} attempts; --retries <n> allows more.`;
+  const last = new PcError(error.code, error.message, { file: error.file, line: error.line, key: error.key, hint, retryable: error.retryable, cause: error.cause });
+  return Object.assign(last, { retryAfterMs: (error as PcError & RetryHint).retryAfterMs });
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -32,6 +32,8 @@ export interface GenerationResult {
   usage: { promptTokens: number; completionTokens: number };
   durationMs: number;
   identity: ModelIdentity;
+  /** The context size the model ran with, in tokens, where the engine knows it (not recorded). */
+  contextSize?: number;
 }
 
 export interface GenerationProgress {

@@ -1,7 +1,7 @@
 import { GenerationStore, type Generation } from "../cache/store.js";
 import { PcError } from "../util/errors.js";
 import type { EnginePool } from "../engine/select.js";
-import type { GenerateOptions, GenerationRequest } from "../engine/types.js";
+import type { GenerateOptions, GenerationRequest, GenerationResult } from "../engine/types.js";
 import { extractOutputs } from "../answer/extract.js";
 import { formatOutput, mayFormat } from "../answer/format.js";
 import { samplingOf } from "../plan/hash.js";
@@ -114,13 +114,7 @@ export async function produce(record: RenderedRecord, options: ProduceOptions): 
       cause: error,
     });
   };
-  if (result.finishReason === "length") {
-    throw await keep(
-      new PcError("PC_ANSWER_TRUNCATED", `the answer was cut short at ${result.usage.completionTokens} tokens (finish_reason: length)`, {
-        hint: "Raise max_tokens in the frontmatter (or the server's limit), or ask for a shorter file.",
-      }),
-    );
-  }
+  if (result.finishReason === "length") throw await keep(truncated(request, result));
   let outputs: Record<string, string>;
   try {
     outputs = await postProcess(options.root, record.parsed, result.text);
@@ -157,4 +151,29 @@ export function newGeneration(record: RenderedRecord, answer: Answer): Generatio
     usage: answer.usage,
     durationMs: answer.durationMs,
   };
+}
+
+/**
+ * An answer cut short (finish_reason "length"), by what cut it: the pinned max_tokens, or the
+ * context (prompt and answer together) of the model, which max_tokens cannot raise.
+ */
+function truncated(request: GenerationRequest, result: GenerationResult): PcError {
+  const { promptTokens, completionTokens } = result.usage;
+  const at = `the answer was cut short at ${completionTokens} tokens (finish_reason: length)`;
+  const cut = (why: string, hint: string) => new PcError("PC_ANSWER_TRUNCATED", `${at}: ${why}`, { hint });
+  if (request.maxTokens !== undefined && completionTokens >= request.maxTokens) {
+    return cut(`max_tokens is ${request.maxTokens}`, "Raise max_tokens in the frontmatter, or ask for a shorter file.");
+  }
+  const used = `the prompt's ${promptTokens} tokens and the answer's ${completionTokens}`;
+  const shorten = "or shorten the prompt and its context files.";
+  if (result.identity.engine === "embedded") {
+    return cut(`the model's context of ${result.identity.contextSize} tokens is full (${used})`, `Raise contextSize in pc.config.json (up to the model's own limit), ${shorten}`);
+  }
+  const larger = "Start the server with a larger context (llama-server -c 16384; Ollama: num_ctx)";
+  const size = result.contextSize;
+  if (size !== undefined && promptTokens + completionTokens >= size) return cut(`the model's context of ${size} tokens is full (${used})`, `${larger}, ${shorten}`);
+  if (size !== undefined) {
+    return cut(`the server's own output limit stopped it (its context of ${size} tokens is not full)`, "Start the server without an output limit (llama-server -n -1), or pin max_tokens in the frontmatter.");
+  }
+  return cut(`the server stopped it with no max_tokens pinned: its context is full (${used}) or it has an output limit of its own`, `${larger} and no output limit (llama-server -n -1), ${shorten}`);
 }

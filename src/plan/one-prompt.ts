@@ -1,6 +1,7 @@
 import { PcError } from "../util/errors.js";
 import { ownersOf, parseRecord, renderRecord, type Project, type PromptRecord, type RenderedRecord } from "./project.js";
 import { selectPrompts } from "./select.js";
+import { count } from "../util/plural.js";
 
 /**
  * Resolves a command-line path to exactly one prompt (a prompt file or one of its outputs), for
@@ -10,7 +11,7 @@ import { selectPrompts } from "./select.js";
 export function selectOnePrompt(project: Project, cwd: string, given: string, command: string): string {
   const selected = selectPrompts(project, cwd, [given]) ?? [];
   if (selected.length !== 1) {
-    throw new PcError("PC_USAGE", `"${given}" names ${selected.length} prompts; ${command} takes one`, {
+    throw new PcError("PC_USAGE", `"${given}" names ${count(selected.length, "prompt")}; ${command} takes one`, {
       hint: `Give one prompt file or one of its outputs, e.g. pc ${command} ${selected[0] ?? "prompts/app.md"}`,
     });
   }

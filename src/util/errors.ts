@@ -6,6 +6,7 @@
 export type PcErrorCode =
   | "PC_USAGE"
   | "PC_CONFIG_INVALID"
+  | "PC_NOT_A_PROJECT"
   | "PC_FRONTMATTER_INVALID"
   | "PC_FRONTMATTER_JS"
   | "PC_TEMPLATE_ERROR"

@@ -128,7 +128,8 @@ describe("pc build (the binary)", () => {
     const run = await pc(project.root, ["build", "--retries", "0"], { PC_BASE_URL: deadURL });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`prompts/a.md: model "test-model" at ${deadURL}: connection refused: no server is listening`);
-    expect(run.stderr).toContain("(llama-server -m model.gguf --port 8080, or ollama serve)");
+    // How to start a server where pc looked for one: the port of the URL given, not a default.
+    expect(run.stderr).toContain(`llama-server -m model.gguf --host 127.0.0.1 --port ${new URL(deadURL).port} --parallel 1`);
     expect(run.stderr).toMatch(/^- skipped prompts\/b\.md: dependency prompts\/a\.md failed$/m);
   });
 

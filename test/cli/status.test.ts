@@ -89,7 +89,7 @@ describe("pc status", () => {
   });
 
   it("says how to start when there are no prompts", async () => {
-    const project = await makeProject();
+    const project = await makeProject({ "prompts/.gitkeep": "" });
     const result = await project.run(["status"]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("No prompts found");

@@ -5,6 +5,7 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { build } from "../../src/commands/build.js";
 import { setBeforeRenameHook } from "../../src/util/fs.js";
+import { otherUser, type OtherUser } from "../support/other-user.js";
 import { runPc } from "../support/pc.js";
 import { writeFiles, removeProject, readText, tempFiles, snapshotBytes, makeProject, copyProject } from "../support/project.js";
 import { promptFile } from "../support/prompt.js";
@@ -109,9 +110,17 @@ describe("a full disk (ENOSPC from the write)", () => {
   });
 });
 
-// Root ignores permissions: the binary then runs as an unprivileged user.
+// Root ignores permissions: the binary then runs as an unprivileged user, from a copy of pc it can
+// read when this clone is out of its reach (see other-user.ts).
 const asRoot = process.getuid?.() === 0;
-const user = asRoot ? { uid: 65534, gid: 65534 } : undefined;
+let user: OtherUser | undefined;
+let cannot: string | undefined;
+beforeAll(async () => {
+  if (!asRoot) return;
+  const found = await otherUser();
+  if (typeof found === "string") cannot = found;
+  else user = found;
+});
 
 /** Gives the project to the unprivileged user (when running as root). */
 async function handOver(root: string): Promise<void> {
@@ -127,11 +136,12 @@ async function handOver(root: string): Promise<void> {
 }
 
 describe("a read-only folder", () => {
-  it("generated/ read-only: every prompt fails with a hint, outputs and lock unchanged", async () => {
+  it("generated/ read-only: every prompt fails with a hint, outputs and lock unchanged", async (ctx) => {
+    if (cannot) ctx.skip(`skipped: root ignores permissions and ${cannot}`);
     const { root, before } = await editedCopy();
     await handOver(root);
     await fsp.chmod(path.join(root, "generated"), 0o555);
-    const run = await runPc(["build", "--base-url", server.baseURL], { cwd: root, user });
+    const run = await runPc(["build", "--base-url", server.baseURL], { cwd: root, user, cli: user?.cli });
     await fsp.chmod(path.join(root, "generated"), 0o755);
     expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).toMatch(/prompts\/a\.md: cannot write its outputs: EACCES/);
@@ -140,11 +150,12 @@ describe("a read-only folder", () => {
     await expectUntouched(root, before);
   });
 
-  it("project root read-only (the lock cannot be written): the new outputs are put back", async () => {
+  it("project root read-only (the lock cannot be written): the new outputs are put back", async (ctx) => {
+    if (cannot) ctx.skip(`skipped: root ignores permissions and ${cannot}`);
     const { root, before } = await editedCopy();
     await handOver(root);
     await fsp.chmod(root, 0o555);
-    const run = await runPc(["build", "--base-url", server.baseURL], { cwd: root, user });
+    const run = await runPc(["build", "--base-url", server.baseURL], { cwd: root, user, cli: user?.cli });
     await fsp.chmod(root, 0o755);
     expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).toMatch(/cannot record its outputs in promptfile\.lock, so they were put back: EACCES/);

@@ -2,6 +2,7 @@
 // isolated from the developer's shell (no colour, no server settings or key, no display for the
 // clipboard) plus the test's own changes, and stdin closed unless the test gives input.
 import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -50,9 +51,19 @@ export interface PcOptions {
   input?: string;
   /** Node options before the CLI script, e.g. ["--import", hook]. */
   nodeArgs?: string[];
-  /** Run as this user (root can drop to an unprivileged user, for whom permissions apply). */
+  /** Run as this user (root can drop to an unprivileged user, for whom permissions apply); see other-user.ts. */
   user?: { uid: number; gid: number };
+  /** The CLI to run instead of this clone's dist/cli.js (a copy another user can read). */
+  cli?: string;
+  /**
+   * Run in a pseudo-terminal, as a person at a terminal sees it (script(1), see TERMINAL): stdout
+   * then holds everything the terminal showed, stderr included.
+   */
+  terminal?: boolean;
 }
+
+/** script(1) from util-linux, which runs a command in a pseudo-terminal; undefined where it is missing. */
+export const TERMINAL = ["/usr/bin/script", "/bin/script"].find((file) => existsSync(file));
 
 export interface SpawnedPc {
   child: ChildProcess;
@@ -77,7 +88,10 @@ interface Waiter {
 
 /** Starts the built `pc` binary (asynchronously, so an in-process test server keeps answering). */
 export function spawnPc(args: string[], options: PcOptions): SpawnedPc {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI, ...args], {
+  const argv = [process.execPath, ...(options.nodeArgs ?? []), options.cli ?? CLI, ...args];
+  if (options.terminal && !TERMINAL) throw new Error("script(1) is not installed: no pseudo-terminal to run pc in");
+  const [file, ...rest] = options.terminal ? [TERMINAL!, "-qfec", argv.map(shellQuote).join(" "), "/dev/null"] : argv;
+  const child = spawn(file!, rest, {
     cwd: options.cwd,
     env: pcEnv(options.env),
     stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
@@ -123,6 +137,10 @@ export function spawnPc(args: string[], options: PcOptions): SpawnedPc {
     waitForStderr: (pattern) => waitFor("stderr", pattern),
     waitForStdout: (pattern) => waitFor("stdout", pattern),
   };
+}
+
+function shellQuote(arg: string): string {
+  return `'${arg.replace(/'/g, "'\\''")}'`;
 }
 
 /** Runs the built `pc` binary to completion; a non-zero exit is a result, not an error. */
