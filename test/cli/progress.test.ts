@@ -76,7 +76,7 @@ describe("the live progress line", () => {
     progress.onEvent({ type: "start", prompt: "prompts/a.md", model: "m" });
     progress.onEvent({ type: "done", result: { prompt: "prompts/a.md", outcome: "built", outputs: ["a.py"], reasons: [], usage: { promptTokens: 1, completionTokens: 1 }, durationMs: 5 } });
     expect(t.ticking()).toBe(false);
-    expect(t.screen()).toContain("✓ built  prompts/a.md → a.py (1 tokens");
+    expect(t.screen()).toContain("✓ built  prompts/a.md → a.py (1 token, ");
   });
 
   it("writes no live line where there is no terminal", () => {
