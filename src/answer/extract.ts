@@ -1,84 +1,102 @@
-import path from "node:path";
 import { PcError, excerpt } from "../util/errors.js";
-import { languageOf } from "../prompt/protocol.js";
+import { candidatesOf, chooseBlock, type Candidate } from "./choose.js";
+import { findCodeBlocks, type AnswerLine, type CodeBlock } from "./fences.js";
+import { alonePath, infoPath } from "./labels.js";
+import { holdsFences, labelHoldsFences } from "./languages.js";
+import { withoutReasoning, type VisibleAnswer } from "./reasoning.js";
 
-export interface CodeBlock {
-  /** The fence's info string (language and anything after it). */
-  info: string;
-  /** The nearest non-empty line before the opening fence. */
-  before: string;
-  code: string;
-}
-
-/** Finds the fenced code blocks (``` or ~~~) of a Markdown answer. An unclosed last fence runs to the end. Pure. */
-export function findCodeBlocks(answer: string): CodeBlock[] {
-  const lines = answer.replace(/\r\n?/g, "\n").split("\n");
-  const blocks: CodeBlock[] = [];
-  let before = "";
-  for (let i = 0; i < lines.length; i++) {
-    const open = /^ {0,3}(`{3,}|~{3,})(.*)$/.exec(lines[i]);
-    if (!open || (open[1][0] === "`" && open[2].includes("`"))) {
-      if (lines[i].trim()) before = lines[i].trim();
-      continue;
-    }
-    const fence = open[1];
-    const body: string[] = [];
-    let j = i + 1;
-    for (; j < lines.length; j++) {
-      const close = /^ {0,3}(`{3,}|~{3,})\s*$/.exec(lines[j]);
-      if (close && close[1][0] === fence[0] && close[1].length >= fence.length) break;
-      body.push(lines[j]);
-    }
-    blocks.push({ info: open[2].trim(), before, code: body.length ? `${body.join("\n")}\n` : "" });
-    before = "";
-    i = j;
-  }
-  return blocks;
-}
-
-/** Whether a block is labelled with `file` (in its info string or on the line before it). */
-function labelledWith(block: CodeBlock, file: string): boolean {
-  const clean = (s: string) => s.replace(/[*`#:"']/g, " ");
-  const mentions = (s: string) => clean(s).split(/\s+/).some((w) => w === file || w === `./${file}` || w.endsWith(`/${file}`));
-  return mentions(block.info) || mentions(block.before);
-}
+export type { CodeBlock } from "./fences.js";
 
 export type ExtractMode = "fenced" | "raw";
 
 /**
- * Takes the file contents out of a model's answer, one string per output path. Throws PcError
- * (PC_ANSWER_EMPTY or PC_ANSWER_NO_CODE) when the answer has nothing usable. Pure.
+ * Takes the file contents out of a model's answer, one string per output path (docs/answers.md):
+ * reasoning sections are dropped in every mode; `raw` takes the rest as the one file; `fenced`
+ * reads the code blocks as CommonMark does (with the nested-fence repair for Markdown outputs) and
+ * picks each output's block by the rule in choose.ts. Throws PcError: PC_ANSWER_EMPTY,
+ * PC_ANSWER_NO_CODE, or PC_ANSWER_AMBIGUOUS listing the candidates. Pure.
  */
 export function extractOutputs(answer: string, outputs: string[], mode: ExtractMode): Record<string, string> {
-  if (answer.trim() === "") {
-    throw new PcError("PC_ANSWER_EMPTY", "the model's answer is empty", {
+  const visible = withoutReasoning(answer);
+  if (visible.lines.every((l) => l.text.trim() === "")) throw emptyAnswer(answer, visible);
+  if (mode === "raw") {
+    const text = visible.reasoning ? visible.lines.map((l) => `${l.text}\n`).join("") : answer;
+    return { [outputs[0]!]: text.endsWith("\n") ? text : `${text}\n` };
+  }
+  const blocks = readBlocks(visible.lines, outputs);
+  const candidates = candidatesOf(blocks);
+  const result: Record<string, string> = {};
+  const missing: string[] = [];
+  const notes: string[] = [];
+  for (const output of outputs) {
+    const choice = chooseBlock(candidates, output, outputs);
+    if (choice.kind === "ambiguous") throw ambiguous(output, outputs, choice.candidates);
+    if (choice.kind === "one") {
+      if (choice.candidate.block.couldEndAt !== undefined) throw nestedAmbiguity(output, choice.candidate);
+      result[output] = choice.candidate.code;
+      continue;
+    }
+    missing.push(output);
+    for (const { candidate, why } of choice.setAside) {
+      if (outputs.length === 1 || candidate.labels.strong.length === 0 || why.startsWith("it is `")) notes.push(`${describe(candidate)}: set aside, ${why}`);
+    }
+  }
+  if (missing.length > 0) throw noCode(answer, missing, blocks.length, [...new Set(notes)]);
+  return result;
+}
+
+/** The answer's code blocks, with the nested-fence repair for blocks that hold Markdown. */
+export function readBlocks(lines: AnswerLine[], outputs: readonly string[]): CodeBlock[] {
+  const markdownOnly = outputs.length === 1 && holdsFences(outputs[0]!);
+  return findCodeBlocks(lines, (info, before) => {
+    const language = info.split(/\s+/)[0] ?? "";
+    const named = infoPath(info) ?? alonePath(before);
+    if (labelHoldsFences(language) || (named !== undefined && holdsFences(named))) return true;
+    return markdownOnly && (language === "" || language === "text");
+  });
+}
+
+/** A block as the messages name it: `block at line 12 (```python, 30 lines): def fib(n):`. */
+function describe(candidate: Candidate): string {
+  const { block } = candidate;
+  const lines = candidate.code.split("\n").length - 1;
+  const first = candidate.code.split("\n").find((l) => l.trim() !== "") ?? "";
+  return `block at line ${block.line} (${block.fence}${block.info}, ${lines} line${lines === 1 ? "" : "s"}): ${excerpt(first.trim(), 60)}`;
+}
+
+function emptyAnswer(answer: string, visible: VisibleAnswer): PcError {
+  if (!visible.reasoning) {
+    return new PcError("PC_ANSWER_EMPTY", "the model's answer is empty", {
       hint: "Check that the model is a chat/instruct model, or raise max_tokens.",
     });
   }
-  if (mode === "raw") return { [outputs[0]]: answer.endsWith("\n") ? answer : `${answer}\n` };
-  const blocks = findCodeBlocks(answer);
-  const noCode = (which: string) =>
-    new PcError("PC_ANSWER_NO_CODE", `the answer has no usable code block for ${which}`, {
-      hint: `The answer began: ${excerpt(answer, 120)}\nAsk for the file in a fenced code block, or set "extract: raw" to take the whole answer as the file.`,
-    });
-  if (blocks.length === 0) throw noCode(outputs.join(", "));
-  if (outputs.length === 1) {
-    const [file] = outputs;
-    const labelled = blocks.filter((b) => labelledWith(b, file));
-    const lang = languageOf(file);
-    const sameLanguage = blocks.filter((b) => lang && b.info.split(/\s+/)[0].toLowerCase() === lang);
-    const candidates = labelled.length ? labelled : sameLanguage.length ? sameLanguage : blocks;
-    const best = candidates.reduce((a, b) => (b.code.length > a.code.length ? b : a));
-    if (best.code.trim() === "") throw noCode(file);
-    return { [file]: best.code };
-  }
-  const result: Record<string, string> = {};
-  const missing: string[] = [];
-  for (const file of outputs) {
-    const block = blocks.find((b) => labelledWith(b, file)) ?? blocks.find((b) => labelledWith(b, path.posix.basename(file)));
-    if (block && block.code.trim() !== "") result[file] = block.code;
-    else missing.push(file);
-  }
-  if (missing.length > 0) throw noCode(missing.join(", "));
-  return result;
+  return new PcError("PC_ANSWER_EMPTY", `the model's answer holds only reasoning${visible.unterminated ? " (its <think> section never closed)" : ""}, no file`, {
+    hint: `The answer began: ${excerpt(answer, 120)}\nRaise max_tokens so the model gets past its reasoning, or turn thinking off for this model.`,
+  });
+}
+
+function noCode(answer: string, missing: string[], blockCount: number, notes: string[]): PcError {
+  const why = notes.length ? `\n${notes.map((n) => `  ${n}`).join("\n")}` : "";
+  const fix =
+    missing.length > 1 || blockCount > 1
+      ? `Name each file on the line before its block (${missing[0]}) or in the block's first line (# ${missing[0]}).`
+      : `Ask for the file in a fenced code block, or set "extract: raw" to take the whole answer as the file.`;
+  return new PcError("PC_ANSWER_NO_CODE", `the answer has no usable code block for ${missing.join(", ")}`, {
+    hint: `${blockCount ? `Its ${blockCount} code block${blockCount === 1 ? "" : "s"}:${why || " none fits"}` : `The answer began: ${excerpt(answer, 120)}`}\n${fix}`,
+  });
+}
+
+function ambiguous(output: string, outputs: readonly string[], candidates: Candidate[]): PcError {
+  const list = candidates.map((c) => `  ${describe(c)}`).join("\n");
+  const only = outputs.length === 1 ? `Ask for ${output} alone, e.g. add "Reply with ${output} only; put usage examples and tests in no code block."` : `Ask for each file under its path`;
+  return new PcError("PC_ANSWER_AMBIGUOUS", `the answer has ${candidates.length} code blocks that could be ${output}`, {
+    hint: `Candidates:\n${list}\n${only}, or name the file on the line before its block (${output}) or in its first line (# ${output}).`,
+  });
+}
+
+function nestedAmbiguity(output: string, candidate: Candidate): PcError {
+  const { block } = candidate;
+  return new PcError("PC_ANSWER_AMBIGUOUS", `the answer's block for ${output} (line ${block.line}) could end at two places: an inner fence with no language makes it unclear`, {
+    hint: `Read one way it ends at line ${block.endLine}, the other way at line ${block.couldEndAt}.\nAsk for the file in a longer fence (\`\`\`\`markdown ... \`\`\`\`) or ask for a language on every inner fence.`,
+  });
 }

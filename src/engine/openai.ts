@@ -221,8 +221,12 @@ async function readAnswer(
     if (chunk.usage) answer.usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
     for (const choice of chunk.choices ?? []) {
       const delta = choice.delta?.content;
-      if (delta) {
-        answer.text += delta;
+      // Reasoning travels apart from the answer (llama-server and vLLM: reasoning_content, Ollama
+      // and gateways: reasoning): never answer text, but progress: the model is at work.
+      const reasoning = choice.delta as { reasoning_content?: unknown; reasoning?: unknown } | undefined;
+      const thinking = reasoning?.reasoning_content ?? reasoning?.reasoning;
+      if (delta) answer.text += delta;
+      if (delta || (typeof thinking === "string" && thinking !== "")) {
         answer.chunks++;
         generateOptions.onProgress?.({ prompt: request.prompt, tokens: answer.chunks, elapsedMs: performance.now() - started });
       }

@@ -68,15 +68,39 @@ function outputContract(outputs: string[], extract: "fenced" | "raw"): string {
   }
   if (outputs.length === 1) {
     const lang = languageOf(outputs[0]);
+    if (holdsFences(outputs[0])) {
+      return `Reply with the complete file \`${outputs[0]}\` in one code block fenced with four backticks (\`\`\`\`${lang} ... \`\`\`\`), so the code blocks inside the file keep their own three-backtick fences.`;
+    }
     return `Reply with the complete file \`${outputs[0]}\` in one fenced code block (\`\`\`${lang} ... \`\`\`).`;
   }
   const list = outputs.map((o) => `- ${o}`).join("\n");
+  const fence = outerFence(outputs[0]);
   return [
     `Reply with the complete contents of each of these ${outputs.length} files:`,
     list,
     "For each file, write its path alone on a line, then the file in a fenced code block on the next lines, e.g.:",
-    `${outputs[0]}\n\`\`\`${languageOf(outputs[0])}\n...\n\`\`\``,
+    `${outputs[0]}\n${fence}${languageOf(outputs[0])}\n...\n${fence}`,
+    ...longFenceNote(outputs),
   ].join("\n");
+}
+
+/**
+ * Markdown files hold code fences of their own, so their block is asked for with four backticks:
+ * a three-backtick fence inside the file then cannot end the block. Only prompts with such an
+ * output get this wording (and so a new input hash).
+ */
+function holdsFences(output: string): boolean {
+  return languageOf(output) === "markdown" || /\.(markdown|mdx)$/i.test(output);
+}
+
+function outerFence(output: string): string {
+  return holdsFences(output) ? "````" : "```";
+}
+
+function longFenceNote(outputs: string[]): string[] {
+  const markdown = outputs.filter(holdsFences);
+  if (markdown.length === 0) return [];
+  return [`Fence ${markdown.join(", ")} with four backticks (\`\`\`\`markdown), so the code blocks inside keep their own three-backtick fences.`];
 }
 
 /** The messages as one text, for pasting into a chat UI. */

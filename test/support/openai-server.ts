@@ -14,7 +14,16 @@ export { defaultAnswer, fencedAnswer, multiFileAnswer, languageFor, requestHash 
 export type { ChatCompletionBody, ChatMessageBody } from "./sse.js";
 export type { Fault, StatusFault, StreamFault, FailOptions } from "./faults.js";
 
-export type Answer = string | ((body: ChatCompletionBody, index: number) => string | Promise<string>);
+/** An answer with reasoning sent apart from the content, as servers that parse reasoning do. */
+export interface AnswerWithReasoning {
+  content: string;
+  reasoning: string;
+  /** The delta field the reasoning travels in. Default `reasoning_content` (llama-server, vLLM); Ollama and OpenRouter say `reasoning`. */
+  field?: "reasoning_content" | "reasoning";
+}
+
+export type AnswerText = string | AnswerWithReasoning;
+export type Answer = AnswerText | ((body: ChatCompletionBody, index: number) => AnswerText | Promise<AnswerText>);
 
 export interface TestServerOptions {
   /** The answer's text, or a function of the request and its 0-based index among chat requests. */
@@ -180,8 +189,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     maxActive = Math.max(maxActive, active);
     res.on("close", () => (active -= 1));
     if (options.latencyMs) await sleep(options.latencyMs);
-    const text = typeof answer === "function" ? await answer(body, chatRequest.index) : answer;
-    const completion = shape(body, text, fault);
+    const given = typeof answer === "function" ? await answer(body, chatRequest.index) : answer;
+    const completion = shape(body, typeof given === "string" ? given : given.content, fault);
+    if (typeof given !== "string") {
+      completion.reasoning = { field: given.field ?? "reasoning_content", chunks: splitAnswer(given.reasoning, options.chunkSize ?? 4) };
+    }
     if (body.stream) await streamCompletion(res, completion, fault, options.tokenDelayMs ?? 0);
     else await writeCompletion(res, completion, fault);
   }

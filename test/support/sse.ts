@@ -155,6 +155,8 @@ export function send(res: ServerResponse, text: string): Promise<boolean> {
 export interface Completion {
   body: ChatCompletionBody;
   chunks: string[];
+  /** Reasoning deltas streamed before the content, in `reasoningField` (as llama-server's --reasoning-format does). */
+  reasoning?: { field: "reasoning_content" | "reasoning"; chunks: string[] };
   finishReason: FinishReason;
   identity: CompletionIdentity;
 }
@@ -183,6 +185,7 @@ export async function streamCompletion(
   const { identity, chunks, body } = completion;
   const events = [
     sseData(chunkObject(identity, { role: "assistant", content: null })),
+    ...(completion.reasoning?.chunks ?? []).map((text) => sseData(chunkObject(identity, { [completion.reasoning!.field]: text }))),
     ...chunks.map((content) => sseData(chunkObject(identity, { content }))),
     sseData(chunkObject(identity, {}, completion.finishReason)),
   ];

@@ -1,0 +1,85 @@
+import type { CodeBlock } from "./fences.js";
+import { languageFit } from "./languages.js";
+import { codeWithoutLabelLine, labelNames, labelsOf, type BlockLabels } from "./labels.js";
+
+/**
+ * The rule that picks an output's block among an answer's code blocks (docs/answers.md). Pure.
+ *
+ * 1. Blocks that cannot be the file are set aside: empty ones, those whose language is clearly not
+ *    the output's (a `bash` block for a `.py` file, a `diff`, a terminal session), and those named
+ *    as another file.
+ * 2. Of the rest, the first group that is not empty gives the candidates:
+ *    a. blocks named as the output (info string, a line before holding only the path, a first-line comment);
+ *    b. blocks whose line before mentions the output's path;
+ *    c. (one output only) blocks labelled with the output's language;
+ *    d. (one output only) blocks with no language, plain text, or a language pc does not know.
+ *    With several outputs, an unnamed block is taken for an output only when it is the one block
+ *    in that output's language and no other output has that language.
+ * 3. One candidate is the file. Several are the file only when all of them are parts of the longest
+ *    (the same text, or a piece shown before the whole); otherwise the answer is ambiguous.
+ */
+
+export interface Candidate {
+  block: CodeBlock;
+  labels: BlockLabels;
+  /** The code as it would be written (a first line holding only the path dropped). */
+  code: string;
+}
+
+export type Choice =
+  | { kind: "one"; candidate: Candidate }
+  | { kind: "none"; setAside: Array<{ candidate: Candidate; why: string }> }
+  | { kind: "ambiguous"; candidates: Candidate[] };
+
+export function candidatesOf(blocks: CodeBlock[]): Candidate[] {
+  return blocks.map((block) => {
+    const labels = labelsOf(block);
+    return { block, labels, code: codeWithoutLabelLine(block, labels) };
+  });
+}
+
+/** Picks `output`'s block among `all` (the candidates of the whole answer). */
+export function chooseBlock(all: Candidate[], output: string, outputs: readonly string[]): Choice {
+  const setAside: Array<{ candidate: Candidate; why: string }> = [];
+  const usable: Candidate[] = [];
+  for (const candidate of all) {
+    const why = whyNot(candidate, output, outputs);
+    if (why) setAside.push({ candidate, why });
+    else usable.push(candidate);
+  }
+  const named = (c: Candidate) => c.labels.strong.some((l) => labelNames(l, output, outputs));
+  const mentioned = (c: Candidate) => c.labels.weak.some((l) => labelNames(l, output, outputs));
+  const unnamed = usable.filter((c) => c.labels.strong.length === 0);
+  const fit = (c: Candidate) => languageFit(c.block.language, output);
+  const groups: Candidate[][] = [usable.filter(named), unnamed.filter(mentioned)];
+  if (outputs.length === 1) {
+    groups.push(unnamed.filter((c) => fit(c) === "same"), unnamed.filter((c) => fit(c) === "neutral"));
+  } else if (!outputs.some((o) => o !== output && sameLanguageOutputs(o, output))) {
+    const inLanguage = unnamed.filter((c) => fit(c) === "same" && !c.labels.weak.some((l) => outputs.some((o) => labelNames(l, o, outputs))));
+    if (inLanguage.length === 1) groups.push(inLanguage);
+  }
+  const candidates = groups.find((g) => g.length > 0);
+  if (!candidates) return { kind: "none", setAside };
+  const longest = candidates.reduce((a, b) => (b.code.length > a.code.length ? b : a));
+  if (candidates.every((c) => c === longest || longest.code.includes(c.code.trimEnd()))) return { kind: "one", candidate: longest };
+  return { kind: "ambiguous", candidates };
+}
+
+/** Why a block cannot be `output`'s content, or undefined when it can. */
+function whyNot(candidate: Candidate, output: string, outputs: readonly string[]): string | undefined {
+  const { block, labels } = candidate;
+  if (candidate.code.trim() === "") return "it is empty";
+  if (languageFit(block.language, output) === "other") return `it is \`${block.language}\`, not the language of ${output}`;
+  const names = labels.strong.filter((l) => labelNames(l, output, outputs));
+  if (labels.strong.length > 0 && names.length === 0) return `it is named ${labels.strong[0]}`;
+  return undefined;
+}
+
+function sameLanguageOutputs(a: string, b: string): boolean {
+  const fit = languageFit(extensionLabel(a), b);
+  return fit === "same" || extensionLabel(a) === extensionLabel(b);
+}
+
+function extensionLabel(file: string): string {
+  return /\.([^./]+)$/.exec(file)?.[1] ?? "";
+}

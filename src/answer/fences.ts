@@ -1,0 +1,147 @@
+/**
+ * Code fences as CommonMark reads them (https://spec.commonmark.org/0.31.2/#fenced-code-blocks),
+ * plus one repair for content that holds fences of its own. Pure.
+ *
+ * - An opening fence is 3 or more backticks or tildes, indented by at most 3 spaces, then an info
+ *   string (its first word is the language). A backtick fence's info string holds no backtick.
+ * - The closing fence is the same character, at least as long, indented by at most 3 spaces, with
+ *   nothing after it but spaces. An unclosed block runs to the end of the answer.
+ * - Content lines lose as many leading spaces (up to) as the opening fence was indented.
+ * - Repair (for Markdown content, `nests`): a fence line of the same character with an info string
+ *   inside the block opens an inner block, and the next closing fence closes that inner block, not
+ *   the outer one. A person reads "```markdown ... ```bash ... ``` ... ```" as one Markdown file;
+ *   CommonMark cuts it at the inner closing fence.
+ */
+
+export interface Fence {
+  char: "`" | "~";
+  length: number;
+  indent: number;
+  /** The info string, trimmed. */
+  info: string;
+}
+
+/** The opening fence on a line, if it is one. */
+export function openingFence(line: string): Fence | undefined {
+  const match = /^( {0,3})(`{3,}|~{3,})(.*)$/.exec(line);
+  if (!match) return undefined;
+  const char = match[2]![0] as "`" | "~";
+  if (char === "`" && match[3]!.includes("`")) return undefined;
+  return { char, length: match[2]!.length, indent: match[1]!.length, info: match[3]!.trim() };
+}
+
+/** Whether a line closes a block opened by `fence`. */
+export function closesFence(line: string, fence: Fence): boolean {
+  const match = /^ {0,3}(`{3,}|~{3,})[ \t]*$/.exec(line);
+  return !!match && match[1]![0] === fence.char && match[1]!.length >= fence.length;
+}
+
+/** One line of the answer as the reader sees it, with its 1-based line number in the answer as given. */
+export interface AnswerLine {
+  text: string;
+  line: number;
+}
+
+export interface CodeBlock {
+  /** The fence's info string (language and anything after it). */
+  info: string;
+  /** The info string's first word, lower case (`python`), or "". */
+  language: string;
+  /** The nearest non-empty line before the opening fence, trimmed ("" when another block comes first). */
+  before: string;
+  /** The block's content, each line ending in a newline. */
+  code: string;
+  /** 1-based line of the opening fence in the answer as given. */
+  line: number;
+  /** The opening fence as written (```` ``` ````, `~~~~`). */
+  fence: string;
+  closed: boolean;
+  /** 1-based line of the closing fence in the answer as given (closed blocks). */
+  endLine?: number;
+  /**
+   * When the nested-fence repair was asked for and the block might as well go on (a bare fence of
+   * the same length follows it: an inner block opened without a language), the line where that
+   * longer reading would end.
+   */
+  couldEndAt?: number;
+}
+
+/** Whether to read a block's inner labelled fences as nested blocks, from its info string and the line before it. */
+export type NestsPredicate = (info: string, before: string) => boolean;
+
+/** Finds the fenced code blocks among the answer's lines. */
+export function findCodeBlocks(lines: AnswerLine[], nests: NestsPredicate = () => false): CodeBlock[] {
+  const blocks: CodeBlock[] = [];
+  let before = "";
+  for (let i = 0; i < lines.length; i++) {
+    const fence = openingFence(lines[i]!.text);
+    if (!fence) {
+      if (lines[i]!.text.trim()) before = lines[i]!.text.trim();
+      continue;
+    }
+    const nested = nests(fence.info, before);
+    const end = (nested ? nestedEnd(lines, i, fence) : undefined) ?? plainEnd(lines, i, fence);
+    const body = lines.slice(i + 1, end).map((l) => stripIndent(l.text, fence.indent));
+    const raw = /^ {0,3}([`~]+)/.exec(lines[i]!.text)![1]!;
+    blocks.push({
+      info: fence.info,
+      language: fence.info.split(/\s+/)[0]!.toLowerCase(),
+      before,
+      code: body.length ? `${body.join("\n")}\n` : "",
+      line: lines[i]!.line,
+      fence: raw,
+      closed: end < lines.length,
+      ...(end < lines.length ? { endLine: lines[end]!.line } : {}),
+      ...(nested && end < lines.length ? longerReading(lines, end, fence) : {}),
+    });
+    before = "";
+    i = end;
+  }
+  return blocks;
+}
+
+/** Index of the line that closes the block opened at `start` (CommonMark), or lines.length. */
+function plainEnd(lines: AnswerLine[], start: number, fence: Fence): number {
+  for (let j = start + 1; j < lines.length; j++) if (closesFence(lines[j]!.text, fence)) return j;
+  return lines.length;
+}
+
+/**
+ * The closing line under the nested-fence repair, or undefined when the inner fences do not pair up
+ * (then the CommonMark reading stands).
+ */
+function nestedEnd(lines: AnswerLine[], start: number, fence: Fence): number | undefined {
+  const inner: Fence[] = [];
+  for (let j = start + 1; j < lines.length; j++) {
+    const text = lines[j]!.text;
+    const open = inner.at(-1);
+    if (open && closesFence(text, open)) inner.pop();
+    else if (!open && closesFence(text, fence)) return j;
+    else {
+      const opening = openingFence(text);
+      if (opening && opening.char === fence.char && opening.info !== "") inner.push(opening);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * When the next fence after the block is a bare one of the same kind (the longer reading: the
+ * block's closing fence opened an inner block without a language, this one closes it, and a later
+ * one closes the block), the line where that longer reading ends.
+ */
+function longerReading(lines: AnswerLine[], end: number, fence: Fence): { couldEndAt?: number } {
+  for (let j = end + 1; j < lines.length; j++) {
+    if (!openingFence(lines[j]!.text)) continue;
+    if (!closesFence(lines[j]!.text, fence)) return {};
+    const outerEnd = plainEnd(lines, j, fence);
+    return outerEnd < lines.length ? { couldEndAt: lines[outerEnd]!.line } : {};
+  }
+  return {};
+}
+
+function stripIndent(text: string, indent: number): string {
+  let n = 0;
+  while (n < indent && text[n] === " ") n++;
+  return text.slice(n);
+}

@@ -1,0 +1,86 @@
+import { closesFence, openingFence, type AnswerLine, type Fence } from "./fences.js";
+
+/**
+ * Reasoning sections of an answer, which never reach a file. Reasoning models (Qwen3, QwQ,
+ * DeepSeek-R1 and their distills) write their thinking, drafts and all, between tags before the
+ * answer; prompted models use `<thinking>` or `<reasoning>`. Read outside code blocks only, so a
+ * file that mentions the tags keeps them:
+ *
+ * - a line that starts with `<think>`, `<thinking>` or `<reasoning>` opens a section that ends
+ *   after the matching closing tag; fences inside it (draft code) are part of it. Without a
+ *   closing tag (the answer was cut off, or the model never closed it) it runs to the end.
+ * - a closing tag with no opening tag before it (DeepSeek-R1's chat template writes the opening
+ *   tag into the prompt, so the answer begins inside the section) at the start or end of a line:
+ *   everything before it is reasoning.
+ *
+ * Pure.
+ */
+
+const TAGS = "think|thinking|reasoning";
+const OPENING = new RegExp(`^\\s*<(${TAGS})>`, "i");
+const ORPHAN_CLOSING = new RegExp(`^\\s*</(${TAGS})>|</(${TAGS})>\\s*$`, "i");
+
+export interface VisibleAnswer {
+  /** The answer's lines without its reasoning, numbered as in the answer as given. */
+  lines: AnswerLine[];
+  /** Whether any reasoning was found. */
+  reasoning: boolean;
+  /** Whether a reasoning section was never closed (everything after its opening tag was dropped). */
+  unterminated: boolean;
+}
+
+/** Splits an answer into lines (CRLF read as LF) and drops its reasoning sections. */
+export function withoutReasoning(answer: string): VisibleAnswer {
+  const all = answer.replace(/\r\n?/g, "\n").split("\n");
+  // The newline that ends the last line starts no line of its own.
+  if (all.length > 1 && all.at(-1) === "") all.pop();
+  let lines: AnswerLine[] = [];
+  let reasoning = false;
+  let fence: Fence | undefined;
+  for (let i = 0; i < all.length; i++) {
+    const text = all[i]!;
+    if (fence) {
+      if (closesFence(text, fence)) fence = undefined;
+      lines.push({ text, line: i + 1 });
+      continue;
+    }
+    const opened = OPENING.exec(text);
+    if (opened) {
+      reasoning = true;
+      const end = closingTag(all, i, opened[1]!, opened[0].length);
+      if (!end) return { lines: trimLeadingBlank(lines), reasoning, unterminated: true };
+      const rest = all[end.line]!.slice(end.column);
+      if (rest.trim()) lines.push({ text: rest, line: end.line + 1 });
+      i = end.line;
+      continue;
+    }
+    const orphan = ORPHAN_CLOSING.exec(text);
+    if (orphan) {
+      reasoning = true;
+      const rest = text.slice(orphan.index + orphan[0].length);
+      lines = rest.trim() ? [{ text: rest, line: i + 1 }] : [];
+      continue;
+    }
+    fence = openingFence(text);
+    lines.push({ text, line: i + 1 });
+  }
+  return { lines: reasoning ? trimLeadingBlank(lines) : lines, reasoning, unterminated: false };
+}
+
+/** Where the closing tag of a section opened on line `start` ends: its line index and the column after it. */
+function closingTag(lines: string[], start: number, tag: string, from: number): { line: number; column: number } | undefined {
+  const closing = `</${tag.toLowerCase()}>`;
+  for (let i = start; i < lines.length; i++) {
+    const text = lines[i]!.toLowerCase();
+    const at = text.indexOf(closing, i === start ? from : 0);
+    if (at >= 0) return { line: i, column: at + closing.length };
+  }
+  return undefined;
+}
+
+/** Blank lines left at the start once reasoning is gone are not part of the answer. */
+function trimLeadingBlank(lines: AnswerLine[]): AnswerLine[] {
+  let n = 0;
+  while (n < lines.length && lines[n]!.text.trim() === "") n++;
+  return lines.slice(n);
+}

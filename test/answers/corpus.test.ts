@@ -1,0 +1,96 @@
+// The answer corpus (test/fixtures/answers/): answers shaped as Qwen2.5-Coder, Qwen3, DeepSeek-R1,
+// QwQ and the ChatGPT/Claude web UIs write them, each taken in through `pc accept` (a chat answer)
+// and `pc build` (the same answer streamed by the test server), with the files or the error
+// code each must give. One folder per shape: case.json (outputs, extract, expected error),
+// answer.md (the answer as given), expected/ (the files), reasoning.txt (reasoning the server
+// sends apart from the content, in reasoning_content).
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { accept } from "../../src/commands/accept.js";
+import { isPcError } from "../../src/util/errors.js";
+import { REPO, cleanupProjects, createProject, listFiles, promptFromPins, type TempProject } from "../support/project.js";
+import { useTestServer } from "../support/use-test-server.js";
+import { buildIn } from "../build/helpers.js";
+
+const CORPUS = path.join(REPO, "test/fixtures/answers");
+
+interface AnswerCase {
+  name: string;
+  family: string;
+  shape: string;
+  outputs: string[];
+  extract?: "fenced" | "raw";
+  /** The error code the answer must give; without it, `files` holds the files it must give. */
+  error?: string;
+  answer: string;
+  reasoning?: string;
+  files: Record<string, string>;
+}
+
+function loadCorpus(): AnswerCase[] {
+  return readdirSync(CORPUS)
+    .sort()
+    .map((name) => {
+      const dir = path.join(CORPUS, name);
+      const meta = JSON.parse(readFileSync(path.join(dir, "case.json"), "utf8"));
+      const read = (file: string) => (existsSync(path.join(dir, file)) ? readFileSync(path.join(dir, file), "utf8") : undefined);
+      const files = meta.error ? {} : Object.fromEntries(meta.outputs.map((o: string) => [o, read(`expected/${o}`)]));
+      return { name, ...meta, answer: read("answer.md")!, reasoning: read("reasoning.txt"), files };
+    });
+}
+
+const cases = loadCorpus();
+const server = useTestServer();
+afterAll(cleanupProjects);
+
+/** A project whose one prompt asks for the case's outputs, written exactly as extracted. */
+function projectFor(c: AnswerCase): Promise<TempProject> {
+  const pins = { [c.outputs.length === 1 ? "output" : "outputs"]: c.outputs.length === 1 ? c.outputs[0] : c.outputs, format: false, extract: c.extract };
+  return createProject({ "prompts/p.md": promptFromPins(pins, `Answer shape: ${c.name}.`) });
+}
+
+async function expectNothingWritten(project: TempProject): Promise<void> {
+  expect((await listFiles(project.root)).filter((f) => !f.startsWith(".pc/"))).toEqual(["prompts/p.md"]);
+}
+
+describe("the answer corpus", () => {
+  it("holds at least 40 shapes, from every model family", () => {
+    expect(cases.length).toBeGreaterThanOrEqual(40);
+    const families = new Set(cases.map((c) => c.family));
+    for (const family of ["qwen2.5-coder", "qwen3", "deepseek-r1", "qwq", "chatgpt-web", "claude-web"]) expect(families).toContain(family);
+    for (const c of cases) {
+      expect(c.error === undefined ? Object.values(c.files).every((t) => typeof t === "string") : /^PC_ANSWER_/.test(c.error), c.name).toBe(true);
+    }
+  });
+
+  it.each(cases.map((c) => [`${c.family}: ${c.shape} (${c.name})`, c] as const))("%s", async (_title, c) => {
+    // pc accept: the answer pasted from a chat UI.
+    const accepting = await projectFor(c);
+    const accepted = await accept({ cwd: accepting.root, prompt: "prompts/p.md", answer: c.answer, answerSource: "answer.md" }).catch((e: unknown) => e);
+    if (c.error) {
+      expect(isPcError(accepted) && accepted.code, `pc accept: ${String(accepted)}`).toBe(c.error);
+      await expectNothingWritten(accepting);
+    } else {
+      expect(isPcError(accepted) ? accepted.format() : undefined).toBeUndefined();
+      for (const [file, text] of Object.entries(c.files)) expect(await accepting.read(file), `pc accept: ${file}`).toBe(text);
+    }
+
+    // pc build: the same answer from the model (reasoning, if any, in reasoning_content).
+    server.setAnswer(c.reasoning === undefined ? c.answer : { content: c.answer, reasoning: c.reasoning });
+    const building = await projectFor(c);
+    const { report } = await buildIn(building, server, { retries: 0 });
+    const result = report.prompts[0]!;
+    if (c.error) {
+      expect(result.error?.code, `pc build: ${result.error?.format()}`).toBe(c.error);
+      await expectNothingWritten(building);
+      expect(await building.read(".pc/failed/prompts__p.md.txt")).toBe(c.answer);
+    } else {
+      expect(result.error?.format()).toBeUndefined();
+      for (const [file, text] of Object.entries(c.files)) expect(await building.read(file), `pc build: ${file}`).toBe(text);
+      expect(Object.keys((await building.lock()).prompts["prompts/p.md"]!.outputs).sort()).toEqual([...c.outputs].sort());
+    }
+    await accepting.cleanup();
+    await building.cleanup();
+  });
+});
