@@ -31,9 +31,9 @@ export type Choice =
   | { kind: "none"; setAside: Array<{ candidate: Candidate; why: string }> }
   | { kind: "ambiguous"; candidates: Candidate[] };
 
-export function candidatesOf(blocks: CodeBlock[]): Candidate[] {
+export function candidatesOf(blocks: CodeBlock[], outputs: readonly string[]): Candidate[] {
   return blocks.map((block) => {
-    const labels = labelsOf(block);
+    const labels = labelsOf(block, outputs);
     return { block, labels, code: codeWithoutLabelLine(block, labels) };
   });
 }

@@ -17,14 +17,14 @@ export type ExtractMode = "fenced" | "raw";
  * PC_ANSWER_NO_CODE, or PC_ANSWER_AMBIGUOUS listing the candidates. Pure.
  */
 export function extractOutputs(answer: string, outputs: string[], mode: ExtractMode): Record<string, string> {
-  const visible = withoutReasoning(answer);
+  const visible = withoutReasoning(answer, mode);
   if (visible.lines.every((l) => l.text.trim() === "")) throw emptyAnswer(answer, visible);
   if (mode === "raw") {
     const text = visible.reasoning ? visible.lines.map((l) => `${l.text}\n`).join("") : answer;
     return { [outputs[0]!]: text.endsWith("\n") ? text : `${text}\n` };
   }
   const blocks = readBlocks(visible.lines, outputs);
-  const candidates = candidatesOf(blocks);
+  const candidates = candidatesOf(blocks, outputs);
   const result: Record<string, string> = {};
   const missing: string[] = [];
   const notes: string[] = [];

@@ -1,5 +1,6 @@
 import path from "node:path";
 import type { CodeBlock } from "./fences.js";
+import { commentOpeners, languageOfPath } from "./languages.js";
 
 /**
  * Which file a code block says it is, the ways models name it:
@@ -22,28 +23,45 @@ export interface BlockLabels {
   firstLinePath?: string;
 }
 
-// A path: no spaces, ends in a name with an extension or is a known extensionless file name.
-const PATH = String.raw`(?:\.{0,2}/)?(?:[\w@+.-]+/)*(?:[\w@+-][\w@+.-]*\.[A-Za-z0-9]+|Dockerfile|Makefile|Containerfile|[\w@+.-]+/[\w@+-]+)`;
+// A path: no spaces; folders and a file name that start with a letter, digit, "_", "." or "@"; the
+// file name has an extension or a folder before it, and a letter.
+const SEGMENT = String.raw`[\w.@][\w@+.-]*`;
+const PATH = String.raw`(?:\.{0,2}/)?(?:${SEGMENT}/)*(?:[\w@][\w@+.-]*\.[A-Za-z0-9]+|Dockerfile|Makefile|Containerfile|${SEGMENT}/[\w@][\w@+-]*)`;
 const IS_PATH = new RegExp(`^${PATH}$`);
 const KEYED = /\b(?:title|file|filename|name|path)\s*=\s*["']?([^"'\s]+)["']?/i;
-const COMMENT_LABEL = new RegExp(String.raw`^\s*(?:#|//|--|;|%|<!--|/\*|\{\{!--|\(\*)\s*(${PATH})\s*(?:-->|\*/|--\}\}|\*\))?\s*$`);
+const CLOSERS: Record<string, string> = { "<!--": "-->", "/*": "*/", "(*": "*)" };
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 const COMMENT_MENTION = new RegExp(String.raw`^\s*(?:#|//|--|<!--|/\*)\s*(?:file(?:name)?|path)\s*:\s*(${PATH})\b`, "i");
 
-/** The labels of a block. */
-export function labelsOf(block: CodeBlock): BlockLabels {
+/**
+ * The labels of a block. A path counts when it names one of `outputs` or looks like a file: it has
+ * a folder or a type pc knows (so "v1.2" or "e.g." on a line of their own are no labels).
+ */
+export function labelsOf(block: CodeBlock, outputs: readonly string[]): BlockLabels {
+  const counts = (label: string | undefined): label is string =>
+    label !== undefined && (label.includes("/") || languageOfPath(label) !== undefined || outputs.some((o) => labelNames(label, o, outputs)));
   const strong: string[] = [];
   const fromInfo = infoPath(block.info);
   if (fromInfo) strong.push(fromInfo);
   const alone = alonePath(block.before);
-  if (alone) strong.push(alone);
+  if (counts(alone)) strong.push(alone);
   const first = block.code.slice(0, block.code.indexOf("\n") + 1 || undefined).replace(/\n$/, "");
-  const comment = COMMENT_LABEL.exec(first);
-  const firstLinePath = comment && isPath(comment[1]!) ? normalize(comment[1]!) : undefined;
-  if (firstLinePath) strong.push(firstLinePath);
+  const firstLinePath = commentPath(first, block.language);
+  if (counts(firstLinePath)) strong.push(firstLinePath);
   const mention = COMMENT_MENTION.exec(first);
   if (mention) strong.push(normalize(mention[1]!));
-  const weak = alone ? [] : mentionedPaths(block.before);
-  return { strong, weak, ...(firstLinePath ? { firstLinePath } : {}) };
+  const weak = counts(alone) ? [] : mentionedPaths(block.before);
+  return { strong, weak, ...(counts(firstLinePath) ? { firstLinePath } : {}) };
+}
+
+/** The path a first line names when it is a comment, in the block's language, holding nothing but the path. */
+function commentPath(line: string, language: string): string | undefined {
+  for (const opener of commentOpeners(language)) {
+    const closer = CLOSERS[opener] ? `(?:${escape(CLOSERS[opener]!)})?` : "";
+    const match = new RegExp(String.raw`^\s*${escape(opener)}\s*(${PATH})\s*${closer}\s*$`).exec(line);
+    if (match && isPath(match[1]!)) return normalize(match[1]!);
+  }
+  return undefined;
 }
 
 /** The block's code without a first line that holds nothing but its path. */
@@ -91,7 +109,7 @@ function mentionedPaths(line: string): string[] {
 }
 
 function isPath(text: string): boolean {
-  return IS_PATH.test(text) && !/^\d+(\.\d+)+$/.test(text) && !/^https?:/.test(text);
+  return IS_PATH.test(text) && /[A-Za-z][^/]*$/.test(text) && !/^https?:/.test(text);
 }
 
 /** A path with an extension or a folder: `a.py`, `src/b.ts` (not a bare word like `python`). */

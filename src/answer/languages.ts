@@ -134,3 +134,24 @@ export function holdsFences(output: string): boolean {
 export function labelHoldsFences(label: string): boolean {
   return FENCE_HOLDING.has(languageOfLabel(label) ?? "");
 }
+
+/** How a line comment (or a one-line block comment) opens in each language, for first-line path labels. */
+const COMMENTS: Record<string, string[]> = {
+  "#": ["python", "bash", "ruby", "perl", "r", "yaml", "toml", "dockerfile", "makefile", "powershell", "elixir", "nim", "julia", "graphql", "ini", "hcl", "php", "nix"],
+  "//": ["javascript", "typescript", "tsx", "jsx", "go", "rust", "java", "c", "cpp", "csharp", "php", "swift", "kotlin", "scala", "dart", "groovy", "zig", "proto", "solidity", "scss", "less", "json", "hcl", "objectivec", "fsharp", "vue", "svelte"],
+  "/*": ["javascript", "typescript", "tsx", "jsx", "go", "rust", "java", "c", "cpp", "csharp", "php", "swift", "kotlin", "scala", "dart", "groovy", "css", "scss", "less", "sql", "objectivec", "solidity"],
+  "<!--": ["html", "xml", "markdown", "vue", "svelte"],
+  "--": ["sql", "lua", "haskell"],
+  "%": ["latex", "matlab", "erlang"],
+  ";": ["ini", "clojure", "asm"],
+  "(*": ["ocaml", "fsharp"],
+};
+
+/** The comment openers of a fence label's language; every known opener for a block with no known language. */
+export function commentOpeners(label: string): string[] {
+  const language = languageOfLabel(label);
+  const all = Object.keys(COMMENTS);
+  if (language === undefined) return all;
+  const own = all.filter((opener) => COMMENTS[opener]!.includes(language));
+  return own.length > 0 ? own : all;
+}

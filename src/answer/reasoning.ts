@@ -13,6 +13,10 @@ import { closesFence, openingFence, type AnswerLine, type Fence } from "./fences
  *   tag into the prompt, so the answer begins inside the section) at the start or end of a line:
  *   everything before it is reasoning.
  *
+ * With `extract: raw` no fence protects the file, so reasoning is read only where it comes first:
+ * one section that opens the answer, or everything up to the first closing tag when no opening tag
+ * comes before it; after that, every line is the file's.
+ *
  * Pure.
  */
 
@@ -29,8 +33,11 @@ export interface VisibleAnswer {
   unterminated: boolean;
 }
 
-/** Splits an answer into lines (CRLF read as LF) and drops its reasoning sections. */
-export function withoutReasoning(answer: string): VisibleAnswer {
+/**
+ * Splits an answer into lines (CRLF read as LF) and drops its reasoning sections: anywhere outside
+ * code blocks (`fenced`), or only where the answer begins with it (`raw`).
+ */
+export function withoutReasoning(answer: string, mode: "fenced" | "raw" = "fenced"): VisibleAnswer {
   const all = answer.replace(/\r\n?/g, "\n").split("\n");
   // The newline that ends the last line starts no line of its own.
   if (all.length > 1 && all.at(-1) === "") all.pop();
@@ -44,7 +51,9 @@ export function withoutReasoning(answer: string): VisibleAnswer {
       lines.push({ text, line: i + 1 });
       continue;
     }
-    const opened = OPENING.exec(text);
+    // With raw, once reasoning was found (or a line of the file came first) the rest is the file.
+    const reading = mode === "fenced" || !reasoning;
+    const opened = reading && (mode === "fenced" || lines.every((l) => l.text.trim() === "")) ? OPENING.exec(text) : null;
     if (opened) {
       reasoning = true;
       const end = closingTag(all, i, opened[1]!, opened[0].length);
@@ -54,7 +63,7 @@ export function withoutReasoning(answer: string): VisibleAnswer {
       i = end.line;
       continue;
     }
-    const orphan = ORPHAN_CLOSING.exec(text);
+    const orphan = reading ? ORPHAN_CLOSING.exec(text) : null;
     if (orphan) {
       reasoning = true;
       const rest = text.slice(orphan.index + orphan[0].length);

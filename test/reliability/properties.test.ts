@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { PcError } from "../../src/util/errors.js";
 import { LOCKFILE_VERSION, parseLock, serializeLock, type Lock, type LockEntry } from "../../src/lock/lockfile.js";
 import { extractOutputs } from "../../src/answer/extract.js";
+import { alonePath } from "../../src/answer/labels.js";
 import { parsePrompt } from "../../src/prompt/frontmatter.js";
 
 /** Runs `f`; passes when it returns or throws a PcError, fails on anything else it throws. */
@@ -97,6 +98,9 @@ describe("the answer extractor", () => {
     fc.assert(
       fc.property(fc.array(codeLine, { minLength: 1, maxLength: 10 }), fc.string().filter((s) => !/[`~\r]/.test(s)), (lines, prose) => {
         fc.pre(lines.join("").trim() !== "");
+        // A line that holds only a path names the block as that file (see labels.ts), so prose is no such line.
+        // Likewise a first line that is a comment holding one word may be the file's path.
+        fc.pre(alonePath(prose.split("\n").findLast((l) => l.trim() !== "")?.trim() ?? "") === undefined && !/^\s*#\s*\S+\s*$/.test(lines[0]!));
         const code = `${lines.join("\n")}\n`;
         const answer = `${prose}\n\n\`\`\`python\n${code}\`\`\`\n`;
         expect(extractOutputs(answer, ["generated/a.py"], "fenced")).toEqual({ "generated/a.py": code });

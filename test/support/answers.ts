@@ -45,8 +45,8 @@ export function requestHash(body: ChatCompletionBody): string {
 }
 
 /**
- * The default answer: one line of prose, then a fenced block in the language of the first file path
- * the last message mentions, whose content names the request hash, model, seed and temperature.
+ * The default answer: one line of prose, then a fenced block in the language of the output the last
+ * message asks for, whose content names the request hash, model, seed and temperature.
  * The block holds only comments, so it is valid source in that language (and a JSON object for .json).
  */
 export function defaultAnswer(body: ChatCompletionBody): string {
@@ -62,8 +62,16 @@ export function defaultAnswer(body: ChatCompletionBody): string {
   return `Here is the file.\n\n${fencedAnswer(lines.map(commentFor(lang)).join("\n"), lang)}\n`;
 }
 
-/** The output path a prompt most likely asks for: a known file type, preferring one inside a folder. */
+/**
+ * The output path a prompt most likely asks for: a known file type, preferring one inside a folder,
+ * first in pc's output contract (after the last "## Output"), then anywhere.
+ */
 function mentionedPath(text: string): string | undefined {
+  const contract = text.lastIndexOf("## Output");
+  return (contract >= 0 ? pathIn(text.slice(contract)) : undefined) ?? pathIn(text);
+}
+
+function pathIn(text: string): string | undefined {
   const paths = [...text.matchAll(/(?:[\w.-]+\/)*[\w-]+\.([a-z0-9]+)\b/gi)]
     .filter((match) => Object.hasOwn(LANGUAGES, match[1]!.toLowerCase()))
     .map((match) => match[0]);
