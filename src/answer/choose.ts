@@ -10,11 +10,12 @@ import { codeWithoutLabelLine, labelNames, labelsOf, type BlockLabels } from "./
  *    as another file.
  * 2. Of the rest, the first group that is not empty gives the candidates:
  *    a. blocks named as the output (info string, a line before holding only the path, a first-line comment);
- *    b. blocks whose line before mentions the output's path;
- *    c. (one output only) blocks labelled with the output's language;
- *    d. (one output only) blocks with no language, plain text, or a language pc does not know.
- *    With several outputs, an unnamed block is taken for an output only when it is the one block
- *    in that output's language and no other output has that language.
+ *    b. with one output: blocks labelled with the output's language; then blocks with no language,
+ *       plain text, or a language pc does not know;
+ *    c. with several outputs: blocks whose line before mentions the output's path; then the one
+ *       block in the output's language, when no other output has that language.
+ *    (A mention is no sign for one output: "Run `bin/a.sh` like this:" introduces a usage example as
+ *    often as "Here is `bin/a.sh`:" introduces the file.)
  * 3. One candidate is the file. Several are the file only when all of them are parts of the longest
  *    (the same text, or a piece shown before the whole); otherwise the answer is ambiguous.
  */
@@ -51,12 +52,15 @@ export function chooseBlock(all: Candidate[], output: string, outputs: readonly 
   const mentioned = (c: Candidate) => c.labels.weak.some((l) => labelNames(l, output, outputs));
   const unnamed = usable.filter((c) => c.labels.strong.length === 0);
   const fit = (c: Candidate) => languageFit(c.block.language, output);
-  const groups: Candidate[][] = [usable.filter(named), unnamed.filter(mentioned)];
+  const groups: Candidate[][] = [usable.filter(named)];
   if (outputs.length === 1) {
     groups.push(unnamed.filter((c) => fit(c) === "same"), unnamed.filter((c) => fit(c) === "neutral"));
-  } else if (!outputs.some((o) => o !== output && sameLanguageOutputs(o, output))) {
-    const inLanguage = unnamed.filter((c) => fit(c) === "same" && !c.labels.weak.some((l) => outputs.some((o) => labelNames(l, o, outputs))));
-    if (inLanguage.length === 1) groups.push(inLanguage);
+  } else {
+    groups.push(unnamed.filter(mentioned));
+    if (!outputs.some((o) => o !== output && sameLanguageOutputs(o, output))) {
+      const inLanguage = unnamed.filter((c) => fit(c) === "same" && !c.labels.weak.some((l) => outputs.some((o) => labelNames(l, o, outputs))));
+      if (inLanguage.length === 1) groups.push(inLanguage);
+    }
   }
   const candidates = groups.find((g) => g.length > 0);
   if (!candidates) return { kind: "none", setAside };

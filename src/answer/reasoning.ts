@@ -43,6 +43,8 @@ export function withoutReasoning(answer: string, mode: "fenced" | "raw" = "fence
   if (all.length > 1 && all.at(-1) === "") all.pop();
   let lines: AnswerLine[] = [];
   let reasoning = false;
+  /** Whether a non-blank line was kept (raw: an opening tag after one is the file's). */
+  let textSeen = false;
   let fence: Fence | undefined;
   for (let i = 0; i < all.length; i++) {
     const text = all[i]!;
@@ -53,7 +55,7 @@ export function withoutReasoning(answer: string, mode: "fenced" | "raw" = "fence
     }
     // With raw, once reasoning was found (or a line of the file came first) the rest is the file.
     const reading = mode === "fenced" || !reasoning;
-    const opened = reading && (mode === "fenced" || lines.every((l) => l.text.trim() === "")) ? OPENING.exec(text) : null;
+    const opened = reading && (mode === "fenced" || !textSeen) ? OPENING.exec(text) : null;
     if (opened) {
       reasoning = true;
       const end = closingTag(all, i, opened[1]!, opened[0].length);
@@ -72,6 +74,7 @@ export function withoutReasoning(answer: string, mode: "fenced" | "raw" = "fence
     }
     fence = openingFence(text);
     lines.push({ text, line: i + 1 });
+    if (text.trim()) textSeen = true;
   }
   return { lines: reasoning ? trimLeadingBlank(lines) : lines, reasoning, unterminated: false };
 }

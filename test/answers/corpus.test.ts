@@ -94,3 +94,31 @@ describe("the answer corpus", () => {
     await building.cleanup();
   });
 });
+
+describe("an ambiguous answer through the pc binary", () => {
+  const c = cases.find((x) => x.name === "qwen25-coder-usage-same-language")!;
+
+  it("pc accept exits 1, lists the candidates with their first lines and says how to fix the prompt; nothing is written", async () => {
+    const project = await projectFor(c);
+    await project.write({ "answer.md": c.answer });
+    const run = await project.run(["accept", "prompts/p.md", "answer.md"]);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain("PC_ANSWER_AMBIGUOUS");
+    expect(run.stderr).toContain("the answer has 2 code blocks that could be generated/fib.py");
+    expect(run.stderr).toMatch(/block at line 1 \(```python, 13 lines\): import sys\n.*block at line 19 \(```python, 4 lines\): from fib import fib/s);
+    expect(run.stderr).toContain('Reply with generated/fib.py only');
+    expect(project.exists("generated/fib.py") || project.exists("promptfile.lock")).toBe(false);
+  });
+
+  it("pc build exits 1 with the same list and keeps the raw answer under .pc/failed/", async () => {
+    server.setAnswer(c.answer);
+    const project = await projectFor(c);
+    const run = await project.run(["build", "--base-url", server.baseURL, "--retries", "0"]);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toMatch(/PC_ANSWER_AMBIGUOUS|could be generated\/fib\.py/);
+    expect(run.stderr).toContain("block at line 19 (```python, 4 lines): from fib import fib");
+    expect(run.stderr).toContain(".pc/failed/prompts__p.md.txt");
+    expect(await project.read(".pc/failed/prompts__p.md.txt")).toBe(c.answer);
+    expect(project.exists("generated/fib.py")).toBe(false);
+  });
+});

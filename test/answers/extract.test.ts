@@ -64,9 +64,14 @@ describe("choosing the block", () => {
     expect(one(`${F}python\n${file}${F}\nOutput:\n${F}text\n${output}\n${F}\n`)).toBe(file);
   });
 
-  it("prefers a block named as the output over one in its language, and a mention over neither", () => {
+  it("prefers a block named as the output over one in its language", () => {
     expect(one(`${F}python\nother = 1\n${F}\n**generated/a.py**\n${F}python\n${file}${F}\n`)).toBe(file);
-    expect(one(`Here is \`generated/a.py\`:\n${F}python\n${file}${F}\nTest it:\n${F}python\nassert True\n${F}\n`)).toBe(file);
+  });
+
+  it("takes a mention of the path in the line before for a sign only among several outputs", () => {
+    const mentioned = `Here is \`generated/a.py\`:\n${F}python\n${file}${F}\nRun \`generated/b.py\` with:\n${F}python\nb = 2\n${F}\n`;
+    expect(extractOutputs(mentioned, ["generated/a.py", "generated/b.py"], "fenced")).toEqual({ "generated/a.py": file, "generated/b.py": "b = 2\n" });
+    expect(errorOf(() => one(mentioned)).code).toBe("PC_ANSWER_AMBIGUOUS");
   });
 
   it("never writes a block in another language: a diff, a shell session, bash for a .py file", () => {
