@@ -9,9 +9,11 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { accept } from "../../src/commands/accept.js";
 import { isPcError } from "../../src/util/errors.js";
-import { REPO, cleanupProjects, createProject, listFiles, promptFromPins, type TempProject } from "../support/project.js";
-import { useTestServer } from "../support/use-test-server.js";
-import { buildIn } from "../build/helpers.js";
+import { buildIn } from "../support/build.js";
+import { REPO } from "../support/pc.js";
+import { cleanupProjects, listFiles, makeProject, type TempProject } from "../support/project.js";
+import { promptFile } from "../support/prompt.js";
+import { useTestServer } from "../support/test-server.js";
 
 const CORPUS = path.join(REPO, "test/fixtures/answers");
 
@@ -46,8 +48,7 @@ afterAll(cleanupProjects);
 
 /** A project whose one prompt asks for the case's outputs, written exactly as extracted. */
 function projectFor(c: AnswerCase): Promise<TempProject> {
-  const pins = { [c.outputs.length === 1 ? "output" : "outputs"]: c.outputs.length === 1 ? c.outputs[0] : c.outputs, format: false, extract: c.extract };
-  return createProject({ "prompts/p.md": promptFromPins(pins, `Answer shape: ${c.name}.`) });
+  return makeProject({ "prompts/p.md": promptFile({ output: c.outputs.length === 1 ? c.outputs[0] : c.outputs, format: false, extract: c.extract, body: `Answer shape: ${c.name}.` }) });
 }
 
 async function expectNothingWritten(project: TempProject): Promise<void> {
