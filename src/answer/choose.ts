@@ -1,5 +1,6 @@
 import type { CodeBlock } from "./fences.js";
-import { languageFit } from "./languages.js";
+import path from "node:path";
+import { languageFit, languageOfPath } from "./languages.js";
 import { codeWithoutLabelLine, labelNames, labelsOf, type BlockLabels } from "./labels.js";
 
 /**
@@ -73,7 +74,7 @@ export function chooseBlock(all: Candidate[], output: string, outputs: readonly 
 function whyNot(candidate: Candidate, output: string, outputs: readonly string[]): string | undefined {
   const { block, labels } = candidate;
   if (candidate.code.trim() === "") return "it is empty";
-  if (languageFit(block.language, output) === "other") return `it is \`${block.language}\`, not the language of ${output}`;
+  if (languageFit(block.language, output) === "other") return `it is \`${block.language}\`, not ${languageOfPath(output) ?? `a ${path.posix.extname(output) || "file like"} ${output}`}`;
   const names = labels.strong.filter((l) => labelNames(l, output, outputs));
   if (labels.strong.length > 0 && names.length === 0) return `it is named ${labels.strong[0]}`;
   return undefined;

@@ -37,11 +37,9 @@ export function extractOutputs(answer: string, outputs: string[], mode: ExtractM
       continue;
     }
     missing.push(output);
-    for (const { candidate, why } of choice.setAside) {
-      if (outputs.length === 1 || candidate.labels.strong.length === 0 || why.startsWith("it is `")) notes.push(`${describe(candidate)}: set aside, ${why}`);
-    }
+    for (const { candidate, why } of choice.setAside) notes.push(`${describe(candidate)}: set aside, ${why}`);
   }
-  if (missing.length > 0) throw noCode(answer, missing, blocks.length, [...new Set(notes)]);
+  if (missing.length > 0) throw noCode(answer, missing, blocks.length, [...new Set(notes)], outputs.length > 1);
   return result;
 }
 
@@ -75,12 +73,14 @@ function emptyAnswer(answer: string, visible: VisibleAnswer): PcError {
   });
 }
 
-function noCode(answer: string, missing: string[], blockCount: number, notes: string[]): PcError {
+function noCode(answer: string, missing: string[], blockCount: number, notes: string[], several: boolean): PcError {
   const why = notes.length ? `\n${notes.map((n) => `  ${n}`).join("\n")}` : "";
   const fix =
-    missing.length > 1 || blockCount > 1
+    several
       ? `Name each file on the line before its block (${missing[0]}) or in the block's first line (# ${missing[0]}).`
-      : `Ask for the file in a fenced code block, or set "extract: raw" to take the whole answer as the file.`;
+      : blockCount > 0
+        ? `Ask for the complete file ${missing[0]} itself in a code block (not a patch, a command or a session).`
+        : `Ask for the file in a fenced code block, or set "extract: raw" to take the whole answer as the file.`;
   return new PcError("PC_ANSWER_NO_CODE", `the answer has no usable code block for ${missing.join(", ")}`, {
     hint: `${blockCount ? `Its ${blockCount} code block${blockCount === 1 ? "" : "s"}:${why || " none fits"}` : `The answer began: ${excerpt(answer, 120)}`}\n${fix}`,
   });
