@@ -35,13 +35,20 @@ export interface PromptHashes {
   requestHash: string;
   /** The request plus what post-processing depends on: the lock's input hash. */
   inputHash: string;
+  /** What the prompt's checks depend on (see checksHash); undefined without checks. */
+  checksHash?: string;
 }
 
 /**
  * Hashes a rendered prompt. `modelFileHash` is the sha256 of a local GGUF model (embedded engine),
  * so a different file under the same path changes the hash.
  */
-export function hashPrompt(prompt: ParsedPrompt, messages: ChatMessage[], modelFileHash?: string): PromptHashes {
+export function hashPrompt(
+  prompt: ParsedPrompt,
+  messages: ChatMessage[],
+  modelFileHash?: string,
+  checkInputs: Record<string, string> = {},
+): PromptHashes {
   const fm = prompt.frontmatter;
   const requestHash = sha256(
     canonicalJson({
@@ -55,13 +62,37 @@ export function hashPrompt(prompt: ParsedPrompt, messages: ChatMessage[], modelF
       version: fm.version,
     }),
   );
+  const checks = checksHash(prompt, checkInputs);
   const inputHash = sha256(
     canonicalJson({
       request: requestHash,
       outputs: prompt.outputs,
       extract: fm.extract ?? "fenced",
       format: fm.format ?? true,
+      // Only when the prompt has checks: a prompt without them keeps the hash it always had.
+      checks,
     }),
   );
-  return { requestHash, inputHash };
+  return checks === undefined ? { requestHash, inputHash } : { requestHash, inputHash, checksHash: checks };
+}
+
+/** The prompt's check commands as a list (the `check` key takes one command or several). */
+export function checkCommands(prompt: ParsedPrompt): string[] {
+  const check = prompt.frontmatter.check;
+  return check === undefined ? [] : typeof check === "string" ? [check] : check;
+}
+
+/** Seconds a check command may run when the prompt does not say. */
+export const DEFAULT_CHECK_TIMEOUT = 60;
+
+/**
+ * What a generation's checks depend on: the commands, their timeout and the bytes of their inputs.
+ * Not part of the request (the cache key): changing a check reruns it on the cached generation
+ * instead of asking the model again. Undefined for a prompt without checks.
+ */
+export function checksHash(prompt: ParsedPrompt, checkInputs: Record<string, string>): string | undefined {
+  const commands = checkCommands(prompt);
+  if (commands.length === 0) return undefined;
+  const timeout = prompt.frontmatter.check_timeout ?? DEFAULT_CHECK_TIMEOUT;
+  return sha256(canonicalJson({ commands, timeout, inputs: checkInputs }));
 }

@@ -182,7 +182,7 @@ export async function renderRecord(root: string, record: ParsedSource, files: Fi
   const base: RecordBase = { prompt: record.prompt, outputs: record.outputs, inputs: record.inputs, inputHashes: record.inputHashes, entry: record.entry, hashes: record.hashes, recalled: record.recalled };
   try {
     const { rendered, inputHashes, modelFileHash } = await renderWithModelFile(root, record, files);
-    const hashes = hashPrompt(parsed, rendered.messages, modelFileHash);
+    const hashes = hashPrompt(parsed, rendered.messages, modelFileHash, rendered.checkInputs);
     const next: RenderedRecord = { ...base, stage: "rendered", parsed, rendered, inputHashes, inputs: Object.keys(inputHashes), hashes };
     return waitFor(next, unbuiltMatches(root, next, owners), owners) ?? next;
   } catch (error) {

@@ -24,11 +24,17 @@ export interface Frontmatter {
   vars?: Record<string, unknown>;
   extract?: "fenced" | "raw";
   description?: string;
+  /** Shell commands run from the project root after the outputs are written; a generation is kept only when they pass. */
+  check?: string | string[];
+  /** Files (paths or globs) the checks read: inputs of the prompt, hashed but not sent to the model. */
+  check_inputs?: string[];
+  /** Seconds each check command may run (default 60). */
+  check_timeout?: number;
 }
 
 export const FRONTMATTER_KEYS = [
   "version", "model", "seed", "temperature", "output", "outputs", "context", "system", "max_tokens",
-  "top_p", "top_k", "stop", "format", "vars", "extract", "description",
+  "top_p", "top_k", "stop", "format", "vars", "extract", "description", "check", "check_inputs", "check_timeout",
 ];
 
 export interface ParsedPrompt {

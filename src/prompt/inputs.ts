@@ -26,18 +26,7 @@ export class InputRecorder {
       this.inputs.set(relative, cached.hash);
       return cached.text;
     }
-    const absolute = resolveInside(this.root, relative, { file: this.prompt, key, what });
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(absolute);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new PcError(
-        "PC_FILE_UNREADABLE",
-        code === "ENOENT" ? `${what} "${relative}" does not exist` : `${what} "${relative}" cannot be read (${code})`,
-        { file: this.prompt, key, hint: "Paths are relative to the project root; check the spelling.", cause: error },
-      );
-    }
+    const bytes = this.readBytes(relative, what, key);
     const text = decodeText(bytes);
     if (text === undefined) {
       throw new PcError("PC_FILE_UNREADABLE", `${what} "${relative}" is binary or not UTF-8 text`, {
@@ -50,6 +39,32 @@ export class InputRecorder {
     this.inputs.set(relative, hash);
     this.texts.set(relative, { text, hash });
     return text;
+  }
+
+  private readBytes(relative: string, what: string, key?: string): Buffer {
+    const absolute = resolveInside(this.root, relative, { file: this.prompt, key, what });
+    try {
+      return readFileSync(absolute);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new PcError(
+        "PC_FILE_UNREADABLE",
+        code === "ENOENT" ? `${what} "${relative}" does not exist` : `${what} "${relative}" cannot be read (${code})`,
+        { file: this.prompt, key, hint: "Paths are relative to the project root; check the spelling.", cause: error },
+      );
+    }
+  }
+
+  /** Hashes a project file of any content (a check's input: never shown to the model) and records it. */
+  hashFile(relative: string, what: string, key?: string): string {
+    const cached = this.texts.get(relative);
+    if (cached !== undefined) {
+      this.inputs.set(relative, cached.hash);
+      return cached.hash;
+    }
+    const hash = sha256(this.readBytes(relative, what, key));
+    this.inputs.set(relative, hash);
+    return hash;
   }
 
   /** The recorded inputs, sorted by path. */

@@ -17,6 +17,8 @@ export interface RenderedPrompt {
   inputs: Record<string, string>;
   /** The context files, in the order the model sees them. */
   context: string[];
+  /** The files the prompt's checks read (`check_inputs`), path -> sha256: inputs the model does not see. */
+  checkInputs: Record<string, string>;
 }
 
 /**
@@ -28,7 +30,10 @@ export interface RenderedPrompt {
 export function renderPrompt(root: string, prompt: ParsedPrompt, promptHash: string, texts?: Map<string, FileText>): RenderedPrompt {
   const recorder = new InputRecorder(root, prompt.path, texts);
   recorder.inputs.set(prompt.path, promptHash);
-  const context = expandContext(root, prompt, recorder);
+  const context = expandFiles(root, prompt, "context", recorder);
+  const checkInputs = Object.fromEntries(
+    expandFiles(root, prompt, "check_inputs", recorder).map((p) => [p, recorder.hashFile(p, "check input", "check_inputs")]),
+  );
   const body = renderTemplate(root, prompt, recorder);
   const contextFiles: ContextFile[] = context.map((p) => ({ path: p, text: recorder.readText(p, "context file", "context") }));
   const messages = buildMessages({
@@ -38,36 +43,38 @@ export function renderPrompt(root: string, prompt: ParsedPrompt, promptHash: str
     outputs: prompt.outputs,
     extract: prompt.frontmatter.extract ?? "fenced",
   });
-  return { prompt, messages, inputs: recorder.sortedInputs(), context };
+  return { prompt, messages, inputs: recorder.sortedInputs(), context, checkInputs };
 }
 
 /**
- * Context entries in the order written; a glob expands to its matches sorted. The order of the
- * files shown to the model follows the sorted list of all paths, so reordering entries changes nothing.
+ * Context (or check input) entries in the order written; a glob expands to its matches sorted. The
+ * order of the files shown to the model follows the sorted list of all paths, so reordering entries
+ * changes nothing.
  */
-function expandContext(root: string, prompt: ParsedPrompt, recorder: InputRecorder): string[] {
+function expandFiles(root: string, prompt: ParsedPrompt, key: "context" | "check_inputs", recorder: InputRecorder): string[] {
   const files = new Set<string>();
-  for (const entry of prompt.frontmatter.context ?? []) {
+  const what = key === "context" ? "context" : "check input";
+  for (const entry of prompt.frontmatter[key] ?? []) {
     if (GLOB_CHARS.test(entry)) {
       if (path.isAbsolute(entry) || entry.split("/").includes("..")) {
-        resolveInside(root, entry, { file: prompt.path, key: "context", what: "context glob" });
+        resolveInside(root, entry, { file: prompt.path, key, what: `${what} glob` });
       }
       // Loaded here: most prompts name their context files, and tinyglobby costs ~12 ms to load.
       const { globSync } = requireCjs("tinyglobby") as typeof import("tinyglobby");
       const matches = globSync(entry, { cwd: root, onlyFiles: true, ignore: CONTEXT_IGNORE, expandDirectories: false });
       if (matches.length === 0) {
-        throw new PcError("PC_CONTEXT_EMPTY", `context glob "${entry}" matches no file`, {
+        throw new PcError("PC_CONTEXT_EMPTY", `${what} glob "${entry}" matches no file`, {
           file: prompt.path,
-          key: "context",
+          key,
           hint: "Fix the pattern or remove it; globs are relative to the project root, e.g. src/**/*.ts",
         });
       }
       for (const match of matches) {
-        resolveInside(root, match, { file: prompt.path, key: "context", what: "context file" });
+        resolveInside(root, match, { file: prompt.path, key, what: `${what} file` });
         files.add(match);
       }
     } else {
-      resolveInside(root, entry, { file: prompt.path, key: "context", what: "context file" });
+      resolveInside(root, entry, { file: prompt.path, key, what: `${what} file` });
       files.add(toPosix(path.normalize(entry)));
     }
   }

@@ -1,0 +1,138 @@
+import { spawn } from "node:child_process";
+
+/** What a prompt's checks are run with. */
+export interface CheckRun {
+  /** Shell commands from the prompt's `check` key, run one after the other from the project root. */
+  commands: string[];
+  root: string;
+  /** The prompt's path (PC_PROMPT). */
+  prompt: string;
+  /** The prompt's outputs, relative to the root (PC_OUTPUTS, newline-separated). */
+  outputs: string[];
+  /** Per command; the command's whole process group is killed when it runs out. */
+  timeoutMs: number;
+  /** Kills the running command's process group (Ctrl-C). */
+  signal?: AbortSignal;
+}
+
+export interface CommandResult {
+  command: string;
+  /** The exit code, or undefined when the command was killed. */
+  exitCode?: number;
+  /** Why the command did not pass: its exit code, a timeout, a signal. Undefined when it passed. */
+  failure?: string;
+  /** The last lines of its stdout and stderr, interleaved as they came. */
+  tail: string[];
+  durationMs: number;
+}
+
+export interface ChecksResult {
+  passed: boolean;
+  durationMs: number;
+  /** The commands run, in order; the first failing one is the last. */
+  commands: CommandResult[];
+}
+
+/** Lines of a check's output kept for the user (shown and stored under .pc/failed/). */
+export const TAIL_LINES = 40;
+
+/**
+ * Runs a prompt's checks one after the other, stopping at the first that fails. Each command runs
+ * in a shell from the project root, with no TTY on stdin, in a process group of its own so that a
+ * timeout or an abort kills everything it started.
+ */
+export async function runChecks(run: CheckRun): Promise<ChecksResult> {
+  const started = performance.now();
+  const results: CommandResult[] = [];
+  for (const command of run.commands) {
+    const result = await runCommand(command, run);
+    results.push(result);
+    if (result.failure) break;
+  }
+  const passed = results.every((r) => !r.failure);
+  return { passed, durationMs: Math.round(performance.now() - started), commands: results };
+}
+
+function runCommand(command: string, run: CheckRun): Promise<CommandResult> {
+  const started = performance.now();
+  const tail = new TailLines(TAIL_LINES);
+  return new Promise((resolve) => {
+    const child = spawn(command, {
+      cwd: run.root,
+      shell: true,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, PC_PROMPT: run.prompt, PC_OUTPUTS: run.outputs.join("\n") },
+    });
+    let stopped: string | undefined;
+    const killGroup = (reason: string) => {
+      stopped ??= reason;
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // The group is gone already.
+      }
+    };
+    const timer = setTimeout(() => killGroup(`timed out after ${formatSeconds(run.timeoutMs)}`), run.timeoutMs);
+    const onAbort = () => killGroup("interrupted");
+    if (run.signal?.aborted) onAbort();
+    run.signal?.addEventListener("abort", onAbort, { once: true });
+    child.stdout.on("data", (chunk: Buffer) => tail.push(chunk));
+    child.stderr.on("data", (chunk: Buffer) => tail.push(chunk));
+    const finish = (exitCode: number | null, signal: NodeJS.Signals | null, error?: Error) => {
+      clearTimeout(timer);
+      run.signal?.removeEventListener("abort", onAbort);
+      // Whatever the command left running in its group goes with it.
+      killGroup(stopped ?? "done");
+      const failure =
+        error !== undefined
+          ? `could not start: ${error.message}`
+          : stopped && stopped !== "done"
+            ? stopped
+            : exitCode === 0
+              ? undefined
+              : exitCode !== null
+                ? `exit code ${exitCode}`
+                : `killed by ${signal}`;
+      resolve({
+        command,
+        exitCode: exitCode ?? undefined,
+        failure,
+        tail: tail.lines(),
+        durationMs: Math.round(performance.now() - started),
+      });
+    };
+    child.on("error", (error) => finish(null, null, error));
+    child.on("close", (code, signal) => finish(code, signal));
+  });
+}
+
+const formatSeconds = (ms: number) => `${Number((ms / 1000).toFixed(3))} s`;
+
+/** The last `max` lines of a stream of chunks, without keeping the rest. */
+class TailLines {
+  private readonly kept: string[] = [];
+  private partial = "";
+
+  constructor(private readonly max: number) {}
+
+  push(chunk: Buffer): void {
+    const parts = (this.partial + chunk.toString("utf8")).split(/\r?\n/);
+    this.partial = parts.pop() ?? "";
+    this.kept.push(...parts);
+    if (this.kept.length > this.max) this.kept.splice(0, this.kept.length - this.max);
+  }
+
+  lines(): string[] {
+    const all = this.partial === "" ? [...this.kept] : [...this.kept, this.partial];
+    return all.slice(-this.max);
+  }
+}
+
+/** The line that says why a check failed: the last non-empty line of its output, else the failure itself. */
+export function failingLine(result: ChecksResult): string | undefined {
+  const failed = result.commands.find((c) => c.failure);
+  if (!failed) return undefined;
+  const line = [...failed.tail].reverse().find((l) => l.trim() !== "");
+  return line?.trim() ?? `${failed.command}: ${failed.failure}`;
+}
