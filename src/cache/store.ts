@@ -37,6 +37,18 @@ export interface Generation {
   identity?: ModelIdentity;
   usage?: { promptTokens: number; completionTokens: number };
   durationMs?: number;
+  /** The verdict of the prompt's checks on these bytes, under the checks it was made with. */
+  checks?: CheckVerdict;
+}
+
+/** What a prompt's checks said of a generation's bytes. */
+export interface CheckVerdict {
+  /** The checks' hash (commands, timeout, input bytes) the verdict holds for; see plan/hash.ts. */
+  hash: string;
+  passed: boolean;
+  durationMs: number;
+  /** Why the checks failed: the failing command and the line that says why. */
+  failure?: string;
 }
 
 /** A generation as stored: its file, and that file's size. */

@@ -5,9 +5,9 @@ import { produce } from "../execute/generate.js";
 import { GenerationStore, type Generation } from "../cache/store.js";
 import type { GenerationProgress } from "../engine/types.js";
 import { PcError } from "../util/errors.js";
-import { loadProject, renderRecord, type Project, type RenderedRecord } from "../plan/project.js";
+import { loadProject, type Project, type RenderedRecord } from "../plan/project.js";
 import { readIfExists } from "../util/fs.js";
-import { readyToGenerate, renderOne, selectOnePrompt } from "../plan/one-prompt.js";
+import { renderOne, selectOnePrompt, withPins } from "../plan/one-prompt.js";
 
 export interface DiffOptions extends EngineOptions {
   /** Project root (default: process.cwd()). */
@@ -81,7 +81,7 @@ export async function diff(options: DiffOptions): Promise<DiffResult> {
       newer = sideOf(newest);
     }
   } else {
-    const record = await withOverrides(project, await renderOne(project, prompt), options);
+    const record = await withPins(project, await renderOne(project, prompt), options);
     const generation = await regenerate(project, record, store, options);
     older = await diskSide(project, prompt, record.outputs);
     newer = { ...sideOf(generation), label: `regenerated (${pins(generation)})` };
@@ -95,21 +95,6 @@ function validateOverrides(options: DiffOptions): void {
     throw new PcError("PC_USAGE", `--temperature must be a number from 0 to 2, got ${options.temperature}`);
   }
   if (options.model !== undefined && options.model.trim() === "") throw new PcError("PC_USAGE", "--model must name a model, e.g. --model qwen2.5-coder:7b");
-}
-
-/** The prompt with the overridden pins, rendered again (a `gguf:` model's bytes become an input). */
-async function withOverrides(project: Project, record: RenderedRecord, options: DiffOptions): Promise<RenderedRecord> {
-  if (options.seed === undefined && options.temperature === undefined && options.model === undefined) return record;
-  const { parsed } = record;
-  const frontmatter = {
-    ...parsed.frontmatter,
-    ...(options.seed !== undefined ? { seed: options.seed } : {}),
-    ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
-    ...(options.model !== undefined ? { model: options.model } : {}),
-  };
-  const promptHash = record.inputHashes[record.prompt];
-  const copy = { ...record, parsed: { ...parsed, frontmatter }, inputHashes: promptHash === undefined ? {} : { [record.prompt]: promptHash } };
-  return readyToGenerate(await renderRecord(project.root, copy, project.files, new Map()));
 }
 
 async function regenerate(project: Project, record: RenderedRecord, store: GenerationStore, options: DiffOptions): Promise<Generation> {

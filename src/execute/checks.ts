@@ -1,4 +1,9 @@
 import { spawn } from "node:child_process";
+import path from "node:path";
+import type { CheckVerdict, Generation } from "../cache/store.js";
+import { DEFAULT_CHECK_TIMEOUT, checkCommands } from "../plan/hash.js";
+import type { RenderedRecord } from "../plan/project.js";
+import { writeFileAtomic } from "../util/fs.js";
 
 /** What a prompt's checks are run with. */
 export interface CheckRun {
@@ -135,4 +140,39 @@ export function failingLine(result: ChecksResult): string | undefined {
   if (!failed) return undefined;
   const line = [...failed.tail].reverse().find((l) => l.trim() !== "");
   return line?.trim() ?? `${failed.command}: ${failed.failure}`;
+}
+
+/** The checks of a rendered prompt, or undefined when it has none. */
+export function checksOf(record: RenderedRecord): { commands: string[]; timeoutMs: number; hash: string } | undefined {
+  const parsed = record.parsed;
+  const hash = record.hashes?.checksHash;
+  if (!parsed || hash === undefined) return undefined;
+  return { commands: checkCommands(parsed), timeoutMs: (parsed.frontmatter.check_timeout ?? DEFAULT_CHECK_TIMEOUT) * 1000, hash };
+}
+
+/** The verdict a generation carries for the prompt's current checks, if it was checked under them. */
+export function knownVerdict(record: RenderedRecord, generation: Generation): CheckVerdict | undefined {
+  const hash = record.hashes?.checksHash;
+  return hash !== undefined && generation.checks?.hash === hash ? generation.checks : undefined;
+}
+
+/**
+ * Runs the prompt's checks on the outputs now on disk. The output of a failing check is kept in
+ * `.pc/failed/` (returned as `kept`) so that the user can read all of it.
+ */
+export async function checkPrompt(
+  root: string,
+  record: RenderedRecord,
+  signal?: AbortSignal,
+): Promise<{ verdict: CheckVerdict; result: ChecksResult; kept?: string }> {
+  const checks = checksOf(record)!;
+  const result = await runChecks({ commands: checks.commands, timeoutMs: checks.timeoutMs, root, prompt: record.prompt, outputs: record.outputs, signal });
+  const failed = result.commands.find((c) => c.failure);
+  const verdict: CheckVerdict = { hash: checks.hash, passed: result.passed, durationMs: result.durationMs };
+  if (!failed) return { verdict, result };
+  verdict.failure = `${failed.command}: ${failed.failure}${failingLine(result) ? ` (${failingLine(result)})` : ""}`;
+  const relative = `.pc/failed/${record.prompt.replace(/[\\/]/g, "__")}.check.txt`;
+  const report = result.commands.map((c) => `$ ${c.command}\n${c.tail.join("\n")}\n${c.failure ? `[${c.failure}]` : "[passed]"}\n`).join("\n");
+  await writeFileAtomic(path.join(root, relative), report);
+  return { verdict, result, kept: relative };
 }

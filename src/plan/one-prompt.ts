@@ -62,3 +62,25 @@ export function readyToGenerate(record: PromptRecord, hint?: (owner: string) => 
 export function readsUnbuiltOutput(prompt: string, owner: string, hint = `Build ${owner} first (pc build ${owner}).`): PcError {
   return new PcError("PC_FILE_UNREADABLE", `reads an output of ${owner} that does not exist`, { file: prompt, hint });
 }
+
+/** Pins that `pc diff` and `pc seed` try instead of the prompt's own, without editing the prompt file. */
+export interface PinOverrides {
+  seed?: number;
+  temperature?: number;
+  model?: string;
+}
+
+/** The prompt with overridden pins, rendered again (a `gguf:` model's bytes become an input). */
+export async function withPins(project: Project, record: RenderedRecord, pins: PinOverrides): Promise<RenderedRecord> {
+  if (pins.seed === undefined && pins.temperature === undefined && pins.model === undefined) return record;
+  const { parsed } = record;
+  const frontmatter = {
+    ...parsed.frontmatter,
+    ...(pins.seed !== undefined ? { seed: pins.seed } : {}),
+    ...(pins.temperature !== undefined ? { temperature: pins.temperature } : {}),
+    ...(pins.model !== undefined ? { model: pins.model } : {}),
+  };
+  const promptHash = record.inputHashes[record.prompt];
+  const copy = { ...record, parsed: { ...parsed, frontmatter }, inputHashes: promptHash === undefined ? {} : { [record.prompt]: promptHash } };
+  return readyToGenerate(await renderRecord(project.root, copy, project.files, new Map()));
+}
