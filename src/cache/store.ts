@@ -45,10 +45,14 @@ export interface Generation {
 export interface CheckVerdict {
   /** The checks' hash (commands, timeout, input bytes) the verdict holds for; see plan/hash.ts. */
   hash: string;
+  /** The checked bytes: sha256 over the outputs, path by path. */
+  outputs: string;
   passed: boolean;
   durationMs: number;
   /** Why the checks failed: the failing command and the line that says why. */
   failure?: string;
+  /** A check ran out of time (such a verdict is not reused). */
+  timedOut?: boolean;
 }
 
 /** A generation as stored: its file, and that file's size. */

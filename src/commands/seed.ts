@@ -176,11 +176,12 @@ async function trySeeds(project: Project, record: RenderedRecord, options: SeedO
  * checks are run with its bytes in place of the outputs, which get their previous bytes back after.
  */
 async function verdictFor(root: string, record: RenderedRecord, generation: Generation, signal?: AbortSignal): Promise<CheckVerdict> {
-  const known = knownVerdict(record, generation);
+  const checks = checksOf(record)!;
+  const known = knownVerdict(checks.hash, generation.outputs, generation);
   if (known) return known;
   const written = await replaceOutputs(root, record.prompt, generation.outputs);
   try {
-    return (await checkPrompt(root, record, signal)).verdict;
+    return (await checkPrompt(root, record, checks, generation.outputs, signal)).verdict;
   } finally {
     await written.undo();
   }

@@ -15,6 +15,7 @@ export type BuildEvent =
   | { type: "plan"; targets: Array<{ prompt: string; state: string; reasons: string[] }> }
   | { type: "start"; prompt: string; model: string }
   | { type: "progress"; prompt: string; tokens: number; elapsedMs: number }
+  | { type: "check"; prompt: string; passed: boolean; durationMs: number; failure?: string; known: boolean }
   | { type: "done"; result: PromptBuildResult }
   | EngineEvent;
 
@@ -26,6 +27,8 @@ export interface ExecuteOptions extends EngineOptions {
   cache?: boolean;
   /** Restore from the cache only; prompts that need a model fail. */
   offline?: boolean;
+  /** Write (and record, marked failed) a generation whose checks fail, instead of keeping the previous outputs. */
+  keepFailed?: boolean;
   /** Aborts in-flight generations; finished prompts stay recorded. */
   signal?: AbortSignal;
   /**

@@ -1,9 +1,10 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import type { CheckVerdict, Generation } from "../cache/store.js";
-import { DEFAULT_CHECK_TIMEOUT, checkCommands } from "../plan/hash.js";
-import type { RenderedRecord } from "../plan/project.js";
-import { writeFileAtomic } from "../util/fs.js";
+import { DEFAULT_CHECK_TIMEOUT, canonicalJson, checkCommands } from "../plan/hash.js";
+import type { PromptHashes } from "../plan/hash.js";
+import type { ParsedPrompt } from "../prompt/frontmatter.js";
+import { sha256, writeFileAtomic } from "../util/fs.js";
 
 /** What a prompt's checks are run with. */
 export interface CheckRun {
@@ -26,6 +27,8 @@ export interface CommandResult {
   exitCode?: number;
   /** Why the command did not pass: its exit code, a timeout, a signal. Undefined when it passed. */
   failure?: string;
+  /** It ran out of time: on a busy machine another run may pass, so the verdict is not kept. */
+  timedOut: boolean;
   /** The last lines of its stdout and stderr, interleaved as they came. */
   tail: string[];
   durationMs: number;
@@ -103,6 +106,7 @@ function runCommand(command: string, run: CheckRun): Promise<CommandResult> {
         command,
         exitCode: exitCode ?? undefined,
         failure,
+        timedOut: stopped?.startsWith("timed out") ?? false,
         tail: tail.lines(),
         durationMs: Math.round(performance.now() - started),
       });
@@ -142,36 +146,51 @@ export function failingLine(result: ChecksResult): string | undefined {
   return line?.trim() ?? `${failed.command}: ${failed.failure}`;
 }
 
-/** The checks of a rendered prompt, or undefined when it has none. */
-export function checksOf(record: RenderedRecord): { commands: string[]; timeoutMs: number; hash: string } | undefined {
-  const parsed = record.parsed;
+/** A prompt's checks: the commands, the time each may take, and what they depend on (plan/hash.ts). */
+export interface PromptChecks {
+  commands: string[];
+  timeoutMs: number;
+  hash: string;
+}
+
+/** The checks of a parsed and hashed prompt, or undefined when it has none. */
+export function checksOf(record: { parsed?: ParsedPrompt; hashes?: PromptHashes }): PromptChecks | undefined {
+  const { parsed } = record;
   const hash = record.hashes?.checksHash;
   if (!parsed || hash === undefined) return undefined;
   return { commands: checkCommands(parsed), timeoutMs: (parsed.frontmatter.check_timeout ?? DEFAULT_CHECK_TIMEOUT) * 1000, hash };
 }
 
-/** The verdict a generation carries for the prompt's current checks, if it was checked under them. */
-export function knownVerdict(record: RenderedRecord, generation: Generation): CheckVerdict | undefined {
-  const hash = record.hashes?.checksHash;
-  return hash !== undefined && generation.checks?.hash === hash ? generation.checks : undefined;
+/** The verdict a generation carries for these bytes under the checks `checksHash`, if it has one. */
+export function knownVerdict(checksHash: string | undefined, outputs: Record<string, string>, generation: Generation): CheckVerdict | undefined {
+  const known = generation.checks;
+  // A timeout may pass on a less busy machine: such a verdict is never reused.
+  return checksHash !== undefined && known?.hash === checksHash && !known.timedOut && known.outputs === outputsHash(outputs) ? known : undefined;
+}
+
+/** One hash over a prompt's output bytes, path by path. */
+export function outputsHash(outputs: Record<string, string>): string {
+  return sha256(canonicalJson(outputs));
 }
 
 /**
- * Runs the prompt's checks on the outputs now on disk. The output of a failing check is kept in
- * `.pc/failed/` (returned as `kept`) so that the user can read all of it.
+ * Runs a prompt's checks on its outputs as they are on disk (`outputs`: their text). The output of
+ * a failing check is kept in `.pc/failed/` (returned as `kept`) so that the user can read all of it.
  */
 export async function checkPrompt(
   root: string,
-  record: RenderedRecord,
+  target: { prompt: string; outputs: string[] },
+  checks: PromptChecks,
+  outputs: Record<string, string>,
   signal?: AbortSignal,
 ): Promise<{ verdict: CheckVerdict; result: ChecksResult; kept?: string }> {
-  const checks = checksOf(record)!;
-  const result = await runChecks({ commands: checks.commands, timeoutMs: checks.timeoutMs, root, prompt: record.prompt, outputs: record.outputs, signal });
+  const result = await runChecks({ commands: checks.commands, timeoutMs: checks.timeoutMs, root, prompt: target.prompt, outputs: target.outputs, signal });
   const failed = result.commands.find((c) => c.failure);
-  const verdict: CheckVerdict = { hash: checks.hash, passed: result.passed, durationMs: result.durationMs };
+  const verdict: CheckVerdict = { hash: checks.hash, outputs: outputsHash(outputs), passed: result.passed, durationMs: result.durationMs };
   if (!failed) return { verdict, result };
+  if (failed.timedOut) verdict.timedOut = true;
   verdict.failure = `${failed.command}: ${failed.failure}${failingLine(result) ? ` (${failingLine(result)})` : ""}`;
-  const relative = `.pc/failed/${record.prompt.replace(/[\\/]/g, "__")}.check.txt`;
+  const relative = `.pc/failed/${target.prompt.replace(/[\\/]/g, "__")}.check.txt`;
   const report = result.commands.map((c) => `$ ${c.command}\n${c.tail.join("\n")}\n${c.failure ? `[${c.failure}]` : "[passed]"}\n`).join("\n");
   await writeFileAtomic(path.join(root, relative), report);
   return { verdict, result, kept: relative };

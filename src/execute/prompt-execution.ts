@@ -2,14 +2,16 @@ import type { GenerationProgress } from "../engine/types.js";
 import type { LockEntry } from "../lock/lockfile.js";
 import { pinnedModel, readsNoPendingOutput, type PromptBuildResult } from "../plan/build-plan.js";
 import { readyToGenerate, renderAgain } from "../plan/one-prompt.js";
-import type { HashedRecord, PromptRecord, RenderedRecord } from "../plan/project.js";
+import { parseRecord, type HashedRecord, type PromptRecord, type RenderedRecord } from "../plan/project.js";
 import type { PromptStatus } from "../plan/states.js";
 import { PcError, toPcError } from "../util/errors.js";
 import type { BuildRun } from "./build-run.js";
 import { refuseDrift } from "./drift.js";
 import { produce, restore, type Produced } from "./generate.js";
 import { lockEntryFor } from "./record.js";
-import { replaceOutputs, writeFailed } from "./write-outputs.js";
+import { replaceOutputs, writeFailed, type WrittenOutputs } from "./write-outputs.js";
+import { checkPrompt, checksOf, knownVerdict } from "./checks.js";
+import type { CheckVerdict } from "../cache/store.js";
 
 /** What the deciding steps found: the prompt is done (fresh, skipped), or it has outputs to commit. */
 type Decision = { result: PromptBuildResult } | { produced: Produced; record: HashedRecord };
@@ -37,6 +39,8 @@ export class PromptExecution {
   private renderedNow = false;
   /** Cancels this prompt alone (pc watch), asked for when it starts generating. */
   private own: AbortSignal | undefined;
+  /** Its checks failed and --keep-failed wrote the outputs anyway. */
+  private keptFailing: CheckVerdict | undefined;
 
   constructor(
     private readonly run: BuildRun,
@@ -152,17 +156,25 @@ export class PromptExecution {
     if (this.own?.aborted) throw new PcError("PC_ABORTED", "cancelled", { file: this.record.prompt });
     if (!this.force) await refuseDrift(project.files, this.record.prompt, this.entry?.outputs, produced.outputs);
     if (!commits.begin()) return this.skipped("interrupted");
+    let verdict: CheckVerdict | undefined;
     try {
-      await this.writeAndRecord(record, produced);
+      verdict = await this.writeAndRecord(record, produced);
     } finally {
       commits.end();
     }
-    delete this.run.failures[this.record.prompt];
     const g = produced.generation;
     const llm = produced.source === "llm";
+    if (this.keptFailing) {
+      // Written and recorded as asked (--keep-failed), and failed until a generation passes.
+      const error = checkFailed(this.record.prompt, this.keptFailing, false);
+      this.run.failures[this.record.prompt] = { inputHash: this.record.hashes!.inputHash, code: error.code, message: error.message };
+      return { ...this.base, outcome: "failed", source: produced.source, model: g.model, error, checks: { passed: false, durationMs: this.keptFailing.durationMs, failure: this.keptFailing.failure } };
+    }
+    delete this.run.failures[this.record.prompt];
     return {
       ...this.base,
       outcome: llm ? "built" : "cached",
+      checks: verdict && { passed: verdict.passed, durationMs: verdict.durationMs },
       source: produced.source,
       model: g.model,
       usage: llm ? g.usage : undefined,
@@ -170,13 +182,17 @@ export class PromptExecution {
     };
   }
 
-  /** Outputs the lock does not vouch for would look hand-edited: when recording fails, the writes are undone. */
-  private async writeAndRecord(record: HashedRecord, produced: Produced): Promise<void> {
+  /**
+   * Outputs the lock does not vouch for would look hand-edited: when recording fails, the writes are
+   * undone. So are they when the prompt's checks fail on them (unless --keep-failed).
+   */
+  private async writeAndRecord(record: HashedRecord, produced: Produced): Promise<CheckVerdict | undefined> {
     const { project, lock, earlier } = this.run;
     const written = await replaceOutputs(project.root, record.prompt, produced.outputs);
     for (const o of Object.keys(written.hashes)) project.files.forget(o);
+    const verdict = await this.check(record, produced, written);
     try {
-      const entry = lockEntryFor(record, written.hashes, produced.source, produced.generation);
+      const entry = lockEntryFor(record, written.hashes, produced.source, produced.generation, verdict);
       await lock.record(record.prompt, entry);
       // Kept for the prompt's text, so reverting to it later restores without rendering.
       const known = record.recalled?.requestHash === entry.requestHash && record.recalled.inputHash === entry.inputHash;
@@ -186,6 +202,49 @@ export class PromptExecution {
       for (const o of Object.keys(written.hashes)) project.files.forget(o);
       throw writeFailed(record.prompt, "cannot record its outputs in promptfile.lock, so they were put back", (error as Error).cause ?? error);
     }
+    return verdict;
+  }
+
+  /**
+   * Runs the prompt's checks on the outputs just written, unless this generation was checked under
+   * the same checks before. A failing generation is kept in the cache with its verdict (pc log and
+   * pc diff --cached show it), and its outputs are put back unless --keep-failed.
+   */
+  private async check(record: HashedRecord, produced: Produced, written: WrittenOutputs): Promise<CheckVerdict | undefined> {
+    if (record.hashes.checksHash === undefined) return undefined;
+    const { project, store, options } = this.run;
+    // A prompt planned from its lock entry is parsed for its check commands.
+    const checks = checksOf({ parsed: await parseRecord(project.root, record), hashes: record.hashes })!;
+    const prompt = record.prompt;
+    const known = knownVerdict(checks.hash, produced.outputs, produced.generation);
+    let verdict = known;
+    let kept: string | undefined;
+    if (!verdict) {
+      try {
+        ({ verdict, kept } = await checkPrompt(project.root, { prompt, outputs: record.outputs }, checks, produced.outputs, options.signal));
+      } catch (error) {
+        await this.putBack(written);
+        throw error;
+      }
+      if (options.signal?.aborted) {
+        await this.putBack(written);
+        throw new PcError("PC_ABORTED", "interrupted while its checks ran", { file: prompt });
+      }
+      await store.save({ ...produced.generation, outputs: produced.outputs, checks: verdict });
+    }
+    options.onEvent?.({ type: "check", prompt, passed: verdict.passed, durationMs: verdict.durationMs, failure: verdict.failure, known: known !== undefined });
+    if (verdict.passed) return verdict;
+    if (options.keepFailed) {
+      this.keptFailing = verdict;
+      return verdict;
+    }
+    await this.putBack(written);
+    throw checkFailed(prompt, verdict, known !== undefined, kept);
+  }
+
+  private async putBack(written: WrittenOutputs): Promise<void> {
+    await written.undo();
+    for (const o of Object.keys(written.hashes)) this.run.project.files.forget(o);
   }
 
   private failed(error: unknown): PromptBuildResult {
@@ -208,6 +267,21 @@ export class PromptExecution {
   private freshAfterDependencies(): PromptBuildResult {
     return { ...this.base, outcome: "fresh", reasons: ["inputs unchanged after its dependencies were built"] };
   }
+}
+
+/** PC_CHECK_FAILED with what failed, the end of the check's output and where all of it is kept. */
+function checkFailed(prompt: string, verdict: CheckVerdict, known: boolean, kept?: string): PcError {
+  const again = known ? " (this generation failed the same checks before; they were not run again)" : "";
+  return new PcError("PC_CHECK_FAILED", `check failed: ${verdict.failure ?? "a check command failed"}${again}`, {
+    file: prompt,
+    hint: [
+      kept ? `The check's output is in ${kept}.` : undefined,
+      "The previous outputs and lock entry are unchanged; the new generation is in the cache (pc log, pc diff --cached).",
+      `Fix the prompt or the check, or find a seed that passes: pc seed ${prompt} --pin`,
+    ]
+      .filter(Boolean)
+      .join("\n"),
+  });
 }
 
 function reasonOf(signal: AbortSignal): string {

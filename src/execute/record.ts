@@ -1,6 +1,6 @@
 import type { Generation } from "../cache/store.js";
 import { GLOB_CHARS } from "../prompt/discover.js";
-import type { LockEntry, OutputSource } from "../lock/lockfile.js";
+import type { CheckSummary, LockEntry, OutputSource } from "../lock/lockfile.js";
 import { samplingOf } from "../plan/hash.js";
 import type { HashedRecord } from "../plan/project.js";
 import { PROTOCOL_VERSION } from "../prompt/protocol.js";
@@ -18,7 +18,8 @@ function pinsOf(record: HashedRecord): Pins {
     return { version, model, seed, temperature, sampling: { ...sampling }, contextGlobs };
   }
   const fm = parsed.frontmatter;
-  const globs = (fm.context ?? []).filter((c) => GLOB_CHARS.test(c));
+  // Expanded again by the unchanged check to notice new matches: the check inputs' globs too.
+  const globs = [...(fm.context ?? []), ...(fm.check_inputs ?? [])].filter((c) => GLOB_CHARS.test(c));
   return {
     version: fm.version,
     model: fm.model,
@@ -35,6 +36,7 @@ export function lockEntryFor(
   outputs: Record<string, string>,
   source: OutputSource,
   generation?: Generation,
+  checks?: CheckSummary,
 ): LockEntry {
   return {
     ...pinsOf(record),
@@ -49,5 +51,6 @@ export function lockEntryFor(
     engine: generation?.identity,
     usage: generation?.usage,
     durationMs: generation?.durationMs,
+    checks: checks && { hash: checks.hash, passed: checks.passed, durationMs: checks.durationMs, failure: checks.failure },
   };
 }

@@ -33,11 +33,23 @@ export interface LockEntry {
   engine?: ModelIdentity;
   usage?: { promptTokens: number; completionTokens: number };
   durationMs?: number;
+  /** Whether the prompt's checks passed on the recorded outputs, and how long they took. */
+  checks?: CheckSummary;
   /**
    * Set by `pc lock --repair` when an output on disk did not match its recorded hash: the hash of
    * the bytes on disk is recorded and this says why the prompt must be regenerated.
    */
   stale?: string;
+}
+
+/** What a prompt's checks said of its outputs. */
+export interface CheckSummary {
+  /** The checks (commands, timeout, input bytes) the verdict holds for: see plan/hash.ts. */
+  hash?: string;
+  passed: boolean;
+  durationMs: number;
+  /** Why they failed: the failing command and the line that says why. */
+  failure?: string;
 }
 
 export interface Lock {

@@ -1,4 +1,4 @@
-import type { OutputSource } from "../lock/lockfile.js";
+import type { CheckSummary, OutputSource } from "../lock/lockfile.js";
 import type { PcError } from "../util/errors.js";
 import type { Project, PromptRecord } from "./project.js";
 import { selectPrompts, withDependencies } from "./select.js";
@@ -18,6 +18,8 @@ export interface PromptBuildResult {
   model?: string;
   usage?: { promptTokens: number; completionTokens: number };
   durationMs?: number;
+  /** What the prompt's checks said of the outputs written (prompts with a `check` key). */
+  checks?: CheckSummary;
   error?: PcError;
 }
 

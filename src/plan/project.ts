@@ -283,7 +283,7 @@ function takenFrom(entry: LockEntry): Pick<HashedRecord, "outputs" | "inputs" | 
     outputs: Object.keys(entry.outputs),
     inputs: Object.keys(entry.inputs),
     inputHashes: entry.inputs,
-    hashes: { inputHash: entry.inputHash, requestHash: entry.requestHash },
+    hashes: { inputHash: entry.inputHash, requestHash: entry.requestHash, checksHash: entry.checks?.hash },
   };
 }
 
