@@ -77,6 +77,7 @@ cli
 cli
   .command("check [...paths]", "Exit 0 only when every prompt is fresh (the CI gate)")
   .option("--json", "Print a machine-readable report")
+  .option("--run", "Also run the checks of fresh prompts on the outputs on disk (no model)")
   .action((paths: string[], flags) => run(async () => (await import("./cli/status.js")).checkCommand(await inProject(paths), flags)));
 
 cli
@@ -185,6 +186,7 @@ cli
   .option(...ENGINE_OPTIONS.threads)
   .option(...CACHE_OPTIONS.noCache)
   .option(...CACHE_OPTIONS.offline)
+  .option("--keep-failed", "Write outputs whose checks fail anyway (recorded as failed)")
   .option("--metrics <file>", "Write Prometheus metrics of the build to <file> (node_exporter textfile format)")
   .example("pc build")
   .example("pc build prompts/api -j 2 --base-url http://127.0.0.1:11434/v1")
@@ -268,6 +270,31 @@ function number(flag: string, value: unknown): number | undefined {
 }
 
 cli
+  .command("seed <prompt>", "Try seeds until a generation passes the prompt's checks; --pin writes the first that passes")
+  .option("--try <n>", "How many seeds to try (default 10)")
+  .option("--from <seed>", "The first seed tried (default 1)")
+  .option("--pin", "Write the first passing seed into the prompt and build it (from the cache: no model call)")
+  .option("-j, --jobs <n>", "Seeds generated concurrently on a server (default 1)")
+  .option("--json", "Print a machine-readable report")
+  .option(...ENGINE_OPTIONS.baseUrl)
+  .option(...ENGINE_OPTIONS.timeout)
+  .option(...ENGINE_OPTIONS.retries)
+  .option(...ENGINE_OPTIONS.threads)
+  .example("pc seed prompts/fib.md --try 20 --pin")
+  .action((prompt: string, flags) =>
+    run(async () => {
+      const [given] = await inProject([prompt]);
+      return (await import("./cli/seed.js")).seedCommand(given!, {
+        ...flags,
+        tries: integer("try", flags.try, 1),
+        from: wholeNumber("from", flags.from),
+        jobs: integer("jobs", flags.jobs, 1),
+        ...engineFlags(flags),
+      });
+    }),
+  );
+
+cli
   .command("watch [...paths]", "Rebuild on every save of a prompt, partial, context file or the config")
   .option("--json", "Print NDJSON events (ready, change, start, progress, done, failed, cancelled, idle)")
   .option("-j, --jobs <n>", "Prompts generated concurrently (default 1)")
@@ -277,6 +304,7 @@ cli
   .option(...ENGINE_OPTIONS.threads)
   .option(...CACHE_OPTIONS.noCache)
   .option(...CACHE_OPTIONS.offline)
+  .option("--keep-failed", "Write outputs whose checks fail anyway (recorded as failed)")
   .example("pc watch")
   .example("pc watch prompts/api --json")
   .action((paths: string[], flags) =>

@@ -16,6 +16,8 @@ export interface BuildFlags {
   threads?: number;
   cache?: boolean;
   offline?: boolean;
+  /** Write (and record, marked failed) outputs whose checks fail. */
+  keepFailed?: boolean;
   /** Write Prometheus metrics of the build to this file. */
   metrics?: string;
 }
@@ -37,6 +39,7 @@ export async function buildCommand(paths: string[], flags: BuildFlags): Promise<
       threads: flags.threads,
       cache: flags.cache,
       offline: flags.offline,
+      keepFailed: flags.keepFailed,
       signal: interrupt.signal,
       commits: interrupt.commits,
       onEvent: flags.json ? undefined : progress.onEvent,
@@ -101,6 +104,7 @@ export function promptJson(p: PromptBuildResult) {
     usage: p.usage ?? null,
     durationMs: figures.durationMs ?? null,
     tokensPerSecond: figures.tokensPerSecond ?? null,
+    checks: p.checks ?? null,
     error: p.error ? p.error.toJSON() : null,
   };
 }

@@ -89,6 +89,16 @@ export class BuildProgress {
       case "model":
         this.onModel(event.event);
         break;
+      case "check": {
+        const known = event.known ? ", as checked before" : "";
+        const took = `${formatSeconds(event.durationMs)}${known}`;
+        this.print(
+          event.passed
+            ? `  ${this.c.green("✓")} checks passed ${event.prompt} ${this.c.dim(`(${took})`)}`
+            : `  ${this.c.red("✗")} checks failed ${event.prompt}: ${(event.failure ?? "").split("\n")[0]} ${this.c.dim(`(${took})`)}`,
+        );
+        break;
+      }
     }
   };
 

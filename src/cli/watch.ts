@@ -27,6 +27,7 @@ export async function watchCommand(paths: string[], flags: WatchFlags): Promise<
       threads: flags.threads,
       cache: flags.cache,
       offline: flags.offline,
+      keepFailed: flags.keepFailed,
       signal: interrupt.signal,
       commits: interrupt.commits,
       onEvent,
@@ -58,6 +59,8 @@ function ndjson(event: WatchEvent): void {
       return line({ event: event.result.outcome === "failed" ? "failed" : "done", ...promptJson(event.result) });
     case "cancelled":
       return line({ event: "cancelled", prompt: event.prompt, reason: event.reason });
+    case "check":
+      return line({ event: "check", prompt: event.prompt, passed: event.passed, durationMs: event.durationMs, failure: event.failure ?? null });
     case "error":
       return line({ event: "failed", prompt: null, error: event.error.toJSON() });
     case "idle":
