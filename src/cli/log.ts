@@ -10,7 +10,7 @@ export async function logCommand(prompt: string, flags: LogFlags): Promise<numbe
   if (flags.json) {
     printJson({
       prompt: report.prompt,
-      generations: report.generations.map((g) => ({ ...g, label: g.label ?? null, usage: g.usage ?? null, durationMs: g.durationMs ?? null })),
+      generations: report.generations.map((g) => ({ ...g, label: g.label ?? null, usage: g.usage ?? null, durationMs: g.durationMs ?? null, checks: g.checks ?? null })),
     });
     return 0;
   }
@@ -19,6 +19,8 @@ export async function logCommand(prompt: string, flags: LogFlags): Promise<numbe
     return 0;
   }
   const c = colors(useColor());
+  // The checks column only for a prompt whose generations were checked.
+  const checked = report.generations.some((g) => g.checks);
   const rows = report.generations.map((g) => [
     g.onDisk ? c.green("*") : " ",
     c.yellow(g.id),
@@ -28,9 +30,10 @@ export async function logCommand(prompt: string, flags: LogFlags): Promise<numbe
     String(g.temperature),
     g.source,
     tokens(g),
+    ...(checked ? [g.checks === undefined ? "-" : g.checks.passed ? c.green("pass") : c.red("fail")] : []),
     Object.entries(g.outputs).map(([file, hash]) => `${file} ${c.dim(hash.slice(7, 15))}`).join(", "),
   ]);
-  const header = ["", "id", "when", "model", "seed", "temp", "source", "tokens", "outputs"].map((h) => c.bold(h));
+  const header = ["", "id", "when", "model", "seed", "temp", "source", "tokens", ...(checked ? ["checks"] : []), "outputs"].map((h) => c.bold(h));
   const n = report.generations.length;
   process.stdout.write(`${report.prompt}: ${n} generation${n === 1 ? "" : "s"}, newest first\n\n${table(rows, header)}\n\n`);
   process.stdout.write(`${c.green("*")} its bytes are on disk now. \`pc diff ${report.prompt} --against <id>\` shows how one differs from the files.\n`);

@@ -28,6 +28,8 @@ export interface LogEntry {
   outputs: Record<string, string>;
   /** Its bytes are the prompt's outputs on disk now. */
   onDisk: boolean;
+  /** What the prompt's checks said of it, when they ran on it. */
+  checks?: { passed: boolean; durationMs: number; failure?: string };
 }
 
 export interface LogReport {
@@ -58,6 +60,7 @@ export async function log(options: LogOptions): Promise<LogReport> {
       requestHash: g.requestHash,
       outputs: Object.fromEntries(Object.entries(g.outputs).map(([file, text]) => [file, sha256(text)])),
       onDisk: onDisk.has(g.id),
+      checks: g.checks && { passed: g.checks.passed, durationMs: g.checks.durationMs, failure: g.checks.failure },
     })),
   };
 }

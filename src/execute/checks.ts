@@ -138,13 +138,18 @@ class TailLines {
   }
 }
 
-/** The line that says why a check failed: the last non-empty line of its output, else the failure itself. */
+/**
+ * The line that says why a check failed: the first line of its output that names an error or a
+ * failure (`SyntaxError: ...`, `FAILED test_x`, `AssertionError`), else its last non-empty line.
+ */
 export function failingLine(result: ChecksResult): string | undefined {
   const failed = result.commands.find((c) => c.failure);
   if (!failed) return undefined;
-  const line = [...failed.tail].reverse().find((l) => l.trim() !== "");
-  return line?.trim() ?? `${failed.command}: ${failed.failure}`;
+  const lines = failed.tail.map((l) => l.trim()).filter((l) => l !== "");
+  return lines.find((l) => ERROR_LINE.test(l)) ?? lines.at(-1);
 }
+
+const ERROR_LINE = /\b(\w*(Error|Exception)\b|error\b|ERROR\b|FAIL(ED)?\b|[Ff]ailed\b|[Aa]ssertion)/;
 
 /** A prompt's checks: the commands, the time each may take, and what they depend on (plan/hash.ts). */
 export interface PromptChecks {
