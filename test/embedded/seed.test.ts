@@ -28,7 +28,7 @@ describe("pc seed on the embedded engine (real llama.cpp, tiny model)", () => {
     expect(entry).toMatchObject({ seed: 2, source: "cache", checks: { passed: true } });
 
     const verify = await runPc(["verify", "--threads", "1"], { cwd: root });
-    expect(verify.stderr).toMatch(/✓ reproducible prompts\/a\.md → generated\/out\.txt/);
+    expect(verify.stdout).toMatch(/✓ reproducible prompts\/a\.md → generated\/out\.txt/);
     expect(verify.code).toBe(0);
   }, 180_000);
 });
