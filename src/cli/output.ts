@@ -57,9 +57,10 @@ export function statusTable(statuses: PromptStatus[], color: boolean): string {
  * Where the recorded outputs came from, so model-built, chat-built and hand-kept code can be told
  * apart: llm, cache (an earlier model answer restored), chat (with its label), hand; "-" before a build.
  */
-export function sourceLabel(s: Pick<PromptStatus, "source" | "label">): string {
+export function sourceLabel(s: Pick<PromptStatus, "source" | "label" | "checks">): string {
   if (!s.source) return "-";
-  return s.label ? `${s.source} (${s.label})` : s.source;
+  const checks = s.checks ? `, checks ${s.checks.passed ? "passed" : "failed"}` : "";
+  return `${s.label ? `${s.source} (${s.label})` : s.source}${checks}`;
 }
 
 export function summarizeStates(statuses: PromptStatus[]): string {

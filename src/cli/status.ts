@@ -13,7 +13,7 @@ export interface StatusFlags {
 }
 
 function toJson(s: PromptStatus) {
-  return { prompt: s.prompt, state: s.state, reasons: s.reasons, outputs: s.outputs, source: s.source ?? null, label: s.label ?? null, dependsOn: s.dependsOn };
+  return { prompt: s.prompt, state: s.state, reasons: s.reasons, outputs: s.outputs, source: s.source ?? null, label: s.label ?? null, dependsOn: s.dependsOn, ...(s.checks ? { checks: s.checks } : {}) };
 }
 
 export async function statusCommand(paths: string[], flags: StatusFlags): Promise<number> {

@@ -99,17 +99,19 @@ function validateOverrides(options: DiffOptions): void {
 
 async function regenerate(project: Project, record: RenderedRecord, store: GenerationStore, options: DiffOptions): Promise<Generation> {
   const engines = enginePoolFor(project, options);
+  const overridden = options.seed !== undefined || options.temperature !== undefined || options.model !== undefined;
   try {
     const produced = await produce(record, {
       root: project.root,
       store,
       engines,
-      cache: false,
+      // A pin tried before (pc seed, an earlier pc diff --seed) is in the cache: no model call.
+      cache: overridden,
       offline: false,
       signal: options.signal,
       onProgress: options.onProgress,
     });
-    await store.save(produced.generation);
+    if (produced.source === "llm") await store.save(produced.generation);
     return { ...produced.generation, outputs: produced.outputs };
   } finally {
     await engines.close();

@@ -1,5 +1,5 @@
 import type { PcError } from "../util/errors.js";
-import type { LockEntry, OutputSource } from "../lock/lockfile.js";
+import type { CheckSummary, LockEntry, OutputSource } from "../lock/lockfile.js";
 import { sha256 } from "../util/fs.js";
 import { localModelPath, type Project, type PromptRecord } from "./project.js";
 
@@ -21,6 +21,8 @@ export interface PromptStatus {
   durationMs?: number;
   /** Prompts whose outputs this one reads. */
   dependsOn: string[];
+  /** What the prompt's checks said of the recorded outputs (prompts with a `check` key). */
+  checks?: CheckSummary;
   error?: PcError;
 }
 
@@ -75,7 +77,7 @@ function stateOf(
   const { entry: recorded, parsed } = record;
   const base = {
     prompt: record.prompt, outputs: record.outputs, dependsOn, source: recorded?.source, label: recorded?.label,
-    model: parsed?.frontmatter.model ?? recorded?.model, durationMs: recorded?.durationMs,
+    model: parsed?.frontmatter.model ?? recorded?.model, durationMs: recorded?.durationMs, checks: recorded?.checks,
   };
   const error = project.graph.errors.get(record.prompt) ?? (record.stage === "invalid" ? record.error : undefined);
   if (error) return { ...base, state: "invalid", reasons: [error.format()], error };

@@ -65,7 +65,8 @@ describe("checks (the built pc)", () => {
     const entry = (await project.lock()).prompts["prompts/app.md"]!;
     expect(entry.checks).toMatchObject({ passed: false, failure: expect.stringMatching(/^node --check generated\/app\.js: exit code 1/) });
     const status = JSON.parse((await pc(project, ["status", "--json"])).stdout).prompts[0];
-    expect(status.state).toBe("failed");
+    expect(status).toMatchObject({ state: "failed", checks: { passed: false } });
+    expect((await pc(project, ["status"])).stdout).toMatch(/prompts\/app\.md +failed +generated\/app\.js +llm, checks failed/);
     expect((await pc(project, ["check"])).code).toBe(1);
   });
 
@@ -142,6 +143,13 @@ describe("pc seed (the built pc)", () => {
     expect(server.chatRequests().map((r) => r.body.seed)).toEqual([1, 2, 3, 4, 5]);
     expect(await project.read("generated/app.js")).toBe("// kept\n");
     expect(existsSync(project.path("promptfile.lock"))).toBe(false);
+
+    // Every seed tried is cached: comparing one with the files costs no model call.
+    server.reset();
+    const diff = await pc(project, ["diff", "prompts/app.md", "--seed", "3"]);
+    expect(diff.code).toBe(1);
+    expect(diff.stdout).toMatch(/^\+console\.log\(3\);$/m);
+    expect(server.chatRequests()).toHaveLength(0);
   });
 
   it("--pin writes the first passing seed (only that line) and builds it from the cache with no model call", async () => {
