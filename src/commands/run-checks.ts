@@ -41,17 +41,18 @@ export async function runChecks(options: RunChecksOptions = {}): Promise<RunChec
   const project = await loadProject(cwd, { recall: true });
   const selected = selectPrompts(project, cwd, options.paths);
   const fresh = (await computeStates(project)).filter((s) => s.state === "fresh" && (!selected || selected.includes(s.prompt)));
-  const checks: PromptCheckResult[] = [];
+  const results: PromptCheckResult[] = [];
   for (const status of fresh) {
     if (options.signal?.aborted) break;
     const record = await renderOne(project, status.prompt);
-    if (!checksOf(record)) continue;
+    const checks = checksOf(record);
+    if (!checks) continue;
     options.onCheck?.({ prompt: status.prompt });
     const outputs: Record<string, string> = {};
     for (const output of record.outputs) outputs[output] = (await readIfExists(path.join(project.root, output)))?.toString("utf8") ?? "";
-    const { verdict, kept } = await checkPrompt(project.root, record, outputs, options.signal);
-    checks.push({ prompt: status.prompt, passed: verdict.passed, durationMs: verdict.durationMs, failure: verdict.failure, kept });
+    const { verdict, kept } = await checkPrompt(project.root, record, checks, outputs, options.signal);
+    results.push({ prompt: status.prompt, passed: verdict.passed, durationMs: verdict.durationMs, failure: verdict.failure, kept });
     options.onCheck?.({ prompt: status.prompt, passed: verdict.passed, durationMs: verdict.durationMs, failure: verdict.failure });
   }
-  return { ok: checks.every((c) => c.passed) && !options.signal?.aborted, checks };
+  return { ok: results.every((c) => c.passed) && !options.signal?.aborted, checks: results };
 }

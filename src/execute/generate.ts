@@ -2,6 +2,7 @@ import { GenerationStore, type Generation } from "../cache/store.js";
 import { PcError } from "../util/errors.js";
 import type { EnginePool } from "../engine/select.js";
 import type { GenerateOptions, GenerationRequest, GenerationResult } from "../engine/types.js";
+import { knownVerdict } from "./checks.js";
 import { extractOutputs } from "../answer/extract.js";
 import { formatOutput, mayFormat } from "../answer/format.js";
 import { samplingOf } from "../plan/hash.js";
@@ -78,11 +79,19 @@ export async function restoreOutputs(root: string, record: HashedRecord, generat
 
 /** The outputs of the newest cached generation of the same request that still fits; never calls a model. */
 export async function restore(record: HashedRecord, options: { root: string; store: GenerationStore }): Promise<Produced | undefined> {
+  let failing: Produced | undefined;
   for (const cached of await options.store.list(record.hashes.requestHash)) {
     const outputs = await restoreOutputs(options.root, record, cached);
-    if (outputs) return { source: "cache", generation: cached, outputs };
+    if (!outputs) continue;
+    // A generation known to fail the prompt's checks gives way to an older one that may pass; when
+    // every one fails, the newest is restored (and fails at once, with no model call).
+    if (knownVerdict(record.hashes.checksHash, outputs, cached)?.passed === false) {
+      failing ??= { source: "cache", generation: cached, outputs };
+      continue;
+    }
+    return { source: "cache", generation: cached, outputs };
   }
-  return undefined;
+  return failing;
 }
 
 /**

@@ -25,7 +25,7 @@ describe("checks (the built pc)", () => {
     const first = await pc(project, ["build"]);
     expect(first.code).toBe(0);
     expect(first.stderr).toMatch(/✓ checks passed prompts\/app\.md/);
-    expect((await project.lock()).prompts["prompts/app.md"]!.checks).toEqual({ passed: true, durationMs: expect.any(Number) });
+    expect((await project.lock()).prompts["prompts/app.md"]!.checks).toEqual({ hash: expect.stringMatching(/^sha256:/), passed: true, durationMs: expect.any(Number) });
     const lockBefore = await project.read("promptfile.lock");
 
     await project.write({ "prompts/app.md": app({ version: 2 }) });
@@ -54,6 +54,23 @@ describe("checks (the built pc)", () => {
     expect(server.chatRequests()).toHaveLength(0);
     expect(again.stderr).toMatch(/failed the same checks before/);
     expect(await project.read("generated/app.js")).toBe("console.log(1);\n");
+  });
+
+  it("a restore prefers a cached generation that passed the checks over a newer one that failed them", async () => {
+    const project = await createProject({ "prompts/app.md": app() });
+    server.setAnswer(VALID(1));
+    expect((await pc(project, ["build"])).code).toBe(0);
+    server.setAnswer(BROKEN);
+    expect((await pc(project, ["build", "--force"])).code).toBe(1);
+    expect(await project.read("generated/app.js")).toBe("console.log(1);\n");
+
+    await project.remove("generated/app.js");
+    server.reset();
+    const restored = await pc(project, ["build"]);
+    expect(restored.code).toBe(0);
+    expect(server.chatRequests()).toHaveLength(0);
+    expect(await project.read("generated/app.js")).toBe("console.log(1);\n");
+    expect((await pc(project, ["check"])).code).toBe(0);
   });
 
   it("--keep-failed writes a failing generation and records it as failed", async () => {
