@@ -104,7 +104,7 @@ export function promptJson(p: PromptBuildResult) {
     usage: p.usage ?? null,
     durationMs: figures.durationMs ?? null,
     tokensPerSecond: figures.tokensPerSecond ?? null,
-    checks: p.checks ?? null,
     error: p.error ? p.error.toJSON() : null,
+    ...(p.checks ? { checks: p.checks } : {}),
   };
 }

@@ -2,8 +2,10 @@ import { existsSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import type { ChatCompletionBody } from "../support/openai-server.js";
 import { fencedAnswer, startTestServer } from "../support/openai-server.js";
-import { useTestServer } from "../support/use-test-server.js";
-import { cleanupProjects, createProject, NO_BASE_URL, promptFromPins, type TempProject } from "../support/project.js";
+import { useTestServer } from "../support/test-server.js";
+import { NO_BASE_URL } from "../support/pc.js";
+import { cleanupProjects, makeProject, type TempProject } from "../support/project.js";
+import { promptFile } from "../support/prompt.js";
 
 const server = useTestServer();
 afterAll(cleanupProjects);
@@ -16,11 +18,11 @@ function pc(project: TempProject, args: string[]) {
   return project.run(args, { env: { ...NO_BASE_URL, PC_API_KEY: undefined, PC_BASE_URL: server.baseURL } });
 }
 
-const app = (pins: Record<string, unknown> = {}, body = "Write app.js.") => promptFromPins({ output: "generated/app.js", check: CHECK, ...pins }, body);
+const app = (pins: Record<string, unknown> = {}, body = "Write app.js.") => promptFile({ output: "generated/app.js", check: CHECK, ...pins, body });
 
 describe("checks (the built pc)", () => {
   it("records checks that pass; a generation that fails them leaves the outputs and the lock as they were", async () => {
-    const project = await createProject({ "prompts/app.md": app() });
+    const project = await makeProject({ "prompts/app.md": app() });
     server.setAnswer(VALID(1));
     const first = await pc(project, ["build"]);
     expect(first.code).toBe(0);
@@ -57,7 +59,7 @@ describe("checks (the built pc)", () => {
   });
 
   it("a restore prefers a cached generation that passed the checks over a newer one that failed them", async () => {
-    const project = await createProject({ "prompts/app.md": app() });
+    const project = await makeProject({ "prompts/app.md": app() });
     server.setAnswer(VALID(1));
     expect((await pc(project, ["build"])).code).toBe(0);
     server.setAnswer(BROKEN);
@@ -74,7 +76,7 @@ describe("checks (the built pc)", () => {
   });
 
   it("--keep-failed writes a failing generation and records it as failed", async () => {
-    const project = await createProject({ "prompts/app.md": app() });
+    const project = await makeProject({ "prompts/app.md": app() });
     server.setAnswer(BROKEN);
     const run = await pc(project, ["build", "--keep-failed"]);
     expect(run.code).toBe(1);
@@ -88,7 +90,7 @@ describe("checks (the built pc)", () => {
   });
 
   it("kills a check that runs past check_timeout, with what it started", async () => {
-    const project = await createProject({
+    const project = await makeProject({
       "prompts/app.md": app({ check: "sleep 30 & echo $! > sleeper.pid; wait", check_timeout: 0.5 }),
     });
     server.setAnswer(VALID(1));
@@ -101,7 +103,7 @@ describe("checks (the built pc)", () => {
   });
 
   it("a changed check makes the prompt stale; the build restores the generation and runs only the check again", async () => {
-    const project = await createProject({ "prompts/app.md": app(), "marker.txt": "1" });
+    const project = await makeProject({ "prompts/app.md": app(), "marker.txt": "1" });
     server.setAnswer(VALID(1));
     expect((await pc(project, ["build"])).code).toBe(0);
 
@@ -126,9 +128,9 @@ describe("checks (the built pc)", () => {
   });
 
   it("a check that reads another prompt's output (check_inputs) runs after that prompt is built", async () => {
-    const project = await createProject({
+    const project = await makeProject({
       "prompts/app.md": app({ check: "node -e \"require('./generated/lib.cjs')\"", check_inputs: ["generated/lib.cjs"] }),
-      "prompts/lib.md": promptFromPins({ output: "generated/lib.cjs" }, "Write lib."),
+      "prompts/lib.md": promptFile({ output: "generated/lib.cjs", body: "Write lib." }),
     });
     server.setAnswer((body: ChatCompletionBody) =>
       JSON.stringify(body.messages).includes("generated/lib.cjs\\n") || JSON.stringify(body.messages).includes("Write lib")
@@ -149,7 +151,7 @@ describe("pc seed (the built pc)", () => {
   const bySeed = (body: ChatCompletionBody) => (body.seed! % 3 === 0 ? VALID(body.seed!) : BROKEN);
 
   it("tries seeds, reports each, and leaves the outputs as they were", async () => {
-    const project = await createProject({ "prompts/app.md": app({ seed: 1 }), "generated/app.js": "// kept\n" });
+    const project = await makeProject({ "prompts/app.md": app({ seed: 1 }), "generated/app.js": "// kept\n" });
     server.setAnswer(bySeed);
     const run = await pc(project, ["seed", "prompts/app.md", "--try", "5"]);
     expect(run.code).toBe(0);
@@ -171,7 +173,7 @@ describe("pc seed (the built pc)", () => {
 
   it("--pin writes the first passing seed (only that line) and builds it from the cache with no model call", async () => {
     const text = app({ seed: 1 }).replace("seed: 1", "seed: 1   # pinned by pc seed");
-    const project = await createProject({ "prompts/app.md": text });
+    const project = await makeProject({ "prompts/app.md": text });
     server.setAnswer(bySeed);
     expect((await pc(project, ["seed", "prompts/app.md", "--try", "4"])).code).toBe(0);
     server.reset();
@@ -187,9 +189,9 @@ describe("pc seed (the built pc)", () => {
   });
 
   it("exits 1 when no seed passes, and refuses a prompt without checks", async () => {
-    const project = await createProject({
+    const project = await makeProject({
       "prompts/app.md": app({ seed: 1 }),
-      "prompts/plain.md": promptFromPins({ output: "generated/plain.js" }),
+      "prompts/plain.md": promptFile({ output: "generated/plain.js" }),
     });
     server.setAnswer(bySeed);
     const none = await pc(project, ["seed", "prompts/app.md", "--try", "2"]);
@@ -202,7 +204,7 @@ describe("pc seed (the built pc)", () => {
 
   it("-j 3 sends seeds concurrently to a server", async () => {
     const slow = await startTestServer({ answer: bySeed, latencyMs: 300 });
-    const project = await createProject({ "prompts/app.md": app({ seed: 1 }) });
+    const project = await makeProject({ "prompts/app.md": app({ seed: 1 }) });
     const run = await project.run(["seed", "prompts/app.md", "--try", "6", "-j", "3"], { env: { ...NO_BASE_URL, PC_BASE_URL: slow.baseURL } });
     await slow.close();
     expect(run.code).toBe(0);
