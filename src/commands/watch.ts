@@ -14,9 +14,25 @@ export const DEFAULT_DEBOUNCE_MS = 100;
 /** A steady stream of saves still builds at least this often. */
 const MAX_WAIT_MS = 1000;
 
+/** The clock and timer behind the debounce; tests give their own to decide when a burst of saves ends. */
+export interface WatchClock {
+  /** Milliseconds on a monotonic clock. */
+  now(): number;
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(timer: unknown): void;
+}
+
+const SYSTEM_CLOCK: WatchClock = {
+  now: () => performance.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (timer) => clearTimeout(timer as NodeJS.Timeout | undefined),
+};
+
 export interface WatchOptions extends Omit<BuildOptions, "dryRun" | "force" | "signal" | "onEvent" | "promptSignal"> {
   /** Quiet time after the last save before building (default 100 ms). */
   debounceMs?: number;
+  /** The debounce's clock and timer (default: the system's). */
+  clock?: WatchClock;
   /** Stops watching (as close() does). */
   signal?: AbortSignal;
   onEvent?: (event: WatchEvent) => void;
@@ -69,7 +85,8 @@ class WatchSession implements Watcher {
   private pending = new Map<string, FsChange>();
   /** Output files seen changing during a build: judged once the build has recorded what it wrote. */
   private deferred = new Map<string, FsChange>();
-  private timer: NodeJS.Timeout | undefined;
+  private timer: unknown;
+  private readonly clock: WatchClock;
   private firstPendingAt = 0;
   private flushing: Promise<void> = Promise.resolve();
   private building: Promise<void> | undefined;
@@ -82,6 +99,7 @@ class WatchSession implements Watcher {
     this.root = options.cwd ?? process.cwd();
     this.emit = options.onEvent ?? (() => {});
     this.engines = keepEngines(options.engineFactory);
+    this.clock = options.clock ?? SYSTEM_CLOCK;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
   }
 
@@ -109,7 +127,7 @@ class WatchSession implements Watcher {
   async close(): Promise<void> {
     if (this.stopped) return this.closed;
     this.stopped = true;
-    clearTimeout(this.timer);
+    this.clock.clearTimeout(this.timer);
     this.stop.abort(new Error("watching stopped"));
     await this.fsw?.close();
     await this.building;
@@ -137,11 +155,11 @@ class WatchSession implements Watcher {
     const previous = this.pending.get(rel);
     // add-then-change is still a new file; anything else keeps the latest kind.
     this.pending.set(rel, event === "change" && previous ? previous : event);
-    const now = performance.now();
+    const now = this.clock.now();
     if (this.timer === undefined) this.firstPendingAt = now;
-    clearTimeout(this.timer);
+    this.clock.clearTimeout(this.timer);
     const wait = Math.max(0, Math.min(this.options.debounceMs ?? DEFAULT_DEBOUNCE_MS, this.firstPendingAt + MAX_WAIT_MS - now));
-    this.timer = setTimeout(() => {
+    this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
       this.flushing = this.flushing.then(() => this.flush()).catch((error) => this.emit({ type: "error", error: asPcError(error) }));
     }, wait);

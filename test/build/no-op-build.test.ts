@@ -1,17 +1,21 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import lockfile from "proper-lockfile";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runPc } from "../support/pc.js";
-import { removeProject, makeProject } from "../support/project.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import { REPO, runPc } from "../support/pc.js";
+import { makeProject } from "../support/project.js";
+import { promptFile } from "../support/prompt.js";
 import { useTestServer } from "../support/test-server.js";
 
 // A build with nothing to do answers from the hashes alone: it asks no model, writes no file and
 // does not need the project lock. A build with work still takes the lock.
 const server = useTestServer();
 let root: string;
+/** pc runs as if 10 s after the files were written: old enough to be kept in its hash record. */
+const LATER = ["--import", path.join(REPO, "test/support/clock-ahead.mjs")];
 
 const pc = (...args: string[]) => runPc([...args, "--base-url", server.baseURL], { cwd: root });
+const pcLater = (...args: string[]) => runPc([...args, "--base-url", server.baseURL], { cwd: root, nodeArgs: LATER });
 
 /** Every file under the project with its bytes and modification time. */
 function snapshot(dir = root): Record<string, string> {
@@ -24,24 +28,21 @@ function snapshot(dir = root): Record<string, string> {
   return files;
 }
 
-beforeAll(async () => {
-  const prompt = (name: string) => `---\nversion: 1\nmodel: test-model\nseed: 1\ntemperature: 0\noutput: generated/${name}.py\n---\nWrite ${name}.\n`;
+beforeEach(async () => {
+  const prompt = (name: string) => promptFile({ output: `generated/${name}.py`, body: `Write ${name}.` });
   root = (await makeProject({ "prompts/a.md": prompt("a"), "prompts/b.md": prompt("b") }, "pc-noop-")).root;
   const first = await pc("build");
   expect(first.stderr).toContain("2 built");
 });
-afterAll(() => removeProject(root));
 
 const HASH_RECORD = path.join(".pc", "file-hashes.json");
 const without = (files: Record<string, string>, name: string) => Object.fromEntries(Object.entries(files).filter(([f]) => f !== name));
 
 describe("a build with nothing to do", () => {
   it("sends no request and leaves every file as it was; only pc's hash record learns the files", async () => {
-    // Files older than 2 s are recorded in the hash record (younger ones may change again unseen).
-    await new Promise((resolve) => setTimeout(resolve, 2_100));
     const before = snapshot();
     server.reset();
-    const result = await pc("build");
+    const result = await pcLater("build");
     expect(result.code).toBe(0);
     expect(result.stderr).toContain("0 built, 0 from cache, 2 fresh");
     expect(server.chatRequests()).toHaveLength(0);
@@ -51,7 +52,7 @@ describe("a build with nothing to do", () => {
     );
 
     const learned = snapshot();
-    expect((await pc("build")).code).toBe(0);
+    expect((await pcLater("build")).code).toBe(0);
     expect(snapshot()).toEqual(learned);
   });
 

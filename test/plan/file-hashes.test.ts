@@ -1,10 +1,11 @@
 /** The hash cache that lets a run stat files instead of reading them (and keeps models from being re-read). */
 import { createHash } from "node:crypto";
-import { mkdtemp, open, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
+import { mkdir, open, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { FileHashes } from "../../src/plan/file-hashes.js";
+import { makeProject } from "../support/project.js";
 
 const BIG = 9 * 1024 * 1024; // above the 8 MiB streaming threshold
 const FIXED_TIME = 1_700_000_000; // whole seconds: restored exactly by utimes
@@ -24,11 +25,15 @@ async function overwriteKeepingMtime(file: string, bytes: string): Promise<void>
   await utimes(file, FIXED_TIME, FIXED_TIME);
 }
 
-beforeAll(async () => {
-  root = await mkdtemp(path.join(tmpdir(), "pc-hashes-"));
-});
+/** A file with fixed times (long before any run), as a test's own. */
+async function oldFile(name: string, content: string | Buffer): Promise<void> {
+  await writeFile(path.join(root, name), content);
+  await utimes(path.join(root, name), FIXED_TIME, FIXED_TIME);
+}
 
-afterAll(() => rm(root, { recursive: true, force: true }));
+beforeEach(async () => {
+  root = (await makeProject({}, "pc-hashes-")).root;
+});
 
 describe("FileHashes", () => {
   it("records each hash and, next run, takes it from the record while size, times and inode hold", async () => {
@@ -54,7 +59,11 @@ describe("FileHashes", () => {
     const first = laterRun();
     await first.hash("b.txt");
     await first.save();
-    await new Promise((resolve) => setTimeout(resolve, 20)); // past the file system clock's tick (see RACY_MS)
+    // The record was taken in an earlier tick of the file system's clock than the write below
+    // (for real, the run that recorded it began at least RACY_MS after the file's last change).
+    const cache = await readCache();
+    (cache["b.txt"] as unknown as { ctimeMs: number }).ctimeMs -= 1000;
+    await writeFile(cacheFile(), JSON.stringify(cache));
     await overwriteKeepingMtime(file, "AFTER!");
     expect((await stat(file)).mtimeMs).toBe(FIXED_TIME * 1000);
     expect(await laterRun().hash("b.txt")).toBe(sha256("AFTER!"));
@@ -78,15 +87,25 @@ describe("FileHashes", () => {
 
   it("does not record a file changed just before the run: a second write in the same clock tick would go unseen", async () => {
     await writeFile(path.join(root, "fresh.txt"), "just written");
-    const now = new FileHashes(root);
-    expect(await now.hash("fresh.txt")).toBe(sha256("just written"));
-    await now.save();
-    expect(Object.keys(await readCache())).not.toContain("fresh.txt");
+    const info = await stat(path.join(root, "fresh.txt"));
+    const changed = Math.max(info.mtimeMs, info.ctimeMs);
+    // Runs that began 1 ms and exactly 2 s after the write: too soon to trust the file's times.
+    for (const startedAt of [changed + 1, changed + 2_000]) {
+      const soon = new FileHashes(root, startedAt);
+      expect(await soon.hash("fresh.txt")).toBe(sha256("just written"));
+      await soon.save();
+      expect(existsSync(cacheFile())).toBe(false);
+    }
+    // A run that began more than 2 s after it records it.
+    const later = new FileHashes(root, changed + 2_001);
+    await later.hash("fresh.txt");
+    await later.save();
+    expect(Object.keys(await readCache())).toEqual(["fresh.txt"]);
   });
 
   it("writes nothing when every file is as recorded, and drops the records of files it no longer hashes", async () => {
-    await writeFile(path.join(root, "c.txt"), "c");
-    await utimes(path.join(root, "c.txt"), FIXED_TIME, FIXED_TIME);
+    await oldFile("a.txt", "one");
+    await oldFile("c.txt", "c");
     const first = laterRun();
     await first.hash("c.txt");
     await first.hash("a.txt");
@@ -107,6 +126,7 @@ describe("FileHashes", () => {
   });
 
   it("answers undefined for a missing file, hashes absolute paths outside the project, and survives a corrupt record", async () => {
+    await oldFile("c.txt", "c");
     const hashes = laterRun();
     expect(await hashes.hash("absent.txt")).toBeUndefined();
     expect(await hashes.hashAbsolute(path.join(root, "c.txt"))).toBe(sha256("c"));
@@ -118,6 +138,7 @@ describe("FileHashes", () => {
     } finally {
       await rm(outside);
     }
+    await mkdir(path.dirname(cacheFile()), { recursive: true });
     await writeFile(cacheFile(), "{ not json");
     expect(await laterRun().hash("c.txt")).toBe(sha256("c"));
   });

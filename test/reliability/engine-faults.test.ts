@@ -2,14 +2,16 @@
 // run through the built binary: bounded retries where a retry can help, a message naming the prompt,
 // the base URL and the model, exit 1, the failed prompt's previous output and lock entry untouched,
 // and the other prompts built all the same.
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Fault } from "../support/openai-server.js";
-import { runPc } from "../support/pc.js";
+import { REPO, runPc } from "../support/pc.js";
 import { writeFiles, removeProject, readText, readLockJson, tempFiles, makeProject, copyProject } from "../support/project.js";
 import { promptFile } from "../support/prompt.js";
 import { useTestServer, closedPort } from "../support/test-server.js";
 
 const server = useTestServer();
+const NO_DNS = ["--import", path.join(REPO, "test/support/no-dns.mjs")];
 let base: string;
 const created: string[] = [];
 
@@ -141,15 +143,16 @@ describe("a fault on one prompt fails that prompt only", () => {
 describe("a server that cannot be reached fails every prompt and changes nothing", () => {
   const unreachable = [
     { name: "connection refused", url: async () => `http://127.0.0.1:${await closedPort()}/v1`, message: /connection refused/, retried: true },
-    { name: "DNS failure of the base URL", url: async () => "http://pc-reliability-test.invalid/v1", message: /does not resolve/, retried: false },
+    // The name lookup is answered by a stub (test/support/no-dns.mjs): no resolver needed.
+    { name: "DNS failure of the base URL", url: async () => "http://pc-reliability-test.invalid/v1", message: /does not resolve/, retried: false, nodeArgs: NO_DNS },
     { name: "TLS error on an https URL", url: async () => server.baseURL.replace("http:", "https:"), message: /TLS error/, retried: false },
   ];
-  it.each(unreachable)("$name", async ({ url, message, retried }) => {
+  it.each(unreachable)("$name", async ({ url, message, retried, nodeArgs }) => {
     const { root, before } = await staleCopy();
     const lockText = await readText(root, "promptfile.lock");
     const baseURL = await url();
     server.reset();
-    const run = await runPc(["build", "--base-url", baseURL, "--retries", "1"], { cwd: root });
+    const run = await runPc(["build", "--base-url", baseURL, "--retries", "1"], { cwd: root, nodeArgs });
     expect(run.code, run.stderr).toBe(1);
     for (const prompt of [A, B]) {
       const line = run.stderr.split("\n").find((l) => l.startsWith(`✗ ${prompt}:`)) ?? "";

@@ -32,19 +32,6 @@ async function startWatching(files: Record<string, string>, args: string[] = [])
 }
 
 describe("pc watch", () => {
-  it("turns a burst of 20 saves into one build of the last content", async () => {
-    const w = await startWatching({ [A]: a("Version start.") });
-    expect(server.chatRequests().length).toBe(1);
-    const from = w.events.length;
-    for (let i = 1; i <= 20; i++) await writeFile(path.join(root!, A), a(`Version ${i}.`));
-    await w.idle(from);
-    expect(w.of("change", from)).toEqual([{ event: "change", paths: [A] }]);
-    expect(w.of("start", from).map((e) => e.prompt)).toEqual([A]);
-    expect(server.chatRequests().length).toBe(2);
-    expect(lastUserMessage(1)).toContain("Version 20.");
-    expect((await readLockJson(root!)).prompts[A]!.inputs[A]).toBe(sha256(a("Version 20.")));
-  });
-
   it("counts an editor's atomic save (write a temp file, rename it over the prompt)", async () => {
     const w = await startWatching({ [A]: a("Before.") });
     const from = w.events.length;
