@@ -1,11 +1,27 @@
 import { defineConfig } from "vitest/config";
 
+// Two projects, reported apart: pc's own tests, and the tests of the test server they rely on
+// (test/support/*.test.ts), so a fault in the test server is never read as a fault in pc.
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts", "src/**/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    globalSetup: ["test/global-setup.ts"],
     setupFiles: ["test/support/setup.ts"],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "pc",
+          include: ["test/**/*.test.ts", "src/**/*.test.ts"],
+          exclude: ["test/support/**"],
+          // The end-to-end tests run the built pc: dist/ is built once per run.
+          globalSetup: ["test/global-setup.ts"],
+        },
+      },
+      {
+        extends: true,
+        test: { name: "test-support", include: ["test/support/**/*.test.ts"] },
+      },
+    ],
   },
 });

@@ -1,9 +1,9 @@
 import { readdir, readFile, unlink } from "node:fs/promises";
 import path from "node:path";
 import parsePrometheus from "parse-prometheus-text-format";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { runPc } from "../support/pc.js";
-import { removeProject, makeProject } from "../support/project.js";
+import { makeProject } from "../support/project.js";
 import { promptFile } from "../support/prompt.js";
 import { useTestServer } from "../support/test-server.js";
 
@@ -23,7 +23,8 @@ const WEIRD = 'prompts/we"ird\\name.md';
 let root: string;
 const server = useTestServer({ models: ["test-model"] });
 
-beforeAll(async () => {
+// Each test has its own project: what a build reports depends on what earlier builds left.
+beforeEach(async () => {
   root = (await makeProject({
     "prompts/a.md": promptFile({ output: "generated/a.py" }),
     [WEIRD]: promptFile({ output: "generated/weird.py" }),
@@ -31,9 +32,6 @@ beforeAll(async () => {
   })).root;
 });
 
-afterAll(async () => {
-  await removeProject(root);
-});
 
 async function buildWithMetrics() {
   const run = await runPc(["build", "--json", "--metrics", "metrics/pc.prom", "--base-url", server.baseURL], { cwd: root, });
@@ -87,6 +85,7 @@ describe("pc build --metrics", () => {
   });
 
   it("replaces the file on the next build, leaving no temp file", async () => {
+    await buildWithMetrics();
     await unlink(path.join(root, "generated/a.py"));
     const { report, byName, value } = await buildWithMetrics();
     expect(report.prompts.find((p: { prompt: string }) => p.prompt === "prompts/a.md").outcome).toBe("cached");

@@ -1,12 +1,12 @@
 /** `pc build` on the embedded engine with the real tiny model: determinism, the lock, staleness. */
 import { createHash } from "node:crypto";
-import { readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { readFile, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { build, type BuildEvent, type BuildOptions } from "../../src/commands/build.js";
 import { status } from "../../src/commands/status.js";
 import { writeTinyModel } from "../support/tiny-gguf.js";
-import { removeProject, readLockJson } from "../support/project.js";
+import { copyProject, removeProject, readLockJson } from "../support/project.js";
 import { tinyPrompt, tinyProject, readOutputs } from "../support/tiny-project.js";
 
 const OUTPUTS = ["generated/a.txt", "generated/b.txt", "generated/c.txt", "generated/d.txt"];
@@ -41,6 +41,8 @@ describe("embedded builds", () => {
   beforeAll(async () => {
     first = await fullBuild({ jobs: 1 });
   });
+  /** A copy of the built project, for a test that changes it. */
+  const ownCopy = async () => (await copyProject(root)).root;
 
   it("write the same bytes on every build, whatever -j, loading each model once per build", async () => {
     for (const text of Object.values(first.outputs)) expect(text.length).toBeGreaterThan(0);
@@ -94,8 +96,10 @@ describe("embedded builds", () => {
   });
 
   it("make a prompt stale when another model file replaces its model, and rebuild it to other bytes", async () => {
+    const root = await ownCopy(); // this test's own: it rebuilds with other weights
+    const sha256 = async (file: string) => `sha256:${createHash("sha256").update(await readFile(path.join(root, file))).digest("hex")}`;
     await writeTinyModel(path.join(root, "models/tiny.gguf"), { seed: 3 });
-    try {
+    {
       const states = await status({ cwd: root });
       const byPrompt = Object.fromEntries(states.prompts.map((s) => [s.prompt, s]));
       for (const prompt of ["prompts/a.md", "prompts/b.md", "prompts/d.md"]) {
@@ -108,19 +112,14 @@ describe("embedded builds", () => {
       expect(report.prompts.filter((p) => p.outcome === "built").map((p) => p.prompt).sort()).toEqual(["prompts/a.md", "prompts/b.md", "prompts/d.md"]);
       expect((await readLockJson(root)).prompts["prompts/a.md"]!.inputs["models/tiny.gguf"]).toBe(await sha256("models/tiny.gguf"));
       expect((await readOutputs(root, ["generated/a.txt"]))["generated/a.txt"]).not.toBe(first.outputs["generated/a.txt"]);
-    } finally {
-      await writeTinyModel(path.join(root, "models/tiny.gguf"), { seed: 1 });
     }
   });
 
   it("fails a prompt whose answer has no code fence when it asks for the fenced extraction", async () => {
+    const root = await ownCopy();
     await writeFile(path.join(root, "prompts/fenced.md"), tinyPrompt({ output: "generated/fenced.txt", extract: "fenced" }));
-    try {
-      const report = await build({ cwd: root, paths: ["prompts/fenced.md"], cache: false });
-      expect(report.prompts[0]).toMatchObject({ prompt: "prompts/fenced.md", outcome: "failed" });
-      expect(report.prompts[0]!.error!.code).toBe("PC_ANSWER_NO_CODE");
-    } finally {
-      await rm(path.join(root, "prompts/fenced.md"));
-    }
+    const report = await build({ cwd: root, paths: ["prompts/fenced.md"], cache: false });
+    expect(report.prompts[0]).toMatchObject({ prompt: "prompts/fenced.md", outcome: "failed" });
+    expect(report.prompts[0]!.error!.code).toBe("PC_ANSWER_NO_CODE");
   });
 });

@@ -4,7 +4,7 @@ import { readFile, readdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO, runPc } from "../support/pc.js";
-import { removeProject, readLockJson, makeProject } from "../support/project.js";
+import { copyProject, removeProject, readLockJson, makeProject } from "../support/project.js";
 import { useTestServer } from "../support/test-server.js";
 import { tinyPrompt, tinyProject } from "../support/tiny-project.js";
 
@@ -90,10 +90,11 @@ describe("pc verify on the embedded engine", () => {
 
 describe("pc build with a bad model file", () => {
   it("names a missing GGUF file and a file that is not GGUF, and how to fix them", async () => {
-    await writeFile(path.join(root, "models/garbage.gguf"), "not a model\n".repeat(10));
-    await writeFile(path.join(root, "prompts/missing.md"), tinyPrompt({ output: "generated/m.txt", model: "gguf:models/missing.gguf" }));
-    await writeFile(path.join(root, "prompts/garbage.md"), tinyPrompt({ output: "generated/g.txt", model: "gguf:models/garbage.gguf" }));
-    const run = await runPc(["build", "prompts/missing.md", "prompts/garbage.md"], { cwd: root });
+    const own = (await copyProject(root)).root; // its own: the prompts it adds stay broken
+    await writeFile(path.join(own, "models/garbage.gguf"), "not a model\n".repeat(10));
+    await writeFile(path.join(own, "prompts/missing.md"), tinyPrompt({ output: "generated/m.txt", model: "gguf:models/missing.gguf" }));
+    await writeFile(path.join(own, "prompts/garbage.md"), tinyPrompt({ output: "generated/g.txt", model: "gguf:models/garbage.gguf" }));
+    const run = await runPc(["build", "prompts/missing.md", "prompts/garbage.md"], { cwd: own });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/prompts\/missing\.md: model file "models\/missing\.gguf" does not exist/);
     expect(run.stderr).toMatch(/gguf:<path> is relative to the project root/);
