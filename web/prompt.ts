@@ -6,7 +6,7 @@ import { Badge, ProgressNote, copyText, duration } from "./bits.js";
 import { AnswerBox } from "./answer.js";
 import { History, TrySeed } from "./history.js";
 import type { Live } from "./main.js";
-import type { PromptPage as Page, PromptStatus } from "./types.js";
+import type { CheckSummary, PromptPage as Page, PromptStatus } from "./types.js";
 
 export function PromptPage({ prompt, live }: { prompt: string; live: Live }) {
   const [page, setPage] = useState<Page | undefined>();
@@ -28,7 +28,7 @@ export function PromptPage({ prompt, live }: { prompt: string; live: Live }) {
     <h1 class="prompt-title">${prompt} <${Badge} state=${status.state} /></h1>
     <${Summary} status=${status} />
     <${Actions} prompt=${prompt} status=${status} running=${progress && !progress.done ? progress : undefined} />
-    ${status.checks?.length ? html`<${Checks} status=${status} />` : null}
+    ${status.checks ? html`<${Checks} checks=${status.checks} />` : null}
     <${Rendered} page=${page} />
     ${status.state !== "orphaned" ? html`<${AnswerBox} prompt=${prompt} />` : null}
     ${"generations" in page.log ? html`<${History} key=${page.log.generations.map((g) => g.id).join()} prompt=${prompt} generations=${page.log.generations} />` : html`<pre class="problem">${page.log.error.message}</pre>`}
@@ -85,14 +85,16 @@ function Actions({ prompt, status, running }: { prompt: string; status: PromptSt
   `;
 }
 
-function Checks({ status }: { status: PromptStatus }) {
+function Checks({ checks }: { checks: CheckSummary }) {
+  const took = `${(checks.durationMs / 1000).toFixed(1)} s`;
   return html`
     <section>
       <h2>Checks</h2>
       <ul class="checks">
-        ${status.checks!.map(
-          (c) => html`<li class=${c.ok === false || c.state === "failed" ? "bad" : c.ok ? "good" : ""}><code>${c.command ?? c.name ?? ""}</code> ${c.state ?? (c.ok === undefined ? "" : c.ok ? "passed" : "failed")}${c.message ? html`<pre>${c.message}</pre>` : null}</li>`,
-        )}
+        <li class=${checks.passed ? "good" : "bad"} data-testid="checks">
+          ${checks.passed ? `passed on the recorded outputs (${took})` : `failed on the recorded outputs (${took})`}
+          ${checks.failure ? html`<pre>${checks.failure}</pre>` : null}
+        </li>
       </ul>
     </section>
   `;

@@ -3,12 +3,12 @@
 export type State = "fresh" | "stale" | "new" | "missing" | "drifted" | "orphaned" | "failed" | "invalid";
 export const STATES: State[] = ["fresh", "stale", "new", "missing", "drifted", "failed", "invalid", "orphaned"];
 
-export interface Check {
-  name?: string;
-  command?: string;
-  ok?: boolean;
-  state?: string;
-  message?: string;
+/** What a prompt's checks (its `check` frontmatter key) said of the recorded outputs. */
+export interface CheckSummary {
+  passed: boolean;
+  durationMs: number;
+  /** The failing command and the line that says why. */
+  failure?: string;
 }
 
 export interface PromptStatus {
@@ -21,8 +21,8 @@ export interface PromptStatus {
   model?: string;
   durationMs?: number;
   dependsOn: string[];
-  /** The prompt's checks, when the library reports them. */
-  checks?: Check[];
+  /** The verdict of the prompt's checks on the recorded outputs (prompts with a `check` key). */
+  checks?: CheckSummary;
 }
 
 export interface StatusReport {
