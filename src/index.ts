@@ -12,7 +12,7 @@ export { toMermaid, toDot, type GraphFormat } from "./commands/graph-format.js";
 export { toPrometheus, writeMetrics } from "./commands/metrics.js";
 export { doctor, type DoctorOptions, type DoctorReport, type Finding, type FindingLevel } from "./commands/doctor.js";
 export {
-  build, type BuildOptions, type BuildReport, type BuildEvent, type BuildOutcome, type PromptBuildResult,
+  build, type BuildOptions, type BuildReport, type BuildEvent, type BuildOutcome, type PromptBuildResult, type DroppedEntry,
 } from "./commands/build.js";
 export { verify, type VerifyOptions, type VerifyReport, type PromptVerifyResult, type VerifyOutcome } from "./commands/verify.js";
 export { watch, type WatchOptions, type WatchEvent, type Watcher } from "./commands/watch.js";

@@ -88,6 +88,7 @@ export function reportJson(report: BuildReport) {
     finishedAt: report.finishedAt,
     totals: { ...report.totals, requestMs: figures.requestMs, tokensPerSecond: figures.tokensPerSecond ?? null },
     prompts: report.prompts.map(promptJson),
+    dropped: report.dropped,
   };
 }
 

@@ -1,4 +1,4 @@
-import type { BuildEvent, BuildReport, PromptBuildResult } from "../commands/build.js";
+import type { BuildEvent, BuildReport, DroppedEntry, PromptBuildResult } from "../commands/build.js";
 import type { EmbeddedLoadEvent } from "../engine/embedded.js";
 import { engineKindOf } from "../engine/select.js";
 import { colors } from "./output.js";
@@ -136,6 +136,7 @@ export class BuildProgress {
         lines.push(c.magenta(`! ${p.prompt}: ${p.outputs.join(", ")} was edited by hand and is kept; \`pc accept ${p.prompt}\` keeps the edit, \`pc build --force ${p.prompt}\` replaces it`));
       }
     }
+    for (const d of report.dropped ?? []) lines.push(droppedLine(d, report.dryRun));
     if (report.dryRun) {
       const planned = report.prompts.filter((p) => p.outcome === "planned");
       const cached = planned.filter((p) => p.source === "cache").length;
@@ -240,6 +241,12 @@ export class BuildProgress {
     }
     return "waiting for the first token";
   }
+}
+
+/** An orphaned lock entry that a build dropped, and what became of its outputs. */
+function droppedLine(d: DroppedEntry, dryRun: boolean): string {
+  const outputs = d.outputsKept.length ? `its outputs are kept (${d.outputsKept.join(", ")}: delete them if they are no longer wanted)` : "its outputs are gone too";
+  return `${dryRun ? "would drop" : "dropped"} the lock entry of ${d.prompt}: the prompt file is gone and ${outputs}`;
 }
 
 function megabytes(bytes: number): string {

@@ -1,7 +1,8 @@
+import { existsSync } from "node:fs";
 import path from "node:path";
 import type { BuildEvent, ExecuteOptions } from "../execute/build-run.js";
 import { acquireProjectLock } from "../execute/project-lock.js";
-import { LOCK_FILE } from "../lock/lockfile.js";
+import { LOCK_FILE, serializeLock } from "../lock/lockfile.js";
 import { nothingToDo, pinnedModel, planBuild, readsNoPendingOutput, type BuildOutcome, type BuildPlan, type PromptBuildResult } from "../plan/build-plan.js";
 import { isHashed, loadProject, type Project } from "../plan/project.js";
 import { computeStates } from "../plan/states.js";
@@ -21,10 +22,19 @@ export interface BuildOptions extends ExecuteOptions {
   dryRun?: boolean;
 }
 
+/** The lock entry of a prompt whose file is gone, dropped by a build of the whole project. */
+export interface DroppedEntry {
+  prompt: string;
+  /** Its recorded outputs that are still on disk (kept: pc never deletes them). */
+  outputsKept: string[];
+}
+
 export interface BuildReport {
   ok: boolean;
   dryRun: boolean;
   prompts: PromptBuildResult[];
+  /** Orphaned lock entries dropped (or, in a dry run, that would be). */
+  dropped: DroppedEntry[];
   totals: Record<BuildOutcome, number> & { promptTokens: number; completionTokens: number };
   durationMs: number;
   /** ISO time the build finished. */
@@ -47,6 +57,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildReport> {
   }
   try {
     options.onEvent?.({ type: "plan", targets: plan.targets.map((s) => ({ prompt: s.prompt, state: s.state, reasons: s.reasons })) });
+    const dropped = await dropOrphans(project, plan, options.dryRun ?? false);
     // Nothing to build: no engine, no write (not even of unchanged bookkeeping files).
     const results = options.dryRun
       ? await dryRunResults(project, plan, options)
@@ -55,7 +66,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildReport> {
         : await (await loadExecution()).executeBuild(project, plan, options);
     // The file hash record, written only when this run learned hashes (atomically: another build may run).
     await project.files.save().catch(() => {});
-    return report(results, options.dryRun ?? false, started);
+    return report(results, dropped, options.dryRun ?? false, started);
   } finally {
     await release?.();
   }
@@ -100,7 +111,22 @@ async function restorablePrompts(project: Project, plan: BuildPlan, options: Bui
   return found;
 }
 
-function report(prompts: PromptBuildResult[], dryRun: boolean, started: number): BuildReport {
+/**
+ * Drops the lock entries of prompts that are gone (their outputs stay on disk: deleting files is
+ * the user's call). An earlier entry for the prompt's text stays in the cache, so restoring the
+ * prompt later restores its outputs without a model call.
+ */
+async function dropOrphans(project: Project, plan: BuildPlan, dryRun: boolean): Promise<DroppedEntry[]> {
+  const dropped = plan.orphans.map((s) => ({ prompt: s.prompt, outputsKept: s.outputs.filter((o) => existsSync(path.join(project.root, o))) }));
+  if (dryRun || dropped.length === 0) return dropped;
+  for (const { prompt } of dropped) delete project.lock.prompts[prompt];
+  const { writeLock } = await import("../lock/lock-io.js");
+  await writeLock(project.root, project.lock, project.lockText);
+  project.lockText = serializeLock(project.lock);
+  return dropped;
+}
+
+function report(prompts: PromptBuildResult[], dropped: DroppedEntry[], dryRun: boolean, started: number): BuildReport {
   const totals = { built: 0, cached: 0, fresh: 0, failed: 0, skipped: 0, drifted: 0, planned: 0, promptTokens: 0, completionTokens: 0 };
   for (const p of prompts) {
     totals[p.outcome]++;
@@ -109,5 +135,5 @@ function report(prompts: PromptBuildResult[], dryRun: boolean, started: number):
   }
   // A drifted output is kept, but the project is not what its prompts produce until it is resolved.
   const ok = totals.failed === 0 && totals.skipped === 0 && totals.drifted === 0;
-  return { ok, dryRun, prompts, totals, durationMs: Math.round(performance.now() - started), finishedAt: new Date().toISOString() };
+  return { ok, dryRun, prompts, dropped, totals, durationMs: Math.round(performance.now() - started), finishedAt: new Date().toISOString() };
 }

@@ -55,7 +55,7 @@ export async function checkProject(root: string): Promise<ProjectCheck> {
             check: "orphan",
             subject: s.prompt,
             what: `${s.prompt} is gone, but its lock entry remains${left.length ? ` and so do its outputs ${left.join(", ")}` : ""}`,
-            fix: `Restore ${s.prompt}, or ${left.length ? `delete ${left.join(", ")} and ` : ""}remove its entry from ${LOCK_FILE}.`,
+            fix: `\`pc build\` drops its entry from ${LOCK_FILE}${left.length ? ` (delete ${left.join(", ")} if no longer wanted)` : ""}; or restore ${s.prompt}.`,
           });
         } else {
           const record = project.records.get(s.prompt);

@@ -8,6 +8,7 @@ import { writeLock } from "../lock/lock-io.js";
 import { LOCK_FILE, emptyLock, parseLock, type Lock, type LockEntry } from "../lock/lockfile.js";
 import { salvageLock, type SalvagedLock } from "../lock/salvage.js";
 import { loadProject, type Project, type PromptRecord } from "../plan/project.js";
+import { isOrphan } from "../plan/states.js";
 import { readIfExists, sha256 } from "../util/fs.js";
 
 export interface LockRepairOptions {
@@ -104,14 +105,14 @@ async function rehash(root: string, lock: Lock): Promise<Repaired> {
     const disk = await diskHashes(project, Object.keys(entry.outputs));
     const missing = Object.keys(entry.outputs).filter((o) => disk[o] === undefined);
     const differing = Object.keys(entry.outputs).filter((o) => disk[o] !== undefined && disk[o] !== entry.outputs[o]);
-    const orphaned = !project.records.has(prompt);
+    const orphaned = isOrphan(project, prompt);
     if (differing.length > 0 && !orphaned) {
       const stale = `${differing.join(", ")} did not match the lock (pc lock --repair recorded it as found); the next build regenerates it`;
       repaired.prompts[prompt] = { ...entry, outputs: { ...entry.outputs, ...(pick(disk, differing) as Record<string, string>) }, stale };
       prompts.push({ prompt, action: "stale", reasons: differing.map((o) => `${o} differs from its recorded hash`) });
       changed = true;
     } else if (orphaned) {
-      prompts.push({ prompt, action: "orphaned", reasons: ["the prompt file is gone; the entry is kept (delete it with its outputs, or restore the prompt)"] });
+      prompts.push({ prompt, action: "orphaned", reasons: ["the prompt file is gone; `pc build` drops this entry (or restore the prompt)"] });
     } else if (missing.length > 0) {
       prompts.push({ prompt, action: "missing", reasons: missing.map((o) => `${o} is missing; the next build regenerates it`) });
     } else if (entry.stale) {

@@ -33,6 +33,11 @@ export class PromptExecution {
   private readonly base: Pick<PromptBuildResult, "prompt" | "outputs" | "reasons" | "model">;
   /** --force: generate again even when fresh, and overwrite hand edits. */
   private readonly force: boolean;
+  /**
+   * The last attempt failed: the model is asked again, even when the recorded outputs still match
+   * (a forced rebuild that failed is retried, not taken as done).
+   */
+  private readonly retry: boolean;
   /** The lock entry the build started with. */
   private readonly entry: LockEntry | undefined;
   /** Rendered by this execution, after its dependencies were built: never rendered twice. */
@@ -52,6 +57,7 @@ export class PromptExecution {
     this.record = record;
     this.base = { prompt: status.prompt, outputs: status.outputs, reasons: status.reasons, model: pinnedModel(project, status.prompt) };
     this.force = run.plan.forced.has(status.prompt);
+    this.retry = status.state === "failed";
     this.entry = project.lock.prompts[status.prompt];
   }
 
@@ -85,6 +91,8 @@ export class PromptExecution {
     if (options.signal?.aborted) return { result: this.skipped("interrupted") };
     const record = await this.readyToRestore();
     if (await this.unchanged()) return { result: this.freshAfterDependencies() };
+    // The failed attempt was for the request the lock records: its cached answer is what it failed to replace.
+    if (this.retry && this.entry?.inputHash === record.hashes.inputHash) return undefined;
     const restored = await this.run.lookups(() => restore(record, { root: project.root, store }));
     if (!restored) return undefined;
     options.onEvent?.({ type: "start", prompt: record.prompt, model: restored.generation.model });
@@ -143,7 +151,7 @@ export class PromptExecution {
   /** A dependency was rebuilt with identical bytes: nothing this prompt reads has changed. */
   private async unchanged(): Promise<boolean> {
     const { entry, record } = this;
-    if (this.force || entry === undefined || entry.stale || entry.inputHash !== record.hashes?.inputHash) return false;
+    if (this.force || this.retry || entry === undefined || entry.stale || entry.inputHash !== record.hashes?.inputHash) return false;
     const current = await Promise.all(record.outputs.map((o) => this.run.project.files.hash(o)));
     return record.outputs.every((o, i) => current[i] !== undefined && current[i] === entry.outputs[o]);
   }

@@ -31,6 +31,8 @@ export interface BuildPlan {
   others: PromptBuildResult[];
   /** Targets built even though they are fresh or drifted (--force). */
   forced: Set<string>;
+  /** Lock entries of prompts that are gone: a build of the whole project drops them. */
+  orphans: PromptStatus[];
 }
 
 export interface PlanOptions {
@@ -48,6 +50,7 @@ export function planBuild(project: Project, statuses: PromptStatus[], cwd: strin
   const forced = new Set(options.force ? [...explicit] : []);
   const targets: PromptStatus[] = [];
   const others: PromptBuildResult[] = [];
+  const orphans = selected ? [] : statuses.filter((s) => s.state === "orphaned");
   for (const s of statuses) {
     if (!scope.has(s.prompt)) continue;
     const base = { prompt: s.prompt, outputs: s.outputs, reasons: s.reasons, source: s.source, model: pinnedModel(project, s.prompt) };
@@ -58,12 +61,12 @@ export function planBuild(project: Project, statuses: PromptStatus[], cwd: strin
     else if (BUILDABLE.has(s.state)) targets.push(s);
     else others.push({ ...base, outcome: "fresh" });
   }
-  return { targets, others, forced };
+  return { targets, others, forced, orphans };
 }
 
-/** Every selected prompt is fresh: nothing to generate, nothing to report as drifted or failed. */
+/** Every selected prompt is fresh and no lock entry is to be dropped: nothing to generate, write or report. */
 export function nothingToDo(plan: BuildPlan): boolean {
-  return plan.targets.length === 0 && plan.others.every((o) => o.outcome === "fresh");
+  return plan.targets.length === 0 && plan.orphans.length === 0 && plan.others.every((o) => o.outcome === "fresh");
 }
 
 /** The pinned model: from the parsed prompt, else from the entry recalled or recorded for it. */

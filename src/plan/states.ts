@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
 import type { PcError } from "../util/errors.js";
 import type { CheckSummary, LockEntry, OutputSource } from "../lock/lockfile.js";
 import { sha256 } from "../util/fs.js";
@@ -51,12 +53,13 @@ export async function computeStates(project: Project): Promise<PromptStatus[]> {
   }
   const statuses = graph.order.map((p) => byPrompt.get(p)!);
   for (const [prompt, entry] of Object.entries(lock.prompts).sort(([a], [b]) => (a < b ? -1 : 1))) {
-    if (records.has(prompt)) continue;
+    if (!isOrphan(project, prompt)) continue;
+    const outputs = Object.keys(entry.outputs);
     statuses.push({
       prompt,
       state: "orphaned",
-      reasons: ["the prompt file is gone; its lock entry and outputs remain (delete them, or restore the prompt)"],
-      outputs: Object.keys(entry.outputs),
+      reasons: [orphanReason(prompt, outputs.filter((o) => existsSync(path.join(project.root, o))))],
+      outputs,
       source: entry.source,
       label: entry.label,
       model: entry.model,
@@ -65,6 +68,20 @@ export async function computeStates(project: Project): Promise<PromptStatus[]> {
     });
   }
   return statuses;
+}
+
+/**
+ * A lock entry whose prompt file is gone. A prompt that exists but is not built (excluded in
+ * pc.config.json) is no orphan: its entry is kept for when it is built again.
+ */
+export function isOrphan(project: Pick<Project, "root" | "records">, prompt: string): boolean {
+  return !project.records.has(prompt) && !existsSync(path.join(project.root, prompt));
+}
+
+/** Why a lock entry is orphaned and what to do, true whether its outputs remain or are gone too. */
+function orphanReason(prompt: string, remaining: string[]): string {
+  const outputs = remaining.length ? `its outputs are kept (${remaining.join(", ")}: delete them if they are no longer wanted)` : "its outputs are gone too";
+  return `the prompt file is gone and ${outputs}; \`pc build\` drops its lock entry (or restore the prompt: git checkout -- ${prompt})`;
 }
 
 function stateOf(

@@ -142,7 +142,7 @@ describe("pc doctor on the project", () => {
     expect(orphaned.find("orphan", "prompts/gone.md")[0]).toMatchObject({
       level: "warn",
       what: expect.stringContaining("generated/gone.py"),
-      fix: expect.stringContaining("remove its entry from promptfile.lock"),
+      fix: expect.stringContaining("`pc build` drops its entry from promptfile.lock"),
     });
   });
 });
