@@ -53,6 +53,7 @@ describe("pc build (the binary)", () => {
     expect(report).toEqual({
       ok: true,
       dryRun: false,
+      dropped: [],
       durationMs: expect.any(Number),
       finishedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       totals: {
