@@ -1,7 +1,7 @@
 import { build, type BuildReport, type PromptBuildResult } from "../commands/build.js";
 import { buildFigures, promptFigures } from "../commands/figures.js";
 import { PcError } from "../util/errors.js";
-import { onInterrupt } from "./interrupt.js";
+import { exitOnceIdle, onInterrupt } from "./interrupt.js";
 import { liveProgress, printJson, useColor } from "./output.js";
 import { BuildProgress } from "./progress.js";
 
@@ -60,7 +60,10 @@ export async function buildCommand(paths: string[], flags: BuildFlags): Promise<
     process.stderr.write(`${progress.summary(report)}\n`);
   }
   if (metricsError) throw metricsError;
-  if (interrupt.interrupted()) return 130;
+  if (interrupt.interrupted()) {
+    exitOnceIdle(130);
+    return 130;
+  }
   return report.ok ? 0 : 1;
 }
 

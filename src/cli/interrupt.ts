@@ -59,3 +59,11 @@ export function onInterrupt(notice: (message: string) => void): Interrupt {
     },
   };
 }
+
+/**
+ * After an interrupted command has finished its bookkeeping and reported: the process ends even
+ * if something it abandoned (a model download still looking its file up) would hold it open.
+ */
+export function exitOnceIdle(code: number): void {
+  setTimeout(() => process.exit(code), 200).unref();
+}

@@ -1,5 +1,6 @@
 import type { BuildEvent, BuildReport, DroppedEntry, PromptBuildResult } from "../commands/build.js";
 import type { EmbeddedLoadEvent } from "../engine/embedded.js";
+import type { DownloadEvent } from "../engine/hf-download.js";
 import { engineKindOf } from "../engine/select.js";
 import { colors } from "./output.js";
 import { count } from "../util/plural.js";
@@ -44,7 +45,7 @@ export class BuildProgress {
   private readonly running = new Map<string, Running>();
   private readonly queued = new Set<string>();
   private readonly loaded = new Set<string>();
-  private readonly downloads = new Map<string, { downloadedBytes: number; totalBytes: number }>();
+  private readonly downloads = new Map<string, DownloadEvent>();
   private drawnLines = 0;
   private stopTicking: (() => void) | undefined;
   private readonly c;
@@ -105,7 +106,8 @@ export class BuildProgress {
   /** Embedded models: a live download line (one line when it starts elsewhere), then one line when loaded. */
   private onModel(event: EmbeddedLoadEvent): void {
     if (event.type === "download") {
-      if (!this.downloads.has(event.model) && !this.live) this.print(this.c.dim(`  downloading ${event.model} (${megabytes(event.totalBytes)} MB)`));
+      // Elsewhere than a terminal: one line per phase.
+      if (!this.live && this.downloads.get(event.model)?.phase !== event.phase) this.print(this.c.dim(`  ${downloadText(event)}`));
       this.downloads.set(event.model, event);
       this.redraw();
       return;
@@ -215,8 +217,8 @@ export class BuildProgress {
     const width = this.stream.columns || 80;
     const now = this.clock.now();
     const lines: string[] = [];
-    for (const [model, d] of this.downloads) {
-      lines.push(`  ${this.c.cyan("↓")} ${model} ${this.c.dim(`${megabytes(d.downloadedBytes)} / ${megabytes(d.totalBytes)} MB`)}`);
+    for (const d of this.downloads.values()) {
+      lines.push(`  ${this.c.cyan("↓")} ${this.c.dim(downloadText(d))}`);
     }
     for (const [prompt, r] of this.running) {
       const seconds = ((now - r.started) / 1000).toFixed(1);
@@ -247,6 +249,15 @@ export class BuildProgress {
 function droppedLine(d: DroppedEntry, dryRun: boolean): string {
   const outputs = d.outputsKept.length ? `its outputs are kept (${d.outputsKept.join(", ")}: delete them if they are no longer wanted)` : "its outputs are gone too";
   return `${dryRun ? "would drop" : "dropped"} the lock entry of ${d.prompt}: the prompt file is gone and ${outputs}`;
+}
+
+/** `resolving huggingface.co for hf:...`, `downloading hf:... 12.0 of 986.1 MB at 4.2 MB/s from huggingface.co`. */
+function downloadText(d: DownloadEvent): string {
+  if (d.phase === "resolving") return `resolving ${d.host} to download ${d.model}`;
+  if (d.phase === "connecting") return `connecting to ${d.host} to download ${d.model}`;
+  const size = d.totalBytes > 0 ? `${megabytes(d.downloadedBytes)} of ${megabytes(d.totalBytes)} MB` : `${megabytes(d.downloadedBytes)} MB`;
+  const rate = d.bytesPerSecond > 0 ? ` at ${megabytes(d.bytesPerSecond)} MB/s` : "";
+  return `downloading ${d.model} from ${d.host}: ${size}${rate}`;
 }
 
 function megabytes(bytes: number): string {

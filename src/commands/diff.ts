@@ -22,6 +22,8 @@ export interface DiffOptions extends EngineOptions {
   cached?: boolean;
   /** Compare this generation (an id or unique prefix from `pc log`) instead; no model call. */
   against?: string;
+  /** Take the generation of the prompt's current request from the cache when it is there (default true): no model call, no new `pc log` entry. */
+  cache?: boolean;
   signal?: AbortSignal;
   onProgress?: (progress: GenerationProgress) => void;
 }
@@ -47,12 +49,15 @@ export interface DiffResult {
   old: DiffSide;
   new: DiffSide;
   files: FileDiff[];
+  /** The new side is the cached generation of the prompt's current request: the model was not asked. */
+  restored?: boolean;
 }
 
 /**
- * Compares a prompt's outputs without writing them. By default it regenerates (no cache read;
- * the generation is stored, so `pc log` lists it and a build with the same pins restores it) and
- * compares the files on disk with the new answer; `cached` compares the two newest generations,
+ * Compares a prompt's outputs without writing them. By default it compares the files on disk with
+ * the answer to the prompt's current request (with any overridden pins): the cached generation of
+ * that request when there is one (no model call), else a new one, stored so `pc log` lists it and a
+ * build with the same pins restores it; `cached` compares the two newest generations,
  * `against` compares one generation with the files on disk (or, with `cached`, with the newest).
  */
 export async function diff(options: DiffOptions): Promise<DiffResult> {
@@ -82,9 +87,10 @@ export async function diff(options: DiffOptions): Promise<DiffResult> {
     }
   } else {
     const record = await withPins(project, await renderOne(project, prompt), options);
-    const generation = await regenerate(project, record, store, options);
+    const { generation, restored } = await regenerate(project, record, store, options);
     older = await diskSide(project, prompt, record.outputs);
-    newer = { ...sideOf(generation), label: `regenerated (${pins(generation)})` };
+    newer = restored ? sideOf(generation) : { ...sideOf(generation), label: `regenerated (${pins(generation)})` };
+    return { ...compare(prompt, older, newer), restored };
   }
   return compare(prompt, older, newer);
 }
@@ -97,22 +103,22 @@ function validateOverrides(options: DiffOptions): void {
   if (options.model !== undefined && options.model.trim() === "") throw new PcError("PC_USAGE", "--model must name a model, e.g. --model qwen2.5-coder:7b");
 }
 
-async function regenerate(project: Project, record: RenderedRecord, store: GenerationStore, options: DiffOptions): Promise<Generation> {
+async function regenerate(project: Project, record: RenderedRecord, store: GenerationStore, options: DiffOptions): Promise<{ generation: Generation; restored: boolean }> {
   const engines = enginePoolFor(project, options);
-  const overridden = options.seed !== undefined || options.temperature !== undefined || options.model !== undefined;
   try {
     const produced = await produce(record, {
       root: project.root,
       store,
       engines,
-      // A pin tried before (pc seed, an earlier pc diff --seed) is in the cache: no model call.
-      cache: overridden,
+      // The same request again would only repeat its cached answer (a pin tried before by pc seed or
+      // an earlier pc diff, or the prompt as it is): no model call, nothing new in pc log.
+      cache: options.cache ?? true,
       offline: false,
       signal: options.signal,
       onProgress: options.onProgress,
     });
     if (produced.source === "llm") await store.save(produced.generation);
-    return { ...produced.generation, outputs: produced.outputs };
+    return { generation: { ...produced.generation, outputs: produced.outputs }, restored: produced.source === "cache" };
   } finally {
     await engines.close();
   }

@@ -13,18 +13,21 @@ import os from "node:os";
 import path from "node:path";
 import type { ChatHistoryItem, ChatWrapper, Llama, LlamaContext, LlamaContextSequence, LlamaModel } from "node-llama-cpp";
 import { PcError, isPcError } from "../util/errors.js";
+import type { DownloadEvent } from "./hf-download.js";
 import { checkGguf, resolveModelPath, streamSha256 } from "./model-file.js";
 import type { Engine, GenerateOptions, GenerationRequest, GenerationResult, ModelIdentity } from "./types.js";
 
 type NodeLlamaCpp = typeof import("node-llama-cpp");
 
 export type EmbeddedLoadEvent =
-  | { type: "download"; model: string; downloadedBytes: number; totalBytes: number }
+  | DownloadEvent
   | { type: "loaded"; model: string; file: string; loadMs: number; threads: number; contextSize: number };
 
 export interface EmbeddedEngineOptions {
-  /** The project root: `gguf:<path>` refs are resolved against it and must stay inside it. */
+  /** The project root: a relative `gguf:<path>` is looked up there, then in `modelsDir`. */
   root: string;
+  /** The models folder of pc.config.json (relative to the root, `~/` or absolute). */
+  modelsDir?: string;
   /** Threads per generation. Default: 1 for models under 256 MiB, else the machine's cores (see `defaultThreads`). */
   threads?: number;
   /** Context size in tokens. Default: 4096, or the model's training context if smaller. */
@@ -209,7 +212,7 @@ async function loadRuntime(): Promise<Runtime> {
 async function loadModel(runtime: Runtime, ref: string, options: EmbeddedEngineOptions, signal: AbortSignal): Promise<LoadedModel> {
   const { lib, llama, version } = runtime;
   const started = performance.now();
-  const { file, absolute } = await resolveModelPath(lib, ref, options.root, (event) => reportDownload(options, event), signal);
+  const { file, absolute } = await resolveModelPath(lib, ref, options, (event) => reportDownload(options, event), signal);
   const size = await checkGguf(absolute, file);
   // Hashed while llama.cpp loads the file: both read it, and the page cache serves the second.
   const fileHash = (options.hashFile ?? streamSha256)(absolute);
@@ -267,8 +270,9 @@ function reportDownload(options: EmbeddedEngineOptions, event: Extract<EmbeddedL
     return;
   }
   const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
+  if (event.phase !== "downloading") return void process.stderr.write(`${event.phase} ${event.host} for ${event.model}\n`);
   process.stderr.write(`\rdownloading ${event.model}: ${mb(event.downloadedBytes)} / ${mb(event.totalBytes)} MB`);
-  if (event.downloadedBytes >= event.totalBytes) process.stderr.write("\n");
+  if (event.totalBytes > 0 && event.downloadedBytes >= event.totalBytes) process.stderr.write("\n");
 }
 
 /**
@@ -318,11 +322,11 @@ export async function checkEmbeddedRuntime(): Promise<{ nodeLlamaCpp: string; ll
  * Loads a model the way a build does (CPU, no context) and releases it. For `pc doctor`: it never
  * downloads, so an `hf:` model missing from the cache fails with PC_MODEL_NOT_FOUND.
  */
-export async function checkEmbeddedModel(ref: string, options: { root: string }): Promise<{ file: string; bytes: number }> {
+export async function checkEmbeddedModel(ref: string, options: { root: string; modelsDir?: string }): Promise<{ file: string; bytes: number }> {
   const shared = acquireRuntime();
   try {
     const runtime = await shared.runtime;
-    const { file, absolute } = await resolveModelPath(runtime.lib, ref, options.root, undefined);
+    const { file, absolute } = await resolveModelPath(runtime.lib, ref, options, undefined);
     const bytes = await checkGguf(absolute, file);
     await (await loadWeights(runtime, absolute, file)).dispose();
     return { file, bytes };

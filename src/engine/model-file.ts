@@ -1,43 +1,36 @@
 /** The model file of the embedded engine: where a ref points, whether it is GGUF, and its hash. */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { open, realpath } from "node:fs/promises";
-import path from "node:path";
+import { open } from "node:fs/promises";
 import { PcError, isPcError } from "../util/errors.js";
+import { ggufPath, locateModel } from "../util/model-path.js";
+import { downloadModel, downloadedModel, type DownloadEvent } from "./hf-download.js";
 
 type NodeLlamaCpp = typeof import("node-llama-cpp");
 
 /**
- * Resolves a model ref to a local file: `gguf:<path>` inside the root, or `hf:<user>/<repo>/<file>.gguf`
+ * Resolves a model ref to a local file: `gguf:<path>` wherever it is (see locateModel), or `hf:<user>/<repo>/<file>.gguf`
  * (downloaded once; without `onDownload`, only looked up in the cache).
  */
 export async function resolveModelPath(
   lib: NodeLlamaCpp,
   ref: string,
-  projectRoot: string,
-  onDownload: ((event: { type: "download"; model: string; downloadedBytes: number; totalBytes: number }) => void) | undefined,
-  /** Stops a download (node-llama-cpp then resolves as if it had finished: checked after it). */
+  /** The project root, and the models folder of pc.config.json. */
+  projectRoot: { root: string; modelsDir?: string },
+  onDownload: ((event: DownloadEvent) => void) | undefined,
+  /** Stops a download at once. */
   signal?: AbortSignal,
 ): Promise<{ file: string; absolute: string }> {
   if (ref.startsWith("gguf:")) {
-    const relative = ref.slice("gguf:".length);
-    const root = path.resolve(projectRoot);
-    const absolute = path.resolve(root, relative);
-    const file = path.relative(root, absolute).split(path.sep).join("/");
-    const outside = (p: string) => p === ".." || p.startsWith(`..${path.sep}`) || path.isAbsolute(p);
-    if (relative === "" || outside(path.relative(root, absolute))) {
-      throw new PcError("PC_PATH_OUTSIDE_PROJECT", `The model file ${relative || "(empty)"} is outside the project.`, {
+    const file = ggufPath(ref)!;
+    if (file === "") {
+      throw new PcError("PC_MODEL_INVALID", "The model gguf: names no file.", {
         key: "model",
-        hint: "Put the GGUF file inside the project and refer to it relative to the root, e.g. `model: gguf:models/tiny.gguf`.",
+        hint: "Give the GGUF file's path, e.g. `model: gguf:models/tiny.gguf` (in the project) or `model: gguf:~/models/<file>.gguf`.",
       });
     }
-    // A symlink may still point outside; only the real path decides.
-    const realAbsolute = await realpath(absolute).catch(() => absolute);
-    const realRoot = await realpath(root).catch(() => root);
-    if (outside(path.relative(realRoot, realAbsolute))) {
-      throw new PcError("PC_PATH_OUTSIDE_PROJECT", `The model file ${file} links outside the project.`, { file, key: "model" });
-    }
-    return { file, absolute };
+    const located = locateModel(projectRoot.root, file, projectRoot.modelsDir);
+    return { file: located.name, absolute: located.absolute };
   }
   if (ref.startsWith("hf:")) {
     if (!/^hf:[^/:\s]+\/[^/:\s]+\/[^:\s]+\.gguf(#[^\s]+)?$/i.test(ref)) {
@@ -47,36 +40,14 @@ export async function resolveModelPath(
       });
     }
     if (!onDownload) {
-      try {
-        return { file: ref, absolute: await lib.resolveModelFile(ref, { download: false, cli: false }) };
-      } catch (cause) {
-        throw new PcError("PC_MODEL_NOT_FOUND", `The model ${ref} is not downloaded yet.`, {
-          key: "model",
-          hint: "The first build that needs it downloads it into ~/.node-llama-cpp/models (set HF_TOKEN for gated models).",
-          cause,
-        });
-      }
-    }
-    const stopped = (cause: unknown) => new PcError("PC_ABORTED", `The download of ${ref} was stopped.`, { key: "model", cause });
-    let absolute: string;
-    try {
-      // Downloads into node-llama-cpp's user cache (~/.node-llama-cpp/models) once, then reuses it.
-      absolute = await lib.resolveModelFile(ref, {
-        cli: false, // its CLI progress goes to stdout, which belongs to --json
-        signal,
-        onProgress: ({ downloadedSize, totalSize }) => onDownload({ type: "download", model: ref, downloadedBytes: downloadedSize, totalBytes: totalSize }),
-      });
-    } catch (cause) {
-      if (signal?.aborted) throw stopped(cause);
-      throw new PcError("PC_MODEL_NOT_FOUND", `Could not download the model ${ref}.`, {
+      const absolute = await downloadedModel(lib, ref);
+      if (absolute) return { file: ref, absolute };
+      throw new PcError("PC_MODEL_NOT_FOUND", `The model ${ref} is not downloaded yet.`, {
         key: "model",
-        hint: "Check the user, repository and file name on huggingface.co and the network; set HF_TOKEN for gated models. Offline, use a local file: `model: gguf:models/<file>.gguf`.",
-        retryable: true,
-        cause,
+        hint: "The first build that needs it downloads it into ~/.node-llama-cpp/models (set HF_TOKEN for gated models).",
       });
     }
-    if (signal?.aborted) throw stopped(signal.reason); // the file is not there: node-llama-cpp returns its path all the same
-    return { file: ref, absolute };
+    return { file: ref, absolute: await downloadModel(lib, ref, onDownload, signal) };
   }
   throw new PcError("PC_MODEL_INVALID", `The embedded engine cannot run the model ${ref}.`, {
     key: "model",

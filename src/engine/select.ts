@@ -14,6 +14,8 @@ export function engineKindOf(model: string): EngineKind {
 
 export interface EngineSettings {
   root: string;
+  /** The models folder of pc.config.json, for `gguf:<file>` models. */
+  modelsDir?: string;
   baseURL: string;
   apiKey?: string;
   idleTimeoutMs?: number;
@@ -35,6 +37,7 @@ export const defaultEngineFactory: EngineFactory = async (kind, settings) => {
     const { createEmbeddedEngine } = await import("./embedded.js");
     return createEmbeddedEngine({
       root: settings.root,
+      modelsDir: settings.modelsDir,
       threads: settings.threads,
       contextSize: settings.contextSize,
       onLoad: settings.onLoad,

@@ -28,6 +28,7 @@ export function enginePoolFor(project: Project, options: EngineOptions, onEvent?
   const { root, config } = project;
   return new EnginePool(options.engineFactory ?? defaultEngineFactory, {
     root,
+    modelsDir: config.modelsDir,
     baseURL: resolveBaseURL(options.baseUrl, config),
     apiKey: process.env.PC_API_KEY,
     idleTimeoutMs: (options.timeout ?? config.timeout ?? 120) * 1000,

@@ -4,6 +4,7 @@ import type { CheckSummary, LockEntry, OutputSource } from "../lock/lockfile.js"
 import { samplingOf } from "../plan/hash.js";
 import type { HashedRecord } from "../plan/project.js";
 import { PROTOCOL_VERSION } from "../prompt/protocol.js";
+import { lockedModelName } from "../util/model-path.js";
 
 type Pins = Pick<LockEntry, "version" | "model" | "seed" | "temperature" | "sampling" | "contextGlobs">;
 
@@ -22,7 +23,7 @@ function pinsOf(record: HashedRecord): Pins {
   const globs = [...(fm.context ?? []), ...(fm.check_inputs ?? [])].filter((c) => GLOB_CHARS.test(c));
   return {
     version: fm.version,
-    model: fm.model,
+    model: lockedModelName(fm.model), // an absolute gguf: path is recorded by its name: the lock holds no absolute path
     seed: fm.seed,
     temperature: fm.temperature,
     sampling: { ...samplingOf(parsed) },
@@ -48,7 +49,7 @@ export function lockEntryFor(
     // A chat answer restored from the cache is still a chat answer: say so, not just "cache".
     source: source === "cache" && generation?.source === "chat" ? "chat" : source,
     label: generation?.label,
-    engine: generation?.identity,
+    engine: generation?.identity && { ...generation.identity, model: lockedModelName(String(generation.identity.model ?? "")) || undefined },
     usage: generation?.usage,
     durationMs: generation?.durationMs,
     checks: checks && { hash: checks.hash, passed: checks.passed, durationMs: checks.durationMs, failure: checks.failure },

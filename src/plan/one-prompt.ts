@@ -32,7 +32,7 @@ export async function renderOne(project: Project, prompt: string): Promise<Rende
   }
   if (record.stage !== "unchanged" && record.stage !== "recalled") return readyToGenerate(record);
   const parsed = await parseRecord(project.root, record);
-  const rendered = await renderRecord(project.root, { ...record, parsed }, project.files, ownersOf(project.records.values()));
+  const rendered = await renderRecord(project.root, { ...record, parsed }, project.files, ownersOf(project.records.values()), project.config.modelsDir);
   project.records.set(prompt, rendered);
   return readyToGenerate(rendered);
 }
@@ -45,7 +45,7 @@ export async function renderOne(project: Project, prompt: string): Promise<Rende
 export async function renderAgain(project: Project, record: PromptRecord): Promise<PromptRecord> {
   const parsed = await parseRecord(project.root, record);
   for (const input of record.inputs) project.files.forget(input);
-  const rendered = await renderRecord(project.root, { ...record, parsed }, project.files, project.graph.owners);
+  const rendered = await renderRecord(project.root, { ...record, parsed }, project.files, project.graph.owners, project.config.modelsDir);
   project.records.set(record.prompt, rendered);
   return rendered;
 }
@@ -82,5 +82,5 @@ export async function withPins(project: Project, record: RenderedRecord, pins: P
   };
   const promptHash = record.inputHashes[record.prompt];
   const copy = { ...record, parsed: { ...parsed, frontmatter }, inputHashes: promptHash === undefined ? {} : { [record.prompt]: promptHash } };
-  return readyToGenerate(await renderRecord(project.root, copy, project.files, new Map()));
+  return readyToGenerate(await renderRecord(project.root, copy, project.files, new Map(), project.config.modelsDir));
 }

@@ -9,6 +9,7 @@ import type { ParsedPrompt } from "../prompt/frontmatter.js";
 import { PROTOCOL_VERSION } from "../prompt/protocol.js";
 import type { RenderedPrompt } from "../prompt/render.js";
 import { readIfExistsSync, resolveInside, sha256 } from "../util/fs.js";
+import { locateModel } from "../util/model-path.js";
 import { requireCjs } from "../util/require-cjs.js";
 import { readFailures, type FailureRecord } from "./failures.js";
 import { FileHashes } from "./file-hashes.js";
@@ -128,7 +129,7 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
   const owners = ownersOf(loaded);
 
   // Pass 2: render what changed.
-  const rendered = await Promise.all(loaded.map((r) => (r.stage === "parsed" ? renderRecord(root, r, files, owners) : r)));
+  const rendered = await Promise.all(loaded.map((r) => (r.stage === "parsed" ? renderRecord(root, r, files, owners, config.modelsDir) : r)));
   const records = new Map(rendered.map((r) => [r.prompt, r]));
 
   const graph = buildGraph([...records.values()].map((r) => ({ prompt: r.prompt, outputs: r.outputs, inputs: r.inputs })));
@@ -177,11 +178,18 @@ export function ownersOf(records: Iterable<RecordBase>): Map<string, string> {
 export type ParsedSource = RecordBase & { parsed: ParsedPrompt };
 
 /** Renders (again) a parsed prompt and computes its hashes; used by the planner and by the build. */
-export async function renderRecord(root: string, record: ParsedSource, files: FileHashes, owners: Map<string, string>): Promise<RenderedRecord | WaitingRecord | InvalidRecord> {
+export async function renderRecord(
+  root: string,
+  record: ParsedSource,
+  files: FileHashes,
+  owners: Map<string, string>,
+  /** The models folder of pc.config.json, where a relative `gguf:` path missing from the project is looked up. */
+  modelsDir?: string,
+): Promise<RenderedRecord | WaitingRecord | InvalidRecord> {
   const { parsed } = record;
   const base: RecordBase = { prompt: record.prompt, outputs: record.outputs, inputs: record.inputs, inputHashes: record.inputHashes, entry: record.entry, hashes: record.hashes, recalled: record.recalled };
   try {
-    const { rendered, inputHashes, modelFileHash } = await renderWithModelFile(root, record, files);
+    const { rendered, inputHashes, modelFileHash } = await renderWithModelFile(root, record, files, modelsDir);
     const hashes = hashPrompt(parsed, rendered.messages, modelFileHash, rendered.checkInputs);
     const next: RenderedRecord = { ...base, stage: "rendered", parsed, rendered, inputHashes, inputs: Object.keys(inputHashes), hashes };
     return waitFor(next, unbuiltMatches(root, next, owners), owners) ?? next;
@@ -194,31 +202,33 @@ export async function renderRecord(root: string, record: ParsedSource, files: Fi
 }
 
 /** Renders the prompt; a `gguf:<path>` model's file is one more input. */
-async function renderWithModelFile(root: string, record: ParsedSource, files: FileHashes): Promise<{ rendered: RenderedPrompt; inputHashes: Record<string, string>; modelFileHash?: string }> {
+async function renderWithModelFile(root: string, record: ParsedSource, files: FileHashes, modelsDir?: string): Promise<{ rendered: RenderedPrompt; inputHashes: Record<string, string>; modelFileHash?: string }> {
   const { parsed } = record;
   const { renderPrompt } = await loadRenderer(); // eta: only when something changed
   const rendered = renderPrompt(root, parsed, record.inputHashes[record.prompt], files.texts);
   const inputHashes = { ...rendered.inputs };
   const modelFile = localModelPath(parsed.frontmatter.model);
   if (modelFile === undefined) return { rendered, inputHashes };
-  if (modelFile === "" || modelFile === ".") {
-    throw new PcError("PC_FRONTMATTER_INVALID", "model gguf: names no file", {
-      file: record.prompt,
+  const model = await hashModelFile(root, record.prompt, modelFile, files, modelsDir);
+  // A model in the project is an input by its path; one elsewhere by its hash alone (no absolute path in the lock).
+  if (model.inProject !== undefined) inputHashes[model.inProject] = model.hash;
+  return { rendered, inputHashes, modelFileHash: model.hash };
+}
+
+/** The hash of a `gguf:` model file, wherever it is (see locateModel); a missing file is an error naming the prompt. */
+async function hashModelFile(root: string, prompt: string, file: string, files: FileHashes, modelsDir?: string): Promise<{ hash: string; inProject?: string }> {
+  const example = "e.g. model: gguf:models/qwen2.5-coder-1.5b-q4_k_m.gguf (in the project), gguf:~/models/<file>.gguf, or a file name in the modelsDir of pc.config.json";
+  if (file === "" || file === ".") throw new PcError("PC_FRONTMATTER_INVALID", "model gguf: names no file", { file: prompt, key: "model", hint: `Give the GGUF file's path, ${example}` });
+  const located = locateModel(root, file, modelsDir);
+  const hash = located.inProject !== undefined ? await files.hash(located.inProject) : await files.hashAbsolute(located.absolute);
+  if (!hash) {
+    throw new PcError("PC_FILE_UNREADABLE", `model file "${located.inProject ?? file}" does not exist`, {
+      file: prompt,
       key: "model",
-      hint: "Give the GGUF file's path relative to the project root, e.g. model: gguf:models/qwen2.5-coder-1.5b-q4_k_m.gguf",
+      hint: `A relative path is looked up in the project root${modelsDir ? `, then in modelsDir (${modelsDir})` : ""}; ${example}.`,
     });
   }
-  resolveInside(root, modelFile, { file: record.prompt, key: "model", what: "model file" });
-  const modelFileHash = await files.hash(modelFile);
-  if (!modelFileHash) {
-    throw new PcError("PC_FILE_UNREADABLE", `model file "${modelFile}" does not exist`, {
-      file: record.prompt,
-      key: "model",
-      hint: "gguf:<path> is relative to the project root, e.g. model: gguf:models/qwen2.5-coder-1.5b-q4_k_m.gguf",
-    });
-  }
-  inputHashes[modelFile] = modelFileHash;
-  return { rendered, inputHashes, modelFileHash };
+  return { hash, inProject: located.inProject };
 }
 
 /**
@@ -300,6 +310,9 @@ async function recall(root: string, prompt: string, files: FileHashes): Promise<
 
 async function inputsUnchanged(root: string, entry: LockEntry, prompt: string, files: FileHashes): Promise<boolean> {
   if (entry.protocol !== PROTOCOL_VERSION || !entry.requestHash || !(prompt in entry.inputs)) return false;
+  // A model outside the project is no input by path: only rendering finds and hashes it.
+  const model = localModelPath(entry.model);
+  if (model !== undefined && !(model in entry.inputs)) return false;
   for (const [input, recorded] of Object.entries(entry.inputs)) {
     const current = files.hashNow(input);
     if ((current instanceof Promise ? await current : current) !== recorded) return false;

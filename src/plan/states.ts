@@ -3,6 +3,7 @@ import path from "node:path";
 import type { PcError } from "../util/errors.js";
 import type { CheckSummary, LockEntry, OutputSource } from "../lock/lockfile.js";
 import { sha256 } from "../util/fs.js";
+import { lockedModelName } from "../util/model-path.js";
 import { localModelPath, type Project, type PromptRecord } from "./project.js";
 
 export type PromptState = "fresh" | "stale" | "new" | "missing" | "drifted" | "orphaned" | "failed" | "invalid";
@@ -171,7 +172,8 @@ export function staleReasons(record: PromptRecord, entry: LockEntry): string[] {
   const pins = record.parsed?.frontmatter ?? record.recalled;
   if (pins) {
     for (const key of ["model", "seed", "temperature", "version"] as const) {
-      if (pins[key] !== entry[key]) reasons.push(`${key} changed: ${JSON.stringify(entry[key])} -> ${JSON.stringify(pins[key])}`);
+      const pinned = key === "model" ? lockedModelName(pins.model) : pins[key];
+      if (pinned !== entry[key]) reasons.push(`${key} changed: ${JSON.stringify(entry[key])} -> ${JSON.stringify(pins[key])}`);
     }
   }
   const now = record.inputHashes;
@@ -183,6 +185,8 @@ export function staleReasons(record: PromptRecord, entry: LockEntry): string[] {
     else reasons.push(file === record.prompt ? `${file} changed` : `input ${file} changed`);
   }
   for (const file of Object.keys(entry.inputs)) if (!(file in now)) reasons.push(`input ${file} removed`);
+  // A model outside the project is an input by its hash only: nothing else changed, so it did.
+  if (reasons.length === 0 && modelFile !== undefined && !(modelFile in now)) reasons.push(`the model changed: ${lockedModelName(pins!.model).slice(5)} is another file now`);
   if (reasons.length === 0) {
     reasons.push(entry.protocol !== undefined && entry.requestHash ? "rendered prompt or pins changed" : "lock entry is from another pc version");
   }

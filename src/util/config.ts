@@ -15,11 +15,13 @@ export interface ProjectConfig {
   jobs?: number;
   threads?: number;
   contextSize?: number;
+  /** A folder of GGUF models (relative to the root, `~/` or absolute) where `gguf:<file>` is looked up after the project. */
+  modelsDir?: string;
 }
 
 export const DEFAULT_CONFIG: ProjectConfig = { prompts: ["prompts/**/*.md"], exclude: [] };
 
-const KNOWN_KEYS = ["$schema", "prompts", "exclude", "baseUrl", "timeout", "retries", "jobs", "threads", "contextSize"];
+const KNOWN_KEYS = ["$schema", "prompts", "exclude", "baseUrl", "timeout", "retries", "jobs", "threads", "contextSize", "modelsDir"];
 
 /** Parses and validates the text of pc.config.json. Pure. */
 export function parseConfig(text: string, file = CONFIG_FILE): ProjectConfig {

@@ -33,15 +33,32 @@ async function snapshot(): Promise<Record<string, string | undefined>> {
 }
 
 describe("pc diff", () => {
-  it("regenerates without writing: exit 0 when the answer is the same", async () => {
+  it("takes the cached generation of the prompt's request without asking the model again or adding to pc log", async () => {
     root = (await makeProject({ [A]: a("Write a.") })).root;
     expect((await pc("build")).code).toBe(0);
+    const before = await snapshot();
+    const log = await logOf();
+    const run = await pc("diff", A);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toContain(`compared with the cached generation ${log[0]!.id} (llm, test-model, seed 42, temperature 0) of ${A}: no model call; nothing written`);
+    expect(run.stderr).toContain("identical");
+    expect(requests()).toBe(1);
+    expect(await logOf()).toEqual(log);
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it("regenerates without writing when the prompt's request is not cached: exit 0 when the answer is the same", async () => {
+    root = (await makeProject({ [A]: a("Write a.") })).root;
+    expect((await pc("build")).code).toBe(0);
+    await rm(path.join(root, ".pc"), { recursive: true });
     const before = await snapshot();
     const run = await pc("diff", A);
     expect(run.code).toBe(0);
     expect(run.stdout).toBe("");
-    expect(run.stderr).toContain("identical");
-    expect(requests()).toBe(2); // no cache read for the regeneration
+    expect(run.stderr).toContain("regenerated prompts/a.md (test-model, seed 42, temperature 0); nothing written");
+    expect(requests()).toBe(2);
+    expect((await logOf()).length).toBe(1);
     expect(await snapshot()).toEqual(before);
   });
 
@@ -59,6 +76,10 @@ describe("pc diff", () => {
 
     const log = await logOf();
     expect(log.map((g) => [g.seed, g.onDisk])).toEqual([[7, false], [42, true]]);
+    // The same override again: the cached generation, no second request, no duplicate in pc log.
+    expect((await pc("diff", A, "--seed", "7")).code).toBe(1);
+    expect(requests()).toBe(2);
+    expect(await logOf()).toEqual(log);
     await writeFiles(root, { [A]: a("Write a.", { seed: 7 }) });
     const build = await pc("build", "--json");
     expect(JSON.parse(build.stdout).prompts[0].outcome).toBe("cached");
@@ -99,6 +120,7 @@ describe("pc diff", () => {
   it("exits 2 on trouble: a failed regeneration, overrides with --cached, an unknown prompt", async () => {
     root = (await makeProject({ [A]: a("Write a.") })).root;
     await pc("build");
+    await writeFiles(root, { [A]: a("Write a again.") }); // a request the cache does not hold
     server.fail({ status: 500 });
     const failed = await pc("diff", A);
     expect(failed.code).toBe(2);

@@ -157,13 +157,14 @@ describe("pc doctor with embedded models", () => {
     });
     await mkdir(path.join(root, "home"));
     await writeTinyModel(path.join(root, "models/tiny.gguf"), { seed: 1 });
-    // An empty home: the hf: model is not in node-llama-cpp's cache.
-    const { run, find } = await doctor(root, "http://127.0.0.1:1/v1", { HOME: path.join(root, "home") });
+    // An empty home: the hf: model is not in node-llama-cpp's cache, and the hub (HF_ENDPOINT) cannot be reached.
+    const hub = `${(await closedPortURL()).replace(/\/v1$/, "")}/`;
+    const { run, find } = await doctor(root, "http://127.0.0.1:1/v1", { HOME: path.join(root, "home"), HF_ENDPOINT: hub });
     expect(run.code).toBe(1);
     expect(find("embedded.runtime")[0]).toMatchObject({ level: "ok", what: expect.stringContaining("node-llama-cpp") });
     expect(find("embedded.model", "gguf:models/tiny.gguf")[0]).toMatchObject({ level: "ok", what: expect.stringContaining("loads (0.5 MB") });
     expect(find("embedded.model", "gguf:models/garbage.gguf")[0]).toMatchObject({ level: "error", what: expect.stringContaining("is not a GGUF model file") });
-    expect(find("embedded.model", "hf:someone/repo/model-q4.gguf")[0]).toMatchObject({ level: "warn", what: expect.stringContaining("not downloaded yet") });
+    expect(find("embedded.model", "hf:someone/repo/model-q4.gguf")[0]).toMatchObject({ level: "error", what: expect.stringContaining("is not downloaded yet, and a build would fail: cannot connect to") });
     expect(find("engine.reachable")).toEqual([]); // no served model: the server is not checked
   });
 });

@@ -101,6 +101,10 @@ describe("an hf: model", () => {
     pc.child.kill("SIGINT");
     const run = await pc.done;
     expect(run.code, run.stderr).toBe(130);
+    // Each phase was shown as it began (one line each where stderr is no terminal).
+    expect(run.stderr).toMatch(
+      /resolving 127\.0\.0\.1 to download hf:someone\/tiny-repo\/tiny\.gguf\n.*connecting to 127\.0\.0\.1 to download .*\n.*downloading hf:someone\/tiny-repo\/tiny\.gguf from 127\.0\.0\.1: 0\.0 of 0\.5 MB\n/,
+    );
     expect(hub.counts().completed).toBe(completed);
     expect(readdirSync(modelsDir()).filter((f) => f.endsWith(".gguf"))).toEqual([]);
     expect(existsSync(path.join(root, "generated/a.txt"))).toBe(false);

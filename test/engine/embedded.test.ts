@@ -172,8 +172,10 @@ describe("embedded engine", () => {
     expect(missing.message).toContain("models/missing.gguf");
   });
 
-  it("refuses model paths outside the project and refs it cannot run", async () => {
-    expect((await errorOf(first.generate(request({ model: "gguf:../tiny.gguf" })))).code).toBe("PC_PATH_OUTSIDE_PROJECT");
+  it("looks for a model path outside the project there, and refuses refs it cannot run", async () => {
+    const outside = await errorOf(first.generate(request({ model: "gguf:../no-such-model.gguf" })));
+    expect(outside.code).toBe("PC_MODEL_INVALID");
+    expect(outside.message).toBe("The model file no-such-model.gguf does not exist.");
     expect((await errorOf(first.generate(request({ model: "qwen2.5-coder:7b" })))).code).toBe("PC_MODEL_INVALID");
     expect((await errorOf(first.generate(request({ model: "hf:someone/some-repo:Q4_K_M" })))).code).toBe("PC_MODEL_INVALID");
   });

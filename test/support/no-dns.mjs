@@ -1,15 +1,18 @@
-// Preloaded with `node --import` by tests: name lookups answer at once, as on a machine whose
-// resolver has no such name, without asking any resolver. Names under `.invalid` (which never
-// resolve, RFC 6761) fail with ENOTFOUND; other names are looked up as usual.
+// Preloaded with `node --import` by tests: host names ending in `.invalid` (RFC 6761: never
+// resolvable) fail to resolve at once with ENOTFOUND, whatever the machine's resolver would do
+// (some hang offline, some answer EAI_AGAIN), so a test of an unresolvable hub is deterministic.
 import dns from "node:dns";
+import { syncBuiltinESMExports } from "node:module";
 
+const invalid = (host) => typeof host === "string" && /\.invalid\.?$/i.test(host);
+const notFound = (host) => Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: "ENOTFOUND", hostname: host, syscall: "getaddrinfo" });
 const lookup = dns.lookup;
-dns.lookup = function (hostname, options, callback) {
-  const done = typeof options === "function" ? options : callback;
-  if (typeof hostname === "string" && /\.invalid\.?$/i.test(hostname)) {
-    const error = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: "ENOTFOUND", errno: -3008, syscall: "getaddrinfo", hostname });
-    process.nextTick(done, error);
-    return {};
-  }
-  return lookup.call(this, hostname, options, callback);
+const promisesLookup = dns.promises.lookup;
+dns.lookup = (host, ...rest) => {
+  if (!invalid(host)) return lookup(host, ...rest);
+  const callback = rest.at(-1);
+  process.nextTick(() => callback(notFound(host)));
+  return {};
 };
+dns.promises.lookup = (host, ...rest) => (invalid(host) ? Promise.reject(notFound(host)) : promisesLookup(host, ...rest));
+syncBuiltinESMExports();
