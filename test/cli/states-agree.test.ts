@@ -1,24 +1,15 @@
 // The daily loop through every state, run with the built `pc`: at each step the build's plan, its
 // summary, `pc status` and `pc check` tell the same story, and every state clears with a plain
 // `pc build` (a failed prompt is retried, a deleted prompt's entry is dropped).
-import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { useTestServer } from "../support/use-test-server.js";
-import { cleanupProjects, createProject, promptFile, type TempProject } from "../support/project.js";
+import { cleanupProjects, makeProject as createProject, type TempProject } from "../support/project.js";
+import { promptFile } from "../support/prompt.js";
+import { closedPort, useTestServer } from "../support/test-server.js";
 
 const server = useTestServer();
 afterEach(cleanupProjects);
 
 const BUILDABLE = new Set(["new", "stale", "missing", "failed"]);
-
-/** A port nothing listens on: the server is down. */
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 type States = Record<string, string>;
 

@@ -7,9 +7,10 @@ import { mkdir, mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { readLockJson, readText, removeProject, runPc } from "../support/project.js";
+import { runPc } from "../support/pc.js";
+import { readLockJson, readText, removeProject } from "../support/project.js";
 import { tinyModelBytes } from "../support/tiny-gguf.js";
-import { tinyProject } from "./helpers.js";
+import { tinyProject } from "../support/tiny-project.js";
 
 const MODEL = tinyModelBytes({ seed: 1 });
 const sha = (bytes: Uint8Array) => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
@@ -27,7 +28,7 @@ async function setUp(model: string, config?: object) {
   home = await realpath(await mkdtemp(path.join(tmpdir(), "pc-home-")));
   await mkdir(path.join(home, "models"));
   await writeFile(path.join(home, "models/tiny.gguf"), MODEL);
-  root = await tinyProject({ "a.md": { model: model.replace("<home>", home), output: "generated/a.txt" } });
+  root = (await tinyProject({ "a.md": { model: model.replace("<home>", home), output: "generated/a.txt" } })).root;
   await rm(path.join(root, "models"), { recursive: true }); // no model in the project
   if (config) await writeFile(path.join(root, "pc.config.json"), JSON.stringify(config));
   return { cwd: root, env: { HOME: home, PC_BASE_URL: undefined } };

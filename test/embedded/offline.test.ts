@@ -7,9 +7,11 @@ import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { removeProject, runPc, spawnPc } from "../support/project.js";
+import { runPc, spawnPc } from "../support/pc.js";
+import { removeProject } from "../support/project.js";
+import { closedPort as freePort } from "../support/test-server.js";
 import { tinyModelBytes } from "../support/tiny-gguf.js";
-import { tinyProject } from "./helpers.js";
+import { tinyProject } from "../support/tiny-project.js";
 
 const REF = "hf:someone/tiny-repo/tiny.gguf";
 const NO_DNS = fileURLToPath(new URL("../support/no-dns.mjs", import.meta.url));
@@ -48,10 +50,7 @@ let root: string | undefined;
 
 beforeAll(async () => {
   await Promise.all([resetting.start(), silent.start(), new Promise<void>((resolve) => hub.listen(0, "127.0.0.1", resolve))]);
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  closedPort = (probe.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  closedPort = await freePort();
 });
 afterAll(async () => {
   hub.closeAllConnections();
@@ -61,7 +60,7 @@ afterEach(() => removeProject(root));
 
 /** A project whose one prompt pins the hf: model, and the environment of a user without it downloaded. */
 async function hfProject(endpoint: string) {
-  root = await tinyProject({ "a.md": { model: REF, output: "generated/a.txt" } });
+  root = (await tinyProject({ "a.md": { model: REF, output: "generated/a.txt" } })).root;
   return { cwd: root, env: { HOME: path.join(root, "home"), HF_ENDPOINT: endpoint, PC_BASE_URL: undefined } };
 }
 
