@@ -96,7 +96,8 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     const key = ref.startsWith("gguf:") ? `gguf:${path.posix.normalize(ref.slice(5).replace(/\\/g, "/"))}` : ref;
     let slot = slots.get(key);
     if (!slot) {
-      const loaded = getRuntime().then((current) => loadModel(current, ref, options, lifetime.signal));
+      // The file first (an offline download fails in seconds), then llama.cpp, which takes a while to start.
+      const loaded = locateModel(ref, options, lifetime.signal).then((file) => getRuntime().then((current) => loadModel(current, ref, file, options)));
       const created: ModelSlot = { loaded, tail: loaded };
       // A failed load (a missing file that the user then adds, an interrupted download) is retried next time.
       loaded.catch(() => slots.get(key) === created && slots.delete(key));
@@ -178,16 +179,20 @@ async function releaseRuntime(shared: SharedRuntime): Promise<void> {
  */
 const llamaCppErrors: string[] = [];
 
-async function loadRuntime(): Promise<Runtime> {
-  let lib: NodeLlamaCpp;
+/** node-llama-cpp's module (not yet llama.cpp itself). */
+async function importLib(): Promise<NodeLlamaCpp> {
   try {
-    lib = await import("node-llama-cpp");
+    return await import("node-llama-cpp");
   } catch (cause) {
     throw new PcError("PC_EMBEDDED_UNAVAILABLE", "The embedded engine needs node-llama-cpp, which could not be loaded.", {
       hint: "Install it with `npm install node-llama-cpp`, or use a served model through the openai engine (--base-url).",
       cause,
     });
   }
+}
+
+async function loadRuntime(): Promise<Runtime> {
+  const lib = await importLib();
   try {
     const llama = await lib.getLlama({
       gpu: false, // CPU only: GPU kernels are not bit-reproducible across devices and drivers
@@ -209,10 +214,14 @@ async function loadRuntime(): Promise<Runtime> {
   }
 }
 
-async function loadModel(runtime: Runtime, ref: string, options: EmbeddedEngineOptions, signal: AbortSignal): Promise<LoadedModel> {
+/** The model's file on this machine, downloaded first for an `hf:` model that is not there yet. */
+async function locateModel(ref: string, options: EmbeddedEngineOptions, signal: AbortSignal): Promise<{ file: string; absolute: string }> {
+  return resolveModelPath(await importLib(), ref, options, (event) => reportDownload(options, event), signal);
+}
+
+async function loadModel(runtime: Runtime, ref: string, { file, absolute }: { file: string; absolute: string }, options: EmbeddedEngineOptions): Promise<LoadedModel> {
   const { lib, llama, version } = runtime;
   const started = performance.now();
-  const { file, absolute } = await resolveModelPath(lib, ref, options, (event) => reportDownload(options, event), signal);
   const size = await checkGguf(absolute, file);
   // Hashed while llama.cpp loads the file: both read it, and the page cache serves the second.
   const fileHash = (options.hashFile ?? streamSha256)(absolute);
