@@ -95,7 +95,7 @@ describe("states that clear", () => {
     expect(project.exists("generated/c.py")).toBe(true);
     expect(await agreeingStates(project)).toEqual({ "prompts/a.md": "fresh" });
     expect((await project.run(["check"])).code).toBe(0);
-  });
+  }, 240_000); // about 30 runs of pc: minutes on a loaded machine
 
   it("keeps the entry of a prompt excluded in pc.config.json: it is no orphan, and check passes", async () => {
     const project = await createProject({

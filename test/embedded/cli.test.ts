@@ -97,7 +97,7 @@ describe("pc build with a bad model file", () => {
     const run = await runPc(["build", "prompts/missing.md", "prompts/garbage.md"], { cwd: own });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/prompts\/missing\.md: model file "models\/missing\.gguf" does not exist/);
-    expect(run.stderr).toMatch(/gguf:<path> is relative to the project root/);
+    expect(run.stderr).toMatch(/A relative path is looked up in the project root; e.g. model: gguf:models\/.*gguf:~\/models\//);
     expect(run.stderr).toMatch(/models\/garbage\.gguf is not a GGUF model file/);
     expect(run.stderr).toMatch(/Point `model:` at a GGUF model file/);
     expect(run.stderr).toContain("2 failed");
