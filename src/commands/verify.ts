@@ -1,5 +1,5 @@
 import { GenerationStore } from "../cache/store.js";
-import { PcError, isPcError } from "../util/errors.js";
+import { PcError, toPcError } from "../util/errors.js";
 import { determinismHints, identityChanges, probeServer, type ServerReport } from "../engine/determinism.js";
 import { engineKindOf, resolveBaseURL, type EngineKind } from "../engine/select.js";
 import type { ModelIdentity } from "../engine/types.js";
@@ -124,7 +124,7 @@ async function verifyOne(project: Project, record: PromptRecord, context: Contex
     });
     regenerated = { outputs: produced.outputs, identity: produced.generation.identity };
   } catch (caught) {
-    const pcError = isPcError(caught) ? caught : new PcError("PC_ENGINE_ERROR", (caught as Error).message, { file: record.prompt, cause: caught });
+    const pcError = toPcError(caught, "PC_ENGINE_ERROR", { file: record.prompt });
     // The recorded answer made it through extraction; an answer that does not is another answer.
     if (pcError.code.startsWith("PC_ANSWER_")) {
       const hints = determinismHints(kind, [], await serverReport(context, kind, project));

@@ -1,7 +1,7 @@
 import fg from "fast-glob";
 import { CONFIG_FILE, DEFAULT_CONFIG } from "../util/config.js";
 import { GLOB_CHARS } from "../prompt/discover.js";
-import { PcError } from "../util/errors.js";
+import { PcError, toPcError } from "../util/errors.js";
 import { selectPrompts, withDependencies } from "../plan/select.js";
 import { loadProject, localModelPath } from "../plan/project.js";
 import { computeStates, type PromptStatus } from "../plan/states.js";
@@ -49,7 +49,7 @@ export async function deriveTargets(root: string, paths: string[] | undefined, p
       : { readers, hashes, globs: DEFAULT_CONFIG.prompts, dirs: baseDirs(DEFAULT_CONFIG.prompts), outputs: new Map() };
     // Also the lock: a conflicted lock is fixed by editing it.
     for (const file of [CONFIG_FILE, "promptfile.lock"]) if (!fallback.readers.has(file)) fallback.readers.set(file, new Set());
-    return { ...fallback, statuses: undefined, error: error instanceof PcError ? error : new PcError("PC_CONFIG_INVALID", (error as Error).message, { cause: error }) };
+    return { ...fallback, statuses: undefined, error: toPcError(error, "PC_CONFIG_INVALID") };
   }
   const selected = selectPrompts(project, root, paths);
   const scope = selected ? withDependencies(project, selected) : new Set(project.records.keys());

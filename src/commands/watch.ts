@@ -2,7 +2,7 @@ import path from "node:path";
 import type { FSWatcher } from "chokidar";
 import { existsSync } from "node:fs";
 import { build, type BuildEvent, type BuildOptions, type BuildReport } from "./build.js";
-import { PcError } from "../util/errors.js";
+import { PcError, toPcError } from "../util/errors.js";
 import { LOCK_FILE } from "../lock/lockfile.js";
 import type { PromptStatus } from "../plan/states.js";
 import { TEMP_FILE_PATTERN, readIfExists, sha256, toPosix } from "../util/fs.js";
@@ -116,7 +116,7 @@ class WatchSession implements Watcher {
     });
     this.fsw = fsw;
     fsw.on("all", (event, file) => this.onFsEvent(event, file));
-    fsw.on("error", (error) => this.emit({ type: "error", error: asPcError(error) }));
+    fsw.on("error", (error) => this.emit({ type: "error", error: toPcError(error, "PC_WATCH_FAILED", { prefix: "watching files: " }) }));
     await new Promise<void>((resolve) => fsw.once("ready", () => resolve()));
     this.emit({ type: "ready", prompts: this.targets.statuses?.length ?? 0, files: this.targets.readers.size, dirs: this.targets.dirs, statuses: this.targets.statuses });
     this.options.signal?.addEventListener("abort", () => void this.close(), { once: true });
@@ -161,7 +161,7 @@ class WatchSession implements Watcher {
     const wait = Math.max(0, Math.min(this.options.debounceMs ?? DEFAULT_DEBOUNCE_MS, this.firstPendingAt + MAX_WAIT_MS - now));
     this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
-      this.flushing = this.flushing.then(() => this.flush()).catch((error) => this.emit({ type: "error", error: asPcError(error) }));
+      this.flushing = this.flushing.then(() => this.flush()).catch((error) => this.emit({ type: "error", error: toPcError(error, "PC_WATCH_FAILED") }));
     }, wait);
   }
 
@@ -247,7 +247,7 @@ class WatchSession implements Watcher {
       }
       return report;
     } catch (error) {
-      if (!this.stopped) this.emit({ type: "error", error: asPcError(error) });
+      if (!this.stopped) this.emit({ type: "error", error: toPcError(error, "PC_ENGINE_ERROR") });
       return undefined;
     } finally {
       this.generating.clear();
@@ -259,7 +259,7 @@ class WatchSession implements Watcher {
     try {
       this.targets = await deriveTargets(this.root, this.options.paths, this.targets);
     } catch (error) {
-      this.emit({ type: "error", error: asPcError(error) });
+      this.emit({ type: "error", error: toPcError(error, "PC_WATCH_FAILED") });
     }
     for (const [file, hash] of this.targets.hashes) if (!this.lastSeen.has(file)) this.lastSeen.set(file, hash);
     for (const [file, hash] of this.targets.outputs) this.lastSeen.set(file, hash);
@@ -315,7 +315,3 @@ async function hashNow(file: string): Promise<string | undefined> {
   }
 }
 
-function asPcError(error: unknown): PcError {
-  if (error instanceof PcError) return error;
-  return new PcError("PC_ENGINE_ERROR", (error as Error)?.message ?? String(error), { cause: error });
-}

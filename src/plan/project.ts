@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { loadConfig, type ProjectConfig } from "../util/config.js";
 import { CONTEXT_IGNORE, GLOB_CHARS, discoverPrompts } from "../prompt/discover.js";
-import { PcError } from "../util/errors.js";
+import { PcError, toPcError } from "../util/errors.js";
 import { readLock } from "../lock/lock-io.js";
 import type { Lock, LockEntry } from "../lock/lockfile.js";
 import type { ParsedPrompt } from "../prompt/frontmatter.js";
@@ -327,6 +327,5 @@ async function inputsUnchanged(root: string, entry: LockEntry, prompt: string, f
 }
 
 function asPcError(error: unknown, prompt: string): PcError {
-  if (error instanceof PcError) return error;
-  return new PcError("PC_FRONTMATTER_INVALID", `cannot be read: ${(error as Error).message}`, { file: prompt, cause: error });
+  return toPcError(error, "PC_FRONTMATTER_INVALID", { file: prompt, prefix: "cannot be read: " });
 }

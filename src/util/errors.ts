@@ -39,6 +39,7 @@ export type PcErrorCode =
   | "PC_WRITE_FAILED"
   | "PC_OFFLINE"
   | "PC_CLIPBOARD_UNAVAILABLE"
+  | "PC_WATCH_FAILED"
   | "PC_ABORTED";
 
 export interface PcErrorDetails {
