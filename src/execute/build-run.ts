@@ -6,50 +6,20 @@ import type { BuildPlan, PromptBuildResult } from "../plan/build-plan.js";
 import { writeFailures, type FailureRecord } from "../plan/failures.js";
 import type { Project } from "../plan/project.js";
 import { CommitGate } from "../util/commit-gate.js";
-import { enginePoolFor, type EngineEvent, type EngineOptions } from "./engines.js";
+import { enginePoolFor } from "./engines.js";
 import { limiter, type Limiter } from "./limiter.js";
 import { LockRecorder } from "./lock-recorder.js";
 import { PromptExecution } from "./prompt-execution.js";
+import type { ExecuteOptions, RunContext } from "./run-context.js";
 
-export type BuildEvent =
-  | { type: "plan"; targets: Array<{ prompt: string; state: string; reasons: string[] }> }
-  | { type: "start"; prompt: string; model: string }
-  | { type: "progress"; prompt: string; tokens: number; elapsedMs: number }
-  | { type: "check"; prompt: string; passed: boolean; durationMs: number; failure?: string; known: boolean }
-  | { type: "done"; result: PromptBuildResult }
-  | EngineEvent;
-
-/** How a build runs its targets. */
-export interface ExecuteOptions extends EngineOptions {
-  /** Prompts generated concurrently (default: pc.config.json's `jobs`, else 1). */
-  jobs?: number;
-  /** Read the generation cache (default true). */
-  cache?: boolean;
-  /** Restore from the cache only; prompts that need a model fail. */
-  offline?: boolean;
-  /** Write (and record, marked failed) a generation whose checks fail, instead of keeping the previous outputs. */
-  keepFailed?: boolean;
-  /** Aborts in-flight generations; finished prompts stay recorded. */
-  signal?: AbortSignal;
-  /**
-   * Called when a prompt starts; the signal it returns cancels that prompt alone (pc watch cancels
-   * a prompt edited again while it generates). A cancelled prompt is `skipped` with the signal's reason.
-   */
-  promptSignal?: (prompt: string) => AbortSignal | undefined;
-  /**
-   * Where the build holds each commit (outputs written, not yet recorded in the lock), so that an
-   * exit asked for meanwhile can wait for it (see the CLI's interrupt handling). Default: the build's own.
-   */
-  commits?: CommitGate;
-  onEvent?: (event: BuildEvent) => void;
-}
+export type { BuildEvent, ExecuteOptions } from "./run-context.js";
 
 /**
  * One build's execution of its planned targets: what the prompts of the build share (the cache,
  * the engines, the lock being written, the failures to keep, the generation slots). Each target
  * runs as a PromptExecution once the prompts it reads are done.
  */
-export class BuildRun {
+export class BuildRun implements RunContext {
   readonly store: GenerationStore;
   readonly engines: EnginePool;
   readonly lock: LockRecorder;
@@ -87,11 +57,14 @@ export class BuildRun {
     const results = new Map<string, PromptBuildResult>();
     for (const status of this.plan.targets) {
       const execution = new PromptExecution(this, status);
-      this.done.set(status.prompt, execution.execute().then((result) => {
-        results.set(result.prompt, result);
-        this.options.onEvent?.({ type: "done", result });
-        return result;
-      }));
+      this.done.set(
+        status.prompt,
+        execution.execute().then((result) => {
+          results.set(result.prompt, result);
+          this.options.onEvent?.({ type: "done", result });
+          return result;
+        }),
+      );
     }
     try {
       await Promise.all(this.done.values());
@@ -107,7 +80,12 @@ export class BuildRun {
   }
 
   private async settle(): Promise<void> {
-    await Promise.all([this.lock.settled(), this.engines.close(), writeFailures(this.project.root, this.failures).catch(() => {}), ...this.remembering]);
+    await Promise.all([
+      this.lock.settled(),
+      this.engines.close(),
+      writeFailures(this.project.root, this.failures).catch(() => {}),
+      ...this.remembering,
+    ]);
   }
 }
 

@@ -20,7 +20,10 @@ export async function refuseDrift(
     files.forget(output);
     const current = await files.hash(output);
     if (current !== undefined && current !== recorded?.[output] && current !== sha256(writing[output]!)) {
-      throw new PcError("PC_OUTPUT_DRIFTED", `${output} was edited by hand; it is not overwritten`, { file: prompt, hint });
+      throw new PcError("PC_OUTPUT_DRIFTED", `${output} was edited by hand; it is not overwritten`, {
+        file: prompt,
+        hint,
+      });
     }
   }
 }

@@ -5,7 +5,7 @@ import { readyToGenerate, renderAgain } from "../plan/one-prompt.js";
 import { parseRecord, type HashedRecord, type PromptRecord, type RenderedRecord } from "../plan/project.js";
 import type { PromptStatus } from "../plan/states.js";
 import { PcError, toPcError } from "../util/errors.js";
-import type { BuildRun } from "./build-run.js";
+import type { RunContext } from "./run-context.js";
 import { refuseDrift } from "./drift.js";
 import { produce, restore, type Produced } from "./generate.js";
 import { lockEntryFor } from "./record.js";
@@ -48,14 +48,19 @@ export class PromptExecution {
   private keptFailing: CheckVerdict | undefined;
 
   constructor(
-    private readonly run: BuildRun,
+    private readonly run: RunContext,
     status: PromptStatus,
   ) {
     const { project } = run;
     const record = project.records.get(status.prompt);
     if (!record) throw new Error(`no record for planned prompt ${status.prompt}`);
     this.record = record;
-    this.base = { prompt: status.prompt, outputs: status.outputs, reasons: status.reasons, model: pinnedModel(project, status.prompt) };
+    this.base = {
+      prompt: status.prompt,
+      outputs: status.outputs,
+      reasons: status.reasons,
+      model: pinnedModel(project, status.prompt),
+    };
     this.force = run.plan.forced.has(status.prompt);
     this.retry = status.state === "failed";
     this.entry = project.lock.prompts[status.prompt];
@@ -208,7 +213,11 @@ export class PromptExecution {
     } catch (error) {
       await written.undo();
       for (const o of Object.keys(written.hashes)) project.files.forget(o);
-      throw writeFailed(record.prompt, "cannot record its outputs in promptfile.lock, so they were put back", (error as Error).cause ?? error);
+      throw writeFailed(
+        record.prompt,
+        "cannot record its outputs in promptfile.lock, so they were put back",
+        (error as Error).cause ?? error,
+      );
     }
     return verdict;
   }
@@ -263,7 +272,11 @@ export class PromptExecution {
     }
     // --offline says nothing about the prompt itself: it stays stale, not failed.
     if (pcError.code !== "PC_OFFLINE" && this.record.hashes) {
-      this.run.failures[this.record.prompt] = { inputHash: this.record.hashes.inputHash, code: pcError.code, message: pcError.message };
+      this.run.failures[this.record.prompt] = {
+        inputHash: this.record.hashes.inputHash,
+        code: pcError.code,
+        message: pcError.message,
+      };
     }
     return { ...this.base, outcome: "failed", error: pcError };
   }

@@ -53,7 +53,13 @@ export function planBuild(project: Project, statuses: PromptStatus[], cwd: strin
   const orphans = selected ? [] : statuses.filter((s) => s.state === "orphaned");
   for (const s of statuses) {
     if (!scope.has(s.prompt)) continue;
-    const base = { prompt: s.prompt, outputs: s.outputs, reasons: s.reasons, source: s.source, model: pinnedModel(project, s.prompt) };
+    const base = {
+      prompt: s.prompt,
+      outputs: s.outputs,
+      reasons: s.reasons,
+      source: s.source,
+      model: pinnedModel(project, s.prompt),
+    };
     if (s.state === "invalid") others.push({ ...base, outcome: "failed", error: s.error });
     else if (s.state === "orphaned") continue;
     else if (forced.has(s.prompt)) targets.push({ ...s, reasons: s.state === "fresh" ? ["--force"] : s.reasons });
