@@ -2,9 +2,8 @@ import path from "node:path";
 
 /**
  * File types prettier formats out of the box (its languages' extensions). Only these load prettier,
- * which then decides: loading it costs about 250 ms of the main thread on the 2-core machine, time in
- * which a -j 8 build of Python files sent no request (64 prompts at 250 ms latency: 0.81 of the ideal
- * throughput with the load, see bench/RESULTS.md).
+ * which then decides: loading it holds the main thread long enough that a -j 8 build of Python files
+ * would send no request meanwhile (see bench/RESULTS.md).
  */
 const PRETTIER_EXTENSIONS = new Set([
   "js", "jsx", "mjs", "cjs", "ts", "tsx", "mts", "cts", "json", "json5", "jsonc", "css", "scss", "less",

@@ -52,8 +52,8 @@ const PINNED_DATE = new Date("2025-01-01T00:00:00Z");
 
 /**
  * The thread count when none is given. A small model does so little work per token that
- * synchronizing threads costs more than it saves (a 0.5 MB model: 35 ms for 40 tokens with one
- * thread, 0.8 s with two, 9.5 s with llama.cpp's default on two cores), so models under 256 MiB get
+ * synchronizing threads costs more than it saves (a tiny model is many times slower with two
+ * threads than with one, and slower still with llama.cpp's default), so models under 256 MiB get
  * one thread; larger ones get one thread per core that llama.cpp finds useful for math (physical
  * cores), at most `os.availableParallelism()`. The output is the same for any thread count; only
  * the speed changes.

@@ -4,9 +4,9 @@ import { schemaHash } from "../util/schema.js";
 import { LOCK_FILE, emptyLock, parseLock, serializeLock, type Lock } from "./lockfile.js";
 
 /**
- * Where pc notes the lock text it wrote last: `<schema hash> <text hash>`. Validating the lock of
- * 1,000 prompts took ~18 ms of a ~200 ms no-op run (10x that at 10,000 prompts); hashing it takes
- * ~1.5 ms. pc writes only locks made of entries it validated or built, so reading that same text
+ * Where pc notes the lock text it wrote last: `<schema hash> <text hash>`. Validating a large lock
+ * is a visible part of a no-op run, hashing it a small one. pc writes only locks made of entries it
+ * validated or built, so reading that same text
  * back under the same schema needs no validation; any other text (a merge, a hand edit, another
  * version of pc) is validated.
  */

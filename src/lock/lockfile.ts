@@ -121,8 +121,8 @@ function describePointer(pointer: string): string {
 /**
  * Serializes the lock: keys sorted at every level, two-space indent, newline at end; the same bytes
  * as `JSON.stringify` of the sorted lock. A build writes the lock each time prompts finish, and
- * re-sorting every entry each time cost ~0.8 ms per write for 100 entries (80 ms of a 100-prompt
- * cache restore): each entry's text is kept with the entry object, which is never changed once in
+ * re-sorting every entry each time was a large part of a cache restore of many prompts: each
+ * entry's text is kept with the entry object, which is never changed once in
  * a lock (a new build result replaces it).
  */
 export function serializeLock(lock: Lock): string {

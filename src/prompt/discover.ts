@@ -27,8 +27,7 @@ export async function discoverPrompts(root: string, config: ProjectConfig): Prom
 }
 
 async function globPrompts(root: string, config: ProjectConfig): Promise<string[]> {
-  // tinyglobby rather than fast-glob: the same matching (picomatch) in less than half the load time
-  // (about 18 ms of CPU instead of 40).
+  // tinyglobby rather than fast-glob: the same matching (picomatch) in less than half the load time.
   const { glob } = requireCjs("tinyglobby") as typeof import("tinyglobby"); // see requireCjs
   return glob(config.prompts, {
     cwd: root,

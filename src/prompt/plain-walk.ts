@@ -10,8 +10,8 @@ export const DEFAULT_PROMPTS = "prompts/**/*.md";
  * holds anything but directories and regular files (symbolic links, sockets...) or a folder cannot
  * be read: there, following links and reporting errors are the glob library's rules to apply.
  *
- * Why: loading tinyglobby and matching its compiled patterns took about 30 ms of a ~210 ms no-op
- * check of 1,000 prompts (18 ms import, 15 ms glob); this walk takes 4 ms.
+ * Why: loading tinyglobby and matching its compiled patterns was a large part of a no-op check of
+ * many prompts; this walk is a small fraction of it.
  */
 export function walkPlainPrompts(root: string): string[] | undefined {
   const top = lstatSync(path.join(root, "prompts"), { throwIfNoEntry: false });

@@ -59,7 +59,7 @@ function expandFiles(root: string, prompt: ParsedPrompt, key: "context" | "check
       if (path.isAbsolute(entry) || entry.split("/").includes("..")) {
         resolveInside(root, entry, { file: prompt.path, key, what: `${what} glob` });
       }
-      // Loaded here: most prompts name their context files, and tinyglobby costs ~12 ms to load.
+      // Loaded here: most prompts name their context files, and tinyglobby takes a measurable time to load.
       const { globSync } = requireCjs("tinyglobby") as typeof import("tinyglobby");
       const matches = globSync(entry, { cwd: root, onlyFiles: true, ignore: CONTEXT_IGNORE, expandDirectories: false });
       if (matches.length === 0) {

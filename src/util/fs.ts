@@ -4,8 +4,8 @@ import path from "node:path";
 import { PcError } from "./errors.js";
 
 /**
- * crypto.hash (node >= 20.12) hashes in one call without a Hash object: 3,000 hashes of 2 KB took
- * 11 ms instead of 15 with createHash, and a no-op build hashes three files per prompt.
+ * crypto.hash (node >= 20.12) hashes in one call without a Hash object, measurably faster than
+ * createHash for small files, and a no-op build hashes three files per prompt.
  */
 const oneShot = (crypto as Partial<typeof crypto>).hash;
 
@@ -70,7 +70,7 @@ export function pendingTempFiles(): string[] {
  * The temp file is written synchronously: through fs.promises that is four thread-pool round trips
  * (mkdir, open, write, close) for a file of a few kilobytes, and a build writes outputs, cache
  * entries and the lock for every prompt. The rename stays asynchronous: on ext4 a rename over an
- * existing file flushes its data first (about 0.7 ms here), which the thread pool does in parallel.
+ * existing file flushes its data first, which the thread pool does in parallel.
  */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   const dir = path.dirname(file);
@@ -137,8 +137,8 @@ function realRootOf(root: string): string {
 
 /**
  * realpath of the longest existing prefix of `p`, with the rest appended. The native realpath is
- * one system call; fs.realpathSync walks the path with an lstat per component (rendering 100
- * prompts with a context file and a partial spent ~20 ms there). A missing part is found with
+ * one system call; fs.realpathSync walks the path with an lstat per component, a measurable part of
+ * rendering many prompts with context files and partials. A missing part is found with
  * existsSync, which throws no error (an output before its first build would cost one per part).
  */
 function realpathOfExistingPart(p: string): string {

@@ -7,8 +7,7 @@ const require = createRequire(import.meta.url);
 /**
  * Packages that `npm run build` bundles, each into one file dist/vendor/<name>.cjs
  * (scripts/bundle-vendor.mjs). Node resolves, reads and compiles every file of a package one by
- * one: measured on the 2-core machine, openai loads in 92 ms from its ~200 files and in 31 ms
- * bundled; gray-matter (with js-yaml) 43 and 8 ms; tinyglobby 15 and 9; proper-lockfile 16 and 10.
+ * one, so each of these loads several times faster from its bundle.
  * The bundles are made from the installed packages, so their versions are package-lock.json's.
  */
 export const VENDORED: readonly string[] = ["openai", "gray-matter", "proper-lockfile", "tinyglobby"];
@@ -20,7 +19,7 @@ const bundled = existsSync(vendorDir);
 /**
  * Loads a CommonJS package with `require` rather than `import()`: importing CommonJS from ESM makes
  * node scan the module's source for named exports, and a package's ESM build can be spread over
- * more files (openai 75 ms with import(), 53 ms with require, before bundling). A vendored package
+ * more files (openai loaded faster with require than with import(), even before bundling). A vendored package
  * is loaded from its bundle when there is one.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

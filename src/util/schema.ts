@@ -17,8 +17,8 @@ let precompiled: Precompiled | undefined;
  *
  * The built package uses validators that `npm run build` precompiled from the schemas with ajv's
  * standalone code (scripts/compile-schemas.mjs): every run validates the lock, and loading ajv
- * then compiling the lock schema cost 100-150 ms of CPU on the busy 2-core machine (require 60-80,
- * constructor 20, compile 30-100), more than node's own startup; the precompiled module loads in ~3 ms.
+ * then compiling the lock schema costs more CPU than node's own startup, while the precompiled
+ * module loads at once.
  * Run from src/ (tests, tsx), or when a schema changed since the build, ajv compiles the schema
  * here with the same options.
  */
@@ -82,7 +82,7 @@ export function describeSchemaErrors(errors: ErrorObject[], known: string[]): Sc
 
 export function suggest(word: string, candidates: string[]): string | undefined {
   if (candidates.length === 0) return undefined;
-  // Loaded on the error path only (about 15 ms of CPU, for a message that is rarely written).
+  // Loaded on the error path only: a measurable load, for a message that is rarely written.
   const { closest, distance } = require("fastest-levenshtein") as typeof import("fastest-levenshtein");
   const best = closest(word, candidates);
   return distance(word, best) <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined;
