@@ -10,6 +10,9 @@ import { choicesOf } from "./cli/choices.js";
 import { exitQuietlyOnClosedPipe } from "./cli/closed-pipe.js";
 import { reportError, wantsJson } from "./cli/report-error.js";
 import { checkFlags, unknownCommand, withHelp } from "./cli/usage.js";
+import { redactPrintedSecrets } from "./cli/redacting-output.js";
+
+redactPrintedSecrets(process.argv);
 
 exitQuietlyOnClosedPipe();
 
@@ -195,6 +198,11 @@ cli
       // cac turns numeric values into numbers, and an empty one into 0.
       if (flags.metrics === "" || (flags.metrics === 0 && process.argv.includes(""))) {
         throw new PcError("PC_USAGE", "--metrics needs a file name", { hint: "e.g. pc build --metrics /var/lib/node_exporter/textfile/pc.prom" });
+      }
+      if (flags.metrics !== undefined && !String(flags.metrics).endsWith(".prom")) {
+        throw new PcError("PC_USAGE", `--metrics writes a Prometheus textfile, whose name ends in .prom; got "${flags.metrics}"`, {
+          hint: "node_exporter's textfile collector reads only *.prom files, e.g. pc build --metrics /var/lib/node_exporter/textfile/pc.prom",
+        });
       }
       if (flags.metrics !== undefined && flags.dryRun) {
         throw new PcError("PC_USAGE", "--metrics records a build; a --dry-run makes none", { hint: "Drop --dry-run, or --metrics." });

@@ -2,6 +2,8 @@ import { rmSync } from "node:fs";
 import path from "node:path";
 import type { LockEntry } from "../lock/lockfile.js";
 import { readdirIfExistsSync, readIfExistsSync, sha256, writeFileAtomic } from "../util/fs.js";
+import { arePlainProjectPaths } from "../util/project-path.js";
+import { validator } from "../util/schema.js";
 
 export const ENTRIES_DIR = ".pc/entries";
 
@@ -78,16 +80,16 @@ function read(file: string, prompt?: string): EntriesFile | undefined {
   }
 }
 
-/** Enough of a lock entry to be recalled; anything else is ignored. */
+/**
+ * A lock entry as the lock's schema has it, with plain project paths (see isPlainProjectPath):
+ * .pc/ is read back from disk and may come from elsewhere, and a recalled entry's pins go into the
+ * lock. Anything else is ignored.
+ */
 function isEntry(e: LockEntry): boolean {
-  return (
-    typeof e === "object" && e !== null && typeof e.requestHash === "string" && typeof e.inputHash === "string" &&
-    typeof e.model === "string" && typeof e.protocol === "number" && isHashes(e.inputs) && isHashes(e.outputs)
-  );
-}
-
-function isHashes(value: unknown): value is Record<string, string> {
-  return typeof value === "object" && value !== null && Object.values(value).every((v) => typeof v === "string");
+  if (typeof e !== "object" || e === null) return false;
+  const validate = validator("lock");
+  return validate({ lockfileVersion: 1, prompts: { entry: e } }) && typeof e.requestHash === "string" && typeof e.protocol === "number" &&
+    arePlainProjectPaths(e.inputs) && arePlainProjectPaths(e.outputs) && (e.sampling === undefined || typeof e.sampling === "object");
 }
 
 function sameInputs(a: LockEntry, b: LockEntry): boolean {

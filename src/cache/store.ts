@@ -4,6 +4,8 @@ import path from "node:path";
 import type { ModelIdentity } from "../engine/types.js";
 import type { OutputSource } from "../lock/lockfile.js";
 import { readdirIfExistsSync, readIfExistsSync, toPosix, writeFileAtomic } from "../util/fs.js";
+import { redact, redactDeep } from "../util/redact.js";
+import { PcError, isWriteTrouble, writeFailure } from "../util/errors.js";
 
 /**
  * Where a generation's bytes came from: `llm` a model call (pc build, pc diff), `chat` an answer
@@ -92,7 +94,17 @@ export class GenerationStore {
 
   async save(generation: Generation): Promise<void> {
     const file = path.join(this.dir(generation.requestHash), `${generation.id}.json`);
-    await writeFileAtomic(file, `${JSON.stringify(generation, null, 2)}\n`);
+    // What the engine reported is redacted; the answer and outputs hold no secret (postProcess refuses one).
+    const stored = { ...generation, identity: redactDeep(generation.identity), label: redactDeep(generation.label) };
+    try {
+      await writeFileAtomic(file, `${JSON.stringify(stored, null, 2)}\n`);
+    } catch (error) {
+      if (!isWriteTrouble(error)) throw error;
+      throw writeFailure("cannot keep the answer in the generation cache (.pc/generations)", error, {
+        file: generation.prompt,
+        unchanged: "Nothing was written for this prompt; its outputs and lock entry are as they were.",
+      });
+    }
   }
 
   /**
@@ -105,7 +117,7 @@ export class GenerationStore {
     const names = readdirIfExistsSync(dir);
     const generations: Generation[] = [];
     for (const name of names.filter((n) => n.endsWith(".json"))) {
-      const generation = parseEntry(readIfExistsSync(path.join(dir, name)));
+      const generation = parseEntry(readEntry(path.join(dir, name)));
       // A damaged cache entry is skipped: the cache is an optimisation, never the source of truth.
       if (generation) generations.push(generation);
     }
@@ -127,7 +139,7 @@ export class GenerationStore {
         for (const name of readdirIfExistsSync(dir)) {
           if (!name.endsWith(".json")) continue;
           const absolute = path.join(dir, name);
-          const bytes = readIfExistsSync(absolute);
+          const bytes = readEntry(absolute);
           if (!bytes) continue;
           const file = toPosix(path.relative(this.root, absolute));
           const generation = parseEntry(bytes);
@@ -162,7 +174,7 @@ export class GenerationStore {
   /** Keeps a failed answer for inspection; returns its project-relative path. */
   async keepFailedAnswer(prompt: string, raw: string): Promise<string> {
     const relative = `.pc/failed/${prompt.replace(/[\\/]/g, "__")}.txt`;
-    await writeFileAtomic(path.join(this.root, relative), raw);
+    await writeFileAtomic(path.join(this.root, relative), redact(raw));
     return relative;
   }
 }
@@ -171,15 +183,36 @@ export function newestFirst(a: Generation, b: Generation): number {
   return a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? 1 : -1;
 }
 
+/** An entry's bytes; a folder, fifo or device in the store reads as a damaged (empty) entry. */
+function readEntry(file: string): Buffer | undefined {
+  try {
+    return readIfExistsSync(file);
+  } catch (error) {
+    if (error instanceof PcError) return Buffer.alloc(0);
+    throw error;
+  }
+}
+
+/**
+ * A stored generation, checked field by field: the store is read back from disk and may come from
+ * another branch or a CI cache. What a lock entry takes from it (model, pins, identity, usage) has
+ * the lock's types, so a bad entry can never make the lock invalid.
+ */
 function parseEntry(bytes: Buffer | undefined): Generation | undefined {
   if (!bytes) return undefined;
   try {
     const g = JSON.parse(bytes.toString("utf8")) as Generation;
+    const text = (v: unknown) => typeof v === "string";
+    const object = (v: unknown) => v === undefined || (typeof v === "object" && v !== null && !Array.isArray(v));
     const valid =
-      typeof g?.id === "string" && typeof g.prompt === "string" && typeof g.requestHash === "string" &&
-      typeof g.createdAt === "string" && typeof g.raw === "string" && g.outputs !== null && typeof g.outputs === "object";
+      text(g?.id) && text(g.prompt) && HASH.test(String(g.requestHash)) && HASH.test(String(g.inputHash)) && text(g.createdAt) &&
+      text(g.raw) && text(g.model) && Number.isInteger(g.seed) && typeof g.temperature === "number" &&
+      ["llm", "chat", "hand"].includes(g.source) && (g.label === undefined || text(g.label)) &&
+      object(g.outputs) && g.outputs !== undefined && Object.values(g.outputs).every(text) &&
+      object(g.identity) && object(g.usage) && (g.durationMs === undefined || typeof g.durationMs === "number");
     return valid ? g : undefined;
   } catch {
     return undefined;
   }
 }
+const HASH = /^sha256:[0-9a-f]{64}$/;

@@ -59,6 +59,7 @@ export async function buildCommand(paths: string[], flags: BuildFlags): Promise<
   } else {
     process.stderr.write(`${progress.summary(report)}\n`);
   }
+  for (const warning of report.warnings) process.stderr.write(`pc: ${warning.format()}\n  (${warning.code})\n`);
   if (metricsError) throw metricsError;
   if (interrupt.interrupted()) {
     exitOnceIdle(130);
@@ -92,6 +93,7 @@ export function reportJson(report: BuildReport) {
     totals: { ...report.totals, requestMs: figures.requestMs, tokensPerSecond: figures.tokensPerSecond ?? null },
     prompts: report.prompts.map(promptJson),
     dropped: report.dropped,
+    warnings: report.warnings.map((w) => w.toJSON()),
   };
 }
 

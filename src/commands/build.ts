@@ -7,6 +7,7 @@ import { nothingToDo, pinnedModel, planBuild, readsNoPendingOutput, type BuildOu
 import { isHashed, loadProject, type Project } from "../plan/project.js";
 import { computeStates } from "../plan/states.js";
 import { readIfExists } from "../util/fs.js";
+import type { PcError } from "../util/errors.js";
 
 export type { BuildEvent } from "../execute/build-run.js";
 export type { BuildOutcome, PromptBuildResult } from "../plan/build-plan.js";
@@ -39,6 +40,8 @@ export interface BuildReport {
   durationMs: number;
   /** ISO time the build finished. */
   finishedAt: string;
+  /** Bookkeeping that could not be written (the failure record); the build is not ok then. */
+  warnings: PcError[];
 }
 
 /** Regenerates what changed: new, stale, missing and failed prompts, in dependency order. */
@@ -52,21 +55,22 @@ export async function build(options: BuildOptions = {}): Promise<BuildReport> {
   let release: (() => Promise<void>) | undefined;
   if (!options.dryRun && !nothingToDo(plan)) {
     void loadExecution(); // node reads its files while the lock is being taken
-    release = await acquireProjectLock(cwd);
+    release = await acquireProjectLock(cwd, outputFolders(project));
     if ((await readIfExists(path.join(cwd, LOCK_FILE)))?.toString("utf8") !== project.lockText) ({ project, plan } = await planProject(cwd, options));
   }
   try {
     options.onEvent?.({ type: "plan", targets: plan.targets.map((s) => ({ prompt: s.prompt, state: s.state, reasons: s.reasons })) });
     const dropped = await dropOrphans(project, plan, options.dryRun ?? false);
     // Nothing to build: no engine, no write (not even of unchanged bookkeeping files).
+    const warnings: PcError[] = [];
     const results = options.dryRun
       ? await dryRunResults(project, plan, options)
       : plan.targets.length === 0
         ? plan.others
-        : await (await loadExecution()).executeBuild(project, plan, options);
+        : await (await loadExecution()).executeBuild(project, plan, { ...options, warnings });
     // The file hash record, written only when this run learned hashes (atomically: another build may run).
     await project.files.save().catch(() => {});
-    return report(results, dropped, options.dryRun ?? false, started);
+    return report(results, dropped, options.dryRun ?? false, started, warnings);
   } finally {
     await release?.();
   }
@@ -126,7 +130,12 @@ async function dropOrphans(project: Project, plan: BuildPlan, dryRun: boolean): 
   return dropped;
 }
 
-function report(prompts: PromptBuildResult[], dropped: DroppedEntry[], dryRun: boolean, started: number): BuildReport {
+/** The folders the project's outputs are in (where a killed build may have left temp files). */
+function outputFolders(project: Project): string[] {
+  return [...new Set([...project.graph.owners.keys()].map((o) => path.posix.dirname(o)))];
+}
+
+function report(prompts: PromptBuildResult[], dropped: DroppedEntry[], dryRun: boolean, started: number, warnings: PcError[]): BuildReport {
   const totals = { built: 0, cached: 0, fresh: 0, failed: 0, skipped: 0, drifted: 0, planned: 0, promptTokens: 0, completionTokens: 0 };
   for (const p of prompts) {
     totals[p.outcome]++;
@@ -135,5 +144,5 @@ function report(prompts: PromptBuildResult[], dropped: DroppedEntry[], dryRun: b
   }
   // A drifted output is kept, but the project is not what its prompts produce until it is resolved.
   const ok = totals.failed === 0 && totals.skipped === 0 && totals.drifted === 0;
-  return { ok, dryRun, prompts, dropped, totals, durationMs: Math.round(performance.now() - started), finishedAt: new Date().toISOString() };
+  return { ok: ok && warnings.length === 0, dryRun, prompts, dropped, totals, durationMs: Math.round(performance.now() - started), finishedAt: new Date().toISOString(), warnings };
 }

@@ -1,3 +1,4 @@
+import { readProjectFile } from "../util/project-path.js";
 import { FILE_HEADERS_ONLY, createTwoFilesPatch } from "diff";
 import path from "node:path";
 import { enginePoolFor, type EngineOptions } from "../execute/engines.js";
@@ -134,7 +135,8 @@ function sideOf(g: Generation): DiffSide {
 
 async function diskSide(project: Project, prompt: string, files: string[]): Promise<DiffSide> {
   const texts: Record<string, string | undefined> = {};
-  for (const file of files) texts[file] = (await readIfExists(path.join(project.root, file)))?.toString("utf8");
+  // The paths may come from the lock or the cache: only plain project files are read.
+  for (const file of files) texts[file] = readProjectFile(project.root, file)?.toString("utf8");
   return { label: "on disk", files: texts };
 }
 

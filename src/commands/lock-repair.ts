@@ -10,6 +10,8 @@ import { salvageLock, type SalvagedLock } from "../lock/salvage.js";
 import { loadProject, type Project, type PromptRecord } from "../plan/project.js";
 import { isOrphan } from "../plan/states.js";
 import { readIfExists, sha256 } from "../util/fs.js";
+import { isPlainProjectPath } from "../util/project-path.js";
+import { NOT_A_FILE } from "../plan/file-hashes.js";
 
 export interface LockRepairOptions {
   /** Project root (default: process.cwd()). */
@@ -189,9 +191,17 @@ function sameOutputs(entry: LockEntry, outputs: string[], disk: Record<string, s
   return recorded.length === outputs.length && outputs.every((o) => disk[o] !== undefined && entry.outputs[o] === disk[o]);
 }
 
+/**
+ * The hashes of outputs on disk. The paths come from the lock being repaired (or its salvaged
+ * entries): one that is no plain project path, or leads out of the project, is never read and
+ * counts as missing.
+ */
 async function diskHashes(project: Project, outputs: string[]): Promise<Record<string, string | undefined>> {
   const hashes: Record<string, string | undefined> = {};
-  for (const o of outputs) hashes[o] = await project.files.hash(o);
+  for (const o of outputs) {
+    const hash = isPlainProjectPath(o) ? await project.files.hash(o) : undefined;
+    hashes[o] = hash === NOT_A_FILE ? undefined : hash;
+  }
   return hashes;
 }
 

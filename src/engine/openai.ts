@@ -2,6 +2,7 @@ import type OpenAI from "openai";
 import { PcError } from "../util/errors.js";
 import { requireCjs } from "../util/require-cjs.js";
 import { engineError } from "./openai-errors.js";
+import { knownSecrets, redactDeep } from "../util/redact.js";
 import { DEFAULT_RETRY, withRetries, type RetryPolicy } from "./retry.js";
 import type { Engine, GenerateOptions, GenerationRequest, GenerationResult, ModelIdentity } from "./types.js";
 
@@ -122,7 +123,7 @@ class OpenAIEngine implements Engine {
         finishReason: answer.finishReason,
         usage: answer.usage ?? { promptTokens: 0, completionTokens: answer.chunks },
         durationMs: Math.round(performance.now() - started),
-        identity: answer.identity,
+        identity: redactDeep(answer.identity, knownSecrets(process.env, [this.options.apiKey])), // a server's strings may echo the key
         contextSize: said.contextSize,
       };
     } catch (error) {

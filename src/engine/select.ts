@@ -1,5 +1,6 @@
 import type { ProjectConfig } from "../util/config.js";
-import type { PcError } from "../util/errors.js";
+import { PcError } from "../util/errors.js";
+import { urlCredentials, withoutCredentials } from "../util/redact.js";
 import { DEFAULT_BASE_URL } from "./openai.js";
 import type { EmbeddedLoadEvent } from "./embedded.js";
 import type { RetryPolicy } from "./retry.js";
@@ -54,9 +55,21 @@ export const defaultEngineFactory: EngineFactory = async (kind, settings) => {
   });
 };
 
-/** Base URL precedence: the flag, then PC_BASE_URL, then pc.config.json, then llama-server's default. */
+/**
+ * Base URL precedence: the flag, then PC_BASE_URL, then pc.config.json, then llama-server's default.
+ * A URL with a user name or password (`http://user:pass@host/v1`) is refused: pc would print and
+ * store the URL, and fetch refuses such URLs anyway. The key goes in PC_API_KEY.
+ */
 export function resolveBaseURL(flag: string | undefined, config: ProjectConfig, env = process.env): string {
-  return flag ?? env.PC_BASE_URL ?? config.baseUrl ?? DEFAULT_BASE_URL;
+  const [url, from] =
+    flag !== undefined ? [flag, "--base-url"] : env.PC_BASE_URL !== undefined ? [env.PC_BASE_URL, "PC_BASE_URL"] : config.baseUrl !== undefined ? [config.baseUrl, "pc.config.json (baseUrl)"] : [DEFAULT_BASE_URL, "the default"];
+  if (urlCredentials(url).length > 0) {
+    throw new PcError("PC_CONFIG_INVALID", `the base URL from ${from} carries a user name or password (${withoutCredentials(url)}); pc does not send credentials from a URL`, {
+      key: from.startsWith("pc.config") ? "baseUrl" : undefined,
+      hint: "Give the URL without user:password@ and put the key in PC_API_KEY (sent as a bearer token), e.g. PC_API_KEY=... pc build --base-url https://llm.example.com/v1",
+    });
+  }
+  return url;
 }
 
 /** One engine per kind for the length of a build, created on first use and closed at the end. */

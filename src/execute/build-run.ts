@@ -7,6 +7,7 @@ import { writeFailures, type FailureRecord } from "../plan/failures.js";
 import type { Project } from "../plan/project.js";
 import { CommitGate } from "../util/commit-gate.js";
 import { enginePoolFor } from "./engines.js";
+import { writeFailure } from "../util/errors.js";
 import { limiter, type Limiter } from "./limiter.js";
 import { LockRecorder } from "./lock-recorder.js";
 import { PromptExecution } from "./prompt-execution.js";
@@ -80,12 +81,15 @@ export class BuildRun implements RunContext {
   }
 
   private async settle(): Promise<void> {
-    await Promise.all([
-      this.lock.settled(),
-      this.engines.close(),
-      writeFailures(this.project.root, this.failures).catch(() => {}),
-      ...this.remembering,
-    ]);
+    const recordFailures = writeFailures(this.project.root, this.failures).catch((error) => {
+      this.options.warnings?.push(
+        writeFailure("cannot record the failed prompts in .pc/failures.json", error, {
+          file: ".pc/failures.json",
+          unchanged: "The outputs and the lock are as this build left them; pc status may not say which prompts failed.",
+        }),
+      );
+    });
+    await Promise.all([this.lock.settled(), this.engines.close(), recordFailures, ...this.remembering]);
   }
 }
 

@@ -8,9 +8,17 @@ import { formatOutput, mayFormat } from "../answer/format.js";
 import { samplingOf } from "../plan/hash.js";
 import type { ParsedPrompt } from "../prompt/frontmatter.js";
 import { parseRecord, type HashedRecord, type RenderedRecord } from "../plan/project.js";
+import { containsSecret, redact, redactDeep } from "../util/redact.js";
 
 /** Applies post-processing to an answer: extract the code, then format it. Never calls a model. */
 export async function postProcess(root: string, parsed: ParsedPrompt, raw: string): Promise<Record<string, string>> {
+  // A secret in an answer would end up in a generated file, the cache and the lock's hashes: refused.
+  if (containsSecret(raw)) {
+    throw new PcError("PC_SECRET_REFUSED", "the answer contains the API key (PC_API_KEY) or a credential of the base URL; nothing was written", {
+      file: parsed.path,
+      hint: "pc never writes a secret to a file. The server echoed it into the answer: check the server or gateway (a prompt that asks for the key gets it refused too).",
+    });
+  }
   const extracted = extractOutputs(raw, parsed.outputs, parsed.frontmatter.extract ?? "fenced");
   if (parsed.frontmatter.format === false) return extracted;
   const formatted: Record<string, string> = {};
@@ -59,22 +67,27 @@ export interface ProduceOptions extends GenerateOptions {
  * when it no longer fits (its answer has no code for the current extraction). Never calls a model.
  */
 export async function restoreOutputs(root: string, record: HashedRecord, generation: Generation): Promise<Record<string, string> | undefined> {
-  if (generation.source === "hand") {
-    // Bytes edited by hand are data: post-processing does not apply to them.
-    const expected = record.outputs;
-    const stored = Object.keys(generation.outputs);
-    return stored.length === expected.length && expected.every((o) => o in generation.outputs) ? { ...generation.outputs } : undefined;
-  }
+  // The cache is read back from disk and may come from elsewhere: it gives exactly the prompt's
+  // outputs (the paths the prompt names, checked when it was read), as text, or nothing.
+  const stored = fitsOutputs(record.outputs, generation.outputs);
+  if (generation.source === "hand") return stored; // bytes edited by hand are data: no post-processing
   // The same request under the same post-processing settings (the input hash covers both): the
   // bytes written then are what extraction gives now, unless a formatter, whose configuration
   // files are no input, gets to them.
-  if (generation.inputHash === record.hashes.inputHash && !Object.keys(generation.outputs).some(mayFormat)) return { ...generation.outputs };
+  if (stored && generation.inputHash === record.hashes.inputHash && !record.outputs.some(mayFormat)) return stored;
   try {
     return await postProcess(root, await parseRecord(root, record), generation.raw);
   } catch (error) {
     if (error instanceof PcError) return undefined;
     throw error;
   }
+}
+
+/** The stored outputs, if they are exactly `expected`, each with text. */
+function fitsOutputs(expected: string[], outputs: Record<string, unknown>): Record<string, string> | undefined {
+  const stored = Object.keys(outputs);
+  if (stored.length !== expected.length || !expected.every((o) => Object.hasOwn(outputs, o) && typeof outputs[o] === "string")) return undefined;
+  return Object.fromEntries(expected.map((o) => [o, outputs[o] as string]));
 }
 
 /** The outputs of the newest cached generation of the same request that still fits; never calls a model. */
@@ -116,7 +129,7 @@ export async function produce(record: RenderedRecord, options: ProduceOptions): 
   const at = engine.describe?.(request.model) ?? `model "${request.model}"`;
   const keep = async (error: PcError) => {
     if (!options.store) return error;
-    const kept = await options.store.keepFailedAnswer(record.prompt, result.text);
+    const kept = await options.store.keepFailedAnswer(record.prompt, redact(result.text));
     return new PcError(error.code, `${at}: ${error.message}`, {
       file: record.prompt,
       hint: `${error.hint ?? ""}\nThe raw answer is kept in ${kept}.`.trim(),
@@ -156,7 +169,7 @@ export function newGeneration(record: RenderedRecord, answer: Answer): Generatio
     label: answer.label,
     raw: answer.raw,
     outputs: answer.outputs,
-    identity: answer.identity,
+    identity: redactDeep(answer.identity), // any string a server returns may echo a secret
     usage: answer.usage,
     durationMs: answer.durationMs,
   };

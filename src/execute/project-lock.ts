@@ -1,82 +1,158 @@
-import { promises as fsp } from "node:fs";
+import { promises as fsp, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { PcError } from "../util/errors.js";
-import { TEMP_FILE_PATTERN, readIfExists, writeFileAtomic } from "../util/fs.js";
+import { PcError, isWriteTrouble, writeFailure } from "../util/errors.js";
+import { readIfExists, writeFileAtomic } from "../util/fs.js";
 import { requireCjs } from "../util/require-cjs.js";
+import { removeLeftoverTemps, removeTempsIn } from "./leftover-temps.js";
 
 /** How long a lock nobody refreshes stays valid (the holder refreshes it every 2 s). */
 const STALE_MS = 10_000;
+/**
+ * proper-lockfile's own staleness check removes a stale lock and takes it in two steps, so two
+ * processes that find it stale at once can both "win". It is switched off (a day), and a lock is
+ * taken over only by the steps below, one process at a time.
+ */
+const NEVER_STALE_MS = 24 * 3600_000;
 
 interface Owner {
   pid: number;
   host: string;
+  /** The inode of the lock folder it was written for: an owner record left by an earlier lock says nothing about this one. */
+  lock?: number;
+}
+
+interface Paths {
+  dir: string;
+  lock: string;
+  owner: string;
+  /** Held (mkdir) by the one process taking over a dead or stale lock. */
+  takeover: string;
 }
 
 /**
  * Holds the project for one writer at a time (two `pc build`s never write the same files). The
- * lock is proper-lockfile's `.pc/build.lock`; `.pc/build.owner` says which process holds it, so a
- * lock left by a process that died on this machine (killed, crashed) is taken over at once instead
- * of after the 10 s staleness period, and the temp files of the writes it was killed in are removed.
+ * lock is proper-lockfile's `.pc/build.lock` folder (created atomically, its time refreshed every
+ * 2 s); `.pc/build.owner` says which process holds it. A lock whose owner died on this machine
+ * (killed, crashed) is taken over at once, and a lock of unknown or remote owner once its time is
+ * 10 s old, by exactly one process: under `.pc/build.takeover`, the holder is judged again, the
+ * lock removed and taken, and the owner written before anyone else may look. The temp files of
+ * writes a dead process was killed in are then removed from the whole project; on every other
+ * acquisition, from the folders given (the outputs' folders) and the root and .pc/.
  */
-export async function acquireProjectLock(root: string): Promise<() => Promise<void>> {
-  const lockfile = requireCjs("proper-lockfile") as typeof import("proper-lockfile"); // see requireCjs
+export async function acquireProjectLock(root: string, outputFolders: string[] = []): Promise<() => Promise<void>> {
   const dir = path.join(root, ".pc");
-  const lockPath = path.join(dir, "build.lock");
-  const ownerPath = path.join(dir, "build.owner");
-  await fsp.mkdir(dir, { recursive: true });
-  const lock = () =>
-    lockfile.lock(dir, {
-      lockfilePath: lockPath,
-      stale: STALE_MS,
+  const paths: Paths = { dir, lock: path.join(dir, "build.lock"), owner: path.join(dir, "build.owner"), takeover: path.join(dir, "build.takeover") };
+  await fsp.mkdir(dir, { recursive: true }).catch((error) => {
+    throw setUpFailed("cannot create pc's folder .pc/", error);
+  });
+  let release = await tryLock(paths);
+  if (release) {
+    await removeTempsIn(root, ["", ".pc", ...outputFolders]);
+  } else {
+    release = await takeOver(root, paths);
+  }
+  return release;
+}
+
+/** Takes the lock if it is free; undefined when it is held. Owner written before it returns. */
+async function tryLock(paths: Paths): Promise<(() => Promise<void>) | undefined> {
+  const lockfile = requireCjs("proper-lockfile") as typeof import("proper-lockfile"); // see requireCjs
+  let release: () => Promise<void>;
+  try {
+    release = await lockfile.lock(paths.dir, {
+      lockfilePath: paths.lock,
+      stale: NEVER_STALE_MS,
       update: 2_000,
       retries: 0,
       realpath: false,
       onCompromised: () => {
-        // Another process took the lock over after ours went stale (this process stalled for >10 s).
-        // Finishing is still safe (every write is atomic); the next build re-checks every hash.
+        // The lock folder was removed under us (by hand). Finishing is still safe (every write is atomic).
       },
     });
-  let release: () => Promise<void>;
-  try {
-    release = await lock();
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ELOCKED") throw error;
-    const owner = await readOwner(ownerPath);
-    if (!owner || !isDead(owner)) throw busy(owner, error);
-    // Aged past the staleness period, the dead process's lock is removed by proper-lockfile itself.
-    const past = new Date(Date.now() - 2 * STALE_MS);
-    await fsp.utimes(lockPath, past, past).catch(() => {});
-    try {
-      release = await lock();
-    } catch (again) {
-      if ((again as NodeJS.ErrnoException).code === "ELOCKED") throw busy(await readOwner(ownerPath), again);
-      throw again;
-    }
-    await removeLeftoverTemps(root);
+    if ((error as NodeJS.ErrnoException).code === "ELOCKED") return undefined;
+    throw setUpFailed("cannot take the build lock .pc/build.lock", error);
   }
-  await writeFileAtomic(ownerPath, `${JSON.stringify({ pid: process.pid, host: os.hostname() } satisfies Owner)}\n`).catch(() => {});
+  const owner: Owner = { pid: process.pid, host: os.hostname(), lock: statSync(paths.lock, { throwIfNoEntry: false })?.ino };
+  try {
+    await writeFileAtomic(paths.owner, `${JSON.stringify(owner)}\n`);
+  } catch (error) {
+    await release().catch(() => {});
+    throw setUpFailed("cannot record the build lock's owner in .pc/build.owner", error);
+  }
   return async () => {
-    await fsp.rm(ownerPath, { force: true }).catch(() => {});
-    await release();
+    // The owner first (if it is still this process's record): a lock with no owner is honoured
+    // until stale, an owner with no lock means nothing.
+    if ((await readOwner(paths.owner))?.pid === process.pid) await fsp.rm(paths.owner, { force: true }).catch(() => {});
+    await release().catch(() => {});
   };
 }
 
 /**
- * A process killed while writing leaves its temp file (`.<name>.pc-<random>.tmp`, see
- * writeFileAtomic) beside the file it was replacing. Once its lock is taken over, nothing can still
- * be writing them. Searched for only then, so it may look through the whole project.
+ * The lock is held: taken over when its holder is dead (or it is stale), by the one process that
+ * holds `.pc/build.takeover`; every other process is told the project is busy.
  */
-async function removeLeftoverTemps(root: string): Promise<void> {
-  const { glob } = requireCjs("tinyglobby") as typeof import("tinyglobby"); // see requireCjs
-  const candidates = await glob("**/.*.tmp", { cwd: root, dot: true, onlyFiles: true, ignore: ["**/node_modules/**", "**/.git/**"] });
-  await Promise.all(candidates.filter((file) => TEMP_FILE_PATTERN.test(file)).map((file) => fsp.rm(path.join(root, file), { force: true }).catch(() => {})));
+async function takeOver(root: string, paths: Paths): Promise<() => Promise<void>> {
+  const first = await holder(paths);
+  if (!first.gone) throw busy(first.owner);
+  if (!(await takeMutex(paths.takeover))) throw busy(first.owner);
+  try {
+    // Judged again: another process may have taken the project over meanwhile.
+    const now = await holder(paths);
+    if (!now.gone) throw busy(now.owner);
+    if (now.lock) {
+      // Only the very lock folder judged gone is removed: if it is gone already, another process
+      // may have just made a new one, which must not be touched (then tryLock finds it held).
+      const still = statSync(paths.lock, { throwIfNoEntry: false });
+      if (still?.ino !== now.lock.ino || still.mtimeMs !== now.lock.mtimeMs) throw busy(undefined);
+      await fsp.rm(paths.lock, { recursive: true, force: true });
+    }
+    const release = await tryLock(paths);
+    if (!release) throw busy(undefined);
+    await removeLeftoverTemps(root);
+    return release;
+  } finally {
+    await fsp.rmdir(paths.takeover).catch(() => {});
+  }
+}
+
+/**
+ * Who holds the lock, and whether it is gone: a dead owner of this machine, or no refresh for
+ * STALE_MS. `lock`: the lock folder judged, absent when there is none.
+ */
+async function holder(paths: Paths): Promise<{ owner?: Owner; gone: boolean; lock?: { ino: number; mtimeMs: number } }> {
+  const stat = statSync(paths.lock, { throwIfNoEntry: false });
+  if (!stat) return { gone: true };
+  const lock = { ino: stat.ino, mtimeMs: stat.mtimeMs };
+  const recorded = await readOwner(paths.owner);
+  // An owner record written for another lock folder (an earlier one) says nothing about this lock.
+  const owner = recorded && (recorded.lock === undefined || recorded.lock === stat.ino) ? recorded : undefined;
+  if (owner && owner.host === os.hostname()) return { owner, gone: isDead(owner), lock };
+  return { owner, gone: stat.mtimeMs < Date.now() - STALE_MS, lock };
+}
+
+/** mkdir of the takeover folder; one left by a process killed while taking over is removed once stale. */
+async function takeMutex(file: string): Promise<boolean> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await fsp.mkdir(file);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw setUpFailed("cannot take over the build lock", error);
+      const stat = statSync(file, { throwIfNoEntry: false });
+      if (stat && stat.mtimeMs >= Date.now() - STALE_MS) return false;
+      await fsp.rmdir(file).catch(() => {});
+    }
+  }
+  return false;
 }
 
 async function readOwner(file: string): Promise<Owner | undefined> {
   try {
     const data = JSON.parse((await readIfExists(file))?.toString("utf8") ?? "null") as Partial<Owner> | null;
-    return typeof data?.pid === "number" && typeof data.host === "string" ? (data as Owner) : undefined;
+    if (typeof data?.pid !== "number" || typeof data.host !== "string") return undefined;
+    return { pid: data.pid, host: data.host, lock: typeof data.lock === "number" ? data.lock : undefined };
   } catch {
     return undefined;
   }
@@ -84,7 +160,7 @@ async function readOwner(file: string): Promise<Owner | undefined> {
 
 /** Only a process of this machine can be known to be dead. */
 function isDead(owner: Owner): boolean {
-  if (owner.host !== os.hostname() || owner.pid === process.pid) return false;
+  if (owner.pid === process.pid || !Number.isInteger(owner.pid) || owner.pid <= 0) return false;
   try {
     process.kill(owner.pid, 0);
     return false;
@@ -93,11 +169,16 @@ function isDead(owner: Owner): boolean {
   }
 }
 
-function busy(owner: Owner | undefined, cause: unknown): PcError {
+function busy(owner: Owner | undefined): PcError {
   const who = owner ? `another pc process (pid ${owner.pid}${owner.host === os.hostname() ? "" : ` on ${owner.host}`})` : "another pc process";
   return new PcError("PC_PROJECT_BUSY", `${who} is building this project`, {
     file: ".pc/build.lock",
     hint: "Wait for it to finish and run the command again. A lock left by a crashed process is taken over after 10 seconds.",
-    cause,
   });
+}
+
+/** A full disk or a read-only project is the user's to fix (PC_WRITE_FAILED); anything else is reported as it is. */
+function setUpFailed(what: string, error: unknown): unknown {
+  if (error instanceof PcError || !isWriteTrouble(error)) return error;
+  return writeFailure(what, error, { file: ".pc/", unchanged: "Nothing was built or changed." });
 }

@@ -4,7 +4,7 @@ import { pinnedModel, readsNoPendingOutput, type PromptBuildResult } from "../pl
 import { readyToGenerate, renderAgain } from "../plan/one-prompt.js";
 import { parseRecord, type HashedRecord, type PromptRecord, type RenderedRecord } from "../plan/project.js";
 import type { PromptStatus } from "../plan/states.js";
-import { PcError, toPcError } from "../util/errors.js";
+import { PcError, promptFailure } from "../util/errors.js";
 import type { RunContext } from "./run-context.js";
 import { refuseDrift } from "./drift.js";
 import { produce, restore, type Produced } from "./generate.js";
@@ -167,7 +167,7 @@ export class PromptExecution {
     if (produced.source === "llm") await store.save(produced.generation);
     // Cancelled after the answer arrived: it stays in the cache, but the outputs are not replaced.
     if (this.own?.aborted) throw new PcError("PC_ABORTED", "cancelled", { file: this.record.prompt });
-    if (!this.force) await refuseDrift(project.files, this.record.prompt, this.entry?.outputs, produced.outputs);
+    if (!this.force) await refuseDrift(project.files, this.record.prompt, this.entry?.outputs, produced.outputs, undefined, { root: project.root, store });
     if (!commits.begin()) return this.skipped("interrupted");
     let verdict: CheckVerdict | undefined;
     try {
@@ -265,7 +265,8 @@ export class PromptExecution {
   }
 
   private failed(error: unknown): PromptBuildResult {
-    const pcError = toPcError(error, "PC_ENGINE_ERROR", { file: this.record.prompt });
+    // Whatever went wrong belongs to this prompt alone: it fails, the others build.
+    const pcError = promptFailure(error, this.record.prompt);
     if (pcError.code === "PC_ABORTED") {
       const cancelled = this.own?.aborted && !this.run.options.signal?.aborted;
       return this.skipped(cancelled && this.own ? `cancelled: ${reasonOf(this.own)}` : "interrupted");

@@ -5,6 +5,7 @@ import { samplingOf } from "../plan/hash.js";
 import type { HashedRecord } from "../plan/project.js";
 import { PROTOCOL_VERSION } from "../prompt/protocol.js";
 import { lockedModelName } from "../util/model-path.js";
+import { redactDeep } from "../util/redact.js";
 
 type Pins = Pick<LockEntry, "version" | "model" | "seed" | "temperature" | "sampling" | "contextGlobs">;
 
@@ -48,8 +49,9 @@ export function lockEntryFor(
     outputs,
     // A chat answer restored from the cache is still a chat answer: say so, not just "cache".
     source: source === "cache" && generation?.source === "chat" ? "chat" : source,
-    label: generation?.label,
-    engine: generation?.identity && { ...generation.identity, model: lockedModelName(String(generation.identity.model ?? "")) || undefined },
+    label: redactDeep(generation?.label),
+    // Read back from the cache, or from a server: never trusted to hold no secret.
+    engine: redactDeep(generation?.identity && { ...generation.identity, model: lockedModelName(String(generation.identity.model ?? "")) || undefined }),
     usage: generation?.usage,
     durationMs: generation?.durationMs,
     checks: checks && { hash: checks.hash, passed: checks.passed, durationMs: checks.durationMs, failure: checks.failure },

@@ -1,3 +1,4 @@
+import type { PcError } from "../util/errors.js";
 import type { EarlierEntries } from "../cache/entries.js";
 import type { GenerationStore } from "../cache/store.js";
 import type { EnginePool } from "../engine/select.js";
@@ -29,6 +30,8 @@ export interface ExecuteOptions extends EngineOptions {
   keepFailed?: boolean;
   /** Aborts in-flight generations; finished prompts stay recorded. */
   signal?: AbortSignal;
+  /** Where bookkeeping that could not be written (the failure record) is reported. */
+  warnings?: PcError[];
   /**
    * Called when a prompt starts; the signal it returns cancels that prompt alone (pc watch cancels
    * a prompt edited again while it generates). A cancelled prompt is `skipped` with the signal's reason.

@@ -1,7 +1,7 @@
 import { promises as fsp } from "node:fs";
-import path from "node:path";
-import { PcError } from "../util/errors.js";
+import { PcError, writeFailure } from "../util/errors.js";
 import { readIfExistsSync, sha256, writeFileAtomic } from "../util/fs.js";
+import { checkOutputPath } from "../util/project-path.js";
 
 export interface WrittenOutputs {
   /** The hash of every output as written. */
@@ -20,18 +20,19 @@ export async function replaceOutputs(root: string, prompt: string, outputs: Reco
   const replaced: Array<{ file: string; previous?: Buffer }> = [];
   const undo = async () => {
     for (const { file, previous } of replaced.reverse()) {
-      await (previous ? writeFileAtomic(file, previous) : fsp.rm(file, { force: true })).catch(() => {});
+      await (previous ? writeFileAtomic(file, previous, { root }) : fsp.rm(file, { force: true })).catch(() => {});
     }
     replaced.length = 0;
   };
   try {
     for (const [relative, text] of Object.entries(outputs)) {
-      const file = path.join(root, relative);
+      // Checked again at the moment of writing: the file may have become a folder, or its folder a symlink.
+      const file = checkOutputPath(root, relative, prompt);
       const bytes = Buffer.from(text, "utf8");
       hashes[relative] = sha256(bytes);
       const previous = readIfExistsSync(file);
       if (previous?.equals(bytes)) continue;
-      await writeFileAtomic(file, bytes);
+      await writeFileAtomic(file, bytes, { root });
       replaced.push({ file, previous });
     }
   } catch (error) {
@@ -48,13 +49,5 @@ export async function writeOutputs(root: string, prompt: string, outputs: Record
 
 /** PC_WRITE_FAILED with the fix for the usual causes (read-only folder, full disk). */
 export function writeFailed(prompt: string, what: string, error: unknown): PcError {
-  const code = (error as NodeJS.ErrnoException).code;
-  const unchanged = "The previous outputs and the lock are unchanged.";
-  return new PcError("PC_WRITE_FAILED", `${what}: ${(error as Error).message}`, {
-    file: prompt,
-    hint: code === "EACCES" || code === "EPERM" || code === "EROFS"
-      ? `Make the folder writable; ${unchanged[0].toLowerCase()}${unchanged.slice(1)}`
-      : code === "ENOSPC" || code === "EDQUOT" ? `Free some disk space; ${unchanged[0].toLowerCase()}${unchanged.slice(1)}` : unchanged,
-    cause: error,
-  });
+  return error instanceof PcError ? error : writeFailure(what, error, { file: prompt });
 }

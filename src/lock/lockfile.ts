@@ -97,7 +97,9 @@ export function parseLock(text: string, file = LOCK_FILE, checked = false): Lock
       hint: "Upgrade pc (npm install promptcode@latest); the lock was not touched.",
     });
   }
-  const validate = checked ? undefined : validator("lock");
+  // The note that says pc wrote this text lives in .pc/, which may come from elsewhere: a text
+  // that is not even shaped like a lock is validated whatever the note says.
+  const validate = checked && shapedLikeLock(data) ? undefined : validator("lock");
   if (validate && !validate(data)) {
     const problems = describeSchemaErrors(validate.errors ?? [], ["lockfileVersion", "prompts"]);
     const at = describePointer(validate.errors?.[0]?.instancePath ?? "");
@@ -107,6 +109,14 @@ export function parseLock(text: string, file = LOCK_FILE, checked = false): Lock
     });
   }
   return data as Lock;
+}
+
+/** The structure every reader of the lock relies on, checked in one pass (much cheaper than the schema). */
+function shapedLikeLock(data: unknown): boolean {
+  const prompts = (data as { prompts?: unknown } | null)?.prompts;
+  if (typeof prompts !== "object" || prompts === null || Array.isArray(prompts)) return false;
+  const hashes = (v: unknown) => typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every((h) => typeof h === "string");
+  return Object.values(prompts).every((e: Partial<LockEntry>) => typeof e === "object" && e !== null && hashes(e.inputs) && hashes(e.outputs) && typeof e.inputHash === "string");
 }
 
 /** `/prompts/prompts~1a.md/inputHash` -> `entry "prompts/a.md", inputHash`. */

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { readIfExistsSync, writeFileAtomic } from "../util/fs.js";
+import { redactDeep } from "../util/redact.js";
 
 /** The last failed attempt of a prompt, kept in .pc/ (not committed) so `pc status` can say `failed`. */
 export interface FailureRecord {
@@ -11,17 +12,26 @@ export interface FailureRecord {
 const FILE = ".pc/failures.json";
 
 export async function readFailures(root: string): Promise<Record<string, FailureRecord>> {
-  const bytes = readIfExistsSync(path.join(root, FILE)); // sync: see readLock
-  if (!bytes) return {};
   try {
-    return JSON.parse(bytes.toString("utf8"));
+    const bytes = readIfExistsSync(path.join(root, FILE)); // sync: see readLock
+    const data: unknown = bytes ? JSON.parse(bytes.toString("utf8")) : {};
+    // Read back from .pc/: only well-formed records count.
+    const records: Record<string, FailureRecord> = {};
+    if (typeof data !== "object" || data === null || Array.isArray(data)) return records;
+    for (const [prompt, r] of Object.entries(data as Record<string, Partial<FailureRecord>>)) {
+      if (typeof r?.inputHash === "string" && typeof r.code === "string" && typeof r.message === "string") {
+        records[prompt] = { inputHash: r.inputHash, code: r.code, message: r.message };
+      }
+    }
+    return records;
   } catch {
-    return {}; // bookkeeping only: a corrupt file loses nothing but the `failed` labels
+    return {}; // bookkeeping only: a corrupt (or unreadable) file loses nothing but the `failed` labels
   }
 }
 
 export async function writeFailures(root: string, failures: Record<string, FailureRecord>): Promise<void> {
-  const sorted = Object.fromEntries(Object.entries(failures).sort(([a], [b]) => (a < b ? -1 : 1)));
+  // Messages quote servers and answers: redacted like everything pc stores.
+  const sorted = redactDeep(Object.fromEntries(Object.entries(failures).sort(([a], [b]) => (a < b ? -1 : 1))));
   const text = `${JSON.stringify(sorted, null, 2)}\n`;
   const file = path.join(root, FILE);
   const previous = readIfExistsSync(file)?.toString("utf8");

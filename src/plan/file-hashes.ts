@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
-import { closeSync, createReadStream, fstatSync, openSync, readSync, statSync, type Stats } from "node:fs";
+import { closeSync, createReadStream, fstatSync, openSync, readSync, realpathSync, statSync, type Stats } from "node:fs";
 import path from "node:path";
 import type { FileText } from "../prompt/inputs.js";
-import { readIfExistsSync, sha256, writeFileAtomic } from "../util/fs.js";
+import { READ_FLAGS, readIfExistsSync, sha256, writeFileAtomic } from "../util/fs.js";
 
 /** Files at least this big are hashed by streaming rather than read at once (GGUF models are gigabytes). */
 const CACHE_THRESHOLD = 8 * 1024 * 1024;
@@ -95,13 +95,18 @@ export class FileHashes {
   }
 
   private compute(relative: string, absolute: string): string | undefined | Promise<string | undefined> {
+    if (relative.includes("\0")) return NOT_A_FILE; // no file has such a name
     const stat = statSync(absolute, { throwIfNoEntry: false });
     if (!stat) return undefined;
+    // A folder, fifo or device is never read (a fifo would wait for a writer, /dev/zero never ends).
+    if (!stat.isFile()) return NOT_A_FILE;
     const cached = this.loadCache()[relative];
     if (cached && cached.size === stat.size && cached.mtimeMs === stat.mtimeMs && cached.ctimeMs === stat.ctimeMs && cached.ino === stat.ino) {
       this.current.set(relative, cached);
       return cached.hash;
     }
+    // Read only inside the project: a project path whose real path leads out (a symlink) is not read.
+    if (!path.isAbsolute(relative) && !this.inside(absolute)) return NOT_A_FILE;
     const quick = stat.size >= CACHE_THRESHOLD ? LARGE : hashUnlessLarge(absolute);
     if (quick !== LARGE) {
       if (quick !== undefined) this.remember(relative, stat, quick);
@@ -125,11 +130,26 @@ export class FileHashes {
     this.current.set(relative, { size: stat.size, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, ino: stat.ino, hash });
   }
 
+  private realRoot?: string;
+
+  /** Whether the real path of a file (symlinks followed) is inside the project's real root. */
+  private inside(absolute: string): boolean {
+    this.realRoot ??= realpathSync.native(this.root);
+    let real: string;
+    try {
+      real = realpathSync.native(absolute);
+    } catch {
+      return false;
+    }
+    const rel = path.relative(this.realRoot, real);
+    return rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel);
+  }
+
   private loadCache(): Record<string, CachedHash> {
     if (!this.cache) {
-      const bytes = readIfExistsSync(path.join(this.root, CACHE_FILE));
       try {
-        this.cache = bytes ? (JSON.parse(bytes.toString("utf8")) as Record<string, CachedHash>) : {};
+        const bytes = readIfExistsSync(path.join(this.root, CACHE_FILE));
+        this.cache = bytes ? validRecords(JSON.parse(bytes.toString("utf8"))) : {};
       } catch {
         this.cache = {}; // a corrupt cache only costs a rehash
       }
@@ -151,9 +171,26 @@ export class FileHashes {
   }
 }
 
+/** The well-formed records of the file (read back from .pc/: anything else is dropped, costing a rehash). */
+function validRecords(data: unknown): Record<string, CachedHash> {
+  const records: Record<string, CachedHash> = {};
+  if (typeof data !== "object" || data === null || Array.isArray(data)) return records;
+  for (const [file, r] of Object.entries(data as Record<string, Partial<CachedHash>>)) {
+    const numbers = [r?.size, r?.mtimeMs, r?.ctimeMs, r?.ino].every((n) => typeof n === "number");
+    if (numbers && typeof r.hash === "string" && HASH.test(r.hash)) records[file] = r as CachedHash;
+  }
+  return records;
+}
+const HASH = /^sha256:[0-9a-f]{64}$/;
+
 async function streamHash(file: string): Promise<string> {
   const hash = createHash("sha256");
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  const fd = openSync(file, READ_FLAGS);
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd);
+    return NOT_A_FILE;
+  }
+  for await (const chunk of createReadStream(file, { fd, highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
   return `sha256:${hash.digest("hex")}`;
 }
 
@@ -161,6 +198,11 @@ async function streamHash(file: string): Promise<string> {
 const PLAIN = /^(?!\.\.?(?:\/|$))[^/\\:]+(?:\/(?!\.\.?(?:\/|$))[^/\\:]+)*$/;
 
 const LARGE = Symbol("large file");
+/**
+ * The "hash" of a path that is no regular file: equal to no recorded hash, so a folder or device
+ * where a file was recorded is a change, never a match.
+ */
+export const NOT_A_FILE = "not-a-file";
 const CHUNK = 64 * 1024;
 /** Reused by every synchronous read: nothing else runs between a read and its hash update. */
 const chunk = Buffer.allocUnsafe(CHUNK);
@@ -169,12 +211,13 @@ const chunk = Buffer.allocUnsafe(CHUNK);
 function hashUnlessLarge(absolute: string): string | undefined | typeof LARGE {
   let fd: number;
   try {
-    fd = openSync(absolute, "r");
+    fd = openSync(absolute, READ_FLAGS);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw error;
   }
   try {
+    if (!fstatSync(fd).isFile()) return NOT_A_FILE; // replaced since the stat
     // A file that fits in the buffer (nearly every prompt, context file and output) is hashed in one call.
     let filled = 0;
     for (let n; filled < CHUNK && (n = readSync(fd, chunk, filled, CHUNK - filled, null)) > 0; ) filled += n;

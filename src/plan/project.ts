@@ -10,6 +10,8 @@ import { PROTOCOL_VERSION } from "../prompt/protocol.js";
 import type { RenderedPrompt } from "../prompt/render.js";
 import { readIfExistsSync, resolveInside, sha256 } from "../util/fs.js";
 import { locateModel } from "../util/model-path.js";
+import { arePlainProjectPaths, checkOutputPath, ownFileOf } from "../util/project-path.js";
+import { isUtf8 } from "node:buffer";
 import { requireCjs } from "../util/require-cjs.js";
 import { readFailures, type FailureRecord } from "./failures.js";
 import { FileHashes } from "./file-hashes.js";
@@ -123,9 +125,10 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
     readFailures(root),
   ]);
   const files = new FileHashes(root);
+  const isPrompt = promptMatcher(config);
 
   // Pass 1: the unchanged check (no parsing), else parse. Outputs of every prompt are known after it.
-  const loaded = await Promise.all(prompts.map((prompt) => loadRecord(root, prompt, lock.prompts[prompt], files, options)));
+  const loaded = await Promise.all(prompts.map((prompt) => loadRecord(root, prompt, lock.prompts[prompt], files, options, isPrompt)));
   const owners = ownersOf(loaded);
 
   // Pass 2: render what changed.
@@ -137,11 +140,18 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
 }
 
 /** Pass 1 for one prompt: unchanged since its lock entry, recalled from an earlier entry, or parsed. */
-async function loadRecord(root: string, prompt: string, entry: LockEntry | undefined, files: FileHashes, options: LoadOptions): Promise<PromptRecord | ParsedRecord> {
-  if (!options.renderAll && entry && (await inputsUnchanged(root, entry, prompt, files))) {
+async function loadRecord(
+  root: string,
+  prompt: string,
+  entry: LockEntry | undefined,
+  files: FileHashes,
+  options: LoadOptions,
+  isPrompt: (relative: string) => boolean,
+): Promise<PromptRecord | ParsedRecord> {
+  if (!options.renderAll && entry && (await inputsUnchanged(root, entry, prompt, files, isPrompt))) {
     return { stage: "unchanged", prompt, entry, ...takenFrom(entry) };
   }
-  const recalled = options.recall ? await recall(root, prompt, files) : undefined;
+  const recalled = options.recall ? await recall(root, prompt, files, isPrompt) : undefined;
   if (recalled) return { stage: "recalled", prompt, entry, recalled, ...takenFrom(recalled) };
   // Changed: the bytes parsed are the bytes hashed. (Unchanged prompts are only hashed, by
   // FileHashes: holding 10,000 prompt files in memory for the few that changed is not worth it.)
@@ -158,9 +168,9 @@ async function loadRecord(root: string, prompt: string, entry: LockEntry | undef
     // asked for now too: node reads a module's files asynchronously, and the two loads overlap.
     void loadRenderer();
     const { parsePrompt } = await import("../prompt/frontmatter.js");
-    parsed = parsePrompt(prompt, bytes.toString("utf8"));
+    parsed = parsePrompt(prompt, promptText(prompt, bytes));
     base.outputs = parsed.outputs;
-    for (const output of parsed.outputs) resolveInside(root, output, { file: prompt, key: "output", what: "output" });
+    for (const output of parsed.outputs) checkOutputPath(root, output, prompt, isPrompt);
     return { ...base, stage: "parsed", parsed };
   } catch (error) {
     return { ...base, stage: "invalid", parsed, error: asPcError(error, prompt) };
@@ -276,7 +286,42 @@ export async function parseRecord(root: string, record: PromptRecord): Promise<P
   const bytes = readIfExistsSync(path.join(root, record.prompt));
   if (!bytes) throw new PcError("PC_PROMPT_NOT_FOUND", "the prompt file disappeared", { file: record.prompt });
   const { parsePrompt } = await import("../prompt/frontmatter.js"); // gray-matter: see loadProject
-  return (record.parsed = parsePrompt(record.prompt, bytes.toString("utf8")));
+  return (record.parsed = parsePrompt(record.prompt, promptText(record.prompt, bytes)));
+}
+
+/** A prompt file's text; like a context file, it must be UTF-8 text. */
+function promptText(prompt: string, bytes: Buffer): string {
+  if (!isUtf8(bytes) || bytes.includes(0)) {
+    const at = firstInvalidByte(bytes);
+    throw new PcError("PC_FILE_UNREADABLE", `the prompt file is binary or not UTF-8 text (byte ${at})`, {
+      file: prompt,
+      hint: "Save the prompt as UTF-8 (e.g. iconv -f latin1 -t utf-8, or your editor's encoding menu).",
+    });
+  }
+  return bytes.toString("utf8");
+}
+
+/** 0-based offset of the first NUL or invalid UTF-8 byte. */
+function firstInvalidByte(bytes: Buffer): number {
+  let lo = 0;
+  let hi = bytes.length;
+  // The longest valid prefix, found by halving: isUtf8 of a prefix cut inside a character is false too.
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (isUtf8(bytes.subarray(0, mid)) && !bytes.subarray(0, mid).includes(0)) lo = mid;
+    else hi = mid;
+  }
+  return isUtf8(bytes.subarray(0, hi)) && !bytes.subarray(0, hi).includes(0) ? hi : lo;
+}
+
+/** Whether a project path is a prompt or partial (matches the config's prompt globs): no prompt may write one. */
+function promptMatcher(config: ProjectConfig): (relative: string) => boolean {
+  let matches: ((relative: string) => boolean) | undefined;
+  return (relative) => {
+    if (!relative.toLowerCase().endsWith(".md")) return false; // prompts are Markdown: no glob needed for the rest
+    matches ??= (requireCjs("picomatch") as typeof import("picomatch"))(config.prompts, { dot: true });
+    return matches(relative);
+  };
 }
 
 /** `gguf:<path>` names a model file in the project; its bytes are an input of the prompt. */
@@ -298,21 +343,23 @@ function takenFrom(entry: LockEntry): Pick<HashedRecord, "outputs" | "inputs" | 
 }
 
 /** The earlier entry for the prompt's current text whose inputs all still hold, if one was recorded. */
-async function recall(root: string, prompt: string, files: FileHashes): Promise<LockEntry | undefined> {
+async function recall(root: string, prompt: string, files: FileHashes, isPrompt: (relative: string) => boolean): Promise<LockEntry | undefined> {
   const promptHash = await files.hash(prompt);
   if (!promptHash) return undefined;
   const { EarlierEntries } = await import("../cache/entries.js"); // only for a changed prompt
   for (const entry of new EarlierEntries(root).recall(prompt, promptHash)) {
-    if (await inputsUnchanged(root, entry, prompt, files)) return entry;
+    if (await inputsUnchanged(root, entry, prompt, files, isPrompt)) return entry;
   }
   return undefined;
 }
 
-async function inputsUnchanged(root: string, entry: LockEntry, prompt: string, files: FileHashes): Promise<boolean> {
+async function inputsUnchanged(root: string, entry: LockEntry, prompt: string, files: FileHashes, isPrompt: (relative: string) => boolean): Promise<boolean> {
   if (entry.protocol !== PROTOCOL_VERSION || !entry.requestHash || !(prompt in entry.inputs)) return false;
   // A model outside the project is no input by path: only rendering finds and hashes it.
   const model = localModelPath(entry.model);
   if (model !== undefined && !(model in entry.inputs)) return false;
+  // Read back from the lock or .pc/entries: used only when every path is a plain project path.
+  if (!arePlainProjectPaths(entry.inputs) || !arePlainProjectPaths(entry.outputs) || Object.keys(entry.outputs).some((o) => ownFileOf(o) || isPrompt(o))) return false;
   for (const [input, recorded] of Object.entries(entry.inputs)) {
     const current = files.hashNow(input);
     if ((current instanceof Promise ? await current : current) !== recorded) return false;

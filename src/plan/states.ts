@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
-import type { PcError } from "../util/errors.js";
+import { PcError } from "../util/errors.js";
+import { NOT_A_FILE } from "./file-hashes.js";
 import type { CheckSummary, LockEntry, OutputSource } from "../lock/lockfile.js";
 import { sha256 } from "../util/fs.js";
 import { lockedModelName } from "../util/model-path.js";
@@ -40,6 +41,7 @@ export async function computeStates(project: Project): Promise<PromptStatus[]> {
   const { records, graph, lock, files } = project;
   const outputHashes = new Map<string, string | undefined>();
   for (const record of records.values()) {
+    if (record.stage === "invalid") continue; // invalid: its outputs may be anything (a NUL, a path out of the project)
     for (const output of record.outputs) {
       const hash = files.hashNow(output); // a promise only for a large file (see FileHashes.hashNow)
       outputHashes.set(output, hash instanceof Promise ? await hash : hash);
@@ -97,7 +99,7 @@ function stateOf(
     prompt: record.prompt, outputs: record.outputs, dependsOn, source: recorded?.source, label: recorded?.label,
     model: parsed?.frontmatter.model ?? recorded?.model, durationMs: recorded?.durationMs, checks: recorded?.checks,
   };
-  const error = project.graph.errors.get(record.prompt) ?? (record.stage === "invalid" ? record.error : undefined);
+  const error = project.graph.errors.get(record.prompt) ?? (record.stage === "invalid" ? record.error : undefined) ?? notAFile(record, outputHashes);
   if (error) return { ...base, state: "invalid", reasons: [error.format()], error };
 
   const entry = record.entry;
@@ -146,8 +148,9 @@ async function interruptedWrite(
 ): Promise<PromptStatus | undefined> {
   if (!record.hashes || record.stage === "invalid") return undefined;
   const recorded = record.entry?.outputs ?? {};
-  const { GenerationStore } = await import("../cache/store.js");
-  for (const generation of await new GenerationStore(project.root).list(record.hashes.requestHash)) {
+  const [{ GenerationStore }, { writtenByPc }] = await Promise.all([import("../cache/store.js"), import("../cache/own-writes.js")]);
+  const store = new GenerationStore(project.root);
+  for (const generation of await store.list(record.hashes.requestHash)) {
     const written = (o: string) => generation.outputs[o] !== undefined && sha256(generation.outputs[o]) === outputHashes.get(o);
     // Each output is either written already or not yet replaced (the stop came between two files).
     if (!record.outputs.every((o) => written(o) || outputHashes.get(o) === recorded[o])) continue;
@@ -156,7 +159,22 @@ async function interruptedWrite(
       .map((o) => `${o} was written by a build that was stopped before recording it (it is the cached generation; no model call)`);
     return { ...status, state: record.entry ? "stale" : "new", reasons };
   }
-  return undefined;
+  // Written by a build of an earlier request (its inputs changed since): no hand edit either, it is regenerated.
+  const changed = record.outputs.filter((o) => outputHashes.get(o) !== undefined && outputHashes.get(o) !== recorded[o]);
+  for (const o of changed) if (!(await writtenByPc(store, record.prompt, o, outputHashes.get(o)!))) return undefined;
+  const reasons = changed.map((o) => `${o} was written by an earlier build that was stopped before recording it (kept in the cache); it is regenerated`);
+  return { ...status, state: record.entry ? "stale" : "new", reasons: [...reasons, ...status.reasons.filter((r) => !changed.some((o) => r.startsWith(`${o} `)))] };
+}
+
+/** An output that is a folder, a device or a link out of the project: the prompt cannot be built until it is a file. */
+function notAFile(record: PromptRecord, outputHashes: Map<string, string | undefined>): PcError | undefined {
+  const output = record.outputs.find((o) => outputHashes.get(o) === NOT_A_FILE);
+  if (output === undefined) return undefined;
+  return new PcError("PC_OUTPUT_CONFLICT", `output "${output}" is not a regular file of the project (a folder, a device, or a symlink out of it)`, {
+    file: record.prompt,
+    key: "output",
+    hint: "Move it away (an output is one file the prompt writes), then build again.",
+  });
 }
 
 /** The last build's failure of this prompt, if its inputs are still the ones that failed. */

@@ -37,6 +37,8 @@ export type PcErrorCode =
   | "PC_OUTPUT_MISSING"
   | "PC_CHECK_FAILED"
   | "PC_WRITE_FAILED"
+  | "PC_SECRET_REFUSED"
+  | "PC_INTERNAL"
   | "PC_OFFLINE"
   | "PC_CLIPBOARD_UNAVAILABLE"
   | "PC_WATCH_FAILED"
@@ -120,4 +122,48 @@ export function toPcError(error: unknown, code: PcErrorCode, details: Omit<PcErr
   const { prefix = "", ...rest } = details;
   const message = error instanceof Error ? error.message : String(error);
   return new PcError(code, `${prefix}${message}`, { ...rest, cause: error });
+}
+
+/** Error codes of a write that fails for a reason outside pc: permissions, a read-only or full disk. */
+const WRITE_TROUBLE = new Set(["EACCES", "EPERM", "EROFS", "ENOSPC", "EDQUOT", "EFBIG", "EIO"]);
+
+export function isWriteTrouble(error: unknown): boolean {
+  return WRITE_TROUBLE.has((error as NodeJS.ErrnoException)?.code ?? "");
+}
+
+/**
+ * PC_WRITE_FAILED for `what` (e.g. "cannot write its outputs") with the fix for the usual causes;
+ * `unchanged` says what was kept as it was.
+ */
+export function writeFailure(what: string, error: unknown, details: { file?: string; unchanged?: string } = {}): PcError {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  const unchanged = details.unchanged ?? "The previous outputs and the lock are unchanged.";
+  const lower = `${unchanged[0]!.toLowerCase()}${unchanged.slice(1)}`;
+  const hint =
+    code === "EACCES" || code === "EPERM" || code === "EROFS"
+      ? `Make the folder writable; ${lower}`
+      : code === "ENOSPC" || code === "EDQUOT" || code === "EFBIG"
+        ? `Free some disk space; ${lower}`
+        : unchanged;
+  return new PcError("PC_WRITE_FAILED", `${what}: ${(error as Error)?.message ?? String(error)}`, { file: details.file, hint, cause: error });
+}
+
+/**
+ * The error of one prompt as that prompt's failure: pc's own errors as they are, a failed write as
+ * PC_WRITE_FAILED, another file system error as PC_FILE_UNREADABLE, and anything else as
+ * PC_INTERNAL (a bug of pc, reported for this prompt alone while the others build).
+ */
+export function promptFailure(error: unknown, prompt: string): PcError {
+  if (error instanceof PcError) return error;
+  if (isWriteTrouble(error)) return writeFailure("cannot write", error, { file: prompt });
+  const code = (error as NodeJS.ErrnoException)?.code;
+  const message = (error as Error)?.message ?? String(error);
+  if (typeof code === "string" && /^E[A-Z]+$/.test(code)) {
+    return new PcError("PC_FILE_UNREADABLE", `a file of this prompt cannot be used: ${message}`, { file: prompt, hint: "Check the prompt's outputs and context files.", cause: error });
+  }
+  return new PcError("PC_INTERNAL", `internal error while building this prompt: ${message}`, {
+    file: prompt,
+    hint: "This is a bug of pc: please report it with this message. The other prompts were built.",
+    cause: error,
+  });
 }

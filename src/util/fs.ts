@@ -1,7 +1,8 @@
 import crypto, { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, promises as fsp, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, promises as fsp, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { PcError } from "./errors.js";
+import { containsSecret } from "./redact.js";
 
 /**
  * crypto.hash (node >= 20.12) hashes in one call without a Hash object, measurably faster than
@@ -17,23 +18,42 @@ export function toPosix(p: string): string {
   return p.split(path.sep).join("/");
 }
 
-/** Reads a file, or returns undefined when it does not exist. Any other error is reported. */
+/**
+ * Reads a file, or returns undefined when it does not exist. Any other error is reported, and
+ * anything but a regular file is refused (PC_FILE_UNREADABLE) without reading a byte: a folder, a
+ * fifo (whose open would wait for a writer) or a device such as /dev/zero (which never ends).
+ */
 export async function readIfExists(file: string): Promise<Buffer | undefined> {
-  try {
-    return await fsp.readFile(file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw error;
-  }
+  return readIfExistsSync(file);
 }
 
 export function readIfExistsSync(file: string): Buffer | undefined {
+  let fd: number;
   try {
-    return readFileSync(file);
+    fd = openSync(file, READ_FLAGS);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw error;
   }
+  try {
+    refuseUnlessRegular(fd, file);
+    return readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** O_NONBLOCK: opening a fifo does not wait for a writer (then fstat refuses it). */
+export const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0);
+
+/** Throws PC_FILE_UNREADABLE unless the open file is a regular file. */
+export function refuseUnlessRegular(fd: number, file: string): void {
+  const stat = fstatSync(fd);
+  if (stat.isFile()) return;
+  const what = stat.isDirectory() ? "a folder" : stat.isFIFO() ? "a fifo" : stat.isSocket() ? "a socket" : "a device";
+  throw new PcError("PC_FILE_UNREADABLE", `${file} is ${what}, not a regular file; pc does not read it`, {
+    hint: "Replace it with a regular file, or remove it.",
+  });
 }
 
 /** A folder's entries, or none when it does not exist. Any other error is reported. */
@@ -72,19 +92,29 @@ export function pendingTempFiles(): string[] {
  * entries and the lock for every prompt. The rename stays asynchronous: on ext4 a rename over an
  * existing file flushes its data first, which the thread pool does in parallel.
  */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(file: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+  // The last line of the secret rule (see redact.ts): whatever was not redacted before is not written.
+  if (containsSecret(data)) {
+    throw new PcError("PC_SECRET_REFUSED", `${path.basename(file)} was not written: its text contains the API key or a credential of the base URL`, {
+      hint: "pc never stores a secret. Find where the server echoes it (pc doctor), or unset PC_API_KEY if the server needs none.",
+    });
+  }
   const dir = path.dirname(file);
   const temp = path.join(dir, `.${path.basename(file)}.pc-${randomBytes(6).toString("hex")}.tmp`);
   pendingTemps.add(temp);
   try {
+    // Created new, never through a symlink: a link planted under the temp file's name redirects nothing.
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
     try {
-      writeFileSync(temp, data);
+      writeNew(temp, data, flags);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
       mkdirSync(dir, { recursive: true }); // the folder is missing: only then is it created
-      writeFileSync(temp, data);
+      writeNew(temp, data, flags);
     }
     if (beforeRename) await beforeRename(file);
+    // Checked again at the last moment: a folder swapped for a symlink meanwhile redirects nothing.
+    if (options.root !== undefined) assertStillInside(options.root, dir, file);
     await fsp.rename(temp, file);
   } catch (error) {
     try {
@@ -98,6 +128,33 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
   }
 }
 
+function writeNew(file: string, data: string | Uint8Array, flags: number): void {
+  const fd = openSync(file, flags, 0o666);
+  try {
+    writeFileSync(fd, data);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export interface AtomicWriteOptions {
+  /**
+   * The project root the file must stay in: right before the rename, the real path of the file's
+   * folder is checked to be inside it (a folder replaced by a symlink while a model generated is
+   * refused), and a symlink in the file's place is replaced, not followed.
+   */
+  root?: string;
+}
+
+function assertStillInside(root: string, dir: string, file: string): void {
+  const realDir = realpathOfExistingPart(dir);
+  if (!isInside(realRootOf(root), realDir)) {
+    throw new PcError("PC_PATH_OUTSIDE_PROJECT", `${toPosix(path.relative(root, file))} was not written: its folder now leads outside the project (a symlink)`, {
+      hint: "Replace the symlink with a real folder inside the project and build again.",
+    });
+  }
+}
+
 /**
  * Resolves a project-relative path and refuses anything that leaves the project: absolute paths,
  * `..` escapes, and symlinks (of the file or any folder on the way) pointing outside.
@@ -108,11 +165,13 @@ export function resolveInside(
   where: { file?: string; key?: string; what: string },
 ): string {
   const fail = (why: string) =>
-    new PcError("PC_PATH_OUTSIDE_PROJECT", `${where.what} "${relative}" ${why}`, {
+    new PcError("PC_PATH_OUTSIDE_PROJECT", `${where.what} ${JSON.stringify(String(relative))} ${why}`, {
       file: where.file,
       key: where.key,
       hint: "Paths are relative to the project root and must stay inside it, e.g. generated/app.py",
     });
+  if (typeof relative !== "string" || relative === "") throw fail("is empty");
+  if (relative.includes("\0")) throw fail("contains a NUL byte");
   if (path.isAbsolute(relative) || /^[a-zA-Z]:[\\/]/.test(relative)) throw fail("is absolute");
   const absolute = path.resolve(root, relative);
   if (!isInside(root, absolute)) throw fail("points outside the project");

@@ -75,6 +75,7 @@ describe("pc build (the binary)", () => {
         },
         expect.objectContaining({ prompt: "prompts/b.md", outcome: "built", reasons: ["not built yet", "depends on prompts/a.md (new)"] }),
       ],
+      warnings: [],
     });
     const usage = report.prompts.map((p: { usage: { promptTokens: number } }) => p.usage.promptTokens);
     expect(report.totals.promptTokens).toBe(usage[0] + usage[1]);

@@ -50,6 +50,8 @@ export interface TestServerOptions {
   faultSeed?: number;
   /** Faults `faultRate` draws from. Default 500, 502 and 503. */
   randomFaults?: Fault[];
+  /** What the server says about itself instead of the defaults (a hostile server may echo anything here). */
+  identity?: { modelPath?: string; buildInfo?: string; model?: string; systemFingerprint?: string };
 }
 
 export interface RecordedRequest {
@@ -156,8 +158,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     if (flavor !== "ollama" && route === "GET /health") return { status: "ok" };
     if (flavor === "llama-server" && route === "GET /props") {
       return {
-        model_path: `/models/${models[0]}.gguf`,
-        build_info: FINGERPRINTS["llama-server"],
+        model_path: options.identity?.modelPath ?? `/models/${models[0]}.gguf`,
+        build_info: options.identity?.buildInfo ?? FINGERPRINTS["llama-server"],
         total_slots: slots,
         chat_template: "{{ messages }}",
         default_generation_settings: { n_ctx: nCtx, cache_prompt: options.promptCache ?? true, params: generationParams() },
@@ -224,8 +226,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       identity: {
         id: `chatcmpl-test${completionCount}`,
         created: Math.floor(Date.now() / 1000),
-        model: body.model,
-        systemFingerprint: FINGERPRINTS[flavor],
+        model: options.identity?.model ?? body.model,
+        systemFingerprint: options.identity?.systemFingerprint ?? FINGERPRINTS[flavor],
       },
     };
   }
