@@ -9,12 +9,24 @@ import { UsageError } from "./usage.js";
 
 /** Errors of the command line or the project's set-up (exit 2), rather than of the work (exit 1). */
 const CONFIG_ERRORS: ReadonlySet<PcErrorCode> = new Set([
-  "PC_USAGE", "PC_CONFIG_INVALID", "PC_NOT_A_PROJECT", "PC_LOCK_INVALID", "PC_LOCK_CONFLICT", "PC_LOCK_VERSION", "PC_PROMPT_NOT_FOUND",
+  "PC_USAGE",
+  "PC_CONFIG_INVALID",
+  "PC_NOT_A_PROJECT",
+  "PC_LOCK_INVALID",
+  "PC_LOCK_CONFLICT",
+  "PC_LOCK_VERSION",
+  "PC_PROMPT_NOT_FOUND",
 ]);
 
 /** Whether the command line asks for machine-readable output. */
 export function wantsJson(argv: string[]): boolean {
-  return argv.some((arg, i) => arg === "--json" || arg === "--json=true" || arg === "--format=json" || (arg === "--format" && argv[i + 1] === "json"));
+  return argv.some(
+    (arg, i) =>
+      arg === "--json" ||
+      arg === "--json=true" ||
+      arg === "--format=json" ||
+      (arg === "--format" && argv[i + 1] === "json"),
+  );
 }
 
 /** Prints the error and returns its exit code. */
@@ -26,7 +38,12 @@ export function reportError(error: unknown, json: boolean): number {
     return CONFIG_ERRORS.has(error.code) ? 2 : 1;
   }
   const message = (error as Error)?.message ?? String(error);
-  if (json) process.stdout.write(`${JSON.stringify({ error: { code: "PC_INTERNAL", message, hint: "This is a bug in pc: please report it with the stack printed on stderr." } })}\n`);
-  process.stderr.write(`pc: internal error, please report it with the stack below\n${(error as Error)?.stack ?? String(error)}\n`);
+  if (json)
+    process.stdout.write(
+      `${JSON.stringify({ error: { code: "PC_INTERNAL", message, hint: "This is a bug in pc: please report it with the stack printed on stderr." } })}\n`,
+    );
+  process.stderr.write(
+    `pc: internal error, please report it with the stack below\n${(error as Error)?.stack ?? String(error)}\n`,
+  );
   return 1;
 }

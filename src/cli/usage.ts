@@ -40,7 +40,10 @@ export function checkFlags(cli: CAC, command: Command, argv: string[]): void {
     if (!arg.startsWith("-") || arg === "-" || /^-\d/.test(arg)) continue;
     const flag = arg.split("=", 1)[0]!;
     if (known.has(flag)) continue;
-    const meant = suggest(flag, [...known].filter((k) => k.startsWith("--")));
+    const meant = suggest(
+      flag,
+      [...known].filter((k) => k.startsWith("--")),
+    );
     throw new UsageError(
       `unknown option ${flag} for pc ${command.name}${meant ? `: did you mean ${meant}?` : ""}`,
       helpText(command),

@@ -5,7 +5,10 @@ import { makeProject } from "../support/project.js";
 
 describe("a wrong pc.config.json", () => {
   it("names every key and a schema file that exists, not a path inside the user's project", async () => {
-    const project = await makeProject({ "prompts/.keep": "", "pc.config.json": JSON.stringify({ basUrl: "http://127.0.0.1:11434/v1" }) });
+    const project = await makeProject({
+      "prompts/.keep": "",
+      "pc.config.json": JSON.stringify({ basUrl: "http://127.0.0.1:11434/v1" }),
+    });
     const result = await project.run(["status"]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('unknown key "basUrl": did you mean "baseUrl"?');

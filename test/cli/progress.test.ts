@@ -34,7 +34,13 @@ describe("the live progress line", () => {
   it("redraws with the time and the phase while no token arrives, then shows tokens and tokens/s", () => {
     const t = terminal();
     const progress = new BuildProgress(t.stream, true, false, t.clock);
-    progress.onEvent({ type: "plan", targets: [{ prompt: "prompts/a.md", state: "new", reasons: [] }, { prompt: "prompts/b.md", state: "new", reasons: [] }] });
+    progress.onEvent({
+      type: "plan",
+      targets: [
+        { prompt: "prompts/a.md", state: "new", reasons: [] },
+        { prompt: "prompts/b.md", state: "new", reasons: [] },
+      ],
+    });
     progress.onEvent({ type: "start", prompt: "prompts/a.md", model: "qwen2.5-coder:7b" });
     expect(t.screen()).toContain("prompts/a.md qwen2.5-coder:7b · waiting for the first token · 0.0 s");
     expect(t.screen()).toContain("1 queued: prompts/b.md");
@@ -58,11 +64,27 @@ describe("the live progress line", () => {
     progress.onEvent({ type: "start", prompt: "prompts/a.md", model: "gguf:models/tiny.gguf" });
     t.advance(250);
     expect(t.screen()).toContain("gguf:models/tiny.gguf · loading the model · 0.3 s");
-    progress.onEvent({ type: "model", event: { type: "loaded", model: "gguf:models/tiny.gguf", file: "models/tiny.gguf", loadMs: 300, threads: 1, contextSize: 4096 } });
+    progress.onEvent({
+      type: "model",
+      event: {
+        type: "loaded",
+        model: "gguf:models/tiny.gguf",
+        file: "models/tiny.gguf",
+        loadMs: 300,
+        threads: 1,
+        contextSize: 4096,
+      },
+    });
     t.advance(250);
     expect(t.screen()).toContain("waiting for the first token · 0.5 s");
 
-    progress.onEvent({ type: "retry", prompt: "prompts/a.md", message: "server error (503)", delayMs: 2000, attempt: 1 });
+    progress.onEvent({
+      type: "retry",
+      prompt: "prompts/a.md",
+      message: "server error (503)",
+      delayMs: 2000,
+      attempt: 1,
+    });
     t.advance(500);
     expect(t.screen()).toContain("retry 1 in 1.5 s");
     t.advance(1500);
@@ -74,7 +96,17 @@ describe("the live progress line", () => {
     const t = terminal();
     const progress = new BuildProgress(t.stream, true, false, t.clock);
     progress.onEvent({ type: "start", prompt: "prompts/a.md", model: "m" });
-    progress.onEvent({ type: "done", result: { prompt: "prompts/a.md", outcome: "built", outputs: ["a.py"], reasons: [], usage: { promptTokens: 1, completionTokens: 1 }, durationMs: 5 } });
+    progress.onEvent({
+      type: "done",
+      result: {
+        prompt: "prompts/a.md",
+        outcome: "built",
+        outputs: ["a.py"],
+        reasons: [],
+        usage: { promptTokens: 1, completionTokens: 1 },
+        durationMs: 5,
+      },
+    });
     expect(t.ticking()).toBe(false);
     expect(t.screen()).toContain("✓ built  prompts/a.md → a.py (1 token, ");
   });

@@ -68,7 +68,18 @@ describe("a closed pipe (pc log | head)", () => {
 describe("--json errors", () => {
   it("are one JSON document on stdout, for every command that takes --json", async () => {
     const empty = await makeProject();
-    const commands = [["status"], ["check"], ["build"], ["verify"], ["watch"], ["doctor"], ["lock"], ["log", "prompts/a.md"], ["gc"], ["graph", "--format", "json"]];
+    const commands = [
+      ["status"],
+      ["check"],
+      ["build"],
+      ["verify"],
+      ["watch"],
+      ["doctor"],
+      ["lock"],
+      ["log", "prompts/a.md"],
+      ["gc"],
+      ["graph", "--format", "json"],
+    ];
     for (const args of commands) {
       const run = await empty.run([...args, ...(args.includes("--format") ? [] : ["--json"])]);
       expect(run.code, `pc ${args.join(" ")}`).toBe(2);
@@ -84,7 +95,10 @@ describe("--json errors", () => {
     const project = await builtProject();
     const flag = await project.run(["build", "--forse", "--json"]);
     expect(flag.code).toBe(2);
-    expect(JSON.parse(flag.stdout).error).toMatchObject({ code: "PC_USAGE", message: "unknown option --forse for pc build: did you mean --force?" });
+    expect(JSON.parse(flag.stdout).error).toMatchObject({
+      code: "PC_USAGE",
+      message: "unknown option --forse for pc build: did you mean --force?",
+    });
     const missing = await project.run(["log", "prompts/nope.md", "--json"]);
     expect(missing.code).toBe(2);
     expect(JSON.parse(missing.stdout).error.code).toBe("PC_PROMPT_NOT_FOUND");
@@ -119,7 +133,9 @@ describe("mistyped commands and flags", () => {
 
   it("flags the command takes are not refused: negated, short, with =, and a negative number as a value", async () => {
     const project = await builtProject();
-    expect((await project.run(["build", "--no-cache", "-j", "1", "--timeout=5", "--base-url", server.baseURL])).code).toBe(0);
+    expect(
+      (await project.run(["build", "--no-cache", "-j", "1", "--timeout=5", "--base-url", server.baseURL])).code,
+    ).toBe(0);
     const diff = await project.run(["diff", "prompts/a.md", "--seed", "-3", "--base-url", server.baseURL]);
     expect(diff.stderr).not.toContain("unknown option");
   });
@@ -128,7 +144,16 @@ describe("mistyped commands and flags", () => {
 describe("a folder that is no pc project", () => {
   it("check, build, status and the others say so and exit 2; gc creates nothing", async () => {
     const empty = await makeProject();
-    for (const args of [["check"], ["build"], ["status"], ["gc"], ["doctor"], ["graph"], ["watch"], ["render", "x.md"]]) {
+    for (const args of [
+      ["check"],
+      ["build"],
+      ["status"],
+      ["gc"],
+      ["doctor"],
+      ["graph"],
+      ["watch"],
+      ["render", "x.md"],
+    ]) {
       const run = await empty.run(args);
       expect(run.code, `pc ${args.join(" ")}`).toBe(2);
       expect(run.stderr).toContain("is not in a pc project");
@@ -173,13 +198,17 @@ describe("hints that are true", () => {
     const project = await makeProject({ "prompts/a.md": promptFile({ output: "generated/a.py" }) });
     const byContext = await project.run(["build", "--base-url", small.baseURL]);
     expect(byContext.code).toBe(1);
-    expect(byContext.stderr).toMatch(/the model's context of 16 tokens is full \(the prompt's \d+ tokens and the answer's \d+\)/);
+    expect(byContext.stderr).toMatch(
+      /the model's context of 16 tokens is full \(the prompt's \d+ tokens and the answer's \d+\)/,
+    );
     expect(byContext.stderr).toContain("llama-server -c");
     expect(byContext.stderr).not.toContain("Raise max_tokens");
   });
 
   it("the embedded engine: an answer that fills the context names contextSize, not max_tokens", async () => {
-    const project = await tinyProject({ "a.md": { output: "generated/a.txt", max_tokens: undefined, stop: undefined, temperature: 0 } });
+    const project = await tinyProject({
+      "a.md": { output: "generated/a.txt", max_tokens: undefined, stop: undefined, temperature: 0 },
+    });
     await project.write({ "pc.config.json": JSON.stringify({ contextSize: 512 }) });
     const run = await project.run(["build"]);
     expect(run.code, run.stderr).toBe(1);
@@ -205,21 +234,30 @@ describe("counts", () => {
   });
 });
 
-describe.skipIf(!TERMINAL)(`the live line at a terminal${TERMINAL ? "" : " (skipped: script(1) is not installed, so there is no pseudo-terminal)"}`, () => {
-  it("keeps moving while the model has sent nothing: phase and time, redrawn; then the build finishes", async () => {
-    let release!: () => void;
-    const firstToken = new Promise<void>((resolve) => (release = resolve));
-    const slow = await testServer({ answer: async () => (await firstToken, "```python\nprint(1)\n```") });
-    const project = await makeProject({ "prompts/a.md": promptFile({ output: "generated/a.py" }) });
-    const run = spawnPc(["build", "--base-url", slow.baseURL], { cwd: project.root, terminal: true, env: { TERM: "xterm" } });
-    // Two different times on the line while no token has come: it is redrawn, not waiting for one.
-    await run.waitForStdout(/waiting for the first token · \d+\.\d s/);
-    const first = /waiting for the first token · (\d+\.\d) s/.exec(run.stdout())![1];
-    await run.waitForStdout(new RegExp(`waiting for the first token · (?!${first.replace(".", "\\.")} s)\\d+\\.\\d s`));
-    release();
-    const done = await run.done;
-    expect(done.code, done.stdout).toBe(0);
-    expect(done.stdout).toContain("✓ built  prompts/a.md → generated/a.py");
-    expect(done.stdout).toContain("prompts/a.md test-model · waiting for the first token");
-  });
-});
+describe.skipIf(!TERMINAL)(
+  `the live line at a terminal${TERMINAL ? "" : " (skipped: script(1) is not installed, so there is no pseudo-terminal)"}`,
+  () => {
+    it("keeps moving while the model has sent nothing: phase and time, redrawn; then the build finishes", async () => {
+      let release!: () => void;
+      const firstToken = new Promise<void>((resolve) => (release = resolve));
+      const slow = await testServer({ answer: async () => (await firstToken, "```python\nprint(1)\n```") });
+      const project = await makeProject({ "prompts/a.md": promptFile({ output: "generated/a.py" }) });
+      const run = spawnPc(["build", "--base-url", slow.baseURL], {
+        cwd: project.root,
+        terminal: true,
+        env: { TERM: "xterm" },
+      });
+      // Two different times on the line while no token has come: it is redrawn, not waiting for one.
+      await run.waitForStdout(/waiting for the first token · \d+\.\d s/);
+      const first = /waiting for the first token · (\d+\.\d) s/.exec(run.stdout())![1];
+      await run.waitForStdout(
+        new RegExp(`waiting for the first token · (?!${first.replace(".", "\\.")} s)\\d+\\.\\d s`),
+      );
+      release();
+      const done = await run.done;
+      expect(done.code, done.stdout).toBe(0);
+      expect(done.stdout).toContain("✓ built  prompts/a.md → generated/a.py");
+      expect(done.stdout).toContain("prompts/a.md test-model · waiting for the first token");
+    });
+  },
+);
