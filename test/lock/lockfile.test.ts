@@ -169,6 +169,16 @@ describe("reading a bad lock", () => {
     expect(error.format()).toMatch(/^promptfile\.lock:4: has unresolved git conflict markers/);
   });
 
+  it.each([
+    ["=======", 5],
+    [">>>>>>> feature", 5],
+  ])("refuses a lone conflict marker %s too (a merge resolved halfway), naming its line", (marker, line) => {
+    const lines = good.split("\n");
+    const error = lockError([...lines.slice(0, 4), marker, ...lines.slice(4)].join("\n"));
+    expect(error.code).toBe("PC_LOCK_CONFLICT");
+    expect(error.line).toBe(line);
+  });
+
   it("refuses a truncated file, naming the file and showing its end", () => {
     const error = lockError(good.slice(0, 200));
     expect(error.code).toBe("PC_LOCK_INVALID");

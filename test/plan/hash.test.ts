@@ -78,6 +78,19 @@ describe("the input hash", () => {
     expect(await inputHash({ files: { "src/types.py": "Id = int\n" } })).not.toBe(base);
   });
 
+  it("is the same for a pin written out at its default, and differs for another value: extract, format, stop", async () => {
+    const base = await inputHash();
+    expect(await inputHash({ frontmatter: withLine("extract", "extract: fenced") })).toBe(base);
+    expect(await inputHash({ frontmatter: withLine("extract", "extract: raw") })).not.toBe(base);
+    expect(await inputHash({ frontmatter: withLine("format", "format: true") })).toBe(base);
+    expect(await inputHash({ frontmatter: withLine("format", "format: false") })).not.toBe(base);
+    // One stop string is a list of one: the same request.
+    const end = await inputHash({ frontmatter: withLine("stop", 'stop: "END"') });
+    expect(await inputHash({ frontmatter: withLine("stop", "stop: [END]") })).toBe(end);
+    expect(end).not.toBe(base);
+    expect(await inputHash({ frontmatter: withLine("stop", "stop: [END, STOP]") })).not.toBe(end);
+  });
+
   it("changes when outputs are given in another order (the answer is split in that order)", async () => {
     const two = (list: string) => withLine("output", `outputs: [${list}]`);
     expect(await inputHash({ frontmatter: two("a.py, b.py") })).not.toBe(await inputHash({ frontmatter: two("b.py, a.py") }));

@@ -6,6 +6,7 @@ import { status } from "../../src/commands/status.js";
 import type { PromptStatus } from "../../src/plan/states.js";
 import { type FileTree, exists, type TempProject, makeProject, cleanupProjects } from "../support/project.js";
 import { promptFile } from "../support/prompt.js";
+import { multiFileAnswer } from "../support/openai-server.js";
 import { useTestServer } from "../support/test-server.js";
 
 const server = useTestServer();
@@ -130,6 +131,15 @@ describe("prompt states", () => {
     const s = (await states(project))[A];
     expect(s.state).toBe("drifted");
     expect(s.reasons[0]).toMatch(/^generated\/a\.py was edited by hand/);
+  });
+
+  it("drifted: one output of a two-output prompt edited by hand, the other still as built", async () => {
+    server.setAnswer(multiFileAnswer({ "generated/model.py": "class Model: pass\n", "generated/cli.py": "import model\n" }));
+    const project = await builtProject({ [A]: promptFile({ outputs: ["generated/model.py", "generated/cli.py"] }) });
+    await project.write({ "generated/cli.py": "# edited by hand\n" });
+    const s = (await states(project))[A];
+    expect(s.state).toBe("drifted");
+    expect(s.reasons[0]).toBe("generated/cli.py was edited by hand (pc accept keeps the edit, pc build --force regenerates)");
   });
 
   it("drifted: an output file exists that this prompt never generated", async () => {
