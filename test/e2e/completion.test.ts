@@ -54,11 +54,12 @@ describe("pc completion bash", () => {
   });
 
   it("completes commands, flags and flag values", async () => {
-    expect(await complete("pc", "")).toEqual(["accept", "build", "check", "completion", "diff", "doctor", "gc", "graph", "init", "lock", "log", "render", "status", "ui", "verify", "watch"]);
+    expect(await complete("pc", "")).toEqual(["accept", "build", "check", "completion", "diff", "doctor", "gc", "graph", "init", "lock", "log", "render", "seed", "status", "ui", "verify", "watch"]);
     expect(await complete("pc", "build", "--m")).toEqual(["--metrics"]);
     expect(await complete("pc", "build", "--no")).toEqual(["--no-cache"]);
     expect(await complete("pc", "graph", "--format", "")).toEqual(["dot", "json", "mermaid"]);
     expect(await complete("pc", "render", "--format", "m")).toEqual(["markdown"]);
+    expect(await complete("pc", "seed", "--p")).toEqual(["--pin"]);
     expect(await complete("pc", "completion", "")).toEqual(["bash", "zsh"]);
     expect(await complete("pc", "build", "-j", "")).toEqual([]);
   });
