@@ -2,6 +2,8 @@
  * Checks of the OpenAI-compatible server: reachable, serving each pinned model, and (llama-server)
  * configured so an answer depends only on its own request: one slot, no prompt cache reuse.
  */
+import { nonNeutralDefaults } from "../engine/determinism.js";
+import { unpinnedBy } from "../engine/samplers.js";
 import { engineLevel, usedBy, type Finding, type ModelUse } from "./doctor-types.js";
 import { startServerHint } from "../engine/openai-errors.js";
 
@@ -12,7 +14,7 @@ interface Answer {
   failure?: string;
 }
 
-type Flavor = "llama-server" | "ollama" | "openai";
+type Flavor = "llama-server" | "ollama" | "vllm" | "openai";
 
 
 export async function checkServer(baseURL: string, models: Map<string, ModelUse>, apiKey?: string, timeoutMs = 3000): Promise<Finding[]> {
@@ -34,7 +36,9 @@ export async function checkServer(baseURL: string, models: Map<string, ModelUse>
   const props = await get(`${origin}/props`);
   const isLlama = isObject(props.json) && ("total_slots" in props.json || "default_generation_settings" in props.json);
   const tags = isLlama ? {} : await get(`${origin}/api/tags`);
-  const flavor: Flavor = isLlama ? "llama-server" : isObject(tags.json) && Array.isArray(tags.json.models) ? "ollama" : "openai";
+  const vllm = isLlama || (isObject(tags.json) && Array.isArray(tags.json.models)) ? {} : await get(`${origin}/version`);
+  const flavor: Flavor = isLlama ? "llama-server" : isObject(tags.json) && Array.isArray(tags.json.models) ? "ollama"
+    : isObject(vllm.json) && typeof vllm.json.version === "string" ? "vllm" : "openai";
   findings.push({ level: "ok", check: "engine.reachable", subject: base, what: `${base} answers: ${await describe(flavor, props.json, origin, get)}` });
 
   // `served` is what a pinned name may match; `names` is what the server lists, for messages.
@@ -54,6 +58,7 @@ export async function checkServer(baseURL: string, models: Map<string, ModelUse>
     for (const [model, use] of models) findings.push(modelFinding(model, use, served, names, kind, base));
   }
   if (flavor === "llama-server") findings.push(...(await determinism(props.json as Record<string, unknown>, origin, get)));
+  findings.push(samplerFinding(flavor, props.json, origin));
   return findings;
 }
 
@@ -75,6 +80,29 @@ function modelFinding(model: string, use: ModelUse, served: Set<string>, names: 
     };
   }
   return { level: engineLevel(use), check: "engine.model", subject: model, what: `${base} does not serve ${model} (${usedBy(use)}); it serves: ${list}`, fix: `Load ${model} on the server, or pin one of the models it serves.` };
+}
+
+/** Whether pc can pin every sampler on this server, and which server defaults it overrides. */
+function samplerFinding(flavor: Flavor, props: unknown, origin: string): Finding {
+  if (flavor === "openai") {
+    return {
+      level: "warn",
+      check: "engine.samplers",
+      subject: origin,
+      what: `the server is not one pc recognises (llama-server /props, Ollama /api/version, vLLM /version), so it gets the standard OpenAI fields only: its own defaults decide ${unpinnedBy("openai").join(", ")}`,
+      fix: "Serve the model with llama-server, Ollama or vLLM, or make sure the server's sampler settings never change (an upgrade can change its defaults, and with them every answer).",
+    };
+  }
+  if (flavor === "llama-server") {
+    const settings = isObject(props) && isObject(props.default_generation_settings) ? props.default_generation_settings : {};
+    const defaults = nonNeutralDefaults(isObject(settings.params) ? settings.params : {});
+    const overridden = defaults.length ? ` (its defaults ${defaults.join(", ")} do not apply)` : "";
+    return { level: "ok", check: "engine.samplers", subject: origin, what: `pc sends every sampler llama-server has with each request${overridden}` };
+  }
+  if (flavor === "ollama") {
+    return { level: "ok", check: "engine.samplers", subject: origin, what: "pc sends every Ollama option with each request through its native /api/chat (num_ctx included), so no Modelfile default decides" };
+  }
+  return { level: "ok", check: "engine.samplers", subject: origin, what: "pc sends vLLM's sampling parameters (top_k, min_p, repetition_penalty ...) with each request" };
 }
 
 /** llama-server settings that make an answer depend on other requests. */
@@ -120,6 +148,7 @@ async function describe(flavor: Flavor, props: unknown, origin: string, get: (ur
     const build = isObject(props) && typeof props.build_info === "string" ? ` ${props.build_info}` : "";
     return `llama-server${build}`;
   }
+  if (flavor === "vllm") return "vLLM";
   if (flavor === "ollama") {
     const version = (await get(`${origin}/api/version`)).json;
     return `Ollama${isObject(version) && typeof version.version === "string" ? ` ${version.version}` : ""}`;

@@ -15,6 +15,7 @@ import type { ChatHistoryItem, ChatWrapper, Llama, LlamaContext, LlamaContextSeq
 import { PcError, isPcError } from "../util/errors.js";
 import type { DownloadEvent } from "./hf-download.js";
 import { checkGguf, resolveModelPath, streamSha256 } from "./model-file.js";
+import { embeddedSamplerOptions } from "./samplers.js";
 import type { Engine, GenerateOptions, GenerationRequest, GenerationResult, ModelIdentity } from "./types.js";
 
 type NodeLlamaCpp = typeof import("node-llama-cpp");
@@ -382,7 +383,7 @@ async function generateOn(loaded: LoadedModel, request: GenerationRequest, optio
       });
     }
     const maxTokens = Math.min(request.maxTokens ?? room, room);
-    const topK = request.topK ?? 0; // 0: no top-k cut (node-llama-cpp would default to 40)
+    const samplerOptions = embeddedSamplerOptions(request.sampler, request.prompt);
     // Every generation starts from an empty KV cache, so it never depends on earlier ones.
     await sequence.clearHistory();
     // Streamed chunks hold back tokens that end in an incomplete UTF-8 sequence or could start a
@@ -397,10 +398,7 @@ async function generateOn(loaded: LoadedModel, request: GenerationRequest, optio
       maxTokens,
       seed: request.seed,
       temperature: request.temperature, // 0 means greedy: the seed then has no effect
-      topP: request.topP,
-      topK,
-      minP: 0,
-      repeatPenalty: false, // not a pin of the request, so not applied
+      ...samplerOptions,
       customStopTriggers: request.stop?.length ? request.stop : undefined,
       onResponseChunk: (chunk) => {
         streamedTokens += chunk.tokens.length;
@@ -415,8 +413,8 @@ async function generateOn(loaded: LoadedModel, request: GenerationRequest, optio
       finishReason: response.metadata.stopReason === "maxTokens" ? "length" : "stop",
       usage: { promptTokens, completionTokens },
       durationMs: Math.round(performance.now() - started),
-      // The sampler as applied, beyond the request's own pins (seed, temperature, top_p, stop).
-      identity: { ...identity, model: request.model, topK, minP: 0, repeatPenalty: false },
+      // The sampler is the request's (recorded in the lock's sampling); the identity is the model's.
+      identity: { ...identity, model: request.model },
     };
   } catch (cause) {
     if (isPcError(cause)) throw cause;

@@ -4,6 +4,10 @@ import { requireCjs } from "../util/require-cjs.js";
 import { engineError } from "./openai-errors.js";
 import { knownSecrets, redactDeep } from "../util/redact.js";
 import { DEFAULT_RETRY, withRetries, type RetryPolicy } from "./retry.js";
+import { detectDialect, originOf, type DetectedDialect } from "./dialect.js";
+import { ollamaChat } from "./ollama.js";
+import { checkHonoured, llamaServerFields, openaiFields, vllmFields, type Dialect } from "./samplers.js";
+import type { StreamEvent } from "./stream-events.js";
 import type { Engine, GenerateOptions, GenerationRequest, GenerationResult, ModelIdentity } from "./types.js";
 
 export const DEFAULT_BASE_URL = "http://127.0.0.1:8080/v1";
@@ -24,19 +28,22 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): Engine {
   return new OpenAIEngine(options);
 }
 
-/** The body of one streamed chat completion request. */
-export function requestBody(request: GenerationRequest): OpenAI.ChatCompletionCreateParamsStreaming {
+/**
+ * The body of one streamed chat completion request in a server's dialect: the standard fields, then
+ * every sampler the server honours (see samplers.ts). Ollama's native body is in ollama.ts.
+ */
+export function requestBody(request: GenerationRequest, dialect: Dialect = "llama-server"): OpenAI.ChatCompletionCreateParamsStreaming {
+  const fields = dialect === "llama-server" ? llamaServerFields(request.sampler, request.think)
+    : dialect === "vllm" ? vllmFields(request.sampler, request.think)
+    : openaiFields(request.sampler, request.think);
   const body = {
     model: request.model,
     messages: request.messages,
     seed: request.seed,
     temperature: request.temperature,
-    top_p: request.topP,
-    ...(request.topK !== undefined ? { top_k: request.topK } : {}),
+    ...fields,
     ...(request.maxTokens !== undefined ? { max_tokens: request.maxTokens } : {}),
     ...(request.stop !== undefined ? { stop: request.stop } : {}),
-    // llama-server reuses cached prompt state otherwise, which changes results for a fixed seed.
-    cache_prompt: false,
     stream: true as const,
     stream_options: { include_usage: true },
   };
@@ -55,6 +62,8 @@ class OpenAIEngine implements Engine {
    * waiting through the whole backoff again; one success clears it.
    */
   private unreachable = false;
+  /** Which server this is: asked once per build (again only after a probe that could not tell). */
+  private detected: Promise<DetectedDialect> | undefined;
 
   constructor(private readonly options: OpenAIEngineOptions) {
     this.baseURL = options.baseURL.replace(/\/+$/, "");
@@ -93,20 +102,21 @@ class OpenAIEngine implements Engine {
     }));
   }
 
-  /** One request: send it, read the streamed answer, then ask the server who answered. */
+  /** One request: find the dialect, send it, read the streamed answer, then ask the server who answered. */
   private async attempt(request: GenerationRequest, generateOptions: GenerateOptions): Promise<GenerationResult> {
-    const openai = await this.getClient();
     // An abort that came before the listener below is attached would otherwise go unnoticed.
     if (generateOptions.signal?.aborted) throw new PcError("PC_ABORTED", "interrupted", { file: request.prompt });
     const started = performance.now();
     const watchdog = new IdleWatchdog(this.idleTimeoutMs, generateOptions.signal);
     try {
+      // Asked before the idle timer starts: the probe has its own time limit.
+      const { dialect } = await this.dialect();
+      checkHonoured(dialect, request.sampler, request.think, request.prompt);
       watchdog.arm();
-      const stream = await openai.chat.completions.create(requestBody(request), { signal: watchdog.signal });
-      // Asked while the model streams its answer, so the answer never waits for it (it never rejects),
-      // and not before the request: the first fetch of a process sets up node's HTTP client.
-      const serverSays = this.serverIdentity(request.model);
-      const answer = await readAnswer(stream, request, started, watchdog, generateOptions);
+      const events = dialect === "ollama"
+        ? ollamaChat(originOf(this.baseURL), request, this.authHeaders(), watchdog.signal)
+        : openaiEvents(await (await this.getClient()).chat.completions.create(requestBody(request, dialect), { signal: watchdog.signal }));
+      const answer = await readAnswer(events, request, started, watchdog, generateOptions, () => this.serverIdentity(request.model));
       if (!answer.finishReason) {
         throw new PcError("PC_ENGINE_ERROR", `model "${request.model}" at ${this.baseURL}: the answer stream ended before the answer was complete`, {
           file: request.prompt,
@@ -115,9 +125,12 @@ class OpenAIEngine implements Engine {
         });
       }
       // A server that could not say (llama-server answers 503 while loading) is asked once more.
-      let said = await serverSays;
+      let said = await (answer.serverSays ?? this.serverIdentity(request.model));
       if (!said.complete) said = await this.serverIdentity(request.model);
       Object.assign(answer.identity, said.found);
+      // llama-server names the model by the path it was started with: the file's name is the model.
+      const named = answer.identity.model;
+      if (typeof named === "string" && /[\\/]/.test(named) && said.found.modelFile !== undefined) answer.identity.model = fileName(named);
       return {
         text: answer.text,
         finishReason: answer.finishReason,
@@ -131,6 +144,19 @@ class OpenAIEngine implements Engine {
     } finally {
       watchdog.dispose();
     }
+  }
+
+  private authHeaders(): Record<string, string> {
+    return this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {};
+  }
+
+  private dialect(): Promise<DetectedDialect> {
+    const pending = (this.detected ??= detectDialect(this.baseURL, this.options.apiKey));
+    const forget = () => {
+      if (this.detected === pending) this.detected = undefined;
+    };
+    pending.then((d) => (d.complete ? undefined : forget()), forget);
+    return pending;
   }
 
   /** Why an attempt failed, as the error retries look at: interrupted, stalled, or what the server said. */
@@ -147,13 +173,16 @@ class OpenAIEngine implements Engine {
   }
 
   /**
-   * What the server says about the model beyond the response: llama-server /props, Ollama
-   * /api/tags. Asked once per model; an incomplete answer is forgotten, so the next asks again.
+   * What the server says about the model beyond the response (see probeServer). Asked once per
+   * model; an incomplete answer is forgotten, so the next asks again.
    */
   private serverIdentity(model: string): Promise<Probed> {
     let pending = this.identities.get(model);
     if (!pending) {
-      const probed = probeServer(this.baseURL, model, this.options.apiKey);
+      const probed = this.dialect().then(
+        (detected) => probeServer(this.baseURL, model, detected, this.options.apiKey),
+        (): Probed => ({ found: {}, complete: false }),
+      );
       this.identities.set(model, (pending = probed));
       void probed.then((p) => {
         if (!p.complete && this.identities.get(model) === probed) this.identities.delete(model);
@@ -204,53 +233,78 @@ interface StreamedAnswer {
   chunks: number;
   usage: GenerationResult["usage"] | undefined;
   identity: ModelIdentity;
+  /** The server's identity, asked once the answer started. */
+  serverSays?: Promise<Probed>;
 }
 
-/** Reads the streamed answer, reporting progress per chunk of text. */
+/** Streams an OpenAI chat completion as answer events. */
+async function* openaiEvents(stream: AsyncIterable<OpenAI.ChatCompletionChunk>): AsyncGenerator<StreamEvent> {
+  for await (const chunk of stream) {
+    const event: StreamEvent = { model: chunk.model || undefined, systemFingerprint: chunk.system_fingerprint || undefined };
+    if (chunk.usage) event.usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
+    const parts: string[] = [];
+    for (const choice of chunk.choices ?? []) {
+      if (choice.delta?.content) parts.push(choice.delta.content);
+      // Reasoning travels apart from the answer (llama-server and vLLM: reasoning_content, Ollama
+      // and gateways: reasoning): never answer text.
+      const reasoning = choice.delta as { reasoning_content?: unknown; reasoning?: unknown } | undefined;
+      const thinking = reasoning?.reasoning_content ?? reasoning?.reasoning;
+      if (typeof thinking === "string" && thinking !== "") event.thinking = true;
+      if (choice.finish_reason) event.finishReason = choice.finish_reason;
+    }
+    if (parts.length) event.text = parts.join("");
+    yield event;
+  }
+}
+
+/** Reads the streamed answer, reporting progress per piece of text. */
 async function readAnswer(
-  stream: AsyncIterable<OpenAI.ChatCompletionChunk>,
+  events: AsyncIterable<StreamEvent>,
   request: GenerationRequest,
   started: number,
   watchdog: IdleWatchdog,
   generateOptions: GenerateOptions,
+  askServer: () => Promise<Probed>,
 ): Promise<StreamedAnswer> {
   const answer: StreamedAnswer = { text: "", finishReason: undefined, chunks: 0, usage: undefined, identity: { engine: "openai" } };
-  for await (const chunk of stream) {
+  for await (const event of events) {
+    // Asked while the model streams its answer, so the answer never waits for it (it never rejects),
+    // and not before the request: the first fetch of a process sets up node's HTTP client.
+    answer.serverSays ??= askServer();
     watchdog.arm();
-    if (chunk.model) answer.identity.model = chunk.model;
-    if (chunk.system_fingerprint) answer.identity.systemFingerprint = chunk.system_fingerprint;
-    if (chunk.usage) answer.usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
-    for (const choice of chunk.choices ?? []) {
-      const delta = choice.delta?.content;
-      // Reasoning travels apart from the answer (llama-server and vLLM: reasoning_content, Ollama
-      // and gateways: reasoning): never answer text, but progress: the model is at work.
-      const reasoning = choice.delta as { reasoning_content?: unknown; reasoning?: unknown } | undefined;
-      const thinking = reasoning?.reasoning_content ?? reasoning?.reasoning;
-      if (delta) answer.text += delta;
-      if (delta || (typeof thinking === "string" && thinking !== "")) {
-        answer.chunks++;
-        generateOptions.onProgress?.({ prompt: request.prompt, tokens: answer.chunks, elapsedMs: performance.now() - started });
-      }
-      if (choice.finish_reason) answer.finishReason = choice.finish_reason;
+    if (event.model) answer.identity.model = event.model;
+    if (event.systemFingerprint) answer.identity.systemFingerprint = event.systemFingerprint;
+    if (event.usage) answer.usage = event.usage;
+    if (event.text) answer.text += event.text;
+    // Reasoning is never answer text, but it is progress: the model is at work.
+    if (event.text || event.thinking) {
+      answer.chunks++;
+      generateOptions.onProgress?.({ prompt: request.prompt, tokens: answer.chunks, elapsedMs: performance.now() - started });
     }
+    if (event.finishReason) answer.finishReason = event.finishReason;
   }
   return answer;
 }
 
 /**
- * Asks llama-server's /props and Ollama's /api/tags about the model. `complete` is false when an
- * endpoint could not answer (network error, 5xx: llama-server answers 503 while the model loads),
- * so the question is asked again rather than recording a half identity.
+ * What the server says about the model. `complete` is false when an endpoint could not answer
+ * (network error, 5xx: llama-server answers 503 while the model loads), so the question is asked
+ * again rather than recording a half identity.
  */
 interface Probed {
-  found: Record<string, string>;
+  found: Record<string, string | number>;
   complete: boolean;
   /** llama-server's context size per slot (/props), for a message about an answer cut short. */
   contextSize?: number;
 }
 
-async function probeServer(baseURL: string, model: string, apiKey?: string): Promise<Probed> {
-  const origin = baseURL.replace(/\/v1$/, "");
+/**
+ * The model's identity as the server reports it: for llama-server the file's name and size and the
+ * model's metadata (/props, /v1/models), never the path it was started with, so `-m ./m.gguf` and
+ * `-m /abs/m.gguf` are one engine; for Ollama the model's digest (/api/tags).
+ */
+async function probeServer(baseURL: string, model: string, detected: DetectedDialect, apiKey?: string): Promise<Probed> {
+  const origin = originOf(baseURL);
   const headers: Record<string, string> = apiKey ? { authorization: `Bearer ${apiKey}` } : {};
   let complete = true;
   const getJson = async (url: string) => {
@@ -263,18 +317,31 @@ async function probeServer(baseURL: string, model: string, apiKey?: string): Pro
       return undefined;
     }
   };
-  const found: Record<string, string> = {};
+  const found: Probed["found"] = {};
   let contextSize: number | undefined;
-  const [props, tags] = await Promise.all([getJson(`${origin}/props`), getJson(`${origin}/api/tags`)]);
-  if (props) {
-    const settings = props.default_generation_settings as { n_ctx?: unknown } | undefined;
+  if (detected.dialect === "llama-server") {
+    const [props, listed] = await Promise.all([detected.props ?? getJson(`${origin}/props`), getJson(`${baseURL}/models`)]);
+    const settings = props?.default_generation_settings as { n_ctx?: unknown } | undefined;
     if (typeof settings?.n_ctx === "number") contextSize = settings.n_ctx;
     // Only the file name: the lock holds no absolute paths.
-    if (typeof props.model_path === "string") found.modelFile = props.model_path.split(/[\\/]/).pop()!;
-    if (typeof props.build_info === "string") found.buildInfo = props.build_info;
+    if (typeof props?.model_path === "string") found.modelFile = fileName(props.model_path);
+    if (typeof props?.build_info === "string") found.buildInfo = props.build_info;
+    const data = Array.isArray(listed?.data) ? (listed.data as Array<{ meta?: Record<string, unknown> }>) : [];
+    const meta = data.length === 1 ? data[0]!.meta : undefined;
+    if (typeof meta?.size === "number") found.modelSize = meta.size;
+    if (typeof meta?.n_params === "number") found.modelParams = meta.n_params;
+    if (typeof meta?.n_vocab === "number") found.modelVocab = meta.n_vocab;
+    if (typeof meta?.ftype === "string") found.modelType = meta.ftype;
+  } else if (detected.dialect === "ollama") {
+    const tags = await getJson(`${origin}/api/tags`);
+    const models = (tags?.models ?? []) as Array<{ name?: string; model?: string; digest?: string }>;
+    const match = models.find((m) => m.name === model || m.model === model || m.name === `${model}:latest`);
+    if (match?.digest) found.digest = match.digest;
   }
-  const models = (tags?.models ?? []) as Array<{ name?: string; model?: string; digest?: string }>;
-  const match = models.find((m) => m.name === model || m.model === model || m.name === `${model}:latest`);
-  if (match?.digest) found.digest = match.digest;
   return { found, complete, contextSize };
+}
+
+/** The last part of a path (llama-server reports the model as the path it was started with). */
+export function fileName(path: string): string {
+  return path.split(/[\\/]/).pop()!;
 }

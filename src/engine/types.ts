@@ -1,3 +1,5 @@
+import type { Sampler, Think } from "./samplers.js";
+
 /** One message of a chat request, as sent to an engine. */
 export interface ChatMessage {
   role: "system" | "user";
@@ -13,8 +15,12 @@ export interface GenerationRequest {
   messages: ChatMessage[];
   seed: number;
   temperature: number;
-  topP: number;
-  topK?: number;
+  /** Every sampler, pinned or neutral (see samplers.ts): sent whole, so no server default decides. */
+  sampler: Sampler;
+  /** Reasoning on, off or at an effort level; undefined leaves it to the model's template. */
+  think?: Think;
+  /** Ollama's context size (num_ctx); other engines size their context when they start. */
+  numCtx?: number;
   maxTokens?: number;
   stop?: string[];
 }

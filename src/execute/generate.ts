@@ -1,5 +1,6 @@
 import { GenerationStore, type Generation } from "../cache/store.js";
 import { PcError } from "../util/errors.js";
+import { samplerFrom } from "../engine/samplers.js";
 import type { EnginePool } from "../engine/select.js";
 import type { GenerateOptions, GenerationRequest, GenerationResult } from "../engine/types.js";
 import { knownVerdict } from "./checks.js";
@@ -35,8 +36,9 @@ export function requestOf(record: RenderedRecord): GenerationRequest {
     messages: record.rendered.messages,
     seed: fm.seed,
     temperature: fm.temperature,
-    topP: sampling.top_p,
-    topK: sampling.top_k,
+    sampler: samplerFrom(sampling),
+    think: sampling.think,
+    numCtx: sampling.num_ctx,
     maxTokens: sampling.max_tokens,
     stop: sampling.stop,
   };

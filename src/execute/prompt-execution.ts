@@ -1,5 +1,6 @@
 import type { GenerationProgress } from "../engine/types.js";
 import type { LockEntry } from "../lock/lockfile.js";
+import { canCarryOver } from "../plan/carry-over.js";
 import { pinnedModel, readsNoPendingOutput, type PromptBuildResult } from "../plan/build-plan.js";
 import { readyToGenerate, renderAgain } from "../plan/one-prompt.js";
 import { parseRecord, type HashedRecord, type PromptRecord, type RenderedRecord } from "../plan/project.js";
@@ -8,7 +9,7 @@ import { PcError, promptFailure } from "../util/errors.js";
 import type { RunContext } from "./run-context.js";
 import { refuseDrift } from "./drift.js";
 import { produce, restore, type Produced } from "./generate.js";
-import { lockEntryFor } from "./record.js";
+import { carriedEntry, lockEntryFor } from "./record.js";
 import { replaceOutputs, writeFailed, type WrittenOutputs } from "./write-outputs.js";
 import { checkPrompt, checksOf, knownVerdict } from "./checks.js";
 import type { CheckVerdict } from "../cache/store.js";
@@ -92,16 +93,34 @@ export class PromptExecution {
   private async tryRestore(): Promise<Decision | undefined> {
     const { options, store, project } = this.run;
     // --force asks for a new generation: restoring the cached one would just repeat the old answer.
-    if (this.force || !(options.cache ?? true)) return undefined;
+    if (this.force) return undefined;
     if (options.signal?.aborted) return { result: this.skipped("interrupted") };
     const record = await this.readyToRestore();
     if (await this.unchanged()) return { result: this.freshAfterDependencies() };
+    const carried = await this.carryOver(record);
+    if (carried) return { result: carried };
     // The failed attempt was for the request the lock records: its cached answer is what it failed to replace.
     if (this.retry && this.entry?.inputHash === record.hashes.inputHash) return undefined;
+    if (!(options.cache ?? true)) return undefined;
     const restored = await this.run.lookups(() => restore(record, { root: project.root, store }));
     if (!restored) return undefined;
     options.onEvent?.({ type: "start", prompt: record.prompt, model: restored.generation.model });
     return { produced: restored, record };
+  }
+
+  /**
+   * An entry recorded before pc pinned every sampler whose bytes never came from a server's sampler
+   * defaults (see plan/carry-over.ts) is recorded again under the current request: no model call,
+   * no write, the same source.
+   */
+  private async carryOver(record: HashedRecord): Promise<PromptBuildResult | undefined> {
+    const { entry } = this;
+    if (!canCarryOver(record, entry)) return undefined;
+    const current = await Promise.all(record.outputs.map((o) => this.run.project.files.hash(o)));
+    if (!record.outputs.every((o, i) => current[i] !== undefined && current[i] === entry.outputs[o])) return undefined;
+    await this.run.lock.record(record.prompt, carriedEntry(record, entry));
+    delete this.run.failures[record.prompt];
+    return { ...this.base, outcome: "cached", source: entry.source };
   }
 
   /** In a generation slot: fresh, or a new answer from the model. */

@@ -57,3 +57,26 @@ export function lockEntryFor(
     checks: checks && { hash: checks.hash, passed: checks.passed, durationMs: checks.durationMs, failure: checks.failure },
   };
 }
+
+/**
+ * The entry of a prompt whose recorded outputs are carried over to its current request (see
+ * plan/carry-over.ts): same bytes, same provenance, the current pins and hashes.
+ */
+export function carriedEntry(record: HashedRecord, entry: LockEntry): LockEntry {
+  const engine = entry.engine ? { ...entry.engine } : undefined;
+  // The embedded engine once recorded its sampler in the identity; the lock's sampling holds it now.
+  if (engine?.engine === "embedded") for (const key of ["topK", "minP", "repeatPenalty"]) delete engine[key];
+  return {
+    ...pinsOf(record),
+    protocol: PROTOCOL_VERSION,
+    inputHash: record.hashes.inputHash,
+    requestHash: record.hashes.requestHash,
+    inputs: record.inputHashes,
+    outputs: entry.outputs,
+    source: entry.source,
+    label: entry.label,
+    engine,
+    usage: entry.usage,
+    durationMs: entry.durationMs,
+  };
+}

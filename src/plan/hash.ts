@@ -1,24 +1,37 @@
+import { SAMPLER_NAMES, samplerFrom, type Sampler, type Think } from "../engine/samplers.js";
 import type { ChatMessage } from "../engine/types.js";
 import type { ParsedPrompt } from "../prompt/frontmatter.js";
 import { PROTOCOL_VERSION } from "../prompt/protocol.js";
 import { sha256 } from "../util/fs.js";
 
-/** The sampling pins sent with every request besides seed and temperature. */
-export interface Sampling {
-  top_p: number;
-  top_k?: number;
+/**
+ * Everything that decides how the engine samples besides seed and temperature: the whole sampler
+ * chain (pinned or neutral, see engine/samplers.ts), the answer's limits, the think pin.
+ */
+export interface Sampling extends Sampler {
   max_tokens?: number;
   stop?: string[];
+  think?: Think;
+  num_ctx?: number;
 }
 
-/** top_p is always sent: Ollama silently uses 1.0 for an omitted value, so pin it explicitly. */
 export function samplingOf(prompt: ParsedPrompt): Sampling {
   const fm = prompt.frontmatter;
-  const sampling: Sampling = { top_p: fm.top_p ?? 1 };
-  if (fm.top_k !== undefined) sampling.top_k = fm.top_k;
+  const sampling: Sampling = samplerFrom(fm);
   if (fm.max_tokens !== undefined) sampling.max_tokens = fm.max_tokens;
   if (fm.stop !== undefined) sampling.stop = typeof fm.stop === "string" ? [fm.stop] : fm.stop;
+  if (fm.think !== undefined) sampling.think = fm.think;
+  if (fm.num_ctx !== undefined) sampling.num_ctx = fm.num_ctx;
   return sampling;
+}
+
+/**
+ * Whether a recorded entry's sampling is the whole chain as pc pins it now. Entries from before pc
+ * pinned every sampler hold only the few sent then (top_p, top_k ...): they left the rest to the
+ * server, so their request is not the one pc sends now.
+ */
+export function pinsEverySampler(sampling: Record<string, unknown> | undefined): boolean {
+  return sampling !== undefined && SAMPLER_NAMES.every((name) => typeof sampling[name] === "number");
 }
 
 /** JSON with object keys sorted, so hashes do not depend on key order. */
@@ -37,6 +50,11 @@ export interface PromptHashes {
   inputHash: string;
   /** What the prompt's checks depend on (see checksHash); undefined without checks. */
   checksHash?: string;
+  /**
+   * The request hash pc recorded for the same prompt before it pinned every sampler: a lock entry
+   * with it differs from the current request only in the samplers sent (see carry-over.ts).
+   */
+  beforeSamplers?: string;
 }
 
 /**
@@ -50,18 +68,20 @@ export function hashPrompt(
   checkInputs: Record<string, string> = {},
 ): PromptHashes {
   const fm = prompt.frontmatter;
-  const requestHash = sha256(
-    canonicalJson({
-      protocol: PROTOCOL_VERSION,
-      messages,
-      model: fm.model,
-      modelFile: modelFileHash,
-      seed: fm.seed,
-      temperature: fm.temperature,
-      sampling: samplingOf(prompt),
-      version: fm.version,
-    }),
-  );
+  const request = (sampling: unknown) =>
+    sha256(
+      canonicalJson({
+        protocol: PROTOCOL_VERSION,
+        messages,
+        model: fm.model,
+        modelFile: modelFileHash,
+        seed: fm.seed,
+        temperature: fm.temperature,
+        sampling,
+        version: fm.version,
+      }),
+    );
+  const requestHash = request(samplingOf(prompt));
   const checks = checksHash(prompt, checkInputs);
   const inputHash = sha256(
     canonicalJson({
@@ -73,7 +93,8 @@ export function hashPrompt(
       checks,
     }),
   );
-  return checks === undefined ? { requestHash, inputHash } : { requestHash, inputHash, checksHash: checks };
+  const beforeSamplers = request(samplingBeforePins(prompt));
+  return checks === undefined ? { requestHash, inputHash, beforeSamplers } : { requestHash, inputHash, checksHash: checks, beforeSamplers };
 }
 
 /** The prompt's check commands as a list (the `check` key takes one command or several). */
@@ -95,4 +116,14 @@ export function checksHash(prompt: ParsedPrompt, checkInputs: Record<string, str
   if (commands.length === 0) return undefined;
   const timeout = prompt.frontmatter.check_timeout ?? DEFAULT_CHECK_TIMEOUT;
   return sha256(canonicalJson({ commands, timeout, inputs: checkInputs }));
+}
+
+/** The sampling pc hashed before it pinned every sampler: top_p always, top_k, max_tokens and stop when pinned. */
+function samplingBeforePins(prompt: ParsedPrompt): Record<string, unknown> {
+  const fm = prompt.frontmatter;
+  const sampling: Record<string, unknown> = { top_p: fm.top_p ?? 1 };
+  if (fm.top_k !== undefined) sampling.top_k = fm.top_k;
+  if (fm.max_tokens !== undefined) sampling.max_tokens = fm.max_tokens;
+  if (fm.stop !== undefined) sampling.stop = typeof fm.stop === "string" ? [fm.stop] : fm.stop;
+  return sampling;
 }

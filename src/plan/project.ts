@@ -16,7 +16,7 @@ import { requireCjs } from "../util/require-cjs.js";
 import { readFailures, type FailureRecord } from "./failures.js";
 import { FileHashes } from "./file-hashes.js";
 import { buildGraph, type PromptGraph } from "./graph.js";
-import { hashPrompt, type PromptHashes } from "./hash.js";
+import { hashPrompt, pinsEverySampler, type PromptHashes } from "./hash.js";
 
 /** What every record knows about its prompt, whatever its stage. */
 interface RecordBase {
@@ -360,6 +360,8 @@ async function inputsUnchanged(root: string, entry: LockEntry, prompt: string, f
   if (model !== undefined && !(model in entry.inputs)) return false;
   // Read back from the lock or .pc/entries: used only when every path is a plain project path.
   if (!arePlainProjectPaths(entry.inputs) || !arePlainProjectPaths(entry.outputs) || Object.keys(entry.outputs).some((o) => ownFileOf(o) || isPrompt(o))) return false;
+  // Recorded before pc pinned every sampler: the request pc sends now is another one.
+  if (!pinsEverySampler(entry.sampling)) return false;
   for (const [input, recorded] of Object.entries(entry.inputs)) {
     const current = files.hashNow(input);
     if ((current instanceof Promise ? await current : current) !== recorded) return false;

@@ -5,6 +5,8 @@ import { NOT_A_FILE } from "./file-hashes.js";
 import type { CheckSummary, LockEntry, OutputSource } from "../lock/lockfile.js";
 import { sha256 } from "../util/fs.js";
 import { lockedModelName } from "../util/model-path.js";
+import { SAMPLERS_PINNED, canCarryOver, carryOverNote, recordedBeforeSamplers } from "./carry-over.js";
+import { samplingOf } from "./hash.js";
 import { localModelPath, type Project, type PromptRecord } from "./project.js";
 
 export type PromptState = "fresh" | "stale" | "new" | "missing" | "drifted" | "orphaned" | "failed" | "invalid";
@@ -205,10 +207,23 @@ export function staleReasons(record: PromptRecord, entry: LockEntry): string[] {
   for (const file of Object.keys(entry.inputs)) if (!(file in now)) reasons.push(`input ${file} removed`);
   // A model outside the project is an input by its hash only: nothing else changed, so it did.
   if (reasons.length === 0 && modelFile !== undefined && !(modelFile in now)) reasons.push(`the model changed: ${lockedModelName(pins!.model).slice(5)} is another file now`);
+  if (reasons.length === 0 && recordedBeforeSamplers(entry)) {
+    reasons.push(canCarryOver(record, entry) ? `${SAMPLERS_PINNED}; ${carryOverNote(entry)}` : SAMPLERS_PINNED);
+  } else if (pins && record.parsed && entry.sampling && !recordedBeforeSamplers(entry)) {
+    reasons.push(...samplerChanges(entry.sampling, { ...samplingOf(record.parsed) }));
+  }
   if (reasons.length === 0) {
     reasons.push(entry.protocol !== undefined && entry.requestHash ? "rendered prompt or pins changed" : "lock entry is from another pc version");
   }
   return reasons;
+}
+
+/** The samplers whose recorded value differs from the prompt's current one, as `name changed: old -> new`. */
+function samplerChanges(recorded: Record<string, unknown>, current: Record<string, unknown>): string[] {
+  const keys = [...new Set([...Object.keys(recorded), ...Object.keys(current)])].sort();
+  return keys
+    .filter((key) => JSON.stringify(recorded[key]) !== JSON.stringify(current[key]))
+    .map((key) => `sampler ${key} changed: ${JSON.stringify(recorded[key]) ?? "(unset)"} -> ${JSON.stringify(current[key]) ?? "(unset)"}`);
 }
 
 /** `sha256:` and the first 12 hex digits: enough to tell two files apart in a message. */

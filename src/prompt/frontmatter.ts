@@ -1,5 +1,6 @@
 import type matter from "gray-matter";
 import path from "node:path";
+import { PINNABLE_SAMPLERS } from "../engine/samplers.js";
 import { PcError, excerpt } from "../util/errors.js";
 import { requireCjs } from "../util/require-cjs.js";
 import { describeSchemaErrors, validator } from "../util/schema.js";
@@ -19,6 +20,23 @@ export interface Frontmatter {
   max_tokens?: number;
   top_p?: number;
   top_k?: number;
+  min_p?: number;
+  typical_p?: number;
+  repeat_penalty?: number;
+  repeat_last_n?: number;
+  presence_penalty?: number;
+  frequency_penalty?: number;
+  mirostat?: number;
+  mirostat_tau?: number;
+  mirostat_eta?: number;
+  dry_multiplier?: number;
+  xtc_probability?: number;
+  xtc_threshold?: number;
+  top_n_sigma?: number;
+  /** Reasoning on or off, or an effort level (models that have one). */
+  think?: boolean | "low" | "medium" | "high";
+  /** Ollama's context size. */
+  num_ctx?: number;
   stop?: string | string[];
   format?: boolean;
   vars?: Record<string, unknown>;
@@ -34,7 +52,7 @@ export interface Frontmatter {
 
 export const FRONTMATTER_KEYS = [
   "version", "model", "seed", "temperature", "output", "outputs", "context", "system", "max_tokens",
-  "top_p", "top_k", "stop", "format", "vars", "extract", "description", "check", "check_inputs", "check_timeout",
+  ...PINNABLE_SAMPLERS, "think", "num_ctx", "stop", "format", "vars", "extract", "description", "check", "check_inputs", "check_timeout",
 ];
 
 export interface ParsedPrompt {

@@ -39,14 +39,34 @@ describe("what a request carries", () => {
     expect(request!.headers.authorization).toBe("Bearer no-key");
   });
 
-  it("always sends temperature and top_p (Ollama would default them), and leaves out unpinned limits", async () => {
-    const project = await makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py", seed: 0, temperature: 0 }) });
+  it("llama-server: every sampler of its /props, neutral where unpinned, in llama.cpp's order; unpinned limits left out", async () => {
+    const project = await makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py", seed: 0, temperature: 0, min_p: 0.05, repeat_penalty: 1.1 }) });
     await buildIn(project, server);
     const body = server.chatRequests()[0]!.body as unknown as Record<string, unknown>;
-    expect(body).toMatchObject({ seed: 0, temperature: 0, top_p: 1, cache_prompt: false });
-    expect(body).not.toHaveProperty("top_k");
+    expect(body).toMatchObject({
+      // top_k off is sent as "every token": it sorts them as the embedded engine does (see engine/samplers.ts).
+      seed: 0, temperature: 0, top_p: 1, top_k: 2147483647, min_p: 0.05, typical_p: 1, repeat_penalty: 1.1, repeat_last_n: 64,
+      presence_penalty: 0, frequency_penalty: 0, mirostat: 0, dry_multiplier: 0, xtc_probability: 0, top_n_sigma: -1,
+      dynatemp_range: 0, cache_prompt: false,
+      samplers: ["penalties", "dry", "top_n_sigma", "top_k", "typ_p", "top_p", "min_p", "xtc", "temperature"],
+    });
     expect(body).not.toHaveProperty("max_tokens");
     expect(body).not.toHaveProperty("stop");
+    expect(body).not.toHaveProperty("chat_template_kwargs");
+    // The lock records the whole sampler, so a change of any of it is a visible reason.
+    const entry = (await project.lock()).prompts["prompts/p.md"]!;
+    expect(entry.sampling).toMatchObject({ top_k: 0, min_p: 0.05, repeat_penalty: 1.1, top_n_sigma: -1 });
+  });
+
+  it("think: chat_template_kwargs.enable_thinking for llama-server, part of the request hash", async () => {
+    const project = await makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py", think: false }) });
+    await buildIn(project, server);
+    expect(server.chatRequests()[0]!.body).toMatchObject({ chat_template_kwargs: { enable_thinking: false } });
+    const before = (await project.lock()).prompts["prompts/p.md"]!.requestHash;
+    await project.write({ "prompts/p.md": promptFile({ output: "generated/p.py", think: "high" }) });
+    await buildIn(project, server);
+    expect(server.chatRequests()[1]!.body).toMatchObject({ chat_template_kwargs: { enable_thinking: true, reasoning_effort: "high" } });
+    expect((await project.lock()).prompts["prompts/p.md"]!.requestHash).not.toBe(before);
   });
 
   it("sends PC_API_KEY as a bearer token and never writes it anywhere", async () => {
@@ -88,19 +108,14 @@ describe("what the lock records", () => {
     expect(JSON.stringify(entry)).not.toContain("/models/");
   });
 
-  it("Ollama: the model's digest from /api/tags", async () => {
+  it("Ollama (native API): the model's digest from /api/tags", async () => {
     const ollama = await startTestServer({ flavor: "ollama", models: ["qwen2.5-coder:7b"] });
     try {
       const project = await makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py", model: "qwen2.5-coder:7b" }) });
       const { report } = await buildIn(project, ollama);
       expect(report.ok).toBe(true);
       const entry = (await project.lock()).prompts["prompts/p.md"]!;
-      expect(entry.engine).toEqual({
-        engine: "openai",
-        model: "qwen2.5-coder:7b",
-        systemFingerprint: "fp_ollama",
-        digest: expect.stringMatching(/^[0-9a-f]{64}$/),
-      });
+      expect(entry.engine).toEqual({ engine: "openai", model: "qwen2.5-coder:7b", digest: expect.stringMatching(/^[0-9a-f]{64}$/) });
       const tags = (await (await fetch(`${ollama.url}/api/tags`)).json()) as { models: Array<{ digest: string }> };
       expect(entry.engine.digest).toBe(tags.models[0]!.digest);
     } finally {

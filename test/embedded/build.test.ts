@@ -1,4 +1,5 @@
 /** `pc build` on the embedded engine with the real tiny model: determinism, the lock, staleness. */
+import { NEUTRAL_SAMPLER } from "../../src/engine/samplers.js";
 import { createHash } from "node:crypto";
 import { readFile, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -66,16 +67,13 @@ describe("embedded builds", () => {
     const modelHash = await sha256("models/tiny.gguf");
     expect(entry.inputs["models/tiny.gguf"]).toBe(modelHash);
     expect(entry).toMatchObject({ model: "gguf:models/tiny.gguf", seed: 42, temperature: 0.8, source: "llm" });
-    expect(entry.sampling).toEqual({ top_p: 1, max_tokens: 200, stop: ["a", "e", "i", "o", "u", "s", "t"] });
+    expect(entry.sampling).toEqual({ ...NEUTRAL_SAMPLER, max_tokens: 200, stop: ["a", "e", "i", "o", "u", "s", "t"] });
     expect(entry.engine).toMatchObject({
       engine: "embedded",
       file: "models/tiny.gguf",
       fileHash: modelHash,
       contextSize: 4096,
       batchSize: 512,
-      topK: 0,
-      minP: 0,
-      repeatPenalty: false,
     });
     expect(entry.engine!.llamaCppBuild).toMatch(/\S/);
     expect(entry.engine!.nodeLlamaCpp).toMatch(/^\d+\.\d+\.\d+/);

@@ -139,6 +139,14 @@ describe("validating the frontmatter", () => {
     expect(error.message).toContain('missing required key "temperature"');
   });
 
+  it("knows the sampler pins: a misspelt one gets the sampler's name, a bad value its range", () => {
+    expect(parseError(source("output: a.py\nminp: 0.05")).message).toMatch(/^unknown key "minp": did you mean "min_p"\?/);
+    expect(parseError(source("output: a.py\nrepeat-penalty: 1.1")).message).toMatch(/did you mean "repeat_penalty"\?/);
+    expect(parseError(source("output: a.py\nmin_p: 2")).key).toBe("min_p");
+    expect(parseError(source("output: a.py\nthink: maybe")).key).toBe("think");
+    expect(parseError(source("output: a.py\nmirostat: 3")).key).toBe("mirostat");
+  });
+
   it("suggests nothing for an unknown key that resembles no key", () => {
     const error = parseError(source("output: a.py\nbanana: 1"));
     expect(error.message).toBe('unknown key "banana"');

@@ -8,6 +8,7 @@ import {
   type ErrorResponse, type FailOptions, type Fault, FaultQueue, type StatusFault, errorResponse,
   isStatusFault, modelNotFound, seededRandom, statusFaultResponse,
 } from "./faults.js";
+import { ollamaMaxTokens, streamOllama } from "./ollama-wire.js";
 import { type ChatCompletionBody, type Completion, maxTokens, splitAnswer, streamCompletion, writeCompletion } from "./sse.js";
 
 export { defaultAnswer, fencedAnswer, multiFileAnswer, languageFor, requestHash } from "./answers.js";
@@ -30,8 +31,14 @@ export interface TestServerOptions {
   answer?: Answer;
   /** Served models; requests for any other model get a 404. Default: any model is accepted. */
   models?: string[];
-  /** Which server to imitate: extra routes and fingerprints. Default "llama-server". */
-  flavor?: "llama-server" | "ollama" | "plain";
+  /**
+   * Which server to imitate: extra routes and fingerprints. Default "llama-server". "ollama" also
+   * serves the native POST /api/chat; "vllm" answers GET /version. A "plain" server with
+   * `strict` answers 400 to fields outside the OpenAI API, as some gateways do.
+   */
+  flavor?: "llama-server" | "ollama" | "vllm" | "plain";
+  /** Reject request fields the OpenAI API does not define (plain servers only). */
+  strict?: boolean;
   /** Slots reported by /props and /slots (llama-server). Default 1. */
   slots?: number;
   /** Reported as `default_generation_settings.cache_prompt` in /props. Default true. */
@@ -97,7 +104,14 @@ export interface TestServer {
 }
 
 const DEFAULT_MODEL = "test-model";
-const FINGERPRINTS = { "llama-server": "b1234-abcdef", ollama: "fp_ollama", plain: "fp_test" } as const;
+const FINGERPRINTS = { "llama-server": "b1234-abcdef", ollama: "fp_ollama", vllm: "fp_vllm", plain: "fp_test" } as const;
+
+/** The fields of the OpenAI chat API a strict server accepts (others are a 400). */
+const OPENAI_FIELDS = new Set([
+  "model", "messages", "stream", "stream_options", "seed", "temperature", "top_p", "max_tokens", "max_completion_tokens",
+  "stop", "presence_penalty", "frequency_penalty", "n", "logit_bias", "logprobs", "top_logprobs", "user", "reasoning_effort",
+  "response_format", "tools", "tool_choice",
+]);
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const flavor = options.flavor ?? "llama-server";
@@ -144,6 +158,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     if (route === "POST /v1/chat/completions" || (flavor === "llama-server" && route === "POST /chat/completions")) {
       return chat(recorded, req, res);
     }
+    if (flavor === "ollama" && route === "POST /api/chat") return chat(recorded, req, res, true);
     const json = routeJson(route);
     if (json !== undefined) return sendJson(res, 200, json);
     if (flavor === "ollama" && route === "GET /") return void res.writeHead(200, { "Content-Type": "text/plain" }).end("Ollama is running");
@@ -170,13 +185,18 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     }
     if (flavor === "ollama" && route === "GET /api/tags") return { models: models.map(ollamaModel) };
     if (flavor === "ollama" && route === "GET /api/version") return { version: "0.5.7" };
+    if (flavor === "vllm" && route === "GET /version") return { version: "0.6.4" };
     return undefined;
   }
 
-  async function chat(recorded: RecordedRequest, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function chat(recorded: RecordedRequest, req: IncomingMessage, res: ServerResponse, native = false): Promise<void> {
     const body = recorded.body as ChatCompletionBody | undefined;
     if (!body || typeof body !== "object" || !Array.isArray(body.messages) || typeof body.model !== "string") {
       return sendError(res, errorResponse(400, 400, "expected a JSON body with 'model' and 'messages'", "invalid_request_error"));
+    }
+    const unknown = options.strict ? Object.keys(body).filter((key) => !OPENAI_FIELDS.has(key)) : [];
+    if (unknown.length > 0) {
+      return sendError(res, errorResponse(400, 400, `Unrecognized request argument supplied: ${unknown.join(", ")}`, "invalid_request_error"));
     }
     const chatRequest = recorded as RecordedChatRequest;
     chatRequest.index = chatIndex++;
@@ -184,7 +204,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
 
     const fault = faults.take(body) ?? randomFault();
     if (fault) chatRequest.fault = fault;
-    if (fault && isStatusFault(fault)) return sendError(res, statusFaultResponse(fault as StatusFault, body, nCtx));
+    if (fault && isStatusFault(fault)) {
+      const response = statusFaultResponse(fault as StatusFault, body, nCtx);
+      // Ollama's native API says what went wrong in a plain {"error": "..."} body.
+      if (native) return sendJson(res, response.status, { error: fault.message ?? `status ${fault.status}` }, response.headers);
+      return sendError(res, response);
+    }
     if (fault?.kind === "reset") return void req.socket.destroy();
 
     active += 1;
@@ -192,16 +217,17 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     res.on("close", () => (active -= 1));
     if (options.latencyMs) await sleep(options.latencyMs);
     const given = typeof answer === "function" ? await answer(body, chatRequest.index) : answer;
-    const completion = shape(body, typeof given === "string" ? given : given.content, fault);
+    const completion = shape(body, typeof given === "string" ? given : given.content, fault, native ? ollamaMaxTokens(body) : maxTokens(body));
     if (typeof given !== "string") {
       completion.reasoning = { field: given.field ?? "reasoning_content", chunks: splitAnswer(given.reasoning, options.chunkSize ?? 4) };
     }
-    if (body.stream) await streamCompletion(res, completion, fault, options.tokenDelayMs ?? 0);
+    if (native) await streamOllama(res, completion, fault);
+    else if (body.stream) await streamCompletion(res, completion, fault, options.tokenDelayMs ?? 0);
     else await writeCompletion(res, completion, fault);
   }
 
   /** Cut the answer into chunks and decide the finish reason, honouring the request's token cap. */
-  function shape(body: ChatCompletionBody, text: string, fault: Fault | undefined): Completion {
+  function shape(body: ChatCompletionBody, text: string, fault: Fault | undefined, cap: number | undefined): Completion {
     let content = text;
     if (fault && !isStatusFault(fault) && fault.kind === "empty") content = "";
     if (fault && !isStatusFault(fault) && fault.kind === "no-code") {
@@ -213,7 +239,6 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       chunks = chunks.slice(0, Math.ceil(chunks.length / 2));
       finishReason = "length";
     }
-    const cap = maxTokens(body);
     if (cap !== undefined && chunks.length > cap) {
       chunks = chunks.slice(0, cap);
       finishReason = "length";

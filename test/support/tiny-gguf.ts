@@ -16,7 +16,20 @@ export interface TinyModelOptions {
   contextLength?: number;
   /** A bigger (or smaller) model of the same kind, e.g. for benchmarks where generation should dominate. */
   shape?: Partial<Pick<ModelShape, "embedding" | "layers" | "heads" | "feedForward">>;
+  /**
+   * Makes the byte tokens 128-255 control tokens (type 3): they then render as nothing, so every
+   * answer is ASCII. llama-server needs this (it answers 500 to text that is not valid UTF-8);
+   * the embedded engine works with either. Default false.
+   */
+  asciiOnly?: boolean;
+  /** `tokenizer.chat_template` (Jinja), so engines format chats the model's way instead of their own default. */
+  chatTemplate?: string;
 }
+
+/** ChatML, the template llama-server falls back to for a model without one. */
+export const CHATML_TEMPLATE =
+  "{%- for message in messages -%}{{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>\\n' -}}{%- endfor -%}" +
+  "{%- if add_generation_prompt -%}{{- '<|im_start|>assistant\\n' -}}{%- endif -%}";
 
 export type ModelShape = { -readonly [K in keyof typeof TINY_MODEL]: number };
 
@@ -164,12 +177,13 @@ function tensors(seed: number, shape: ModelShape): Tensor[] {
   return list;
 }
 
-function metadata(contextLength: number, shape: ModelShape): [string, Value][] {
+function metadata(contextLength: number, shape: ModelShape, asciiOnly: boolean, chatTemplate?: string): [string, Value][] {
   const { vocabSize, bosTokenId, eosTokenId, embedding, layers, heads, feedForward } = shape;
   const tokens = [...gpt2ByteToUnicode(), "<|startoftext|>", "<|endoftext|>"];
   // Token types: 1 normal (byte-level BPE treats byte tokens as normal), 3 control.
   // "<|endoftext|>" is a name llama.cpp recognizes as end-of-generation, so it does not warn.
-  const tokenTypes = tokens.map((_, id) => (id === bosTokenId || id === eosTokenId ? 3 : 1));
+  const control = (id: number) => id === bosTokenId || id === eosTokenId || (asciiOnly && id >= 128 && id < 256);
+  const tokenTypes = tokens.map((_, id) => (control(id) ? 3 : 1));
   if (tokens.length !== vocabSize) throw new Error("tiny model vocabulary size mismatch");
   return [
     ["general.architecture", { type: "string", value: "llama" }],
@@ -195,6 +209,7 @@ function metadata(contextLength: number, shape: ModelShape): [string, Value][] {
     ["tokenizer.ggml.eos_token_id", { type: "u32", value: eosTokenId }],
     ["tokenizer.ggml.add_bos_token", { type: "bool", value: true }],
     ["tokenizer.ggml.add_eos_token", { type: "bool", value: false }],
+    ...(chatTemplate !== undefined ? ([["tokenizer.chat_template", { type: "string", value: chatTemplate }]] as [string, Value][]) : []),
   ];
 }
 
@@ -235,7 +250,7 @@ function writeValue(out: ByteWriter, value: Value): void {
 export function tinyModelBytes(options: TinyModelOptions = {}): Buffer {
   const seed = options.seed ?? 1;
   const shape: ModelShape = { ...TINY_MODEL, ...options.shape };
-  const kv = metadata(options.contextLength ?? 4096, shape);
+  const kv = metadata(options.contextLength ?? 4096, shape, options.asciiOnly ?? false, options.chatTemplate);
   const list = tensors(seed, shape);
   const out = new ByteWriter();
   out.bytes(Buffer.from("GGUF", "ascii"));

@@ -1,0 +1,67 @@
+// A project whose lock was written before pc pinned every sampler (this repository's own prompts,
+// as they were): each prompt is stale with one reason, and a build carries over what the server's
+// samplers never made (hand edits, chat answers) without a model call, regenerating the rest.
+import { readFile, readdir } from "node:fs/promises";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { check, status } from "../../src/index.js";
+import { useTestServer } from "../support/test-server.js";
+import { cleanupProjects, makeProject, type FileTree } from "../support/project.js";
+import { buildIn, outcomes } from "../support/build.js";
+
+const server = useTestServer();
+afterAll(cleanupProjects);
+
+const FIXTURE = path.join(import.meta.dirname, "../fixtures/before-samplers");
+
+async function fixture(): Promise<FileTree> {
+  const tree: FileTree = {};
+  for (const file of await readdir(FIXTURE, { recursive: true, withFileTypes: true })) {
+    if (!file.isFile()) continue;
+    const full = path.join(file.parentPath, file.name);
+    tree[path.relative(FIXTURE, full).split(path.sep).join("/")] = await readFile(full);
+  }
+  return tree;
+}
+
+describe("a lock recorded before pc pinned every sampler", () => {
+  it("makes every prompt stale with one reason, which says a build carries hand edits over", async () => {
+    const project = await makeProject(await fixture());
+    const report = await status({ cwd: project.root });
+    expect(report.prompts.map((p) => p.state)).toEqual(report.prompts.map(() => "stale"));
+    for (const p of report.prompts) {
+      expect(p.reasons[0]).toMatch(/^pc now pins the server's samplers/);
+      expect(p.reasons[0]).toContain("kept by hand");
+    }
+  });
+
+  it("a build carries hand edits over without a model call, and regenerates what a server's defaults made", async () => {
+    const tree = await fixture();
+    // One entry as a server once generated it: its bytes came from the server's sampler defaults.
+    const lock = JSON.parse(String(tree["promptfile.lock"]));
+    Object.assign(lock.prompts["prompts/backup.md"], { source: "llm", engine: { engine: "openai", model: "qwen2.5-coder:7b" } });
+    tree["promptfile.lock"] = `${JSON.stringify(lock, null, 2)}\n`;
+    const project = await makeProject(tree);
+    const before = await project.read("generated/wordfreq.py");
+
+    const { report } = await buildIn(project, server);
+    expect(report.ok).toBe(true);
+    expect(server.chatRequests()).toHaveLength(1);
+    expect(outcomes(report)).toMatchObject({ "prompts/backup.md": "built", "prompts/wordfreq.md": "cached", "prompts/slugify.md": "cached" });
+    const entries = (await project.lock()).prompts;
+    expect(entries["prompts/wordfreq.md"]).toMatchObject({ source: "hand", sampling: { top_k: 0, min_p: 0, repeat_penalty: 1 } });
+    expect(entries["prompts/backup.md"]!.source).toBe("llm");
+    expect(await project.read("generated/wordfreq.py")).toBe(before);
+    expect((await check({ cwd: project.root })).ok).toBe(true);
+  });
+
+  it("a sampler pinned later is a visible reason in pc status", async () => {
+    const project = await makeProject(await fixture());
+    await buildIn(project, server);
+    const text = await project.read("prompts/wordfreq.md");
+    await project.write({ "prompts/wordfreq.md": text.replace("seed: 42\n", "seed: 42\nmin_p: 0.05\n") });
+    const stale = (await status({ cwd: project.root })).prompts.find((p) => p.prompt === "prompts/wordfreq.md")!;
+    expect(stale.state).toBe("stale");
+    expect(stale.reasons).toContain("sampler min_p changed: 0 -> 0.05");
+  });
+});
