@@ -29,7 +29,9 @@ export async function detectDialect(baseURL: string, apiKey?: string, timeoutMs 
     try {
       const response = await fetch(`${origin}${path}`, { headers, signal: AbortSignal.timeout(timeoutMs) });
       if (response.status >= 500) complete = false;
-      const json = response.ok ? await response.json().catch(() => undefined) : undefined;
+      // The body is read either way: an unread body holds its connection until it is collected.
+      const text = await response.text().catch(() => "");
+      const json = response.ok ? parseJson(text) : undefined;
       return { status: response.status, json: isObject(json) ? json : undefined };
     } catch (error) {
       complete = false;
@@ -54,4 +56,12 @@ export async function detectDialect(baseURL: string, apiKey?: string, timeoutMs 
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }

@@ -106,16 +106,18 @@ class OpenAIEngine implements Engine {
   private async attempt(request: GenerationRequest, generateOptions: GenerateOptions): Promise<GenerationResult> {
     // An abort that came before the listener below is attached would otherwise go unnoticed.
     if (generateOptions.signal?.aborted) throw new PcError("PC_ABORTED", "interrupted", { file: request.prompt });
-    const started = performance.now();
     const watchdog = new IdleWatchdog(this.idleTimeoutMs, generateOptions.signal);
     try {
-      // Asked before the idle timer starts: the probe has its own time limit.
+      // Asked before the idle timer starts (the probe has its own time limit) and before the
+      // generation's clock starts, like loading the client: once per build, not the answer's time.
       const { dialect } = await this.dialect();
       checkHonoured(dialect, request.sampler, request.think, request.prompt);
+      const openai = dialect === "ollama" ? undefined : await this.getClient();
+      const started = performance.now();
       watchdog.arm();
-      const events = dialect === "ollama"
+      const events = openai === undefined
         ? ollamaChat(originOf(this.baseURL), request, this.authHeaders(), watchdog.signal)
-        : openaiEvents(await (await this.getClient()).chat.completions.create(requestBody(request, dialect), { signal: watchdog.signal }));
+        : openaiEvents(await openai.chat.completions.create(requestBody(request, dialect), { signal: watchdog.signal }));
       const answer = await readAnswer(events, request, started, watchdog, generateOptions, () => this.serverIdentity(request.model));
       if (!answer.finishReason) {
         throw new PcError("PC_ENGINE_ERROR", `model "${request.model}" at ${this.baseURL}: the answer stream ended before the answer was complete`, {
