@@ -12,7 +12,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "../src/commands/build.js";
 import { render } from "../src/commands/render.js";
-import { chatBody } from "../src/engine/openai.js";
+import { requestBody } from "../src/engine/openai.js";
 import { samplerFrom } from "../src/engine/samplers.js";
 import { llamaServerMissing, startLlamaServer } from "../test/support/llama-server.js";
 import { CHATML_TEMPLATE, writeTinyModelSync } from "../test/support/tiny-gguf.js";
@@ -40,7 +40,7 @@ async function bodies(): Promise<unknown[]> {
   const out: unknown[] = [];
   for (let i = 1; i <= PROMPTS; i++) {
     const { messages } = await render({ cwd: WORK, prompt: `prompts/p${i}.md` });
-    out.push(chatBody("llama-server", { prompt: `prompts/p${i}.md`, model: "m", messages, seed: i, temperature: 0, sampler: samplerFrom({}), maxTokens: MAX_TOKENS }));
+    out.push(requestBody({ prompt: `prompts/p${i}.md`, model: "m", messages, seed: i, temperature: 0, sampler: samplerFrom({}), maxTokens: MAX_TOKENS }, "llama-server"));
   }
   return out;
 }
