@@ -9,7 +9,18 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { defaultAnswer, startTestServer } from "../test/support/openai-server.js";
 import { BENCH_MODEL, generateProject } from "./gen-project.js";
-import { NODE_FLOOR, WORK, ensureDist, markdownTable, median, ms, pc, runsFromEnv, timeOnce, verdict } from "./harness.js";
+import {
+  NODE_FLOOR,
+  WORK,
+  ensureDist,
+  markdownTable,
+  median,
+  ms,
+  pc,
+  runsFromEnv,
+  timeOnce,
+  verdict,
+} from "./harness.js";
 
 const TARGET_MS = 50;
 const size = Number(process.argv[2] ?? 1000);
@@ -49,7 +60,10 @@ async function editRun(revision: number): Promise<{ toRequest: number; total: nu
   const reached = new Promise<number>((resolve) => (arrived = resolve));
   const started = performance.now();
   const exit = timeOnce(pc("edit", args, root));
-  const at = await Promise.race([reached, exit.then(() => Promise.reject(new Error("pc build exited without sending a request")))]);
+  const at = await Promise.race([
+    reached,
+    exit.then(() => Promise.reject(new Error("pc build exited without sending a request"))),
+  ]);
   const total = await exit;
   arrived = undefined;
   return { toRequest: at - started, total };
@@ -80,11 +94,14 @@ try {
 const delta = median(toRequest) - median(noop);
 process.stdout.write(`### Edit one prompt among ${size.toLocaleString("en-US")} (median of ${runs} runs)\n\n`);
 process.stdout.write(
-  `${markdownTable(["measure", "median", "target", ""], [
-    ["node -e 0", ms(median(floor)), "", ""],
-    ["no-op `pc build` (whole run)", ms(median(noop)), "", ""],
-    ["edited: `pc build` start -> request at the server", ms(median(toRequest)), "", ""],
-    ["difference (plan of one changed prompt)", ms(delta), `<= ${TARGET_MS} ms`, verdict(delta <= TARGET_MS)],
-    ["edited: whole `pc build` (for reference)", ms(median(total)), "", ""],
-  ])}\n`,
+  `${markdownTable(
+    ["measure", "median", "target", ""],
+    [
+      ["node -e 0", ms(median(floor)), "", ""],
+      ["no-op `pc build` (whole run)", ms(median(noop)), "", ""],
+      ["edited: `pc build` start -> request at the server", ms(median(toRequest)), "", ""],
+      ["difference (plan of one changed prompt)", ms(delta), `<= ${TARGET_MS} ms`, verdict(delta <= TARGET_MS)],
+      ["edited: whole `pc build` (for reference)", ms(median(total)), "", ""],
+    ],
+  )}\n`,
 );

@@ -38,7 +38,10 @@ function setUp(): void {
   rmSync(WORK, { recursive: true, force: true });
   mkdirSync(path.join(WORK, "models"), { recursive: true });
   mkdirSync(path.join(WORK, "prompts"));
-  writeTinyModelSync(path.join(WORK, "models/bench.gguf"), { seed: 5, shape: { embedding: 512, layers: 4, heads: 8, feedForward: 1536 } });
+  writeTinyModelSync(path.join(WORK, "models/bench.gguf"), {
+    seed: 5,
+    shape: { embedding: 512, layers: 4, heads: 8, feedForward: 1536 },
+  });
   const prompt = [
     "---",
     "version: 1",
@@ -64,12 +67,19 @@ interface Sample {
 /** One `pc build` in a fresh process; pc's own measurement from its JSON report. */
 function pcRun(): Sample & { wallMs: number } {
   const started = performance.now();
-  const stdout = execFileSync(process.execPath, [CLI, "build", "--force", "--no-cache", "--json", "--threads", String(THREADS)], {
-    cwd: WORK,
-    encoding: "utf8",
-  });
+  const stdout = execFileSync(
+    process.execPath,
+    [CLI, "build", "--force", "--no-cache", "--json", "--threads", String(THREADS)],
+    {
+      cwd: WORK,
+      encoding: "utf8",
+    },
+  );
   const wallMs = performance.now() - started;
-  const report = JSON.parse(stdout) as { ok: boolean; prompts: Array<{ outcome: string; usage: { completionTokens: number }; durationMs: number; error: unknown }> };
+  const report = JSON.parse(stdout) as {
+    ok: boolean;
+    prompts: Array<{ outcome: string; usage: { completionTokens: number }; durationMs: number; error: unknown }>;
+  };
   const [p] = report.prompts;
   if (!report.ok || p?.outcome !== "built") throw new Error(`pc build failed: ${JSON.stringify(p?.error ?? report)}`);
   const text = readFileSync(path.join(WORK, "generated/bench.txt"), "utf8");
@@ -78,7 +88,9 @@ function pcRun(): Sample & { wallMs: number } {
 
 /** One direct generation in a fresh process: this script again, with `--direct`. */
 function directRun(): Sample {
-  const stdout = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), "--direct"], { encoding: "utf8" });
+  const stdout = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), "--direct"], {
+    encoding: "utf8",
+  });
   return JSON.parse(stdout.trim().split("\n").at(-1)!) as Sample;
 }
 
@@ -97,7 +109,9 @@ async function directChild(): Promise<void> {
   const sequence = context.getSequence();
   const chatWrapper = resolveChatWrapper(model);
   const history: ChatHistoryItem[] = [
-    ...messages.map((m): ChatHistoryItem => (m.role === "system" ? { type: "system", text: m.content } : { type: "user", text: m.content })),
+    ...messages.map((m): ChatHistoryItem =>
+      m.role === "system" ? { type: "system", text: m.content } : { type: "user", text: m.content },
+    ),
     { type: "model", response: [] },
   ];
   const started = performance.now();
@@ -112,7 +126,8 @@ async function directChild(): Promise<void> {
     repeatPenalty: false,
   });
   const ms = performance.now() - started;
-  if (response.metadata.stopReason === "maxTokens") throw new Error("the direct generation hit max_tokens; pick another seed");
+  if (response.metadata.stopReason === "maxTokens")
+    throw new Error("the direct generation hit max_tokens; pick another seed");
   const sample: Sample = { tokens: sequence.tokenMeter.usedOutputTokens, ms, text: response.response };
   process.stdout.write(`${JSON.stringify(sample)}\n`);
   await llama.dispose();
@@ -140,19 +155,28 @@ for (let i = 0; i < RUNS; i++) {
 }
 
 for (const [p, d] of pcSamples.map((p, i) => [p, directSamples[i]!] as const)) {
-  if (p.text !== `${d.text}\n` || p.tokens !== d.tokens) throw new Error("pc and node-llama-cpp generated different tokens: the comparison is void");
+  if (p.text !== `${d.text}\n` || p.tokens !== d.tokens)
+    throw new Error("pc and node-llama-cpp generated different tokens: the comparison is void");
 }
 const pcRate = median(pcSamples.map(rate));
 const directRate = median(directSamples.map(rate));
 const modelMb = (statSync(path.join(WORK, "models/bench.gguf")).size / 1e6).toFixed(0);
 
-console.log(`Embedded engine: ${modelMb} MB llama GGUF (512 wide, 4 layers, F32), ${THREADS} thread, ${pcSamples[0]!.tokens} tokens per generation, ${RUNS} runs, medians\n`);
+console.log(
+  `Embedded engine: ${modelMb} MB llama GGUF (512 wide, 4 layers, F32), ${THREADS} thread, ${pcSamples[0]!.tokens} tokens per generation, ${RUNS} runs, medians\n`,
+);
 const best = (samples: Sample[]) => Math.max(...samples.map(rate));
 const paired = median(pcSamples.map((p, i) => rate(p) / rate(directSamples[i]!)));
-console.log("| side | tokens/s (median) | tokens/s (best run) | generation ms (median) | wall ms per pc build (median) |");
+console.log(
+  "| side | tokens/s (median) | tokens/s (best run) | generation ms (median) | wall ms per pc build (median) |",
+);
 console.log("|---|---:|---:|---:|---:|");
-console.log(`| node-llama-cpp direct | ${directRate.toFixed(1)} | ${best(directSamples).toFixed(1)} | ${median(directSamples.map((s) => s.ms)).toFixed(0)} | |`);
-console.log(`| pc build | ${pcRate.toFixed(1)} | ${best(pcSamples).toFixed(1)} | ${median(pcSamples.map((s) => s.ms)).toFixed(0)} | ${median(pcSamples.map((s) => s.wallMs)).toFixed(0)} |`);
+console.log(
+  `| node-llama-cpp direct | ${directRate.toFixed(1)} | ${best(directSamples).toFixed(1)} | ${median(directSamples.map((s) => s.ms)).toFixed(0)} | |`,
+);
+console.log(
+  `| pc build | ${pcRate.toFixed(1)} | ${best(pcSamples).toFixed(1)} | ${median(pcSamples.map((s) => s.ms)).toFixed(0)} | ${median(pcSamples.map((s) => s.wallMs)).toFixed(0)} |`,
+);
 console.log("\n| pc / direct tokens per second | value |\n|---|---:|");
 console.log(`| ratio of medians | ${(pcRate / directRate).toFixed(3)} |`);
 console.log(`| median of paired ratios | ${paired.toFixed(3)} |`);

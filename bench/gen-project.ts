@@ -48,9 +48,39 @@ const contextPath = (i: number) => `data/${folderOf(i)}/m${pad(i, 5)}.csv`;
 const outputPath = (i: number) => `generated/${folderOf(i)}/m${pad(i, 5)}.py`;
 
 const WORDS = [
-  "parse", "the", "input", "records", "and", "return", "a", "sorted", "list", "of", "totals", "per",
-  "account", "skip", "blank", "lines", "raise", "ValueError", "on", "malformed", "amounts", "with",
-  "line", "number", "keep", "memory", "flat", "stream", "rows", "use", "only", "standard", "library",
+  "parse",
+  "the",
+  "input",
+  "records",
+  "and",
+  "return",
+  "a",
+  "sorted",
+  "list",
+  "of",
+  "totals",
+  "per",
+  "account",
+  "skip",
+  "blank",
+  "lines",
+  "raise",
+  "ValueError",
+  "on",
+  "malformed",
+  "amounts",
+  "with",
+  "line",
+  "number",
+  "keep",
+  "memory",
+  "flat",
+  "stream",
+  "rows",
+  "use",
+  "only",
+  "standard",
+  "library",
 ];
 
 /** Deterministic pseudo-random text of about `bytes` bytes (a linear congruential generator). */
@@ -89,12 +119,18 @@ function promptText(i: number): string {
 }
 
 function contextText(i: number): string {
-  const rows = Array.from({ length: 12 }, (_, r) => `${i * 100 + r},acct-${(i * 7 + r) % 97},${((i * 31 + r * 17) % 10_000) / 100}`);
+  const rows = Array.from(
+    { length: 12 },
+    (_, r) => `${i * 100 + r},acct-${(i * 7 + r) % 97},${((i * 31 + r * 17) % 10_000) / 100}`,
+  );
   return `id,account,amount\n${rows.join("\n")}\n`;
 }
 
 /** Creates (or reuses) a built project of `prompts` prompts in `root`. */
-export async function generateProject(prompts: number, root = path.join(WORK, `project-${prompts}`)): Promise<GeneratedProject> {
+export async function generateProject(
+  prompts: number,
+  root = path.join(WORK, `project-${prompts}`),
+): Promise<GeneratedProject> {
   const stamp = JSON.stringify({ version: GENERATOR_VERSION, prompts });
   const project = { root, prompts, promptPath };
   // Reused while it is the same generator's output and still fresh (an interrupted bench may have left an edit).
@@ -144,12 +180,17 @@ async function verifyFresh(root: string, prompts: number): Promise<void> {
   const report = await status({ cwd: root });
   const notFresh = report.prompts.filter((p) => p.state !== "fresh");
   if (report.prompts.length !== prompts || notFresh.length > 0) {
-    throw new Error(`generated project is not fresh: ${notFresh.length} of ${report.prompts.length} prompts (${notFresh[0]?.prompt}: ${notFresh[0]?.reasons[0]})`);
+    throw new Error(
+      `generated project is not fresh: ${notFresh.length} of ${report.prompts.length} prompts (${notFresh[0]?.prompt}: ${notFresh[0]?.reasons[0]})`,
+    );
   }
 }
 
 async function isFresh(root: string, prompts: number): Promise<boolean> {
-  return verifyFresh(root, prompts).then(() => true, () => false);
+  return verifyFresh(root, prompts).then(
+    () => true,
+    () => false,
+  );
 }
 
 function write(file: string, text: string): void {

@@ -72,7 +72,9 @@ export async function compare(cases: Case[], options: { runs: number; warmup: nu
       if (round >= options.warmup) runs.get(c.name)!.push(ms);
     }
   }
-  return new Map(cases.map((c) => [c.name, { name: c.name, runs: runs.get(c.name)!, median: median(runs.get(c.name)!) }]));
+  return new Map(
+    cases.map((c) => [c.name, { name: c.name, runs: runs.get(c.name)!, median: median(runs.get(c.name)!) }]),
+  );
 }
 
 export function median(values: number[]): number {
@@ -94,12 +96,20 @@ export function markdownTable(header: string[], rows: string[][]): string {
 /** Builds dist/ (as `npm run build`) when it is missing or older than a source or schema file. */
 export function ensureDist(): void {
   const newest = (dir: string): number =>
-    Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) =>
-      e.isDirectory() ? newest(path.join(dir, e.name)) : statSync(path.join(dir, e.name)).mtimeMs,
-    ));
+    Math.max(
+      0,
+      ...readdirSync(dir, { withFileTypes: true }).map((e) =>
+        e.isDirectory() ? newest(path.join(dir, e.name)) : statSync(path.join(dir, e.name)).mtimeMs,
+      ),
+    );
   const validators = path.join(REPO, "dist", "util", "schema-validators.cjs");
   const sources = Math.max(newest(path.join(REPO, "src")), newest(path.join(REPO, "schemas")));
-  if (existsSync(CLI) && existsSync(validators) && Math.min(statSync(CLI).mtimeMs, statSync(validators).mtimeMs) >= sources) return;
+  if (
+    existsSync(CLI) &&
+    existsSync(validators) &&
+    Math.min(statSync(CLI).mtimeMs, statSync(validators).mtimeMs) >= sources
+  )
+    return;
   process.stderr.write("bench: building dist/ ...\n");
   const run = (...args: string[]) => execFileSync(process.execPath, args, { cwd: REPO, stdio: "inherit" });
   run(path.join(REPO, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json");

@@ -30,8 +30,20 @@ function setUp(): void {
   writeTinyModelSync(path.join(WORK, "models/m.gguf"), { asciiOnly: true, chatTemplate: CHATML_TEMPLATE });
   for (let i = 1; i <= PROMPTS; i++) {
     // Every answer ends at the model's end token or at the cap: pc's requests and the direct ones are the same.
-    const pins = ["version: 1", "model: m", `seed: ${i}`, "temperature: 0", `max_tokens: ${MAX_TOKENS}`, "extract: raw", "format: false", `output: out/p${i}.txt`];
-    writeFileSync(path.join(WORK, `prompts/p${i}.md`), ["---", ...pins, "---", `Write file number ${i}.`, ""].join("\n"));
+    const pins = [
+      "version: 1",
+      "model: m",
+      `seed: ${i}`,
+      "temperature: 0",
+      `max_tokens: ${MAX_TOKENS}`,
+      "extract: raw",
+      "format: false",
+      `output: out/p${i}.txt`,
+    ];
+    writeFileSync(
+      path.join(WORK, `prompts/p${i}.md`),
+      ["---", ...pins, "---", `Write file number ${i}.`, ""].join("\n"),
+    );
   }
 }
 
@@ -40,7 +52,20 @@ async function bodies(): Promise<unknown[]> {
   const out: unknown[] = [];
   for (let i = 1; i <= PROMPTS; i++) {
     const { messages } = await render({ cwd: WORK, prompt: `prompts/p${i}.md` });
-    out.push(requestBody({ prompt: `prompts/p${i}.md`, model: "m", messages, seed: i, temperature: 0, sampler: samplerFrom({}), maxTokens: MAX_TOKENS }, "llama-server"));
+    out.push(
+      requestBody(
+        {
+          prompt: `prompts/p${i}.md`,
+          model: "m",
+          messages,
+          seed: i,
+          temperature: 0,
+          sampler: samplerFrom({}),
+          maxTokens: MAX_TOKENS,
+        },
+        "llama-server",
+      ),
+    );
   }
   return out;
 }
@@ -48,7 +73,11 @@ async function bodies(): Promise<unknown[]> {
 async function direct(baseURL: string, all: unknown[]): Promise<number> {
   const started = performance.now();
   for (const body of all) {
-    const response = await fetch(`${baseURL}/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const response = await fetch(`${baseURL}/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
     await response.text();
   }
   return performance.now() - started;
@@ -59,7 +88,8 @@ async function viaPc(baseURL: string): Promise<number> {
   const report = await build({ cwd: WORK, baseUrl: baseURL, force: true, jobs: 1 });
   const ms = performance.now() - started;
   // An answer cut at the cap is a failed prompt, but its request went out and came back like the others.
-  if (report.prompts.some((p) => p.error && p.error.code !== "PC_ANSWER_TRUNCATED")) throw new Error(report.prompts.find((p) => p.error)!.error!.message);
+  if (report.prompts.some((p) => p.error && p.error.code !== "PC_ANSWER_TRUNCATED"))
+    throw new Error(report.prompts.find((p) => p.error)!.error!.message);
   return ms;
 }
 

@@ -8,7 +8,18 @@
 import { readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { generateProject } from "./gen-project.js";
-import { CLI, NODE_FLOOR, WORK, ensureDist, markdownTable, median, runsFromEnv, timeOnce, verdict, type Case } from "./harness.js";
+import {
+  CLI,
+  NODE_FLOOR,
+  WORK,
+  ensureDist,
+  markdownTable,
+  median,
+  runsFromEnv,
+  timeOnce,
+  verdict,
+  type Case,
+} from "./harness.js";
 
 const TARGET_MB = 300;
 const size = Number(process.argv[2] ?? 10000);
@@ -36,7 +47,12 @@ for (const c of cases) {
   for (let i = 0; i < runs; i++) peaks.push(await peak(c));
   const mb = median(peaks);
   const measured = c !== NODE_FLOOR;
-  rows.push([measured ? `\`${c.name}\`` : c.name, `${Math.round(mb)} MB`, measured ? `< ${TARGET_MB} MB` : "", measured ? verdict(mb < TARGET_MB) : ""]);
+  rows.push([
+    measured ? `\`${c.name}\`` : c.name,
+    `${Math.round(mb)} MB`,
+    measured ? `< ${TARGET_MB} MB` : "",
+    measured ? verdict(mb < TARGET_MB) : "",
+  ]);
 }
 process.stdout.write(`### Peak memory, no-op on ${size.toLocaleString("en-US")} prompts (median of ${runs} runs)\n\n`);
 process.stdout.write(`${markdownTable(["command", "peak RSS", "target", ""], rows)}\n`);

@@ -56,21 +56,32 @@ function timePc(cwd: string, args: string[], baseURL: string): Promise<Timing> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const argv = [cli, "build", "--json", ...args];
-    execFile(process.execPath, argv, { cwd, env: { ...process.env, PC_BASE_URL: baseURL, NO_COLOR: "1" } }, (error, stdout, stderr) => {
-      const wall = performance.now() - started;
-      if (error) reject(new Error(`pc build ${args.join(" ")} failed: ${stderr}${stdout}`));
-      else resolve({ wall, build: (JSON.parse(stdout) as { durationMs: number }).durationMs });
-    });
+    execFile(
+      process.execPath,
+      argv,
+      { cwd, env: { ...process.env, PC_BASE_URL: baseURL, NO_COLOR: "1" } },
+      (error, stdout, stderr) => {
+        const wall = performance.now() - started;
+        if (error) reject(new Error(`pc build ${args.join(" ")} failed: ${stderr}${stdout}`));
+        else resolve({ wall, build: (JSON.parse(stdout) as { durationMs: number }).durationMs });
+      },
+    );
   });
 }
 
 const seconds = (ms: number) => (ms / 1000).toFixed(2);
 
 // Always time the current sources.
-execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"], { cwd: repo, stdio: "inherit" });
+execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"], {
+  cwd: repo,
+  stdio: "inherit",
+});
 
 // A few tokens per answer: the time is the latency, not the streaming.
-const server = await startTestServer({ latencyMs: LATENCY_MS, answer: (_body, index) => fencedAnswer(`print(${index})`, "python") });
+const server = await startTestServer({
+  latencyMs: LATENCY_MS,
+  answer: (_body, index) => fencedAnswer(`print(${index})`, "python"),
+});
 const rows: string[][] = [];
 try {
   // Fixed cost of one run: start node, load the project, find nothing to do.
@@ -106,7 +117,16 @@ try {
     ]);
   }
   const noopWall = median(noop.map((t) => t.wall));
-  rows.push(["no-op", "0", "-", seconds(noopWall), noop.map((t) => seconds(t.wall)).join(", "), "-", seconds(median(noop.map((t) => t.build))), "-"]);
+  rows.push([
+    "no-op",
+    "0",
+    "-",
+    seconds(noopWall),
+    noop.map((t) => seconds(t.wall)).join(", "),
+    "-",
+    seconds(median(noop.map((t) => t.build))),
+    "-",
+  ]);
 } finally {
   await server.close();
   await rm(work, { recursive: true, force: true });
@@ -114,8 +134,15 @@ try {
 
 const cpus = os.cpus();
 console.log(`## pc build -j: ${PROMPTS} prompts, ${LATENCY_MS} ms latency per request, ${RUNS} runs each\n`);
-console.log(`Machine: ${cpus[0]?.model ?? "unknown CPU"} x ${cpus.length}, ${os.platform()} ${os.release()}, Node ${process.version}; load average at the end ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}\n`);
-console.log("| run | requests | ideal (s) | wall median (s) | wall, all runs (s) | ideal / wall | build() median (s) | ideal / build() |");
+console.log(
+  `Machine: ${cpus[0]?.model ?? "unknown CPU"} x ${cpus.length}, ${os.platform()} ${os.release()}, Node ${process.version}; load average at the end ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")}\n`,
+);
+console.log(
+  "| run | requests | ideal (s) | wall median (s) | wall, all runs (s) | ideal / wall | build() median (s) | ideal / build() |",
+);
 console.log("| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |");
 for (const row of rows) console.log(`| ${row.join(" | ")} |`);
 console.log(

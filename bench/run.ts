@@ -31,7 +31,10 @@ if (unknown.length) {
 /** Runs one benchmark; its stderr (progress) streams through, its stdout (the table) is returned. */
 function runBench(name: string): Promise<{ code: number; table: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [tsx, path.join("bench", `${name}.bench.ts`)], { cwd: REPO, stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [tsx, path.join("bench", `${name}.bench.ts`)], {
+      cwd: REPO,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     let table = "";
     child.stdout.on("data", (d: Buffer) => (table += d.toString()));
     child.on("error", reject);
@@ -40,14 +43,18 @@ function runBench(name: string): Promise<{ code: number; table: string }> {
 }
 
 ensureDist();
-process.stdout.write(`node ${process.version}, ${process.platform}-${process.arch}; ${benches.length} benchmarks: ${benches.join(", ")}\n\n`);
+process.stdout.write(
+  `node ${process.version}, ${process.platform}-${process.arch}; ${benches.length} benchmarks: ${benches.join(", ")}\n\n`,
+);
 const failed: string[] = [];
 for (const name of benches) {
   const started = performance.now();
   process.stderr.write(`bench: ${name} ...\n`);
   const { code, table } = await runBench(name);
   process.stdout.write(`${table.trimEnd()}\n\n`);
-  process.stderr.write(`bench: ${name} ${code === 0 ? "done" : `FAILED (exit ${code})`} in ${Math.round((performance.now() - started) / 1000)} s\n`);
+  process.stderr.write(
+    `bench: ${name} ${code === 0 ? "done" : `FAILED (exit ${code})`} in ${Math.round((performance.now() - started) / 1000)} s\n`,
+  );
   if (code !== 0) failed.push(name);
 }
 if (failed.length) {

@@ -32,8 +32,15 @@ const work = path.join(repo, "bench/.work/soak");
 const TEMP = /\.pc-[0-9a-f]{12}\.tmp$/;
 
 const FAULTS: Fault[] = [
-  { status: 429, retryAfter: 0 }, { status: 500 }, { status: 502 }, { status: 503 },
-  { kind: "cut" }, { kind: "sse-error" }, { kind: "bad-json" }, { kind: "reset" }, { kind: "stall", afterChunks: 2 },
+  { status: 429, retryAfter: 0 },
+  { status: 500 },
+  { status: 502 },
+  { status: 503 },
+  { kind: "cut" },
+  { kind: "sse-error" },
+  { kind: "bad-json" },
+  { kind: "reset" },
+  { kind: "stall", afterChunks: 2 },
 ];
 
 /** 500 prompts sharing a partial; every 25th reads the previous prompt's output (a dependency). */
@@ -75,11 +82,15 @@ interface Round {
 
 function runPc(baseURL: string, interrupt?: { signal: "SIGINT" | "SIGTERM"; twice: boolean; afterMs: number }) {
   const started = performance.now();
-  const child = spawn(process.execPath, [cli, "build", "-j", JOBS, "--retries", "2", "--timeout", "1", "--base-url", baseURL], {
-    cwd: work,
-    env: { ...process.env, NO_COLOR: "1" },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [cli, "build", "-j", JOBS, "--retries", "2", "--timeout", "1", "--base-url", baseURL],
+    {
+      cwd: work,
+      env: { ...process.env, NO_COLOR: "1" },
+      stdio: ["ignore", "ignore", "pipe"],
+    },
+  );
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
   if (interrupt) {
@@ -93,7 +104,13 @@ function runPc(baseURL: string, interrupt?: { signal: "SIGINT" | "SIGTERM"; twic
   );
 }
 
-async function inspect(): Promise<{ recorded: number; temps: number; lockValid: boolean; mismatches: number; lockPrompts: Record<string, { outputs: Record<string, string> }> }> {
+async function inspect(): Promise<{
+  recorded: number;
+  temps: number;
+  lockValid: boolean;
+  mismatches: number;
+  lockPrompts: Record<string, { outputs: Record<string, string> }>;
+}> {
   const files = await allFiles(work);
   const temps = files.filter((f) => TEMP.test(f)).length;
   let lockPrompts: Record<string, { outputs: Record<string, string> }> = {};
@@ -113,9 +130,17 @@ async function inspect(): Promise<{ recorded: number; temps: number; lockValid: 
   return { recorded: Object.keys(lockPrompts).length, temps, lockValid, mismatches, lockPrompts };
 }
 
-execFileSync(process.execPath, [path.join(repo, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"], { cwd: repo, stdio: "inherit" });
+execFileSync(process.execPath, [path.join(repo, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"], {
+  cwd: repo,
+  stdio: "inherit",
+});
 await makeProject();
-const faulty = await startTestServer({ faultRate: 0.1, faultSeed: Number(values.seed), randomFaults: FAULTS, tokenDelayMs: 2 });
+const faulty = await startTestServer({
+  faultRate: 0.1,
+  faultSeed: Number(values.seed),
+  randomFaults: FAULTS,
+  tokenDelayMs: 2,
+});
 const clean = await startTestServer();
 const rounds: Round[] = [];
 let problems = 0;
@@ -124,7 +149,13 @@ const soakStarted = performance.now();
 for (let r = 1; r <= ROUNDS + 1; r++) {
   const last = r > ROUNDS;
   const roll = random();
-  const interrupt = last ? undefined : { signal: roll < 0.2 ? ("SIGTERM" as const) : ("SIGINT" as const), twice: roll > 0.8, afterMs: Math.round(800 + random() * 3200) };
+  const interrupt = last
+    ? undefined
+    : {
+        signal: roll < 0.2 ? ("SIGTERM" as const) : ("SIGINT" as const),
+        twice: roll > 0.8,
+        afterMs: Math.round(800 + random() * 3200),
+      };
   const before = faulty.chatRequests().length;
   const run = await runPc(faulty.baseURL, interrupt);
   const chats = faulty.chatRequests().slice(before);
@@ -157,17 +188,35 @@ await faulty.close();
 await clean.close();
 
 const fmt = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-console.log(`\n## Soak: ${PROMPTS} prompts, 10% faulty requests, random interrupts (seed ${values.seed}, -j ${JOBS}, --retries 2, --timeout 1)\n`);
-console.log("| round | signal | sent after | exit | wall | prompts in lock | requests | faults injected | retries | temp files | lock valid, outputs match |");
+console.log(
+  `\n## Soak: ${PROMPTS} prompts, 10% faulty requests, random interrupts (seed ${values.seed}, -j ${JOBS}, --retries 2, --timeout 1)\n`,
+);
+console.log(
+  "| round | signal | sent after | exit | wall | prompts in lock | requests | faults injected | retries | temp files | lock valid, outputs match |",
+);
 console.log("|---|---|---|---|---|---|---|---|---|---|---|");
 for (const r of rounds) {
-  console.log(`| ${r.round} | ${r.signal} | ${r.afterMs ? `${r.afterMs} ms` : "-"} | ${r.exit} | ${fmt(r.ms)} | ${r.recorded} | ${r.requests} | ${r.faults} | ${r.retries} | ${r.temps} | ${r.lockValid ? "yes" : "NO"} |`);
+  console.log(
+    `| ${r.round} | ${r.signal} | ${r.afterMs ? `${r.afterMs} ms` : "-"} | ${r.exit} | ${fmt(r.ms)} | ${r.recorded} | ${r.requests} | ${r.faults} | ${r.retries} | ${r.temps} | ${r.lockValid ? "yes" : "NO"} |`,
+  );
 }
-console.log(`| final (clean server) | - | - | ${final.code} | ${fmt(final.ms)} | ${state.recorded} | ${clean.chatRequests().length - before} | 0 | 0 | ${state.temps} | ${state.lockValid && state.mismatches === 0 ? "yes" : "NO"} |`);
+console.log(
+  `| final (clean server) | - | - | ${final.code} | ${fmt(final.ms)} | ${state.recorded} | ${clean.chatRequests().length - before} | 0 | 0 | ${state.temps} | ${state.lockValid && state.mismatches === 0 ? "yes" : "NO"} |`,
+);
 const allRequests = rounds.reduce((n, r) => n + r.requests, 0);
 const allFaults = rounds.reduce((n, r) => n + r.faults, 0);
-console.log(`\nTotals: ${allRequests} requests to the faulty server, ${allFaults} faults injected (${((allFaults / allRequests) * 100).toFixed(1)}%), ${rounds.reduce((n, r) => n + r.retries, 0)} retries, ${rounds.filter((r) => r.exit === 130).length} of ${ROUNDS} interrupted rounds exited 130.`);
-console.log(`Final: ${state.recorded}/${PROMPTS} prompts in the lock, ${state.mismatches} outputs differing from the lock, ${state.temps} temp files, \`pc check\` exit ${check}; soak took ${fmt(totalMs)}.`);
-const ok = problems === 0 && final.code === 0 && check === 0 && state.recorded === PROMPTS && state.mismatches === 0 && state.temps === 0;
+console.log(
+  `\nTotals: ${allRequests} requests to the faulty server, ${allFaults} faults injected (${((allFaults / allRequests) * 100).toFixed(1)}%), ${rounds.reduce((n, r) => n + r.retries, 0)} retries, ${rounds.filter((r) => r.exit === 130).length} of ${ROUNDS} interrupted rounds exited 130.`,
+);
+console.log(
+  `Final: ${state.recorded}/${PROMPTS} prompts in the lock, ${state.mismatches} outputs differing from the lock, ${state.temps} temp files, \`pc check\` exit ${check}; soak took ${fmt(totalMs)}.`,
+);
+const ok =
+  problems === 0 &&
+  final.code === 0 &&
+  check === 0 &&
+  state.recorded === PROMPTS &&
+  state.mismatches === 0 &&
+  state.temps === 0;
 console.log(ok ? "\nRESULT: pass" : "\nRESULT: FAIL");
 process.exitCode = ok ? 0 : 1;

@@ -15,7 +15,9 @@ const floor = timings.get(NODE_FLOOR.name)!.median;
 const rows = cases.map((c) => {
   const t = timings.get(c.name)!;
   const r = t.median / floor;
-  return c === NODE_FLOOR ? [c.name, ms(t.median), "1.00x", "", ""] : [`\`${c.name}\``, ms(t.median), ratio(r), `<= ${TARGET}x`, verdict(r <= TARGET)];
+  return c === NODE_FLOOR
+    ? [c.name, ms(t.median), "1.00x", "", ""]
+    : [`\`${c.name}\``, ms(t.median), ratio(r), `<= ${TARGET}x`, verdict(r <= TARGET)];
 });
 process.stdout.write(`### Startup (median of ${timings.get(NODE_FLOOR.name)!.runs.length} runs)\n\n`);
 process.stdout.write(`${markdownTable(["command", "median", "vs node -e 0", "target", ""], rows)}\n`);

@@ -37,19 +37,30 @@ interface Opening {
 async function open(page: Page, url: string): Promise<Opening> {
   const started = performance.now();
   await page.goto(url, { waitUntil: "commit" });
-  await page.waitForFunction((n) => document.querySelector("tr[data-prompt]") && document.body.textContent!.includes(`${n} prompts.`), PROMPTS, { polling: "raf", timeout: 60_000 });
+  await page.waitForFunction(
+    (n) => document.querySelector("tr[data-prompt]") && document.body.textContent!.includes(`${n} prompts.`),
+    PROMPTS,
+    { polling: "raf", timeout: 60_000 },
+  );
   const drawn = await page.evaluate(() => performance.now());
   const last = project.promptPath(PROMPTS - 1);
   await page.getByRole("searchbox").fill(path.basename(last, ".md"));
-  await page.waitForFunction((p) => {
-    const rows = document.querySelectorAll("tr[data-prompt]");
-    return rows.length === 1 && rows[0]!.getAttribute("data-prompt") === p;
-  }, last, { polling: "raf", timeout: 60_000 });
+  await page.waitForFunction(
+    (p) => {
+      const rows = document.querySelectorAll("tr[data-prompt]");
+      return rows.length === 1 && rows[0]!.getAttribute("data-prompt") === p;
+    },
+    last,
+    { polling: "raf", timeout: 60_000 },
+  );
   return { drawn, interactive: performance.now() - started };
 }
 
 function startUi(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [CLI, "ui", "--no-open", "--port", "0"], { cwd: project.root, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [CLI, "ui", "--no-open", "--port", "0"], {
+    cwd: project.root,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   return new Promise((resolve, reject) => {
     let out = "";
     child.stdout!.setEncoding("utf8").on("data", (d: string) => {
@@ -90,7 +101,9 @@ const row = (name: string, runs: Opening[]) => {
   const interactive = median(runs.map((r) => r.interactive));
   return [name, ms(median(runs.map((r) => r.drawn))), ms(interactive), verdict(interactive <= TARGET_MS)];
 };
-process.stdout.write(`### pc ui: ${PROMPTS} prompts in headless Chromium (median of ${RUNS}; target: interactive within ${TARGET_MS} ms)\n\n`);
+process.stdout.write(
+  `### pc ui: ${PROMPTS} prompts in headless Chromium (median of ${RUNS}; target: interactive within ${TARGET_MS} ms)\n\n`,
+);
 process.stdout.write(`\`node -e 0\` took ${ms(median(floor))} (median) in the same rounds.\n\n`);
 process.stdout.write(
   `${markdownTable(["page", "list shown", "search answered (interactive)", "target"], [row("first page after pc ui starts", first), row("page opened again", again)])}\n`,

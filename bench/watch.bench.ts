@@ -9,7 +9,9 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { defaultAnswer, startTestServer } from "../test/support/openai-server.js";
 
-const { values } = parseArgs({ options: { saves: { type: "string", default: "30" }, prompts: { type: "string", default: "20" } } });
+const { values } = parseArgs({
+  options: { saves: { type: "string", default: "30" }, prompts: { type: "string", default: "20" } },
+});
 const SAVES = Number(values.saves);
 const PROMPTS = Number(values.prompts);
 const TARGET_MS = 150;
@@ -26,7 +28,10 @@ function quantile(values: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
-execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"], { cwd: repo, stdio: "inherit" });
+execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"], {
+  cwd: repo,
+  stdio: "inherit",
+});
 await rm(work, { recursive: true, force: true });
 await mkdir(path.join(work, "prompts"), { recursive: true });
 await writeFile(path.join(work, "notes.txt"), "Shared notes every prompt reads.\n");
@@ -41,7 +46,10 @@ const server = await startTestServer({
     return defaultAnswer(body);
   },
 });
-const child = spawn(process.execPath, [cli, "watch", "--json", "--base-url", server.baseURL], { cwd: work, stdio: ["ignore", "pipe", "inherit"] });
+const child = spawn(process.execPath, [cli, "watch", "--json", "--base-url", server.baseURL], {
+  cwd: work,
+  stdio: ["ignore", "pipe", "inherit"],
+});
 let buffer = "";
 let onEvent: ((event: { event: string }, at: number) => void) | undefined;
 child.stdout.on("data", (data) => {
@@ -52,7 +60,8 @@ child.stdout.on("data", (data) => {
     onEvent?.(event, performance.now());
   }
 });
-const nextEvent = (kind: string) => new Promise<number>((resolve) => (onEvent = (e, at) => e.event === kind && resolve(at)));
+const nextEvent = (kind: string) =>
+  new Promise<number>((resolve) => (onEvent = (e, at) => e.event === kind && resolve(at)));
 
 const toRequest: number[] = [];
 const toChange: number[] = [];
@@ -78,11 +87,17 @@ try {
 }
 
 const median = quantile(toRequest, 0.5);
-console.log(`\n## pc watch: save to request (${SAVES} saves, ${PROMPTS} prompts, debounce 100 ms; ${os.cpus().length} CPUs, node ${process.version})\n`);
+console.log(
+  `\n## pc watch: save to request (${SAVES} saves, ${PROMPTS} prompts, debounce 100 ms; ${os.cpus().length} CPUs, node ${process.version})\n`,
+);
 console.log("| measure | median | p90 | min | max |");
 console.log("|---|---|---|---|---|");
 const row = (name: string, v: number[]) =>
-  console.log(`| ${name} | ${quantile(v, 0.5).toFixed(0)} ms | ${quantile(v, 0.9).toFixed(0)} ms | ${Math.min(...v).toFixed(0)} ms | ${Math.max(...v).toFixed(0)} ms |`);
+  console.log(
+    `| ${name} | ${quantile(v, 0.5).toFixed(0)} ms | ${quantile(v, 0.9).toFixed(0)} ms | ${Math.min(...v).toFixed(0)} ms | ${Math.max(...v).toFixed(0)} ms |`,
+  );
 row("save → `change` event read", toChange);
 row("save → request at the server", toRequest);
-console.log(`\nTarget: median under ${TARGET_MS} ms: ${median < TARGET_MS ? "met" : "NOT met"} (${median.toFixed(0)} ms).`);
+console.log(
+  `\nTarget: median under ${TARGET_MS} ms: ${median < TARGET_MS ? "met" : "NOT met"} (${median.toFixed(0)} ms).`,
+);

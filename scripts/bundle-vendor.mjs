@@ -23,7 +23,8 @@ const withoutEsprima = {
     build.onLoad({ filter: /[\\/]js-yaml[\\/]lib[\\/]js-yaml[\\/]type[\\/]js[\\/]function\.js$/ }, ({ path }) => {
       const source = readFileSync(path, "utf8");
       const patched = source.replace("_require('esprima')", "undefined.esprima");
-      if (patched === source) throw new Error(`${path}: js-yaml no longer requires esprima this way; update scripts/bundle-vendor.mjs`);
+      if (patched === source)
+        throw new Error(`${path}: js-yaml no longer requires esprima this way; update scripts/bundle-vendor.mjs`);
       return { contents: patched, loader: "js" };
     });
   },

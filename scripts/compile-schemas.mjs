@@ -13,7 +13,9 @@ const ajv = new Ajv({ allErrors: true, strict: false, code: { source: true } });
 const names = {};
 // The hash of each schema's text: a validator compiled from another version of it is not used.
 const sources = {};
-for (const file of readdirSync(`${root}schemas`).filter((f) => f.endsWith(".schema.json")).sort()) {
+for (const file of readdirSync(`${root}schemas`)
+  .filter((f) => f.endsWith(".schema.json"))
+  .sort()) {
   const name = file.slice(0, -".schema.json".length);
   const text = readFileSync(`${root}schemas/${file}`, "utf8");
   ajv.addSchema(JSON.parse(text), name);

@@ -44,7 +44,10 @@ function oneOf(flag: string, value: unknown, allowed: string[]): string | undefi
 
 /** The engine options of the commands that generate (build, watch, diff, verify, doctor). */
 const ENGINE_OPTIONS = {
-  baseUrl: ["--base-url <url>", "OpenAI-compatible server (default: PC_BASE_URL, pc.config.json, http://127.0.0.1:8080/v1)"],
+  baseUrl: [
+    "--base-url <url>",
+    "OpenAI-compatible server (default: PC_BASE_URL, pc.config.json, http://127.0.0.1:8080/v1)",
+  ],
   timeout: ["--timeout <seconds>", "Abandon a request after this many seconds without data (default 120)"],
   retries: ["--retries <n>", "Retries of a transient engine error (default 3)"],
   threads: ["--threads <n>", "Threads of the embedded engine (the output does not depend on it)"],
@@ -64,24 +67,32 @@ function engineFlags(flags: { timeout?: unknown; retries?: unknown; threads?: un
   };
 }
 
-const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
+const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string })
+  .version;
 const cli = cac("pc");
 
-cli.command("init", "Create prompts/, generated/, an example prompt and an empty lock").action(() =>
-  run(async () => (await import("./cli/init.js")).initCommand()),
-);
+cli
+  .command("init", "Create prompts/, generated/, an example prompt and an empty lock")
+  .action(() => run(async () => (await import("./cli/init.js")).initCommand()));
 
 cli
-  .command("status [...paths]", "Show each prompt's state: fresh, stale (and why), new, missing, drifted, orphaned, failed")
+  .command(
+    "status [...paths]",
+    "Show each prompt's state: fresh, stale (and why), new, missing, drifted, orphaned, failed",
+  )
   .option("--json", "Print a machine-readable report")
   .example("pc status prompts/api --json")
-  .action((paths: string[], flags) => run(async () => (await import("./cli/status.js")).statusCommand(await inProject(paths), flags)));
+  .action((paths: string[], flags) =>
+    run(async () => (await import("./cli/status.js")).statusCommand(await inProject(paths), flags)),
+  );
 
 cli
   .command("check [...paths]", "Exit 0 only when every prompt is fresh (the CI gate)")
   .option("--json", "Print a machine-readable report")
   .option("--run", "Also run the checks of fresh prompts on the outputs on disk (no model)")
-  .action((paths: string[], flags) => run(async () => (await import("./cli/status.js")).checkCommand(await inProject(paths), flags)));
+  .action((paths: string[], flags) =>
+    run(async () => (await import("./cli/status.js")).checkCommand(await inProject(paths), flags)),
+  );
 
 cli
   .command("render <prompt>", "Print the complete prompt exactly as the model receives it")
@@ -97,7 +108,10 @@ cli
   );
 
 cli
-  .command("accept <prompt> [answer]", "Record a chat UI's answer (a file, - for stdin, or --paste) as the prompt's output; with no answer, adopt the output on disk as kept by hand")
+  .command(
+    "accept <prompt> [answer]",
+    "Record a chat UI's answer (a file, - for stdin, or --paste) as the prompt's output; with no answer, adopt the output on disk as kept by hand",
+  )
   .option("--model <label>", 'What wrote the answer, recorded in the lock (e.g. "chatgpt web")')
   .option("--paste", "Read the answer from the clipboard")
   .option("--force", "Overwrite an output that was edited by hand")
@@ -107,11 +121,13 @@ cli
     run(async () => {
       // cac's parser drops a lone "-" (it reads it as a nameless option), so look for it in argv.
       const answer = given ?? (process.argv.slice(2).includes("-") ? "-" : undefined);
-      const label = flags.model === undefined || typeof flags.model === "boolean" ? flags.model : String(flags.model).trim();
+      const label =
+        flags.model === undefined || typeof flags.model === "boolean" ? flags.model : String(flags.model).trim();
       if (label !== undefined && (typeof label !== "string" || label === "")) {
-        throw new PcError("PC_USAGE", "--model needs a label, e.g. --model \"chatgpt web\"");
+        throw new PcError("PC_USAGE", '--model needs a label, e.g. --model "chatgpt web"');
       }
-      if (flags.paste && answer !== undefined) throw new PcError("PC_USAGE", `give the answer as a file ("${answer}") or with --paste, not both`);
+      if (flags.paste && answer !== undefined)
+        throw new PcError("PC_USAGE", `give the answer as a file ("${answer}") or with --paste, not both`);
       if (flags.model !== undefined && !flags.paste && answer === undefined) {
         throw new PcError("PC_USAGE", "--model labels a chat answer, and no answer was given", {
           hint: "Pass the answer (a file, - for stdin, or --paste). Without one, pc accept adopts the output on disk as kept by hand.",
@@ -130,13 +146,17 @@ cli
   .example("pc graph --format dot | dot -Tsvg > graph.svg")
   .action((paths: string[], flags) =>
     run(async () => {
-      const format = oneOf("format", flags.format, choicesOf("graph --format")) as "mermaid" | "dot" | "json" | undefined;
+      const format = oneOf("format", flags.format, choicesOf("graph --format")) as
+        "mermaid" | "dot" | "json" | undefined;
       return (await import("./cli/graph.js")).graphCommand(await inProject(paths), { format });
     }),
   );
 
 cli
-  .command("doctor", "Check what a build needs: the server or embedded engine for each pinned model, the lock, the prompts")
+  .command(
+    "doctor",
+    "Check what a build needs: the server or embedded engine for each pinned model, the lock, the prompts",
+  )
   .option("--json", "Print a machine-readable report")
   .option(...ENGINE_OPTIONS.baseUrl)
   .example("pc doctor --base-url http://127.0.0.1:11434/v1")
@@ -149,7 +169,10 @@ cli
 
 cli
   .command("lock", "Check promptfile.lock against the outputs on disk; --repair fixes it without any model call")
-  .option("--repair", "Rehash outputs and mark mismatches stale; rebuild an unreadable lock from what can be recovered (the old file is kept as promptfile.lock.bak)")
+  .option(
+    "--repair",
+    "Rehash outputs and mark mismatches stale; rebuild an unreadable lock from what can be recovered (the old file is kept as promptfile.lock.bak)",
+  )
   .option("--json", "Print a machine-readable report")
   .example("pc lock --repair")
   .action((flags) =>
@@ -163,7 +186,8 @@ cli
 function integer(flag: string, value: unknown, min: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new PcError("PC_USAGE", `--${flag} must be a whole number >= ${min}, got "${value}"`);
+  if (!Number.isInteger(n) || n < min)
+    throw new PcError("PC_USAGE", `--${flag} must be a whole number >= ${min}, got "${value}"`);
   return n;
 }
 
@@ -197,15 +221,23 @@ cli
     run(async () => {
       // cac turns numeric values into numbers, and an empty one into 0.
       if (flags.metrics === "" || (flags.metrics === 0 && process.argv.includes(""))) {
-        throw new PcError("PC_USAGE", "--metrics needs a file name", { hint: "e.g. pc build --metrics /var/lib/node_exporter/textfile/pc.prom" });
-      }
-      if (flags.metrics !== undefined && !String(flags.metrics).endsWith(".prom")) {
-        throw new PcError("PC_USAGE", `--metrics writes a Prometheus textfile, whose name ends in .prom; got "${flags.metrics}"`, {
-          hint: "node_exporter's textfile collector reads only *.prom files, e.g. pc build --metrics /var/lib/node_exporter/textfile/pc.prom",
+        throw new PcError("PC_USAGE", "--metrics needs a file name", {
+          hint: "e.g. pc build --metrics /var/lib/node_exporter/textfile/pc.prom",
         });
       }
+      if (flags.metrics !== undefined && !String(flags.metrics).endsWith(".prom")) {
+        throw new PcError(
+          "PC_USAGE",
+          `--metrics writes a Prometheus textfile, whose name ends in .prom; got "${flags.metrics}"`,
+          {
+            hint: "node_exporter's textfile collector reads only *.prom files, e.g. pc build --metrics /var/lib/node_exporter/textfile/pc.prom",
+          },
+        );
+      }
       if (flags.metrics !== undefined && flags.dryRun) {
-        throw new PcError("PC_USAGE", "--metrics records a build; a --dry-run makes none", { hint: "Drop --dry-run, or --metrics." });
+        throw new PcError("PC_USAGE", "--metrics records a build; a --dry-run makes none", {
+          hint: "Drop --dry-run, or --metrics.",
+        });
       }
       return (await import("./cli/build.js")).buildCommand(await inProject(paths), {
         ...flags,
@@ -226,9 +258,15 @@ cli
     run(async () => {
       const shells = choicesOf("completion <shell>");
       if (!flags.listPrompts && !shells.includes(String(shell))) {
-        throw new PcError("PC_USAGE", shell ? `pc completion knows ${shells.join(" and ")}, not "${shell}"` : "pc completion needs a shell: bash or zsh", {
-          hint: "e.g. source <(pc completion bash)",
-        });
+        throw new PcError(
+          "PC_USAGE",
+          shell
+            ? `pc completion knows ${shells.join(" and ")}, not "${shell}"`
+            : "pc completion needs a shell: bash or zsh",
+          {
+            hint: "e.g. source <(pc completion bash)",
+          },
+        );
       }
       const { completionSpec } = await import("./cli/completion-spec.js");
       return (await import("./cli/completion.js")).completionCommand(shell, flags, completionSpec(cli));
@@ -236,7 +274,10 @@ cli
   );
 
 cli
-  .command("verify [...paths]", "Regenerate prompts without the cache, writing nothing, and check the lock's bytes are reproduced")
+  .command(
+    "verify [...paths]",
+    "Regenerate prompts without the cache, writing nothing, and check the lock's bytes are reproduced",
+  )
   .option("--json", "Print a machine-readable report (with full diffs)")
   .option(...ENGINE_OPTIONS.baseUrl)
   .option(...ENGINE_OPTIONS.timeout)
@@ -265,7 +306,8 @@ function rawFlag(name: string): string | undefined {
 /** A whole number of either sign from a flag (a seed), or undefined when the flag is absent. */
 function wholeNumber(flag: string, value: unknown): number | undefined {
   const n = number(flag, value);
-  if (n !== undefined && !Number.isSafeInteger(n)) throw new PcError("PC_USAGE", `--${flag} must be a whole number, got "${value}"`);
+  if (n !== undefined && !Number.isSafeInteger(n))
+    throw new PcError("PC_USAGE", `--${flag} must be a whole number, got "${value}"`);
   return n;
 }
 
@@ -273,12 +315,16 @@ function wholeNumber(flag: string, value: unknown): number | undefined {
 function number(flag: string, value: unknown): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (typeof value === "boolean" || String(value).trim() === "" || !Number.isFinite(n)) throw new PcError("PC_USAGE", `--${flag} must be a number, got "${value}"`);
+  if (typeof value === "boolean" || String(value).trim() === "" || !Number.isFinite(n))
+    throw new PcError("PC_USAGE", `--${flag} must be a number, got "${value}"`);
   return n;
 }
 
 cli
-  .command("seed <prompt>", "Try seeds until a generation passes the prompt's checks; --pin writes the first that passes")
+  .command(
+    "seed <prompt>",
+    "Try seeds until a generation passes the prompt's checks; --pin writes the first that passes",
+  )
   .option("--try <n>", "How many seeds to try (default 10)")
   .option("--from <seed>", "The first seed tried (default 1)")
   .option("--pin", "Write the first passing seed into the prompt and build it (from the cache: no model call)")
@@ -327,7 +373,10 @@ cli
   );
 
 cli
-  .command("diff <prompt>", "Regenerate without writing and show a unified diff against the current output (exit 0 same, 1 different, 2 trouble)")
+  .command(
+    "diff <prompt>",
+    "Regenerate without writing and show a unified diff against the current output (exit 0 same, 1 different, 2 trouble)",
+  )
   .option("--seed <n>", "Regenerate with this seed instead of the prompt's")
   .option("--temperature <t>", "Regenerate with this temperature")
   .option("--model <name>", "Regenerate with this model")
@@ -359,10 +408,15 @@ cli
   );
 
 cli
-  .command("log <prompt>", "List a prompt's generations in the cache: id, when, model, seed, temperature, source, tokens, outputs")
+  .command(
+    "log <prompt>",
+    "List a prompt's generations in the cache: id, when, model, seed, temperature, source, tokens, outputs",
+  )
   .option("--json", "Print a machine-readable list")
   .example("pc log prompts/fib.md")
-  .action((prompt: string, flags) => run(async () => (await import("./cli/log.js")).logCommand((await inProject([prompt]))[0]!, flags)));
+  .action((prompt: string, flags) =>
+    run(async () => (await import("./cli/log.js")).logCommand((await inProject([prompt]))[0]!, flags)),
+  );
 
 cli
   .command("gc", "Prune the generation cache; never removes what the lock references")
@@ -379,7 +433,10 @@ cli
   );
 
 cli
-  .command("ui", "Serve the workbench in a browser: prompts and states live, builds, chat round trips, diffs, the graph")
+  .command(
+    "ui",
+    "Serve the workbench in a browser: prompts and states live, builds, chat round trips, diffs, the graph",
+  )
   .option("--port <n>", "Port (default 0: any free port)")
   .option("--host <host>", "Interface to listen on (default 127.0.0.1; any other is reachable from elsewhere)")
   .option("--no-open", "Print the URL; do not open a browser")
@@ -388,7 +445,11 @@ cli
   .action((flags) =>
     run(async () => {
       await inProject();
-      return (await import("./cli/ui.js")).uiCommand({ ...flags, port: integer("port", flags.port, 0), host: flags.host === undefined ? undefined : String(flags.host) });
+      return (await import("./cli/ui.js")).uiCommand({
+        ...flags,
+        port: integer("port", flags.port, 0),
+        host: flags.host === undefined ? undefined : String(flags.host),
+      });
     }),
   );
 
@@ -407,5 +468,8 @@ try {
   }
 } catch (error) {
   // cac reports a missing argument (and anything else it refuses) by throwing.
-  process.exitCode = reportError(error instanceof PcError ? error : withHelp(cli, error as Error), wantsJson(process.argv));
+  process.exitCode = reportError(
+    error instanceof PcError ? error : withHelp(cli, error as Error),
+    wantsJson(process.argv),
+  );
 }

@@ -12,12 +12,30 @@ export { toMermaid, toDot, type GraphFormat } from "./commands/graph-format.js";
 export { toPrometheus, writeMetrics } from "./commands/metrics.js";
 export { doctor, type DoctorOptions, type DoctorReport, type Finding, type FindingLevel } from "./commands/doctor.js";
 export {
-  build, type BuildOptions, type BuildReport, type BuildEvent, type BuildOutcome, type PromptBuildResult, type DroppedEntry,
+  build,
+  type BuildOptions,
+  type BuildReport,
+  type BuildEvent,
+  type BuildOutcome,
+  type PromptBuildResult,
+  type DroppedEntry,
 } from "./commands/build.js";
-export { verify, type VerifyOptions, type VerifyReport, type PromptVerifyResult, type VerifyOutcome } from "./commands/verify.js";
+export {
+  verify,
+  type VerifyOptions,
+  type VerifyReport,
+  type PromptVerifyResult,
+  type VerifyOutcome,
+} from "./commands/verify.js";
 export { watch, type WatchOptions, type WatchEvent, type Watcher } from "./commands/watch.js";
 export { diff, type DiffOptions, type DiffResult } from "./commands/diff.js";
 export { log, type LogOptions, type LogReport, type LogEntry } from "./commands/log.js";
 export { gc, type GcOptions, type GcReport } from "./commands/gc.js";
 export type { Generation, GenerationSource } from "./cache/store.js";
-export { repairLock, type LockRepairOptions, type LockRepairReport, type RepairedPrompt, type RepairAction } from "./commands/lock-repair.js";
+export {
+  repairLock,
+  type LockRepairOptions,
+  type LockRepairReport,
+  type RepairedPrompt,
+  type RepairAction,
+} from "./commands/lock-repair.js";

@@ -7,7 +7,10 @@ import { fileURLToPath } from "node:url";
  */
 export default function setup(): void {
   const root = fileURLToPath(new URL("..", import.meta.url));
-  execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"], { cwd: root, stdio: "inherit" });
+  execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"], {
+    cwd: root,
+    stdio: "inherit",
+  });
   execFileSync(process.execPath, ["scripts/compile-schemas.mjs"], { cwd: root, stdio: "inherit" });
   execFileSync(process.execPath, ["scripts/bundle-web.mjs"], { cwd: root, stdio: "inherit" });
 }

@@ -18,8 +18,13 @@ export function AnswerBox({ prompt }: { prompt: string }) {
       setPreview(undefined);
       setAnswer("");
       const files = Object.keys(result.outputs).join(", ");
-      const then = result.dependents.length ? ` ${result.dependents.join(", ")} now need${result.dependents.length === 1 ? "s" : ""} a build.` : "";
-      setNote({ text: `Accepted: ${files} ${result.written.length ? "written" : "unchanged"} and recorded as a chat answer.${then}`, bad: false });
+      const then = result.dependents.length
+        ? ` ${result.dependents.join(", ")} now need${result.dependents.length === 1 ? "s" : ""} a build.`
+        : "";
+      setNote({
+        text: `Accepted: ${files} ${result.written.length ? "written" : "unchanged"} and recorded as a chat answer.${then}`,
+        bad: false,
+      });
     } catch (error) {
       setPreview(undefined);
       setNote({ text: (error as Error).message, bad: true });
@@ -29,10 +34,28 @@ export function AnswerBox({ prompt }: { prompt: string }) {
   return html`
     <section class="answer">
       <h2>Answer from a chat UI</h2>
-      <textarea rows="8" placeholder="Paste the chat's whole answer here" aria-label="Answer" value=${answer} onInput=${(e: Event) => edit((e.target as HTMLTextAreaElement).value)}></textarea>
+      <textarea
+        rows="8"
+        placeholder="Paste the chat's whole answer here"
+        aria-label="Answer"
+        value=${answer}
+        onInput=${(e: Event) => edit((e.target as HTMLTextAreaElement).value)}
+      ></textarea>
       <div class="row">
-        <input placeholder="What wrote it, e.g. chatgpt web" aria-label="Answer label" value=${label} onInput=${(e: Event) => setLabel((e.target as HTMLInputElement).value)} />
-        <label><input type="checkbox" checked=${force} onChange=${(e: Event) => setForce((e.target as HTMLInputElement).checked)} /> overwrite a hand edit</label>
+        <input
+          placeholder="What wrote it, e.g. chatgpt web"
+          aria-label="Answer label"
+          value=${label}
+          onInput=${(e: Event) => setLabel((e.target as HTMLInputElement).value)}
+        />
+        <label
+          ><input
+            type="checkbox"
+            checked=${force}
+            onChange=${(e: Event) => setForce((e.target as HTMLInputElement).checked)}
+          />
+          overwrite a hand edit</label
+        >
         <button disabled=${!answer.trim()} onClick=${() => send(true)}>Preview</button>
         <button class="primary" disabled=${!preview} onClick=${() => send(false)}>Accept</button>
       </div>
@@ -47,7 +70,9 @@ function Preview({ result }: { result: AcceptResult }) {
     <div class="preview">
       ${Object.entries(result.texts!).map(
         ([file, text]) => html`
-          <h3>${file} <span class="muted">${result.written.includes(file) ? "would be written" : "same as on disk"}</span></h3>
+          <h3>
+            ${file} <span class="muted">${result.written.includes(file) ? "would be written" : "same as on disk"}</span>
+          </h3>
           <pre data-file=${file}>${text}</pre>
         `,
       )}

@@ -17,12 +17,15 @@ export async function getJson<T>(path: string, query: Record<string, string> = {
 }
 
 export async function postJson<T>(path: string, body: unknown): Promise<T> {
-  return unwrap<T>(await fetch(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }));
+  return unwrap<T>(
+    await fetch(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
+  );
 }
 
 async function unwrap<T>(response: Response): Promise<T> {
   const type = response.headers.get("content-type") ?? "";
-  if (!type.startsWith("application/json")) throw new ApiError({ code: String(response.status), message: (await response.text()).trim() });
+  if (!type.startsWith("application/json"))
+    throw new ApiError({ code: String(response.status), message: (await response.text()).trim() });
   const body = await response.json();
   if (!response.ok) throw new ApiError(body.error);
   return body as T;

@@ -23,11 +23,20 @@ function FileDiff({ file, a, b }: { file: string; a?: string; b?: string }) {
   if (a === b) return html`<h3>${file} <span class="muted">identical</span></h3>`;
   const rows = pairRows(a ?? "", b ?? "");
   return html`
-    <h3>${file} ${a === undefined ? html`<span class="muted">only in the new side</span>` : b === undefined ? html`<span class="muted">only in the old side</span>` : null}</h3>
+    <h3>
+      ${file}
+      ${a === undefined ? html`<span class="muted">only in the new side</span>` : b === undefined ? html`<span class="muted">only in the old side</span>` : null}
+    </h3>
     <table class="sbs">
       <tbody>
         ${rows.map(
-          ([l, r]) => html`<tr><td class="n">${l.n ?? ""}</td><td class=${l.kind}>${l.text ?? ""}</td><td class="n">${r.n ?? ""}</td><td class=${r.kind}>${r.text ?? ""}</td></tr>`,
+          ([l, r]) =>
+            html`<tr>
+              <td class="n">${l.n ?? ""}</td>
+              <td class=${l.kind}>${l.text ?? ""}</td>
+              <td class="n">${r.n ?? ""}</td>
+              <td class=${r.kind}>${r.text ?? ""}</td>
+            </tr>`,
         )}
       </tbody>
     </table>
@@ -54,7 +63,11 @@ function pairRows(a: string, b: string): Array<[Cell, Cell]> {
     else if (change.added) flush(lines);
     else {
       flush([]);
-      for (const text of lines) rows.push([{ n: left++, text, kind: "same" }, { n: right++, text, kind: "same" }]);
+      for (const text of lines)
+        rows.push([
+          { n: left++, text, kind: "same" },
+          { n: right++, text, kind: "same" },
+        ]);
     }
   }
   flush([]);

@@ -11,10 +11,19 @@ export function GraphPage({ live }: { live: Live }) {
   useEffect(() => {
     let current = true;
     (async () => {
-      const [{ mermaid: text, prompts }, { default: mermaid }] = await Promise.all([getJson<{ mermaid: string; prompts: number }>("/api/graph"), import("mermaid")]);
+      const [{ mermaid: text, prompts }, { default: mermaid }] = await Promise.all([
+        getJson<{ mermaid: string; prompts: number }>("/api/graph"),
+        import("mermaid"),
+      ]);
       if (!current) return;
       if (prompts === 0) return setNote("No prompts yet.");
-      mermaid.initialize({ startOnLoad: false, securityLevel: "strict", theme: "neutral", maxTextSize: 10_000_000, maxEdges: 100_000 });
+      mermaid.initialize({
+        startOnLoad: false,
+        securityLevel: "strict",
+        theme: "neutral",
+        maxTextSize: 10_000_000,
+        maxEdges: 100_000,
+      });
       const { svg } = await mermaid.render(`graph-${Date.now()}`, text);
       if (!current || !box.current) return;
       box.current.innerHTML = svg;
@@ -26,7 +35,10 @@ export function GraphPage({ live }: { live: Live }) {
   }, [stamp]);
   return html`
     <h1>Dependency graph</h1>
-    <p class="muted">Prompts (coloured by state), the files they read and the files they write; a thick arrow is a dependency between prompts.</p>
+    <p class="muted">
+      Prompts (coloured by state), the files they read and the files they write; a thick arrow is a dependency between
+      prompts.
+    </p>
     ${note ? html`<p class="muted" role="status">${note}</p>` : null}
     <div class="graph" ref=${box} data-testid="graph"></div>
   `;

@@ -19,19 +19,55 @@ export function History({ prompt, generations }: { prompt: string; generations: 
       setNote((error as Error).message);
     }
   };
-  if (generations.length === 0) return html`<section><h2>Generations</h2><p class="muted">None in the cache yet: build the prompt or accept an answer.</p></section>`;
+  if (generations.length === 0)
+    return html`<section>
+      <h2>Generations</h2>
+      <p class="muted">None in the cache yet: build the prompt or accept an answer.</p>
+    </section>`;
   return html`
     <section>
       <h2>Generations</h2>
       <table class="history">
-        <thead><tr><th>old</th><th>new</th><th>id</th><th>when</th><th>source</th><th>model</th><th>seed</th><th>temp.</th><th>tokens</th><th>took</th><th></th></tr></thead>
+        <thead>
+          <tr>
+            <th>old</th>
+            <th>new</th>
+            <th>id</th>
+            <th>when</th>
+            <th>source</th>
+            <th>model</th>
+            <th>seed</th>
+            <th>temp.</th>
+            <th>tokens</th>
+            <th>took</th>
+            <th></th>
+          </tr>
+        </thead>
         <tbody>
           ${generations.map(
             (g) => html`
               <tr data-generation=${g.id}>
-                <td><input type="radio" name="old" aria-label=${`old: ${g.id}`} checked=${older === g.id} onChange=${() => setOlder(g.id)} /></td>
-                <td><input type="radio" name="new" aria-label=${`new: ${g.id}`} checked=${newer === g.id} onChange=${() => setNewer(g.id)} /></td>
-                <td><code>${g.id.slice(0, 12)}</code>${g.onDisk ? html` <span class="badge fresh">on disk</span>` : null}</td>
+                <td>
+                  <input
+                    type="radio"
+                    name="old"
+                    aria-label=${`old: ${g.id}`}
+                    checked=${older === g.id}
+                    onChange=${() => setOlder(g.id)}
+                  />
+                </td>
+                <td>
+                  <input
+                    type="radio"
+                    name="new"
+                    aria-label=${`new: ${g.id}`}
+                    checked=${newer === g.id}
+                    onChange=${() => setNewer(g.id)}
+                  />
+                </td>
+                <td>
+                  <code>${g.id.slice(0, 12)}</code>${g.onDisk ? html` <span class="badge fresh">on disk</span>` : null}
+                </td>
                 <td>${new Date(g.createdAt).toLocaleString()}</td>
                 <td>${g.source}${g.label ? ` (${g.label})` : ""}</td>
                 <td>${g.model}</td>
@@ -45,7 +81,15 @@ export function History({ prompt, generations }: { prompt: string; generations: 
           )}
           <tr>
             <td></td>
-            <td><input type="radio" name="new" aria-label="new: the files on disk" checked=${newer === "disk"} onChange=${() => setNewer("disk")} /></td>
+            <td>
+              <input
+                type="radio"
+                name="new"
+                aria-label="new: the files on disk"
+                checked=${newer === "disk"}
+                onChange=${() => setNewer("disk")}
+              />
+            </td>
             <td colspan="9" class="muted">the files on disk</td>
           </tr>
         </tbody>
@@ -78,10 +122,28 @@ export function TrySeed({ prompt, running }: { prompt: string; running?: Progres
   return html`
     <section>
       <h2>Try another seed or temperature</h2>
-      <p class="muted">Regenerates without writing anything and shows the difference with the files on disk; the generation is kept in the cache (it appears above).</p>
+      <p class="muted">
+        Regenerates without writing anything and shows the difference with the files on disk; the generation is kept in
+        the cache (it appears above).
+      </p>
       <div class="row">
-        <input type="number" placeholder="seed" aria-label="Seed" value=${seed} onInput=${(e: Event) => setSeed((e.target as HTMLInputElement).value)} />
-        <input type="number" step="0.1" min="0" max="2" placeholder="temperature" aria-label="Temperature" value=${temperature} onInput=${(e: Event) => setTemperature((e.target as HTMLInputElement).value)} />
+        <input
+          type="number"
+          placeholder="seed"
+          aria-label="Seed"
+          value=${seed}
+          onInput=${(e: Event) => setSeed((e.target as HTMLInputElement).value)}
+        />
+        <input
+          type="number"
+          step="0.1"
+          min="0"
+          max="2"
+          placeholder="temperature"
+          aria-label="Temperature"
+          value=${temperature}
+          onInput=${(e: Event) => setTemperature((e.target as HTMLInputElement).value)}
+        />
         <button disabled=${busy} onClick=${run}>Regenerate and compare</button>
         ${busy && running && !running.done ? html`<${ProgressNote} progress=${running} />` : null}
       </div>

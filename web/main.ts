@@ -26,7 +26,9 @@ function useLive(): Live {
     const events = new EventSource("/api/events");
     events.onopen = () => setLive((l) => ({ ...l, connected: true }));
     events.onerror = () => setLive((l) => ({ ...l, connected: false }));
-    events.addEventListener("status", (e) => setLive((l) => ({ ...l, report: JSON.parse(e.data), problem: undefined })));
+    events.addEventListener("status", (e) =>
+      setLive((l) => ({ ...l, report: JSON.parse(e.data), problem: undefined })),
+    );
     events.addEventListener("problem", (e) => setLive((l) => ({ ...l, problem: JSON.parse(e.data).message })));
     const onRun = (e: MessageEvent) => setLive((l) => ({ ...l, progress: withEvent(l.progress, JSON.parse(e.data)) }));
     events.addEventListener("build", onRun);
@@ -37,9 +39,19 @@ function useLive(): Live {
 }
 
 /** The progress of each running prompt after one build or verify event. */
-function withEvent(progress: Record<string, Progress>, event: { type: string; prompt?: string; tokens?: number; elapsedMs?: number; result?: { prompt: string; outcome: string } }) {
+function withEvent(
+  progress: Record<string, Progress>,
+  event: {
+    type: string;
+    prompt?: string;
+    tokens?: number;
+    elapsedMs?: number;
+    result?: { prompt: string; outcome: string };
+  },
+) {
   if (event.type === "start" && event.prompt) return { ...progress, [event.prompt]: { tokens: 0, elapsedMs: 0 } };
-  if (event.type === "progress" && event.prompt) return { ...progress, [event.prompt]: { tokens: event.tokens ?? 0, elapsedMs: event.elapsedMs ?? 0 } };
+  if (event.type === "progress" && event.prompt)
+    return { ...progress, [event.prompt]: { tokens: event.tokens ?? 0, elapsedMs: event.elapsedMs ?? 0 } };
   if (event.type === "done" && event.result) {
     const before = progress[event.result.prompt] ?? { tokens: 0, elapsedMs: 0 };
     return { ...progress, [event.result.prompt]: { ...before, done: event.result.outcome } };
@@ -61,7 +73,11 @@ function App() {
   const live = useLive();
   const route = useRoute();
   const prompt = route.startsWith("#/prompt/") ? decodeURIComponent(route.slice("#/prompt/".length)) : undefined;
-  const page = prompt ? html`<${PromptPage} prompt=${prompt} live=${live} />` : route === "#/graph" ? html`<${GraphPage} live=${live} />` : html`<${PromptList} live=${live} />`;
+  const page = prompt
+    ? html`<${PromptPage} prompt=${prompt} live=${live} />`
+    : route === "#/graph"
+      ? html`<${GraphPage} live=${live} />`
+      : html`<${PromptList} live=${live} />`;
   return html`
     <header class="top">
       <a class="brand" href="#/">pc</a>
@@ -69,7 +85,9 @@ function App() {
         <a href="#/" class=${!prompt && route !== "#/graph" ? "here" : ""}>Prompts</a>
         <a href="#/graph" class=${route === "#/graph" ? "here" : ""}>Graph</a>
       </nav>
-      <span class=${`link ${live.connected ? "on" : "off"}`} title="Live updates">${live.connected ? "live" : "reconnecting…"}</span>
+      <span class=${`link ${live.connected ? "on" : "off"}`} title="Live updates"
+        >${live.connected ? "live" : "reconnecting…"}</span
+      >
     </header>
     ${live.problem ? html`<pre class="problem">${live.problem}</pre>` : null}
     <main>${page}</main>

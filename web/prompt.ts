@@ -39,20 +39,51 @@ export function PromptPage({ prompt, live }: { prompt: string; live: Live }) {
 function Summary({ status }: { status: PromptStatus }) {
   return html`
     <dl class="summary">
-      ${status.reasons.length ? html`<dt>why</dt><dd><ul class="reasons">${status.reasons.map((r) => html`<li>${r}</li>`)}</ul></dd>` : null}
-      <dt>outputs</dt><dd class="paths">${status.outputs.join(", ") || "-"}</dd>
-      <dt>source</dt><dd>${status.source ?? "-"}${status.label ? ` (${status.label})` : ""}</dd>
-      <dt>model</dt><dd>${status.model ?? "-"}</dd>
-      <dt>last generation</dt><dd>${duration(status.durationMs)}</dd>
-      ${status.dependsOn.length ? html`<dt>depends on</dt><dd class="paths">${status.dependsOn.join(", ")}</dd>` : null}
+      ${
+        status.reasons.length
+          ? html`<dt>why</dt>
+              <dd>
+                <ul class="reasons">
+                  ${status.reasons.map((r) => html`<li>${r}</li>`)}
+                </ul>
+              </dd>`
+          : null
+      }
+      <dt>outputs</dt>
+      <dd class="paths">${status.outputs.join(", ") || "-"}</dd>
+      <dt>source</dt>
+      <dd>${status.source ?? "-"}${status.label ? ` (${status.label})` : ""}</dd>
+      <dt>model</dt>
+      <dd>${status.model ?? "-"}</dd>
+      <dt>last generation</dt>
+      <dd>${duration(status.durationMs)}</dd>
+      ${
+        status.dependsOn.length
+          ? html`<dt>depends on</dt>
+              <dd class="paths">${status.dependsOn.join(", ")}</dd>`
+          : null
+      }
     </dl>
   `;
 }
 
-function Actions({ prompt, status, running }: { prompt: string; status: PromptStatus; running?: Live["progress"][string] }) {
+function Actions({
+  prompt,
+  status,
+  running,
+}: {
+  prompt: string;
+  status: PromptStatus;
+  running?: Live["progress"][string];
+}) {
   const [busy, setBusy] = useState<string | undefined>();
   const [note, setNote] = useState<{ text: string; bad: boolean } | undefined>();
-  const act = async (name: string, path: string, body: Record<string, unknown>, tell: (r: any) => { text: string; bad: boolean }) => {
+  const act = async (
+    name: string,
+    path: string,
+    body: Record<string, unknown>,
+    tell: (r: any) => { text: string; bad: boolean },
+  ) => {
     setBusy(name);
     setNote(undefined);
     try {
@@ -63,21 +94,42 @@ function Actions({ prompt, status, running }: { prompt: string; status: PromptSt
       setBusy(undefined);
     }
   };
-  const built = (r: { prompts: Array<{ prompt: string; outcome: string; reasons: string[]; error?: { message: string; hint?: string } }> }) => {
+  const built = (r: {
+    prompts: Array<{ prompt: string; outcome: string; reasons: string[]; error?: { message: string; hint?: string } }>;
+  }) => {
     const mine = r.prompts.find((p) => p.prompt === prompt);
-    const text = mine ? `${mine.outcome}${mine.error ? `: ${mine.error.message}${mine.error.hint ? `\n${mine.error.hint}` : ""}` : mine.reasons[0] ? `: ${mine.reasons[0]}` : ""}` : "nothing to build";
+    const text = mine
+      ? `${mine.outcome}${mine.error ? `: ${mine.error.message}${mine.error.hint ? `\n${mine.error.hint}` : ""}` : mine.reasons[0] ? `: ${mine.reasons[0]}` : ""}`
+      : "nothing to build";
     return { text, bad: mine?.outcome === "failed" || mine?.outcome === "drifted" };
   };
   const verified = (r: { prompts: Array<{ outcome: string; reasons: string[]; hints: string[] }> }) => {
     const mine = r.prompts[0];
-    return { text: mine ? [`${mine.outcome}`, ...mine.reasons, ...mine.hints].join("\n") : "nothing to verify", bad: mine?.outcome !== "reproducible" };
+    return {
+      text: mine ? [`${mine.outcome}`, ...mine.reasons, ...mine.hints].join("\n") : "nothing to verify",
+      bad: mine?.outcome !== "reproducible",
+    };
   };
   const off = Boolean(busy) || status.state === "orphaned";
   return html`
     <section class="actions">
-      <button class="primary" disabled=${off} onClick=${() => act("build", "/api/build", { prompt }, built)}>Build</button>
-      <button disabled=${off} title="Regenerate even if fresh, and overwrite a hand edit" onClick=${() => act("force", "/api/build", { prompt, force: true }, built)}>Force rebuild</button>
-      <button disabled=${off} title="Regenerate without the cache, write nothing, compare with the lock" onClick=${() => act("verify", "/api/verify", { prompt }, verified)}>Verify</button>
+      <button class="primary" disabled=${off} onClick=${() => act("build", "/api/build", { prompt }, built)}>
+        Build
+      </button>
+      <button
+        disabled=${off}
+        title="Regenerate even if fresh, and overwrite a hand edit"
+        onClick=${() => act("force", "/api/build", { prompt, force: true }, built)}
+      >
+        Force rebuild
+      </button>
+      <button
+        disabled=${off}
+        title="Regenerate without the cache, write nothing, compare with the lock"
+        onClick=${() => act("verify", "/api/verify", { prompt }, verified)}
+      >
+        Verify
+      </button>
       ${busy ? html`<span class="muted">${busy}…</span>` : null}
       ${running ? html`<${ProgressNote} progress=${running} />` : null}
       ${note ? html`<pre class=${note.bad ? "problem" : "note"}>${note.text}</pre>` : null}
@@ -102,12 +154,24 @@ function Checks({ checks }: { checks: CheckSummary }) {
 
 function Rendered({ page }: { page: Page }) {
   const [copied, setCopied] = useState<string | undefined>();
-  if ("error" in page.render) return html`<section><h2>The prompt as the model receives it</h2><pre class="problem">${page.render.error.message}</pre></section>`;
+  if ("error" in page.render)
+    return html`<section>
+      <h2>The prompt as the model receives it</h2>
+      <pre class="problem">${page.render.error.message}</pre>
+    </section>`;
   const text = page.render.text;
-  const copy = () => copyText(text).then(() => setCopied("Copied: paste it into a chat UI, then paste its answer below."), (e: Error) => setCopied(e.message));
+  const copy = () =>
+    copyText(text).then(
+      () => setCopied("Copied: paste it into a chat UI, then paste its answer below."),
+      (e: Error) => setCopied(e.message),
+    );
   return html`
     <section>
-      <h2>The prompt as the model receives it <button class="primary" onClick=${copy}>Copy</button> ${copied ? html`<span class="muted" role="status">${copied}</span>` : null}</h2>
+      <h2>
+        The prompt as the model receives it
+        <button class="primary" onClick=${copy}>Copy</button>
+        ${copied ? html`<span class="muted" role="status">${copied}</span>` : null}
+      </h2>
       <pre class="rendered" data-testid="rendered">${text}</pre>
     </section>
   `;

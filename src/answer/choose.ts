@@ -55,18 +55,24 @@ export function chooseBlock(all: Candidate[], output: string, outputs: readonly 
   const fit = (c: Candidate) => languageFit(c.block.language, output);
   const groups: Candidate[][] = [usable.filter(named)];
   if (outputs.length === 1) {
-    groups.push(unnamed.filter((c) => fit(c) === "same"), unnamed.filter((c) => fit(c) === "neutral"));
+    groups.push(
+      unnamed.filter((c) => fit(c) === "same"),
+      unnamed.filter((c) => fit(c) === "neutral"),
+    );
   } else {
     groups.push(unnamed.filter(mentioned));
     if (!outputs.some((o) => o !== output && sameLanguageOutputs(o, output))) {
-      const inLanguage = unnamed.filter((c) => fit(c) === "same" && !c.labels.weak.some((l) => outputs.some((o) => labelNames(l, o, outputs))));
+      const inLanguage = unnamed.filter(
+        (c) => fit(c) === "same" && !c.labels.weak.some((l) => outputs.some((o) => labelNames(l, o, outputs))),
+      );
       if (inLanguage.length === 1) groups.push(inLanguage);
     }
   }
   const candidates = groups.find((g) => g.length > 0);
   if (!candidates) return { kind: "none", setAside };
   const longest = candidates.reduce((a, b) => (b.code.length > a.code.length ? b : a));
-  if (candidates.every((c) => c === longest || longest.code.includes(c.code.trimEnd()))) return { kind: "one", candidate: longest };
+  if (candidates.every((c) => c === longest || longest.code.includes(c.code.trimEnd())))
+    return { kind: "one", candidate: longest };
   return { kind: "ambiguous", candidates };
 }
 
@@ -74,7 +80,8 @@ export function chooseBlock(all: Candidate[], output: string, outputs: readonly 
 function whyNot(candidate: Candidate, output: string, outputs: readonly string[]): string | undefined {
   const { block, labels } = candidate;
   if (candidate.code.trim() === "") return "it is empty";
-  if (languageFit(block.language, output) === "other") return `it is \`${block.language}\`, not ${languageOfPath(output) ?? `a ${path.posix.extname(output) || "file like"} ${output}`}`;
+  if (languageFit(block.language, output) === "other")
+    return `it is \`${block.language}\`, not ${languageOfPath(output) ?? `a ${path.posix.extname(output) || "file like"} ${output}`}`;
   const names = labels.strong.filter((l) => labelNames(l, output, outputs));
   if (labels.strong.length > 0 && names.length === 0) return `it is named ${labels.strong[0]}`;
   return undefined;

@@ -68,19 +68,22 @@ function emptyAnswer(answer: string, visible: VisibleAnswer): PcError {
       hint: "Check that the model is a chat/instruct model, or raise max_tokens.",
     });
   }
-  return new PcError("PC_ANSWER_EMPTY", `the model's answer holds only reasoning${visible.unterminated ? " (its <think> section never closed)" : ""}, no file`, {
-    hint: `The answer began: ${excerpt(answer, 120)}\nRaise max_tokens so the model gets past its reasoning, or turn thinking off for this model.`,
-  });
+  return new PcError(
+    "PC_ANSWER_EMPTY",
+    `the model's answer holds only reasoning${visible.unterminated ? " (its <think> section never closed)" : ""}, no file`,
+    {
+      hint: `The answer began: ${excerpt(answer, 120)}\nRaise max_tokens so the model gets past its reasoning, or turn thinking off for this model.`,
+    },
+  );
 }
 
 function noCode(answer: string, missing: string[], blockCount: number, notes: string[], several: boolean): PcError {
   const why = notes.length ? `\n${notes.map((n) => `  ${n}`).join("\n")}` : "";
-  const fix =
-    several
-      ? `Name each file on the line before its block (${missing[0]}) or in the block's first line (# ${missing[0]}).`
-      : blockCount > 0
-        ? `Ask for the complete file ${missing[0]} itself in a code block (not a patch, a command or a session).`
-        : `Ask for the file in a fenced code block, or set "extract: raw" to take the whole answer as the file.`;
+  const fix = several
+    ? `Name each file on the line before its block (${missing[0]}) or in the block's first line (# ${missing[0]}).`
+    : blockCount > 0
+      ? `Ask for the complete file ${missing[0]} itself in a code block (not a patch, a command or a session).`
+      : `Ask for the file in a fenced code block, or set "extract: raw" to take the whole answer as the file.`;
   return new PcError("PC_ANSWER_NO_CODE", `the answer has no usable code block for ${missing.join(", ")}`, {
     hint: `${blockCount ? `Its ${blockCount} code block${blockCount === 1 ? "" : "s"}:${why || " none fits"}` : `The answer began: ${excerpt(answer, 120)}`}\n${fix}`,
   });
@@ -88,7 +91,10 @@ function noCode(answer: string, missing: string[], blockCount: number, notes: st
 
 function ambiguous(output: string, outputs: readonly string[], candidates: Candidate[]): PcError {
   const list = candidates.map((c) => `  ${describe(c)}`).join("\n");
-  const only = outputs.length === 1 ? `Ask for ${output} alone, e.g. add "Reply with ${output} only; put usage examples and tests in no code block."` : `Ask for each file under its path`;
+  const only =
+    outputs.length === 1
+      ? `Ask for ${output} alone, e.g. add "Reply with ${output} only; put usage examples and tests in no code block."`
+      : `Ask for each file under its path`;
   return new PcError("PC_ANSWER_AMBIGUOUS", `the answer has ${candidates.length} code blocks that could be ${output}`, {
     hint: `Candidates:\n${list}\n${only}, or name the file on the line before its block (${output}) or in its first line (# ${output}).`,
   });
@@ -96,7 +102,11 @@ function ambiguous(output: string, outputs: readonly string[], candidates: Candi
 
 function nestedAmbiguity(output: string, candidate: Candidate): PcError {
   const { block } = candidate;
-  return new PcError("PC_ANSWER_AMBIGUOUS", `the answer's block for ${output} (line ${block.line}) could end at two places: an inner fence with no language makes it unclear`, {
-    hint: `Read one way it ends at line ${block.endLine}, the other way at line ${block.couldEndAt}.\nAsk for the file in a longer fence (\`\`\`\`markdown ... \`\`\`\`) or ask for a language on every inner fence.`,
-  });
+  return new PcError(
+    "PC_ANSWER_AMBIGUOUS",
+    `the answer's block for ${output} (line ${block.line}) could end at two places: an inner fence with no language makes it unclear`,
+    {
+      hint: `Read one way it ends at line ${block.endLine}, the other way at line ${block.couldEndAt}.\nAsk for the file in a longer fence (\`\`\`\`markdown ... \`\`\`\`) or ask for a language on every inner fence.`,
+    },
+  );
 }

@@ -6,8 +6,32 @@ import path from "node:path";
  * would send no request meanwhile (see bench/RESULTS.md).
  */
 const PRETTIER_EXTENSIONS = new Set([
-  "js", "jsx", "mjs", "cjs", "ts", "tsx", "mts", "cts", "json", "json5", "jsonc", "css", "scss", "less",
-  "html", "htm", "vue", "md", "markdown", "mdx", "yaml", "yml", "graphql", "gql", "handlebars", "hbs",
+  "js",
+  "jsx",
+  "mjs",
+  "cjs",
+  "ts",
+  "tsx",
+  "mts",
+  "cts",
+  "json",
+  "json5",
+  "jsonc",
+  "css",
+  "scss",
+  "less",
+  "html",
+  "htm",
+  "vue",
+  "md",
+  "markdown",
+  "mdx",
+  "yaml",
+  "yml",
+  "graphql",
+  "gql",
+  "handlebars",
+  "hbs",
 ]);
 
 /** prettier may format this file type (else the formatter leaves it as it is). */

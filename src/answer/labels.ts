@@ -31,7 +31,10 @@ const IS_PATH = new RegExp(`^${PATH}$`);
 const KEYED = /\b(?:title|file|filename|name|path)\s*=\s*["']?([^"'\s]+)["']?/i;
 const CLOSERS: Record<string, string> = { "<!--": "-->", "/*": "*/", "(*": "*)" };
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-const COMMENT_MENTION = new RegExp(String.raw`^\s*(?:#|//|--|<!--|/\*)\s*(?:file(?:name)?|path)\s*:\s*(${PATH})\b`, "i");
+const COMMENT_MENTION = new RegExp(
+  String.raw`^\s*(?:#|//|--|<!--|/\*)\s*(?:file(?:name)?|path)\s*:\s*(${PATH})\b`,
+  "i",
+);
 
 /**
  * The labels of a block. A path counts when it names one of `outputs` or looks like a file: it has
@@ -39,7 +42,8 @@ const COMMENT_MENTION = new RegExp(String.raw`^\s*(?:#|//|--|<!--|/\*)\s*(?:file
  */
 export function labelsOf(block: CodeBlock, outputs: readonly string[]): BlockLabels {
   const counts = (label: string | undefined): label is string =>
-    label !== undefined && (label.includes("/") || languageOfPath(label) !== undefined || outputs.some((o) => labelNames(label, o, outputs)));
+    label !== undefined &&
+    (label.includes("/") || languageOfPath(label) !== undefined || outputs.some((o) => labelNames(label, o, outputs)));
   const strong: string[] = [];
   const fromInfo = infoPath(block.info);
   if (fromInfo) strong.push(fromInfo);

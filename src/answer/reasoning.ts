@@ -80,7 +80,12 @@ export function withoutReasoning(answer: string, mode: "fenced" | "raw" = "fence
 }
 
 /** Where the closing tag of a section opened on line `start` ends: its line index and the column after it. */
-function closingTag(lines: string[], start: number, tag: string, from: number): { line: number; column: number } | undefined {
+function closingTag(
+  lines: string[],
+  start: number,
+  tag: string,
+  from: number,
+): { line: number; column: number } | undefined {
   const closing = `</${tag.toLowerCase()}>`;
   for (let i = start; i < lines.length; i++) {
     const text = lines[i]!.toLowerCase();

@@ -63,7 +63,8 @@ export class EarlierEntries {
         const entries = stored?.entries.filter((e) => kept(e.requestHash)) ?? [];
         if (stored && entries.length === stored.entries.length) continue;
         if (entries.length === 0) rmSync(file, { force: true });
-        else await writeFileAtomic(file, `${JSON.stringify({ prompt: stored!.prompt, entries } satisfies EntriesFile)}\n`);
+        else
+          await writeFileAtomic(file, `${JSON.stringify({ prompt: stored!.prompt, entries } satisfies EntriesFile)}\n`);
       }
     }
   }
@@ -88,8 +89,14 @@ function read(file: string, prompt?: string): EntriesFile | undefined {
 function isEntry(e: LockEntry): boolean {
   if (typeof e !== "object" || e === null) return false;
   const validate = validator("lock");
-  return validate({ lockfileVersion: 1, prompts: { entry: e } }) && typeof e.requestHash === "string" && typeof e.protocol === "number" &&
-    arePlainProjectPaths(e.inputs) && arePlainProjectPaths(e.outputs) && (e.sampling === undefined || typeof e.sampling === "object");
+  return (
+    validate({ lockfileVersion: 1, prompts: { entry: e } }) &&
+    typeof e.requestHash === "string" &&
+    typeof e.protocol === "number" &&
+    arePlainProjectPaths(e.inputs) &&
+    arePlainProjectPaths(e.outputs) &&
+    (e.sampling === undefined || typeof e.sampling === "object")
+  );
 }
 
 function sameInputs(a: LockEntry, b: LockEntry): boolean {
@@ -98,5 +105,7 @@ function sameInputs(a: LockEntry, b: LockEntry): boolean {
 }
 
 function sameRequest(a: LockEntry, b: LockEntry): boolean {
-  return a.requestHash === b.requestHash && a.inputHash === b.inputHash && a.protocol === b.protocol && sameInputs(a, b);
+  return (
+    a.requestHash === b.requestHash && a.inputHash === b.inputHash && a.protocol === b.protocol && sameInputs(a, b)
+  );
 }

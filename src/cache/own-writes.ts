@@ -7,7 +7,12 @@ import type { GenerationStore } from "./store.js";
  * stopped after writing an output and before recording it in the lock leaves such bytes; they are
  * no hand edit, and replacing them loses nothing (they stay in the cache).
  */
-export async function writtenByPc(store: GenerationStore, prompt: string, output: string, hash: string): Promise<boolean> {
+export async function writtenByPc(
+  store: GenerationStore,
+  prompt: string,
+  output: string,
+  hash: string,
+): Promise<boolean> {
   for (const generation of await store.forPrompt(prompt)) {
     const text = generation.outputs[output];
     if (typeof text === "string" && sha256(text) === hash) return true;

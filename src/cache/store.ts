@@ -205,11 +205,23 @@ function parseEntry(bytes: Buffer | undefined): Generation | undefined {
     const text = (v: unknown) => typeof v === "string";
     const object = (v: unknown) => v === undefined || (typeof v === "object" && v !== null && !Array.isArray(v));
     const valid =
-      text(g?.id) && text(g.prompt) && HASH.test(String(g.requestHash)) && HASH.test(String(g.inputHash)) && text(g.createdAt) &&
-      text(g.raw) && text(g.model) && Number.isInteger(g.seed) && typeof g.temperature === "number" &&
-      ["llm", "chat", "hand"].includes(g.source) && (g.label === undefined || text(g.label)) &&
-      object(g.outputs) && g.outputs !== undefined && Object.values(g.outputs).every(text) &&
-      object(g.identity) && object(g.usage) && (g.durationMs === undefined || typeof g.durationMs === "number");
+      text(g?.id) &&
+      text(g.prompt) &&
+      HASH.test(String(g.requestHash)) &&
+      HASH.test(String(g.inputHash)) &&
+      text(g.createdAt) &&
+      text(g.raw) &&
+      text(g.model) &&
+      Number.isInteger(g.seed) &&
+      typeof g.temperature === "number" &&
+      ["llm", "chat", "hand"].includes(g.source) &&
+      (g.label === undefined || text(g.label)) &&
+      object(g.outputs) &&
+      g.outputs !== undefined &&
+      Object.values(g.outputs).every(text) &&
+      object(g.identity) &&
+      object(g.usage) &&
+      (g.durationMs === undefined || typeof g.durationMs === "number");
     return valid ? g : undefined;
   } catch {
     return undefined;

@@ -9,14 +9,28 @@ export interface AcceptFlags {
   force?: boolean;
 }
 
-export async function acceptCommand(prompt: string, answerFile: string | undefined, flags: AcceptFlags): Promise<number> {
+export async function acceptCommand(
+  prompt: string,
+  answerFile: string | undefined,
+  flags: AcceptFlags,
+): Promise<number> {
   const answer = await readAnswer(prompt, answerFile, flags.paste ?? false);
-  const result = await accept({ prompt, answer: answer?.text, answerSource: answer?.source, label: flags.model, force: flags.force });
+  const result = await accept({
+    prompt,
+    answer: answer?.text,
+    answerSource: answer?.source,
+    label: flags.model,
+    force: flags.force,
+  });
   process.stdout.write(describe(result));
   return 0;
 }
 
-async function readAnswer(prompt: string, file: string | undefined, paste: boolean): Promise<{ text: string; source: string } | undefined> {
+async function readAnswer(
+  prompt: string,
+  file: string | undefined,
+  paste: boolean,
+): Promise<{ text: string; source: string } | undefined> {
   if (paste) {
     const { pasteText } = await import("./clipboard.js");
     const hint = `Save the answer to a file and pass it (pc accept ${prompt} answer.md), or pipe it in (pc accept ${prompt} -).`;
@@ -44,13 +58,20 @@ function describe(r: AcceptResult): string {
   if (r.source === "chat" && r.recorded) {
     const from = r.label ? ` from ${r.label}` : "";
     const wrote = r.written.length ? `wrote ${r.written.join(", ")}` : `${outputs} already had these bytes`;
-    lines.push(`Accepted the chat answer${from} for ${r.prompt}: ${wrote}; recorded as source "chat" in promptfile.lock.`);
+    lines.push(
+      `Accepted the chat answer${from} for ${r.prompt}: ${wrote}; recorded as source "chat" in promptfile.lock.`,
+    );
   } else if (!r.recorded) {
-    lines.push(`${r.prompt} is already fresh: ${outputs} recorded as source "${r.source}"${r.label ? ` (${r.label})` : ""}; nothing changed.`);
+    lines.push(
+      `${r.prompt} is already fresh: ${outputs} recorded as source "${r.source}"${r.label ? ` (${r.label})` : ""}; nothing changed.`,
+    );
   } else {
     const was = r.previousSource && r.previousSource !== "hand" ? ` (was "${r.previousSource}")` : "";
-    lines.push(`Adopted ${outputs} as kept by hand for ${r.prompt}: recorded as source "hand"${was} in promptfile.lock.`);
+    lines.push(
+      `Adopted ${outputs} as kept by hand for ${r.prompt}: recorded as source "hand"${was} in promptfile.lock.`,
+    );
   }
-  if (r.dependents.length) lines.push(`These prompts read its outputs and need a build: ${r.dependents.join(", ")} (pc build).`);
+  if (r.dependents.length)
+    lines.push(`These prompts read its outputs and need a build: ${r.dependents.join(", ")} (pc build).`);
   return `${lines.join("\n")}\n`;
 }

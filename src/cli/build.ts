@@ -53,7 +53,8 @@ export async function buildCommand(paths: string[], flags: BuildFlags): Promise<
     printJson(reportJson(report));
   } else if (flags.dryRun) {
     for (const p of report.prompts) {
-      if (p.outcome === "planned") process.stdout.write(`would build ${p.prompt} → ${p.outputs.join(", ")}: ${p.reasons.join("; ")}\n`);
+      if (p.outcome === "planned")
+        process.stdout.write(`would build ${p.prompt} → ${p.outputs.join(", ")}: ${p.reasons.join("; ")}\n`);
     }
     process.stdout.write(`${progress.summary(report)}\n`);
   } else {

@@ -20,7 +20,9 @@ export interface ClipboardOptions {
 export function systemClipboardReason(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): string | undefined {
   const wsl = Boolean(env.WSL_DISTRO_NAME || env.WSL_INTEROP);
   if (platform === "linux" && !wsl && !env.DISPLAY && !env.WAYLAND_DISPLAY) {
-    return env.SSH_CONNECTION || env.SSH_TTY ? "this is an SSH session with no DISPLAY" : "neither DISPLAY nor WAYLAND_DISPLAY is set";
+    return env.SSH_CONNECTION || env.SSH_TTY
+      ? "this is an SSH session with no DISPLAY"
+      : "neither DISPLAY nor WAYLAND_DISPLAY is set";
   }
   return undefined;
 }
@@ -54,9 +56,13 @@ export async function copyText(text: string, options: ClipboardOptions = {}): Pr
     terminal.write(osc52(text));
     return "osc52";
   }
-  throw new PcError("PC_CLIPBOARD_UNAVAILABLE", `cannot copy: no clipboard is available (${why}) and there is no terminal to send an OSC 52 escape to`, {
-    hint: options.hint,
-  });
+  throw new PcError(
+    "PC_CLIPBOARD_UNAVAILABLE",
+    `cannot copy: no clipboard is available (${why}) and there is no terminal to send an OSC 52 escape to`,
+    {
+      hint: options.hint,
+    },
+  );
 }
 
 /** Reads the system clipboard. Throws PC_CLIPBOARD_UNAVAILABLE, with another way in, when there is none. */
@@ -82,7 +88,10 @@ export async function pasteText(options: ClipboardOptions = {}): Promise<string>
 function helperError(error: unknown): string {
   const e = error as { message?: string; xselError?: { stderr?: string }; fallbackError?: { stderr?: string } };
   const detail = e.fallbackError?.stderr?.trim() || e.xselError?.stderr?.trim() || e.message || String(error);
-  return detail.replace(/^\S*\/([\w-]+):/, "$1:").replace(/\s+/g, " ").slice(0, 160);
+  return detail
+    .replace(/^\S*\/([\w-]+):/, "$1:")
+    .replace(/\s+/g, " ")
+    .slice(0, 160);
 }
 
 /** A rough token count for a size hint: about 4 characters per token for English and code. */

@@ -52,6 +52,8 @@ function flagSpec(command: string, rawName: string, description: string): FlagSp
   return {
     names,
     description,
-    value: value ? { name: value, choices: choices ? [...choices] : undefined, files: FILE_VALUES.has(long) } : undefined,
+    value: value
+      ? { name: value, choices: choices ? [...choices] : undefined, files: FILE_VALUES.has(long) }
+      : undefined,
   };
 }

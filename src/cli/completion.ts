@@ -10,7 +10,11 @@ import { toPosix } from "../util/fs.js";
 import { findProjectRoot } from "./project-root.js";
 import type { CommandSpec, CompletionSpec, FlagSpec } from "./completion-spec.js";
 
-export async function completionCommand(shell: string | undefined, flags: { listPrompts?: boolean }, spec: CompletionSpec): Promise<number> {
+export async function completionCommand(
+  shell: string | undefined,
+  flags: { listPrompts?: boolean },
+  spec: CompletionSpec,
+): Promise<number> {
   if (flags.listPrompts) {
     // Relative to where the shell is, which may be a subfolder of the project (see project-root.ts).
     const here = process.cwd();
@@ -103,7 +107,13 @@ function bashCase(c: CommandSpec): string {
     .join("\n");
   const flags = words(c.flags.flatMap((f) => f.names));
   const args =
-    c.args.kind === "paths" ? "_pc_paths" : c.args.kind === "prompt" ? "_pc_prompts" : c.args.kind === "choices" ? `_pc_static ${words(c.args.choices)}` : ":";
+    c.args.kind === "paths"
+      ? "_pc_paths"
+      : c.args.kind === "prompt"
+        ? "_pc_prompts"
+        : c.args.kind === "choices"
+          ? `_pc_static ${words(c.args.choices)}`
+          : ":";
   return `    ${c.name})
 ${values ? `      case "$prev" in\n${values}\n      esac\n` : ""}      if [[ "$cur" == -* ]]; then
         _pc_static ${flags}

@@ -34,8 +34,14 @@ export async function diffCommand(prompt: string, flags: DiffFlags): Promise<num
         progress.onEvent({ type: "progress", ...p });
       },
     });
-    if (regenerates && result.restored) process.stderr.write(`compared with the cached ${result.new.label} of ${result.prompt}: no model call; nothing written\n`);
-    else if (regenerates && !live) process.stderr.write(`regenerated ${result.prompt} (${result.new.label.replace(/^regenerated \(|\)$/g, "")}); nothing written\n`);
+    if (regenerates && result.restored)
+      process.stderr.write(
+        `compared with the cached ${result.new.label} of ${result.prompt}: no model call; nothing written\n`,
+      );
+    else if (regenerates && !live)
+      process.stderr.write(
+        `regenerated ${result.prompt} (${result.new.label.replace(/^regenerated \(|\)$/g, "")}); nothing written\n`,
+      );
   } finally {
     progress.stop();
     interrupt.dispose();

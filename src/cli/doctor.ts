@@ -9,7 +9,16 @@ export interface DoctorFlags {
 export async function doctorCommand(flags: DoctorFlags): Promise<number> {
   const report = await doctor({ baseUrl: flags.baseUrl });
   if (flags.json) {
-    printJson({ ok: report.ok, findings: report.findings.map((f) => ({ level: f.level, check: f.check, subject: f.subject ?? null, what: f.what, fix: f.fix ?? null })) });
+    printJson({
+      ok: report.ok,
+      findings: report.findings.map((f) => ({
+        level: f.level,
+        check: f.check,
+        subject: f.subject ?? null,
+        what: f.what,
+        fix: f.fix ?? null,
+      })),
+    });
     return report.ok ? 0 : 1;
   }
   const c = colors(useColor());
@@ -22,7 +31,9 @@ export async function doctorCommand(flags: DoctorFlags): Promise<number> {
   const warnings = report.findings.filter((f) => f.level === "warn").length;
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
   const summary = errors
-    ? c.red(`${plural(errors, "problem")} would make a build fail${warnings ? `; ${plural(warnings, "warning")}` : ""}.`)
+    ? c.red(
+        `${plural(errors, "problem")} would make a build fail${warnings ? `; ${plural(warnings, "warning")}` : ""}.`,
+      )
     : warnings
       ? c.yellow(`${plural(warnings, "warning")}; nothing blocks a build.`)
       : c.green("Everything a build needs is in place.");

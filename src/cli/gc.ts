@@ -17,13 +17,23 @@ export async function gcCommand(flags: GcFlags): Promise<number> {
   const verb = report.dryRun ? "Would remove" : "Removed";
   const lines: string[] = [];
   if (report.removed.length === 0 && report.damaged.length === 0) {
-    lines.push(`Nothing to remove: ${report.kept} generation${report.kept === 1 ? "" : "s"} kept (at most ${report.keep} per prompt, plus ${report.referenced} referenced by the lock).`);
+    lines.push(
+      `Nothing to remove: ${report.kept} generation${report.kept === 1 ? "" : "s"} kept (at most ${report.keep} per prompt, plus ${report.referenced} referenced by the lock).`,
+    );
   } else {
     const what = [
-      ...(report.removed.length ? [`${report.removed.length} generation${report.removed.length === 1 ? "" : "s"} of ${prompts} prompt${prompts === 1 ? "" : "s"}`] : []),
-      ...(report.damaged.length ? [`${report.damaged.length} unreadable entr${report.damaged.length === 1 ? "y" : "ies"}`] : []),
+      ...(report.removed.length
+        ? [
+            `${report.removed.length} generation${report.removed.length === 1 ? "" : "s"} of ${prompts} prompt${prompts === 1 ? "" : "s"}`,
+          ]
+        : []),
+      ...(report.damaged.length
+        ? [`${report.damaged.length} unreadable entr${report.damaged.length === 1 ? "y" : "ies"}`]
+        : []),
     ];
-    lines.push(`${verb} ${what.join(" and ")}, ${report.dryRun ? "freeing" : "freed"} ${formatBytes(report.freedBytes)}; kept ${report.kept} (${report.referenced} referenced by the lock, never removed).`);
+    lines.push(
+      `${verb} ${what.join(" and ")}, ${report.dryRun ? "freeing" : "freed"} ${formatBytes(report.freedBytes)}; kept ${report.kept} (${report.referenced} referenced by the lock, never removed).`,
+    );
   }
   process.stdout.write(`${lines.join("\n")}\n`);
   return 0;

@@ -32,10 +32,13 @@ export function onInterrupt(notice: (message: string) => void): Interrupt {
   const handler = (signal: NodeJS.Signals) => {
     count++;
     if (count === 1) {
-      notice(`${signal === "SIGINT" ? "interrupted" : "terminated"}: stopping the requests in flight; finished prompts are kept (press Ctrl-C again to exit now)`);
+      notice(
+        `${signal === "SIGINT" ? "interrupted" : "terminated"}: stopping the requests in flight; finished prompts are kept (press Ctrl-C again to exit now)`,
+      );
       controller.abort(new Error(`received ${signal}`));
     } else if (count === 2) {
-      if (commits.inProgress > 0) notice("exiting once the outputs being written are recorded in the lock (Ctrl-C again to force)");
+      if (commits.inProgress > 0)
+        notice("exiting once the outputs being written are recorded in the lock (Ctrl-C again to force)");
       commits.exitAfterCommits(exitNow);
     } else {
       exitNow();

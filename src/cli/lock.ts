@@ -45,14 +45,17 @@ function describe(report: LockRepairReport, repair: boolean, color: boolean): st
       lines.push(`promptfile.lock matches the outputs of its ${count(report.prompts.length, "prompt")} on disk.`);
     } else {
       lines.push(table(rows, [c.bold("prompt"), c.bold("state"), c.bold("why")]), "");
-      if (!report.changed) lines.push("Nothing to repair: the entries above are reported by pc status and handled by pc build.");
+      if (!report.changed)
+        lines.push("Nothing to repair: the entries above are reported by pc status and handled by pc build.");
       else if (report.written) {
         lines.push(
           `Repaired promptfile.lock: ${stale} prompt${stale === 1 ? "" : "s"} marked stale, with the hash of the bytes on disk; \`pc build\` regenerates them (no model call was made).`,
           `The previous lock is kept as ${report.backup}: put it back to undo (a hand edit you want to keep: restore it, then \`pc accept\`).`,
         );
       } else {
-        lines.push(`\`pc lock --repair\` records the outputs above as found and marks their prompts stale, so \`pc build\` regenerates them instead of refusing them as hand-edited.`);
+        lines.push(
+          `\`pc lock --repair\` records the outputs above as found and marks their prompts stale, so \`pc build\` regenerates them instead of refusing them as hand-edited.`,
+        );
       }
     }
     return `${lines.join("\n")}\n`;
@@ -72,15 +75,28 @@ function describe(report: LockRepairReport, repair: boolean, color: boolean): st
     "",
     "What you can do:",
     table([
-      ["  git checkout promptfile.lock", "take the committed lock back, then `pc lock --repair` to re-check the outputs"],
+      [
+        "  git checkout promptfile.lock",
+        "take the committed lock back, then `pc lock --repair` to re-check the outputs",
+      ],
       ...(report.problem?.code === "PC_LOCK_CONFLICT"
-        ? [["  git checkout --theirs promptfile.lock", "take one side of the merge (or --ours), then `pc lock --repair`"]]
+        ? [
+            [
+              "  git checkout --theirs promptfile.lock",
+              "take one side of the merge (or --ours), then `pc lock --repair`",
+            ],
+          ]
         : []),
-      ["  pc lock --repair", "rebuild it from what can be recovered, as below; the damaged file is kept as promptfile.lock.bak"],
+      [
+        "  pc lock --repair",
+        "rebuild it from what can be recovered, as below; the damaged file is kept as promptfile.lock.bak",
+      ],
     ]),
     "",
     "What `pc lock --repair` would recover:",
-    rows.length ? table(rows, [c.bold("prompt"), c.bold("state"), c.bold("how")]) : "  nothing (no prompts and no readable entry)",
+    rows.length
+      ? table(rows, [c.bold("prompt"), c.bold("state"), c.bold("how")])
+      : "  nothing (no prompts and no readable entry)",
   );
   return `${lines.join("\n")}\n`;
 }

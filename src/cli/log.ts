@@ -10,12 +10,20 @@ export async function logCommand(prompt: string, flags: LogFlags): Promise<numbe
   if (flags.json) {
     printJson({
       prompt: report.prompt,
-      generations: report.generations.map((g) => ({ ...g, label: g.label ?? null, usage: g.usage ?? null, durationMs: g.durationMs ?? null, checks: g.checks ?? null })),
+      generations: report.generations.map((g) => ({
+        ...g,
+        label: g.label ?? null,
+        usage: g.usage ?? null,
+        durationMs: g.durationMs ?? null,
+        checks: g.checks ?? null,
+      })),
     });
     return 0;
   }
   if (report.generations.length === 0) {
-    process.stdout.write(`No generations of ${report.prompt} in the cache (.pc/generations): \`pc build\` stores one per model call.\n`);
+    process.stdout.write(
+      `No generations of ${report.prompt} in the cache (.pc/generations): \`pc build\` stores one per model call.\n`,
+    );
     return 0;
   }
   const c = colors(useColor());
@@ -31,12 +39,29 @@ export async function logCommand(prompt: string, flags: LogFlags): Promise<numbe
     g.source,
     tokens(g),
     ...(checked ? [g.checks === undefined ? "-" : g.checks.passed ? c.green("pass") : c.red("fail")] : []),
-    Object.entries(g.outputs).map(([file, hash]) => `${file} ${c.dim(hash.slice(7, 15))}`).join(", "),
+    Object.entries(g.outputs)
+      .map(([file, hash]) => `${file} ${c.dim(hash.slice(7, 15))}`)
+      .join(", "),
   ]);
-  const header = ["", "id", "when", "model", "seed", "temp", "source", "tokens", ...(checked ? ["checks"] : []), "outputs"].map((h) => c.bold(h));
+  const header = [
+    "",
+    "id",
+    "when",
+    "model",
+    "seed",
+    "temp",
+    "source",
+    "tokens",
+    ...(checked ? ["checks"] : []),
+    "outputs",
+  ].map((h) => c.bold(h));
   const n = report.generations.length;
-  process.stdout.write(`${report.prompt}: ${n} generation${n === 1 ? "" : "s"}, newest first\n\n${table(rows, header)}\n\n`);
-  process.stdout.write(`${c.green("*")} its bytes are on disk now. \`pc diff ${report.prompt} --against <id>\` shows how one differs from the files.\n`);
+  process.stdout.write(
+    `${report.prompt}: ${n} generation${n === 1 ? "" : "s"}, newest first\n\n${table(rows, header)}\n\n`,
+  );
+  process.stdout.write(
+    `${c.green("*")} its bytes are on disk now. \`pc diff ${report.prompt} --against <id>\` shows how one differs from the files.\n`,
+  );
   return 0;
 }
 

@@ -37,7 +37,12 @@ export function table(rows: string[][], header?: string[]): string {
   const width = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, "").length;
   const widths = all[0]?.map((_, i) => Math.max(...all.map((r) => width(r[i] ?? "")))) ?? [];
   return all
-    .map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell + " ".repeat(widths[i] - width(cell)))).join("  ").trimEnd())
+    .map((r) =>
+      r
+        .map((cell, i) => (i === r.length - 1 ? cell : cell + " ".repeat(widths[i] - width(cell))))
+        .join("  ")
+        .trimEnd(),
+    )
     .join("\n");
 }
 
@@ -48,7 +53,9 @@ export function statusTable(statuses: PromptStatus[], color: boolean): string {
     paintState(s.state, color),
     s.outputs.join(", "),
     sourceLabel(s),
-    s.reasons[0] ? s.reasons[0].split("\n")[0] + (s.reasons.length > 1 ? c.dim(` (+${s.reasons.length - 1} more)`) : "") : "",
+    s.reasons[0]
+      ? s.reasons[0].split("\n")[0] + (s.reasons.length > 1 ? c.dim(` (+${s.reasons.length - 1} more)`) : "")
+      : "",
   ]);
   return table(rows, [c.bold("prompt"), c.bold("state"), c.bold("outputs"), c.bold("source"), c.bold("reason")]);
 }

@@ -77,8 +77,17 @@ export class BuildProgress {
       }
       case "retry": {
         const r = this.running.get(event.prompt);
-        if (r) Object.assign(r, { tokens: 0, elapsedMs: 0, retry: { at: this.clock.now() + event.delayMs, attempt: event.attempt } });
-        this.print(this.c.yellow(`  retrying ${event.prompt} in ${(event.delayMs / 1000).toFixed(1)} s (attempt ${event.attempt}): ${event.message.split("\n")[0]}`));
+        if (r)
+          Object.assign(r, {
+            tokens: 0,
+            elapsedMs: 0,
+            retry: { at: this.clock.now() + event.delayMs, attempt: event.attempt },
+          });
+        this.print(
+          this.c.yellow(
+            `  retrying ${event.prompt} in ${(event.delayMs / 1000).toFixed(1)} s (attempt ${event.attempt}): ${event.message.split("\n")[0]}`,
+          ),
+        );
         break;
       }
       case "done":
@@ -107,7 +116,8 @@ export class BuildProgress {
   private onModel(event: EmbeddedLoadEvent): void {
     if (event.type === "download") {
       // Elsewhere than a terminal: one line per phase.
-      if (!this.live && this.downloads.get(event.model)?.phase !== event.phase) this.print(this.c.dim(`  ${downloadText(event)}`));
+      if (!this.live && this.downloads.get(event.model)?.phase !== event.phase)
+        this.print(this.c.dim(`  ${downloadText(event)}`));
       this.downloads.set(event.model, event);
       this.redraw();
       return;
@@ -115,7 +125,11 @@ export class BuildProgress {
     this.downloads.delete(event.model);
     this.loaded.add(event.model);
     const threads = `${event.threads} thread${event.threads === 1 ? "" : "s"}`;
-    this.print(this.c.dim(`  loaded ${event.file} in ${formatSeconds(event.loadMs)} (${threads}, context ${event.contextSize} tokens)`));
+    this.print(
+      this.c.dim(
+        `  loaded ${event.file} in ${formatSeconds(event.loadMs)} (${threads}, context ${event.contextSize} tokens)`,
+      ),
+    );
   }
 
   notice(message: string): void {
@@ -133,9 +147,14 @@ export class BuildProgress {
     const t = report.totals;
     const lines: string[] = [];
     for (const p of report.prompts) {
-      if (p.outcome === "failed" && p.error) lines.push(`${c.red(`✗ ${p.error.format()}`)}\n  ${c.dim(`(${p.error.code})`)}`);
+      if (p.outcome === "failed" && p.error)
+        lines.push(`${c.red(`✗ ${p.error.format()}`)}\n  ${c.dim(`(${p.error.code})`)}`);
       if (p.outcome === "drifted") {
-        lines.push(c.magenta(`! ${p.prompt}: ${p.outputs.join(", ")} was edited by hand and is kept; \`pc accept ${p.prompt}\` keeps the edit, \`pc build --force ${p.prompt}\` replaces it`));
+        lines.push(
+          c.magenta(
+            `! ${p.prompt}: ${p.outputs.join(", ")} was edited by hand and is kept; \`pc accept ${p.prompt}\` keeps the edit, \`pc build --force ${p.prompt}\` replaces it`,
+          ),
+        );
       }
     }
     for (const d of report.dropped ?? []) lines.push(droppedLine(d, report.dryRun));
@@ -143,7 +162,11 @@ export class BuildProgress {
       const planned = report.prompts.filter((p) => p.outcome === "planned");
       const cached = planned.filter((p) => p.source === "cache").length;
       const fromCache = cached ? `, ${cached === planned.length ? "all" : cached} from the cache` : "";
-      lines.push(planned.length ? `${planned.length} prompt${planned.length === 1 ? "" : "s"} would be built${fromCache} (dry run: no request made)` : "Nothing to build: every prompt is fresh.");
+      lines.push(
+        planned.length
+          ? `${planned.length} prompt${planned.length === 1 ? "" : "s"} would be built${fromCache} (dry run: no request made)`
+          : "Nothing to build: every prompt is fresh.",
+      );
       return lines.join("\n");
     }
     const parts = [
@@ -155,7 +178,9 @@ export class BuildProgress {
       ...(t.drifted ? [c.magenta(`${t.drifted} drifted`)] : []),
     ];
     const tokens = t.promptTokens + t.completionTokens;
-    lines.push(`${parts.join(", ")}; ${tokens ? `${t.promptTokens} prompt + ${count(t.completionTokens, "completion token")}; ` : ""}${formatSeconds(report.durationMs)}`);
+    lines.push(
+      `${parts.join(", ")}; ${tokens ? `${t.promptTokens} prompt + ${count(t.completionTokens, "completion token")}; ` : ""}${formatSeconds(report.durationMs)}`,
+    );
     return lines.join("\n");
   }
 
@@ -247,7 +272,9 @@ export class BuildProgress {
 
 /** An orphaned lock entry that a build dropped, and what became of its outputs. */
 function droppedLine(d: DroppedEntry, dryRun: boolean): string {
-  const outputs = d.outputsKept.length ? `its outputs are kept (${d.outputsKept.join(", ")}: delete them if they are no longer wanted)` : "its outputs are gone too";
+  const outputs = d.outputsKept.length
+    ? `its outputs are kept (${d.outputsKept.join(", ")}: delete them if they are no longer wanted)`
+    : "its outputs are gone too";
   return `${dryRun ? "would drop" : "dropped"} the lock entry of ${d.prompt}: the prompt file is gone and ${outputs}`;
 }
 
@@ -255,7 +282,10 @@ function droppedLine(d: DroppedEntry, dryRun: boolean): string {
 function downloadText(d: DownloadEvent): string {
   if (d.phase === "resolving") return `resolving ${d.host} to download ${d.model}`;
   if (d.phase === "connecting") return `connecting to ${d.host} to download ${d.model}`;
-  const size = d.totalBytes > 0 ? `${megabytes(d.downloadedBytes)} of ${megabytes(d.totalBytes)} MB` : `${megabytes(d.downloadedBytes)} MB`;
+  const size =
+    d.totalBytes > 0
+      ? `${megabytes(d.downloadedBytes)} of ${megabytes(d.totalBytes)} MB`
+      : `${megabytes(d.downloadedBytes)} MB`;
   const rate = d.bytesPerSecond > 0 ? ` at ${megabytes(d.bytesPerSecond)} MB/s` : "";
   return `downloading ${d.model} from ${d.host}: ${size}${rate}`;
 }

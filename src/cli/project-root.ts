@@ -39,7 +39,11 @@ export function enterProject(given: string[] = []): string[] {
 }
 
 function notAProject(dir: string): PcError {
-  return new PcError("PC_NOT_A_PROJECT", `${dir} is not in a pc project: neither it nor a folder above it has ${CONFIG_FILE}, ${LOCK_FILE} or a prompts/ folder`, {
-    hint: "Run pc init to make this folder a project, or cd into one.",
-  });
+  return new PcError(
+    "PC_NOT_A_PROJECT",
+    `${dir} is not in a pc project: neither it nor a folder above it has ${CONFIG_FILE}, ${LOCK_FILE} or a prompts/ folder`,
+    {
+      hint: "Run pc init to make this folder a project, or cd into one.",
+    },
+  );
 }

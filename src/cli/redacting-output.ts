@@ -13,7 +13,8 @@ export function redactPrintedSecrets(argv: string[], env: NodeJS.ProcessEnv = pr
     stream.write = ((chunk: unknown, ...rest: unknown[]) => {
       // Known secrets only: a rendered prompt or a diff may hold `Bearer ${token}` as code.
       if (typeof chunk === "string") return write(redact(chunk, secrets, { bearer: false }), ...rest);
-      if (chunk instanceof Uint8Array) return write(redact(Buffer.from(chunk).toString("utf8"), secrets, { bearer: false }), ...rest);
+      if (chunk instanceof Uint8Array)
+        return write(redact(Buffer.from(chunk).toString("utf8"), secrets, { bearer: false }), ...rest);
       return write(chunk, ...rest);
     }) as typeof stream.write;
   }

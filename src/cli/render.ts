@@ -9,16 +9,23 @@ export interface RenderFlags {
 export async function renderCommand(prompt: string, flags: RenderFlags): Promise<number> {
   const result = await render({ prompt });
   const format = flags.format ?? "markdown";
-  const text = format === "json" ? `${JSON.stringify({ prompt: result.prompt, messages: result.messages }, null, 2)}\n` : result.text;
+  const text =
+    format === "json"
+      ? `${JSON.stringify({ prompt: result.prompt, messages: result.messages }, null, 2)}\n`
+      : result.text;
   if (!flags.copy) {
     process.stdout.write(text);
     return 0;
   }
   const { approximateTokens, copyText } = await import("./clipboard.js");
-  const method = await copyText(text, { hint: `Print it and copy it yourself instead, e.g. pc render ${result.prompt} > prompt.txt` });
+  const method = await copyText(text, {
+    hint: `Print it and copy it yourself instead, e.g. pc render ${result.prompt} > prompt.txt`,
+  });
   const size = `${text.length.toLocaleString("en-US")} characters, ~${approximateTokens(text).toLocaleString("en-US")} tokens`;
   if (method === "clipboard") {
-    process.stdout.write(`Copied ${result.prompt} to the clipboard (${size}). Paste it into a chat, then: pc accept ${result.prompt} <answer-file>\n`);
+    process.stdout.write(
+      `Copied ${result.prompt} to the clipboard (${size}). Paste it into a chat, then: pc accept ${result.prompt} <answer-file>\n`,
+    );
   } else {
     process.stdout.write(
       `Sent ${result.prompt} to the terminal's clipboard with an OSC 52 escape (${size}); no system clipboard here.\n` +

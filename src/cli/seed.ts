@@ -24,7 +24,8 @@ export async function seedCommand(prompt: string, flags: SeedFlags): Promise<num
       onEvent: (event) => {
         if (flags.json) return;
         if (event.type === "start") process.stderr.write(`trying seed ${event.seed}\n`);
-        if (event.type === "retry") process.stderr.write(`${event.message}; retrying in ${formatSeconds(event.delayMs)}\n`);
+        if (event.type === "retry")
+          process.stderr.write(`${event.message}; retrying in ${formatSeconds(event.delayMs)}\n`);
       },
     });
   } finally {
@@ -49,7 +50,10 @@ export function seedTable(tries: SeedTry[], color: boolean): string {
     t.source === "cache" ? `${formatSeconds(t.durationMs)} (cached)` : formatSeconds(t.durationMs),
     (t.failure ?? "").split("\n")[0] ?? "",
   ]);
-  return table(rows, ["seed", "checks", "tokens", "time", "first failing line"].map((h) => c.bold(h)));
+  return table(
+    rows,
+    ["seed", "checks", "tokens", "time", "first failing line"].map((h) => c.bold(h)),
+  );
 }
 
 function summary(report: SeedReport, pin: boolean, color: boolean): string {

@@ -13,7 +13,16 @@ export interface StatusFlags {
 }
 
 function toJson(s: PromptStatus) {
-  return { prompt: s.prompt, state: s.state, reasons: s.reasons, outputs: s.outputs, source: s.source ?? null, label: s.label ?? null, dependsOn: s.dependsOn, ...(s.checks ? { checks: s.checks } : {}) };
+  return {
+    prompt: s.prompt,
+    state: s.state,
+    reasons: s.reasons,
+    outputs: s.outputs,
+    source: s.source ?? null,
+    label: s.label ?? null,
+    dependsOn: s.dependsOn,
+    ...(s.checks ? { checks: s.checks } : {}),
+  };
 }
 
 export async function statusCommand(paths: string[], flags: StatusFlags): Promise<number> {
@@ -57,7 +66,11 @@ async function runPromptChecks(paths: string[], json: boolean): Promise<RunCheck
       onCheck: (e) => {
         if (json || e.passed === undefined) return;
         const took = c.dim(`(${formatSeconds(e.durationMs ?? 0)})`);
-        process.stderr.write(e.passed ? `${c.green("✓")} checks passed ${e.prompt} ${took}\n` : `${c.red("✗")} checks failed ${e.prompt}: ${e.failure} ${took}\n`);
+        process.stderr.write(
+          e.passed
+            ? `${c.green("✓")} checks passed ${e.prompt} ${took}\n`
+            : `${c.red("✗")} checks failed ${e.prompt}: ${e.failure} ${took}\n`,
+        );
       },
     });
   } finally {
@@ -68,16 +81,25 @@ async function runPromptChecks(paths: string[], json: boolean): Promise<RunCheck
 function printCheck(report: StatusReport & { ok: boolean }, checks: RunChecksReport | undefined): number {
   const notFresh = report.prompts.filter((p) => p.state !== "fresh");
   const failing = checks?.checks.filter((c) => !c.passed) ?? [];
-  for (const f of failing) process.stdout.write(`${f.prompt}: check failed: ${f.failure}${f.kept ? ` (output in ${f.kept})` : ""}\n`);
+  for (const f of failing)
+    process.stdout.write(`${f.prompt}: check failed: ${f.failure}${f.kept ? ` (output in ${f.kept})` : ""}\n`);
   const n = checks?.checks.length ?? 0;
   const prompts = count(n, "prompt");
-  const ran = !checks ? "" : n === 0 ? "; no fresh prompt has checks to run" : failing.length ? `; checks ran for ${prompts}: ${failing.length} failed` : `; the checks of ${prompts} passed`;
+  const ran = !checks
+    ? ""
+    : n === 0
+      ? "; no fresh prompt has checks to run"
+      : failing.length
+        ? `; checks ran for ${prompts}: ${failing.length} failed`
+        : `; the checks of ${prompts} passed`;
   if (report.ok && failing.length === 0) {
     const bySource = new Map<string, number>();
     for (const p of report.prompts) if (p.source) bySource.set(p.source, (bySource.get(p.source) ?? 0) + 1);
     const sources = [...bySource].map(([source, n]) => `${n} ${source}`).join(", ");
     const all = report.prompts.length === 1 ? "The only prompt is" : `All ${report.prompts.length} prompts are`;
-    process.stdout.write(`${all} fresh: every output is the one the lock records for its prompt's current inputs${sources ? ` (sources: ${sources})` : ""}${ran}.\n`);
+    process.stdout.write(
+      `${all} fresh: every output is the one the lock records for its prompt's current inputs${sources ? ` (sources: ${sources})` : ""}${ran}.\n`,
+    );
     return 0;
   }
   if (report.ok) {
@@ -90,6 +112,8 @@ function printCheck(report: StatusReport & { ok: boolean }, checks: RunChecksRep
   for (const s of notFresh) {
     for (const reason of s.reasons) process.stdout.write(`${s.prompt}: ${reason}\n`);
   }
-  process.stdout.write(`\n${notFresh.length} of ${count(report.prompts.length, "prompt")} ${verb(notFresh.length, "is", "are")} not fresh (${summarizeStates(notFresh)}).\n`);
+  process.stdout.write(
+    `\n${notFresh.length} of ${count(report.prompts.length, "prompt")} ${verb(notFresh.length, "is", "are")} not fresh (${summarizeStates(notFresh)}).\n`,
+  );
   return 1;
 }

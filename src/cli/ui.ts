@@ -13,7 +13,9 @@ const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"]);
 export async function uiCommand(flags: UiFlags): Promise<number> {
   const host = flags.host ?? "127.0.0.1";
   if (!LOOPBACK.has(host)) {
-    process.stderr.write(`pc ui: warning: listening on ${host}, not only on this machine: anyone who can reach it and learns the URL's token can build, accept and read this project's prompts and outputs.\n`);
+    process.stderr.write(
+      `pc ui: warning: listening on ${host}, not only on this machine: anyone who can reach it and learns the URL's token can build, accept and read this project's prompts and outputs.\n`,
+    );
   }
   const interrupt = onInterrupt(() => {});
   const { startUi } = await import("../ui/server.js");

@@ -1,4 +1,10 @@
-import { verify, type PromptVerifyResult, type VerifyEvent, type VerifyOutcome, type VerifyReport } from "../commands/verify.js";
+import {
+  verify,
+  type PromptVerifyResult,
+  type VerifyEvent,
+  type VerifyOutcome,
+  type VerifyReport,
+} from "../commands/verify.js";
 import { onInterrupt } from "./interrupt.js";
 import { colors, liveProgress, printJson, useColor } from "./output.js";
 import { formatSeconds } from "./progress.js";
@@ -43,11 +49,15 @@ function onEvent(color: boolean, live: boolean): (event: VerifyEvent) => void {
   const status = (line: string) => live && process.stderr.write(`\r\x1b[K${line}`);
   return (event) => {
     if (event.type === "start") status(c.dim(`… regenerating ${event.prompt} (${event.model})`));
-    else if (event.type === "progress") status(c.dim(`… regenerating ${event.prompt}: ${count(event.tokens, "token")}, ${formatSeconds(event.elapsedMs)}`));
+    else if (event.type === "progress")
+      status(
+        c.dim(`… regenerating ${event.prompt}: ${count(event.tokens, "token")}, ${formatSeconds(event.elapsedMs)}`),
+      );
     else if (event.type === "model" && event.event.type === "loaded") {
       status("");
       process.stderr.write(c.dim(`  loaded ${event.event.file} in ${formatSeconds(event.event.loadMs)}\n`));
-    } else if (event.type === "retry") process.stderr.write(c.yellow(`  retrying ${event.prompt}: ${event.message.split("\n")[0]}\n`));
+    } else if (event.type === "retry")
+      process.stderr.write(c.yellow(`  retrying ${event.prompt}: ${event.message.split("\n")[0]}\n`));
     else if (event.type === "done") {
       status("");
       process.stdout.write(`${resultText(event.result, color)}\n`);
@@ -98,7 +108,8 @@ function paintDiff(diff: string, color: boolean): string {
     if (line.startsWith("-")) return c.red(line);
     return line;
   });
-  if (lines.length > MAX_DIFF_LINES) shown.push(c.dim(`… ${lines.length - MAX_DIFF_LINES} more lines (pc verify --json has the whole diff)`));
+  if (lines.length > MAX_DIFF_LINES)
+    shown.push(c.dim(`… ${lines.length - MAX_DIFF_LINES} more lines (pc verify --json has the whole diff)`));
   return shown.join("\n");
 }
 

@@ -15,7 +15,11 @@ export async function watchCommand(paths: string[], flags: WatchFlags): Promise<
   const live = liveProgress(json);
   const color = !json && useColor(process.stderr);
   const progress = new BuildProgress(process.stderr, live, color);
-  const interrupt = onInterrupt((message) => (json ? undefined : progress.notice(message.replace("finished prompts are kept", "finished prompts are kept; watching stops"))));
+  const interrupt = onInterrupt((message) =>
+    json
+      ? undefined
+      : progress.notice(message.replace("finished prompts are kept", "finished prompts are kept; watching stops")),
+  );
   const onEvent = json ? ndjson : human(progress, color);
   try {
     const watcher = await watch({
@@ -46,25 +50,53 @@ function ndjson(event: WatchEvent): void {
   const line = (value: Record<string, unknown>) => void process.stdout.write(`${JSON.stringify(value)}\n`);
   switch (event.type) {
     case "ready":
-      return line({ event: "ready", prompts: event.prompts, files: event.files, dirs: event.dirs, states: states(event.statuses) });
+      return line({
+        event: "ready",
+        prompts: event.prompts,
+        files: event.files,
+        dirs: event.dirs,
+        states: states(event.statuses),
+      });
     case "change":
       return line({ event: "change", paths: event.paths });
     case "start":
       return line({ event: "start", prompt: event.prompt, model: event.model });
     case "progress":
-      return line({ event: "progress", prompt: event.prompt, tokens: event.tokens, elapsedMs: Math.round(event.elapsedMs) });
+      return line({
+        event: "progress",
+        prompt: event.prompt,
+        tokens: event.tokens,
+        elapsedMs: Math.round(event.elapsedMs),
+      });
     case "retry":
-      return line({ event: "retry", prompt: event.prompt, message: event.message, delayMs: event.delayMs, attempt: event.attempt });
+      return line({
+        event: "retry",
+        prompt: event.prompt,
+        message: event.message,
+        delayMs: event.delayMs,
+        attempt: event.attempt,
+      });
     case "done":
       return line({ event: event.result.outcome === "failed" ? "failed" : "done", ...promptJson(event.result) });
     case "cancelled":
       return line({ event: "cancelled", prompt: event.prompt, reason: event.reason });
     case "check":
-      return line({ event: "check", prompt: event.prompt, passed: event.passed, durationMs: event.durationMs, failure: event.failure ?? null });
+      return line({
+        event: "check",
+        prompt: event.prompt,
+        passed: event.passed,
+        durationMs: event.durationMs,
+        failure: event.failure ?? null,
+      });
     case "error":
       return line({ event: "failed", prompt: null, error: event.error.toJSON() });
     case "idle":
-      return line({ event: "idle", ok: event.report?.ok ?? false, totals: event.report?.totals ?? null, states: states(event.statuses) });
+      return line({
+        event: "idle",
+        ok: event.report?.ok ?? false,
+        totals: event.report?.totals ?? null,
+        states: states(event.statuses),
+      });
     case "plan":
       return;
   }
@@ -87,7 +119,9 @@ function human(progress: BuildProgress, color: boolean): (event: WatchEvent) => 
   return (event) => {
     switch (event.type) {
       case "ready":
-        out(`watching ${event.prompts} prompt${event.prompts === 1 ? "" : "s"} (${count(event.files, "file")}, folders ${event.dirs.join(", ") || "none"})`);
+        out(
+          `watching ${event.prompts} prompt${event.prompts === 1 ? "" : "s"} (${count(event.files, "file")}, folders ${event.dirs.join(", ") || "none"})`,
+        );
         if (event.statuses?.length) out(statusTable(event.statuses, color));
         return;
       case "change":

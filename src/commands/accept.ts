@@ -60,13 +60,16 @@ export interface AcceptResult {
  */
 export async function accept(options: AcceptOptions): Promise<AcceptResult> {
   const cwd = options.cwd ?? process.cwd();
-  if (options.dryRun && options.answer === undefined) throw new PcError("PC_USAGE", "a dry run of accept previews an answer, and none was given");
+  if (options.dryRun && options.answer === undefined)
+    throw new PcError("PC_USAGE", "a dry run of accept previews an answer, and none was given");
   // A preview writes nothing, so it need not wait for a build that holds the project lock.
   const release = options.dryRun ? async () => {} : await acquireProjectLock(cwd);
   try {
     const project = await loadProject(cwd, { renderAll: true });
     const record = promptRecord(project, cwd, options.prompt);
-    return options.answer === undefined ? await adopt(project, record) : await takeAnswer(project, record, options.answer, options);
+    return options.answer === undefined
+      ? await adopt(project, record)
+      : await takeAnswer(project, record, options.answer, options);
   } finally {
     await release();
   }
@@ -89,7 +92,12 @@ function promptRecord(project: Project, cwd: string, given: string): RenderedRec
   return readyToGenerate(record, (owner) => `Build or accept ${owner} first.`);
 }
 
-async function takeAnswer(project: Project, record: RenderedRecord, answer: string, options: AcceptOptions): Promise<AcceptResult> {
+async function takeAnswer(
+  project: Project,
+  record: RenderedRecord,
+  answer: string,
+  options: AcceptOptions,
+): Promise<AcceptResult> {
   const { root } = project;
   let outputs: Record<string, string>;
   try {
@@ -110,7 +118,17 @@ async function takeAnswer(project: Project, record: RenderedRecord, answer: stri
   if (options.dryRun) {
     const written = await changedOutputs(project, outputs);
     const hashes = Object.fromEntries(Object.entries(outputs).map(([file, text]) => [file, sha256(text)]));
-    return { prompt: record.prompt, source: "chat", label: options.label, outputs: hashes, written, recorded: false, previousSource: entry?.source, dependents: [], texts: outputs };
+    return {
+      prompt: record.prompt,
+      source: "chat",
+      label: options.label,
+      outputs: hashes,
+      written,
+      recorded: false,
+      previousSource: entry?.source,
+      dependents: [],
+      texts: outputs,
+    };
   }
   const generation = newGeneration(record, { source: "chat", label: options.label, raw: answer, outputs });
   const written = await changedOutputs(project, outputs);
@@ -144,18 +162,28 @@ async function adopt(project: Project, record: RenderedRecord): Promise<AcceptRe
   }
   const entry = record.entry;
   const base = { prompt: record.prompt, outputs: hashes, written: [], previousSource: entry?.source, dependents: [] };
-  const unchanged = entry && entry.inputHash === record.hashes.inputHash && record.outputs.every((o) => entry.outputs[o] === hashes[o]);
+  const unchanged =
+    entry && entry.inputHash === record.hashes.inputHash && record.outputs.every((o) => entry.outputs[o] === hashes[o]);
   if (unchanged && project.failures[record.prompt] === undefined) {
     // Already fresh: its provenance (model, chat or hand) stays as it is.
     return { ...base, source: entry.source, label: entry.label, recorded: false };
   }
   await recordEntry(project, record, lockEntryFor(record, hashes, "hand"));
   const changed = record.outputs.filter((o) => entry?.outputs[o] !== hashes[o]);
-  return { ...base, source: "hand", recorded: true, dependents: changed.length ? dependentsOf(project, record.prompt) : [] };
+  return {
+    ...base,
+    source: "hand",
+    recorded: true,
+    dependents: changed.length ? dependentsOf(project, record.prompt) : [],
+  };
 }
 
 /** Records one prompt's entry in the lock (atomically) and clears its last failure. */
-async function recordEntry(project: Project, record: RenderedRecord, entry: ReturnType<typeof lockEntryFor>): Promise<void> {
+async function recordEntry(
+  project: Project,
+  record: RenderedRecord,
+  entry: ReturnType<typeof lockEntryFor>,
+): Promise<void> {
   project.lock.prompts[record.prompt] = entry;
   await writeLock(project.root, project.lock, project.lockText);
   // Kept for the prompt's text, as a build keeps its entries (see EarlierEntries): an optimisation only.
@@ -176,5 +204,8 @@ async function changedOutputs(project: Project, outputs: Record<string, string>)
 }
 
 function dependentsOf(project: Project, prompt: string): string[] {
-  return [...project.graph.dependsOn.entries()].filter(([, deps]) => deps.includes(prompt)).map(([p]) => p).sort();
+  return [...project.graph.dependsOn.entries()]
+    .filter(([, deps]) => deps.includes(prompt))
+    .map(([p]) => p)
+    .sort();
 }

@@ -3,7 +3,15 @@ import path from "node:path";
 import type { BuildEvent, ExecuteOptions } from "../execute/build-run.js";
 import { acquireProjectLock } from "../execute/project-lock.js";
 import { LOCK_FILE, serializeLock } from "../lock/lockfile.js";
-import { nothingToDo, pinnedModel, planBuild, readsNoPendingOutput, type BuildOutcome, type BuildPlan, type PromptBuildResult } from "../plan/build-plan.js";
+import {
+  nothingToDo,
+  pinnedModel,
+  planBuild,
+  readsNoPendingOutput,
+  type BuildOutcome,
+  type BuildPlan,
+  type PromptBuildResult,
+} from "../plan/build-plan.js";
 import { isHashed, loadProject, type Project } from "../plan/project.js";
 import { computeStates } from "../plan/states.js";
 import { readIfExists } from "../util/fs.js";
@@ -56,10 +64,14 @@ export async function build(options: BuildOptions = {}): Promise<BuildReport> {
   if (!options.dryRun && !nothingToDo(plan)) {
     void loadExecution(); // node reads its files while the lock is being taken
     release = await acquireProjectLock(cwd, outputFolders(project));
-    if ((await readIfExists(path.join(cwd, LOCK_FILE)))?.toString("utf8") !== project.lockText) ({ project, plan } = await planProject(cwd, options));
+    if ((await readIfExists(path.join(cwd, LOCK_FILE)))?.toString("utf8") !== project.lockText)
+      ({ project, plan } = await planProject(cwd, options));
   }
   try {
-    options.onEvent?.({ type: "plan", targets: plan.targets.map((s) => ({ prompt: s.prompt, state: s.state, reasons: s.reasons })) });
+    options.onEvent?.({
+      type: "plan",
+      targets: plan.targets.map((s) => ({ prompt: s.prompt, state: s.state, reasons: s.reasons })),
+    });
     const dropped = await dropOrphans(project, plan, options.dryRun ?? false);
     // Nothing to build: no engine, no write (not even of unchanged bookkeeping files).
     const warnings: PcError[] = [];
@@ -92,7 +104,14 @@ async function dryRunResults(project: Project, plan: BuildPlan, options: BuildOp
     ...plan.targets.map((s): PromptBuildResult => {
       const cached = restorable.has(s.prompt);
       const reasons = cached ? [...s.reasons, "restores from the cache (no model call)"] : s.reasons;
-      return { prompt: s.prompt, outcome: "planned", reasons, outputs: s.outputs, model: pinnedModel(project, s.prompt), source: cached ? "cache" : undefined };
+      return {
+        prompt: s.prompt,
+        outcome: "planned",
+        reasons,
+        outputs: s.outputs,
+        model: pinnedModel(project, s.prompt),
+        source: cached ? "cache" : undefined,
+      };
     }),
     ...plan.others,
   ];
@@ -105,7 +124,10 @@ async function dryRunResults(project: Project, plan: BuildPlan, options: BuildOp
 async function restorablePrompts(project: Project, plan: BuildPlan, options: BuildOptions): Promise<Set<string>> {
   const found = new Set<string>();
   if (!(options.cache ?? true) || plan.targets.length === 0) return found;
-  const [{ GenerationStore }, { restore }] = await Promise.all([import("../cache/store.js"), import("../execute/generate.js")]);
+  const [{ GenerationStore }, { restore }] = await Promise.all([
+    import("../cache/store.js"),
+    import("../execute/generate.js"),
+  ]);
   const store = new GenerationStore(project.root);
   for (const s of plan.targets) {
     const record = project.records.get(s.prompt);
@@ -121,7 +143,10 @@ async function restorablePrompts(project: Project, plan: BuildPlan, options: Bui
  * prompt later restores its outputs without a model call.
  */
 async function dropOrphans(project: Project, plan: BuildPlan, dryRun: boolean): Promise<DroppedEntry[]> {
-  const dropped = plan.orphans.map((s) => ({ prompt: s.prompt, outputsKept: s.outputs.filter((o) => existsSync(path.join(project.root, o))) }));
+  const dropped = plan.orphans.map((s) => ({
+    prompt: s.prompt,
+    outputsKept: s.outputs.filter((o) => existsSync(path.join(project.root, o))),
+  }));
   if (dryRun || dropped.length === 0) return dropped;
   for (const { prompt } of dropped) delete project.lock.prompts[prompt];
   const { writeLock } = await import("../lock/lock-io.js");
@@ -135,8 +160,24 @@ function outputFolders(project: Project): string[] {
   return [...new Set([...project.graph.owners.keys()].map((o) => path.posix.dirname(o)))];
 }
 
-function report(prompts: PromptBuildResult[], dropped: DroppedEntry[], dryRun: boolean, started: number, warnings: PcError[]): BuildReport {
-  const totals = { built: 0, cached: 0, fresh: 0, failed: 0, skipped: 0, drifted: 0, planned: 0, promptTokens: 0, completionTokens: 0 };
+function report(
+  prompts: PromptBuildResult[],
+  dropped: DroppedEntry[],
+  dryRun: boolean,
+  started: number,
+  warnings: PcError[],
+): BuildReport {
+  const totals = {
+    built: 0,
+    cached: 0,
+    fresh: 0,
+    failed: 0,
+    skipped: 0,
+    drifted: 0,
+    planned: 0,
+    promptTokens: 0,
+    completionTokens: 0,
+  };
   for (const p of prompts) {
     totals[p.outcome]++;
     totals.promptTokens += p.usage?.promptTokens ?? 0;
@@ -144,5 +185,14 @@ function report(prompts: PromptBuildResult[], dropped: DroppedEntry[], dryRun: b
   }
   // A drifted output is kept, but the project is not what its prompts produce until it is resolved.
   const ok = totals.failed === 0 && totals.skipped === 0 && totals.drifted === 0;
-  return { ok: ok && warnings.length === 0, dryRun, prompts, dropped, totals, durationMs: Math.round(performance.now() - started), finishedAt: new Date().toISOString(), warnings };
+  return {
+    ok: ok && warnings.length === 0,
+    dryRun,
+    prompts,
+    dropped,
+    totals,
+    durationMs: Math.round(performance.now() - started),
+    finishedAt: new Date().toISOString(),
+    warnings,
+  };
 }

@@ -65,9 +65,13 @@ export async function diff(options: DiffOptions): Promise<DiffResult> {
   const cwd = options.cwd ?? process.cwd();
   const overrides = options.seed !== undefined || options.temperature !== undefined || options.model !== undefined;
   if (overrides && (options.cached || options.against)) {
-    throw new PcError("PC_USAGE", "--seed, --temperature and --model regenerate; they cannot be combined with --cached or --against", {
-      hint: "Compare stored generations with --cached / --against, or regenerate with overrides, e.g. pc diff prompts/app.md --seed 7",
-    });
+    throw new PcError(
+      "PC_USAGE",
+      "--seed, --temperature and --model regenerate; they cannot be combined with --cached or --against",
+      {
+        hint: "Compare stored generations with --cached / --against, or regenerate with overrides, e.g. pc diff prompts/app.md --seed 7",
+      },
+    );
   }
   validateOverrides(options);
   const project = await loadProject(cwd);
@@ -80,7 +84,9 @@ export async function diff(options: DiffOptions): Promise<DiffResult> {
     const generations = await store.forPrompt(prompt);
     if (options.against) {
       older = sideOf(findGeneration(generations, options.against, prompt));
-      newer = options.cached ? sideOf(newestOrFail(generations, 1, prompt)) : await diskSide(project, prompt, outputsOf(project, prompt, generations));
+      newer = options.cached
+        ? sideOf(newestOrFail(generations, 1, prompt))
+        : await diskSide(project, prompt, outputsOf(project, prompt, generations));
     } else {
       const [newest, previous] = [newestOrFail(generations, 2, prompt), generations[1]!];
       older = sideOf(previous);
@@ -97,14 +103,21 @@ export async function diff(options: DiffOptions): Promise<DiffResult> {
 }
 
 function validateOverrides(options: DiffOptions): void {
-  if (options.seed !== undefined && !Number.isInteger(options.seed)) throw new PcError("PC_USAGE", `--seed must be a whole number, got ${options.seed}`);
+  if (options.seed !== undefined && !Number.isInteger(options.seed))
+    throw new PcError("PC_USAGE", `--seed must be a whole number, got ${options.seed}`);
   if (options.temperature !== undefined && !(options.temperature >= 0 && options.temperature <= 2)) {
     throw new PcError("PC_USAGE", `--temperature must be a number from 0 to 2, got ${options.temperature}`);
   }
-  if (options.model !== undefined && options.model.trim() === "") throw new PcError("PC_USAGE", "--model must name a model, e.g. --model qwen2.5-coder:7b");
+  if (options.model !== undefined && options.model.trim() === "")
+    throw new PcError("PC_USAGE", "--model must name a model, e.g. --model qwen2.5-coder:7b");
 }
 
-async function regenerate(project: Project, record: RenderedRecord, store: GenerationStore, options: DiffOptions): Promise<{ generation: Generation; restored: boolean }> {
+async function regenerate(
+  project: Project,
+  record: RenderedRecord,
+  store: GenerationStore,
+  options: DiffOptions,
+): Promise<{ generation: Generation; restored: boolean }> {
   const engines = enginePoolFor(project, options);
   try {
     const produced = await produce(record, {
@@ -150,10 +163,14 @@ function outputsOf(project: Project, prompt: string, generations: Generation[]):
 
 function newestOrFail(generations: Generation[], needed: number, prompt: string): Generation {
   if (generations.length < needed) {
-    throw new PcError("PC_USAGE", `has ${generations.length} generation${generations.length === 1 ? "" : "s"} in the cache; --cached compares the two newest`, {
-      file: prompt,
-      hint: `Build it (pc build ${prompt}) or regenerate it (pc diff ${prompt}) to store another; \`pc log ${prompt}\` lists them.`,
-    });
+    throw new PcError(
+      "PC_USAGE",
+      `has ${generations.length} generation${generations.length === 1 ? "" : "s"} in the cache; --cached compares the two newest`,
+      {
+        file: prompt,
+        hint: `Build it (pc build ${prompt}) or regenerate it (pc diff ${prompt}) to store another; \`pc log ${prompt}\` lists them.`,
+      },
+    );
   }
   return generations[0]!;
 }
@@ -162,11 +179,20 @@ function findGeneration(generations: Generation[], id: string, prompt: string): 
   const wanted = id.trim().toLowerCase();
   const matches = wanted.length >= 4 ? generations.filter((g) => g.id.startsWith(wanted)) : [];
   if (matches.length === 1) return matches[0]!;
-  const known = generations.slice(0, 5).map((g) => g.id).join(", ");
-  throw new PcError("PC_USAGE", matches.length > 1 ? `generation id "${id}" is ambiguous (${matches.length} match)` : `no generation "${id}" of this prompt in the cache`, {
-    file: prompt,
-    hint: `Give an id (or a prefix of at least 4 characters) from \`pc log ${prompt}\`${known ? `, e.g. ${known}` : ""}.`,
-  });
+  const known = generations
+    .slice(0, 5)
+    .map((g) => g.id)
+    .join(", ");
+  throw new PcError(
+    "PC_USAGE",
+    matches.length > 1
+      ? `generation id "${id}" is ambiguous (${matches.length} match)`
+      : `no generation "${id}" of this prompt in the cache`,
+    {
+      file: prompt,
+      hint: `Give an id (or a prefix of at least 4 characters) from \`pc log ${prompt}\`${known ? `, e.g. ${known}` : ""}.`,
+    },
+  );
 }
 
 function compare(prompt: string, older: DiffSide, newer: DiffSide): DiffResult {
@@ -178,9 +204,17 @@ function compare(prompt: string, older: DiffSide, newer: DiffSide): DiffResult {
     // Like git: a missing side is /dev/null.
     const patch = identical
       ? ""
-      : createTwoFilesPatch(a === undefined ? "/dev/null" : `a/${file}`, b === undefined ? "/dev/null" : `b/${file}`, a ?? "", b ?? "", older.label, newer.label, {
-          headerOptions: FILE_HEADERS_ONLY,
-        });
+      : createTwoFilesPatch(
+          a === undefined ? "/dev/null" : `a/${file}`,
+          b === undefined ? "/dev/null" : `b/${file}`,
+          a ?? "",
+          b ?? "",
+          older.label,
+          newer.label,
+          {
+            headerOptions: FILE_HEADERS_ONLY,
+          },
+        );
     return { file, identical, patch };
   });
   return { prompt, identical: diffs.every((d) => d.identical), old: older, new: newer, files: diffs };

@@ -25,7 +25,14 @@ export async function checkEmbedded(root: ModelRoot, models: Map<string, ModelUs
   } catch (error) {
     if (!(error instanceof PcError)) throw error;
     const who = [...models.keys()].join(", ");
-    return [{ level: engineLevel({ prompts: [], needed }), check: "embedded.runtime", what: `${sentence(error.message)} (needed for ${who})`, fix: error.hint }];
+    return [
+      {
+        level: engineLevel({ prompts: [], needed }),
+        check: "embedded.runtime",
+        what: `${sentence(error.message)} (needed for ${who})`,
+        fix: error.hint,
+      },
+    ];
   }
 }
 
@@ -37,11 +44,22 @@ async function checkModel(
 ): Promise<Finding> {
   try {
     const { bytes } = await check(model, root);
-    return { level: "ok", check: "embedded.model", subject: model, what: `${model} loads (${(bytes / 1e6).toFixed(1)} MB, ${usedBy(use)})` };
+    return {
+      level: "ok",
+      check: "embedded.model",
+      subject: model,
+      what: `${model} loads (${(bytes / 1e6).toFixed(1)} MB, ${usedBy(use)})`,
+    };
   } catch (error) {
     if (!(error instanceof PcError)) throw error;
     if (error.code === "PC_MODEL_NOT_FOUND" && model.startsWith("hf:")) return checkHub(model, use);
-    return { level: engineLevel(use), check: "embedded.model", subject: model, what: `${sentence(error.message)} (${usedBy(use)})`, fix: error.hint };
+    return {
+      level: engineLevel(use),
+      check: "embedded.model",
+      subject: model,
+      what: `${sentence(error.message)} (${usedBy(use)})`,
+      fix: error.hint,
+    };
   }
 }
 
@@ -55,12 +73,23 @@ async function checkHub(model: string, use: ModelUse): Promise<Finding> {
   const base = { check: "embedded.model", subject: model };
   try {
     const { totalBytes } = await probeHub(model);
-    const size = totalBytes ? `${(totalBytes / 1e6).toFixed(1)} MB from ${hubFileUrl(model).hostname}` : `from ${hubFileUrl(model).hostname}`;
-    return { ...base, level: "warn", what: `${model} is not downloaded yet; the first build downloads it (${size}; ${usedBy(use)})` };
+    const size = totalBytes
+      ? `${(totalBytes / 1e6).toFixed(1)} MB from ${hubFileUrl(model).hostname}`
+      : `from ${hubFileUrl(model).hostname}`;
+    return {
+      ...base,
+      level: "warn",
+      what: `${model} is not downloaded yet; the first build downloads it (${size}; ${usedBy(use)})`,
+    };
   } catch (error) {
     if (!(error instanceof PcError)) throw error;
     const why = sentence(error.message.replace(/^Cannot download the model \S+: /, ""));
-    return { ...base, level: engineLevel(use), what: `${model} is not downloaded yet, and a build would fail: ${why} (${usedBy(use)})`, fix: error.hint };
+    return {
+      ...base,
+      level: engineLevel(use),
+      what: `${model} is not downloaded yet, and a build would fail: ${why} (${usedBy(use)})`,
+      fix: error.hint,
+    };
   }
 }
 

@@ -47,7 +47,13 @@ export async function checkProject(root: string): Promise<ProjectCheck> {
       const statuses = await computeStates(project);
       for (const s of statuses) {
         if (s.state === "invalid") {
-          findings.push({ level: "error", check: "prompt", subject: s.prompt, what: `${s.error?.where ?? s.prompt}: ${s.error?.message}`, fix: s.error?.hint });
+          findings.push({
+            level: "error",
+            check: "prompt",
+            subject: s.prompt,
+            what: `${s.error?.where ?? s.prompt}: ${s.error?.message}`,
+            fix: s.error?.hint,
+          });
         } else if (s.state === "orphaned") {
           const left = s.outputs.filter((o) => existsSync(path.join(root, o)));
           findings.push({
@@ -65,7 +71,9 @@ export async function checkProject(root: string): Promise<ProjectCheck> {
       }
       const invalid = statuses.filter((s) => s.state === "invalid").length;
       const prompts = statuses.filter((s) => s.state !== "orphaned").length;
-      return invalid === 0 ? `${count(prompts, "prompt")} ${verb(prompts, "parses and renders", "parse and render")}` : undefined;
+      return invalid === 0
+        ? `${count(prompts, "prompt")} ${verb(prompts, "parses and renders", "parse and render")}`
+        : undefined;
     });
   } else {
     // Without a valid config or lock there are no states: read each prompt's frontmatter for its model.
@@ -73,10 +81,20 @@ export async function checkProject(root: string): Promise<ProjectCheck> {
       const { prompts } = await discoverPrompts(root, config);
       for (const prompt of prompts) {
         try {
-          use(parsePrompt(prompt, (await readIfExists(path.join(root, prompt)))!.toString("utf8")).frontmatter.model, prompt, true);
+          use(
+            parsePrompt(prompt, (await readIfExists(path.join(root, prompt)))!.toString("utf8")).frontmatter.model,
+            prompt,
+            true,
+          );
         } catch (error) {
           if (!(error instanceof PcError)) throw error;
-          findings.push({ level: "error", check: "prompt", subject: prompt, what: `${error.where ?? prompt}: ${error.message}`, fix: error.hint });
+          findings.push({
+            level: "error",
+            check: "prompt",
+            subject: prompt,
+            what: `${error.where ?? prompt}: ${error.message}`,
+            fix: error.hint,
+          });
         }
       }
       return undefined;
@@ -93,7 +111,13 @@ async function attempt(findings: Finding[], check: string, run: () => Promise<st
     return true;
   } catch (error) {
     if (!(error instanceof PcError)) throw error;
-    findings.push({ level: "error", check, subject: error.file, what: error.where ? `${error.where}: ${error.message}` : error.message, fix: error.hint });
+    findings.push({
+      level: "error",
+      check,
+      subject: error.file,
+      what: error.where ? `${error.where}: ${error.message}` : error.message,
+      fix: error.hint,
+    });
     return false;
   }
 }

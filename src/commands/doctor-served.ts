@@ -16,58 +16,116 @@ interface Answer {
 
 type Flavor = "llama-server" | "ollama" | "vllm" | "openai";
 
-
-export async function checkServer(baseURL: string, models: Map<string, ModelUse>, apiKey?: string, timeoutMs = 3000): Promise<Finding[]> {
+export async function checkServer(
+  baseURL: string,
+  models: Map<string, ModelUse>,
+  apiKey?: string,
+  timeoutMs = 3000,
+): Promise<Finding[]> {
   const base = baseURL.replace(/\/+$/, "");
   const origin = base.replace(/\/v1$/, "");
   const get = (url: string) => getJson(url, apiKey, timeoutMs);
-  const all: ModelUse = { prompts: [...models.values()].flatMap((u) => u.prompts), needed: [...models.values()].some((u) => u.needed) };
+  const all: ModelUse = {
+    prompts: [...models.values()].flatMap((u) => u.prompts),
+    needed: [...models.values()].some((u) => u.needed),
+  };
   const level = engineLevel(all);
   const who = `${models.size === 1 ? "model" : "models"} ${[...models.keys()].join(", ")} (${usedBy(all)})`;
 
   const listed = await get(`${base}/models`);
   if (listed.failure) {
-    return [{ level, check: "engine.reachable", subject: base, what: `cannot reach ${base} (${listed.failure}) for ${who}`, fix: startServerHint(base) }];
+    return [
+      {
+        level,
+        check: "engine.reachable",
+        subject: base,
+        what: `cannot reach ${base} (${listed.failure}) for ${who}`,
+        fix: startServerHint(base),
+      },
+    ];
   }
   if (listed.status === 401 || listed.status === 403) {
-    return [{ level, check: "engine.reachable", subject: base, what: `${base} refuses pc (HTTP ${listed.status}) for ${who}`, fix: "Set PC_API_KEY to a key the server accepts." }];
+    return [
+      {
+        level,
+        check: "engine.reachable",
+        subject: base,
+        what: `${base} refuses pc (HTTP ${listed.status}) for ${who}`,
+        fix: "Set PC_API_KEY to a key the server accepts.",
+      },
+    ];
   }
   const findings: Finding[] = [];
   const props = await get(`${origin}/props`);
   const isLlama = isObject(props.json) && ("total_slots" in props.json || "default_generation_settings" in props.json);
   const tags = isLlama ? {} : await get(`${origin}/api/tags`);
-  const vllm = isLlama || (isObject(tags.json) && Array.isArray(tags.json.models)) ? {} : await get(`${origin}/version`);
-  const flavor: Flavor = isLlama ? "llama-server" : isObject(tags.json) && Array.isArray(tags.json.models) ? "ollama"
-    : isObject(vllm.json) && typeof vllm.json.version === "string" ? "vllm" : "openai";
-  findings.push({ level: "ok", check: "engine.reachable", subject: base, what: `${base} answers: ${await describe(flavor, props.json, origin, get)}` });
+  const vllm =
+    isLlama || (isObject(tags.json) && Array.isArray(tags.json.models)) ? {} : await get(`${origin}/version`);
+  const flavor: Flavor = isLlama
+    ? "llama-server"
+    : isObject(tags.json) && Array.isArray(tags.json.models)
+      ? "ollama"
+      : isObject(vllm.json) && typeof vllm.json.version === "string"
+        ? "vllm"
+        : "openai";
+  findings.push({
+    level: "ok",
+    check: "engine.reachable",
+    subject: base,
+    what: `${base} answers: ${await describe(flavor, props.json, origin, get)}`,
+  });
 
   // `served` is what a pinned name may match; `names` is what the server lists, for messages.
   const served = new Set<string>();
   const data = isObject(listed.json) && Array.isArray(listed.json.data) ? listed.json.data : [];
   for (const m of data) if (isObject(m) && typeof m.id === "string") served.add(m.id);
-  if (flavor === "ollama") for (const m of (tags.json as { models: unknown[] }).models) if (isObject(m) && typeof m.name === "string") served.add(m.name);
+  if (flavor === "ollama")
+    for (const m of (tags.json as { models: unknown[] }).models)
+      if (isObject(m) && typeof m.name === "string") served.add(m.name);
   const names = [...served];
   if (flavor === "llama-server" && isObject(props.json) && typeof props.json.model_path === "string") {
     const file = props.json.model_path.split(/[\\/]/).pop()!;
     served.add(file).add(file.replace(/\.gguf$/i, ""));
   }
   if (listed.status !== 200 && served.size === 0) {
-    findings.push({ level: "warn", check: "engine.model", subject: base, what: `${base}/models answered HTTP ${listed.status}: which models it serves is unknown`, fix: "Check the base URL: it should end in /v1 for an OpenAI-compatible server." });
+    findings.push({
+      level: "warn",
+      check: "engine.model",
+      subject: base,
+      what: `${base}/models answered HTTP ${listed.status}: which models it serves is unknown`,
+      fix: "Check the base URL: it should end in /v1 for an OpenAI-compatible server.",
+    });
   } else {
     const kind = flavor === "llama-server" && data.length <= 1 ? "llama-server (one model)" : flavor;
     for (const [model, use] of models) findings.push(modelFinding(model, use, served, names, kind, base));
   }
-  if (flavor === "llama-server") findings.push(...(await determinism(props.json as Record<string, unknown>, origin, get)));
+  if (flavor === "llama-server")
+    findings.push(...(await determinism(props.json as Record<string, unknown>, origin, get)));
   findings.push(samplerFinding(flavor, props.json, origin));
   return findings;
 }
 
-function modelFinding(model: string, use: ModelUse, served: Set<string>, names: string[], flavor: Flavor | "llama-server (one model)", base: string): Finding {
-  const present = served.has(model) || served.has(`${model}:latest`) || (model.endsWith(":latest") && served.has(model.slice(0, -7)));
-  if (present) return { level: "ok", check: "engine.model", subject: model, what: `${base} serves ${model} (${usedBy(use)})` };
+function modelFinding(
+  model: string,
+  use: ModelUse,
+  served: Set<string>,
+  names: string[],
+  flavor: Flavor | "llama-server (one model)",
+  base: string,
+): Finding {
+  const present =
+    served.has(model) || served.has(`${model}:latest`) || (model.endsWith(":latest") && served.has(model.slice(0, -7)));
+  if (present)
+    return { level: "ok", check: "engine.model", subject: model, what: `${base} serves ${model} (${usedBy(use)})` };
   const list = names.sort().join(", ") || "none";
   if (flavor === "ollama") {
-    return { level: engineLevel(use), check: "engine.model", subject: model, what: `Ollama at ${base} does not have ${model} (${usedBy(use)}); it has: ${list}`, fix: `ollama pull ${model}` };
+    return {
+      level: engineLevel(use),
+      check: "engine.model",
+      subject: model,
+      what: `Ollama at ${base} does not have ${model} (${usedBy(use)}); it has: ${list}`,
+      fix: `ollama pull ${model}`,
+    };
   }
   if (flavor === "llama-server (one model)") {
     // One loaded model: llama-server answers any model name with it, so the lock would name a model that did not answer.
@@ -79,7 +137,13 @@ function modelFinding(model: string, use: ModelUse, served: Set<string>, names: 
       fix: `Start llama-server with the model's file and --alias ${model}, or pin the model it serves.`,
     };
   }
-  return { level: engineLevel(use), check: "engine.model", subject: model, what: `${base} does not serve ${model} (${usedBy(use)}); it serves: ${list}`, fix: `Load ${model} on the server, or pin one of the models it serves.` };
+  return {
+    level: engineLevel(use),
+    check: "engine.model",
+    subject: model,
+    what: `${base} does not serve ${model} (${usedBy(use)}); it serves: ${list}`,
+    fix: `Load ${model} on the server, or pin one of the models it serves.`,
+  };
 }
 
 /** Whether pc can pin every sampler on this server, and which server defaults it overrides. */
@@ -94,19 +158,39 @@ function samplerFinding(flavor: Flavor, props: unknown, origin: string): Finding
     };
   }
   if (flavor === "llama-server") {
-    const settings = isObject(props) && isObject(props.default_generation_settings) ? props.default_generation_settings : {};
+    const settings =
+      isObject(props) && isObject(props.default_generation_settings) ? props.default_generation_settings : {};
     const defaults = nonNeutralDefaults(isObject(settings.params) ? settings.params : {});
     const overridden = defaults.length ? ` (its defaults ${defaults.join(", ")} do not apply)` : "";
-    return { level: "ok", check: "engine.samplers", subject: origin, what: `pc sends every sampler llama-server has with each request${overridden}` };
+    return {
+      level: "ok",
+      check: "engine.samplers",
+      subject: origin,
+      what: `pc sends every sampler llama-server has with each request${overridden}`,
+    };
   }
   if (flavor === "ollama") {
-    return { level: "ok", check: "engine.samplers", subject: origin, what: "pc sends every Ollama option with each request through its native /api/chat (num_ctx included), so no Modelfile default decides" };
+    return {
+      level: "ok",
+      check: "engine.samplers",
+      subject: origin,
+      what: "pc sends every Ollama option with each request through its native /api/chat (num_ctx included), so no Modelfile default decides",
+    };
   }
-  return { level: "ok", check: "engine.samplers", subject: origin, what: "pc sends vLLM's sampling parameters (top_k, min_p, repetition_penalty ...) with each request" };
+  return {
+    level: "ok",
+    check: "engine.samplers",
+    subject: origin,
+    what: "pc sends vLLM's sampling parameters (top_k, min_p, repetition_penalty ...) with each request",
+  };
 }
 
 /** llama-server settings that make an answer depend on other requests. */
-async function determinism(props: Record<string, unknown>, origin: string, get: (url: string) => Promise<Answer>): Promise<Finding[]> {
+async function determinism(
+  props: Record<string, unknown>,
+  origin: string,
+  get: (url: string) => Promise<Answer>,
+): Promise<Finding[]> {
   const findings: Finding[] = [];
   let slots = typeof props.total_slots === "number" ? props.total_slots : undefined;
   if (slots === undefined) {
@@ -114,7 +198,13 @@ async function determinism(props: Record<string, unknown>, origin: string, get: 
     if (Array.isArray(listed.json)) slots = listed.json.length;
   }
   if (slots === undefined) {
-    findings.push({ level: "warn", check: "engine.slots", subject: origin, what: "llama-server does not say how many slots it has (/props and /slots)", fix: "Start llama-server with --parallel 1 to be sure requests are never batched together." });
+    findings.push({
+      level: "warn",
+      check: "engine.slots",
+      subject: origin,
+      what: "llama-server does not say how many slots it has (/props and /slots)",
+      fix: "Start llama-server with --parallel 1 to be sure requests are never batched together.",
+    });
   } else if (slots > 1) {
     findings.push({
       level: "warn",
@@ -124,7 +214,12 @@ async function determinism(props: Record<string, unknown>, origin: string, get: 
       fix: "Restart llama-server with --parallel 1 (-np 1), and build with -j 1 (the default).",
     });
   } else {
-    findings.push({ level: "ok", check: "engine.slots", subject: origin, what: "llama-server runs one slot: requests are never batched together" });
+    findings.push({
+      level: "ok",
+      check: "engine.slots",
+      subject: origin,
+      what: "llama-server runs one slot: requests are never batched together",
+    });
   }
   const settings = isObject(props.default_generation_settings) ? props.default_generation_settings : {};
   const params = isObject(settings.params) ? settings.params : {};
@@ -138,12 +233,22 @@ async function determinism(props: Record<string, unknown>, origin: string, get: 
       fix: "Restart llama-server with --no-cache-prompt.",
     });
   } else if (cachePrompt === false) {
-    findings.push({ level: "ok", check: "engine.prompt-cache", subject: origin, what: "llama-server has prompt caching off" });
+    findings.push({
+      level: "ok",
+      check: "engine.prompt-cache",
+      subject: origin,
+      what: "llama-server has prompt caching off",
+    });
   }
   return findings;
 }
 
-async function describe(flavor: Flavor, props: unknown, origin: string, get: (url: string) => Promise<Answer>): Promise<string> {
+async function describe(
+  flavor: Flavor,
+  props: unknown,
+  origin: string,
+  get: (url: string) => Promise<Answer>,
+): Promise<string> {
   if (flavor === "llama-server") {
     const build = isObject(props) && typeof props.build_info === "string" ? ` ${props.build_info}` : "";
     return `llama-server${build}`;
@@ -158,7 +263,10 @@ async function describe(flavor: Flavor, props: unknown, origin: string, get: (ur
 
 async function getJson(url: string, apiKey: string | undefined, timeoutMs: number): Promise<Answer> {
   try {
-    const response = await fetch(url, { headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {}, signal: AbortSignal.timeout(timeoutMs) });
+    const response = await fetch(url, {
+      headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {},
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     const text = await response.text();
     let json: unknown;
     try {

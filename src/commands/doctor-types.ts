@@ -30,5 +30,7 @@ export function engineLevel(use: ModelUse): FindingLevel {
 export function usedBy(use: ModelUse): string {
   const [first, ...rest] = use.prompts;
   const who = rest.length === 0 ? first : `${first} and ${rest.length} more`;
-  return use.needed ? `used by ${who}` : `used by ${who}; ${rest.length ? "they are" : "it is"} fresh, so a build does not need it now`;
+  return use.needed
+    ? `used by ${who}`
+    : `used by ${who}; ${rest.length ? "they are" : "it is"} fresh, so a build does not need it now`;
 }

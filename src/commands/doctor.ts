@@ -40,6 +40,7 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
     const baseURL = resolveBaseURL(options.baseUrl, project.config);
     findings.push(...(await checkServer(baseURL, served, options.apiKey ?? process.env.PC_API_KEY, options.timeoutMs)));
   }
-  if (embedded.size > 0) findings.push(...(await checkEmbedded({ root, modelsDir: project.config.modelsDir }, embedded)));
+  if (embedded.size > 0)
+    findings.push(...(await checkEmbedded({ root, modelsDir: project.config.modelsDir }, embedded)));
   return { ok: !findings.some((f) => f.level === "error"), findings };
 }

@@ -37,7 +37,12 @@ export function buildFigures(report: BuildReport): BuildFigures {
   let requestMs = 0;
   for (const p of report.prompts) requestMs += promptFigures(p).durationMs ?? 0;
   const { promptTokens, completionTokens } = report.totals;
-  return { requestMs, promptTokens, completionTokens, tokensPerSecond: requestMs > 0 ? rate(completionTokens, requestMs) : undefined };
+  return {
+    requestMs,
+    promptTokens,
+    completionTokens,
+    tokensPerSecond: requestMs > 0 ? rate(completionTokens, requestMs) : undefined,
+  };
 }
 
 function rate(tokens: number, ms: number): number {

@@ -40,7 +40,8 @@ export interface GcReport {
 export async function gc(options: GcOptions = {}): Promise<GcReport> {
   const root = options.cwd ?? process.cwd();
   const keep = options.keep ?? DEFAULT_KEEP;
-  if (!Number.isInteger(keep) || keep < 0) throw new PcError("PC_USAGE", `keep must be a whole number >= 0, got ${keep}`);
+  if (!Number.isInteger(keep) || keep < 0)
+    throw new PcError("PC_USAGE", `keep must be a whole number >= 0, got ${keep}`);
   const dryRun = options.dryRun ?? false;
   const release = dryRun ? undefined : await acquireProjectLock(root);
   try {
@@ -54,7 +55,15 @@ export async function gc(options: GcOptions = {}): Promise<GcReport> {
 
     const store = new GenerationStore(root);
     const { entries: stored, damaged } = await store.scan();
-    const report: GcReport = { dryRun, keep, removed: [], damaged: damaged.map((d) => d.file), freedBytes: 0, kept: 0, referenced: 0 };
+    const report: GcReport = {
+      dryRun,
+      keep,
+      removed: [],
+      damaged: damaged.map((d) => d.file),
+      freedBytes: 0,
+      kept: 0,
+      referenced: 0,
+    };
     const keptPerPrompt = new Map<string, number>();
     const doomed: StoredGeneration[] = [];
     for (const s of stored) {

@@ -25,7 +25,10 @@ interface Edge {
   kind: "reads" | "writes" | "depends";
 }
 
-const STYLE: Record<PromptState | "input" | "output", { fill: string; stroke: string; color: string; dashed?: boolean }> = {
+const STYLE: Record<
+  PromptState | "input" | "output",
+  { fill: string; stroke: string; color: string; dashed?: boolean }
+> = {
   fresh: { fill: "#dcfce7", stroke: "#16a34a", color: "#14532d" },
   stale: { fill: "#fef9c3", stroke: "#ca8a04", color: "#713f12" },
   new: { fill: "#cffafe", stroke: "#0891b2", color: "#164e63" },
@@ -63,7 +66,9 @@ function layout(graph: ProjectGraph): { nodes: Node[]; edges: Edge[] } {
     const id = promptIds.get(p.prompt)!;
     for (const input of p.inputs) {
       const output = outputIds.get(input);
-      edges.push(output ? { from: output, to: id, kind: "depends" } : { from: inputIds.get(input)!, to: id, kind: "reads" });
+      edges.push(
+        output ? { from: output, to: id, kind: "depends" } : { from: inputIds.get(input)!, to: id, kind: "reads" },
+      );
     }
     for (const output of p.outputs) edges.push({ from: id, to: outputIds.get(output)!, kind: "writes" });
   }
@@ -84,7 +89,9 @@ export function toMermaid(graph: ProjectGraph): string {
   const used = new Set(nodes.map((n) => n.state ?? n.kind));
   for (const [name, s] of Object.entries(STYLE)) {
     if (!used.has(name as keyof typeof STYLE)) continue;
-    lines.push(`  classDef ${name} fill:${s.fill},stroke:${s.stroke},color:${s.color}${s.dashed ? ",stroke-dasharray:4 4" : ""}`);
+    lines.push(
+      `  classDef ${name} fill:${s.fill},stroke:${s.stroke},color:${s.color}${s.dashed ? ",stroke-dasharray:4 4" : ""}`,
+    );
   }
   return `${lines.join("\n")}\n`;
 }

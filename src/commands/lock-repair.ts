@@ -81,7 +81,13 @@ export async function repairLock(options: LockRepairOptions = {}): Promise<LockR
       }
     }
     const result = lock ? await rehash(root, lock) : await recover(root, salvageLock(text ?? ""));
-    const report: LockRepairReport = { readable: Boolean(lock), problem, prompts: result.prompts, changed: result.changed, written: false };
+    const report: LockRepairReport = {
+      readable: Boolean(lock),
+      problem,
+      prompts: result.prompts,
+      changed: result.changed,
+      written: false,
+    };
     if (options.write && result.changed) {
       if (text !== undefined) report.backup = await backUp(root, text);
       report.written = await writeLock(root, result.lock, text);
@@ -110,13 +116,25 @@ async function rehash(root: string, lock: Lock): Promise<Repaired> {
     const orphaned = isOrphan(project, prompt);
     if (differing.length > 0 && !orphaned) {
       const stale = `${differing.join(", ")} did not match the lock (pc lock --repair recorded it as found); the next build regenerates it`;
-      repaired.prompts[prompt] = { ...entry, outputs: { ...entry.outputs, ...(pick(disk, differing) as Record<string, string>) }, stale };
+      repaired.prompts[prompt] = {
+        ...entry,
+        outputs: { ...entry.outputs, ...(pick(disk, differing) as Record<string, string>) },
+        stale,
+      };
       prompts.push({ prompt, action: "stale", reasons: differing.map((o) => `${o} differs from its recorded hash`) });
       changed = true;
     } else if (orphaned) {
-      prompts.push({ prompt, action: "orphaned", reasons: ["the prompt file is gone; `pc build` drops this entry (or restore the prompt)"] });
+      prompts.push({
+        prompt,
+        action: "orphaned",
+        reasons: ["the prompt file is gone; `pc build` drops this entry (or restore the prompt)"],
+      });
     } else if (missing.length > 0) {
-      prompts.push({ prompt, action: "missing", reasons: missing.map((o) => `${o} is missing; the next build regenerates it`) });
+      prompts.push({
+        prompt,
+        action: "missing",
+        reasons: missing.map((o) => `${o} is missing; the next build regenerates it`),
+      });
     } else if (entry.stale) {
       prompts.push({ prompt, action: "stale", reasons: [entry.stale] });
     } else {
@@ -134,7 +152,9 @@ async function recover(root: string, salvaged: SalvagedLock[]): Promise<Repaired
   const names = new Set([...project.records.keys(), ...salvaged.flatMap((s) => Object.keys(s.entries))]);
   for (const prompt of [...names].sort()) {
     const record = project.records.get(prompt);
-    const candidates = salvaged.filter((s) => s.entries[prompt]).map((s) => ({ from: s.label, entry: s.entries[prompt]! }));
+    const candidates = salvaged
+      .filter((s) => s.entries[prompt])
+      .map((s) => ({ from: s.label, entry: s.entries[prompt]! }));
     const outputs = record?.outputs.length ? record.outputs : Object.keys(candidates[0]?.entry.outputs ?? {});
     const disk = await diskHashes(project, outputs);
     const matches = candidates.filter((c) => sameOutputs(c.entry, outputs, disk));
@@ -142,13 +162,23 @@ async function recover(root: string, salvaged: SalvagedLock[]): Promise<Repaired
     const best = matches.find((c) => c.entry.inputHash === record?.hashes?.inputHash) ?? matches[0];
     if (best) {
       lock.prompts[prompt] = best.entry;
-      prompts.push({ prompt, action: record ? "recovered" : "orphaned", from: best.from, reasons: [`its outputs on disk match ${best.from}`] });
+      prompts.push({
+        prompt,
+        action: record ? "recovered" : "orphaned",
+        from: best.from,
+        reasons: [`its outputs on disk match ${best.from}`],
+      });
       continue;
     }
     const cached = record ? await fromCache(store, record, disk) : undefined;
     if (cached) {
       lock.prompts[prompt] = cached;
-      prompts.push({ prompt, action: "recovered", from: "the generation cache", reasons: ["its outputs on disk are a cached generation of the prompt as it is now"] });
+      prompts.push({
+        prompt,
+        action: "recovered",
+        from: "the generation cache",
+        reasons: ["its outputs on disk are a cached generation of the prompt as it is now"],
+      });
       continue;
     }
     if (candidates.length > 0 && record) {
@@ -159,7 +189,9 @@ async function recover(root: string, salvaged: SalvagedLock[]): Promise<Repaired
         prompt,
         action: gone ? "missing" : "unverified",
         from: candidates[0]!.from,
-        reasons: gone ? ["its outputs are missing; the next build regenerates them"] : ["its outputs on disk match no record: pc status shows them as drifted"],
+        reasons: gone
+          ? ["its outputs are missing; the next build regenerates them"]
+          : ["its outputs on disk match no record: pc status shows them as drifted"],
       });
       continue;
     }
@@ -168,7 +200,11 @@ async function recover(root: string, salvaged: SalvagedLock[]): Promise<Repaired
       prompts.push({
         prompt,
         action: "lost",
-        reasons: [exists ? "no record of how its outputs were made: pc status shows them as drifted" : "no record and no output: pc build generates it"],
+        reasons: [
+          exists
+            ? "no record of how its outputs were made: pc status shows them as drifted"
+            : "no record and no output: pc build generates it",
+        ],
       });
     }
   }
@@ -176,10 +212,16 @@ async function recover(root: string, salvaged: SalvagedLock[]): Promise<Repaired
 }
 
 /** A lock entry for outputs that are exactly a cached generation of the prompt's current request. */
-async function fromCache(store: GenerationStore, record: PromptRecord, disk: Record<string, string | undefined>): Promise<LockEntry | undefined> {
+async function fromCache(
+  store: GenerationStore,
+  record: PromptRecord,
+  disk: Record<string, string | undefined>,
+): Promise<LockEntry | undefined> {
   if (record.stage !== "rendered" || record.outputs.some((o) => disk[o] === undefined)) return undefined;
   for (const generation of await store.list(record.hashes.requestHash)) {
-    if (record.outputs.every((o) => generation.outputs[o] !== undefined && sha256(generation.outputs[o]!) === disk[o])) {
+    if (
+      record.outputs.every((o) => generation.outputs[o] !== undefined && sha256(generation.outputs[o]!) === disk[o])
+    ) {
       return lockEntryFor(record, pick(disk, record.outputs) as Record<string, string>, generation.source, generation);
     }
   }
@@ -188,7 +230,9 @@ async function fromCache(store: GenerationStore, record: PromptRecord, disk: Rec
 
 function sameOutputs(entry: LockEntry, outputs: string[], disk: Record<string, string | undefined>): boolean {
   const recorded = Object.keys(entry.outputs);
-  return recorded.length === outputs.length && outputs.every((o) => disk[o] !== undefined && entry.outputs[o] === disk[o]);
+  return (
+    recorded.length === outputs.length && outputs.every((o) => disk[o] !== undefined && entry.outputs[o] === disk[o])
+  );
 }
 
 /**

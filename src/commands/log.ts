@@ -69,14 +69,19 @@ export async function log(options: LogOptions): Promise<LogReport> {
  * The generations whose bytes are on disk: their stored outputs equal the files, or (after the
  * post-processing changed, e.g. `format` toggled) the files are what restoring them gives now.
  */
-export async function generationsOnDisk(project: Project, prompt: string, generations: Generation[]): Promise<Set<string>> {
+export async function generationsOnDisk(
+  project: Project,
+  prompt: string,
+  generations: Generation[],
+): Promise<Set<string>> {
   const record = project.records.get(prompt);
   const entry = project.lock.prompts[prompt];
   const files = record?.outputs.length ? record.outputs : Object.keys(entry?.outputs ?? {});
   const disk = new Map(await Promise.all(files.map(async (f) => [f, await project.files.hash(f)] as const)));
   if (files.length === 0 || [...disk.values()].some((h) => h === undefined)) return new Set();
   const equalsDisk = (outputs: Record<string, string>) =>
-    Object.keys(outputs).length === files.length && files.every((f) => f in outputs && sha256(outputs[f]!) === disk.get(f));
+    Object.keys(outputs).length === files.length &&
+    files.every((f) => f in outputs && sha256(outputs[f]!) === disk.get(f));
 
   const found = new Set(generations.filter((g) => equalsDisk(g.outputs)).map((g) => g.id));
   if (found.size > 0 || !record || !entry || !files.every((f) => entry.outputs[f] === disk.get(f))) return found;

@@ -23,11 +23,31 @@ const OUTCOMES: BuildOutcome[] = ["built", "cached", "fresh", "failed", "skipped
 /** The metrics of a finished build. Pure. */
 export function toPrometheus(report: BuildReport): string {
   const family = (name: string, type: Family["type"], help: string): Family => ({ name, type, help, samples: [] });
-  const duration = family("pc_prompt_request_duration_seconds", "gauge", "Duration of the prompt's model request in the last build.");
-  const promptTokens = family("pc_prompt_tokens_total", "counter", "Prompt tokens the model read for the prompt in the last build.");
-  const completionTokens = family("pc_completion_tokens_total", "counter", "Completion tokens the model generated for the prompt in the last build.");
-  const rate = family("pc_tokens_per_second", "gauge", "Completion tokens per second of the prompt's model request in the last build.");
-  const outcome = family("pc_prompt_outcome", "gauge", "1 for the prompt's outcome in the last build (built, cached, fresh, failed, skipped, drifted).");
+  const duration = family(
+    "pc_prompt_request_duration_seconds",
+    "gauge",
+    "Duration of the prompt's model request in the last build.",
+  );
+  const promptTokens = family(
+    "pc_prompt_tokens_total",
+    "counter",
+    "Prompt tokens the model read for the prompt in the last build.",
+  );
+  const completionTokens = family(
+    "pc_completion_tokens_total",
+    "counter",
+    "Completion tokens the model generated for the prompt in the last build.",
+  );
+  const rate = family(
+    "pc_tokens_per_second",
+    "gauge",
+    "Completion tokens per second of the prompt's model request in the last build.",
+  );
+  const outcome = family(
+    "pc_prompt_outcome",
+    "gauge",
+    "1 for the prompt's outcome in the last build (built, cached, fresh, failed, skipped, drifted).",
+  );
   for (const p of report.prompts) {
     const labels = { prompt: p.prompt, model: p.model ?? "" };
     outcome.samples.push({ labels: { ...labels, outcome: p.outcome }, value: 1 });
@@ -42,20 +62,62 @@ export function toPrometheus(report: BuildReport): string {
   const totals = buildFigures(report);
   const prompts = family("pc_build_prompts", "gauge", "Prompts by outcome in the last build.");
   for (const o of OUTCOMES) prompts.samples.push({ labels: { outcome: o }, value: report.totals[o] });
-  const single = (name: string, type: Family["type"], help: string, value: number | undefined): Family =>
-    ({ name, type, help, samples: value === undefined ? [] : [{ labels: {}, value }] });
+  const single = (name: string, type: Family["type"], help: string, value: number | undefined): Family => ({
+    name,
+    type,
+    help,
+    samples: value === undefined ? [] : [{ labels: {}, value }],
+  });
 
   const families = [
-    duration, promptTokens, completionTokens, rate, outcome, prompts,
-    single("pc_build_prompt_tokens_total", "counter", "Prompt tokens read by the model over the last build.", totals.promptTokens),
-    single("pc_build_completion_tokens_total", "counter", "Completion tokens generated over the last build.", totals.completionTokens),
-    single("pc_build_request_duration_seconds", "gauge", "Time spent in model requests over the last build.", totals.requestMs / 1000),
-    single("pc_build_tokens_per_second", "gauge", "Completion tokens per second of model request time over the last build.", totals.tokensPerSecond),
+    duration,
+    promptTokens,
+    completionTokens,
+    rate,
+    outcome,
+    prompts,
+    single(
+      "pc_build_prompt_tokens_total",
+      "counter",
+      "Prompt tokens read by the model over the last build.",
+      totals.promptTokens,
+    ),
+    single(
+      "pc_build_completion_tokens_total",
+      "counter",
+      "Completion tokens generated over the last build.",
+      totals.completionTokens,
+    ),
+    single(
+      "pc_build_request_duration_seconds",
+      "gauge",
+      "Time spent in model requests over the last build.",
+      totals.requestMs / 1000,
+    ),
+    single(
+      "pc_build_tokens_per_second",
+      "gauge",
+      "Completion tokens per second of model request time over the last build.",
+      totals.tokensPerSecond,
+    ),
     single("pc_build_duration_seconds", "gauge", "Wall-clock duration of the last build.", report.durationMs / 1000),
-    single("pc_build_success", "gauge", "1 if no prompt failed, was skipped or kept a hand-edited output in the last build, else 0.", report.ok ? 1 : 0),
-    single("pc_build_last_run_timestamp_seconds", "gauge", "Unix time when the last build finished.", Date.parse(report.finishedAt) / 1000),
+    single(
+      "pc_build_success",
+      "gauge",
+      "1 if no prompt failed, was skipped or kept a hand-edited output in the last build, else 0.",
+      report.ok ? 1 : 0,
+    ),
+    single(
+      "pc_build_last_run_timestamp_seconds",
+      "gauge",
+      "Unix time when the last build finished.",
+      Date.parse(report.finishedAt) / 1000,
+    ),
   ];
-  return families.filter((f) => f.samples.length > 0).map(formatFamily).join("");
+  return families
+    .filter((f) => f.samples.length > 0)
+    .map(formatFamily)
+    .join("");
 }
 
 /** Writes the metrics atomically, so the collector never reads a half-written file. */

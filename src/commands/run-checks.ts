@@ -40,7 +40,9 @@ export async function runChecks(options: RunChecksOptions = {}): Promise<RunChec
   const cwd = options.cwd ?? process.cwd();
   const project = await loadProject(cwd, { recall: true });
   const selected = selectPrompts(project, cwd, options.paths);
-  const fresh = (await computeStates(project)).filter((s) => s.state === "fresh" && (!selected || selected.includes(s.prompt)));
+  const fresh = (await computeStates(project)).filter(
+    (s) => s.state === "fresh" && (!selected || selected.includes(s.prompt)),
+  );
   const results: PromptCheckResult[] = [];
   for (const status of fresh) {
     if (options.signal?.aborted) break;
@@ -49,10 +51,22 @@ export async function runChecks(options: RunChecksOptions = {}): Promise<RunChec
     if (!checks) continue;
     options.onCheck?.({ prompt: status.prompt });
     const outputs: Record<string, string> = {};
-    for (const output of record.outputs) outputs[output] = (await readIfExists(path.join(project.root, output)))?.toString("utf8") ?? "";
+    for (const output of record.outputs)
+      outputs[output] = (await readIfExists(path.join(project.root, output)))?.toString("utf8") ?? "";
     const { verdict, kept } = await checkPrompt(project.root, record, checks, outputs, options.signal);
-    results.push({ prompt: status.prompt, passed: verdict.passed, durationMs: verdict.durationMs, failure: verdict.failure, kept });
-    options.onCheck?.({ prompt: status.prompt, passed: verdict.passed, durationMs: verdict.durationMs, failure: verdict.failure });
+    results.push({
+      prompt: status.prompt,
+      passed: verdict.passed,
+      durationMs: verdict.durationMs,
+      failure: verdict.failure,
+      kept,
+    });
+    options.onCheck?.({
+      prompt: status.prompt,
+      passed: verdict.passed,
+      durationMs: verdict.durationMs,
+      failure: verdict.failure,
+    });
   }
   return { ok: results.every((c) => c.passed) && !options.signal?.aborted, checks: results };
 }

@@ -72,7 +72,8 @@ export type SeedEvent =
 export async function seed(options: SeedOptions): Promise<SeedReport> {
   const cwd = options.cwd ?? process.cwd();
   const { tries = 10, from = 1 } = options;
-  if (!Number.isInteger(tries) || tries < 1) throw new PcError("PC_USAGE", `--try must be a whole number of seeds, at least 1, got ${tries}`);
+  if (!Number.isInteger(tries) || tries < 1)
+    throw new PcError("PC_USAGE", `--try must be a whole number of seeds, at least 1, got ${tries}`);
   if (!Number.isInteger(from)) throw new PcError("PC_USAGE", `--from must be a whole number, got ${from}`);
   const project = await loadProject(cwd);
   const prompt = selectOnePrompt(project, cwd, options.prompt, "seed");
@@ -99,7 +100,12 @@ export async function seed(options: SeedOptions): Promise<SeedReport> {
   return report;
 }
 
-async function trySeeds(project: Project, record: RenderedRecord, options: SeedOptions, range: { tries: number; from: number }): Promise<SeedReport> {
+async function trySeeds(
+  project: Project,
+  record: RenderedRecord,
+  options: SeedOptions,
+  range: { tries: number; from: number },
+): Promise<SeedReport> {
   const store = new GenerationStore(project.root);
   const engines = enginePoolFor(project, options, (event) => options.onEvent?.(event));
   // The embedded engine runs one generation at a time; a server can take several.
@@ -129,14 +135,18 @@ async function trySeeds(project: Project, record: RenderedRecord, options: SeedO
         cache: true,
         offline: false,
         signal: options.signal,
-        onProgress: (p: GenerationProgress) => options.onEvent?.({ type: "progress", seed: seedValue, tokens: p.tokens }),
+        onProgress: (p: GenerationProgress) =>
+          options.onEvent?.({ type: "progress", seed: seedValue, tokens: p.tokens }),
       });
       const generation: Generation = { ...produced.generation, outputs: produced.outputs };
       // Checks run one at a time: each writes its candidate where the check reads it.
       const verdict = await new Promise<CheckVerdict>((resolve, reject) => {
-        checking = checking.then(() => verdictFor(project.root, candidate, generation, options.signal).then(resolve, reject));
+        checking = checking.then(() =>
+          verdictFor(project.root, candidate, generation, options.signal).then(resolve, reject),
+        );
       });
-      if (produced.source === "llm" || generation.checks !== verdict) await store.save({ ...generation, checks: verdict });
+      if (produced.source === "llm" || generation.checks !== verdict)
+        await store.save({ ...generation, checks: verdict });
       return {
         seed: seedValue,
         passed: verdict.passed,
@@ -175,7 +185,12 @@ async function trySeeds(project: Project, record: RenderedRecord, options: SeedO
  * The checks' verdict on a generation: the one it carries when its checks are unchanged, else the
  * checks are run with its bytes in place of the outputs, which get their previous bytes back after.
  */
-async function verdictFor(root: string, record: RenderedRecord, generation: Generation, signal?: AbortSignal): Promise<CheckVerdict> {
+async function verdictFor(
+  root: string,
+  record: RenderedRecord,
+  generation: Generation,
+  signal?: AbortSignal,
+): Promise<CheckVerdict> {
   const checks = checksOf(record)!;
   const known = knownVerdict(checks.hash, generation.outputs, generation);
   if (known) return known;

@@ -48,10 +48,13 @@ export async function compareOutputs(
       }
     } else {
       result.problem = `${file} regenerates to other bytes than the lock records`;
-      if (onDisk === regeneratedHash) result.problem += " (the file on disk matches the regeneration: was the lock edited?)";
-      const before = onDisk === recorded ? diskBytes!.toString("utf8") : await cachedOutput(store, entry, file, recorded);
+      if (onDisk === regeneratedHash)
+        result.problem += " (the file on disk matches the regeneration: was the lock edited?)";
+      const before =
+        onDisk === recorded ? diskBytes!.toString("utf8") : await cachedOutput(store, entry, file, recorded);
       if (before !== undefined) result.diff = unifiedDiff(file, "recorded", before, text);
-      else if (diskBytes && onDisk !== regeneratedHash) result.diff = unifiedDiff(file, "on disk", diskBytes.toString("utf8"), text);
+      else if (diskBytes && onDisk !== regeneratedHash)
+        result.diff = unifiedDiff(file, "on disk", diskBytes.toString("utf8"), text);
     }
     results.push(result);
   }
@@ -59,7 +62,12 @@ export async function compareOutputs(
 }
 
 /** The recorded bytes of an output that is no longer on disk, from a cached generation that holds them. */
-async function cachedOutput(store: GenerationStore, entry: LockEntry, file: string, hash: string): Promise<string | undefined> {
+async function cachedOutput(
+  store: GenerationStore,
+  entry: LockEntry,
+  file: string,
+  hash: string,
+): Promise<string | undefined> {
   if (!entry.requestHash) return undefined;
   for (const generation of await store.list(entry.requestHash)) {
     const text = generation.outputs[file];

@@ -7,10 +7,22 @@ import type { Engine } from "../engine/types.js";
  * build's pool gets a handle whose close() does nothing; `close` ends them when watching stops.
  * Engines are keyed by kind and settings, so a changed base URL in pc.config.json gets a new one.
  */
-export function keepEngines(factory: EngineFactory = defaultEngineFactory): { factory: EngineFactory; close: () => Promise<void> } {
+export function keepEngines(factory: EngineFactory = defaultEngineFactory): {
+  factory: EngineFactory;
+  close: () => Promise<void>;
+} {
   const engines = new Map<string, Promise<Engine>>();
   const keyOf = (kind: EngineKind, s: EngineSettings) =>
-    JSON.stringify([kind, s.root, s.baseURL, s.apiKey ? "key" : "", s.idleTimeoutMs, s.retry, s.threads, s.contextSize]);
+    JSON.stringify([
+      kind,
+      s.root,
+      s.baseURL,
+      s.apiKey ? "key" : "",
+      s.idleTimeoutMs,
+      s.retry,
+      s.threads,
+      s.contextSize,
+    ]);
   return {
     factory: async (kind, settings) => {
       const key = keyOf(kind, settings);
@@ -21,7 +33,11 @@ export function keepEngines(factory: EngineFactory = defaultEngineFactory): { fa
         engine.catch(() => engines.delete(key)); // a failed start is retried by the next build
       }
       const shared = await engine;
-      return { kind: shared.kind, generate: (request, options) => shared.generate(request, options), close: async () => {} };
+      return {
+        kind: shared.kind,
+        generate: (request, options) => shared.generate(request, options),
+        close: async () => {},
+      };
     },
     close: async () => {
       const all = await Promise.allSettled(engines.values());

@@ -32,7 +32,11 @@ export interface WatchTargets {
  * folders where new prompts or context-glob matches may appear. When the project cannot be loaded,
  * the config and the previous targets are watched so that fixing it triggers a build.
  */
-export async function deriveTargets(root: string, paths: string[] | undefined, previous?: WatchTargets): Promise<WatchTargets> {
+export async function deriveTargets(
+  root: string,
+  paths: string[] | undefined,
+  previous?: WatchTargets,
+): Promise<WatchTargets> {
   const readers = new Map<string, Set<string>>();
   const hashes = new Map<string, string | undefined>();
   const read = (file: string, prompt: string | undefined, hash?: string) => {
@@ -48,7 +52,8 @@ export async function deriveTargets(root: string, paths: string[] | undefined, p
       ? { ...previous, readers: new Map(previous.readers), hashes: new Map(previous.hashes) }
       : { readers, hashes, globs: DEFAULT_CONFIG.prompts, dirs: baseDirs(DEFAULT_CONFIG.prompts), outputs: new Map() };
     // Also the lock: a conflicted lock is fixed by editing it.
-    for (const file of [CONFIG_FILE, "promptfile.lock"]) if (!fallback.readers.has(file)) fallback.readers.set(file, new Set());
+    for (const file of [CONFIG_FILE, "promptfile.lock"])
+      if (!fallback.readers.has(file)) fallback.readers.set(file, new Set());
     return { ...fallback, statuses: undefined, error: toPcError(error, "PC_CONFIG_INVALID") };
   }
   const selected = selectPrompts(project, root, paths);
@@ -60,7 +65,8 @@ export async function deriveTargets(root: string, paths: string[] | undefined, p
     const record = project.records.get(prompt);
     if (!record) continue;
     read(prompt, prompt, record.inputHashes[prompt]);
-    for (const input of record.inputs) read(input, prompt, record.inputHashes[input] ?? (await project.files.hash(input)));
+    for (const input of record.inputs)
+      read(input, prompt, record.inputHashes[input] ?? (await project.files.hash(input)));
     const fm = record.parsed?.frontmatter;
     // Named but unreadable (not there yet): watched, so creating it triggers a build.
     const named = [...(fm?.context ?? []), ...(fm && localModelPath(fm.model) ? [localModelPath(fm.model)!] : [])];
@@ -72,10 +78,19 @@ export async function deriveTargets(root: string, paths: string[] | undefined, p
     for (const glob of record.entry?.contextGlobs ?? []) globs.push(glob);
   }
   const outputs = new Map<string, string | undefined>();
-  for (const [prompt, entry] of Object.entries(project.lock.prompts)) for (const [o, h] of Object.entries(entry.outputs)) outputs.set(o, h);
-  for (const record of project.records.values()) for (const o of record.outputs) if (!outputs.has(o)) outputs.set(o, undefined);
+  for (const [prompt, entry] of Object.entries(project.lock.prompts))
+    for (const [o, h] of Object.entries(entry.outputs)) outputs.set(o, h);
+  for (const record of project.records.values())
+    for (const o of record.outputs) if (!outputs.has(o)) outputs.set(o, undefined);
   const uniqueGlobs = [...new Set(globs)];
-  return { readers, hashes, globs: uniqueGlobs, dirs: baseDirs(uniqueGlobs), outputs, statuses: await computeStates(project) };
+  return {
+    readers,
+    hashes,
+    globs: uniqueGlobs,
+    dirs: baseDirs(uniqueGlobs),
+    outputs,
+    statuses: await computeStates(project),
+  };
 }
 
 /** The static folder of each glob (`prompts/**\/*.md` -> `prompts`); `.` for globs at the root. */
@@ -87,7 +102,9 @@ export function baseDirs(globs: string[]): string[] {
 
 /** Whether a new file is one the project would read: it matches a prompt glob or a context glob. */
 export async function matchesGlobs(root: string, file: string, globs: string[]): Promise<boolean> {
-  const candidates = globs.filter((g) => fg.generateTasks([g]).some((t) => t.base === "." || file.startsWith(`${t.base}/`)));
+  const candidates = globs.filter((g) =>
+    fg.generateTasks([g]).some((t) => t.base === "." || file.startsWith(`${t.base}/`)),
+  );
   if (candidates.length === 0) return false;
   const matches = await fg(candidates, { cwd: root, onlyFiles: true, ignore: IGNORED });
   return matches.includes(file);

@@ -109,16 +109,27 @@ class WatchSession implements Watcher {
     for (const [file, hash] of this.targets.outputs) this.lastSeen.set(file, hash);
     const { watch } = await import("chokidar");
     this.watched = this.watchList();
-    const fsw = watch([...this.watched].map((p) => path.join(this.root, p)), {
-      ignoreInitial: true,
-      atomic: true,
-      ignored: (file: string) => this.ignored(file),
-    });
+    const fsw = watch(
+      [...this.watched].map((p) => path.join(this.root, p)),
+      {
+        ignoreInitial: true,
+        atomic: true,
+        ignored: (file: string) => this.ignored(file),
+      },
+    );
     this.fsw = fsw;
     fsw.on("all", (event, file) => this.onFsEvent(event, file));
-    fsw.on("error", (error) => this.emit({ type: "error", error: toPcError(error, "PC_WATCH_FAILED", { prefix: "watching files: " }) }));
+    fsw.on("error", (error) =>
+      this.emit({ type: "error", error: toPcError(error, "PC_WATCH_FAILED", { prefix: "watching files: " }) }),
+    );
     await new Promise<void>((resolve) => fsw.once("ready", () => resolve()));
-    this.emit({ type: "ready", prompts: this.targets.statuses?.length ?? 0, files: this.targets.readers.size, dirs: this.targets.dirs, statuses: this.targets.statuses });
+    this.emit({
+      type: "ready",
+      prompts: this.targets.statuses?.length ?? 0,
+      files: this.targets.readers.size,
+      dirs: this.targets.dirs,
+      statuses: this.targets.statuses,
+    });
     this.options.signal?.addEventListener("abort", () => void this.close(), { once: true });
     if (this.options.signal?.aborted) return void this.close();
     this.startBuilds();
@@ -158,10 +169,15 @@ class WatchSession implements Watcher {
     const now = this.clock.now();
     if (this.timer === undefined) this.firstPendingAt = now;
     this.clock.clearTimeout(this.timer);
-    const wait = Math.max(0, Math.min(this.options.debounceMs ?? DEFAULT_DEBOUNCE_MS, this.firstPendingAt + MAX_WAIT_MS - now));
+    const wait = Math.max(
+      0,
+      Math.min(this.options.debounceMs ?? DEFAULT_DEBOUNCE_MS, this.firstPendingAt + MAX_WAIT_MS - now),
+    );
     this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
-      this.flushing = this.flushing.then(() => this.flush()).catch((error) => this.emit({ type: "error", error: toPcError(error, "PC_WATCH_FAILED") }));
+      this.flushing = this.flushing
+        .then(() => this.flush())
+        .catch((error) => this.emit({ type: "error", error: toPcError(error, "PC_WATCH_FAILED") }));
     }, wait);
   }
 
@@ -192,7 +208,8 @@ class WatchSession implements Watcher {
     const known = this.lastSeen.has(file) || this.targets.readers.has(file) || this.targets.outputs.has(file);
     if (!known) {
       // An unknown file matters only when it appears where a prompt or a context glob would find it.
-      if (kind !== "add" || now === undefined || !(await matchesGlobs(this.root, file, this.targets.globs))) return false;
+      if (kind !== "add" || now === undefined || !(await matchesGlobs(this.root, file, this.targets.globs)))
+        return false;
     }
     const before = this.lastSeen.get(file);
     this.lastSeen.set(file, now);
@@ -314,4 +331,3 @@ async function hashNow(file: string): Promise<string | undefined> {
     return undefined; // a folder or an unreadable file: the build reports it if a prompt reads it
   }
 }
-

@@ -16,7 +16,9 @@ export function identityChanges(recorded: ModelIdentity | undefined, current: Mo
   const keys = [...new Set([...Object.keys(recorded), ...Object.keys(current)])].sort();
   return keys
     .filter((key) => !NO_EFFECT.has(key) && recorded[key] !== current[key])
-    .map((key) => `${key}: ${JSON.stringify(recorded[key]) ?? "(none)"} -> ${JSON.stringify(current[key]) ?? "(none)"}`);
+    .map(
+      (key) => `${key}: ${JSON.stringify(recorded[key]) ?? "(none)"} -> ${JSON.stringify(current[key]) ?? "(none)"}`,
+    );
 }
 
 /** What a llama-server says about itself in /props (other servers report nothing). */
@@ -56,13 +58,18 @@ export async function probeServer(baseURL: string, apiKey?: string): Promise<Ser
 
 /** The server's default samplers that would change an answer if a request left them out. */
 export function nonNeutralDefaults(params: Record<string, unknown>): string[] {
-  return SAMPLER_NAMES.filter((name) => typeof params[name] === "number" && Math.abs((params[name] as number) - NEUTRAL_SAMPLER[name]) > 1e-6 && !offAnyway(name, params))
-    .map((name) => `${name}=${Math.round((params[name] as number) * 1000) / 1000}`);
+  return SAMPLER_NAMES.filter(
+    (name) =>
+      typeof params[name] === "number" &&
+      Math.abs((params[name] as number) - NEUTRAL_SAMPLER[name]) > 1e-6 &&
+      !offAnyway(name, params),
+  ).map((name) => `${name}=${Math.round((params[name] as number) * 1000) / 1000}`);
 }
 
 /** Settings of a sampler the server has switched off, which change nothing. */
 function offAnyway(name: SamplerName, params: Record<string, unknown>): boolean {
-  if (name === "repeat_last_n") return params.repeat_penalty === 1 && params.presence_penalty === 0 && params.frequency_penalty === 0;
+  if (name === "repeat_last_n")
+    return params.repeat_penalty === 1 && params.presence_penalty === 0 && params.frequency_penalty === 0;
   if (name.startsWith("dry_") && name !== "dry_multiplier") return params.dry_multiplier === 0;
   if (name === "xtc_threshold") return params.xtc_probability === 0;
   if (name === "mirostat_tau" || name === "mirostat_eta") return params.mirostat === 0;
@@ -84,7 +91,9 @@ export function determinismHints(kind: EngineKind, changes: string[], server?: S
     return hints;
   }
   if (server?.totalSlots !== undefined && server.totalSlots > 1) {
-    hints.push(`The server runs ${server.totalSlots} parallel slots (/props total_slots): requests batched together are computed differently. Restart llama-server with --parallel 1 and build with -j 1.`);
+    hints.push(
+      `The server runs ${server.totalSlots} parallel slots (/props total_slots): requests batched together are computed differently. Restart llama-server with --parallel 1 and build with -j 1.`,
+    );
   }
   if (server?.dialect === "openai") {
     hints.push(
@@ -98,7 +107,9 @@ export function determinismHints(kind: EngineKind, changes: string[], server?: S
     );
   }
   if (server?.cachePrompt) {
-    hints.push("The server caches prompts by default (/props cache_prompt: true). pc sends cache_prompt: false with every request; a proxy that drops it lets a cached prefix change the answer.");
+    hints.push(
+      "The server caches prompts by default (/props cache_prompt: true). pc sends cache_prompt: false with every request; a proxy that drops it lets a cached prefix change the answer.",
+    );
   }
   hints.push(
     "What commonly breaks determinism on a server: parallel slots (llama-server --parallel, OLLAMA_NUM_PARALLEL) and continuous batching; " +

@@ -45,12 +45,14 @@ export async function detectDialect(baseURL: string, apiKey?: string, timeoutMs 
   }
   // llama-server answers 503 on /props while its model loads; nobody else has /props.
   if (props?.status === 503) return { dialect: "llama-server", complete: false };
-  if (typeof ollama?.json?.version === "string") return { dialect: "ollama", version: ollama.json.version, complete: true };
+  if (typeof ollama?.json?.version === "string")
+    return { dialect: "ollama", version: ollama.json.version, complete: true };
   if (typeof vllm?.json?.version === "string") return { dialect: "vllm", version: vllm.json.version, complete: true };
   // Guessing "plain OpenAI" here would send fewer samplers than the server honours: the network
   // error goes to the caller instead (it is reported and retried like a failed request).
   if (unreachable) throw unreachable;
-  if (!complete) throw new Error("the server answered 5xx when asked which server it is (/props, /api/version, /version)");
+  if (!complete)
+    throw new Error("the server answered 5xx when asked which server it is (/props, /api/version, /version)");
   return { dialect: "openai", complete };
 }
 

@@ -11,7 +11,14 @@
  */
 import os from "node:os";
 import path from "node:path";
-import type { ChatHistoryItem, ChatWrapper, Llama, LlamaContext, LlamaContextSequence, LlamaModel } from "node-llama-cpp";
+import type {
+  ChatHistoryItem,
+  ChatWrapper,
+  Llama,
+  LlamaContext,
+  LlamaContextSequence,
+  LlamaModel,
+} from "node-llama-cpp";
 import { PcError, isPcError } from "../util/errors.js";
 import type { DownloadEvent } from "./hf-download.js";
 import { checkGguf, resolveModelPath, streamSha256 } from "./model-file.js";
@@ -21,8 +28,7 @@ import type { Engine, GenerateOptions, GenerationRequest, GenerationResult, Mode
 type NodeLlamaCpp = typeof import("node-llama-cpp");
 
 export type EmbeddedLoadEvent =
-  | DownloadEvent
-  | { type: "loaded"; model: string; file: string; loadMs: number; threads: number; contextSize: number };
+  DownloadEvent | { type: "loaded"; model: string; file: string; loadMs: number; threads: number; contextSize: number };
 
 export interface EmbeddedEngineOptions {
   /** The project root: a relative `gguf:<path>` is looked up there, then in `modelsDir`. */
@@ -98,7 +104,9 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     let slot = slots.get(key);
     if (!slot) {
       // The file first (an offline download fails in seconds), then llama.cpp, which takes a while to start.
-      const loaded = locateModel(ref, options, lifetime.signal).then((file) => getRuntime().then((current) => loadModel(current, ref, file, options)));
+      const loaded = locateModel(ref, options, lifetime.signal).then((file) =>
+        getRuntime().then((current) => loadModel(current, ref, file, options)),
+      );
       const created: ModelSlot = { loaded, tail: loaded };
       // A failed load (a missing file that the user then adds, an interrupted download) is retried next time.
       loaded.catch(() => slots.get(key) === created && slots.delete(key));
@@ -185,10 +193,14 @@ async function importLib(): Promise<NodeLlamaCpp> {
   try {
     return await import("node-llama-cpp");
   } catch (cause) {
-    throw new PcError("PC_EMBEDDED_UNAVAILABLE", "The embedded engine needs node-llama-cpp, which could not be loaded.", {
-      hint: "Install it with `npm install node-llama-cpp`, or use a served model through the openai engine (--base-url).",
-      cause,
-    });
+    throw new PcError(
+      "PC_EMBEDDED_UNAVAILABLE",
+      "The embedded engine needs node-llama-cpp, which could not be loaded.",
+      {
+        hint: "Install it with `npm install node-llama-cpp`, or use a served model through the openai engine (--base-url).",
+        cause,
+      },
+    );
   }
 }
 
@@ -216,11 +228,20 @@ async function loadRuntime(): Promise<Runtime> {
 }
 
 /** The model's file on this machine, downloaded first for an `hf:` model that is not there yet. */
-async function locateModel(ref: string, options: EmbeddedEngineOptions, signal: AbortSignal): Promise<{ file: string; absolute: string }> {
+async function locateModel(
+  ref: string,
+  options: EmbeddedEngineOptions,
+  signal: AbortSignal,
+): Promise<{ file: string; absolute: string }> {
   return resolveModelPath(await importLib(), ref, options, (event) => reportDownload(options, event), signal);
 }
 
-async function loadModel(runtime: Runtime, ref: string, { file, absolute }: { file: string; absolute: string }, options: EmbeddedEngineOptions): Promise<LoadedModel> {
+async function loadModel(
+  runtime: Runtime,
+  ref: string,
+  { file, absolute }: { file: string; absolute: string },
+  options: EmbeddedEngineOptions,
+): Promise<LoadedModel> {
   const { lib, llama, version } = runtime;
   const started = performance.now();
   const size = await checkGguf(absolute, file);
@@ -233,7 +254,11 @@ async function loadModel(runtime: Runtime, ref: string, { file, absolute }: { fi
     hash = await fileHash;
   } catch (cause) {
     await model.dispose();
-    throw new PcError("PC_MODEL_INVALID", `The model file ${file} cannot be read: ${firstLine(cause)}`, { file, key: "model", cause });
+    throw new PcError("PC_MODEL_INVALID", `The model file ${file} cannot be read: ${firstLine(cause)}`, {
+      file,
+      key: "model",
+      cause,
+    });
   }
   try {
     const threads = options.threads ?? defaultThreads(size, llama.cpuMathCores);
@@ -280,7 +305,8 @@ function reportDownload(options: EmbeddedEngineOptions, event: Extract<EmbeddedL
     return;
   }
   const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
-  if (event.phase !== "downloading") return void process.stderr.write(`${event.phase} ${event.host} for ${event.model}\n`);
+  if (event.phase !== "downloading")
+    return void process.stderr.write(`${event.phase} ${event.host} for ${event.model}\n`);
   process.stderr.write(`\rdownloading ${event.model}: ${mb(event.downloadedBytes)} / ${mb(event.totalBytes)} MB`);
   if (event.totalBytes > 0 && event.downloadedBytes >= event.totalBytes) process.stderr.write("\n");
 }
@@ -316,7 +342,11 @@ async function loadWeights({ lib, llama }: Runtime, absolute: string, file: stri
  * Starts llama.cpp the way a build does: node-llama-cpp is installed and has a binary for this
  * machine. For `pc doctor`; the runtime stays up (for checkEmbeddedModel) until `release`.
  */
-export async function checkEmbeddedRuntime(): Promise<{ nodeLlamaCpp: string; llamaCppBuild: string; release: () => Promise<void> }> {
+export async function checkEmbeddedRuntime(): Promise<{
+  nodeLlamaCpp: string;
+  llamaCppBuild: string;
+  release: () => Promise<void>;
+}> {
   const shared = acquireRuntime();
   const release = () => releaseRuntime(shared);
   try {
@@ -332,7 +362,10 @@ export async function checkEmbeddedRuntime(): Promise<{ nodeLlamaCpp: string; ll
  * Loads a model the way a build does (CPU, no context) and releases it. For `pc doctor`: it never
  * downloads, so an `hf:` model missing from the cache fails with PC_MODEL_NOT_FOUND.
  */
-export async function checkEmbeddedModel(ref: string, options: { root: string; modelsDir?: string }): Promise<{ file: string; bytes: number }> {
+export async function checkEmbeddedModel(
+  ref: string,
+  options: { root: string; modelsDir?: string },
+): Promise<{ file: string; bytes: number }> {
   const shared = acquireRuntime();
   try {
     const runtime = await shared.runtime;
@@ -364,23 +397,35 @@ function chatWrapperFor(lib: NodeLlamaCpp, model: LlamaModel) {
   });
 }
 
-async function generateOn(loaded: LoadedModel, request: GenerationRequest, options: GenerateOptions): Promise<GenerationResult> {
+async function generateOn(
+  loaded: LoadedModel,
+  request: GenerationRequest,
+  options: GenerateOptions,
+): Promise<GenerationResult> {
   const { lib, model, chatWrapper, sequence, identity } = loaded;
   const started = performance.now();
   const contextSize = identity.contextSize as number;
   const history: ChatHistoryItem[] = [
-    ...request.messages.map((m): ChatHistoryItem => (m.role === "system" ? { type: "system", text: m.content } : { type: "user", text: m.content })),
+    ...request.messages.map((m): ChatHistoryItem =>
+      m.role === "system" ? { type: "system", text: m.content } : { type: "user", text: m.content },
+    ),
     { type: "model", response: [] },
   ];
   const chat = new lib.LlamaChat({ contextSequence: sequence, chatWrapper, autoDisposeSequence: false });
   try {
-    const promptTokens = chat.chatWrapper.generateContextState({ chatHistory: history }).contextText.tokenize(model.tokenizer).length;
+    const promptTokens = chat.chatWrapper
+      .generateContextState({ chatHistory: history })
+      .contextText.tokenize(model.tokenizer).length;
     const room = contextSize - promptTokens;
     if (room <= 0) {
-      throw new PcError("PC_CONTEXT_EXCEEDED", `The prompt is ${promptTokens} tokens; the model's context holds ${contextSize}.`, {
-        file: request.prompt,
-        hint: "Shorten the prompt or its context files, or raise contextSize in pc.config.json (up to the model's own limit).",
-      });
+      throw new PcError(
+        "PC_CONTEXT_EXCEEDED",
+        `The prompt is ${promptTokens} tokens; the model's context holds ${contextSize}.`,
+        {
+          file: request.prompt,
+          hint: "Shorten the prompt or its context files, or raise contextSize in pc.config.json (up to the model's own limit).",
+        },
+      );
     }
     const maxTokens = Math.min(request.maxTokens ?? room, room);
     const samplerOptions = embeddedSamplerOptions(request.sampler, request.prompt);
@@ -430,7 +475,10 @@ async function generateOn(loaded: LoadedModel, request: GenerationRequest, optio
 
 function throwIfAborted(signal: AbortSignal | undefined, prompt: string, cause?: unknown): void {
   if (signal?.aborted) {
-    throw new PcError("PC_ABORTED", `Generation of ${prompt} was aborted.`, { file: prompt, cause: cause ?? signal.reason });
+    throw new PcError("PC_ABORTED", `Generation of ${prompt} was aborted.`, {
+      file: prompt,
+      cause: cause ?? signal.reason,
+    });
   }
 }
 
@@ -438,7 +486,8 @@ function throwIfAborted(signal: AbortSignal | undefined, prompt: string, cause?:
 function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined, prompt: string): Promise<T> {
   if (!signal) return promise;
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new PcError("PC_ABORTED", `Generation of ${prompt} was aborted.`, { file: prompt, cause: signal.reason }));
+    const onAbort = () =>
+      reject(new PcError("PC_ABORTED", `Generation of ${prompt} was aborted.`, { file: prompt, cause: signal.reason }));
     if (signal.aborted) return onAbort();
     signal.addEventListener("abort", onAbort, { once: true });
     promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
@@ -452,7 +501,9 @@ async function llamaCppReason(): Promise<string | undefined> {
   for (let waited = 0; waited < 500 && !llamaCppErrors.some((l) => l.includes("failed to load model")); waited += 10) {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  const lines = llamaCppErrors.splice(0).map((l) => l.replace(/^.*error loading model:\s*/, "").replace(/^\w+:\s*/, ""));
+  const lines = llamaCppErrors
+    .splice(0)
+    .map((l) => l.replace(/^.*error loading model:\s*/, "").replace(/^\w+:\s*/, ""));
   // "failed to load model from <file>" says nothing new; the line before it says why.
   return lines.find((l) => !l.startsWith("failed to load model")) ?? lines[0];
 }

@@ -88,15 +88,25 @@ export async function downloadModel(
   return absolute;
 }
 
-function downloadFailed(ref: string, host: string, cause: unknown, signal: AbortSignal | undefined, stalled: AbortSignal): PcError {
+function downloadFailed(
+  ref: string,
+  host: string,
+  cause: unknown,
+  signal: AbortSignal | undefined,
+  stalled: AbortSignal,
+): PcError {
   if (signal?.aborted) return new PcError("PC_ABORTED", `The download of ${ref} was stopped.`, { key: "model", cause });
   if (stalled.aborted) {
-    return new PcError("PC_ENGINE_UNREACHABLE", `The download of ${ref} stalled: no data from ${host} for ${STALL_MS / 1000} s.`, {
-      key: "model",
-      hint: `Check the network and build again: the download starts over. ${OFFLINE_WAYS_OUT}`,
-      retryable: true,
-      cause,
-    });
+    return new PcError(
+      "PC_ENGINE_UNREACHABLE",
+      `The download of ${ref} stalled: no data from ${host} for ${STALL_MS / 1000} s.`,
+      {
+        key: "model",
+        hint: `Check the network and build again: the download starts over. ${OFFLINE_WAYS_OUT}`,
+        retryable: true,
+        cause,
+      },
+    );
   }
   const reason = cause instanceof Error ? cause.message.split("\n")[0] : String(cause);
   return new PcError("PC_MODEL_NOT_FOUND", `Could not download the model ${ref} from ${host}: ${reason}`, {

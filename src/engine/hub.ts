@@ -60,7 +60,13 @@ export async function probeHub(
   try {
     await withTimeout(lookup(host.replace(/^\[|\]$/g, "")), RESOLVE_TIMEOUT_MS, options.signal);
   } catch (cause) {
-    throw unreachable(ref, url, `cannot resolve ${host} (${describeCause(cause, RESOLVE_TIMEOUT_MS)})`, cause, options.signal);
+    throw unreachable(
+      ref,
+      url,
+      `cannot resolve ${host} (${describeCause(cause, RESOLVE_TIMEOUT_MS)})`,
+      cause,
+      options.signal,
+    );
   }
   options.onPhase?.("connecting", host);
   let response: Response;
@@ -69,7 +75,13 @@ export async function probeHub(
     const headers: Record<string, string> = env.HF_TOKEN ? { authorization: `Bearer ${env.HF_TOKEN}` } : {};
     response = await fetch(url, { method: "HEAD", headers, redirect: "follow", signal: AbortSignal.any(signals) });
   } catch (cause) {
-    throw unreachable(ref, url, `cannot connect to ${url.host} (${describeCause(cause, CONNECT_TIMEOUT_MS)})`, cause, options.signal);
+    throw unreachable(
+      ref,
+      url,
+      `cannot connect to ${url.host} (${describeCause(cause, CONNECT_TIMEOUT_MS)})`,
+      cause,
+      options.signal,
+    );
   }
   if (response.ok) {
     const length = Number(response.headers.get("x-linked-size") ?? response.headers.get("content-length"));
@@ -79,7 +91,8 @@ export async function probeHub(
 }
 
 function unreachable(ref: string, url: URL, what: string, cause: unknown, signal: AbortSignal | undefined): PcError {
-  if (signal?.aborted) return new PcError("PC_ABORTED", `The download of ${ref} was stopped.`, { key: "model", cause: signal.reason });
+  if (signal?.aborted)
+    return new PcError("PC_ABORTED", `The download of ${ref} was stopped.`, { key: "model", cause: signal.reason });
   return new PcError("PC_ENGINE_UNREACHABLE", `Cannot download the model ${ref}: ${what}.`, {
     key: "model",
     hint: `${OFFLINE_WAYS_OUT} The file is fetched from ${url.origin}.`,
@@ -90,10 +103,14 @@ function unreachable(ref: string, url: URL, what: string, cause: unknown, signal
 
 function answered(ref: string, url: URL, status: number): PcError {
   if (status === 401 || status === 403) {
-    return new PcError("PC_MODEL_NOT_FOUND", `Cannot download the model ${ref}: ${url.host} answered ${status} (the repository is gated or private).`, {
-      key: "model",
-      hint: "Accept the model's licence on its Hugging Face page and set HF_TOKEN to an access token, or pick another model.",
-    });
+    return new PcError(
+      "PC_MODEL_NOT_FOUND",
+      `Cannot download the model ${ref}: ${url.host} answered ${status} (the repository is gated or private).`,
+      {
+        key: "model",
+        hint: "Accept the model's licence on its Hugging Face page and set HF_TOKEN to an access token, or pick another model.",
+      },
+    );
   }
   if (status === 404) {
     return new PcError("PC_MODEL_NOT_FOUND", `Cannot download the model ${ref}: ${url.host} has no such file (404).`, {
@@ -113,7 +130,8 @@ export function describeCause(error: unknown, timeoutMs: number): string {
   let current: unknown = error;
   for (let depth = 0; current && depth < 4; depth++) {
     const { code, name, message } = current as { code?: string; name?: string; message?: string };
-    if (name === "TimeoutError" || code === "UND_ERR_CONNECT_TIMEOUT" || code === "ETIMEDOUT") return `timed out after ${timeoutMs / 1000} s`;
+    if (name === "TimeoutError" || code === "UND_ERR_CONNECT_TIMEOUT" || code === "ETIMEDOUT")
+      return `timed out after ${timeoutMs / 1000} s`;
     if (code === "ENOTFOUND" || code === "EAI_NONAME") return "DNS: no such host";
     if (code === "EAI_AGAIN") return "DNS: the name server did not answer; offline?";
     if (code === "ECONNREFUSED") return "connection refused";
@@ -130,7 +148,10 @@ export function describeCause(error: unknown, timeoutMs: number): string {
 /** Rejects after `ms` (with a TimeoutError) or when `signal` aborts, whichever comes first. */
 function withTimeout<T>(promise: Promise<T>, ms: number, signal: AbortSignal | undefined): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(Object.assign(new Error(`timed out after ${ms} ms`), { name: "TimeoutError" })), ms);
+    const timer = setTimeout(
+      () => reject(Object.assign(new Error(`timed out after ${ms} ms`), { name: "TimeoutError" })),
+      ms,
+    );
     const onAbort = () => reject(signal!.reason);
     if (signal?.aborted) onAbort();
     signal?.addEventListener("abort", onAbort, { once: true });

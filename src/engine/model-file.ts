@@ -57,7 +57,8 @@ export async function resolveModelPath(
 
 /** Fails with a clear message unless the file exists and starts with the GGUF magic. */
 export async function checkGguf(absolute: string, file: string): Promise<number> {
-  const hint = "Point `model:` at a GGUF model file (llama.cpp format), e.g. `model: gguf:models/qwen2.5-coder-1.5b-q4_k_m.gguf`.";
+  const hint =
+    "Point `model:` at a GGUF model file (llama.cpp format), e.g. `model: gguf:models/qwen2.5-coder-1.5b-q4_k_m.gguf`.";
   let handle;
   try {
     handle = await open(absolute, "r");

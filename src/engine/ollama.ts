@@ -40,7 +40,12 @@ class OllamaHttpError extends Error {
 }
 
 /** Sends the request and yields the answer's pieces; throws what engineError understands. */
-export async function* ollamaChat(origin: string, request: GenerationRequest, headers: Record<string, string>, signal: AbortSignal): AsyncGenerator<StreamEvent> {
+export async function* ollamaChat(
+  origin: string,
+  request: GenerationRequest,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+): AsyncGenerator<StreamEvent> {
   const body = ollamaBody(request);
   const response = await fetch(`${origin}/api/chat`, {
     method: "POST",
@@ -87,16 +92,24 @@ function eventOf(line: string, numCtx: number, prompt: string): StreamEvent {
   const chunk = JSON.parse(line) as OllamaChunk; // a SyntaxError is reported (and retried) as not valid JSON
   if (chunk.error) throw Object.assign(new Error(chunk.error), { name: "APIError", error: { message: chunk.error } });
   // message.thinking (reasoning) is never part of the answer.
-  const event: StreamEvent = { model: chunk.model, text: chunk.message?.content || undefined, thinking: Boolean(chunk.message?.thinking) };
+  const event: StreamEvent = {
+    model: chunk.model,
+    text: chunk.message?.content || undefined,
+    thinking: Boolean(chunk.message?.thinking),
+  };
   if (!chunk.done) return event;
   const promptTokens = chunk.prompt_eval_count ?? 0;
   const completionTokens = chunk.eval_count ?? 0;
   if (promptTokens + completionTokens >= numCtx) {
     // Ollama keeps going by dropping the start of the prompt: an answer to a prompt pc never sent.
-    throw new PcError("PC_CONTEXT_EXCEEDED", `the prompt and the answer filled Ollama's context (num_ctx ${numCtx}: ${promptTokens} prompt + ${completionTokens} answer tokens); Ollama drops the start of a prompt that does not fit`, {
-      file: prompt,
-      hint: `Pin a larger context in the prompt's frontmatter, e.g. num_ctx: ${numCtx * 2}, or shorten the prompt. Nothing was written.`,
-    });
+    throw new PcError(
+      "PC_CONTEXT_EXCEEDED",
+      `the prompt and the answer filled Ollama's context (num_ctx ${numCtx}: ${promptTokens} prompt + ${completionTokens} answer tokens); Ollama drops the start of a prompt that does not fit`,
+      {
+        file: prompt,
+        hint: `Pin a larger context in the prompt's frontmatter, e.g. num_ctx: ${numCtx * 2}, or shorten the prompt. Nothing was written.`,
+      },
+    );
   }
   event.finishReason = chunk.done_reason === "length" ? "length" : "stop";
   event.usage = { promptTokens, completionTokens };

@@ -28,56 +28,131 @@ export function engineError(error: unknown, where: Where): PcError {
   const at = `model "${where.model}" at ${where.baseURL}`;
   // The cause is not chained: the client's error may quote the server's reply, key included.
   const make = (code: PcErrorCode, message: string, hint: string, retryable = false, retryAfterMs?: number) =>
-    Object.assign(new PcError(code, redactSecrets(`${at}: ${message}`, where.apiKey), { file: where.prompt, hint, retryable }), { retryAfterMs });
-  const e = error as { status?: number; headers?: Headers; error?: { type?: string; message?: string }; message?: string; name?: string };
+    Object.assign(
+      new PcError(code, redactSecrets(`${at}: ${message}`, where.apiKey), { file: where.prompt, hint, retryable }),
+      { retryAfterMs },
+    );
+  const e = error as {
+    status?: number;
+    headers?: Headers;
+    error?: { type?: string; message?: string };
+    message?: string;
+    name?: string;
+  };
   const status = typeof e.status === "number" ? e.status : undefined;
   const serverMessage = (e.error?.message ?? e.message ?? "").split("\n")[0].slice(0, 300);
 
   if (status === undefined) {
     const cause = rootCause(error);
     if (e.name === "APIConnectionTimeoutError") {
-      return make("PC_ENGINE_TIMEOUT", "the request timed out", "Raise the timeout (--timeout <seconds> or \"timeout\" in pc.config.json).", true);
+      return make(
+        "PC_ENGINE_TIMEOUT",
+        "the request timed out",
+        'Raise the timeout (--timeout <seconds> or "timeout" in pc.config.json).',
+        true,
+      );
     }
     if (cause.code === "ECONNREFUSED") {
-      return make("PC_ENGINE_UNREACHABLE", "connection refused: no server is listening", startServerHint(where.baseURL), true);
+      return make(
+        "PC_ENGINE_UNREACHABLE",
+        "connection refused: no server is listening",
+        startServerHint(where.baseURL),
+        true,
+      );
     }
     if (cause.code === "ENOTFOUND" || cause.code === "EAI_AGAIN") {
-      return make("PC_ENGINE_UNREACHABLE", `the host name does not resolve (${cause.code})`, "Check the host in --base-url / PC_BASE_URL / pc.config.json.");
+      return make(
+        "PC_ENGINE_UNREACHABLE",
+        `the host name does not resolve (${cause.code})`,
+        "Check the host in --base-url / PC_BASE_URL / pc.config.json.",
+      );
     }
     if (/certificate|SSL|TLS|self[- ]signed|EPROTO|CERT/i.test(`${cause.code} ${cause.message}`)) {
       return tlsError(cause, make);
     }
     if (cause.code && TRANSIENT_NETWORK.has(cause.code)) {
-      return make("PC_ENGINE_ERROR", `the connection broke (${cause.code})`, "The server closed the connection: see its log.", true);
+      return make(
+        "PC_ENGINE_ERROR",
+        `the connection broke (${cause.code})`,
+        "The server closed the connection: see its log.",
+        true,
+      );
     }
     if (/JSON/i.test(cause.message) || error instanceof SyntaxError) {
-      return make("PC_ENGINE_ERROR", `the server sent data that is not valid JSON: ${cause.message.slice(0, 200)}`, "Check that the base URL points at an OpenAI-compatible server.", true);
+      return make(
+        "PC_ENGINE_ERROR",
+        `the server sent data that is not valid JSON: ${cause.message.slice(0, 200)}`,
+        "Check that the base URL points at an OpenAI-compatible server.",
+        true,
+      );
     }
     if (e.name === "APIError" || e.error) {
-      return make("PC_ENGINE_ERROR", `the server reported an error mid-answer: ${serverMessage}`, "See the server's log.", true);
+      return make(
+        "PC_ENGINE_ERROR",
+        `the server reported an error mid-answer: ${serverMessage}`,
+        "See the server's log.",
+        true,
+      );
     }
     return make("PC_ENGINE_ERROR", `the request failed: ${cause.message}`, "Check the server and the base URL.", true);
   }
   const retryAfterMs = parseRetryAfter(e.headers?.get?.("retry-after"));
   if (status === 401 || status === 403) {
-    return make("PC_ENGINE_AUTH", `the server refused the request (${status}): ${serverMessage}`, "Set PC_API_KEY to the server's API key.");
+    return make(
+      "PC_ENGINE_AUTH",
+      `the server refused the request (${status}): ${serverMessage}`,
+      "Set PC_API_KEY to the server's API key.",
+    );
   }
   if (status === 404) {
-    return make("PC_MODEL_NOT_FOUND", `the server does not serve this model (404): ${serverMessage}`, "Check the name against GET /v1/models, or pull it (ollama pull <model>).");
+    return make(
+      "PC_MODEL_NOT_FOUND",
+      `the server does not serve this model (404): ${serverMessage}`,
+      "Check the name against GET /v1/models, or pull it (ollama pull <model>).",
+    );
   }
-  if (status === 400 && /exceed_context_size|context size|context length|too long/i.test(`${e.error?.type} ${serverMessage}`)) {
-    return make("PC_CONTEXT_EXCEEDED", `the prompt does not fit the model's context: ${serverMessage}`, "Shorten the prompt or its context files, or start the server with a larger context (llama-server -c 16384).");
+  if (
+    status === 400 &&
+    /exceed_context_size|context size|context length|too long/i.test(`${e.error?.type} ${serverMessage}`)
+  ) {
+    return make(
+      "PC_CONTEXT_EXCEEDED",
+      `the prompt does not fit the model's context: ${serverMessage}`,
+      "Shorten the prompt or its context files, or start the server with a larger context (llama-server -c 16384).",
+    );
   }
   if (status === 503) {
-    return make("PC_MODEL_LOADING", `the server is not ready (503): ${serverMessage}`, "The model is probably still loading: build again once the server is ready.", true, retryAfterMs);
+    return make(
+      "PC_MODEL_LOADING",
+      `the server is not ready (503): ${serverMessage}`,
+      "The model is probably still loading: build again once the server is ready.",
+      true,
+      retryAfterMs,
+    );
   }
   if (status === 429) {
-    return make("PC_ENGINE_ERROR", `rate limited (429): ${serverMessage}`, "The server is busy: build again later, or allow more retries (--retries <n>).", true, retryAfterMs);
+    return make(
+      "PC_ENGINE_ERROR",
+      `rate limited (429): ${serverMessage}`,
+      "The server is busy: build again later, or allow more retries (--retries <n>).",
+      true,
+      retryAfterMs,
+    );
   }
   if (status >= 500) {
-    return make("PC_ENGINE_ERROR", `server error ${status}: ${serverMessage}`, "See the server's log.", true, retryAfterMs);
+    return make(
+      "PC_ENGINE_ERROR",
+      `server error ${status}: ${serverMessage}`,
+      "See the server's log.",
+      true,
+      retryAfterMs,
+    );
   }
-  return make("PC_ENGINE_ERROR", `the server rejected the request (${status}): ${serverMessage}`, "See the server's log.");
+  return make(
+    "PC_ENGINE_ERROR",
+    `the server rejected the request (${status}): ${serverMessage}`,
+    "See the server's log.",
+  );
 }
 
 /**
@@ -94,7 +169,8 @@ export function startServerHint(baseURL: string): string {
   } catch {
     // An unparsable base URL is reported where it is read; the default's example still helps.
   }
-  const start = port === "11434" ? "ollama serve" : `llama-server -m model.gguf --host ${host} --port ${port} --parallel 1`;
+  const start =
+    port === "11434" ? "ollama serve" : `llama-server -m model.gguf --host ${host} --port ${port} --parallel 1`;
   return `Start the server at ${baseURL} (${start}), or point pc at the one you run with --base-url, PC_BASE_URL or baseUrl in pc.config.json.`;
 }
 
@@ -105,7 +181,11 @@ function tlsError(
 ): PcError {
   const reason = /routines:[^:]*:([^:]+)/.exec(cause.message)?.[1]?.trim() ?? cause.message.split("\n")[0].trim();
   if (/wrong version number|packet length too long|http request/i.test(reason)) {
-    return make("PC_ENGINE_UNREACHABLE", `TLS error: ${reason} (the server does not speak https)`, "Use http:// in the base URL: local servers (llama-server, Ollama) serve plain HTTP.");
+    return make(
+      "PC_ENGINE_UNREACHABLE",
+      `TLS error: ${reason} (the server does not speak https)`,
+      "Use http:// in the base URL: local servers (llama-server, Ollama) serve plain HTTP.",
+    );
   }
   return make(
     "PC_ENGINE_UNREACHABLE",

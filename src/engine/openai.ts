@@ -32,10 +32,16 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): Engine {
  * The body of one streamed chat completion request in a server's dialect: the standard fields, then
  * every sampler the server honours (see samplers.ts). Ollama's native body is in ollama.ts.
  */
-export function requestBody(request: GenerationRequest, dialect: Dialect = "llama-server"): OpenAI.ChatCompletionCreateParamsStreaming {
-  const fields = dialect === "llama-server" ? llamaServerFields(request.sampler, request.think)
-    : dialect === "vllm" ? vllmFields(request.sampler, request.think)
-    : openaiFields(request.sampler, request.think);
+export function requestBody(
+  request: GenerationRequest,
+  dialect: Dialect = "llama-server",
+): OpenAI.ChatCompletionCreateParamsStreaming {
+  const fields =
+    dialect === "llama-server"
+      ? llamaServerFields(request.sampler, request.think)
+      : dialect === "vllm"
+        ? vllmFields(request.sampler, request.think)
+        : openaiFields(request.sampler, request.think);
   const body = {
     model: request.model,
     messages: request.messages,
@@ -98,7 +104,13 @@ class OpenAIEngine implements Engine {
       const { default: OpenAIClient } = requireCjs("openai") as typeof import("openai"); // see requireCjs
       // Retries are ours (they also cover streams cut mid-answer); the idle timer replaces the total timeout.
       // logLevel "off": the client would otherwise print unparsable chunks (and, with OPENAI_LOG, requests) to stderr.
-      return new OpenAIClient({ baseURL: this.baseURL, apiKey: this.options.apiKey || "no-key", maxRetries: 0, timeout: 24 * 3600_000, logLevel: "off" });
+      return new OpenAIClient({
+        baseURL: this.baseURL,
+        apiKey: this.options.apiKey || "no-key",
+        maxRetries: 0,
+        timeout: 24 * 3600_000,
+        logLevel: "off",
+      });
     }));
   }
 
@@ -115,16 +127,25 @@ class OpenAIEngine implements Engine {
       const openai = dialect === "ollama" ? undefined : await this.getClient();
       const started = performance.now();
       watchdog.arm();
-      const events = openai === undefined
-        ? ollamaChat(originOf(this.baseURL), request, this.authHeaders(), watchdog.signal)
-        : openaiEvents(await openai.chat.completions.create(requestBody(request, dialect), { signal: watchdog.signal }));
-      const answer = await readAnswer(events, request, started, watchdog, generateOptions, () => this.serverIdentity(request.model));
+      const events =
+        openai === undefined
+          ? ollamaChat(originOf(this.baseURL), request, this.authHeaders(), watchdog.signal)
+          : openaiEvents(
+              await openai.chat.completions.create(requestBody(request, dialect), { signal: watchdog.signal }),
+            );
+      const answer = await readAnswer(events, request, started, watchdog, generateOptions, () =>
+        this.serverIdentity(request.model),
+      );
       if (!answer.finishReason) {
-        throw new PcError("PC_ENGINE_ERROR", `model "${request.model}" at ${this.baseURL}: the answer stream ended before the answer was complete`, {
-          file: request.prompt,
-          hint: "The connection was cut mid-answer: see the server's log.",
-          retryable: true,
-        });
+        throw new PcError(
+          "PC_ENGINE_ERROR",
+          `model "${request.model}" at ${this.baseURL}: the answer stream ended before the answer was complete`,
+          {
+            file: request.prompt,
+            hint: "The connection was cut mid-answer: see the server's log.",
+            retryable: true,
+          },
+        );
       }
       // A server that could not say (llama-server answers 503 while loading) is asked once more.
       let said = await (answer.serverSays ?? this.serverIdentity(request.model));
@@ -132,7 +153,8 @@ class OpenAIEngine implements Engine {
       Object.assign(answer.identity, said.found);
       // llama-server names the model by the path it was started with: the file's name is the model.
       const named = answer.identity.model;
-      if (typeof named === "string" && /[\\/]/.test(named) && said.found.modelFile !== undefined) answer.identity.model = fileName(named);
+      if (typeof named === "string" && /[\\/]/.test(named) && said.found.modelFile !== undefined)
+        answer.identity.model = fileName(named);
       return {
         text: answer.text,
         finishReason: answer.finishReason,
@@ -162,16 +184,30 @@ class OpenAIEngine implements Engine {
   }
 
   /** Why an attempt failed, as the error retries look at: interrupted, stalled, or what the server said. */
-  private attemptError(error: unknown, request: GenerationRequest, watchdog: IdleWatchdog, generateOptions: GenerateOptions): PcError {
+  private attemptError(
+    error: unknown,
+    request: GenerationRequest,
+    watchdog: IdleWatchdog,
+    generateOptions: GenerateOptions,
+  ): PcError {
     if (generateOptions.signal?.aborted) return new PcError("PC_ABORTED", "interrupted", { file: request.prompt });
     if (watchdog.stalled) {
-      return new PcError("PC_ENGINE_TIMEOUT", `model "${request.model}" at ${this.baseURL}: no data for ${Math.round(this.idleTimeoutMs / 1000)} s`, {
-        file: request.prompt,
-        hint: "The server sent nothing for that long. Raise the limit with --timeout <seconds> if the model is just slow.",
-        retryable: true,
-      });
+      return new PcError(
+        "PC_ENGINE_TIMEOUT",
+        `model "${request.model}" at ${this.baseURL}: no data for ${Math.round(this.idleTimeoutMs / 1000)} s`,
+        {
+          file: request.prompt,
+          hint: "The server sent nothing for that long. Raise the limit with --timeout <seconds> if the model is just slow.",
+          retryable: true,
+        },
+      );
     }
-    return engineError(error, { prompt: request.prompt, model: request.model, baseURL: this.baseURL, apiKey: this.options.apiKey });
+    return engineError(error, {
+      prompt: request.prompt,
+      model: request.model,
+      baseURL: this.baseURL,
+      apiKey: this.options.apiKey,
+    });
   }
 
   /**
@@ -242,8 +278,12 @@ interface StreamedAnswer {
 /** Streams an OpenAI chat completion as answer events. */
 async function* openaiEvents(stream: AsyncIterable<OpenAI.ChatCompletionChunk>): AsyncGenerator<StreamEvent> {
   for await (const chunk of stream) {
-    const event: StreamEvent = { model: chunk.model || undefined, systemFingerprint: chunk.system_fingerprint || undefined };
-    if (chunk.usage) event.usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
+    const event: StreamEvent = {
+      model: chunk.model || undefined,
+      systemFingerprint: chunk.system_fingerprint || undefined,
+    };
+    if (chunk.usage)
+      event.usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
     const parts: string[] = [];
     for (const choice of chunk.choices ?? []) {
       if (choice.delta?.content) parts.push(choice.delta.content);
@@ -268,7 +308,13 @@ async function readAnswer(
   generateOptions: GenerateOptions,
   askServer: () => Promise<Probed>,
 ): Promise<StreamedAnswer> {
-  const answer: StreamedAnswer = { text: "", finishReason: undefined, chunks: 0, usage: undefined, identity: { engine: "openai" } };
+  const answer: StreamedAnswer = {
+    text: "",
+    finishReason: undefined,
+    chunks: 0,
+    usage: undefined,
+    identity: { engine: "openai" },
+  };
   for await (const event of events) {
     // Asked while the model streams its answer, so the answer never waits for it (it never rejects),
     // and not before the request: the first fetch of a process sets up node's HTTP client.
@@ -281,7 +327,11 @@ async function readAnswer(
     // Reasoning is never answer text, but it is progress: the model is at work.
     if (event.text || event.thinking) {
       answer.chunks++;
-      generateOptions.onProgress?.({ prompt: request.prompt, tokens: answer.chunks, elapsedMs: performance.now() - started });
+      generateOptions.onProgress?.({
+        prompt: request.prompt,
+        tokens: answer.chunks,
+        elapsedMs: performance.now() - started,
+      });
     }
     if (event.finishReason) answer.finishReason = event.finishReason;
   }
@@ -305,7 +355,12 @@ interface Probed {
  * model's metadata (/props, /v1/models), never the path it was started with, so `-m ./m.gguf` and
  * `-m /abs/m.gguf` are one engine; for Ollama the model's digest (/api/tags).
  */
-async function probeServer(baseURL: string, model: string, detected: DetectedDialect, apiKey?: string): Promise<Probed> {
+async function probeServer(
+  baseURL: string,
+  model: string,
+  detected: DetectedDialect,
+  apiKey?: string,
+): Promise<Probed> {
   const origin = originOf(baseURL);
   const headers: Record<string, string> = apiKey ? { authorization: `Bearer ${apiKey}` } : {};
   let complete = true;
@@ -322,7 +377,10 @@ async function probeServer(baseURL: string, model: string, detected: DetectedDia
   const found: Probed["found"] = {};
   let contextSize: number | undefined;
   if (detected.dialect === "llama-server") {
-    const [props, listed] = await Promise.all([detected.props ?? getJson(`${origin}/props`), getJson(`${baseURL}/models`)]);
+    const [props, listed] = await Promise.all([
+      detected.props ?? getJson(`${origin}/props`),
+      getJson(`${baseURL}/models`),
+    ]);
     const settings = props?.default_generation_settings as { n_ctx?: unknown } | undefined;
     if (typeof settings?.n_ctx === "number") contextSize = settings.n_ctx;
     // Only the file name: the lock holds no absolute paths.

@@ -41,7 +41,14 @@ export async function withRetries<T>(
 /** The last attempt's error, saying the retries are used up (its hint must not promise another). */
 function gaveUp(error: PcError, attempts: number): PcError {
   const hint = `${error.hint ? `${error.hint}\n` : ""}Gave up after ${attempts} attempts; --retries <n> allows more.`;
-  const last = new PcError(error.code, error.message, { file: error.file, line: error.line, key: error.key, hint, retryable: error.retryable, cause: error.cause });
+  const last = new PcError(error.code, error.message, {
+    file: error.file,
+    line: error.line,
+    key: error.key,
+    hint,
+    retryable: error.retryable,
+    cause: error.cause,
+  });
   return Object.assign(last, { retryAfterMs: (error as PcError & RetryHint).retryAfterMs });
 }
 

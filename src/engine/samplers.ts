@@ -36,15 +36,38 @@ export const SAMPLER_NAMES = Object.keys(NEUTRAL_SAMPLER) as SamplerName[];
 
 /** The samplers a prompt may pin in its frontmatter (the rest stay neutral). */
 export const PINNABLE_SAMPLERS: readonly SamplerName[] = [
-  "top_p", "top_k", "min_p", "typical_p", "repeat_penalty", "repeat_last_n", "presence_penalty", "frequency_penalty",
-  "mirostat", "mirostat_tau", "mirostat_eta", "dry_multiplier", "xtc_probability", "xtc_threshold", "top_n_sigma",
+  "top_p",
+  "top_k",
+  "min_p",
+  "typical_p",
+  "repeat_penalty",
+  "repeat_last_n",
+  "presence_penalty",
+  "frequency_penalty",
+  "mirostat",
+  "mirostat_tau",
+  "mirostat_eta",
+  "dry_multiplier",
+  "xtc_probability",
+  "xtc_threshold",
+  "top_n_sigma",
 ];
 
 /** Reasoning on or off, or an effort level for models that have one. */
 export type Think = boolean | "low" | "medium" | "high";
 
 /** llama.cpp's default order; sent so a server started with --samplers cannot reorder the chain. */
-export const LLAMA_SAMPLER_ORDER = ["penalties", "dry", "top_n_sigma", "top_k", "typ_p", "top_p", "min_p", "xtc", "temperature"];
+export const LLAMA_SAMPLER_ORDER = [
+  "penalties",
+  "dry",
+  "top_n_sigma",
+  "top_k",
+  "typ_p",
+  "top_p",
+  "min_p",
+  "xtc",
+  "temperature",
+];
 
 /** What a server speaks beyond the OpenAI chat API, found once per build (see dialect.ts). */
 export type Dialect = "llama-server" | "ollama" | "vllm" | "openai";
@@ -60,8 +83,17 @@ export const DIALECT_NAMES: Record<Dialect, string> = {
 const HONOURED: Record<Dialect, ReadonlySet<SamplerName>> = {
   "llama-server": new Set(SAMPLER_NAMES),
   ollama: new Set<SamplerName>([
-    "top_p", "top_k", "min_p", "typical_p", "repeat_penalty", "repeat_last_n", "presence_penalty", "frequency_penalty",
-    "mirostat", "mirostat_tau", "mirostat_eta",
+    "top_p",
+    "top_k",
+    "min_p",
+    "typical_p",
+    "repeat_penalty",
+    "repeat_last_n",
+    "presence_penalty",
+    "frequency_penalty",
+    "mirostat",
+    "mirostat_tau",
+    "mirostat_eta",
   ]),
   vllm: new Set<SamplerName>(["top_p", "top_k", "min_p", "repeat_penalty", "presence_penalty", "frequency_penalty"]),
   openai: new Set<SamplerName>(["top_p", "presence_penalty", "frequency_penalty"]),
@@ -80,19 +112,26 @@ function followsOther(dialect: Dialect, name: SamplerName): boolean {
 
 /** The pinned samplers a dialect cannot send: an error, since the server would silently ignore them. */
 export function checkHonoured(dialect: Dialect, sampler: Sampler, think: Think | undefined, prompt: string): void {
-  const ignored = SAMPLER_NAMES.filter((name) => sampler[name] !== NEUTRAL_SAMPLER[name] && !HONOURED[dialect].has(name) && !tunesOff(sampler, name));
+  const ignored = SAMPLER_NAMES.filter(
+    (name) => sampler[name] !== NEUTRAL_SAMPLER[name] && !HONOURED[dialect].has(name) && !tunesOff(sampler, name),
+  );
   if (dialect === "openai" && typeof think === "boolean") ignored.push("think" as SamplerName);
   if (ignored.length === 0) return;
-  throw new PcError("PC_SAMPLER_UNSUPPORTED", `pins ${ignored.join(", ")}, which ${DIALECT_NAMES[dialect]} cannot set per request`, {
-    file: prompt,
-    key: ignored[0],
-    hint: `Remove the pin (the neutral value is used), or serve the model with llama-server, which honours every sampler pc pins (see docs/samplers.md).`,
-  });
+  throw new PcError(
+    "PC_SAMPLER_UNSUPPORTED",
+    `pins ${ignored.join(", ")}, which ${DIALECT_NAMES[dialect]} cannot set per request`,
+    {
+      file: prompt,
+      key: ignored[0],
+      hint: `Remove the pin (the neutral value is used), or serve the model with llama-server, which honours every sampler pc pins (see docs/samplers.md).`,
+    },
+  );
 }
 
 /** A sampler's tuning value pinned while the sampler itself is off changes nothing. */
 function tunesOff(sampler: Sampler, name: SamplerName): boolean {
-  if (name === "repeat_last_n") return sampler.repeat_penalty === 1 && sampler.presence_penalty === 0 && sampler.frequency_penalty === 0;
+  if (name === "repeat_last_n")
+    return sampler.repeat_penalty === 1 && sampler.presence_penalty === 0 && sampler.frequency_penalty === 0;
   if (name === "mirostat_tau" || name === "mirostat_eta") return sampler.mirostat === 0;
   if (name === "xtc_threshold") return sampler.xtc_probability === 0;
   if (name.startsWith("dry_") && name !== "dry_multiplier") return sampler.dry_multiplier === 0;
@@ -179,19 +218,36 @@ export function samplerFrom(pins: Partial<Record<SamplerName, number>>): Sampler
 
 /** What node-llama-cpp's sampler chain has no stage for. */
 const EMBEDDED_HONOURED = new Set<SamplerName>([
-  "top_p", "top_k", "min_p", "repeat_penalty", "repeat_last_n", "presence_penalty", "frequency_penalty",
-  "dry_multiplier", "dry_base", "dry_allowed_length", "dry_penalty_last_n", "xtc_probability", "xtc_threshold",
+  "top_p",
+  "top_k",
+  "min_p",
+  "repeat_penalty",
+  "repeat_last_n",
+  "presence_penalty",
+  "frequency_penalty",
+  "dry_multiplier",
+  "dry_base",
+  "dry_allowed_length",
+  "dry_penalty_last_n",
+  "xtc_probability",
+  "xtc_threshold",
 ]);
 
 /** The embedded engine's (node-llama-cpp's) sampler options; a pin it has no stage for is an error. */
 export function embeddedSamplerOptions(sampler: Sampler, prompt: string): Record<string, unknown> {
-  const ignored = SAMPLER_NAMES.filter((name) => sampler[name] !== NEUTRAL_SAMPLER[name] && !EMBEDDED_HONOURED.has(name) && !tunesOff(sampler, name));
+  const ignored = SAMPLER_NAMES.filter(
+    (name) => sampler[name] !== NEUTRAL_SAMPLER[name] && !EMBEDDED_HONOURED.has(name) && !tunesOff(sampler, name),
+  );
   if (ignored.length > 0) {
-    throw new PcError("PC_SAMPLER_UNSUPPORTED", `pins ${ignored.join(", ")}, which the embedded engine (node-llama-cpp) has no sampler for`, {
-      file: prompt,
-      key: ignored[0],
-      hint: "Remove the pin (the neutral value is used), or serve the model with llama-server (see docs/samplers.md).",
-    });
+    throw new PcError(
+      "PC_SAMPLER_UNSUPPORTED",
+      `pins ${ignored.join(", ")}, which the embedded engine (node-llama-cpp) has no sampler for`,
+      {
+        file: prompt,
+        key: ignored[0],
+        hint: "Remove the pin (the neutral value is used), or serve the model with llama-server (see docs/samplers.md).",
+      },
+    );
   }
   const penalized = sampler.repeat_penalty !== 1 || sampler.presence_penalty !== 0 || sampler.frequency_penalty !== 0;
   return {
@@ -199,11 +255,26 @@ export function embeddedSamplerOptions(sampler: Sampler, prompt: string): Record
     topK: sampler.top_k, // 0: no cut (node-llama-cpp would default to 40)
     minP: sampler.min_p,
     repeatPenalty: penalized
-      ? { penalty: sampler.repeat_penalty, presencePenalty: sampler.presence_penalty, frequencyPenalty: sampler.frequency_penalty, lastTokens: sampler.repeat_last_n, penalizeNewLine: true }
+      ? {
+          penalty: sampler.repeat_penalty,
+          presencePenalty: sampler.presence_penalty,
+          frequencyPenalty: sampler.frequency_penalty,
+          lastTokens: sampler.repeat_last_n,
+          penalizeNewLine: true,
+        }
       : false,
-    ...(sampler.xtc_probability > 0 ? { xtc: { probability: sampler.xtc_probability, threshold: sampler.xtc_threshold } } : {}),
+    ...(sampler.xtc_probability > 0
+      ? { xtc: { probability: sampler.xtc_probability, threshold: sampler.xtc_threshold } }
+      : {}),
     ...(sampler.dry_multiplier > 0
-      ? { dryRepeatPenalty: { strength: sampler.dry_multiplier, base: sampler.dry_base, allowedLength: sampler.dry_allowed_length, lastTokens: sampler.dry_penalty_last_n < 0 ? null : sampler.dry_penalty_last_n } }
+      ? {
+          dryRepeatPenalty: {
+            strength: sampler.dry_multiplier,
+            base: sampler.dry_base,
+            allowedLength: sampler.dry_allowed_length,
+            lastTokens: sampler.dry_penalty_last_n < 0 ? null : sampler.dry_penalty_last_n,
+          },
+        }
       : {}),
   };
 }

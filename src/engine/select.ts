@@ -62,12 +62,22 @@ export const defaultEngineFactory: EngineFactory = async (kind, settings) => {
  */
 export function resolveBaseURL(flag: string | undefined, config: ProjectConfig, env = process.env): string {
   const [url, from] =
-    flag !== undefined ? [flag, "--base-url"] : env.PC_BASE_URL !== undefined ? [env.PC_BASE_URL, "PC_BASE_URL"] : config.baseUrl !== undefined ? [config.baseUrl, "pc.config.json (baseUrl)"] : [DEFAULT_BASE_URL, "the default"];
+    flag !== undefined
+      ? [flag, "--base-url"]
+      : env.PC_BASE_URL !== undefined
+        ? [env.PC_BASE_URL, "PC_BASE_URL"]
+        : config.baseUrl !== undefined
+          ? [config.baseUrl, "pc.config.json (baseUrl)"]
+          : [DEFAULT_BASE_URL, "the default"];
   if (urlCredentials(url).length > 0) {
-    throw new PcError("PC_CONFIG_INVALID", `the base URL from ${from} carries a user name or password (${withoutCredentials(url)}); pc does not send credentials from a URL`, {
-      key: from.startsWith("pc.config") ? "baseUrl" : undefined,
-      hint: "Give the URL without user:password@ and put the key in PC_API_KEY (sent as a bearer token), e.g. PC_API_KEY=... pc build --base-url https://llm.example.com/v1",
-    });
+    throw new PcError(
+      "PC_CONFIG_INVALID",
+      `the base URL from ${from} carries a user name or password (${withoutCredentials(url)}); pc does not send credentials from a URL`,
+      {
+        key: from.startsWith("pc.config") ? "baseUrl" : undefined,
+        hint: "Give the URL without user:password@ and put the key in PC_API_KEY (sent as a bearer token), e.g. PC_API_KEY=... pc build --base-url https://llm.example.com/v1",
+      },
+    );
   }
   return url;
 }

@@ -85,7 +85,8 @@ export class BuildRun implements RunContext {
       this.options.warnings?.push(
         writeFailure("cannot record the failed prompts in .pc/failures.json", error, {
           file: ".pc/failures.json",
-          unchanged: "The outputs and the lock are as this build left them; pc status may not say which prompts failed.",
+          unchanged:
+            "The outputs and the lock are as this build left them; pc status may not say which prompts failed.",
         }),
       );
     });

@@ -163,14 +163,27 @@ export function checksOf(record: { parsed?: ParsedPrompt; hashes?: PromptHashes 
   const { parsed } = record;
   const hash = record.hashes?.checksHash;
   if (!parsed || hash === undefined) return undefined;
-  return { commands: checkCommands(parsed), timeoutMs: (parsed.frontmatter.check_timeout ?? DEFAULT_CHECK_TIMEOUT) * 1000, hash };
+  return {
+    commands: checkCommands(parsed),
+    timeoutMs: (parsed.frontmatter.check_timeout ?? DEFAULT_CHECK_TIMEOUT) * 1000,
+    hash,
+  };
 }
 
 /** The verdict a generation carries for these bytes under the checks `checksHash`, if it has one. */
-export function knownVerdict(checksHash: string | undefined, outputs: Record<string, string>, generation: Generation): CheckVerdict | undefined {
+export function knownVerdict(
+  checksHash: string | undefined,
+  outputs: Record<string, string>,
+  generation: Generation,
+): CheckVerdict | undefined {
   const known = generation.checks;
   // A timeout may pass on a less busy machine: such a verdict is never reused.
-  return checksHash !== undefined && known?.hash === checksHash && !known.timedOut && known.outputs === outputsHash(outputs) ? known : undefined;
+  return checksHash !== undefined &&
+    known?.hash === checksHash &&
+    !known.timedOut &&
+    known.outputs === outputsHash(outputs)
+    ? known
+    : undefined;
 }
 
 /** One hash over a prompt's output bytes, path by path. */
@@ -189,14 +202,28 @@ export async function checkPrompt(
   outputs: Record<string, string>,
   signal?: AbortSignal,
 ): Promise<{ verdict: CheckVerdict; result: ChecksResult; kept?: string }> {
-  const result = await runChecks({ commands: checks.commands, timeoutMs: checks.timeoutMs, root, prompt: target.prompt, outputs: target.outputs, signal });
+  const result = await runChecks({
+    commands: checks.commands,
+    timeoutMs: checks.timeoutMs,
+    root,
+    prompt: target.prompt,
+    outputs: target.outputs,
+    signal,
+  });
   const failed = result.commands.find((c) => c.failure);
-  const verdict: CheckVerdict = { hash: checks.hash, outputs: outputsHash(outputs), passed: result.passed, durationMs: result.durationMs };
+  const verdict: CheckVerdict = {
+    hash: checks.hash,
+    outputs: outputsHash(outputs),
+    passed: result.passed,
+    durationMs: result.durationMs,
+  };
   if (!failed) return { verdict, result };
   if (failed.timedOut) verdict.timedOut = true;
   verdict.failure = `${failed.command}: ${failed.failure}${failingLine(result) ? ` (${failingLine(result)})` : ""}`;
   const relative = `.pc/failed/${target.prompt.replace(/[\\/]/g, "__")}.check.txt`;
-  const report = result.commands.map((c) => `$ ${c.command}\n${c.tail.join("\n")}\n${c.failure ? `[${c.failure}]` : "[passed]"}\n`).join("\n");
+  const report = result.commands
+    .map((c) => `$ ${c.command}\n${c.tail.join("\n")}\n${c.failure ? `[${c.failure}]` : "[passed]"}\n`)
+    .join("\n");
   await writeFileAtomic(path.join(root, relative), report);
   return { verdict, result, kept: relative };
 }

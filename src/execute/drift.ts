@@ -28,6 +28,9 @@ export async function refuseDrift(
     if (current === undefined || current === recorded?.[output] || current === sha256(writing[output]!)) continue;
     // Bytes of an earlier generation of this prompt that a stopped build wrote without recording them.
     if (ours.store && (await writtenByPc(ours.store, prompt, output, current))) continue;
-    throw new PcError("PC_OUTPUT_DRIFTED", `${output} was edited by hand; it is not overwritten`, { file: prompt, hint });
+    throw new PcError("PC_OUTPUT_DRIFTED", `${output} was edited by hand; it is not overwritten`, {
+      file: prompt,
+      hint,
+    });
   }
 }

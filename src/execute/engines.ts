@@ -24,7 +24,11 @@ export type EngineEvent =
  * The engines of one run, configured from the flags and pc.config.json. Built once per run, so
  * each model is loaded once and reused by every prompt that names it.
  */
-export function enginePoolFor(project: Project, options: EngineOptions, onEvent?: (event: EngineEvent) => void): EnginePool {
+export function enginePoolFor(
+  project: Project,
+  options: EngineOptions,
+  onEvent?: (event: EngineEvent) => void,
+): EnginePool {
   const { root, config } = project;
   return new EnginePool(options.engineFactory ?? defaultEngineFactory, {
     root,
@@ -35,7 +39,8 @@ export function enginePoolFor(project: Project, options: EngineOptions, onEvent?
     retry: { ...DEFAULT_RETRY, retries: options.retries ?? config.retries ?? DEFAULT_RETRY.retries },
     threads: options.threads ?? config.threads,
     contextSize: config.contextSize,
-    onRetry: (prompt, error, delayMs, attempt) => onEvent?.({ type: "retry", prompt, message: error.message, delayMs, attempt }),
+    onRetry: (prompt, error, delayMs, attempt) =>
+      onEvent?.({ type: "retry", prompt, message: error.message, delayMs, attempt }),
     onLoad: (event) => onEvent?.({ type: "model", event }),
     // The planner already hashed a project model file; a downloaded one is cached by size and mtime.
     hashFile: (absolute) => project.files.hashAbsolute(absolute),

@@ -15,10 +15,14 @@ import { containsSecret, redact, redactDeep } from "../util/redact.js";
 export async function postProcess(root: string, parsed: ParsedPrompt, raw: string): Promise<Record<string, string>> {
   // A secret in an answer would end up in a generated file, the cache and the lock's hashes: refused.
   if (containsSecret(raw)) {
-    throw new PcError("PC_SECRET_REFUSED", "the answer contains the API key (PC_API_KEY) or a credential of the base URL; nothing was written", {
-      file: parsed.path,
-      hint: "pc never writes a secret to a file. The server echoed it into the answer: check the server or gateway (a prompt that asks for the key gets it refused too).",
-    });
+    throw new PcError(
+      "PC_SECRET_REFUSED",
+      "the answer contains the API key (PC_API_KEY) or a credential of the base URL; nothing was written",
+      {
+        file: parsed.path,
+        hint: "pc never writes a secret to a file. The server echoed it into the answer: check the server or gateway (a prompt that asks for the key gets it refused too).",
+      },
+    );
   }
   const extracted = extractOutputs(raw, parsed.outputs, parsed.frontmatter.extract ?? "fenced");
   if (parsed.frontmatter.format === false) return extracted;
@@ -68,7 +72,11 @@ export interface ProduceOptions extends GenerateOptions {
  * The outputs a cached generation gives under the prompt's current post-processing, or undefined
  * when it no longer fits (its answer has no code for the current extraction). Never calls a model.
  */
-export async function restoreOutputs(root: string, record: HashedRecord, generation: Generation): Promise<Record<string, string> | undefined> {
+export async function restoreOutputs(
+  root: string,
+  record: HashedRecord,
+  generation: Generation,
+): Promise<Record<string, string> | undefined> {
   // The cache is read back from disk and may come from elsewhere: it gives exactly the prompt's
   // outputs (the paths the prompt names, checked when it was read), as text, or nothing.
   const stored = fitsOutputs(record.outputs, generation.outputs);
@@ -88,12 +96,19 @@ export async function restoreOutputs(root: string, record: HashedRecord, generat
 /** The stored outputs, if they are exactly `expected`, each with text. */
 function fitsOutputs(expected: string[], outputs: Record<string, unknown>): Record<string, string> | undefined {
   const stored = Object.keys(outputs);
-  if (stored.length !== expected.length || !expected.every((o) => Object.hasOwn(outputs, o) && typeof outputs[o] === "string")) return undefined;
+  if (
+    stored.length !== expected.length ||
+    !expected.every((o) => Object.hasOwn(outputs, o) && typeof outputs[o] === "string")
+  )
+    return undefined;
   return Object.fromEntries(expected.map((o) => [o, outputs[o] as string]));
 }
 
 /** The outputs of the newest cached generation of the same request that still fits; never calls a model. */
-export async function restore(record: HashedRecord, options: { root: string; store: GenerationStore }): Promise<Produced | undefined> {
+export async function restore(
+  record: HashedRecord,
+  options: { root: string; store: GenerationStore },
+): Promise<Produced | undefined> {
   let failing: Produced | undefined;
   for (const cached of await options.store.list(record.hashes.requestHash)) {
     const outputs = await restoreOutputs(options.root, record, cached);
@@ -191,13 +206,23 @@ function truncated(request: GenerationRequest, result: GenerationResult): PcErro
   const used = `the prompt's ${promptTokens} tokens and the answer's ${completionTokens}`;
   const shorten = "or shorten the prompt and its context files.";
   if (result.identity.engine === "embedded") {
-    return cut(`the model's context of ${result.identity.contextSize} tokens is full (${used})`, `Raise contextSize in pc.config.json (up to the model's own limit), ${shorten}`);
+    return cut(
+      `the model's context of ${result.identity.contextSize} tokens is full (${used})`,
+      `Raise contextSize in pc.config.json (up to the model's own limit), ${shorten}`,
+    );
   }
   const larger = "Start the server with a larger context (llama-server -c 16384; Ollama: num_ctx)";
   const size = result.contextSize;
-  if (size !== undefined && promptTokens + completionTokens >= size) return cut(`the model's context of ${size} tokens is full (${used})`, `${larger}, ${shorten}`);
+  if (size !== undefined && promptTokens + completionTokens >= size)
+    return cut(`the model's context of ${size} tokens is full (${used})`, `${larger}, ${shorten}`);
   if (size !== undefined) {
-    return cut(`the server's own output limit stopped it (its context of ${size} tokens is not full)`, "Start the server without an output limit (llama-server -n -1), or pin max_tokens in the frontmatter.");
+    return cut(
+      `the server's own output limit stopped it (its context of ${size} tokens is not full)`,
+      "Start the server without an output limit (llama-server -n -1), or pin max_tokens in the frontmatter.",
+    );
   }
-  return cut(`the server stopped it with no max_tokens pinned: its context is full (${used}) or it has an output limit of its own`, `${larger} and no output limit (llama-server -n -1), ${shorten}`);
+  return cut(
+    `the server stopped it with no max_tokens pinned: its context is full (${used}) or it has an output limit of its own`,
+    `${larger} and no output limit (llama-server -n -1), ${shorten}`,
+  );
 }

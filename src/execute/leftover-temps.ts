@@ -10,8 +10,17 @@ import { requireCjs } from "../util/require-cjs.js";
  */
 export async function removeLeftoverTemps(root: string): Promise<void> {
   const { glob } = requireCjs("tinyglobby") as typeof import("tinyglobby"); // see requireCjs
-  const candidates = await glob("**/.*.tmp", { cwd: root, dot: true, onlyFiles: true, ignore: ["**/node_modules/**", "**/.git/**"] });
-  await Promise.all(candidates.filter((file) => TEMP_FILE_PATTERN.test(file)).map((file) => fsp.rm(path.join(root, file), { force: true }).catch(() => {})));
+  const candidates = await glob("**/.*.tmp", {
+    cwd: root,
+    dot: true,
+    onlyFiles: true,
+    ignore: ["**/node_modules/**", "**/.git/**"],
+  });
+  await Promise.all(
+    candidates
+      .filter((file) => TEMP_FILE_PATTERN.test(file))
+      .map((file) => fsp.rm(path.join(root, file), { force: true }).catch(() => {})),
+  );
 }
 
 /**
@@ -24,7 +33,8 @@ export async function removeTempsIn(root: string, folders: string[]): Promise<vo
   for (const folder of new Set(folders)) {
     const dir = path.join(root, folder);
     for (const name of readdirIfExistsSync(dir)) {
-      if (name.startsWith(".") && TEMP_FILE_PATTERN.test(name)) removals.push(fsp.rm(path.join(dir, name), { force: true }).catch(() => {}));
+      if (name.startsWith(".") && TEMP_FILE_PATTERN.test(name))
+        removals.push(fsp.rm(path.join(dir, name), { force: true }).catch(() => {}));
     }
   }
   await Promise.all(removals);

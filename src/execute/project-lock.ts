@@ -42,7 +42,12 @@ interface Paths {
  */
 export async function acquireProjectLock(root: string, outputFolders: string[] = []): Promise<() => Promise<void>> {
   const dir = path.join(root, ".pc");
-  const paths: Paths = { dir, lock: path.join(dir, "build.lock"), owner: path.join(dir, "build.owner"), takeover: path.join(dir, "build.takeover") };
+  const paths: Paths = {
+    dir,
+    lock: path.join(dir, "build.lock"),
+    owner: path.join(dir, "build.owner"),
+    takeover: path.join(dir, "build.takeover"),
+  };
   await fsp.mkdir(dir, { recursive: true }).catch((error) => {
     throw setUpFailed("cannot create pc's folder .pc/", error);
   });
@@ -74,7 +79,11 @@ async function tryLock(paths: Paths): Promise<(() => Promise<void>) | undefined>
     if ((error as NodeJS.ErrnoException).code === "ELOCKED") return undefined;
     throw setUpFailed("cannot take the build lock .pc/build.lock", error);
   }
-  const owner: Owner = { pid: process.pid, host: os.hostname(), lock: statSync(paths.lock, { throwIfNoEntry: false })?.ino };
+  const owner: Owner = {
+    pid: process.pid,
+    host: os.hostname(),
+    lock: statSync(paths.lock, { throwIfNoEntry: false })?.ino,
+  };
   try {
     await writeFileAtomic(paths.owner, `${JSON.stringify(owner)}\n`);
   } catch (error) {
@@ -121,7 +130,9 @@ async function takeOver(root: string, paths: Paths): Promise<() => Promise<void>
  * Who holds the lock, and whether it is gone: a dead owner of this machine, or no refresh for
  * STALE_MS. `lock`: the lock folder judged, absent when there is none.
  */
-async function holder(paths: Paths): Promise<{ owner?: Owner; gone: boolean; lock?: { ino: number; mtimeMs: number } }> {
+async function holder(
+  paths: Paths,
+): Promise<{ owner?: Owner; gone: boolean; lock?: { ino: number; mtimeMs: number } }> {
   const stat = statSync(paths.lock, { throwIfNoEntry: false });
   if (!stat) return { gone: true };
   const lock = { ino: stat.ino, mtimeMs: stat.mtimeMs };
@@ -139,7 +150,8 @@ async function takeMutex(file: string): Promise<boolean> {
       await fsp.mkdir(file);
       return true;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw setUpFailed("cannot take over the build lock", error);
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST")
+        throw setUpFailed("cannot take over the build lock", error);
       const stat = statSync(file, { throwIfNoEntry: false });
       if (stat && stat.mtimeMs >= Date.now() - STALE_MS) return false;
       await fsp.rmdir(file).catch(() => {});
@@ -170,7 +182,9 @@ function isDead(owner: Owner): boolean {
 }
 
 function busy(owner: Owner | undefined): PcError {
-  const who = owner ? `another pc process (pid ${owner.pid}${owner.host === os.hostname() ? "" : ` on ${owner.host}`})` : "another pc process";
+  const who = owner
+    ? `another pc process (pid ${owner.pid}${owner.host === os.hostname() ? "" : ` on ${owner.host}`})`
+    : "another pc process";
   return new PcError("PC_PROJECT_BUSY", `${who} is building this project`, {
     file: ".pc/build.lock",
     hint: "Wait for it to finish and run the command again. A lock left by a crashed process is taken over after 10 seconds.",

@@ -175,7 +175,8 @@ export class PromptExecution {
   /** A dependency was rebuilt with identical bytes: nothing this prompt reads has changed. */
   private async unchanged(): Promise<boolean> {
     const { entry, record } = this;
-    if (this.force || this.retry || entry === undefined || entry.stale || entry.inputHash !== record.hashes?.inputHash) return false;
+    if (this.force || this.retry || entry === undefined || entry.stale || entry.inputHash !== record.hashes?.inputHash)
+      return false;
     const current = await Promise.all(record.outputs.map((o) => this.run.project.files.hash(o)));
     return record.outputs.every((o, i) => current[i] !== undefined && current[i] === entry.outputs[o]);
   }
@@ -186,7 +187,11 @@ export class PromptExecution {
     if (produced.source === "llm") await store.save(produced.generation);
     // Cancelled after the answer arrived: it stays in the cache, but the outputs are not replaced.
     if (this.own?.aborted) throw new PcError("PC_ABORTED", "cancelled", { file: this.record.prompt });
-    if (!this.force) await refuseDrift(project.files, this.record.prompt, this.entry?.outputs, produced.outputs, undefined, { root: project.root, store });
+    if (!this.force)
+      await refuseDrift(project.files, this.record.prompt, this.entry?.outputs, produced.outputs, undefined, {
+        root: project.root,
+        store,
+      });
     if (!commits.begin()) return this.skipped("interrupted");
     let verdict: CheckVerdict | undefined;
     try {
@@ -199,8 +204,19 @@ export class PromptExecution {
     if (this.keptFailing) {
       // Written and recorded as asked (--keep-failed), and failed until a generation passes.
       const error = checkFailed(this.record.prompt, this.keptFailing, false);
-      this.run.failures[this.record.prompt] = { inputHash: this.record.hashes!.inputHash, code: error.code, message: error.message };
-      return { ...this.base, outcome: "failed", source: produced.source, model: g.model, error, checks: { passed: false, durationMs: this.keptFailing.durationMs, failure: this.keptFailing.failure } };
+      this.run.failures[this.record.prompt] = {
+        inputHash: this.record.hashes!.inputHash,
+        code: error.code,
+        message: error.message,
+      };
+      return {
+        ...this.base,
+        outcome: "failed",
+        source: produced.source,
+        model: g.model,
+        error,
+        checks: { passed: false, durationMs: this.keptFailing.durationMs, failure: this.keptFailing.failure },
+      };
     }
     delete this.run.failures[this.record.prompt];
     return {
@@ -246,7 +262,11 @@ export class PromptExecution {
    * the same checks before. A failing generation is kept in the cache with its verdict (pc log and
    * pc diff --cached show it), and its outputs are put back unless --keep-failed.
    */
-  private async check(record: HashedRecord, produced: Produced, written: WrittenOutputs): Promise<CheckVerdict | undefined> {
+  private async check(
+    record: HashedRecord,
+    produced: Produced,
+    written: WrittenOutputs,
+  ): Promise<CheckVerdict | undefined> {
     if (record.hashes.checksHash === undefined) return undefined;
     const { project, store, options } = this.run;
     // A prompt planned from its lock entry is parsed for its check commands.
@@ -257,7 +277,13 @@ export class PromptExecution {
     let kept: string | undefined;
     if (!verdict) {
       try {
-        ({ verdict, kept } = await checkPrompt(project.root, { prompt, outputs: record.outputs }, checks, produced.outputs, options.signal));
+        ({ verdict, kept } = await checkPrompt(
+          project.root,
+          { prompt, outputs: record.outputs },
+          checks,
+          produced.outputs,
+          options.signal,
+        ));
       } catch (error) {
         await this.putBack(written);
         throw error;
@@ -268,7 +294,14 @@ export class PromptExecution {
       }
       await store.save({ ...produced.generation, outputs: produced.outputs, checks: verdict });
     }
-    options.onEvent?.({ type: "check", prompt, passed: verdict.passed, durationMs: verdict.durationMs, failure: verdict.failure, known: known !== undefined });
+    options.onEvent?.({
+      type: "check",
+      prompt,
+      passed: verdict.passed,
+      durationMs: verdict.durationMs,
+      failure: verdict.failure,
+      known: known !== undefined,
+    });
     if (verdict.passed) return verdict;
     if (options.keepFailed) {
       this.keptFailing = verdict;

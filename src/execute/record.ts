@@ -51,10 +51,20 @@ export function lockEntryFor(
     source: source === "cache" && generation?.source === "chat" ? "chat" : source,
     label: redactDeep(generation?.label),
     // Read back from the cache, or from a server: never trusted to hold no secret.
-    engine: redactDeep(generation?.identity && { ...generation.identity, model: lockedModelName(String(generation.identity.model ?? "")) || undefined }),
+    engine: redactDeep(
+      generation?.identity && {
+        ...generation.identity,
+        model: lockedModelName(String(generation.identity.model ?? "")) || undefined,
+      },
+    ),
     usage: generation?.usage,
     durationMs: generation?.durationMs,
-    checks: checks && { hash: checks.hash, passed: checks.passed, durationMs: checks.durationMs, failure: checks.failure },
+    checks: checks && {
+      hash: checks.hash,
+      passed: checks.passed,
+      durationMs: checks.durationMs,
+      failure: checks.failure,
+    },
   };
 }
 

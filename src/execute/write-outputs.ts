@@ -15,7 +15,11 @@ export interface WrittenOutputs {
  * the files already replaced get their previous bytes back, so a prompt's outputs change together
  * or not at all. The result can undo the writes (when recording them in the lock fails).
  */
-export async function replaceOutputs(root: string, prompt: string, outputs: Record<string, string>): Promise<WrittenOutputs> {
+export async function replaceOutputs(
+  root: string,
+  prompt: string,
+  outputs: Record<string, string>,
+): Promise<WrittenOutputs> {
   const hashes: Record<string, string> = {};
   const replaced: Array<{ file: string; previous?: Buffer }> = [];
   const undo = async () => {
@@ -43,7 +47,11 @@ export async function replaceOutputs(root: string, prompt: string, outputs: Reco
 }
 
 /** Writes a prompt's outputs (see replaceOutputs); returns the hash of every output as written. */
-export async function writeOutputs(root: string, prompt: string, outputs: Record<string, string>): Promise<Record<string, string>> {
+export async function writeOutputs(
+  root: string,
+  prompt: string,
+  outputs: Record<string, string>,
+): Promise<Record<string, string>> {
   return (await replaceOutputs(root, prompt, outputs)).hashes;
 }
 

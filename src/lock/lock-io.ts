@@ -33,6 +33,9 @@ export async function writeLock(root: string, lock: Lock, previousText?: string)
   const text = serializeLock(lock);
   if (text === previousText) return false;
   // Side by side: a note without its lock (or a lock without its note) only costs one validation.
-  await Promise.all([writeFileAtomic(path.join(root, WRITTEN_FILE), stampOf(text)).catch(() => {}), writeFileAtomic(path.join(root, LOCK_FILE), text)]);
+  await Promise.all([
+    writeFileAtomic(path.join(root, WRITTEN_FILE), stampOf(text)).catch(() => {}),
+    writeFileAtomic(path.join(root, LOCK_FILE), text),
+  ]);
   return true;
 }

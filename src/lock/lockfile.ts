@@ -61,7 +61,8 @@ export function emptyLock(): Lock {
   return { lockfileVersion: LOCKFILE_VERSION, prompts: {} };
 }
 
-const FIX = "Restore it from version control (git checkout promptfile.lock), or rebuild it from the outputs on disk and the generation cache with `pc lock --repair` (the damaged file is kept as a backup).";
+const FIX =
+  "Restore it from version control (git checkout promptfile.lock), or rebuild it from the outputs on disk and the generation cache with `pc lock --repair` (the damaged file is kept as a backup).";
 
 /**
  * Parses the lock's text. Pure. Never guesses: anything unexpected is an error naming the file.
@@ -91,11 +92,15 @@ export function parseLock(text: string, file = LOCK_FILE, checked = false): Lock
   }
   const version = (data as { lockfileVersion?: unknown } | null)?.lockfileVersion;
   if (typeof version === "number" && version > LOCKFILE_VERSION) {
-    throw new PcError("PC_LOCK_VERSION", `has lockfileVersion ${version}, newer than this pc understands (${LOCKFILE_VERSION})`, {
-      file,
-      key: "lockfileVersion",
-      hint: "Upgrade pc (npm install promptcode@latest); the lock was not touched.",
-    });
+    throw new PcError(
+      "PC_LOCK_VERSION",
+      `has lockfileVersion ${version}, newer than this pc understands (${LOCKFILE_VERSION})`,
+      {
+        file,
+        key: "lockfileVersion",
+        hint: "Upgrade pc (npm install promptcode@latest); the lock was not touched.",
+      },
+    );
   }
   // The note that says pc wrote this text lives in .pc/, which may come from elsewhere: a text
   // that is not even shaped like a lock is validated whatever the note says.
@@ -103,10 +108,14 @@ export function parseLock(text: string, file = LOCK_FILE, checked = false): Lock
   if (validate && !validate(data)) {
     const problems = describeSchemaErrors(validate.errors ?? [], ["lockfileVersion", "prompts"]);
     const at = describePointer(validate.errors?.[0]?.instancePath ?? "");
-    throw new PcError("PC_LOCK_INVALID", `is not a valid lock: ${at ? `${at}: ` : ""}${problems[0]?.message ?? "invalid"}`, {
-      file,
-      hint: FIX,
-    });
+    throw new PcError(
+      "PC_LOCK_INVALID",
+      `is not a valid lock: ${at ? `${at}: ` : ""}${problems[0]?.message ?? "invalid"}`,
+      {
+        file,
+        hint: FIX,
+      },
+    );
   }
   return data as Lock;
 }
@@ -115,13 +124,20 @@ export function parseLock(text: string, file = LOCK_FILE, checked = false): Lock
 function shapedLikeLock(data: unknown): boolean {
   const prompts = (data as { prompts?: unknown } | null)?.prompts;
   if (typeof prompts !== "object" || prompts === null || Array.isArray(prompts)) return false;
-  const hashes = (v: unknown) => typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every((h) => typeof h === "string");
-  return Object.values(prompts).every((e: Partial<LockEntry>) => typeof e === "object" && e !== null && hashes(e.inputs) && hashes(e.outputs) && typeof e.inputHash === "string");
+  const hashes = (v: unknown) =>
+    typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every((h) => typeof h === "string");
+  return Object.values(prompts).every(
+    (e: Partial<LockEntry>) =>
+      typeof e === "object" && e !== null && hashes(e.inputs) && hashes(e.outputs) && typeof e.inputHash === "string",
+  );
 }
 
 /** `/prompts/prompts~1a.md/inputHash` -> `entry "prompts/a.md", inputHash`. */
 function describePointer(pointer: string): string {
-  const parts = pointer.split("/").slice(1).map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
+  const parts = pointer
+    .split("/")
+    .slice(1)
+    .map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
   if (parts[0] === "prompts" && parts[1] !== undefined) {
     return `entry "${parts[1]}"${parts.length > 2 ? `, ${parts.slice(2).join(".")}` : ""}`;
   }

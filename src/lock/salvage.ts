@@ -23,7 +23,8 @@ export function salvageLock(text: string): SalvagedLock[] {
         found.push({ label: `the ${side.name} side of the conflict`, entries: parseLock(side.text).prompts });
       } catch {
         const entries = completeEntries(side.text);
-        if (Object.keys(entries).length) found.push({ label: `the complete entries of the ${side.name} side`, entries });
+        if (Object.keys(entries).length)
+          found.push({ label: `the complete entries of the ${side.name} side`, entries });
       }
     }
     return found;

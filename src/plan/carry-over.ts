@@ -8,7 +8,8 @@ import type { LockEntry } from "../lock/lockfile.js";
 import { pinsEverySampler } from "./hash.js";
 import type { PromptRecord } from "./project.js";
 
-export const SAMPLERS_PINNED = "pc now pins the server's samplers (top_k, min_p, repeat_penalty ... were left to the server's defaults when this was recorded)";
+export const SAMPLERS_PINNED =
+  "pc now pins the server's samplers (top_k, min_p, repeat_penalty ... were left to the server's defaults when this was recorded)";
 
 /** The entry was recorded before every sampler was pinned. */
 export function recordedBeforeSamplers(entry: LockEntry): boolean {
@@ -27,6 +28,11 @@ export function canCarryOver(record: PromptRecord, entry: LockEntry | undefined)
 
 /** Why a carried-over entry keeps its bytes, in the user's words. */
 export function carryOverNote(entry: LockEntry): string {
-  const what = entry.source === "chat" ? "a chat answer" : entry.source === "hand" ? "kept by hand" : "made by the embedded engine, which already ran the neutral samplers";
+  const what =
+    entry.source === "chat"
+      ? "a chat answer"
+      : entry.source === "hand"
+        ? "kept by hand"
+        : "made by the embedded engine, which already ran the neutral samplers";
   return `pc build carries its outputs (${what}) over without a model call`;
 }

@@ -1,5 +1,14 @@
 import { createHash } from "node:crypto";
-import { closeSync, createReadStream, fstatSync, openSync, readSync, realpathSync, statSync, type Stats } from "node:fs";
+import {
+  closeSync,
+  createReadStream,
+  fstatSync,
+  openSync,
+  readSync,
+  realpathSync,
+  statSync,
+  type Stats,
+} from "node:fs";
 import path from "node:path";
 import type { FileText } from "../prompt/inputs.js";
 import { READ_FLAGS, readIfExistsSync, sha256, writeFileAtomic } from "../util/fs.js";
@@ -101,7 +110,13 @@ export class FileHashes {
     // A folder, fifo or device is never read (a fifo would wait for a writer, /dev/zero never ends).
     if (!stat.isFile()) return NOT_A_FILE;
     const cached = this.loadCache()[relative];
-    if (cached && cached.size === stat.size && cached.mtimeMs === stat.mtimeMs && cached.ctimeMs === stat.ctimeMs && cached.ino === stat.ino) {
+    if (
+      cached &&
+      cached.size === stat.size &&
+      cached.mtimeMs === stat.mtimeMs &&
+      cached.ctimeMs === stat.ctimeMs &&
+      cached.ino === stat.ino
+    ) {
       this.current.set(relative, cached);
       return cached.hash;
     }
@@ -220,11 +235,11 @@ function hashUnlessLarge(absolute: string): string | undefined | typeof LARGE {
     if (!fstatSync(fd).isFile()) return NOT_A_FILE; // replaced since the stat
     // A file that fits in the buffer (nearly every prompt, context file and output) is hashed in one call.
     let filled = 0;
-    for (let n; filled < CHUNK && (n = readSync(fd, chunk, filled, CHUNK - filled, null)) > 0; ) filled += n;
+    for (let n; filled < CHUNK && (n = readSync(fd, chunk, filled, CHUNK - filled, null)) > 0;) filled += n;
     if (filled < CHUNK) return sha256(chunk.subarray(0, filled));
     if (fstatSync(fd).size >= CACHE_THRESHOLD) return LARGE;
     const hash = createHash("sha256").update(chunk);
-    for (let n; (n = readSync(fd, chunk, 0, CHUNK, null)) > 0; ) hash.update(chunk.subarray(0, n));
+    for (let n; (n = readSync(fd, chunk, 0, CHUNK, null)) > 0;) hash.update(chunk.subarray(0, n));
     return `sha256:${hash.digest("hex")}`;
   } finally {
     closeSync(fd);

@@ -26,11 +26,15 @@ export function buildGraph(nodes: GraphNode[]): PromptGraph {
     for (const output of node.outputs) {
       const owner = owners.get(output);
       if (owner && owner !== node.prompt) {
-        const error = new PcError("PC_OUTPUT_CONFLICT", `output "${output}" is claimed by both ${owner} and ${node.prompt}`, {
-          file: node.prompt,
-          key: "output",
-          hint: "Each generated file is owned by exactly one prompt: rename the output of one of them.",
-        });
+        const error = new PcError(
+          "PC_OUTPUT_CONFLICT",
+          `output "${output}" is claimed by both ${owner} and ${node.prompt}`,
+          {
+            file: node.prompt,
+            key: "output",
+            hint: "Each generated file is owned by exactly one prompt: rename the output of one of them.",
+          },
+        );
         errors.set(owner, error);
         errors.set(node.prompt, error);
       } else {

@@ -38,7 +38,11 @@ export function pinsEverySampler(sampling: Record<string, unknown> | undefined):
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v) =>
     v && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]]))
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, v[k]]),
+        )
       : v,
   );
 }
@@ -94,7 +98,9 @@ export function hashPrompt(
     }),
   );
   const beforeSamplers = request(samplingBeforePins(prompt));
-  return checks === undefined ? { requestHash, inputHash, beforeSamplers } : { requestHash, inputHash, checksHash: checks, beforeSamplers };
+  return checks === undefined
+    ? { requestHash, inputHash, beforeSamplers }
+    : { requestHash, inputHash, checksHash: checks, beforeSamplers };
 }
 
 /** The prompt's check commands as a list (the `check` key takes one command or several). */

@@ -1,5 +1,12 @@
 import { PcError } from "../util/errors.js";
-import { ownersOf, parseRecord, renderRecord, type Project, type PromptRecord, type RenderedRecord } from "./project.js";
+import {
+  ownersOf,
+  parseRecord,
+  renderRecord,
+  type Project,
+  type PromptRecord,
+  type RenderedRecord,
+} from "./project.js";
 import { selectPrompts } from "./select.js";
 import { count } from "../util/plural.js";
 
@@ -32,7 +39,13 @@ export async function renderOne(project: Project, prompt: string): Promise<Rende
   }
   if (record.stage !== "unchanged" && record.stage !== "recalled") return readyToGenerate(record);
   const parsed = await parseRecord(project.root, record);
-  const rendered = await renderRecord(project.root, { ...record, parsed }, project.files, ownersOf(project.records.values()), project.config.modelsDir);
+  const rendered = await renderRecord(
+    project.root,
+    { ...record, parsed },
+    project.files,
+    ownersOf(project.records.values()),
+    project.config.modelsDir,
+  );
   project.records.set(prompt, rendered);
   return readyToGenerate(rendered);
 }
@@ -45,7 +58,13 @@ export async function renderOne(project: Project, prompt: string): Promise<Rende
 export async function renderAgain(project: Project, record: PromptRecord): Promise<PromptRecord> {
   const parsed = await parseRecord(project.root, record);
   for (const input of record.inputs) project.files.forget(input);
-  const rendered = await renderRecord(project.root, { ...record, parsed }, project.files, project.graph.owners, project.config.modelsDir);
+  const rendered = await renderRecord(
+    project.root,
+    { ...record, parsed },
+    project.files,
+    project.graph.owners,
+    project.config.modelsDir,
+  );
   project.records.set(record.prompt, rendered);
   return rendered;
 }
@@ -59,7 +78,11 @@ export function readyToGenerate(record: PromptRecord, hint?: (owner: string) => 
 }
 
 /** The prompt reads an output of `owner` that does not exist yet. */
-export function readsUnbuiltOutput(prompt: string, owner: string, hint = `Build ${owner} first (pc build ${owner}).`): PcError {
+export function readsUnbuiltOutput(
+  prompt: string,
+  owner: string,
+  hint = `Build ${owner} first (pc build ${owner}).`,
+): PcError {
   return new PcError("PC_FILE_UNREADABLE", `reads an output of ${owner} that does not exist`, { file: prompt, hint });
 }
 
@@ -81,6 +104,10 @@ export async function withPins(project: Project, record: RenderedRecord, pins: P
     ...(pins.model !== undefined ? { model: pins.model } : {}),
   };
   const promptHash = record.inputHashes[record.prompt];
-  const copy = { ...record, parsed: { ...parsed, frontmatter }, inputHashes: promptHash === undefined ? {} : { [record.prompt]: promptHash } };
+  const copy = {
+    ...record,
+    parsed: { ...parsed, frontmatter },
+    inputHashes: promptHash === undefined ? {} : { [record.prompt]: promptHash },
+  };
   return readyToGenerate(await renderRecord(project.root, copy, project.files, new Map(), project.config.modelsDir));
 }

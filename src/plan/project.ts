@@ -128,14 +128,20 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
   const isPrompt = promptMatcher(config);
 
   // Pass 1: the unchanged check (no parsing), else parse. Outputs of every prompt are known after it.
-  const loaded = await Promise.all(prompts.map((prompt) => loadRecord(root, prompt, lock.prompts[prompt], files, options, isPrompt)));
+  const loaded = await Promise.all(
+    prompts.map((prompt) => loadRecord(root, prompt, lock.prompts[prompt], files, options, isPrompt)),
+  );
   const owners = ownersOf(loaded);
 
   // Pass 2: render what changed.
-  const rendered = await Promise.all(loaded.map((r) => (r.stage === "parsed" ? renderRecord(root, r, files, owners, config.modelsDir) : r)));
+  const rendered = await Promise.all(
+    loaded.map((r) => (r.stage === "parsed" ? renderRecord(root, r, files, owners, config.modelsDir) : r)),
+  );
   const records = new Map(rendered.map((r) => [r.prompt, r]));
 
-  const graph = buildGraph([...records.values()].map((r) => ({ prompt: r.prompt, outputs: r.outputs, inputs: r.inputs })));
+  const graph = buildGraph(
+    [...records.values()].map((r) => ({ prompt: r.prompt, outputs: r.outputs, inputs: r.inputs })),
+  );
   return { root, config, lock, lockText, records, graph, files, failures };
 }
 
@@ -156,9 +162,19 @@ async function loadRecord(
   // Changed: the bytes parsed are the bytes hashed. (Unchanged prompts are only hashed, by
   // FileHashes: holding 10,000 prompt files in memory for the few that changed is not worth it.)
   const bytes = readIfExistsSync(path.join(root, prompt));
-  const base = { prompt, entry, outputs: [] as string[], inputs: [] as string[], inputHashes: {} as Record<string, string> };
+  const base = {
+    prompt,
+    entry,
+    outputs: [] as string[],
+    inputs: [] as string[],
+    inputHashes: {} as Record<string, string>,
+  };
   if (bytes === undefined) {
-    return { ...base, stage: "invalid", error: new PcError("PC_PROMPT_NOT_FOUND", "the prompt file disappeared while it was read", { file: prompt }) };
+    return {
+      ...base,
+      stage: "invalid",
+      error: new PcError("PC_PROMPT_NOT_FOUND", "the prompt file disappeared while it was read", { file: prompt }),
+    };
   }
   base.inputHashes = { [prompt]: sha256(bytes) };
   let parsed: ParsedPrompt | undefined;
@@ -197,22 +213,57 @@ export async function renderRecord(
   modelsDir?: string,
 ): Promise<RenderedRecord | WaitingRecord | InvalidRecord> {
   const { parsed } = record;
-  const base: RecordBase = { prompt: record.prompt, outputs: record.outputs, inputs: record.inputs, inputHashes: record.inputHashes, entry: record.entry, hashes: record.hashes, recalled: record.recalled };
+  const base: RecordBase = {
+    prompt: record.prompt,
+    outputs: record.outputs,
+    inputs: record.inputs,
+    inputHashes: record.inputHashes,
+    entry: record.entry,
+    hashes: record.hashes,
+    recalled: record.recalled,
+  };
   try {
     const { rendered, inputHashes, modelFileHash } = await renderWithModelFile(root, record, files, modelsDir);
     const hashes = hashPrompt(parsed, rendered.messages, modelFileHash, rendered.checkInputs);
-    const next: RenderedRecord = { ...base, stage: "rendered", parsed, rendered, inputHashes, inputs: Object.keys(inputHashes), hashes };
+    const next: RenderedRecord = {
+      ...base,
+      stage: "rendered",
+      parsed,
+      rendered,
+      inputHashes,
+      inputs: Object.keys(inputHashes),
+      hashes,
+    };
     return waitFor(next, unbuiltMatches(root, next, owners), owners) ?? next;
   } catch (error) {
-    const missing = error instanceof PcError && error.code === "PC_FILE_UNREADABLE" ? /"([^"]+)" does not exist/.exec(error.message)?.[1] : undefined;
-    const pending = missing !== undefined && owners.has(missing) && owners.get(missing) !== record.prompt ? [missing]
-      : error instanceof PcError && error.code === "PC_CONTEXT_EMPTY" ? unbuiltMatches(root, record, owners) : [];
-    return waitFor({ ...base, parsed }, pending, owners) ?? { ...base, stage: "invalid", parsed, error: asPcError(error, record.prompt) };
+    const missing =
+      error instanceof PcError && error.code === "PC_FILE_UNREADABLE"
+        ? /"([^"]+)" does not exist/.exec(error.message)?.[1]
+        : undefined;
+    const pending =
+      missing !== undefined && owners.has(missing) && owners.get(missing) !== record.prompt
+        ? [missing]
+        : error instanceof PcError && error.code === "PC_CONTEXT_EMPTY"
+          ? unbuiltMatches(root, record, owners)
+          : [];
+    return (
+      waitFor({ ...base, parsed }, pending, owners) ?? {
+        ...base,
+        stage: "invalid",
+        parsed,
+        error: asPcError(error, record.prompt),
+      }
+    );
   }
 }
 
 /** Renders the prompt; a `gguf:<path>` model's file is one more input. */
-async function renderWithModelFile(root: string, record: ParsedSource, files: FileHashes, modelsDir?: string): Promise<{ rendered: RenderedPrompt; inputHashes: Record<string, string>; modelFileHash?: string }> {
+async function renderWithModelFile(
+  root: string,
+  record: ParsedSource,
+  files: FileHashes,
+  modelsDir?: string,
+): Promise<{ rendered: RenderedPrompt; inputHashes: Record<string, string>; modelFileHash?: string }> {
   const { parsed } = record;
   const { renderPrompt } = await loadRenderer(); // eta: only when something changed
   const rendered = renderPrompt(root, parsed, record.inputHashes[record.prompt], files.texts);
@@ -226,11 +277,24 @@ async function renderWithModelFile(root: string, record: ParsedSource, files: Fi
 }
 
 /** The hash of a `gguf:` model file, wherever it is (see locateModel); a missing file is an error naming the prompt. */
-async function hashModelFile(root: string, prompt: string, file: string, files: FileHashes, modelsDir?: string): Promise<{ hash: string; inProject?: string }> {
-  const example = "e.g. model: gguf:models/qwen2.5-coder-1.5b-q4_k_m.gguf (in the project), gguf:~/models/<file>.gguf, or a file name in the modelsDir of pc.config.json";
-  if (file === "" || file === ".") throw new PcError("PC_FRONTMATTER_INVALID", "model gguf: names no file", { file: prompt, key: "model", hint: `Give the GGUF file's path, ${example}` });
+async function hashModelFile(
+  root: string,
+  prompt: string,
+  file: string,
+  files: FileHashes,
+  modelsDir?: string,
+): Promise<{ hash: string; inProject?: string }> {
+  const example =
+    "e.g. model: gguf:models/qwen2.5-coder-1.5b-q4_k_m.gguf (in the project), gguf:~/models/<file>.gguf, or a file name in the modelsDir of pc.config.json";
+  if (file === "" || file === ".")
+    throw new PcError("PC_FRONTMATTER_INVALID", "model gguf: names no file", {
+      file: prompt,
+      key: "model",
+      hint: `Give the GGUF file's path, ${example}`,
+    });
   const located = locateModel(root, file, modelsDir);
-  const hash = located.inProject !== undefined ? await files.hash(located.inProject) : await files.hashAbsolute(located.absolute);
+  const hash =
+    located.inProject !== undefined ? await files.hash(located.inProject) : await files.hashAbsolute(located.absolute);
   if (!hash) {
     throw new PcError("PC_FILE_UNREADABLE", `model file "${located.inProject ?? file}" does not exist`, {
       file: prompt,
@@ -248,7 +312,9 @@ async function hashModelFile(root: string, prompt: string, file: string, files: 
 function unbuiltMatches(root: string, record: ParsedSource, owners: Map<string, string>): string[] {
   const globs = (record.parsed.frontmatter.context ?? []).filter((c) => GLOB_CHARS.test(c));
   if (globs.length === 0) return [];
-  const candidates = unbuiltOutputs(root, owners).filter((output) => owners.get(output) !== record.prompt && !(output in record.inputHashes));
+  const candidates = unbuiltOutputs(root, owners).filter(
+    (output) => owners.get(output) !== record.prompt && !(output in record.inputHashes),
+  );
   if (candidates.length === 0) return [];
   const picomatch = requireCjs("picomatch") as typeof import("picomatch"); // only when an output is missing
   const matches = picomatch(globs);
@@ -262,7 +328,8 @@ function unbuiltMatches(root: string, record: ParsedSource, owners: Map<string, 
 const unbuilt = new WeakMap<Map<string, string>, string[]>();
 function unbuiltOutputs(root: string, owners: Map<string, string>): string[] {
   let outputs = unbuilt.get(owners);
-  if (!outputs) unbuilt.set(owners, (outputs = [...owners.keys()].filter((output) => !existsSync(path.join(root, output)))));
+  if (!outputs)
+    unbuilt.set(owners, (outputs = [...owners.keys()].filter((output) => !existsSync(path.join(root, output)))));
   return outputs;
 }
 
@@ -270,11 +337,20 @@ function unbuiltOutputs(root: string, owners: Map<string, string>): string[] {
  * Waiting, when `pending` (outputs not built yet) is not empty: the prompt is rendered again once
  * the prompts that write them are built (they are inputs for the graph).
  */
-function waitFor(record: ParsedSource & { rendered?: RenderedPrompt }, pending: string[], owners: Map<string, string>): WaitingRecord | undefined {
+function waitFor(
+  record: ParsedSource & { rendered?: RenderedPrompt },
+  pending: string[],
+  owners: Map<string, string>,
+): WaitingRecord | undefined {
   const [first] = pending;
   const waitsFor = first === undefined ? undefined : owners.get(first);
   if (waitsFor === undefined) return undefined;
-  return { ...record, stage: "waiting", waitsFor, inputs: [...new Set([...Object.keys(record.inputHashes), ...pending])] };
+  return {
+    ...record,
+    stage: "waiting",
+    waitsFor,
+    inputs: [...new Set([...Object.keys(record.inputHashes), ...pending])],
+  };
 }
 
 const loadRenderer = () => import("../prompt/render.js");
@@ -343,7 +419,12 @@ function takenFrom(entry: LockEntry): Pick<HashedRecord, "outputs" | "inputs" | 
 }
 
 /** The earlier entry for the prompt's current text whose inputs all still hold, if one was recorded. */
-async function recall(root: string, prompt: string, files: FileHashes, isPrompt: (relative: string) => boolean): Promise<LockEntry | undefined> {
+async function recall(
+  root: string,
+  prompt: string,
+  files: FileHashes,
+  isPrompt: (relative: string) => boolean,
+): Promise<LockEntry | undefined> {
   const promptHash = await files.hash(prompt);
   if (!promptHash) return undefined;
   const { EarlierEntries } = await import("../cache/entries.js"); // only for a changed prompt
@@ -353,13 +434,24 @@ async function recall(root: string, prompt: string, files: FileHashes, isPrompt:
   return undefined;
 }
 
-async function inputsUnchanged(root: string, entry: LockEntry, prompt: string, files: FileHashes, isPrompt: (relative: string) => boolean): Promise<boolean> {
+async function inputsUnchanged(
+  root: string,
+  entry: LockEntry,
+  prompt: string,
+  files: FileHashes,
+  isPrompt: (relative: string) => boolean,
+): Promise<boolean> {
   if (entry.protocol !== PROTOCOL_VERSION || !entry.requestHash || !(prompt in entry.inputs)) return false;
   // A model outside the project is no input by path: only rendering finds and hashes it.
   const model = localModelPath(entry.model);
   if (model !== undefined && !(model in entry.inputs)) return false;
   // Read back from the lock or .pc/entries: used only when every path is a plain project path.
-  if (!arePlainProjectPaths(entry.inputs) || !arePlainProjectPaths(entry.outputs) || Object.keys(entry.outputs).some((o) => ownFileOf(o) || isPrompt(o))) return false;
+  if (
+    !arePlainProjectPaths(entry.inputs) ||
+    !arePlainProjectPaths(entry.outputs) ||
+    Object.keys(entry.outputs).some((o) => ownFileOf(o) || isPrompt(o))
+  )
+    return false;
   // Recorded before pc pinned every sampler: the request pc sends now is another one.
   if (!pinsEverySampler(entry.sampling)) return false;
   for (const [input, recorded] of Object.entries(entry.inputs)) {
@@ -369,7 +461,12 @@ async function inputsUnchanged(root: string, entry: LockEntry, prompt: string, f
   if (entry.contextGlobs?.length) {
     // The same expansion as rendering (src/prompt/render.ts), which finds the inputs.
     const { glob } = requireCjs("tinyglobby") as typeof import("tinyglobby"); // see requireCjs
-    const matches = await glob(entry.contextGlobs, { cwd: root, onlyFiles: true, ignore: CONTEXT_IGNORE, expandDirectories: false });
+    const matches = await glob(entry.contextGlobs, {
+      cwd: root,
+      onlyFiles: true,
+      ignore: CONTEXT_IGNORE,
+      expandDirectories: false,
+    });
     if (matches.some((m) => !(m in entry.inputs))) return false;
   }
   return true;

@@ -51,8 +51,26 @@ export interface Frontmatter {
 }
 
 export const FRONTMATTER_KEYS = [
-  "version", "model", "seed", "temperature", "output", "outputs", "context", "system", "max_tokens",
-  ...PINNABLE_SAMPLERS, "think", "num_ctx", "stop", "format", "vars", "extract", "description", "check", "check_inputs", "check_timeout",
+  "version",
+  "model",
+  "seed",
+  "temperature",
+  "output",
+  "outputs",
+  "context",
+  "system",
+  "max_tokens",
+  ...PINNABLE_SAMPLERS,
+  "think",
+  "num_ctx",
+  "stop",
+  "format",
+  "vars",
+  "extract",
+  "description",
+  "check",
+  "check_inputs",
+  "check_timeout",
 ];
 
 export interface ParsedPrompt {
@@ -95,14 +113,21 @@ export function parsePrompt(file: string, source: string): ParsedPrompt {
   }
   const language = opening[1].trim().toLowerCase();
   if (language === "js" || language === "javascript") {
-    throw new PcError("PC_FRONTMATTER_JS", `asks for JavaScript frontmatter (---${language}), which is never evaluated`, {
-      file,
-      line: 1,
-      hint: "Write the frontmatter in YAML: start the file with a plain --- line.",
-    });
+    throw new PcError(
+      "PC_FRONTMATTER_JS",
+      `asks for JavaScript frontmatter (---${language}), which is never evaluated`,
+      {
+        file,
+        line: 1,
+        hint: "Write the frontmatter in YAML: start the file with a plain --- line.",
+      },
+    );
   }
   if (language !== "" && language !== "yaml" && language !== "json") {
-    throw fail(`has frontmatter in an unsupported language "${language}"`, { line: 1, hint: "Use YAML (---) or JSON (---json)." });
+    throw fail(`has frontmatter in an unsupported language "${language}"`, {
+      line: 1,
+      hint: "Use YAML (---) or JSON (---json).",
+    });
   }
   if (!/\n---[ \t]*(\n|$)/.test(text.slice(opening[0].length - 1))) {
     throw fail("has no closing --- line after its frontmatter", { line: 1 });
@@ -111,7 +136,9 @@ export function parsePrompt(file: string, source: string): ParsedPrompt {
   let parsed: matter.GrayMatterFile<string>;
   try {
     // Passing options also disables gray-matter's content cache, which would hold every prompt in memory.
-    parsed = parseMatter(text, { engines: { js: refuseCode, javascript: refuseCode } } as unknown as Parameters<typeof matter>[1]);
+    parsed = parseMatter(text, { engines: { js: refuseCode, javascript: refuseCode } } as unknown as Parameters<
+      typeof matter
+    >[1]);
   } catch (error) {
     const mark = (error as { mark?: { line?: number } }).mark;
     const reason = ((error as { reason?: string }).reason ?? (error as Error).message).split("\n")[0];
@@ -143,7 +170,10 @@ export function parsePrompt(file: string, source: string): ParsedPrompt {
     problems.push({ key: "output", message: 'missing "output" (one file) or "outputs" (a list of files)' });
   }
   if (data.extract === "raw" && Array.isArray(data.outputs) && data.outputs.length > 1) {
-    problems.push({ key: "extract", message: '"extract: raw" takes the whole answer as one file, so it needs a single "output"' });
+    problems.push({
+      key: "extract",
+      message: '"extract: raw" takes the whole answer as one file, so it needs a single "output"',
+    });
   }
   if (problems.length > 0) {
     const first = problems[0];

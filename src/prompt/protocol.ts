@@ -9,15 +9,41 @@ export const PROTOCOL_VERSION = 1;
 
 const SYSTEM = [
   "You are a code generator in a build system. Each answer is saved as source files without any human edit.",
-  "Write complete, working files: no placeholders, no omitted parts, no \"rest unchanged\" notes.",
+  'Write complete, working files: no placeholders, no omitted parts, no "rest unchanged" notes.',
 ].join("\n");
 
 const LANGUAGES: Record<string, string> = {
-  ".py": "python", ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript", ".ts": "typescript",
-  ".tsx": "tsx", ".jsx": "jsx", ".sh": "bash", ".bash": "bash", ".go": "go", ".rs": "rust", ".rb": "ruby",
-  ".java": "java", ".c": "c", ".h": "c", ".cpp": "cpp", ".cs": "csharp", ".php": "php", ".lua": "lua",
-  ".json": "json", ".yaml": "yaml", ".yml": "yaml", ".toml": "toml", ".md": "markdown", ".html": "html",
-  ".css": "css", ".sql": "sql", ".swift": "swift", ".kt": "kotlin", ".r": "r", ".pl": "perl",
+  ".py": "python",
+  ".js": "javascript",
+  ".mjs": "javascript",
+  ".cjs": "javascript",
+  ".ts": "typescript",
+  ".tsx": "tsx",
+  ".jsx": "jsx",
+  ".sh": "bash",
+  ".bash": "bash",
+  ".go": "go",
+  ".rs": "rust",
+  ".rb": "ruby",
+  ".java": "java",
+  ".c": "c",
+  ".h": "c",
+  ".cpp": "cpp",
+  ".cs": "csharp",
+  ".php": "php",
+  ".lua": "lua",
+  ".json": "json",
+  ".yaml": "yaml",
+  ".yml": "yaml",
+  ".toml": "toml",
+  ".md": "markdown",
+  ".html": "html",
+  ".css": "css",
+  ".sql": "sql",
+  ".swift": "swift",
+  ".kt": "kotlin",
+  ".r": "r",
+  ".pl": "perl",
 };
 
 export function languageOf(file: string): string {
@@ -100,7 +126,9 @@ function outerFence(output: string): string {
 function longFenceNote(outputs: string[]): string[] {
   const markdown = outputs.filter(holdsFences);
   if (markdown.length === 0) return [];
-  return [`Fence ${markdown.join(", ")} with four backticks (\`\`\`\`markdown), so the code blocks inside keep their own three-backtick fences.`];
+  return [
+    `Fence ${markdown.join(", ")} with four backticks (\`\`\`\`markdown), so the code blocks inside keep their own three-backtick fences.`,
+  ];
 }
 
 /** The messages as one text, for pasting into a chat UI. */

@@ -27,15 +27,26 @@ export interface RenderedPrompt {
  * `promptHash` is the sha256 of the prompt file's bytes. `texts` shares the files read between the
  * prompts of one run (each file is read, checked and hashed once).
  */
-export function renderPrompt(root: string, prompt: ParsedPrompt, promptHash: string, texts?: Map<string, FileText>): RenderedPrompt {
+export function renderPrompt(
+  root: string,
+  prompt: ParsedPrompt,
+  promptHash: string,
+  texts?: Map<string, FileText>,
+): RenderedPrompt {
   const recorder = new InputRecorder(root, prompt.path, texts);
   recorder.inputs.set(prompt.path, promptHash);
   const context = expandFiles(root, prompt, "context", recorder);
   const checkInputs = Object.fromEntries(
-    expandFiles(root, prompt, "check_inputs", recorder).map((p) => [p, recorder.hashFile(p, "check input", "check_inputs")]),
+    expandFiles(root, prompt, "check_inputs", recorder).map((p) => [
+      p,
+      recorder.hashFile(p, "check input", "check_inputs"),
+    ]),
   );
   const body = renderTemplate(root, prompt, recorder);
-  const contextFiles: ContextFile[] = context.map((p) => ({ path: p, text: recorder.readText(p, "context file", "context") }));
+  const contextFiles: ContextFile[] = context.map((p) => ({
+    path: p,
+    text: recorder.readText(p, "context file", "context"),
+  }));
   const messages = buildMessages({
     body,
     system: prompt.frontmatter.system,
@@ -51,7 +62,12 @@ export function renderPrompt(root: string, prompt: ParsedPrompt, promptHash: str
  * order of the files shown to the model follows the sorted list of all paths, so reordering entries
  * changes nothing.
  */
-function expandFiles(root: string, prompt: ParsedPrompt, key: "context" | "check_inputs", recorder: InputRecorder): string[] {
+function expandFiles(
+  root: string,
+  prompt: ParsedPrompt,
+  key: "context" | "check_inputs",
+  recorder: InputRecorder,
+): string[] {
   const files = new Set<string>();
   const what = key === "context" ? "context" : "check input";
   for (const entry of prompt.frontmatter[key] ?? []) {
@@ -93,7 +109,8 @@ function renderTemplate(root: string, prompt: ParsedPrompt, recorder: InputRecor
     resolvePartial(root, name, options?.filepath ?? path.join(root, prompt.path), prompt.path);
   eta.readFile = (absolute: string) => recorder.readText(toPosix(path.relative(root, absolute)), "partial");
   const compile = eta.compile.bind(eta);
-  eta.compile = (source, options) => (options?.async ? compile(source, options) : compiledOnce(source, () => compile(source, options)));
+  eta.compile = (source, options) =>
+    options?.async ? compile(source, options) : compiledOnce(source, () => compile(source, options));
   const vars = prompt.frontmatter.vars ?? {};
   const data = {
     ...vars,
@@ -149,7 +166,10 @@ function templateError(root: string, prompt: ParsedPrompt, error: unknown): PcEr
   const wrappers: Array<{ file: string; line: number; failing?: string }> = [];
   let original = error;
   for (;;) {
-    const wrap = original instanceof Error && original.cause !== undefined ? /^(.*):(\d+)\n([\s\S]*)$/.exec(original.message) : null;
+    const wrap =
+      original instanceof Error && original.cause !== undefined
+        ? /^(.*):(\d+)\n([\s\S]*)$/.exec(original.message)
+        : null;
     if (!wrap) break;
     const failing = /^ >> \d+\| (.*)$/m.exec(wrap[3])?.[1];
     wrappers.push({ file: wrap[1], line: Number(wrap[2]), failing });
@@ -169,9 +189,14 @@ function templateError(root: string, prompt: ParsedPrompt, error: unknown): PcEr
   const message = original instanceof Error ? original.message : String(original);
   const parseLine = wrappers.length === 0 ? /at line (\d+)/.exec(message)?.[1] : undefined;
   const innermost = wrappers.at(-1);
-  const inPartial = innermost && path.resolve(innermost.file) !== path.join(root, prompt.path) ? toPosix(path.relative(root, innermost.file)) : undefined;
+  const inPartial =
+    innermost && path.resolve(innermost.file) !== path.join(root, prompt.path)
+      ? toPosix(path.relative(root, innermost.file))
+      : undefined;
   const details = [
-    innermost?.failing ? `The failing line${inPartial ? ` (in ${inPartial}, line ${innermost.line})` : ""}: ${innermost.failing.trim()}` : "",
+    innermost?.failing
+      ? `The failing line${inPartial ? ` (in ${inPartial}, line ${innermost.line})` : ""}: ${innermost.failing.trim()}`
+      : "",
     wrappers.length === 0 ? parseDetails(message) : "",
   ].filter(Boolean);
   return new PcError("PC_TEMPLATE_ERROR", `template failed: ${message.split("\n")[0]}`, {

@@ -35,7 +35,13 @@ export const GET: Record<string, Route> = {
     const project = await graph({ cwd: root });
     return { mermaid: toMermaid(project), prompts: project.prompts.length };
   },
-  "/api/diff": ({ root }, query) => compareGenerations(root, text(query.get("prompt"), "prompt"), text(query.get("old"), "old"), text(query.get("new"), "new")),
+  "/api/diff": ({ root }, query) =>
+    compareGenerations(
+      root,
+      text(query.get("prompt"), "prompt"),
+      text(query.get("old"), "old"),
+      text(query.get("new"), "new"),
+    ),
 };
 
 export const POST: Record<string, Route> = {
@@ -49,7 +55,13 @@ export const POST: Record<string, Route> = {
       onEvent: (event) => live.send("build", event),
     }),
   "/api/verify": ({ root, baseUrl, signal, live }, _, body) =>
-    verify({ cwd: root, baseUrl, signal, paths: [text(body.prompt, "prompt")], onEvent: (event) => live.send("verify", event) }),
+    verify({
+      cwd: root,
+      baseUrl,
+      signal,
+      paths: [text(body.prompt, "prompt")],
+      onEvent: (event) => live.send("verify", event),
+    }),
   "/api/accept": ({ root }, _, body) =>
     accept({
       cwd: root,
@@ -82,7 +94,9 @@ async function promptPage({ root }: ApiContext, given: string) {
   if (!state) throw new PcError("PC_PROMPT_NOT_FOUND", `"${given}" is not one prompt of this project`);
   const prompt = state.prompt;
   const [rendered, history] = await Promise.all([
-    state.state === "orphaned" ? { error: { code: "PC_PROMPT_NOT_FOUND", message: "the prompt file is gone; only its lock entry remains" } } : render({ cwd: root, prompt }).catch(failure),
+    state.state === "orphaned"
+      ? { error: { code: "PC_PROMPT_NOT_FOUND", message: "the prompt file is gone; only its lock entry remains" } }
+      : render({ cwd: root, prompt }).catch(failure),
     log({ cwd: root, prompt }).catch(failure),
   ]);
   return { status: state, render: rendered, log: history };
@@ -94,7 +108,8 @@ async function promptPage({ root }: ApiContext, given: string) {
  * comparisons, of which the generation sides are kept.
  */
 async function compareGenerations(root: string, prompt: string, older: string, newer: string) {
-  if (older === "disk" && newer === "disk") throw new PcError("PC_USAGE", "choose at least one generation to compare with the files on disk");
+  if (older === "disk" && newer === "disk")
+    throw new PcError("PC_USAGE", "choose at least one generation to compare with the files on disk");
   const first = await diff({ cwd: root, prompt, against: older === "disk" ? newer : older });
   if (older === "disk") return { prompt, old: first.new, new: first.old };
   if (newer === "disk") return { prompt, old: first.old, new: first.new };

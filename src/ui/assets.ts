@@ -16,7 +16,8 @@ const TYPES: Record<string, string> = {
 };
 
 /** Only what the page needs to run: scripts it loads and styles, nothing from the network. */
-const POLICY = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+const POLICY =
+  "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /**
  * The bundled pages. Only the files the bundle holds are served, looked up by name in a list made
@@ -34,9 +35,15 @@ export class Assets {
       // The bundle is flat: the page, its scripts and chunks, its styles.
       names = (await readdir(folder, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name);
     } catch (error) {
-      throw new PcError("PC_FILE_UNREADABLE", `the UI's pages are not built (${folder})`, { hint: "Run npm run build in pc's folder.", cause: error });
+      throw new PcError("PC_FILE_UNREADABLE", `the UI's pages are not built (${folder})`, {
+        hint: "Run npm run build in pc's folder.",
+        cause: error,
+      });
     }
-    if (!names.includes("index.html")) throw new PcError("PC_FILE_UNREADABLE", `the UI's pages are incomplete: ${folder} has no index.html`, { hint: "Run npm run build in pc's folder." });
+    if (!names.includes("index.html"))
+      throw new PcError("PC_FILE_UNREADABLE", `the UI's pages are incomplete: ${folder} has no index.html`, {
+        hint: "Run npm run build in pc's folder.",
+      });
     return new Assets(folder, new Set(names));
   }
 

@@ -40,7 +40,11 @@ export class Live {
 
   /** Opens an event stream on `response`; its first event is every prompt's state. */
   async subscribe(response: ServerResponse): Promise<void> {
-    response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" });
+    response.writeHead(200, {
+      "content-type": "text/event-stream",
+      "cache-control": "no-store",
+      connection: "keep-alive",
+    });
     response.write(": pc ui\n\n");
     this.clients.add(response);
     response.on("close", () => this.clients.delete(response));

@@ -15,9 +15,7 @@ export interface Gate {
   hosts: Set<string>;
 }
 
-export type Verdict =
-  | { ok: true; viaQuery: boolean }
-  | { ok: false; status: 401 | 403; reason: string };
+export type Verdict = { ok: true; viaQuery: boolean } | { ok: false; status: 401 | 403; reason: string };
 
 export function newToken(): string {
   return randomBytes(24).toString("base64url");
@@ -31,7 +29,9 @@ export function newToken(): string {
 export function gateFor(token: string, host: string, port: number): Gate {
   const names = new Set(["127.0.0.1", "localhost", "[::1]"]);
   const everywhere = host === "0.0.0.0" || host === "::";
-  const own = everywhere ? [hostname(), ...Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address))] : [host];
+  const own = everywhere
+    ? [hostname(), ...Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address))]
+    : [host];
   for (const name of own) names.add(name.includes(":") ? `[${name.toLowerCase()}]` : name.toLowerCase());
   // A browser leaves the default port out of Host and Origin.
   const hosts = [...names].flatMap((n) => (port === 80 ? [n, `${n}:80`] : [`${n}:${port}`]));
@@ -41,15 +41,22 @@ export function gateFor(token: string, host: string, port: number): Gate {
 /** Decides whether a request may be served. */
 export function judge(gate: Gate, request: IncomingMessage, url: URL): Verdict {
   const host = request.headers.host?.toLowerCase();
-  if (!host || !gate.hosts.has(host)) return { ok: false, status: 403, reason: `the Host header "${host ?? ""}" is not this UI's` };
+  if (!host || !gate.hosts.has(host))
+    return { ok: false, status: 403, reason: `the Host header "${host ?? ""}" is not this UI's` };
   const origin = request.headers.origin;
-  if (origin !== undefined && !sameOrigin(gate, origin)) return { ok: false, status: 403, reason: `the Origin "${origin}" is not this UI's` };
-  if (request.headers["sec-fetch-site"] === "cross-site") return { ok: false, status: 403, reason: "a cross-site request" };
+  if (origin !== undefined && !sameOrigin(gate, origin))
+    return { ok: false, status: 403, reason: `the Origin "${origin}" is not this UI's` };
+  if (request.headers["sec-fetch-site"] === "cross-site")
+    return { ok: false, status: 403, reason: "a cross-site request" };
   const fromQuery = url.searchParams.get("token");
   if (fromQuery !== null && equal(fromQuery, gate.token)) return { ok: true, viaQuery: true };
   const fromCookie = cookieValue(request.headers.cookie, gate.cookie);
   if (fromCookie !== undefined && equal(fromCookie, gate.token)) return { ok: true, viaQuery: false };
-  return { ok: false, status: 401, reason: "no valid access token: open the URL that pc ui printed (it carries the token)" };
+  return {
+    ok: false,
+    status: 401,
+    reason: "no valid access token: open the URL that pc ui printed (it carries the token)",
+  };
 }
 
 /** The Set-Cookie header that lets the browser in after its first visit with the token. */

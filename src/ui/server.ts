@@ -76,16 +76,28 @@ function listen(server: Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) => {
       const taken = error.code === "EADDRINUSE";
-      reject(new PcError("PC_USAGE", taken ? `port ${port} on ${host} is already in use` : `cannot listen on ${host}:${port}: ${error.message}`, {
-        hint: taken ? "Choose another with --port, or --port 0 for any free port." : "Check --host and --port.",
-        cause: error,
-      }));
+      reject(
+        new PcError(
+          "PC_USAGE",
+          taken ? `port ${port} on ${host} is already in use` : `cannot listen on ${host}:${port}: ${error.message}`,
+          {
+            hint: taken ? "Choose another with --port, or --port 0 for any free port." : "Check --host and --port.",
+            cause: error,
+          },
+        ),
+      );
     });
     server.listen(port, host, () => resolve());
   });
 }
 
-async function handle(request: IncomingMessage, response: ServerResponse, gate: Gate, context: ApiContext, assets: Assets): Promise<void> {
+async function handle(
+  request: IncomingMessage,
+  response: ServerResponse,
+  gate: Gate,
+  context: ApiContext,
+  assets: Assets,
+): Promise<void> {
   const url = new URL(request.url ?? "/", "http://pc.invalid");
   const verdict = judge(gate, request, url);
   if (!verdict.ok) {
@@ -96,17 +108,27 @@ async function handle(request: IncomingMessage, response: ServerResponse, gate: 
   if (verdict.viaQuery) {
     // The token moves into a cookie and out of the address bar (and the browser's history).
     url.searchParams.delete("token");
-    response.writeHead(303, { location: url.pathname + url.search, "set-cookie": tokenCookie(gate), "cache-control": "no-store" });
+    response.writeHead(303, {
+      location: url.pathname + url.search,
+      "set-cookie": tokenCookie(gate),
+      "cache-control": "no-store",
+    });
     response.end();
     return;
   }
   if (url.pathname === "/api/events" && request.method === "GET") {
     return context.live.subscribe(response);
   }
-  const route = request.method === "GET" ? GET[url.pathname] : request.method === "POST" ? POST[url.pathname] : undefined;
-  if (route) return answer(response, async () => route(context, url.searchParams, request.method === "POST" ? await readJson(request) : {}));
-  if (url.pathname.startsWith("/api/")) return send(response, 404, { error: { code: "PC_USAGE", message: `no ${request.method} ${url.pathname}` } });
-  if (request.method !== "GET" && request.method !== "HEAD") return send(response, 405, { error: { code: "PC_USAGE", message: "method not allowed" } });
+  const route =
+    request.method === "GET" ? GET[url.pathname] : request.method === "POST" ? POST[url.pathname] : undefined;
+  if (route)
+    return answer(response, async () =>
+      route(context, url.searchParams, request.method === "POST" ? await readJson(request) : {}),
+    );
+  if (url.pathname.startsWith("/api/"))
+    return send(response, 404, { error: { code: "PC_USAGE", message: `no ${request.method} ${url.pathname}` } });
+  if (request.method !== "GET" && request.method !== "HEAD")
+    return send(response, 405, { error: { code: "PC_USAGE", message: "method not allowed" } });
   assets.serve(url.pathname, response);
 }
 

@@ -21,7 +21,18 @@ export interface ProjectConfig {
 
 export const DEFAULT_CONFIG: ProjectConfig = { prompts: ["prompts/**/*.md"], exclude: [] };
 
-const KNOWN_KEYS = ["$schema", "prompts", "exclude", "baseUrl", "timeout", "retries", "jobs", "threads", "contextSize", "modelsDir"];
+const KNOWN_KEYS = [
+  "$schema",
+  "prompts",
+  "exclude",
+  "baseUrl",
+  "timeout",
+  "retries",
+  "jobs",
+  "threads",
+  "contextSize",
+  "modelsDir",
+];
 
 /** Parses and validates the text of pc.config.json. Pure. */
 export function parseConfig(text: string, file = CONFIG_FILE): ProjectConfig {
@@ -54,9 +65,11 @@ export function parseConfig(text: string, file = CONFIG_FILE): ProjectConfig {
  */
 function configHint(): string {
   const schema = pathToFileURL(fileURLToPath(new URL("../../schemas/config.schema.json", import.meta.url))).href;
-  return `Every key is optional: ${KNOWN_KEYS.filter((k) => k !== "$schema").join(", ")}. ` +
+  return (
+    `Every key is optional: ${KNOWN_KEYS.filter((k) => k !== "$schema").join(", ")}. ` +
     `They are described in pc's README ("pc.config.json") and in its schema, ${schema} ` +
-    `(give that as "$schema" for your editor's completion).`;
+    `(give that as "$schema" for your editor's completion).`
+  );
 }
 
 /** Reads pc.config.json from the project root; absent means defaults. */

@@ -118,7 +118,11 @@ export function excerpt(text: string, max = 80): string {
  * details given, its message (after `prefix`) kept and the original chained as the cause. Used
  * wherever an unknown error is reported to the user.
  */
-export function toPcError(error: unknown, code: PcErrorCode, details: Omit<PcErrorDetails, "cause"> & { prefix?: string } = {}): PcError {
+export function toPcError(
+  error: unknown,
+  code: PcErrorCode,
+  details: Omit<PcErrorDetails, "cause"> & { prefix?: string } = {},
+): PcError {
   if (error instanceof PcError) return error;
   const { prefix = "", ...rest } = details;
   const message = error instanceof Error ? error.message : String(error);
@@ -136,7 +140,11 @@ export function isWriteTrouble(error: unknown): boolean {
  * PC_WRITE_FAILED for `what` (e.g. "cannot write its outputs") with the fix for the usual causes;
  * `unchanged` says what was kept as it was.
  */
-export function writeFailure(what: string, error: unknown, details: { file?: string; unchanged?: string } = {}): PcError {
+export function writeFailure(
+  what: string,
+  error: unknown,
+  details: { file?: string; unchanged?: string } = {},
+): PcError {
   const code = (error as NodeJS.ErrnoException)?.code;
   const unchanged = details.unchanged ?? "The previous outputs and the lock are unchanged.";
   const lower = `${unchanged[0]!.toLowerCase()}${unchanged.slice(1)}`;
@@ -146,7 +154,11 @@ export function writeFailure(what: string, error: unknown, details: { file?: str
       : code === "ENOSPC" || code === "EDQUOT" || code === "EFBIG"
         ? `Free some disk space; ${lower}`
         : unchanged;
-  return new PcError("PC_WRITE_FAILED", `${what}: ${(error as Error)?.message ?? String(error)}`, { file: details.file, hint, cause: error });
+  return new PcError("PC_WRITE_FAILED", `${what}: ${(error as Error)?.message ?? String(error)}`, {
+    file: details.file,
+    hint,
+    cause: error,
+  });
 }
 
 /**
@@ -160,7 +172,11 @@ export function promptFailure(error: unknown, prompt: string): PcError {
   const code = (error as NodeJS.ErrnoException)?.code;
   const message = (error as Error)?.message ?? String(error);
   if (typeof code === "string" && /^E[A-Z]+$/.test(code)) {
-    return new PcError("PC_FILE_UNREADABLE", `a file of this prompt cannot be used: ${message}`, { file: prompt, hint: "Check the prompt's outputs and context files.", cause: error });
+    return new PcError("PC_FILE_UNREADABLE", `a file of this prompt cannot be used: ${message}`, {
+      file: prompt,
+      hint: "Check the prompt's outputs and context files.",
+      cause: error,
+    });
   }
   return new PcError("PC_INTERNAL", `internal error while building this prompt: ${message}`, {
     file: prompt,

@@ -1,5 +1,18 @@
 import crypto, { randomBytes } from "node:crypto";
-import { closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, promises as fsp, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  promises as fsp,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import { PcError } from "./errors.js";
 import { containsSecret } from "./redact.js";
@@ -92,12 +105,20 @@ export function pendingTempFiles(): string[] {
  * entries and the lock for every prompt. The rename stays asynchronous: on ext4 a rename over an
  * existing file flushes its data first, which the thread pool does in parallel.
  */
-export async function writeFileAtomic(file: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+export async function writeFileAtomic(
+  file: string,
+  data: string | Uint8Array,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
   // The last line of the secret rule (see redact.ts): whatever was not redacted before is not written.
   if (containsSecret(data)) {
-    throw new PcError("PC_SECRET_REFUSED", `${path.basename(file)} was not written: its text contains the API key or a credential of the base URL`, {
-      hint: "pc never stores a secret. Find where the server echoes it (pc doctor), or unset PC_API_KEY if the server needs none.",
-    });
+    throw new PcError(
+      "PC_SECRET_REFUSED",
+      `${path.basename(file)} was not written: its text contains the API key or a credential of the base URL`,
+      {
+        hint: "pc never stores a secret. Find where the server echoes it (pc doctor), or unset PC_API_KEY if the server needs none.",
+      },
+    );
   }
   const dir = path.dirname(file);
   const temp = path.join(dir, `.${path.basename(file)}.pc-${randomBytes(6).toString("hex")}.tmp`);
@@ -149,9 +170,13 @@ export interface AtomicWriteOptions {
 function assertStillInside(root: string, dir: string, file: string): void {
   const realDir = realpathOfExistingPart(dir);
   if (!isInside(realRootOf(root), realDir)) {
-    throw new PcError("PC_PATH_OUTSIDE_PROJECT", `${toPosix(path.relative(root, file))} was not written: its folder now leads outside the project (a symlink)`, {
-      hint: "Replace the symlink with a real folder inside the project and build again.",
-    });
+    throw new PcError(
+      "PC_PATH_OUTSIDE_PROJECT",
+      `${toPosix(path.relative(root, file))} was not written: its folder now leads outside the project (a symlink)`,
+      {
+        hint: "Replace the symlink with a real folder inside the project and build again.",
+      },
+    );
   }
 }
 

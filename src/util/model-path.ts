@@ -50,7 +50,8 @@ export function locateModel(root: string, file: string, modelsDir?: string): Mod
 /** `~/models/x.gguf` under the home folder, else the file name: never an absolute path. */
 export function displayName(absolute: string, home = os.homedir()): string {
   const underHome = path.relative(home, absolute);
-  if (underHome && !underHome.startsWith("..") && !path.isAbsolute(underHome)) return `~/${underHome.split(path.sep).join("/")}`;
+  if (underHome && !underHome.startsWith("..") && !path.isAbsolute(underHome))
+    return `~/${underHome.split(path.sep).join("/")}`;
   return path.basename(absolute);
 }
 

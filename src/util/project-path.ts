@@ -38,7 +38,12 @@ export function ownFileOf(relative: string): string | undefined {
  * regular file (not a folder, fifo or device). Called when the prompt is read and again right
  * before its outputs are written.
  */
-export function checkOutputPath(root: string, relative: string, prompt: string, isPrompt?: (relative: string) => boolean): string {
+export function checkOutputPath(
+  root: string,
+  relative: string,
+  prompt: string,
+  isPrompt?: (relative: string) => boolean,
+): string {
   const absolute = resolveInside(root, relative, { file: prompt, key: "output", what: "output" });
   const posix = path.posix.normalize(relative.replace(/\\/g, "/"));
   const own = ownFileOf(posix) ?? (isPrompt?.(posix) ? "a prompt file (or partial) of this project" : undefined);

@@ -31,7 +31,9 @@ export function validator(name: SchemaName): ValidateFunction {
     validate = precompiled[name];
   } else {
     const Ajv = require("ajv") as typeof import("ajv").default;
-    validate = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(`${schemaDir}${name}.schema.json`, "utf8")));
+    validate = new Ajv({ allErrors: true, strict: false }).compile(
+      JSON.parse(readFileSync(`${schemaDir}${name}.schema.json`, "utf8")),
+    );
   }
   compiled.set(name, validate);
   return validate;
@@ -42,7 +44,13 @@ const hashes = new Map<SchemaName, string>();
 /** sha256 (hex) of `schemas/<name>.schema.json`: which version of the schema a check was made with. */
 export function schemaHash(name: SchemaName): string {
   let hash = hashes.get(name);
-  if (hash === undefined) hashes.set(name, (hash = createHash("sha256").update(readFileSync(`${schemaDir}${name}.schema.json`, "utf8")).digest("hex")));
+  if (hash === undefined)
+    hashes.set(
+      name,
+      (hash = createHash("sha256")
+        .update(readFileSync(`${schemaDir}${name}.schema.json`, "utf8"))
+        .digest("hex")),
+    );
   return hash;
 }
 

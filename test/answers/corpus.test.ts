@@ -36,7 +36,8 @@ function loadCorpus(): AnswerCase[] {
     .map((name) => {
       const dir = path.join(CORPUS, name);
       const meta = JSON.parse(readFileSync(path.join(dir, "case.json"), "utf8"));
-      const read = (file: string) => (existsSync(path.join(dir, file)) ? readFileSync(path.join(dir, file), "utf8") : undefined);
+      const read = (file: string) =>
+        existsSync(path.join(dir, file)) ? readFileSync(path.join(dir, file), "utf8") : undefined;
       const files = meta.error ? {} : Object.fromEntries(meta.outputs.map((o: string) => [o, read(`expected/${o}`)]));
       return { name, ...meta, answer: read("answer.md")!, reasoning: read("reasoning.txt"), files };
     });
@@ -48,7 +49,14 @@ afterAll(cleanupProjects);
 
 /** A project whose one prompt asks for the case's outputs, written exactly as extracted. */
 function projectFor(c: AnswerCase): Promise<TempProject> {
-  return makeProject({ "prompts/p.md": promptFile({ output: c.outputs.length === 1 ? c.outputs[0] : c.outputs, format: false, extract: c.extract, body: `Answer shape: ${c.name}.` }) });
+  return makeProject({
+    "prompts/p.md": promptFile({
+      output: c.outputs.length === 1 ? c.outputs[0] : c.outputs,
+      format: false,
+      extract: c.extract,
+      body: `Answer shape: ${c.name}.`,
+    }),
+  });
 }
 
 async function expectNothingWritten(project: TempProject): Promise<void> {
@@ -59,22 +67,34 @@ describe("the answer corpus", () => {
   it("holds at least 40 shapes, from every model family", () => {
     expect(cases.length).toBeGreaterThanOrEqual(40);
     const families = new Set(cases.map((c) => c.family));
-    for (const family of ["qwen2.5-coder", "qwen3", "deepseek-r1", "qwq", "chatgpt-web", "claude-web"]) expect(families).toContain(family);
+    for (const family of ["qwen2.5-coder", "qwen3", "deepseek-r1", "qwq", "chatgpt-web", "claude-web"])
+      expect(families).toContain(family);
     for (const c of cases) {
-      expect(c.error === undefined ? Object.values(c.files).every((t) => typeof t === "string") : /^PC_ANSWER_/.test(c.error), c.name).toBe(true);
+      expect(
+        c.error === undefined
+          ? Object.values(c.files).every((t) => typeof t === "string")
+          : /^PC_ANSWER_/.test(c.error),
+        c.name,
+      ).toBe(true);
     }
   });
 
   it.each(cases.map((c) => [`${c.family}: ${c.shape} (${c.name})`, c] as const))("%s", async (_title, c) => {
     // pc accept: the answer pasted from a chat UI.
     const accepting = await projectFor(c);
-    const accepted = await accept({ cwd: accepting.root, prompt: "prompts/p.md", answer: c.answer, answerSource: "answer.md" }).catch((e: unknown) => e);
+    const accepted = await accept({
+      cwd: accepting.root,
+      prompt: "prompts/p.md",
+      answer: c.answer,
+      answerSource: "answer.md",
+    }).catch((e: unknown) => e);
     if (c.error) {
       expect(isPcError(accepted) && accepted.code, `pc accept: ${String(accepted)}`).toBe(c.error);
       await expectNothingWritten(accepting);
     } else {
       expect(isPcError(accepted) ? accepted.format() : undefined).toBeUndefined();
-      for (const [file, text] of Object.entries(c.files)) expect(await accepting.read(file), `pc accept: ${file}`).toBe(text);
+      for (const [file, text] of Object.entries(c.files))
+        expect(await accepting.read(file), `pc accept: ${file}`).toBe(text);
     }
 
     // pc build: the same answer from the model (reasoning, if any, in reasoning_content).
@@ -88,8 +108,11 @@ describe("the answer corpus", () => {
       expect(await building.read(".pc/failed/prompts__p.md.txt")).toBe(c.answer);
     } else {
       expect(result.error?.format()).toBeUndefined();
-      for (const [file, text] of Object.entries(c.files)) expect(await building.read(file), `pc build: ${file}`).toBe(text);
-      expect(Object.keys((await building.lock()).prompts["prompts/p.md"]!.outputs).sort()).toEqual([...c.outputs].sort());
+      for (const [file, text] of Object.entries(c.files))
+        expect(await building.read(file), `pc build: ${file}`).toBe(text);
+      expect(Object.keys((await building.lock()).prompts["prompts/p.md"]!.outputs).sort()).toEqual(
+        [...c.outputs].sort(),
+      );
     }
     await accepting.cleanup();
     await building.cleanup();
@@ -106,8 +129,10 @@ describe("an ambiguous answer through the pc binary", () => {
     expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).toContain("PC_ANSWER_AMBIGUOUS");
     expect(run.stderr).toContain("the answer has 2 code blocks that could be generated/fib.py");
-    expect(run.stderr).toMatch(/block at line 1 \(```python, 13 lines\): import sys\n.*block at line 19 \(```python, 4 lines\): from fib import fib/s);
-    expect(run.stderr).toContain('Reply with generated/fib.py only');
+    expect(run.stderr).toMatch(
+      /block at line 1 \(```python, 13 lines\): import sys\n.*block at line 19 \(```python, 4 lines\): from fib import fib/s,
+    );
+    expect(run.stderr).toContain("Reply with generated/fib.py only");
     expect(project.exists("generated/fib.py") || project.exists("promptfile.lock")).toBe(false);
   });
 

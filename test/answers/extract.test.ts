@@ -7,7 +7,8 @@ import { buildMessages, languageOf } from "../../src/prompt/protocol.js";
 import { PcError } from "../../src/util/errors.js";
 
 const F = "```";
-const one = (answer: string, output = "generated/a.py", mode: "fenced" | "raw" = "fenced") => extractOutputs(answer, [output], mode)[output];
+const one = (answer: string, output = "generated/a.py", mode: "fenced" | "raw" = "fenced") =>
+  extractOutputs(answer, [output], mode)[output];
 const errorOf = (f: () => unknown): PcError => {
   try {
     f();
@@ -30,7 +31,9 @@ describe("fences, as CommonMark reads them", () => {
   });
 
   it("a fence line with an info string, or indented four spaces, or with text after it, does not close", () => {
-    expect(one(`${F}python\na = 1\n${F}text\n    ${F}\n${F} x\nb = 2\n${F}\n`)).toBe(`a = 1\n${F}text\n    ${F}\n${F} x\nb = 2\n`);
+    expect(one(`${F}python\na = 1\n${F}text\n    ${F}\n${F} x\nb = 2\n${F}\n`)).toBe(
+      `a = 1\n${F}text\n    ${F}\n${F} x\nb = 2\n`,
+    );
   });
 
   it("a closing fence may be indented up to three spaces and followed by spaces", () => {
@@ -54,8 +57,12 @@ describe("choosing the block", () => {
   const file = "import sys\n\n\ndef main():\n    print(sys.argv)\n\n\nmain()\n";
 
   it("takes the whole file, not a piece of it shown before or after (the longest of blocks that contain each other)", () => {
-    expect(one(`The key part:\n${F}python\ndef main():\n    print(sys.argv)\n${F}\nAll of it:\n${F}python\n${file}${F}\n`)).toBe(file);
-    expect(one(`${F}python\n${file}${F}\nThe key part:\n${F}python\ndef main():\n    print(sys.argv)\n${F}\n`)).toBe(file);
+    expect(
+      one(`The key part:\n${F}python\ndef main():\n    print(sys.argv)\n${F}\nAll of it:\n${F}python\n${file}${F}\n`),
+    ).toBe(file);
+    expect(one(`${F}python\n${file}${F}\nThe key part:\n${F}python\ndef main():\n    print(sys.argv)\n${F}\n`)).toBe(
+      file,
+    );
   });
 
   it("prefers the output's language over a longer block with no language", () => {
@@ -70,7 +77,10 @@ describe("choosing the block", () => {
 
   it("takes a mention of the path in the line before for a sign only among several outputs", () => {
     const mentioned = `Here is \`generated/a.py\`:\n${F}python\n${file}${F}\nRun \`generated/b.py\` with:\n${F}python\nb = 2\n${F}\n`;
-    expect(extractOutputs(mentioned, ["generated/a.py", "generated/b.py"], "fenced")).toEqual({ "generated/a.py": file, "generated/b.py": "b = 2\n" });
+    expect(extractOutputs(mentioned, ["generated/a.py", "generated/b.py"], "fenced")).toEqual({
+      "generated/a.py": file,
+      "generated/b.py": "b = 2\n",
+    });
     expect(errorOf(() => one(mentioned)).code).toBe("PC_ANSWER_AMBIGUOUS");
   });
 
@@ -88,7 +98,9 @@ describe("choosing the block", () => {
     expect(error.message).toBe("the answer has 2 code blocks that could be generated/a.py");
     expect(error.hint).toContain("block at line 1 (```python, 8 lines): import sys");
     expect(error.hint).toContain("block at line 12 (```python, 2 lines): from a import main");
-    expect(error.hint).toMatch(/name the file on the line before its block \(generated\/a\.py\) or in its first line \(# generated\/a\.py\)/);
+    expect(error.hint).toMatch(
+      /name the file on the line before its block \(generated\/a\.py\) or in its first line \(# generated\/a\.py\)/,
+    );
   });
 
   it("sets aside a block named as another file", () => {
@@ -98,7 +110,10 @@ describe("choosing the block", () => {
 
   it("takes several outputs by their labels, whatever their order", () => {
     const answer = `${F}python\n# generated/b.py\nb = 2\n${F}\n${F}python title="generated/a.py"\na = 1\n${F}\n`;
-    expect(extractOutputs(answer, ["generated/a.py", "generated/b.py"], "fenced")).toEqual({ "generated/a.py": "a = 1\n", "generated/b.py": "b = 2\n" });
+    expect(extractOutputs(answer, ["generated/a.py", "generated/b.py"], "fenced")).toEqual({
+      "generated/a.py": "a = 1\n",
+      "generated/b.py": "b = 2\n",
+    });
   });
 });
 
@@ -116,7 +131,9 @@ describe("path labels", () => {
   });
 
   it("keeps a first line that says more than the path, and a shebang", () => {
-    expect(one(`${F}python\n# generated/a.py: the entry point\na = 1\n${F}\n`)).toBe("# generated/a.py: the entry point\na = 1\n");
+    expect(one(`${F}python\n# generated/a.py: the entry point\na = 1\n${F}\n`)).toBe(
+      "# generated/a.py: the entry point\na = 1\n",
+    );
     expect(one(`${F}bash\n#!/usr/bin/env bash\necho hi\n${F}\n`, "bin/hi.sh")).toBe("#!/usr/bin/env bash\necho hi\n");
   });
 });
@@ -124,7 +141,9 @@ describe("path labels", () => {
 describe("reasoning", () => {
   it("drops think, thinking and reasoning sections with the drafts inside them, in any case", () => {
     for (const tag of ["think", "thinking", "reasoning", "THINK"]) {
-      expect(one(`<${tag}>\n${F}python\ndraft = 0\n${F}\n</${tag}>\n${F}python\nfinal = 1\n${F}\n`), tag).toBe("final = 1\n");
+      expect(one(`<${tag}>\n${F}python\ndraft = 0\n${F}\n</${tag}>\n${F}python\nfinal = 1\n${F}\n`), tag).toBe(
+        "final = 1\n",
+      );
     }
   });
 
@@ -141,13 +160,46 @@ describe("reasoning", () => {
 
   it("raw mode: the file is what follows the reasoning; an unclosed section leaves no file", () => {
     expect(one("<think>\nplan\n</think>\n\n#!/bin/sh\necho hi\n\n", "bin/hi.sh", "raw")).toBe("#!/bin/sh\necho hi\n\n");
-    expect(errorOf(() => one("<think>\nplan, and", "bin/hi.sh", "raw")).message).toMatch(/holds only reasoning \(its <think> section never closed\)/);
+    expect(errorOf(() => one("<think>\nplan, and", "bin/hi.sh", "raw")).message).toMatch(
+      /holds only reasoning \(its <think> section never closed\)/,
+    );
   });
 });
 
 describe("languages", () => {
   it("every language the answer protocol asks for is the output's own language to the extractor", () => {
-    for (const ext of [".py", ".js", ".mjs", ".cjs", ".ts", ".tsx", ".jsx", ".sh", ".go", ".rs", ".rb", ".java", ".c", ".h", ".cpp", ".cs", ".php", ".lua", ".json", ".yaml", ".yml", ".toml", ".md", ".html", ".css", ".sql", ".swift", ".kt", ".r", ".pl"]) {
+    for (const ext of [
+      ".py",
+      ".js",
+      ".mjs",
+      ".cjs",
+      ".ts",
+      ".tsx",
+      ".jsx",
+      ".sh",
+      ".go",
+      ".rs",
+      ".rb",
+      ".java",
+      ".c",
+      ".h",
+      ".cpp",
+      ".cs",
+      ".php",
+      ".lua",
+      ".json",
+      ".yaml",
+      ".yml",
+      ".toml",
+      ".md",
+      ".html",
+      ".css",
+      ".sql",
+      ".swift",
+      ".kt",
+      ".r",
+      ".pl",
+    ]) {
       expect(languageFit(languageOf(`x${ext}`), `x${ext}`), ext).toBe("same");
     }
   });
@@ -161,11 +213,14 @@ describe("languages", () => {
 });
 
 describe("the answer protocol", () => {
-  const contract = (outputs: string[]) => buildMessages({ body: "x", context: [], outputs, extract: "fenced" })[1]!.content;
+  const contract = (outputs: string[]) =>
+    buildMessages({ body: "x", context: [], outputs, extract: "fenced" })[1]!.content;
 
   it("asks for a four-backtick fence for a Markdown output, and keeps the wording of every other prompt", () => {
     expect(contract(["docs/a.md"])).toContain("in one code block fenced with four backticks (````markdown ... ````)");
-    expect(contract(["generated/a.py"])).toContain("Reply with the complete file `generated/a.py` in one fenced code block (```python ... ```).\n");
+    expect(contract(["generated/a.py"])).toContain(
+      "Reply with the complete file `generated/a.py` in one fenced code block (```python ... ```).\n",
+    );
     expect(contract(["generated/a.py", "generated/b.py"])).not.toContain("four backticks");
     expect(contract(["generated/a.py", "docs/b.md"])).toContain("Fence docs/b.md with four backticks");
   });

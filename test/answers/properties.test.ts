@@ -8,10 +8,24 @@ import { extractOutputs } from "../../src/answer/extract.js";
 import { findCodeBlocks } from "../../src/answer/fences.js";
 
 /** A line of a file: any text without line breaks (CR LF is read as LF, so a file is LF). */
-const fileLine = fc.oneof(
-  fc.string({ unit: "grapheme", maxLength: 30 }),
-  fc.constantFrom("", "    indented", "```", "~~~", "````js", "<think>", "</think>", "# heading", "\t\ttabs", "`", "~~~~~"),
-).filter((l) => !/[\r\n]/.test(l));
+const fileLine = fc
+  .oneof(
+    fc.string({ unit: "grapheme", maxLength: 30 }),
+    fc.constantFrom(
+      "",
+      "    indented",
+      "```",
+      "~~~",
+      "````js",
+      "<think>",
+      "</think>",
+      "# heading",
+      "\t\ttabs",
+      "`",
+      "~~~~~",
+    ),
+  )
+  .filter((l) => !/[\r\n]/.test(l));
 
 /** File content as written: lines ending in newlines, something that is not blank. */
 const fileContent = fc
@@ -35,7 +49,13 @@ interface Wrapping {
   naming: "none" | "line-before" | "bold" | "info-title" | "first-line";
 }
 
-const prose = fc.constantFrom("", "Here is the file:", "Sure! Below is the complete script.\n", "### `generated/a.py`\n", "Explanation: it reads `argv`.");
+const prose = fc.constantFrom(
+  "",
+  "Here is the file:",
+  "Sure! Below is the complete script.\n",
+  "### `generated/a.py`\n",
+  "Explanation: it reads `argv`.",
+);
 const wrapping: fc.Arbitrary<Wrapping> = fc.record({
   char: fc.constantFrom("`" as const, "~" as const),
   label: fc.constantFrom("python", "py", "Python", "python3", "", "text"),
@@ -43,7 +63,13 @@ const wrapping: fc.Arbitrary<Wrapping> = fc.record({
   before: prose,
   after: prose,
   think: fc.boolean(),
-  naming: fc.constantFrom("none" as const, "line-before" as const, "bold" as const, "info-title" as const, "first-line" as const),
+  naming: fc.constantFrom(
+    "none" as const,
+    "line-before" as const,
+    "bold" as const,
+    "info-title" as const,
+    "first-line" as const,
+  ),
 });
 
 /** The answer a model writes around `content` for generated/a.py. */
@@ -56,12 +82,15 @@ function wrap(content: string, w: Wrapping): string {
     .map((l) => (l ? pad + l : l))
     .join("\n");
   const name = w.naming === "line-before" ? "generated/a.py\n" : w.naming === "bold" ? "**generated/a.py**\n" : "";
-  const think = w.think ? `<think>\nA draft first:\n\`\`\`python\nprint("draft")\n\`\`\`\nNow the real one.\n</think>\n\n` : "";
+  const think = w.think
+    ? `<think>\nA draft first:\n\`\`\`python\nprint("draft")\n\`\`\`\nNow the real one.\n</think>\n\n`
+    : "";
   return `${think}${w.before}\n\n${name}${pad}${fence}${info}\n${body}${pad}${fence}\n\n${w.after}\n`;
 }
 
 /** A first line that is a comment holding only a path is a label, so a file cannot start with one. */
-const startsWithPathComment = (content: string) => /^\s*(#|\/\/|--|;|%)\s*[\w./-]+\.\w+\s*$/.test(content.split("\n")[0]!);
+const startsWithPathComment = (content: string) =>
+  /^\s*(#|\/\/|--|;|%)\s*[\w./-]+\.\w+\s*$/.test(content.split("\n")[0]!);
 
 describe("any file content, wrapped the ways models wrap it", () => {
   it("comes back byte for byte", () => {
@@ -77,23 +106,31 @@ describe("any file content, wrapped the ways models wrap it", () => {
   it("comes back byte for byte with extract: raw after a think section", () => {
     fc.assert(
       fc.property(fileContent, fc.constantFrom("\n", "\n\n", ""), (content, gap) => {
-        expect(extractOutputs(`<think>\nplan\n</think>\n${gap}${content}`, ["bin/run.sh"], "raw")).toEqual({ "bin/run.sh": content.replace(/^(\s*\n)+/, "") });
+        expect(extractOutputs(`<think>\nplan\n</think>\n${gap}${content}`, ["bin/run.sh"], "raw")).toEqual({
+          "bin/run.sh": content.replace(/^(\s*\n)+/, ""),
+        });
       }),
     );
   });
 
   it("a Markdown file whose inner blocks carry a language comes back whole in a fence of the same length", () => {
     const text = fc.constantFrom("# Title", "Some prose.", "", "- item", "`inline`", "~~~", "Run it:");
-    const inner = fc.record({ lang: fc.constantFrom("bash", "js", "python", "json"), lines: fc.array(text, { maxLength: 3 }) }).map(
-      ({ lang, lines }) => ["```" + lang, ...lines, "```"].join("\n"),
-    );
+    const inner = fc
+      .record({ lang: fc.constantFrom("bash", "js", "python", "json"), lines: fc.array(text, { maxLength: 3 }) })
+      .map(({ lang, lines }) => ["```" + lang, ...lines, "```"].join("\n"));
     const markdown = fc
       .array(fc.oneof(text, inner), { minLength: 1, maxLength: 8 })
       .map((parts) => `${parts.join("\n")}\n`)
       .filter((t) => t.trim() !== "" && !startsWithPathComment(t));
     fc.assert(
       fc.property(markdown, fc.constantFrom("markdown", "md", ""), (content, label) => {
-        expect(extractOutputs(`Here is the README:\n\n\`\`\`${label}\n${content}\`\`\`\n\nEnjoy.\n`, ["docs/README.md"], "fenced")).toEqual({ "docs/README.md": content });
+        expect(
+          extractOutputs(
+            `Here is the README:\n\n\`\`\`${label}\n${content}\`\`\`\n\nEnjoy.\n`,
+            ["docs/README.md"],
+            "fenced",
+          ),
+        ).toEqual({ "docs/README.md": content });
       }),
       { numRuns: 1000 },
     );
@@ -105,12 +142,14 @@ describe("fences", () => {
   // no tabs, backslashes or entities (markdown-it decodes them in info strings).
   const line = fc.oneof(
     fc.constantFrom("", "text", "more text", "# heading", "    indented", "`code`", "---", "==="),
-    fc.record({
-      indent: fc.integer({ min: 0, max: 4 }),
-      char: fc.constantFrom("`", "~"),
-      length: fc.integer({ min: 2, max: 6 }),
-      info: fc.constantFrom("", "python", " js", "ts title=a.ts", "x`y", "~", "  "),
-    }).map(({ indent, char, length, info }) => " ".repeat(indent) + char.repeat(length) + info),
+    fc
+      .record({
+        indent: fc.integer({ min: 0, max: 4 }),
+        char: fc.constantFrom("`", "~"),
+        length: fc.integer({ min: 2, max: 6 }),
+        info: fc.constantFrom("", "python", " js", "ts title=a.ts", "x`y", "~", "  "),
+      })
+      .map(({ indent, char, length, info }) => " ".repeat(indent) + char.repeat(length) + info),
   );
   const md = new MarkdownIt();
 
@@ -118,7 +157,10 @@ describe("fences", () => {
     fc.assert(
       fc.property(fc.array(line, { maxLength: 16 }), (lines) => {
         const text = `${lines.join("\n")}\n`;
-        const ours = findCodeBlocks(lines.map((t, i) => ({ text: t, line: i + 1 }))).map((b) => ({ info: b.info, content: b.code }));
+        const ours = findCodeBlocks(lines.map((t, i) => ({ text: t, line: i + 1 }))).map((b) => ({
+          info: b.info,
+          content: b.code,
+        }));
         const theirs = md
           .parse(text, {})
           .filter((t) => t.type === "fence")

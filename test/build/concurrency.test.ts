@@ -40,7 +40,8 @@ function gate(size: number, { holds = Infinity, fallbackMs = 2_000 } = {}) {
 
 function independent(count: number): Record<string, string> {
   const files: Record<string, string> = {};
-  for (let i = 0; i < count; i++) files[`prompts/p${i}.md`] = promptFile({ output: `generated/p${i}.py`, body: `Write part ${i}.` });
+  for (let i = 0; i < count; i++)
+    files[`prompts/p${i}.md`] = promptFile({ output: `generated/p${i}.py`, body: `Write part ${i}.` });
   return files;
 }
 

@@ -10,7 +10,8 @@ import { buildIn, outcomes, requestedOutputs, userMessage } from "../support/bui
 const server = useTestServer();
 afterAll(cleanupProjects);
 
-const reader = (context: string) => promptFile({ output: "docs/summary.md", context: [context], format: false, body: "Summarise the code." });
+const reader = (context: string) =>
+  promptFile({ output: "docs/summary.md", context: [context], format: false, body: "Summarise the code." });
 
 describe("a context glob over outputs not built yet", () => {
   it("waits for the prompt that writes the only match, then reads it", async () => {

@@ -25,7 +25,14 @@ const onePrompt = (pins: Record<string, unknown> = {}, body?: string): Promise<T
 describe("Ollama", () => {
   it("gets every option through its native /api/chat (its /v1 endpoint ignores most), num_ctx and think included", async () => {
     await withServer({ flavor: "ollama", models: ["qwen2.5-coder:7b"] }, async (ollama) => {
-      const project = await onePrompt({ seed: 3, temperature: 0.5, top_k: 20, min_p: 0.1, think: false, max_tokens: 300 });
+      const project = await onePrompt({
+        seed: 3,
+        temperature: 0.5,
+        top_k: 20,
+        min_p: 0.1,
+        think: false,
+        max_tokens: 300,
+      });
       const { report } = await buildIn(project, ollama);
       expect(report.ok).toBe(true);
       const paths = ollama.requests.map((r) => `${r.method} ${r.path}`);
@@ -34,8 +41,21 @@ describe("Ollama", () => {
       const body = ollama.chatRequests()[0]!.body as unknown as Record<string, unknown>;
       expect(body).toMatchObject({ model: "qwen2.5-coder:7b", stream: true, think: false });
       expect(body.options).toEqual({
-        seed: 3, temperature: 0.5, top_p: 1, top_k: 20, min_p: 0.1, typical_p: 1, repeat_penalty: 1, repeat_last_n: 64,
-        presence_penalty: 0, frequency_penalty: 0, mirostat: 0, mirostat_tau: 5, mirostat_eta: 0.1, num_ctx: 8192, num_predict: 300,
+        seed: 3,
+        temperature: 0.5,
+        top_p: 1,
+        top_k: 20,
+        min_p: 0.1,
+        typical_p: 1,
+        repeat_penalty: 1,
+        repeat_last_n: 64,
+        presence_penalty: 0,
+        frequency_penalty: 0,
+        mirostat: 0,
+        mirostat_tau: 5,
+        mirostat_eta: 0.1,
+        num_ctx: 8192,
+        num_predict: 300,
       });
       expect(await project.read("generated/p.py")).toContain("# model qwen2.5-coder:7b");
     });
@@ -43,7 +63,10 @@ describe("Ollama", () => {
 
   it("fails clearly instead of building from a prompt Ollama cut to fit num_ctx; nothing is written", async () => {
     await withServer({ flavor: "ollama", models: ["qwen2.5-coder:7b"] }, async (ollama) => {
-      const project = await onePrompt({ num_ctx: 256 }, `Write p.\n\n${"All the details the model needs. ".repeat(200)}`);
+      const project = await onePrompt(
+        { num_ctx: 256 },
+        `Write p.\n\n${"All the details the model needs. ".repeat(200)}`,
+      );
       const { report } = await buildIn(project, ollama);
       const error = report.prompts[0]!.error!;
       expect(error.code).toBe("PC_CONTEXT_EXCEEDED");
@@ -72,7 +95,12 @@ describe("vLLM", () => {
       await buildIn(project, vllm);
       const body = vllm.chatRequests()[0]!.body as unknown as Record<string, unknown>;
       expect(body).toMatchObject({
-        top_p: 1, top_k: -1, min_p: 0, repetition_penalty: 1.05, presence_penalty: 0, frequency_penalty: 0,
+        top_p: 1,
+        top_k: -1,
+        min_p: 0,
+        repetition_penalty: 1.05,
+        presence_penalty: 0,
+        frequency_penalty: 0,
         chat_template_kwargs: { enable_thinking: true },
       });
       expect(body).not.toHaveProperty("repeat_penalty");
@@ -88,9 +116,17 @@ describe("a plain OpenAI-compatible server", () => {
       const { report } = await buildIn(project, plain);
       expect(report.ok).toBe(true);
       const body = plain.chatRequests()[0]!.body as unknown as Record<string, unknown>;
-      expect(Object.keys(body).sort()).toEqual(
-        ["frequency_penalty", "messages", "model", "presence_penalty", "seed", "stream", "stream_options", "temperature", "top_p"],
-      );
+      expect(Object.keys(body).sort()).toEqual([
+        "frequency_penalty",
+        "messages",
+        "model",
+        "presence_penalty",
+        "seed",
+        "stream",
+        "stream_options",
+        "temperature",
+        "top_p",
+      ]);
     });
   });
 
@@ -107,10 +143,12 @@ describe("a plain OpenAI-compatible server", () => {
   it("is asked which server it is once per build, not once per prompt", async () => {
     await withServer({ flavor: "plain" }, async (plain) => {
       const files: Record<string, string> = {};
-      for (const name of ["a", "b", "c"]) files[`prompts/${name}.md`] = promptFile({ output: `generated/${name}.py`, body: `Write ${name}.` });
+      for (const name of ["a", "b", "c"])
+        files[`prompts/${name}.md`] = promptFile({ output: `generated/${name}.py`, body: `Write ${name}.` });
       const project = await makeProject(files);
       await buildIn(project, plain);
-      for (const probe of ["/props", "/api/version", "/version"]) expect(plain.requests.filter((r) => r.path === probe)).toHaveLength(1);
+      for (const probe of ["/props", "/api/version", "/version"])
+        expect(plain.requests.filter((r) => r.path === probe)).toHaveLength(1);
       expect(plain.chatRequests()).toHaveLength(3);
     });
   });

@@ -8,8 +8,10 @@ import { useTestServer, testServer, closedPort } from "../support/test-server.js
 const server = useTestServer();
 afterAll(cleanupProjects);
 
-const onePrompt = () => makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py", model: "qwen2.5-coder:7b" }) });
-const retries = (events: BuildEvent[]) => events.filter((e): e is Extract<BuildEvent, { type: "retry" }> => e.type === "retry");
+const onePrompt = () =>
+  makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py", model: "qwen2.5-coder:7b" }) });
+const retries = (events: BuildEvent[]) =>
+  events.filter((e): e is Extract<BuildEvent, { type: "retry" }> => e.type === "retry");
 
 describe("transient errors are retried", () => {
   it("429 with Retry-After: waits as asked, then builds", async () => {
@@ -20,7 +22,13 @@ describe("transient errors are retried", () => {
     const [first, second] = server.chatRequests();
     expect(second).toBeDefined();
     expect(retries(events)).toEqual([
-      { type: "retry", prompt: "prompts/p.md", attempt: 1, delayMs: 200, message: expect.stringContaining("rate limited (429)") },
+      {
+        type: "retry",
+        prompt: "prompts/p.md",
+        attempt: 1,
+        delayMs: 200,
+        message: expect.stringContaining("rate limited (429)"),
+      },
     ]);
     // The retry came no sooner than the server asked.
     expect(second!.receivedAt - first!.receivedAt).toBeGreaterThanOrEqual(190);
@@ -32,7 +40,10 @@ describe("transient errors are retried", () => {
     const { report, events } = await buildIn(project, server);
     expect(outcomes(report)).toEqual({ "prompts/p.md": "built" });
     expect(server.chatRequests()).toHaveLength(3);
-    expect(retries(events).map((e) => [e.attempt, e.delayMs])).toEqual([[1, 50], [2, 50]]);
+    expect(retries(events).map((e) => [e.attempt, e.delayMs])).toEqual([
+      [1, 50],
+      [2, 50],
+    ]);
     expect(retries(events)[0]!.message).toContain("the server is not ready (503)");
   });
 
@@ -97,7 +108,9 @@ describe("errors that name the base URL, the model and the prompt", () => {
     expect(served.chatRequests()).toHaveLength(1);
     const error = report.prompts[0]!.error!;
     expect(error.code).toBe("PC_MODEL_NOT_FOUND");
-    expect(error.format()).toContain(`prompts/p.md: model "qwen2.5-coder:7b" at ${served.baseURL}: the server does not serve this model (404)`);
+    expect(error.format()).toContain(
+      `prompts/p.md: model "qwen2.5-coder:7b" at ${served.baseURL}: the server does not serve this model (404)`,
+    );
     expect(error.hint).toMatch(/\/v1\/models|ollama pull/);
   });
 
@@ -107,12 +120,18 @@ describe("errors that name the base URL, the model and the prompt", () => {
       "prompts/a.md": promptFile({ output: "generated/a.py" }),
     });
     const { report } = await buildIn(project, server);
-    expect(report.prompts[0]!.error).toMatchObject({ code: "PC_ENGINE_AUTH", hint: expect.stringContaining("PC_API_KEY") });
+    expect(report.prompts[0]!.error).toMatchObject({
+      code: "PC_ENGINE_AUTH",
+      hint: expect.stringContaining("PC_API_KEY"),
+    });
 
     server.reset();
     server.fail({ status: 400 });
     const second = await buildIn(project, server);
-    expect(second.report.prompts[0]!.error).toMatchObject({ code: "PC_CONTEXT_EXCEEDED", hint: expect.stringContaining("larger context") });
+    expect(second.report.prompts[0]!.error).toMatchObject({
+      code: "PC_CONTEXT_EXCEEDED",
+      hint: expect.stringContaining("larger context"),
+    });
     expect(server.chatRequests()).toHaveLength(1);
   });
 

@@ -62,23 +62,35 @@ describe("incremental builds", () => {
     const project = await builtChain();
     const cBefore = await project.read("generated/c.py");
     const lockBefore = await project.lock();
-    await project.write({ "prompts/a.md": promptFile({ output: "generated/a.py", context: ["src/spec.txt"], body: "Write a, faster." }) });
+    await project.write({
+      "prompts/a.md": promptFile({ output: "generated/a.py", context: ["src/spec.txt"], body: "Write a, faster." }),
+    });
 
     const { report } = await buildIn(project, server);
 
     expect(requestedOutputs(server)).toEqual(["generated/a.py", "generated/b.py"]);
     expect(outcomes(report)).toEqual({ "prompts/a.md": "built", "prompts/b.md": "built", "prompts/c.md": "fresh" });
     expect(report.prompts.find((p) => p.prompt === "prompts/a.md")!.reasons).toContain("prompts/a.md changed");
-    expect(report.prompts.find((p) => p.prompt === "prompts/b.md")!.reasons).toContain("depends on prompts/a.md (stale)");
+    expect(report.prompts.find((p) => p.prompt === "prompts/b.md")!.reasons).toContain(
+      "depends on prompts/a.md (stale)",
+    );
     expect(await project.read("generated/c.py")).toBe(cBefore);
     const lock = await project.lock();
     expect(lock.prompts["prompts/c.md"]).toEqual(lockBefore.prompts["prompts/c.md"]);
-    expect(lock.prompts["prompts/b.md"]!.inputs["generated/a.py"]).not.toBe(lockBefore.prompts["prompts/b.md"]!.inputs["generated/a.py"]);
+    expect(lock.prompts["prompts/b.md"]!.inputs["generated/a.py"]).not.toBe(
+      lockBefore.prompts["prompts/b.md"]!.inputs["generated/a.py"],
+    );
   });
 
   it("editing a dependent prompt regenerates only that prompt", async () => {
     const project = await builtChain();
-    await project.write({ "prompts/b.md": promptFile({ output: "generated/b.py", context: ["generated/a.py"], body: "Write b, with tests." }) });
+    await project.write({
+      "prompts/b.md": promptFile({
+        output: "generated/b.py",
+        context: ["generated/a.py"],
+        body: "Write b, with tests.",
+      }),
+    });
     const { report } = await buildIn(project, server);
     expect(requestedOutputs(server)).toEqual(["generated/b.py"]);
     expect(report.totals).toMatchObject({ built: 1, fresh: 2 });
@@ -97,7 +109,9 @@ describe("incremental builds", () => {
     const fixedA = fencedAnswer("print('a')", "python");
     server.setAnswer((body) => (outputOf({ body } as never) === "generated/a.py" ? fixedA : defaultAnswer(body)));
     const project = await builtChain();
-    await project.write({ "prompts/a.md": promptFile({ output: "generated/a.py", context: ["src/spec.txt"], body: "Write a, again." }) });
+    await project.write({
+      "prompts/a.md": promptFile({ output: "generated/a.py", context: ["src/spec.txt"], body: "Write a, again." }),
+    });
 
     const { report } = await buildIn(project, server);
 
@@ -116,7 +130,9 @@ describe("incremental builds", () => {
     const asked = userMessage(server.chatRequests()[0]!);
     expect(asked.indexOf("src/x.txt")).toBeLessThan(asked.indexOf("src/y.txt"));
     server.reset();
-    await project.write({ "prompts/p.md": promptFile({ output: "generated/p.py", context: ["src/y.txt", "src/x.txt"] }) });
+    await project.write({
+      "prompts/p.md": promptFile({ output: "generated/p.py", context: ["src/y.txt", "src/x.txt"] }),
+    });
     const before = await project.snapshot();
 
     const { report } = await buildIn(project, server);
@@ -161,7 +177,11 @@ describe("choosing what to build", () => {
     const before = await project.snapshot();
     const { report } = await buildIn(project, server, { force: true, paths: ["prompts/c.md"] });
     expect(requestedOutputs(server)).toEqual(["generated/c.py"]);
-    expect(report.prompts.find((p) => p.prompt === "prompts/c.md")).toMatchObject({ outcome: "built", source: "llm", reasons: ["--force"] });
+    expect(report.prompts.find((p) => p.prompt === "prompts/c.md")).toMatchObject({
+      outcome: "built",
+      source: "llm",
+      reasons: ["--force"],
+    });
     // The test server answers deterministically, so the regenerated file has the same bytes.
     expect(await project.read("generated/c.py")).toBe(before["generated/c.py"]);
 
@@ -176,7 +196,11 @@ describe("choosing what to build", () => {
     const { report } = await buildIn(project, server, { dryRun: true });
     expect(server.requests).toHaveLength(0);
     expect(report.dryRun).toBe(true);
-    expect(outcomes(report)).toEqual({ "prompts/a.md": "planned", "prompts/b.md": "planned", "prompts/c.md": "planned" });
+    expect(outcomes(report)).toEqual({
+      "prompts/a.md": "planned",
+      "prompts/b.md": "planned",
+      "prompts/c.md": "planned",
+    });
     expect(report.prompts[0]!.reasons).toEqual(["not built yet"]);
     expect(await project.snapshot()).toEqual(before);
 

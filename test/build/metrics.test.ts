@@ -7,8 +7,28 @@ function report(prompt: string, model: string): BuildReport {
   return {
     ok: true,
     dryRun: false,
-    prompts: [{ prompt, outcome: "built", reasons: [], outputs: ["out.py"], model, usage: { promptTokens: 10, completionTokens: 30 }, durationMs: 1500 }],
-    totals: { built: 1, cached: 0, fresh: 0, failed: 0, skipped: 0, drifted: 0, planned: 0, promptTokens: 10, completionTokens: 30 },
+    prompts: [
+      {
+        prompt,
+        outcome: "built",
+        reasons: [],
+        outputs: ["out.py"],
+        model,
+        usage: { promptTokens: 10, completionTokens: 30 },
+        durationMs: 1500,
+      },
+    ],
+    totals: {
+      built: 1,
+      cached: 0,
+      fresh: 0,
+      failed: 0,
+      skipped: 0,
+      drifted: 0,
+      planned: 0,
+      promptTokens: 10,
+      completionTokens: 30,
+    },
     durationMs: 2000,
     finishedAt: "2025-01-01T00:00:00.000Z",
   };
@@ -17,7 +37,10 @@ function report(prompt: string, model: string): BuildReport {
 describe("toPrometheus", () => {
   it("escapes backslashes, quotes and line breaks in label values", () => {
     const prompt = 'prompts/a\\b "c"\nd.md';
-    const families = parsePrometheus(toPrometheus(report(prompt, "qwen2.5-coder:7b"))) as Array<{ name: string; metrics: Array<{ value: string; labels?: Record<string, string> }> }>;
+    const families = parsePrometheus(toPrometheus(report(prompt, "qwen2.5-coder:7b"))) as Array<{
+      name: string;
+      metrics: Array<{ value: string; labels?: Record<string, string> }>;
+    }>;
     const tokens = families.find((f) => f.name === "pc_completion_tokens_total")!;
     expect(tokens.metrics).toEqual([{ value: "30", labels: { prompt, model: "qwen2.5-coder:7b" } }]);
     expect(families.find((f) => f.name === "pc_tokens_per_second")!.metrics[0].value).toBe("20");

@@ -36,7 +36,8 @@ beforeEach(async () => {
 });
 
 const HASH_RECORD = path.join(".pc", "file-hashes.json");
-const without = (files: Record<string, string>, name: string) => Object.fromEntries(Object.entries(files).filter(([f]) => f !== name));
+const without = (files: Record<string, string>, name: string) =>
+  Object.fromEntries(Object.entries(files).filter(([f]) => f !== name));
 
 describe("a build with nothing to do", () => {
   it("sends no request and leaves every file as it was; only pc's hash record learns the files", async () => {
@@ -47,9 +48,12 @@ describe("a build with nothing to do", () => {
     expect(result.stderr).toContain("0 built, 0 from cache, 2 fresh");
     expect(server.chatRequests()).toHaveLength(0);
     expect(without(snapshot(), HASH_RECORD)).toEqual(without(before, HASH_RECORD));
-    expect(Object.keys(JSON.parse(readFileSync(path.join(root, HASH_RECORD), "utf8"))).sort()).toEqual(
-      ["generated/a.py", "generated/b.py", "prompts/a.md", "prompts/b.md"],
-    );
+    expect(Object.keys(JSON.parse(readFileSync(path.join(root, HASH_RECORD), "utf8"))).sort()).toEqual([
+      "generated/a.py",
+      "generated/b.py",
+      "prompts/a.md",
+      "prompts/b.md",
+    ]);
 
     const learned = snapshot();
     expect((await pcLater("build")).code).toBe(0);
@@ -57,10 +61,16 @@ describe("a build with nothing to do", () => {
   });
 
   it("succeeds while another build holds the project lock; a build with work is refused", async () => {
-    const release = await lockfile.lock(path.join(root, ".pc"), { lockfilePath: path.join(root, ".pc", "build.lock"), realpath: false });
+    const release = await lockfile.lock(path.join(root, ".pc"), {
+      lockfilePath: path.join(root, ".pc", "build.lock"),
+      realpath: false,
+    });
     try {
       expect((await pc("build")).code).toBe(0);
-      writeFileSync(path.join(root, "prompts", "a.md"), readFileSync(path.join(root, "prompts", "a.md"), "utf8") + "Also print a.\n");
+      writeFileSync(
+        path.join(root, "prompts", "a.md"),
+        readFileSync(path.join(root, "prompts", "a.md"), "utf8") + "Also print a.\n",
+      );
       const busy = await pc("build");
       expect(busy.code).toBe(1);
       expect(busy.stderr).toContain("PC_PROJECT_BUSY");

@@ -33,7 +33,9 @@ describe("several outputs from one prompt", () => {
   const prompt = promptFile({ outputs: ["generated/model.py", "generated/cli.py"], body: "Write a model and a CLI." });
 
   it("takes one block per path when the path is on the line before the fence", async () => {
-    server.setAnswer(`Here you go.\n\n${multiFileAnswer({ "generated/cli.py": "import model\n", "generated/model.py": "class Model: pass\n" })}\n`);
+    server.setAnswer(
+      `Here you go.\n\n${multiFileAnswer({ "generated/cli.py": "import model\n", "generated/model.py": "class Model: pass\n" })}\n`,
+    );
     const project = await makeProject({ "prompts/pair.md": prompt });
     const { report } = await buildIn(project, server);
     expect(report.ok).toBe(true);
@@ -44,7 +46,9 @@ describe("several outputs from one prompt", () => {
   });
 
   it("takes the path from the fence's info string", async () => {
-    server.setAnswer("```python generated/model.py\nclass Model: pass\n```\n\n```python title=generated/cli.py\nimport model\n```\n");
+    server.setAnswer(
+      "```python generated/model.py\nclass Model: pass\n```\n\n```python title=generated/cli.py\nimport model\n```\n",
+    );
     const project = await makeProject({ "prompts/pair.md": prompt });
     await buildIn(project, server);
     expect(await project.read("generated/model.py")).toBe("class Model: pass\n");
@@ -57,7 +61,10 @@ describe("several outputs from one prompt", () => {
     const project = await makeProject({ "prompts/pair.md": prompt });
     const { report } = await buildIn(project, server);
     expect(report.ok).toBe(false);
-    expect(report.prompts[0]!.error).toMatchObject({ code: "PC_ANSWER_NO_CODE", message: expect.stringContaining("generated/cli.py") });
+    expect(report.prompts[0]!.error).toMatchObject({
+      code: "PC_ANSWER_NO_CODE",
+      message: expect.stringContaining("generated/cli.py"),
+    });
     expect(report.prompts[0]!.error!.hint).toContain(".pc/failed/prompts__pair.md.txt");
     expect(await project.read(".pc/failed/prompts__pair.md.txt")).toBe(answer);
     expect(await listDir(project.root, "generated")).toEqual([]);
@@ -99,7 +106,9 @@ describe("extraction and formatting", () => {
   it("writes code prettier cannot parse as given, and files prettier does not know untouched", async () => {
     server.setAnswer((body) => {
       const user = String(body.messages.at(-1)!.content);
-      return user.includes("broken.ts") ? fencedAnswer("export const = ;", "typescript") : fencedAnswer("x  =  1", "python");
+      return user.includes("broken.ts")
+        ? fencedAnswer("export const = ;", "typescript")
+        : fencedAnswer("x  =  1", "python");
     });
     const project = await makeProject({
       "prompts/broken.md": promptFile({ output: "src/broken.ts" }),
@@ -117,19 +126,26 @@ describe("extraction and formatting", () => {
     const { report } = await buildIn(project, server);
     const error = report.prompts[0]!.error!;
     expect(error.code).toBe("PC_ANSWER_NO_CODE");
-    expect(error.format()).toMatch(/^prompts\/p\.md: model "test-model" at http:\/\/127\.0\.0\.1:\d+\/v1: the answer has no usable code block for generated\/p\.py/);
+    expect(error.format()).toMatch(
+      /^prompts\/p\.md: model "test-model" at http:\/\/127\.0\.0\.1:\d+\/v1: the answer has no usable code block for generated\/p\.py/,
+    );
     expect(await project.read(".pc/failed/prompts__p.md.txt")).toMatch(/^I cannot write that file/);
     expect(await listDir(project.root, "generated")).toEqual([]);
     expect((await status({ cwd: project.root })).prompts[0]).toMatchObject({
       state: "failed",
-      reasons: expect.arrayContaining([expect.stringMatching(/^last build failed: model "test-model" at \S+: the answer has no usable code block/)]),
+      reasons: expect.arrayContaining([
+        expect.stringMatching(/^last build failed: model "test-model" at \S+: the answer has no usable code block/),
+      ]),
     });
   });
 
   it("an answer cut short (finish_reason: length) fails and writes nothing", async () => {
     const project = await makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py", max_tokens: 5 }) });
     const { report } = await buildIn(project, server);
-    expect(report.prompts[0]!.error).toMatchObject({ code: "PC_ANSWER_TRUNCATED", message: expect.stringContaining("finish_reason: length") });
+    expect(report.prompts[0]!.error).toMatchObject({
+      code: "PC_ANSWER_TRUNCATED",
+      message: expect.stringContaining("finish_reason: length"),
+    });
     expect(report.prompts[0]!.error!.hint).toMatch(/max_tokens/);
     expect((await readFile(path.join(project.root, ".pc/failed/prompts__p.md.txt"), "utf8")).length).toBe(20);
     expect(await listDir(project.root, "generated")).toEqual([]);

@@ -15,7 +15,18 @@ afterAll(cleanupProjects);
 describe("what a request carries", () => {
   it("sends every pin: model, seed, temperature, top_p, top_k, max_tokens, stop; never cached prompt state; streamed", async () => {
     const project = await makeProject({
-      "prompts/p.md": promptFile({ output: "generated/p.py", model: "qwen2.5-coder:7b", seed: 7, temperature: 0.2, top_p: 0.9, top_k: 20, max_tokens: 400, stop: ["<END>"], system: "Use type hints.", body: "Write p." }),
+      "prompts/p.md": promptFile({
+        output: "generated/p.py",
+        model: "qwen2.5-coder:7b",
+        seed: 7,
+        temperature: 0.2,
+        top_p: 0.9,
+        top_k: 20,
+        max_tokens: 400,
+        stop: ["<END>"],
+        system: "Use type hints.",
+        body: "Write p.",
+      }),
     });
     const { report } = await buildIn(project, server);
     expect(report.ok).toBe(true);
@@ -40,14 +51,35 @@ describe("what a request carries", () => {
   });
 
   it("llama-server: every sampler of its /props, neutral where unpinned, in llama.cpp's order; unpinned limits left out", async () => {
-    const project = await makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py", seed: 0, temperature: 0, min_p: 0.05, repeat_penalty: 1.1 }) });
+    const project = await makeProject({
+      "prompts/p.md": promptFile({
+        output: "generated/p.py",
+        seed: 0,
+        temperature: 0,
+        min_p: 0.05,
+        repeat_penalty: 1.1,
+      }),
+    });
     await buildIn(project, server);
     const body = server.chatRequests()[0]!.body as unknown as Record<string, unknown>;
     expect(body).toMatchObject({
       // top_k off is sent as "every token": it sorts them as the embedded engine does (see engine/samplers.ts).
-      seed: 0, temperature: 0, top_p: 1, top_k: 2147483647, min_p: 0.05, typical_p: 1, repeat_penalty: 1.1, repeat_last_n: 64,
-      presence_penalty: 0, frequency_penalty: 0, mirostat: 0, dry_multiplier: 0, xtc_probability: 0, top_n_sigma: -1,
-      dynatemp_range: 0, cache_prompt: false,
+      seed: 0,
+      temperature: 0,
+      top_p: 1,
+      top_k: 2147483647,
+      min_p: 0.05,
+      typical_p: 1,
+      repeat_penalty: 1.1,
+      repeat_last_n: 64,
+      presence_penalty: 0,
+      frequency_penalty: 0,
+      mirostat: 0,
+      dry_multiplier: 0,
+      xtc_probability: 0,
+      top_n_sigma: -1,
+      dynatemp_range: 0,
+      cache_prompt: false,
       samplers: ["penalties", "dry", "top_n_sigma", "top_k", "typ_p", "top_p", "min_p", "xtc", "temperature"],
     });
     expect(body).not.toHaveProperty("max_tokens");
@@ -65,7 +97,9 @@ describe("what a request carries", () => {
     const before = (await project.lock()).prompts["prompts/p.md"]!.requestHash;
     await project.write({ "prompts/p.md": promptFile({ output: "generated/p.py", think: "high" }) });
     await buildIn(project, server);
-    expect(server.chatRequests()[1]!.body).toMatchObject({ chat_template_kwargs: { enable_thinking: true, reasoning_effort: "high" } });
+    expect(server.chatRequests()[1]!.body).toMatchObject({
+      chat_template_kwargs: { enable_thinking: true, reasoning_effort: "high" },
+    });
     expect((await project.lock()).prompts["prompts/p.md"]!.requestHash).not.toBe(before);
   });
 
@@ -100,7 +134,10 @@ describe("what the lock records", () => {
     expect(entry).toMatchObject({ model: "test-model", seed: 42, temperature: 0, sampling: { top_p: 1 } });
     // The figures the server counted and sent in its usage chunk.
     const body = server.chatRequests()[0]!.body;
-    expect(entry.usage).toEqual({ promptTokens: promptTokens(body), completionTokens: splitAnswer(defaultAnswer(body)).length });
+    expect(entry.usage).toEqual({
+      promptTokens: promptTokens(body),
+      completionTokens: splitAnswer(defaultAnswer(body)).length,
+    });
     expect(entry.usage).toEqual(report.prompts[0]!.usage);
     expect(report.totals.completionTokens).toBe(entry.usage.completionTokens);
     expect(Number.isInteger(entry.durationMs)).toBe(true);
@@ -111,11 +148,17 @@ describe("what the lock records", () => {
   it("Ollama (native API): the model's digest from /api/tags", async () => {
     const ollama = await startTestServer({ flavor: "ollama", models: ["qwen2.5-coder:7b"] });
     try {
-      const project = await makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py", model: "qwen2.5-coder:7b" }) });
+      const project = await makeProject({
+        "prompts/p.md": promptFile({ output: "generated/p.py", model: "qwen2.5-coder:7b" }),
+      });
       const { report } = await buildIn(project, ollama);
       expect(report.ok).toBe(true);
       const entry = (await project.lock()).prompts["prompts/p.md"]!;
-      expect(entry.engine).toEqual({ engine: "openai", model: "qwen2.5-coder:7b", digest: expect.stringMatching(/^[0-9a-f]{64}$/) });
+      expect(entry.engine).toEqual({
+        engine: "openai",
+        model: "qwen2.5-coder:7b",
+        digest: expect.stringMatching(/^[0-9a-f]{64}$/),
+      });
       const tags = (await (await fetch(`${ollama.url}/api/tags`)).json()) as { models: Array<{ digest: string }> };
       expect(entry.engine.digest).toBe(tags.models[0]!.digest);
     } finally {
@@ -128,7 +171,11 @@ describe("what the lock records", () => {
     try {
       const project = await makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py" }) });
       await buildIn(project, plain);
-      expect((await project.lock()).prompts["prompts/p.md"]!.engine).toEqual({ engine: "openai", model: "test-model", systemFingerprint: "fp_test" });
+      expect((await project.lock()).prompts["prompts/p.md"]!.engine).toEqual({
+        engine: "openai",
+        model: "test-model",
+        systemFingerprint: "fp_test",
+      });
     } finally {
       await plain.close();
     }
@@ -139,13 +186,19 @@ describe("what the lock records", () => {
     let loading = 1;
     const proxy = createServer((req, res) => {
       if (req.url === "/props" && loading-- > 0) {
-        res.writeHead(503, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: 503, message: "Loading model", type: "unavailable_error" } }));
+        res
+          .writeHead(503, { "content-type": "application/json" })
+          .end(JSON.stringify({ error: { code: 503, message: "Loading model", type: "unavailable_error" } }));
         return;
       }
-      const upstream = httpRequest(`${server.url}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode!, answer.headers);
-        answer.pipe(res);
-      });
+      const upstream = httpRequest(
+        `${server.url}${req.url}`,
+        { method: req.method, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode!, answer.headers);
+          answer.pipe(res);
+        },
+      );
       // A client that gives up (a probe's own timeout) must not crash the test process.
       upstream.on("error", () => res.destroy());
       res.on("error", () => upstream.destroy());
@@ -155,9 +208,16 @@ describe("what the lock records", () => {
     try {
       server.fail({ status: 503, retryAfter: 0 });
       const project = await makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py" }) });
-      const report = await build({ cwd: project.root, baseUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/v1`, engineFactory: withRetryPolicy(FAST_RETRY) });
+      const report = await build({
+        cwd: project.root,
+        baseUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/v1`,
+        engineFactory: withRetryPolicy(FAST_RETRY),
+      });
       expect(report.ok).toBe(true);
-      expect((await project.lock()).prompts["prompts/p.md"]!.engine).toMatchObject({ modelFile: "test-model.gguf", buildInfo: "b1234-abcdef" });
+      expect((await project.lock()).prompts["prompts/p.md"]!.engine).toMatchObject({
+        modelFile: "test-model.gguf",
+        buildInfo: "b1234-abcdef",
+      });
     } finally {
       proxy.closeAllConnections();
       await new Promise((resolve) => proxy.close(resolve));
@@ -166,7 +226,8 @@ describe("what the lock records", () => {
 
   it("asks the server for its identity once per build, not once per prompt", async () => {
     const files: Record<string, string> = {};
-    for (const name of ["a", "b", "c"]) files[`prompts/${name}.md`] = promptFile({ output: `generated/${name}.py`, body: `Write ${name}.` });
+    for (const name of ["a", "b", "c"])
+      files[`prompts/${name}.md`] = promptFile({ output: `generated/${name}.py`, body: `Write ${name}.` });
     const project = await makeProject(files);
     await buildIn(project, server);
     expect(server.requests.filter((r) => r.path === "/props")).toHaveLength(1);

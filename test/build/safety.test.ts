@@ -49,7 +49,9 @@ describe("hand edits (drift)", () => {
 
     expect(report.ok).toBe(false);
     expect(outcomes(report)).toEqual({ "prompts/a.md": "built", "prompts/b.md": "built", "prompts/c.md": "drifted" });
-    expect(report.prompts.find((p) => p.prompt === "prompts/c.md")!.reasons[0]).toMatch(/generated\/c\.py was edited by hand/);
+    expect(report.prompts.find((p) => p.prompt === "prompts/c.md")!.reasons[0]).toMatch(
+      /generated\/c\.py was edited by hand/,
+    );
     expect(requestedOutputs(server)).toEqual(["generated/a.py", "generated/b.py"]);
     expect(await project.read("generated/c.py")).toBe("# my own fix\n");
     expect((await project.lock()).prompts["prompts/c.md"]).toEqual(lockBefore.prompts["prompts/c.md"]);
@@ -85,7 +87,10 @@ describe("hand edits (drift)", () => {
 
     const c = report.prompts.find((p) => p.prompt === "prompts/c.md")!;
     expect(c.outcome).toBe("failed");
-    expect(c.error).toMatchObject({ code: "PC_OUTPUT_DRIFTED", message: "generated/c.py was edited by hand; it is not overwritten" });
+    expect(c.error).toMatchObject({
+      code: "PC_OUTPUT_DRIFTED",
+      message: "generated/c.py was edited by hand; it is not overwritten",
+    });
     expect(await project.read("generated/c.py")).toBe("# edited during the build\n");
     expect((await project.lock()).prompts["prompts/c.md"]).toEqual(lockBefore.prompts["prompts/c.md"]);
   });
@@ -108,7 +113,9 @@ describe("a build stopped between writing outputs and recording them", () => {
     const states = await status({ cwd: project.root });
     const of = (p: string) => states.prompts.find((s) => s.prompt === p)!;
     expect([of("prompts/c.md").state, of("prompts/d.md").state]).toEqual(["stale", "new"]);
-    expect(of("prompts/d.md").reasons).toEqual([expect.stringMatching(/generated\/d\.py was written by a build that was stopped before recording it/)]);
+    expect(of("prompts/d.md").reasons).toEqual([
+      expect.stringMatching(/generated\/d\.py was written by a build that was stopped before recording it/),
+    ]);
 
     const { report } = await buildIn(project, server);
     expect(report.ok).toBe(true);
@@ -123,7 +130,8 @@ describe("a build stopped between writing outputs and recording them", () => {
       const tag = requestHash(body).slice(0, 8);
       return multiFileAnswer({ "generated/model.py": `# model ${tag}\n`, "generated/cli.py": `# cli ${tag}\n` });
     };
-    const pairPrompt = (extra = "") => promptFile({ outputs: ["generated/model.py", "generated/cli.py"], body: `Write both.${extra}` });
+    const pairPrompt = (extra = "") =>
+      promptFile({ outputs: ["generated/model.py", "generated/cli.py"], body: `Write both.${extra}` });
     server.setAnswer(pairAnswer);
     const project = await makeProject({ "prompts/pair.md": pairPrompt() });
     expect((await buildIn(project, server)).report.ok).toBe(true);
@@ -139,7 +147,9 @@ describe("a build stopped between writing outputs and recording them", () => {
     const { report } = await buildIn(project, server);
     expect(outcomes(report)).toEqual({ "prompts/pair.md": "cached" });
     expect(server.chatRequests()).toHaveLength(0);
-    expect({ model: await project.read("generated/model.py"), cli: await project.read("generated/cli.py") }).toEqual(second);
+    expect({ model: await project.read("generated/model.py"), cli: await project.read("generated/cli.py") }).toEqual(
+      second,
+    );
   });
 
   it("still protects a hand edit made to such an output", async () => {
@@ -171,7 +181,9 @@ describe("a failed prompt", () => {
 
     expect(report.ok).toBe(false);
     expect(outcomes(report)).toEqual({ "prompts/a.md": "failed", "prompts/b.md": "skipped", "prompts/c.md": "built" });
-    expect(report.prompts.find((p) => p.prompt === "prompts/b.md")!.reasons).toEqual(["dependency prompts/a.md failed"]);
+    expect(report.prompts.find((p) => p.prompt === "prompts/b.md")!.reasons).toEqual([
+      "dependency prompts/a.md failed",
+    ]);
     // Independent prompts may be asked in either order; b, which depends on a, never.
     expect(requestedOutputs(server).sort()).toEqual(["generated/a.py", "generated/c.py"]);
     expect(await project.read("generated/a.py")).toBe(before["generated/a.py"]);
@@ -180,12 +192,20 @@ describe("a failed prompt", () => {
     expect(lock.prompts["prompts/a.md"]).toEqual(lockBefore.prompts["prompts/a.md"]);
     expect(lock.prompts["prompts/b.md"]).toEqual(lockBefore.prompts["prompts/b.md"]);
     expect(lock.prompts["prompts/c.md"]).not.toEqual(lockBefore.prompts["prompts/c.md"]);
-    expect(await statesOf(project)).toEqual({ "prompts/a.md": "failed", "prompts/b.md": "stale", "prompts/c.md": "fresh" });
+    expect(await statesOf(project)).toEqual({
+      "prompts/a.md": "failed",
+      "prompts/b.md": "stale",
+      "prompts/c.md": "fresh",
+    });
 
     // Once the model answers properly, the next build picks up exactly what is left.
     server.reset();
     const retry = await buildIn(project, server);
-    expect(outcomes(retry.report)).toEqual({ "prompts/a.md": "built", "prompts/b.md": "built", "prompts/c.md": "fresh" });
+    expect(outcomes(retry.report)).toEqual({
+      "prompts/a.md": "built",
+      "prompts/b.md": "built",
+      "prompts/c.md": "fresh",
+    });
   });
 
   it("a server error that persists through every retry fails that prompt only", async () => {
@@ -205,11 +225,13 @@ describe("a failed prompt", () => {
 describe("atomic writes", () => {
   /** Every output's content names its request, so a rebuild changes the bytes; other prompts get the default answer. */
   const pairAnswer = (body: ChatCompletionBody) => {
-    if (!outputOf({ body } as Parameters<typeof outputOf>[0]).startsWith("generated/model.py")) return defaultAnswer(body);
+    if (!outputOf({ body } as Parameters<typeof outputOf>[0]).startsWith("generated/model.py"))
+      return defaultAnswer(body);
     const tag = requestHash(body).slice(0, 8);
     return multiFileAnswer({ "generated/model.py": `# model ${tag}\n`, "generated/cli.py": `# cli ${tag}\n` });
   };
-  const pairPrompt = (extra = "") => promptFile({ outputs: ["generated/model.py", "generated/cli.py"], body: `Write both.${extra}` });
+  const pairPrompt = (extra = "") =>
+    promptFile({ outputs: ["generated/model.py", "generated/cli.py"], body: `Write both.${extra}` });
 
   async function tempFiles(root: string): Promise<string[]> {
     const names = await readdir(root, { recursive: true });
@@ -218,14 +240,18 @@ describe("atomic writes", () => {
 
   it("a failed write leaves every output of the prompt and the lock as they were, and no temp file", async () => {
     server.setAnswer(pairAnswer);
-    const project = await makeProject({ "prompts/pair.md": pairPrompt(), "prompts/c.md": promptFile({ output: "generated/c.py" }) });
+    const project = await makeProject({
+      "prompts/pair.md": pairPrompt(),
+      "prompts/c.md": promptFile({ output: "generated/c.py" }),
+    });
     await buildIn(project, server);
     await project.write({ "prompts/pair.md": pairPrompt(" Again.") });
     await project.write({ "prompts/c.md": promptFile({ output: "generated/c.py", body: "Write c, again." }) });
     const before = await project.snapshot();
     // The second file of the prompt cannot be renamed into place: the first was already replaced.
     setBeforeRenameHook((target) => {
-      if (target.endsWith(path.join("generated", "cli.py"))) throw Object.assign(new Error("EACCES: permission denied"), { code: "EACCES" });
+      if (target.endsWith(path.join("generated", "cli.py")))
+        throw Object.assign(new Error("EACCES: permission denied"), { code: "EACCES" });
     });
 
     const { report } = await buildIn(project, server);
@@ -237,24 +263,33 @@ describe("atomic writes", () => {
     const after = await project.snapshot();
     expect(after["generated/model.py"]).toBe(before["generated/model.py"]);
     expect(after["generated/cli.py"]).toBe(before["generated/cli.py"]);
-    expect((await project.lock()).prompts["prompts/pair.md"]).toEqual(JSON.parse(before["promptfile.lock"]!).prompts["prompts/pair.md"]);
+    expect((await project.lock()).prompts["prompts/pair.md"]).toEqual(
+      JSON.parse(before["promptfile.lock"]!).prompts["prompts/pair.md"],
+    );
     expect(after["generated/c.py"]).not.toBe(before["generated/c.py"]);
     expect(await tempFiles(project.root)).toEqual([]);
   });
 
   it("when the lock cannot be written, the prompt fails and its new outputs are taken back", async () => {
-    const project = await makeProject({ "prompts/a.md": promptFile({ output: "generated/a.py" }), "prompts/c.md": promptFile({ output: "generated/c.py" }) });
+    const project = await makeProject({
+      "prompts/a.md": promptFile({ output: "generated/a.py" }),
+      "prompts/c.md": promptFile({ output: "generated/c.py" }),
+    });
     await buildIn(project, server);
     await touchPrompt(project, "a");
     const before = await project.snapshot();
     setBeforeRenameHook((target) => {
-      if (target.endsWith("promptfile.lock")) throw Object.assign(new Error("EROFS: read-only file system"), { code: "EROFS" });
+      if (target.endsWith("promptfile.lock"))
+        throw Object.assign(new Error("EROFS: read-only file system"), { code: "EROFS" });
     });
 
     const { report } = await buildIn(project, server);
 
     expect(outcomes(report)).toEqual({ "prompts/a.md": "failed", "prompts/c.md": "fresh" });
-    expect(report.prompts[0]!.error).toMatchObject({ code: "PC_WRITE_FAILED", message: expect.stringContaining("cannot record its outputs in promptfile.lock, so they were put back") });
+    expect(report.prompts[0]!.error).toMatchObject({
+      code: "PC_WRITE_FAILED",
+      message: expect.stringContaining("cannot record its outputs in promptfile.lock, so they were put back"),
+    });
     expect(await project.snapshot()).toEqual(before);
     expect(await tempFiles(project.root)).toEqual([]);
 
@@ -267,18 +302,24 @@ describe("atomic writes", () => {
 
   it("with -j 4 and one failed lock write, every prompt is either recorded with its outputs or not written at all", async () => {
     const files: Record<string, string> = {};
-    for (let i = 0; i < 8; i++) files[`prompts/p${i}.md`] = promptFile({ output: `generated/p${i}.py`, body: `Write part ${i}.` });
+    for (let i = 0; i < 8; i++)
+      files[`prompts/p${i}.md`] = promptFile({ output: `generated/p${i}.py`, body: `Write part ${i}.` });
     const project = await makeProject(files);
     let failures = 1;
     setBeforeRenameHook((target) => {
-      if (target.endsWith("promptfile.lock") && failures-- > 0) throw Object.assign(new Error("EIO: i/o error"), { code: "EIO" });
+      if (target.endsWith("promptfile.lock") && failures-- > 0)
+        throw Object.assign(new Error("EIO: i/o error"), { code: "EIO" });
     });
 
     const { report } = await buildIn(project, server, { jobs: 4 });
 
     const failed = report.prompts.filter((p) => p.outcome === "failed");
     expect(failed.length).toBeGreaterThan(0);
-    expect(failed.every((p) => p.error!.message.startsWith("cannot record its outputs in promptfile.lock, so they were put back: EIO"))).toBe(true);
+    expect(
+      failed.every((p) =>
+        p.error!.message.startsWith("cannot record its outputs in promptfile.lock, so they were put back: EIO"),
+      ),
+    ).toBe(true);
     expect(report.totals.built + failed.length).toBe(8);
     const lock = await project.lock();
     const onDisk = await project.snapshot();

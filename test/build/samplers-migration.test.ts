@@ -39,7 +39,10 @@ describe("a lock recorded before pc pinned every sampler", () => {
     const tree = await fixture();
     // One entry as a server once generated it: its bytes came from the server's sampler defaults.
     const lock = JSON.parse(String(tree["promptfile.lock"]));
-    Object.assign(lock.prompts["prompts/backup.md"], { source: "llm", engine: { engine: "openai", model: "qwen2.5-coder:7b" } });
+    Object.assign(lock.prompts["prompts/backup.md"], {
+      source: "llm",
+      engine: { engine: "openai", model: "qwen2.5-coder:7b" },
+    });
     tree["promptfile.lock"] = `${JSON.stringify(lock, null, 2)}\n`;
     const project = await makeProject(tree);
     const before = await project.read("generated/wordfreq.py");
@@ -47,9 +50,16 @@ describe("a lock recorded before pc pinned every sampler", () => {
     const { report } = await buildIn(project, server);
     expect(report.ok).toBe(true);
     expect(server.chatRequests()).toHaveLength(1);
-    expect(outcomes(report)).toMatchObject({ "prompts/backup.md": "built", "prompts/wordfreq.md": "cached", "prompts/slugify.md": "cached" });
+    expect(outcomes(report)).toMatchObject({
+      "prompts/backup.md": "built",
+      "prompts/wordfreq.md": "cached",
+      "prompts/slugify.md": "cached",
+    });
     const entries = (await project.lock()).prompts;
-    expect(entries["prompts/wordfreq.md"]).toMatchObject({ source: "hand", sampling: { top_k: 0, min_p: 0, repeat_penalty: 1 } });
+    expect(entries["prompts/wordfreq.md"]).toMatchObject({
+      source: "hand",
+      sampling: { top_k: 0, min_p: 0, repeat_penalty: 1 },
+    });
     expect(entries["prompts/backup.md"]!.source).toBe("llm");
     expect(await project.read("generated/wordfreq.py")).toBe(before);
     expect((await check({ cwd: project.root })).ok).toBe(true);

@@ -13,7 +13,17 @@ const server = useTestServer({ slots: 4, promptCache: true });
 let root: string;
 
 function prompt(output: string, body: string): string {
-  return ["---", "version: 1", "model: test-model", "seed: 7", "temperature: 0", `output: ${output}`, "---", body, ""].join("\n");
+  return [
+    "---",
+    "version: 1",
+    "model: test-model",
+    "seed: 7",
+    "temperature: 0",
+    `output: ${output}`,
+    "---",
+    body,
+    "",
+  ].join("\n");
 }
 
 async function snapshot(dir: string): Promise<Record<string, string>> {
@@ -21,16 +31,23 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
   for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile()) continue;
     const file = path.join(entry.parentPath, entry.name);
-    result[path.relative(dir, file)] = `${(await stat(file)).mtimeMs} ${createHash("sha256").update(await readFile(file)).digest("hex")}`;
+    result[path.relative(dir, file)] = `${(await stat(file)).mtimeMs} ${createHash("sha256")
+      .update(await readFile(file))
+      .digest("hex")}`;
   }
   return result;
 }
 
 beforeAll(async () => {
-  root = (await makeProject({
-    "prompts/a.md": prompt("generated/a.py", "Write generated/a.py."),
-    "prompts/b.md": prompt("generated/b.py", "Write generated/b.py."),
-  }, "pc-verify-")).root;
+  root = (
+    await makeProject(
+      {
+        "prompts/a.md": prompt("generated/a.py", "Write generated/a.py."),
+        "prompts/b.md": prompt("generated/b.py", "Write generated/b.py."),
+      },
+      "pc-verify-",
+    )
+  ).root;
   const report = await build({ cwd: root, baseUrl: server.baseURL });
   expect(report.totals.built).toBe(2);
 });
@@ -41,7 +58,10 @@ describe("verify with a server engine", () => {
   it("asks the model again for every prompt, even with a cached generation, and writes nothing", async () => {
     const before = await snapshot(root);
     const report = await verify({ cwd: root, baseUrl: server.baseURL });
-    expect(report.prompts.map((p) => [p.prompt, p.outcome])).toEqual([["prompts/a.md", "reproducible"], ["prompts/b.md", "reproducible"]]);
+    expect(report.prompts.map((p) => [p.prompt, p.outcome])).toEqual([
+      ["prompts/a.md", "reproducible"],
+      ["prompts/b.md", "reproducible"],
+    ]);
     expect(report.ok).toBe(true);
     expect(server.chatRequests()).toHaveLength(2);
     expect(await snapshot(root)).toEqual(before);

@@ -17,9 +17,13 @@ afterEach(async () => {
 });
 
 const A = "prompts/a.md";
-const a = (body: string, extra: { seed?: number; extra?: string[] } = {}) => promptFile({ output: "generated/a.py", body, ...extra });
+const a = (body: string, extra: { seed?: number; extra?: string[] } = {}) =>
+  promptFile({ output: "generated/a.py", body, ...extra });
 const requests = () => server.chatRequests().length;
-const pc = (...args: string[]) => runPc([...args, ...(["build", "diff"].includes(args[0]!) ? ["--base-url", server.baseURL, "--retries", "0"] : [])], { cwd: root });
+const pc = (...args: string[]) =>
+  runPc([...args, ...(["build", "diff"].includes(args[0]!) ? ["--base-url", server.baseURL, "--retries", "0"] : [])], {
+    cwd: root,
+  });
 
 async function logOf(prompt = A): Promise<Array<Record<string, any>>> {
   const run = await pc("log", prompt, "--json");
@@ -41,7 +45,9 @@ describe("pc diff", () => {
     const run = await pc("diff", A);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toBe("");
-    expect(run.stderr).toContain(`compared with the cached generation ${log[0]!.id} (llm, test-model, seed 42, temperature 0) of ${A}: no model call; nothing written`);
+    expect(run.stderr).toContain(
+      `compared with the cached generation ${log[0]!.id} (llm, test-model, seed 42, temperature 0) of ${A}: no model call; nothing written`,
+    );
     expect(run.stderr).toContain("identical");
     expect(requests()).toBe(1);
     expect(await logOf()).toEqual(log);
@@ -68,14 +74,19 @@ describe("pc diff", () => {
     const before = await snapshot();
     const run = await pc("diff", "generated/a.py", "--seed", "7");
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/^--- a\/generated\/a\.py\ton disk\n\+\+\+ b\/generated\/a\.py\tregenerated \(test-model, seed 7, temperature 0\)\n@@ /);
+    expect(run.stdout).toMatch(
+      /^--- a\/generated\/a\.py\ton disk\n\+\+\+ b\/generated\/a\.py\tregenerated \(test-model, seed 7, temperature 0\)\n@@ /,
+    );
     expect(run.stdout).toContain("\n-# model test-model seed 42 temperature 0\n");
     expect(run.stdout).toContain("\n+# model test-model seed 7 temperature 0\n");
     expect(server.chatRequests()[1]!.body.seed).toBe(7);
     expect(await snapshot()).toEqual(before);
 
     const log = await logOf();
-    expect(log.map((g) => [g.seed, g.onDisk])).toEqual([[7, false], [42, true]]);
+    expect(log.map((g) => [g.seed, g.onDisk])).toEqual([
+      [7, false],
+      [42, true],
+    ]);
     // The same override again: the cached generation, no second request, no duplicate in pc log.
     expect((await pc("diff", A, "--seed", "7")).code).toBe(1);
     expect(requests()).toBe(2);
@@ -95,8 +106,12 @@ describe("pc diff", () => {
     const [newest, older] = await logOf();
     const run = await pc("diff", A, "--cached");
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain(`--- a/generated/a.py\tgeneration ${older!.id} (llm, test-model, seed 42, temperature 0)`);
-    expect(run.stdout).toContain(`+++ b/generated/a.py\tgeneration ${newest!.id} (llm, test-model, seed 42, temperature 0)`);
+    expect(run.stdout).toContain(
+      `--- a/generated/a.py\tgeneration ${older!.id} (llm, test-model, seed 42, temperature 0)`,
+    );
+    expect(run.stdout).toContain(
+      `+++ b/generated/a.py\tgeneration ${newest!.id} (llm, test-model, seed 42, temperature 0)`,
+    );
     expect(requests()).toBe(2);
   });
 
@@ -165,14 +180,21 @@ describe("pc log", () => {
 
     const human = await pc("log", A);
     expect(human.code).toBe(0);
-    expect(human.stdout).toMatch(new RegExp(`^\\*\\s+${log[1]!.id}\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\s+test-model\\s+42\\s+0\\s+llm\\s+\\d+\\+\\d+\\s+generated/a\\.py [0-9a-f]{8}$`, "m"));
+    expect(human.stdout).toMatch(
+      new RegExp(
+        `^\\*\\s+${log[1]!.id}\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\s+test-model\\s+42\\s+0\\s+llm\\s+\\d+\\+\\d+\\s+generated/a\\.py [0-9a-f]{8}$`,
+        "m",
+      ),
+    );
   });
 
   it("still knows the generation on disk after the post-processing changed", async () => {
     server.setAnswer(() => fencedAnswer("export const x   =  1", "typescript"));
     root = (await makeProject({ [A]: promptFile({ output: "generated/a.ts", body: "Write a." }) })).root;
     await pc("build");
-    await writeFiles(root, { [A]: promptFile({ output: "generated/a.ts", body: "Write a.", extra: ["format: false"] }) });
+    await writeFiles(root, {
+      [A]: promptFile({ output: "generated/a.ts", body: "Write a.", extra: ["format: false"] }),
+    });
     await pc("build");
     expect(await readText(root, "generated/a.ts")).toBe("export const x   =  1\n");
     const log = await logOf();
@@ -195,7 +217,9 @@ describe("pc gc", () => {
   }
 
   it("keeps N generations per prompt plus what the lock references, and reports what it freed", async () => {
-    root = (await makeProject({ [A]: a("Version 1."), "prompts/b.md": promptFile({ output: "generated/b.py", body: "B." }) })).root;
+    root = (
+      await makeProject({ [A]: a("Version 1."), "prompts/b.md": promptFile({ output: "generated/b.py", body: "B." }) })
+    ).root;
     for (let v = 1; v <= 4; v++) {
       await writeFiles(root, { [A]: a(`Version ${v}.`) });
       await pc("build");
@@ -219,7 +243,10 @@ describe("pc gc", () => {
     // a keeps version 4 (its newest) and version 2 (the lock's); versions 1 and 3 go; b keeps its one.
     expect(report.removed.map((r: { id: string }) => r.id).sort()).toEqual([before[1]!.id, before[3]!.id].sort());
     expect(report).toMatchObject({ kept: 3, referenced: 2, damaged: [] });
-    const removedBytes = report.removed.reduce((sum: number, r: { file: string }) => sum + sizes.get(path.relative(".pc/generations", r.file))!, 0);
+    const removedBytes = report.removed.reduce(
+      (sum: number, r: { file: string }) => sum + sizes.get(path.relative(".pc/generations", r.file))!,
+      0,
+    );
     expect(report.freedBytes).toBe(removedBytes);
     expect((await logOf()).map((g) => g.id)).toEqual([before[0]!.id, before[2]!.id]);
 
@@ -241,7 +268,9 @@ describe("pc gc", () => {
     await writeFiles(root, { ".pc/generations/ab/abab/cut.json": '{"id": "cut", "prompt": "prompts/a.md"' });
     const run = await pc("gc", "--keep", "0");
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^Removed 1 generation of 1 prompt and 1 unreadable entry, freed [\d.]+ (B|kB); kept 1 \(1 referenced by the lock, never removed\)\.\n$/);
+    expect(run.stdout).toMatch(
+      /^Removed 1 generation of 1 prompt and 1 unreadable entry, freed [\d.]+ (B|kB); kept 1 \(1 referenced by the lock, never removed\)\.\n$/,
+    );
     expect((await logOf()).map((g) => [g.id, g.onDisk])).toEqual([[current!.id, true]]);
     await removeOutputAndRestore();
   });

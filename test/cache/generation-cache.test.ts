@@ -12,7 +12,11 @@ import { promptFile } from "../support/prompt.js";
 import { useTestServer } from "../support/test-server.js";
 
 const server = useTestServer({
-  answer: (body) => fencedAnswer(`// ${JSON.stringify(body.messages.at(-1)?.content).length} ${body.seed}\nexport const x   =  ${body.seed}`, "typescript"),
+  answer: (body) =>
+    fencedAnswer(
+      `// ${JSON.stringify(body.messages.at(-1)?.content).length} ${body.seed}\nexport const x   =  ${body.seed}`,
+      "typescript",
+    ),
 });
 let root: string;
 
@@ -22,7 +26,8 @@ afterEach(async () => {
 
 const A = "prompts/a.md";
 const B = "prompts/b.md";
-const promptA = (body: string, extra: string[] = []) => promptFile({ output: "generated/a.ts", context: ["notes.txt"], body, extra });
+const promptA = (body: string, extra: string[] = []) =>
+  promptFile({ output: "generated/a.ts", context: ["notes.txt"], body, extra });
 
 async function buildHere(options: { cache?: boolean; offline?: boolean } = {}) {
   return build({ cwd: root, baseUrl: server.baseURL, retries: 0, ...options });
@@ -101,14 +106,17 @@ describe("generation cache", () => {
   it("restores many prompts at once, a dependent after what it reads, each recorded in the lock", async () => {
     const files: Record<string, string> = { "notes.txt": "n\n" };
     const version = (v: number) => {
-      for (let i = 0; i < 12; i++) files[`prompts/p${i}.md`] = promptFile({ output: `generated/p${i}.ts`, body: `Write ${i}, version ${v}.` });
+      for (let i = 0; i < 12; i++)
+        files[`prompts/p${i}.md`] = promptFile({ output: `generated/p${i}.ts`, body: `Write ${i}, version ${v}.` });
       files[B] = promptFile({ output: "generated/b.ts", context: ["generated/p0.ts"], body: `Use p0, version ${v}.` });
       return files;
     };
     root = (await makeProject(version(1))).root;
     await buildHere();
     const first = await readLockJson(root);
-    const outputs = await Promise.all(Object.keys(first.prompts).map((p) => readText(root, Object.keys(first.prompts[p]!.outputs)[0]!)));
+    const outputs = await Promise.all(
+      Object.keys(first.prompts).map((p) => readText(root, Object.keys(first.prompts[p]!.outputs)[0]!)),
+    );
     await writeFiles(root, version(2));
     await buildHere();
     expect(requests()).toBe(26);
@@ -121,7 +129,11 @@ describe("generation cache", () => {
       expect(lock.prompts[prompt]!.outputs).toEqual(entry.outputs);
       expect(lock.prompts[prompt]!.inputHash).toBe(entry.inputHash);
     }
-    expect(await Promise.all(Object.keys(first.prompts).map((p) => readText(root, Object.keys(first.prompts[p]!.outputs)[0]!)))).toEqual(outputs);
+    expect(
+      await Promise.all(
+        Object.keys(first.prompts).map((p) => readText(root, Object.keys(first.prompts[p]!.outputs)[0]!)),
+      ),
+    ).toEqual(outputs);
     expect((await status({ cwd: root })).prompts.every((p) => p.state === "fresh")).toBe(true);
   });
 
@@ -133,9 +145,17 @@ describe("generation cache", () => {
     const store = new GenerationStore(root);
     const handBytes = "// kept by hand\nexport const x = 42;\n";
     await store.save({
-      id: "0123456789ab", prompt: A, createdAt: new Date(Date.now() + 1000).toISOString(),
-      requestHash: hashes.requestHash, inputHash: hashes.inputHash, model: "test-model", seed: 42, temperature: 0,
-      source: "hand", raw: "", outputs: { "generated/a.ts": handBytes },
+      id: "0123456789ab",
+      prompt: A,
+      createdAt: new Date(Date.now() + 1000).toISOString(),
+      requestHash: hashes.requestHash,
+      inputHash: hashes.inputHash,
+      model: "test-model",
+      seed: 42,
+      temperature: 0,
+      source: "hand",
+      raw: "",
+      outputs: { "generated/a.ts": handBytes },
     });
     await rm(path.join(root, "generated/a.ts"));
     expect((await buildHere()).prompts[0]!.outcome).toBe("cached");
@@ -149,7 +169,12 @@ describe("generation cache", () => {
     const store = new GenerationStore(root);
     const [g] = await store.forPrompt(A);
     // A newer entry for the same request whose answer has no code block: skipped on restore.
-    await store.save({ ...g!, id: "ffffffffffff", createdAt: new Date(Date.now() + 1000).toISOString(), raw: "no code here" });
+    await store.save({
+      ...g!,
+      id: "ffffffffffff",
+      createdAt: new Date(Date.now() + 1000).toISOString(),
+      raw: "no code here",
+    });
     const before = await readText(root, "generated/a.ts");
     await rm(path.join(root, "generated/a.ts"));
     expect((await buildHere()).prompts[0]!.outcome).toBe("cached");
@@ -174,11 +199,13 @@ describe("pc build --no-cache and --offline", () => {
   });
 
   it("--offline restores what the cache holds and fails, with a clear message, what needs the model", async () => {
-    root = (await makeProject({
-      [A]: promptA("One."),
-      [B]: promptFile({ output: "generated/b.ts", body: "Write b." }),
-      "notes.txt": "n\n",
-    })).root;
+    root = (
+      await makeProject({
+        [A]: promptA("One."),
+        [B]: promptFile({ output: "generated/b.ts", body: "Write b." }),
+        "notes.txt": "n\n",
+      })
+    ).root;
     const base = ["build", "--base-url", server.baseURL];
     expect((await runPc(base, { cwd: root })).code).toBe(0);
     const b = await readText(root, "generated/b.ts");
@@ -188,14 +215,19 @@ describe("pc build --no-cache and --offline", () => {
     const run = await runPc([...base, "--offline"], { cwd: root });
     expect(run.code).toBe(1);
     expect(requests()).toBe(2);
-    expect(run.stderr).toContain("prompts/a.md: needs the model (--offline): no cached generation matches its current inputs");
+    expect(run.stderr).toContain(
+      "prompts/a.md: needs the model (--offline): no cached generation matches its current inputs",
+    );
     expect(run.stderr).toContain("Run the build without --offline");
     expect(await readText(root, "generated/b.ts")).toBe(b);
     const lock = await readLockJson(root);
     expect(lock.prompts[B]!.source).toBe("cache");
     // The prompt that needs the model is still stale (not marked failed) and its lock entry unchanged.
     const states = (await status({ cwd: root })).prompts.map((p) => [p.prompt, p.state]);
-    expect(states).toEqual([[A, "stale"], [B, "fresh"]]);
+    expect(states).toEqual([
+      [A, "stale"],
+      [B, "fresh"],
+    ]);
   });
 
   it("refuses --offline with --no-cache as a usage error", async () => {

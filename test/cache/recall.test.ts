@@ -13,7 +13,8 @@ import { useTestServer } from "../support/test-server.js";
 
 // The answer names the request's prompt body and context, so each request gives its own bytes.
 const server = useTestServer({
-  answer: (body) => fencedAnswer(`print(${JSON.stringify(JSON.stringify(body.messages.at(-1)?.content).slice(0, 400))})`, "python"),
+  answer: (body) =>
+    fencedAnswer(`print(${JSON.stringify(JSON.stringify(body.messages.at(-1)?.content).slice(0, 400))})`, "python"),
 });
 let root: string;
 
@@ -26,11 +27,14 @@ const OUT = "generated/a.py";
 const promptA = (body: string, spec: { context?: string[]; output?: string } = {}) =>
   promptFile({ output: spec.output ?? OUT, context: spec.context ?? ["notes/*.txt"], body });
 const requests = () => server.chatRequests().length;
-const buildHere = (options: { offline?: boolean } = {}) => build({ cwd: root, baseUrl: server.baseURL, retries: 0, ...options });
+const buildHere = (options: { offline?: boolean } = {}) =>
+  build({ cwd: root, baseUrl: server.baseURL, retries: 0, ...options });
 
 async function entryFiles(): Promise<string[]> {
   try {
-    return (await readdir(path.join(root, ".pc/entries"), { recursive: true })).map(String).filter((f) => f.endsWith(".json"));
+    return (await readdir(path.join(root, ".pc/entries"), { recursive: true }))
+      .map(String)
+      .filter((f) => f.endsWith(".json"));
   } catch {
     return [];
   }
@@ -55,13 +59,21 @@ describe("recalling the entry of a reverted prompt", () => {
     expect(await entryFiles()).toHaveLength(2);
     await writeFiles(root, { [A]: promptA("Version one.") });
     // pc status knows it from the entry too, with the reason rendering would give.
-    expect((await status({ cwd: root })).prompts.map((p) => [p.state, p.reasons])).toEqual([["stale", [`${A} changed`]]]);
+    expect((await status({ cwd: root })).prompts.map((p) => [p.state, p.reasons])).toEqual([
+      ["stale", [`${A} changed`]],
+    ]);
     const report = await buildHere();
     expect(report.prompts.map((p) => [p.outcome, p.model])).toEqual([["cached", "test-model"]]);
     expect(requests()).toBe(2);
     expect(await readText(root, OUT)).toBe(one.bytes);
     const { durationMs, engine, usage, source, ...pinsAndHashes } = one.lock;
-    expect((await readLockJson(root)).prompts[A]).toEqual({ ...pinsAndHashes, source: "cache", durationMs, engine, usage });
+    expect((await readLockJson(root)).prompts[A]).toEqual({
+      ...pinsAndHashes,
+      source: "cache",
+      durationMs,
+      engine,
+      usage,
+    });
     expect(one.lock.contextGlobs).toEqual(["notes/*.txt"]);
     // Nothing new to remember: the entry for this text was already kept.
     expect(await entryFiles()).toHaveLength(2);
@@ -102,20 +114,29 @@ describe("recalling the entry of a reverted prompt", () => {
     await writeFiles(root, { [A]: promptA("Version one."), "notes/b.txt": "more notes\n" });
     expect((await buildHere()).prompts[0]!.outcome).toBe("built");
     expect(requests()).toBe(3);
-    expect(Object.keys((await readLockJson(root)).prompts[A]!.inputs).sort()).toEqual(["notes/a.txt", "notes/b.txt", A]);
+    expect(Object.keys((await readLockJson(root)).prompts[A]!.inputs).sort()).toEqual([
+      "notes/a.txt",
+      "notes/b.txt",
+      A,
+    ]);
   });
 
   it("still restores, by rendering, when the recorded entries are damaged, and records them again", async () => {
     const { one } = await buildTwoVersions();
-    for (const file of await entryFiles()) await writeFile(path.join(root, ".pc/entries", file), '{"prompt": "prompts/a.md", "entr');
+    for (const file of await entryFiles())
+      await writeFile(path.join(root, ".pc/entries", file), '{"prompt": "prompts/a.md", "entr');
     await writeFiles(root, { [A]: promptA("Version one.") });
     expect((await buildHere()).prompts[0]!.outcome).toBe("cached");
     expect(requests()).toBe(2);
     expect(await readText(root, OUT)).toBe(one.bytes);
     // Version one's file is whole again (version two's stays damaged until it is built again).
-    const texts = await Promise.all((await entryFiles()).map((f) => readFile(path.join(root, ".pc/entries", f), "utf8")));
+    const texts = await Promise.all(
+      (await entryFiles()).map((f) => readFile(path.join(root, ".pc/entries", f), "utf8")),
+    );
     const whole = texts.filter((t) => t.endsWith("}\n")).map((t) => JSON.parse(t));
-    expect(whole.map((k) => k.entries.map((e: { requestHash: string }) => e.requestHash))).toEqual([[one.lock.requestHash]]);
+    expect(whole.map((k) => k.entries.map((e: { requestHash: string }) => e.requestHash))).toEqual([
+      [one.lock.requestHash],
+    ]);
   });
 
   it("generates from the rendered prompt when the recalled request's generation is gone; --offline fails it", async () => {
@@ -135,12 +156,16 @@ describe("recalling the entry of a reverted prompt", () => {
 
   it("re-formats a restored file prettier formats, so its configuration (no input) applies", async () => {
     server.setAnswer(() => fencedAnswer('export const greeting = "hi";', "typescript"));
-    root = (await makeProject({ [A]: promptA("Version one.", { output: "generated/a.ts" }), "notes/a.txt": "n\n" })).root;
+    root = (await makeProject({ [A]: promptA("Version one.", { output: "generated/a.ts" }), "notes/a.txt": "n\n" }))
+      .root;
     await buildHere();
     expect(await readText(root, "generated/a.ts")).toBe('export const greeting = "hi";\n');
     await writeFiles(root, { [A]: promptA("Version two.", { output: "generated/a.ts" }) });
     await buildHere();
-    await writeFiles(root, { [A]: promptA("Version one.", { output: "generated/a.ts" }), ".prettierrc": '{"semi": false, "singleQuote": true}\n' });
+    await writeFiles(root, {
+      [A]: promptA("Version one.", { output: "generated/a.ts" }),
+      ".prettierrc": '{"semi": false, "singleQuote": true}\n',
+    });
     expect((await buildHere()).prompts[0]!.outcome).toBe("cached");
     expect(await readText(root, "generated/a.ts")).toBe("export const greeting = 'hi'\n");
     expect(requests()).toBe(2);
@@ -150,14 +175,19 @@ describe("recalling the entry of a reverted prompt", () => {
     await buildTwoVersions();
     await writeFiles(root, { "prompts/b.md": promptFile({ output: "generated/b.py", body: "B." }) });
     await buildHere();
-    await writeFiles(root, { [A]: promptA("Version one."), "prompts/b.md": promptFile({ output: "generated/b.py", body: "B, changed." }) });
+    await writeFiles(root, {
+      [A]: promptA("Version one."),
+      "prompts/b.md": promptFile({ output: "generated/b.py", body: "B, changed." }),
+    });
     const report = await build({ cwd: root, baseUrl: server.baseURL, dryRun: true });
     expect(report.prompts.map((p) => [p.prompt, p.outcome, p.source, p.reasons.at(-1)])).toEqual([
       [A, "planned", "cache", "restores from the cache (no model call)"],
       ["prompts/b.md", "planned", undefined, "prompts/b.md changed"],
     ]);
     expect(requests()).toBe(3);
-    expect((await build({ cwd: root, baseUrl: server.baseURL, dryRun: true, cache: false })).prompts.map((p) => p.source)).toEqual([undefined, undefined]);
+    expect(
+      (await build({ cwd: root, baseUrl: server.baseURL, dryRun: true, cache: false })).prompts.map((p) => p.source),
+    ).toEqual([undefined, undefined]);
   });
 
   it("pc gc drops the entries whose generations it removed, and keeps the others", async () => {
@@ -165,8 +195,12 @@ describe("recalling the entry of a reverted prompt", () => {
     expect(await entryFiles()).toHaveLength(2);
     const report = await gc({ cwd: root, keep: 0 });
     expect(report.removed).toHaveLength(1);
-    const left = await Promise.all((await entryFiles()).map(async (f) => JSON.parse(await readFile(path.join(root, ".pc/entries", f), "utf8"))));
-    expect(left.map((k) => k.entries.map((e: { requestHash: string }) => e.requestHash))).toEqual([[two.lock.requestHash]]);
+    const left = await Promise.all(
+      (await entryFiles()).map(async (f) => JSON.parse(await readFile(path.join(root, ".pc/entries", f), "utf8"))),
+    );
+    expect(left.map((k) => k.entries.map((e: { requestHash: string }) => e.requestHash))).toEqual([
+      [two.lock.requestHash],
+    ]);
     await writeFiles(root, { [A]: promptA("Version one.") });
     expect((await buildHere()).prompts[0]!.outcome).toBe("built");
     expect(requests()).toBe(3);

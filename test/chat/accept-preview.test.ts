@@ -8,7 +8,10 @@ afterEach(cleanupProjects);
 
 describe("accept({ dryRun }): what pc accept would write, writing nothing (pc ui's preview)", () => {
   it("extracts and formats the answer as accept does, and leaves the outputs, the lock and the cache as they were", async () => {
-    const project = await makeProject({ "prompts/app.md": promptFile({ output: "generated/app.js" }), "generated/app.js": "old\n" });
+    const project = await makeProject({
+      "prompts/app.md": promptFile({ output: "generated/app.js" }),
+      "generated/app.js": "old\n",
+    });
     const answer = `Here:\n\n${fencedAnswer("const  a=1", "javascript")}\n`;
     const before = await listFiles(project.root);
     const preview = await accept({ cwd: project.root, prompt: "prompts/app.md", answer, dryRun: true, force: true });
@@ -24,9 +27,18 @@ describe("accept({ dryRun }): what pc accept would write, writing nothing (pc ui
   });
 
   it("refuses, as accept would, an answer with no code, or a hand edit without force", async () => {
-    const project = await makeProject({ "prompts/app.md": promptFile({ output: "generated/app.js" }), "generated/app.js": "by hand\n" });
-    await expect(accept({ cwd: project.root, prompt: "prompts/app.md", answer: "no code here", dryRun: true })).rejects.toMatchObject({ code: "PC_ANSWER_NO_CODE" });
-    await expect(accept({ cwd: project.root, prompt: "prompts/app.md", answer: fencedAnswer("x()", "javascript"), dryRun: true })).rejects.toMatchObject({ code: "PC_OUTPUT_DRIFTED" });
-    await expect(accept({ cwd: project.root, prompt: "prompts/app.md", dryRun: true })).rejects.toMatchObject({ code: "PC_USAGE" });
+    const project = await makeProject({
+      "prompts/app.md": promptFile({ output: "generated/app.js" }),
+      "generated/app.js": "by hand\n",
+    });
+    await expect(
+      accept({ cwd: project.root, prompt: "prompts/app.md", answer: "no code here", dryRun: true }),
+    ).rejects.toMatchObject({ code: "PC_ANSWER_NO_CODE" });
+    await expect(
+      accept({ cwd: project.root, prompt: "prompts/app.md", answer: fencedAnswer("x()", "javascript"), dryRun: true }),
+    ).rejects.toMatchObject({ code: "PC_OUTPUT_DRIFTED" });
+    await expect(accept({ cwd: project.root, prompt: "prompts/app.md", dryRun: true })).rejects.toMatchObject({
+      code: "PC_USAGE",
+    });
   });
 });

@@ -69,18 +69,31 @@ describe("pc accept <prompt> <answer>", () => {
 
     expect(await readText(root, "generated/fib.py")).toBe(FIB_CODE);
     const entry = (await readLockJson(root)).prompts["prompts/fib.md"];
-    expect(entry).toMatchObject({ source: "chat", label: "chatgpt web", model: "qwen2.5-coder:7b", seed: 7, temperature: 0 });
+    expect(entry).toMatchObject({
+      source: "chat",
+      label: "chatgpt web",
+      model: "qwen2.5-coder:7b",
+      seed: 7,
+      temperature: 0,
+    });
     expect(entry.outputs).toEqual({ "generated/fib.py": sha(FIB_CODE) });
     expect(entry.engine).toBeUndefined();
 
     // The recorded input hash is the one pc computes for the prompt now: the lock proves it.
     const status = JSON.parse((await runPc(["status", "--json", "prompts/fib.md"], { cwd: root })).stdout);
     expect(status.prompts[0]).toMatchObject({ state: "fresh", source: "chat", label: "chatgpt web" });
-    expect((await runPc(["status"], { cwd: root })).stdout).toMatch(/prompts\/fib\.md\s+fresh\s+generated\/fib\.py\s+chat \(chatgpt web\)/);
+    expect((await runPc(["status"], { cwd: root })).stdout).toMatch(
+      /prompts\/fib\.md\s+fresh\s+generated\/fib\.py\s+chat \(chatgpt web\)/,
+    );
 
     const generations = await storedGenerations(root);
     expect(generations).toHaveLength(1);
-    expect(generations[0]).toMatchObject({ prompt: "prompts/fib.md", source: "chat", label: "chatgpt web", raw: answer });
+    expect(generations[0]).toMatchObject({
+      prompt: "prompts/fib.md",
+      source: "chat",
+      label: "chatgpt web",
+      raw: answer,
+    });
     expect(generations[0].requestHash).toBe(entry.requestHash);
   });
 
@@ -104,7 +117,9 @@ describe("pc accept <prompt> <answer>", () => {
       { label: "generated/pair/hello.py", lang: "python", code: `print("hello")\n` },
     ]);
     await writeFile(path.join(root, "answer.md"), answer);
-    expect((await runPc(["accept", "prompts/pair.md", "answer.md", "--model", "claude.ai"], { cwd: root })).code).toBe(0);
+    expect((await runPc(["accept", "prompts/pair.md", "answer.md", "--model", "claude.ai"], { cwd: root })).code).toBe(
+      0,
+    );
     expect(await readText(root, "generated/pair/hello.py")).toBe(`print("hello")\n`);
     expect(await readText(root, "generated/pair/hello.sh")).toBe(`#!/usr/bin/env bash\necho hello\n`);
     expect((await runPc(["check", "prompts/pair.md"], { cwd: root })).code).toBe(0);
@@ -113,7 +128,10 @@ describe("pc accept <prompt> <answer>", () => {
   it("refuses an answer with no usable code block: exit 1, nothing written, lock and store untouched", async () => {
     const root = await project();
     const lockBefore = await readText(root, "promptfile.lock").catch(() => undefined);
-    await writeFile(path.join(root, "prose.md"), "I cannot write that script, but here is how Fibonacci works: each number is the sum of the two before.\n");
+    await writeFile(
+      path.join(root, "prose.md"),
+      "I cannot write that script, but here is how Fibonacci works: each number is the sum of the two before.\n",
+    );
     const refused = await runPc(["accept", "prompts/fib.md", "prose.md", "--model", "chatgpt web"], { cwd: root });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain("prose.md: the answer has no usable code block for generated/fib.py");
@@ -147,7 +165,9 @@ describe("pc accept <prompt> <answer>", () => {
     expect(await readText(root, "generated/fib.py")).toBe(edited);
     expect(await readText(root, "promptfile.lock")).toBe(lockBefore);
 
-    expect((await runPc(["accept", "prompts/fib.md", "second.md", "--model", "gemini", "--force"], { cwd: root })).code).toBe(0);
+    expect(
+      (await runPc(["accept", "prompts/fib.md", "second.md", "--model", "gemini", "--force"], { cwd: root })).code,
+    ).toBe(0);
     expect(await readText(root, "generated/fib.py")).toBe(`print(0)\n`);
     expect((await readLockJson(root)).prompts["prompts/fib.md"]).toMatchObject({ source: "chat", label: "gemini" });
   });
@@ -155,12 +175,17 @@ describe("pc accept <prompt> <answer>", () => {
   it("a chat answer restored from the cache by pc build keeps its chat provenance", async () => {
     const root = await project();
     await writeFile(path.join(root, "answer.md"), chatAnswer([{ lang: "python", code: FIB_CODE }]));
-    expect((await runPc(["accept", "prompts/fib.md", "answer.md", "--model", "chatgpt web"], { cwd: root })).code).toBe(0);
+    expect((await runPc(["accept", "prompts/fib.md", "answer.md", "--model", "chatgpt web"], { cwd: root })).code).toBe(
+      0,
+    );
     await rm(path.join(root, "generated/fib.py"));
     const built = await runPc(["build", "prompts/fib.md", "--offline"], { cwd: root });
     expect(built.code).toBe(0);
     expect(await readText(root, "generated/fib.py")).toBe(FIB_CODE);
-    expect((await readLockJson(root)).prompts["prompts/fib.md"]).toMatchObject({ source: "chat", label: "chatgpt web" });
+    expect((await readLockJson(root)).prompts["prompts/fib.md"]).toMatchObject({
+      source: "chat",
+      label: "chatgpt web",
+    });
   });
 
   it("rejects a label without an answer, and reading a missing clipboard, as clear errors", async () => {
@@ -183,7 +208,9 @@ describe("pc accept <prompt> (adopt what is on disk)", () => {
   it("adopts a hand edit so pc check passes again, recorded as source hand", async () => {
     const root = await project();
     await writeFile(path.join(root, "answer.md"), chatAnswer([{ lang: "python", code: FIB_CODE }]));
-    expect((await runPc(["accept", "prompts/fib.md", "answer.md", "--model", "chatgpt web"], { cwd: root })).code).toBe(0);
+    expect((await runPc(["accept", "prompts/fib.md", "answer.md", "--model", "chatgpt web"], { cwd: root })).code).toBe(
+      0,
+    );
     const edited = FIB_CODE.replace("else 10", "else 20");
     await writeFile(path.join(root, "generated/fib.py"), edited);
     const drifted = await runPc(["check", "prompts/fib.md"], { cwd: root });
@@ -198,7 +225,9 @@ describe("pc accept <prompt> (adopt what is on disk)", () => {
     expect(entry).toMatchObject({ source: "hand", outputs: { "generated/fib.py": sha(edited) } });
     expect(entry.label).toBeUndefined();
     expect((await runPc(["check", "prompts/fib.md"], { cwd: root })).code).toBe(0);
-    expect((await runPc(["status", "prompts/fib.md"], { cwd: root })).stdout).toMatch(/fresh\s+generated\/fib\.py\s+hand/);
+    expect((await runPc(["status", "prompts/fib.md"], { cwd: root })).stdout).toMatch(
+      /fresh\s+generated\/fib\.py\s+hand/,
+    );
 
     // Adopting a fresh prompt again changes nothing, not even the lock's bytes.
     const lockBefore = await readText(root, "promptfile.lock");

@@ -6,8 +6,9 @@ import { removeProject, makeProject } from "../support/project.js";
 let root: string;
 
 beforeAll(async () => {
-  root = (await makeProject({
-    "prompts/hello.md": `---
+  root = (
+    await makeProject({
+      "prompts/hello.md": `---
 version: 1
 model: qwen2.5-coder:7b
 seed: 1
@@ -16,7 +17,8 @@ output: generated/hello.sh
 ---
 Write a Bash script that prints "héllo, wörld" (keep the accents).
 `,
-  })).root;
+    })
+  ).root;
 });
 
 afterAll(async () => {
@@ -37,7 +39,9 @@ describe("pc render --copy with no clipboard", () => {
     const result = await runPc(["render", "prompts/hello.md", "--copy"], { cwd: root });
     expect(result.code).toBe(1);
     expect(result.stdout).toBe("");
-    expect(result.stderr).toContain("cannot copy: no clipboard is available (neither DISPLAY nor WAYLAND_DISPLAY is set)");
+    expect(result.stderr).toContain(
+      "cannot copy: no clipboard is available (neither DISPLAY nor WAYLAND_DISPLAY is set)",
+    );
     expect(result.stderr).toContain("pc render prompts/hello.md > prompt.txt");
     expect(result.stderr).toContain("PC_CLIPBOARD_UNAVAILABLE");
     expect(result.stderr).not.toMatch(/internal error|\n\s+at /);
@@ -50,15 +54,23 @@ describe("pc render --copy with no clipboard", () => {
     const escape = /\x1b\]52;c;([A-Za-z0-9+/=]+)\x07/.exec(output);
     expect(escape).not.toBeNull();
     expect(Buffer.from(escape![1], "base64").toString("utf8")).toBe(rendered);
-    expect(output).toContain(`(${rendered.length.toLocaleString("en-US")} characters, ~${Math.ceil(rendered.length / 4)} tokens)`);
+    expect(output).toContain(
+      `(${rendered.length.toLocaleString("en-US")} characters, ~${Math.ceil(rendered.length / 4)} tokens)`,
+    );
     expect(output).toContain("OSC 52");
   });
 
-  it.runIf(hasScript)("falls back to OSC 52 when a display is set but its clipboard fails (no X server behind it)", async () => {
-    const json = JSON.parse((await runPc(["render", "prompts/hello.md", "--format", "json"], { cwd: root })).stdout);
-    const { code, output } = inTerminal(["render", "prompts/hello.md", "--copy", "--format", "json"], pcEnv({ DISPLAY: ":93" }));
-    expect(code).toBe(0);
-    const escape = /\x1b\]52;c;([A-Za-z0-9+/=]+)\x07/.exec(output);
-    expect(JSON.parse(Buffer.from(escape![1], "base64").toString("utf8"))).toEqual(json);
-  });
+  it.runIf(hasScript)(
+    "falls back to OSC 52 when a display is set but its clipboard fails (no X server behind it)",
+    async () => {
+      const json = JSON.parse((await runPc(["render", "prompts/hello.md", "--format", "json"], { cwd: root })).stdout);
+      const { code, output } = inTerminal(
+        ["render", "prompts/hello.md", "--copy", "--format", "json"],
+        pcEnv({ DISPLAY: ":93" }),
+      );
+      expect(code).toBe(0);
+      const escape = /\x1b\]52;c;([A-Za-z0-9+/=]+)\x07/.exec(output);
+      expect(JSON.parse(Buffer.from(escape![1], "base64").toString("utf8"))).toEqual(json);
+    },
+  );
 });

@@ -21,14 +21,17 @@ const twoPrompts = () => ({
   "prompts/b.md": promptFile({ output: "generated/b.py", context: ["generated/a.py"], body: "Write b." }),
 });
 
-const SUMMARY = /^(\d+) built, (\d+) from cache, (\d+) fresh, (\d+) failed(?:, (\d+) skipped)?(?:, (\d+) drifted)?; (?:(\d+) prompt \+ (\d+) completion tokens; )?\d+(?:\.\d)? m?s$/m;
+const SUMMARY =
+  /^(\d+) built, (\d+) from cache, (\d+) fresh, (\d+) failed(?:, (\d+) skipped)?(?:, (\d+) drifted)?; (?:(\d+) prompt \+ (\d+) completion tokens; )?\d+(?:\.\d)? m?s$/m;
 
 describe("pc build (the binary)", () => {
   it("builds with PC_BASE_URL, prints one line per prompt and a summary; a second run makes no request", async () => {
     const project = await makeProject(twoPrompts());
     const first = await pc(project.root, ["build"], { PC_BASE_URL: server.baseURL });
     expect(first).toMatchObject({ code: 0, stdout: "" });
-    expect(first.stderr).toMatch(/^✓ built {2}prompts\/a\.md → generated\/a\.py \(\d+ tokens, [\d.]+ tok\/s, \d+(\.\d)? m?s\)$/m);
+    expect(first.stderr).toMatch(
+      /^✓ built {2}prompts\/a\.md → generated\/a\.py \(\d+ tokens, [\d.]+ tok\/s, \d+(\.\d)? m?s\)$/m,
+    );
     expect(first.stderr).toMatch(/^✓ built {2}prompts\/b\.md → generated\/b\.py /m);
     const summary = SUMMARY.exec(first.stderr)!;
     expect(summary.slice(1, 5)).toEqual(["2", "0", "0", "0"]);
@@ -57,8 +60,17 @@ describe("pc build (the binary)", () => {
       durationMs: expect.any(Number),
       finishedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       totals: {
-        built: 2, cached: 0, fresh: 0, failed: 0, skipped: 0, drifted: 0, planned: 0,
-        promptTokens: expect.any(Number), completionTokens: expect.any(Number), requestMs: expect.any(Number), tokensPerSecond: expect.any(Number),
+        built: 2,
+        cached: 0,
+        fresh: 0,
+        failed: 0,
+        skipped: 0,
+        drifted: 0,
+        planned: 0,
+        promptTokens: expect.any(Number),
+        completionTokens: expect.any(Number),
+        requestMs: expect.any(Number),
+        tokensPerSecond: expect.any(Number),
       },
       prompts: [
         {
@@ -73,7 +85,11 @@ describe("pc build (the binary)", () => {
           tokensPerSecond: expect.any(Number),
           error: null,
         },
-        expect.objectContaining({ prompt: "prompts/b.md", outcome: "built", reasons: ["not built yet", "depends on prompts/a.md (new)"] }),
+        expect.objectContaining({
+          prompt: "prompts/b.md",
+          outcome: "built",
+          reasons: ["not built yet", "depends on prompts/a.md (new)"],
+        }),
       ],
       warnings: [],
     });
@@ -82,11 +98,19 @@ describe("pc build (the binary)", () => {
   });
 
   it("exits 1 when a prompt fails: the others are built, dependents skipped, the error in full", async () => {
-    const project = await makeProject({ ...twoPrompts(), "prompts/c.md": promptFile({ output: "generated/c.py", body: "Write c." }) });
-    server.fail({ kind: "no-code" }, { times: 1, when: (body) => String(body.messages.at(-1)!.content).includes("Write a.") });
+    const project = await makeProject({
+      ...twoPrompts(),
+      "prompts/c.md": promptFile({ output: "generated/c.py", body: "Write c." }),
+    });
+    server.fail(
+      { kind: "no-code" },
+      { times: 1, when: (body) => String(body.messages.at(-1)!.content).includes("Write a.") },
+    );
     const run = await pc(project.root, ["build"], { PC_BASE_URL: server.baseURL });
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/^✗ failed prompts\/a\.md: model "test-model" at http:\/\/127\.0\.0\.1:\d+\/v1: the answer has no usable code block for generated\/a\.py$/m);
+    expect(run.stderr).toMatch(
+      /^✗ failed prompts\/a\.md: model "test-model" at http:\/\/127\.0\.0\.1:\d+\/v1: the answer has no usable code block for generated\/a\.py$/m,
+    );
     expect(run.stderr).toMatch(/^- skipped prompts\/b\.md: dependency prompts\/a\.md failed$/m);
     expect(run.stderr).toMatch(/^✓ built {2}prompts\/c\.md/m);
     expect(run.stderr).toContain("The raw answer is kept in .pc/failed/prompts__a.md.txt.");
@@ -103,7 +127,9 @@ describe("pc build (the binary)", () => {
     await project.write({ "generated/b.py": "# mine\n" });
     const run = await pc(project.root, ["build"], { PC_BASE_URL: server.baseURL });
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain("! prompts/b.md: generated/b.py was edited by hand and is kept; `pc accept prompts/b.md` keeps the edit, `pc build --force prompts/b.md` replaces it");
+    expect(run.stderr).toContain(
+      "! prompts/b.md: generated/b.py was edited by hand and is kept; `pc accept prompts/b.md` keeps the edit, `pc build --force prompts/b.md` replaces it",
+    );
     expect(await project.read("generated/b.py")).toBe("# mine\n");
     const forced = await pc(project.root, ["build", "--force", "prompts/b.md"], { PC_BASE_URL: server.baseURL });
     expect(forced.code).toBe(0);
@@ -112,7 +138,9 @@ describe("pc build (the binary)", () => {
 
   it("--base-url wins over PC_BASE_URL, which wins over pc.config.json", async () => {
     const project = await makeProject({ ...twoPrompts(), "pc.config.json": JSON.stringify({ baseUrl: deadURL }) });
-    const flag = await pc(project.root, ["build", "prompts/a.md", "--base-url", server.baseURL, "--retries", "0"], { PC_BASE_URL: deadURL });
+    const flag = await pc(project.root, ["build", "prompts/a.md", "--base-url", server.baseURL, "--retries", "0"], {
+      PC_BASE_URL: deadURL,
+    });
     expect(flag.code).toBe(0);
     const env = await pc(project.root, ["build", "prompts/b.md", "--retries", "0"], { PC_BASE_URL: server.baseURL });
     expect(env.code).toBe(0);
@@ -129,9 +157,13 @@ describe("pc build (the binary)", () => {
     const project = await makeProject(twoPrompts());
     const run = await pc(project.root, ["build", "--retries", "0"], { PC_BASE_URL: deadURL });
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`prompts/a.md: model "test-model" at ${deadURL}: connection refused: no server is listening`);
+    expect(run.stderr).toContain(
+      `prompts/a.md: model "test-model" at ${deadURL}: connection refused: no server is listening`,
+    );
     // How to start a server where pc looked for one: the port of the URL given, not a default.
-    expect(run.stderr).toContain(`llama-server -m model.gguf --host 127.0.0.1 --port ${new URL(deadURL).port} --parallel 1`);
+    expect(run.stderr).toContain(
+      `llama-server -m model.gguf --host 127.0.0.1 --port ${new URL(deadURL).port} --parallel 1`,
+    );
     expect(run.stderr).toMatch(/^- skipped prompts\/b\.md: dependency prompts\/a\.md failed$/m);
   });
 
@@ -160,7 +192,7 @@ describe("pc build (the binary)", () => {
     const project = await makeProject(twoPrompts());
     const jobs = await pc(project.root, ["build", "-j", "0"]);
     expect(jobs.code).toBe(2);
-    expect(jobs.stderr).toContain("--jobs must be a whole number >= 1, got \"0\"");
+    expect(jobs.stderr).toContain('--jobs must be a whole number >= 1, got "0"');
     await project.write({ "pc.config.json": JSON.stringify({ baseUrl: "localhost:8080" }) });
     const config = await pc(project.root, ["build"]);
     expect(config.code).toBe(2);

@@ -32,7 +32,9 @@ describe("pc check", () => {
     const project = await built();
     const result = await project.run(["check"]);
     expect(result.code).toBe(0);
-    expect(result.stdout).toBe("All 2 prompts are fresh: every output is the one the lock records for its prompt's current inputs (sources: 2 llm).\n");
+    expect(result.stdout).toBe(
+      "All 2 prompts are fresh: every output is the one the lock records for its prompt's current inputs (sources: 2 llm).\n",
+    );
   });
 
   it("exits 1 when an output was edited by hand, or a prompt changed, saying which", async () => {
@@ -59,7 +61,9 @@ describe("pc check", () => {
     await project.write({ "prompts/broken.md": promptFile({ output: "generated/broken.py", temperature: 3 }) });
     const result = await project.run(["check", "--json"]);
     expect(result.code).toBe(1);
-    const states = Object.fromEntries(JSON.parse(result.stdout).prompts.map((p: { prompt: string; state: string }) => [p.prompt, p.state]));
+    const states = Object.fromEntries(
+      JSON.parse(result.stdout).prompts.map((p: { prompt: string; state: string }) => [p.prompt, p.state]),
+    );
     expect(states).toEqual({ "prompts/models.md": "fresh", "prompts/api.md": "fresh", "prompts/broken.md": "invalid" });
   });
 

@@ -26,6 +26,7 @@ describe("the pc command line", () => {
     const project = await makeProject();
     const result = await project.run(["--help"]);
     expect(result.code).toBe(0);
-    for (const command of ["init", "status", "check", "render"]) expect(result.stdout).toMatch(new RegExp(`^\\s+${command}\\b`, "m"));
+    for (const command of ["init", "status", "check", "render"])
+      expect(result.stdout).toMatch(new RegExp(`^\\s+${command}\\b`, "m"));
   });
 });

@@ -17,7 +17,9 @@ describe("pc init", () => {
 
     const status = await project.run(["status", "--json"]);
     expect(status.code).toBe(0);
-    expect(JSON.parse(status.stdout).prompts).toMatchObject([{ prompt: "prompts/fizzbuzz.md", state: "new", outputs: ["generated/fizzbuzz.py"] }]);
+    expect(JSON.parse(status.stdout).prompts).toMatchObject([
+      { prompt: "prompts/fizzbuzz.md", state: "new", outputs: ["generated/fizzbuzz.py"] },
+    ]);
     const render = await project.run(["render", "prompts/fizzbuzz.md"]);
     expect(render.code).toBe(0);
     expect(render.stdout).toContain("Use only the standard library.");

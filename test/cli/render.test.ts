@@ -53,7 +53,10 @@ describe("pc render", () => {
   });
 
   it("exits 1 for an invalid prompt, naming the file, line and problem", async () => {
-    const project = await makeProject({ ...FILES, "prompts/api.md": promptFile({ body: 'Hi\n<%~ include("_nope") %>' }) });
+    const project = await makeProject({
+      ...FILES,
+      "prompts/api.md": promptFile({ body: 'Hi\n<%~ include("_nope") %>' }),
+    });
     const result = await project.run(["render", "prompts/api.md"]);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe("");

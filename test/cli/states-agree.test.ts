@@ -25,15 +25,26 @@ async function agreeingStates(project: TempProject): Promise<States> {
     project.run(["build", "--dry-run", "--json", "--base-url", server.baseURL]),
   ]);
   expect(status.code, status.stderr).toBe(0);
-  const states: States = Object.fromEntries(JSON.parse(status.stdout).prompts.map((p: { prompt: string; state: string }) => [p.prompt, p.state]));
+  const states: States = Object.fromEntries(
+    JSON.parse(status.stdout).prompts.map((p: { prompt: string; state: string }) => [p.prompt, p.state]),
+  );
   const checked = JSON.parse(check.stdout);
-  expect(Object.fromEntries(checked.prompts.map((p: { prompt: string; state: string }) => [p.prompt, p.state]))).toEqual(states);
+  expect(
+    Object.fromEntries(checked.prompts.map((p: { prompt: string; state: string }) => [p.prompt, p.state])),
+  ).toEqual(states);
   const allFresh = Object.values(states).every((s) => s === "fresh");
   expect(checked.ok).toBe(allFresh);
   expect(check.code).toBe(allFresh ? 0 : 1);
   const planned = JSON.parse(plan.stdout);
-  const outcome = (wanted: string) => planned.prompts.filter((p: { outcome: string }) => p.outcome === wanted).map((p: { prompt: string }) => p.prompt).sort();
-  const inState = (wanted: (s: string) => boolean) => Object.keys(states).filter((p) => wanted(states[p]!)).sort();
+  const outcome = (wanted: string) =>
+    planned.prompts
+      .filter((p: { outcome: string }) => p.outcome === wanted)
+      .map((p: { prompt: string }) => p.prompt)
+      .sort();
+  const inState = (wanted: (s: string) => boolean) =>
+    Object.keys(states)
+      .filter((p) => wanted(states[p]!))
+      .sort();
   expect(outcome("planned")).toEqual(inState((s) => BUILDABLE.has(s)));
   expect(outcome("drifted")).toEqual(inState((s) => s === "drifted"));
   expect(outcome("fresh")).toEqual(inState((s) => s === "fresh"));
@@ -45,7 +56,9 @@ async function agreeingStates(project: TempProject): Promise<States> {
 async function build(project: TempProject, baseUrl = server.baseURL, ...flags: string[]) {
   const run = await project.run(["build", "--json", "--base-url", baseUrl, "--retries", "0", ...flags]);
   const report = JSON.parse(run.stdout);
-  const outcomes = Object.fromEntries(report.prompts.map((p: { prompt: string; outcome: string }) => [p.prompt, p.outcome]));
+  const outcomes = Object.fromEntries(
+    report.prompts.map((p: { prompt: string; outcome: string }) => [p.prompt, p.outcome]),
+  );
   return { code: run.code, outcomes, dropped: report.dropped as Array<{ prompt: string; outputsKept: string[] }> };
 }
 
@@ -56,27 +69,59 @@ describe("states that clear", () => {
       "prompts/b.md": promptFile({ output: "generated/b.py" }),
       "prompts/c.md": promptFile({ output: "generated/c.py" }),
     });
-    expect(await agreeingStates(project)).toEqual({ "prompts/a.md": "new", "prompts/b.md": "new", "prompts/c.md": "new" });
-    expect((await build(project)).outcomes).toEqual({ "prompts/a.md": "built", "prompts/b.md": "built", "prompts/c.md": "built" });
-    expect(await agreeingStates(project)).toEqual({ "prompts/a.md": "fresh", "prompts/b.md": "fresh", "prompts/c.md": "fresh" });
+    expect(await agreeingStates(project)).toEqual({
+      "prompts/a.md": "new",
+      "prompts/b.md": "new",
+      "prompts/c.md": "new",
+    });
+    expect((await build(project)).outcomes).toEqual({
+      "prompts/a.md": "built",
+      "prompts/b.md": "built",
+      "prompts/c.md": "built",
+    });
+    expect(await agreeingStates(project)).toEqual({
+      "prompts/a.md": "fresh",
+      "prompts/b.md": "fresh",
+      "prompts/c.md": "fresh",
+    });
 
     // A forced rebuild while the server is down fails; a plain build retries it once the server is back.
     const down = await build(project, `http://127.0.0.1:${await closedPort()}/v1`, "--force", "prompts/a.md");
     expect(down).toMatchObject({ code: 1, outcomes: { "prompts/a.md": "failed" } });
     expect(await agreeingStates(project)).toMatchObject({ "prompts/a.md": "failed" });
     const requests = server.chatRequests().length;
-    expect((await build(project)).outcomes).toEqual({ "prompts/a.md": "built", "prompts/b.md": "fresh", "prompts/c.md": "fresh" });
+    expect((await build(project)).outcomes).toEqual({
+      "prompts/a.md": "built",
+      "prompts/b.md": "fresh",
+      "prompts/c.md": "fresh",
+    });
     expect(server.chatRequests().length).toBe(requests + 1);
     expect(await agreeingStates(project)).toMatchObject({ "prompts/a.md": "fresh" });
 
     // A hand edit is kept (drifted), a deleted output is restored, an edited prompt is rebuilt.
-    await project.write({ "generated/a.py": "print('by hand')\n", "prompts/c.md": promptFile({ output: "generated/c.py", body: "Write it again." }) });
+    await project.write({
+      "generated/a.py": "print('by hand')\n",
+      "prompts/c.md": promptFile({ output: "generated/c.py", body: "Write it again." }),
+    });
     await project.remove("generated/b.py");
-    expect(await agreeingStates(project)).toEqual({ "prompts/a.md": "drifted", "prompts/b.md": "missing", "prompts/c.md": "stale" });
+    expect(await agreeingStates(project)).toEqual({
+      "prompts/a.md": "drifted",
+      "prompts/b.md": "missing",
+      "prompts/c.md": "stale",
+    });
     const repaired = await build(project);
-    expect(repaired).toMatchObject({ code: 1, outcomes: { "prompts/a.md": "drifted", "prompts/b.md": "cached", "prompts/c.md": "built" } });
-    expect(await agreeingStates(project)).toEqual({ "prompts/a.md": "drifted", "prompts/b.md": "fresh", "prompts/c.md": "fresh" });
-    expect((await build(project, server.baseURL, "--force", "prompts/a.md")).outcomes).toEqual({ "prompts/a.md": "built" });
+    expect(repaired).toMatchObject({
+      code: 1,
+      outcomes: { "prompts/a.md": "drifted", "prompts/b.md": "cached", "prompts/c.md": "built" },
+    });
+    expect(await agreeingStates(project)).toEqual({
+      "prompts/a.md": "drifted",
+      "prompts/b.md": "fresh",
+      "prompts/c.md": "fresh",
+    });
+    expect((await build(project, server.baseURL, "--force", "prompts/a.md")).outcomes).toEqual({
+      "prompts/a.md": "built",
+    });
 
     // A deleted prompt is orphaned, with a message that says what is left; a plain build drops its entry.
     await project.remove("prompts/b.md");
@@ -85,12 +130,18 @@ describe("states that clear", () => {
     const states = await agreeingStates(project);
     expect(states).toEqual({ "prompts/a.md": "fresh", "prompts/b.md": "orphaned", "prompts/c.md": "orphaned" });
     const status = await project.run(["status"]);
-    expect(status.stdout).toMatch(/prompts\/b\.md .*the prompt file is gone and its outputs are gone too; `pc build` drops its lock entry/);
+    expect(status.stdout).toMatch(
+      /prompts\/b\.md .*the prompt file is gone and its outputs are gone too; `pc build` drops its lock entry/,
+    );
     expect(status.stdout).toMatch(/prompts\/c\.md .*its outputs are kept \(generated\/c\.py: delete them/);
     const human = await project.run(["build", "--base-url", server.baseURL]);
     expect(human.code, human.stderr).toBe(0);
-    expect(human.stderr).toContain("dropped the lock entry of prompts/b.md: the prompt file is gone and its outputs are gone too");
-    expect(human.stderr).toContain("dropped the lock entry of prompts/c.md: the prompt file is gone and its outputs are kept (generated/c.py");
+    expect(human.stderr).toContain(
+      "dropped the lock entry of prompts/b.md: the prompt file is gone and its outputs are gone too",
+    );
+    expect(human.stderr).toContain(
+      "dropped the lock entry of prompts/c.md: the prompt file is gone and its outputs are kept (generated/c.py",
+    );
     expect(Object.keys((await project.lock()).prompts)).toEqual(["prompts/a.md"]);
     expect(project.exists("generated/c.py")).toBe(true);
     expect(await agreeingStates(project)).toEqual({ "prompts/a.md": "fresh" });

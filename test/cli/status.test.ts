@@ -18,7 +18,15 @@ describe("pc status", () => {
     const report = JSON.parse(result.stdout);
     expect(Object.keys(report)).toEqual(["prompts"]);
     expect(report.prompts).toEqual([
-      { prompt: "prompts/models.md", state: "new", reasons: ["not built yet"], outputs: ["generated/models.py"], source: null, label: null, dependsOn: [] },
+      {
+        prompt: "prompts/models.md",
+        state: "new",
+        reasons: ["not built yet"],
+        outputs: ["generated/models.py"],
+        source: null,
+        label: null,
+        dependsOn: [],
+      },
       {
         prompt: "prompts/api.md",
         state: "new",
@@ -46,7 +54,8 @@ describe("pc status", () => {
   it("reports an invalid prompt (file, line, how to fix) without stopping the others", async () => {
     const project = await makeProject({
       ...TWO,
-      "prompts/broken.md": "---\nversion: 1\nmodel: m\nseed: 1\n  temperature: 0\noutput: generated/broken.py\n---\nBody\n",
+      "prompts/broken.md":
+        "---\nversion: 1\nmodel: m\nseed: 1\n  temperature: 0\noutput: generated/broken.py\n---\nBody\n",
       "prompts/typo.md": promptFile({ output: "generated/typo.py", extra: "ouptut_format: py" }),
     });
     const result = await project.run(["status"]);
@@ -66,20 +75,25 @@ describe("pc status", () => {
   it("never evaluates ---js frontmatter", async () => {
     const project = await makeProject({
       ...TWO,
-      "prompts/evil.md": '---js\n(require("fs").writeFileSync("pwned.txt", "x"), {version: 1, model: "m", seed: 1, temperature: 0, output: "a.py"})\n---\nBody\n',
+      "prompts/evil.md":
+        '---js\n(require("fs").writeFileSync("pwned.txt", "x"), {version: 1, model: "m", seed: 1, temperature: 0, output: "a.py"})\n---\nBody\n',
     });
     const result = await project.run(["status", "--json"]);
     expect(result.code).toBe(0);
     const evil = JSON.parse(result.stdout).prompts.find((p: { prompt: string }) => p.prompt === "prompts/evil.md");
     expect(evil.state).toBe("invalid");
-    expect(evil.reasons[0]).toContain("prompts/evil.md:1: asks for JavaScript frontmatter (---js), which is never evaluated");
+    expect(evil.reasons[0]).toContain(
+      "prompts/evil.md:1: asks for JavaScript frontmatter (---js), which is never evaluated",
+    );
     expect(project.exists("pwned.txt")).toBe(false);
   });
 
   it("limits the report to the paths given: a prompt, an output, or a folder", async () => {
     const project = await makeProject({ ...TWO, "prompts/tools/lint.md": promptFile({ output: "generated/lint.py" }) });
     const prompts = async (...args: string[]) =>
-      JSON.parse((await project.run(["status", "--json", ...args])).stdout).prompts.map((p: { prompt: string }) => p.prompt);
+      JSON.parse((await project.run(["status", "--json", ...args])).stdout).prompts.map(
+        (p: { prompt: string }) => p.prompt,
+      );
     expect(await prompts("prompts/api.md")).toEqual(["prompts/api.md"]);
     expect(await prompts("generated/models.py")).toEqual(["prompts/models.md"]);
     expect(await prompts("prompts/tools")).toEqual(["prompts/tools/lint.md"]);

@@ -27,7 +27,9 @@ const files = () => ({
 describe("pc in a subfolder of a project", () => {
   it("builds the whole project from its root, with the lock and outputs where they belong", async () => {
     root = (await makeProject(files())).root;
-    const run = await runPc(["build", "--base-url", server.baseURL, "--metrics", "build.prom"], { cwd: path.join(root, "prompts/api") });
+    const run = await runPc(["build", "--base-url", server.baseURL, "--metrics", "build.prom"], {
+      cwd: path.join(root, "prompts/api"),
+    });
     expect(run.code).toBe(0);
     expect(requests()).toBe(2);
     expect(Object.keys((await readLockJson(root)).prompts).sort()).toEqual(["prompts/a.md", "prompts/api/b.md"]);
@@ -46,9 +48,13 @@ describe("pc in a subfolder of a project", () => {
     expect(only.code).toBe(0);
     expect(JSON.parse(only.stdout).prompts.map((p: { prompt: string }) => p.prompt)).toEqual(["prompts/api/b.md"]);
     const status = await runPc(["status", "a.md", "--json"], { cwd: sub });
-    expect(JSON.parse(status.stdout).prompts.map((p: { prompt: string; state: string }) => [p.prompt, p.state])).toEqual([["prompts/a.md", "new"]]);
+    expect(
+      JSON.parse(status.stdout).prompts.map((p: { prompt: string; state: string }) => [p.prompt, p.state]),
+    ).toEqual([["prompts/a.md", "new"]]);
     const byOutput = await runPc(["status", "b.py", "--json"], { cwd: path.join(root, "generated") });
-    expect(JSON.parse(byOutput.stdout).prompts.map((p: { prompt: string; state: string }) => [p.prompt, p.state])).toEqual([["prompts/api/b.md", "fresh"]]);
+    expect(
+      JSON.parse(byOutput.stdout).prompts.map((p: { prompt: string; state: string }) => [p.prompt, p.state]),
+    ).toEqual([["prompts/api/b.md", "fresh"]]);
 
     await writeFiles(root, { "answers/a.md": fencedAnswer("print('from a chat')", "python") });
     const accepted = await runPc(["accept", "a.md", "../answers/a.md", "--model", "chat"], { cwd: sub });
@@ -61,14 +67,22 @@ describe("pc in a subfolder of a project", () => {
   });
 
   it("treats a folder with its own pc.config.json or prompts/ as its own project, and pc init makes one", async () => {
-    root = (await makeProject({ ...files(), "tools/pc.config.json": "{}\n", "tools/prompts/t.md": promptFile({ output: "generated/t.py" }) })).root;
+    root = (
+      await makeProject({
+        ...files(),
+        "tools/pc.config.json": "{}\n",
+        "tools/prompts/t.md": promptFile({ output: "generated/t.py" }),
+      })
+    ).root;
     const inner = await runPc(["status", "--json"], { cwd: path.join(root, "tools/prompts") });
     expect(JSON.parse(inner.stdout).prompts.map((p: { prompt: string }) => p.prompt)).toEqual(["prompts/t.md"]);
 
     // A project not built yet (prompts, no lock, no config) inside another is its own too.
     await writeFiles(root, { "new/prompts/n.md": promptFile({ output: "generated/n.py" }) });
     const unbuilt = await runPc(["status", "--json"], { cwd: path.join(root, "new/prompts") });
-    expect(JSON.parse(unbuilt.stdout).prompts.map((p: { prompt: string; state: string }) => [p.prompt, p.state])).toEqual([["prompts/n.md", "new"]]);
+    expect(
+      JSON.parse(unbuilt.stdout).prompts.map((p: { prompt: string; state: string }) => [p.prompt, p.state]),
+    ).toEqual([["prompts/n.md", "new"]]);
 
     await writeFiles(root, { "fresh/.keep": "" });
     expect((await runPc(["init"], { cwd: path.join(root, "fresh") })).code).toBe(0);

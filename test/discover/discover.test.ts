@@ -12,9 +12,17 @@ let root: string;
 beforeAll(() => {
   root = mkdtempSync(path.join(tmpdir(), "pc-discover-"));
   const files = [
-    "prompts/app.md", "prompts/_style.md", "prompts/api/users.md", "prompts/api/deep/orders.md",
-    "prompts/.hidden/secret.md", "prompts/.dotfile.md", "prompts/node_modules/pkg/readme.md",
-    "prompts/drafts/idea.md", "prompts/drafts/old/older.md", "prompts/notes.txt", ".git/prompts/x.md",
+    "prompts/app.md",
+    "prompts/_style.md",
+    "prompts/api/users.md",
+    "prompts/api/deep/orders.md",
+    "prompts/.hidden/secret.md",
+    "prompts/.dotfile.md",
+    "prompts/node_modules/pkg/readme.md",
+    "prompts/drafts/idea.md",
+    "prompts/drafts/old/older.md",
+    "prompts/notes.txt",
+    ".git/prompts/x.md",
     "shared/common.md",
   ];
   for (const file of files) {
@@ -26,7 +34,8 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const discover = async (config: Partial<typeof DEFAULT_CONFIG>) => (await discoverPrompts(root, { ...DEFAULT_CONFIG, ...config })).prompts;
+const discover = async (config: Partial<typeof DEFAULT_CONFIG>) =>
+  (await discoverPrompts(root, { ...DEFAULT_CONFIG, ...config })).prompts;
 
 describe("discoverPrompts", () => {
   it("finds markdown prompts, follows symlinked folders, skips partials, dot folders, node_modules and broken links", async () => {
@@ -47,8 +56,13 @@ describe("discoverPrompts", () => {
   });
 
   it("takes several patterns, braces and negations", async () => {
-    expect(await discover({ prompts: ["prompts/{api,drafts}/*.md", "!prompts/drafts/**"] })).toEqual(["prompts/api/users.md"]);
-    expect(await discover({ prompts: ["prompts/*.md", "prompts/*.txt"] })).toEqual(["prompts/app.md", "prompts/notes.txt"]);
+    expect(await discover({ prompts: ["prompts/{api,drafts}/*.md", "!prompts/drafts/**"] })).toEqual([
+      "prompts/api/users.md",
+    ]);
+    expect(await discover({ prompts: ["prompts/*.md", "prompts/*.txt"] })).toEqual([
+      "prompts/app.md",
+      "prompts/notes.txt",
+    ]);
   });
 
   it("does not take a folder name for the files in it", async () => {

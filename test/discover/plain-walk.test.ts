@@ -20,10 +20,26 @@ const globbed = (root: string) =>
     expandDirectories: false,
   });
 
-const NAMES = ["a", "b.md", "c.MD", "d.txt", ".md", ".e.md", ".git", "node_modules", "_p.md", "x.y.md", "sp ace.md", "[k].md", "ü.md"];
+const NAMES = [
+  "a",
+  "b.md",
+  "c.MD",
+  "d.txt",
+  ".md",
+  ".e.md",
+  ".git",
+  "node_modules",
+  "_p.md",
+  "x.y.md",
+  "sp ace.md",
+  "[k].md",
+  "ü.md",
+];
 type Tree = { [name: string]: Tree | string };
 const tree: fc.Arbitrary<Tree> = fc.letrec<{ tree: Tree }>((tie) => ({
-  tree: fc.dictionary(fc.constantFrom(...NAMES), fc.oneof({ depthSize: "small" }, fc.constant("x\n"), tie("tree")), { maxKeys: 5 }),
+  tree: fc.dictionary(fc.constantFrom(...NAMES), fc.oneof({ depthSize: "small" }, fc.constant("x\n"), tie("tree")), {
+    maxKeys: 5,
+  }),
 })).tree;
 
 function write(folder: string, t: Tree): void {

@@ -18,7 +18,8 @@ function pc(project: TempProject, args: string[]) {
   return project.run(args, { env: { ...NO_BASE_URL, PC_API_KEY: undefined, PC_BASE_URL: server.baseURL } });
 }
 
-const app = (pins: Record<string, unknown> = {}, body = "Write app.js.") => promptFile({ output: "generated/app.js", check: CHECK, ...pins, body });
+const app = (pins: Record<string, unknown> = {}, body = "Write app.js.") =>
+  promptFile({ output: "generated/app.js", check: CHECK, ...pins, body });
 
 describe("checks (the built pc)", () => {
   it("records checks that pass; a generation that fails them leaves the outputs and the lock as they were", async () => {
@@ -27,18 +28,26 @@ describe("checks (the built pc)", () => {
     const first = await pc(project, ["build"]);
     expect(first.code).toBe(0);
     expect(first.stderr).toMatch(/✓ checks passed prompts\/app\.md/);
-    expect((await project.lock()).prompts["prompts/app.md"]!.checks).toEqual({ hash: expect.stringMatching(/^sha256:/), passed: true, durationMs: expect.any(Number) });
+    expect((await project.lock()).prompts["prompts/app.md"]!.checks).toEqual({
+      hash: expect.stringMatching(/^sha256:/),
+      passed: true,
+      durationMs: expect.any(Number),
+    });
     const lockBefore = await project.read("promptfile.lock");
 
     await project.write({ "prompts/app.md": app({ version: 2 }) });
     server.setAnswer(BROKEN);
     const failed = await pc(project, ["build"]);
     expect(failed.code).toBe(1);
-    expect(failed.stderr).toMatch(/✗ checks failed prompts\/app\.md: node --check generated\/app\.js: exit code 1 \(SyntaxError/);
+    expect(failed.stderr).toMatch(
+      /✗ checks failed prompts\/app\.md: node --check generated\/app\.js: exit code 1 \(SyntaxError/,
+    );
     expect(failed.stderr).toMatch(/PC_CHECK_FAILED/);
     expect(await project.read("generated/app.js")).toBe("console.log(1);\n");
     expect(await project.read("promptfile.lock")).toBe(lockBefore);
-    expect(await project.read(".pc/failed/prompts__app.md.check.txt")).toMatch(/\$ node --check generated\/app\.js\n[\s\S]*SyntaxError[\s\S]*\[exit code 1\]/);
+    expect(await project.read(".pc/failed/prompts__app.md.check.txt")).toMatch(
+      /\$ node --check generated\/app\.js\n[\s\S]*SyntaxError[\s\S]*\[exit code 1\]/,
+    );
 
     // The failing generation is in the cache, and status and check agree that the prompt failed.
     const log = JSON.parse((await pc(project, ["log", "prompts/app.md", "--json"])).stdout);
@@ -82,10 +91,15 @@ describe("checks (the built pc)", () => {
     expect(run.code).toBe(1);
     expect(await project.read("generated/app.js")).toBe("console.log(;\n");
     const entry = (await project.lock()).prompts["prompts/app.md"]!;
-    expect(entry.checks).toMatchObject({ passed: false, failure: expect.stringMatching(/^node --check generated\/app\.js: exit code 1/) });
+    expect(entry.checks).toMatchObject({
+      passed: false,
+      failure: expect.stringMatching(/^node --check generated\/app\.js: exit code 1/),
+    });
     const status = JSON.parse((await pc(project, ["status", "--json"])).stdout).prompts[0];
     expect(status).toMatchObject({ state: "failed", checks: { passed: false } });
-    expect((await pc(project, ["status"])).stdout).toMatch(/prompts\/app\.md +failed +generated\/app\.js +llm, checks failed/);
+    expect((await pc(project, ["status"])).stdout).toMatch(
+      /prompts\/app\.md +failed +generated\/app\.js +llm, checks failed/,
+    );
     expect((await pc(project, ["check"])).code).toBe(1);
   });
 
@@ -129,11 +143,15 @@ describe("checks (the built pc)", () => {
 
   it("a check that reads another prompt's output (check_inputs) runs after that prompt is built", async () => {
     const project = await makeProject({
-      "prompts/app.md": app({ check: "node -e \"require('./generated/lib.cjs')\"", check_inputs: ["generated/lib.cjs"] }),
+      "prompts/app.md": app({
+        check: "node -e \"require('./generated/lib.cjs')\"",
+        check_inputs: ["generated/lib.cjs"],
+      }),
       "prompts/lib.md": promptFile({ output: "generated/lib.cjs", body: "Write lib." }),
     });
     server.setAnswer((body: ChatCompletionBody) =>
-      JSON.stringify(body.messages).includes("generated/lib.cjs\\n") || JSON.stringify(body.messages).includes("Write lib")
+      JSON.stringify(body.messages).includes("generated/lib.cjs\\n") ||
+      JSON.stringify(body.messages).includes("Write lib")
         ? `${fencedAnswer("module.exports = 1;", "javascript")}\n`
         : VALID(2),
     );
@@ -142,7 +160,10 @@ describe("checks (the built pc)", () => {
     expect(run.code).toBe(0);
     const entry = (await project.lock()).prompts["prompts/app.md"]!;
     expect(Object.keys(entry.inputs)).toContain("generated/lib.cjs");
-    expect(server.chatRequests().map((r) => JSON.stringify(r.body.messages).includes("Write lib"))).toEqual([true, false]);
+    expect(server.chatRequests().map((r) => JSON.stringify(r.body.messages).includes("Write lib"))).toEqual([
+      true,
+      false,
+    ]);
   });
 });
 
@@ -156,7 +177,13 @@ describe("pc seed (the built pc)", () => {
     const run = await pc(project, ["seed", "prompts/app.md", "--try", "5"]);
     expect(run.code).toBe(0);
     const rows = run.stdout.split("\n").filter((l) => /^\d+ +(pass|fail|error) /.test(l));
-    expect(rows.map((r) => r.split(/\s+/).slice(0, 2))).toEqual([["1", "fail"], ["2", "fail"], ["3", "pass"], ["4", "fail"], ["5", "fail"]]);
+    expect(rows.map((r) => r.split(/\s+/).slice(0, 2))).toEqual([
+      ["1", "fail"],
+      ["2", "fail"],
+      ["3", "pass"],
+      ["4", "fail"],
+      ["5", "fail"],
+    ]);
     expect(rows[0]).toMatch(/SyntaxError/);
     expect(run.stdout).toMatch(/1 of 5 seeds passed/);
     expect(server.chatRequests().map((r) => r.body.seed)).toEqual([1, 2, 3, 4, 5]);
@@ -205,11 +232,18 @@ describe("pc seed (the built pc)", () => {
   it("-j 3 sends seeds concurrently to a server", async () => {
     const slow = await startTestServer({ answer: bySeed, latencyMs: 300 });
     const project = await makeProject({ "prompts/app.md": app({ seed: 1 }) });
-    const run = await project.run(["seed", "prompts/app.md", "--try", "6", "-j", "3"], { env: { ...NO_BASE_URL, PC_BASE_URL: slow.baseURL } });
+    const run = await project.run(["seed", "prompts/app.md", "--try", "6", "-j", "3"], {
+      env: { ...NO_BASE_URL, PC_BASE_URL: slow.baseURL },
+    });
     await slow.close();
     expect(run.code).toBe(0);
     expect(slow.maxActive()).toBe(3);
-    expect(run.stdout.split("\n").filter((l) => /^\d+ +pass/.test(l)).map((l) => l.split(/\s+/)[0])).toEqual(["3", "6"]);
+    expect(
+      run.stdout
+        .split("\n")
+        .filter((l) => /^\d+ +pass/.test(l))
+        .map((l) => l.split(/\s+/)[0]),
+    ).toEqual(["3", "6"]);
   });
 });
 

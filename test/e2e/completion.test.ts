@@ -19,11 +19,13 @@ let root: string;
 let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
-  root = (await makeProject({
-    "prompts/alpha.md": promptFile({ output: "generated/alpha.py" }),
-    "prompts/sub/be ta.md": promptFile({ output: "generated/beta.py" }),
-    "prompts/_part.md": "A partial.\n",
-  })).root;
+  root = (
+    await makeProject({
+      "prompts/alpha.md": promptFile({ output: "generated/alpha.py" }),
+      "prompts/sub/be ta.md": promptFile({ output: "generated/beta.py" }),
+      "prompts/_part.md": "A partial.\n",
+    })
+  ).root;
   // The scripts call `pc` to list prompts: put the built binary on PATH.
   await mkdir(path.join(root, ".bin"));
   await writeFile(path.join(root, ".bin/pc"), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`);
@@ -37,7 +39,8 @@ afterAll(async () => {
 
 /** What bash offers for the command line `words` (the last word is the one being completed). */
 function complete(...words: string[]): Promise<string[]> {
-  const script = 'source <(pc completion bash); COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _pc; printf "%s\\n" "${COMPREPLY[@]}"';
+  const script =
+    'source <(pc completion bash); COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _pc; printf "%s\\n" "${COMPREPLY[@]}"';
   return new Promise((resolve, reject) => {
     execFile("bash", ["-c", script, "bash", ...words], { cwd: root, env }, (error, stdout, stderr) =>
       error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout.split("\n").filter(Boolean).sort()),
@@ -47,14 +50,32 @@ function complete(...words: string[]): Promise<string[]> {
 
 describe("pc completion bash", () => {
   it("is valid bash", async () => {
-    const run = await runPc(["completion", "bash"], { cwd: root, });
+    const run = await runPc(["completion", "bash"], { cwd: root });
     expect(run.code).toBe(0);
     execFileSync("bash", ["-n"], { input: run.stdout });
     expect(run.stdout).toContain("complete -o filenames -F _pc pc");
   });
 
   it("completes commands, flags and flag values", async () => {
-    expect(await complete("pc", "")).toEqual(["accept", "build", "check", "completion", "diff", "doctor", "gc", "graph", "init", "lock", "log", "render", "seed", "status", "ui", "verify", "watch"]);
+    expect(await complete("pc", "")).toEqual([
+      "accept",
+      "build",
+      "check",
+      "completion",
+      "diff",
+      "doctor",
+      "gc",
+      "graph",
+      "init",
+      "lock",
+      "log",
+      "render",
+      "seed",
+      "status",
+      "ui",
+      "verify",
+      "watch",
+    ]);
     expect(await complete("pc", "build", "--m")).toEqual(["--metrics"]);
     expect(await complete("pc", "build", "--no")).toEqual(["--no-cache"]);
     expect(await complete("pc", "graph", "--format", "")).toEqual(["dot", "json", "mermaid"]);
@@ -65,20 +86,31 @@ describe("pc completion bash", () => {
   });
 
   it("completes prompt paths (not partials) and folders", async () => {
-    expect(await complete("pc", "build", "prompts/")).toEqual(["prompts/alpha.md", "prompts/sub", "prompts/sub/be ta.md"]);
+    expect(await complete("pc", "build", "prompts/")).toEqual([
+      "prompts/alpha.md",
+      "prompts/sub",
+      "prompts/sub/be ta.md",
+    ]);
     expect(await complete("pc", "render", "prompts/a")).toEqual(["prompts/alpha.md"]);
-    expect(await complete("pc", "graph", "--format", "dot", "prompts/s")).toEqual(["prompts/sub", "prompts/sub/be ta.md"]);
+    expect(await complete("pc", "graph", "--format", "dot", "prompts/s")).toEqual([
+      "prompts/sub",
+      "prompts/sub/be ta.md",
+    ]);
   });
 });
 
 describe("pc completion zsh", () => {
   it.skipIf(!hasZsh)("is valid zsh and registers _pc for pc", async () => {
-    const run = await runPc(["completion", "zsh"], { cwd: root, });
+    const run = await runPc(["completion", "zsh"], { cwd: root });
     expect(run.code).toBe(0);
     execFileSync("zsh", ["-n"], { input: run.stdout });
     const registered = execFileSync(
       "zsh",
-      ["-f", "-c", `autoload -Uz compinit && compinit -u -d ${root}/.zcompdump && eval "$(pc completion zsh)" && print -r -- $_comps[pc]`],
+      [
+        "-f",
+        "-c",
+        `autoload -Uz compinit && compinit -u -d ${root}/.zcompdump && eval "$(pc completion zsh)" && print -r -- $_comps[pc]`,
+      ],
       { cwd: root, env },
     ).toString();
     expect(registered.trim()).toBe("_pc");
@@ -87,17 +119,17 @@ describe("pc completion zsh", () => {
 
 describe("pc completion", () => {
   it("lists the project's prompts for the scripts", async () => {
-    const run = await runPc(["completion", "--list-prompts"], { cwd: root, });
+    const run = await runPc(["completion", "--list-prompts"], { cwd: root });
     expect(run.stdout).toBe("prompts/alpha.md\nprompts/sub/be ta.md\n");
   });
 
   it("lists them relative to a subfolder the shell is in, as pc takes paths there", async () => {
-    const run = await runPc(["completion", "--list-prompts"], { cwd: `${root}/prompts/sub`, });
+    const run = await runPc(["completion", "--list-prompts"], { cwd: `${root}/prompts/sub` });
     expect(run.stdout).toBe("../alpha.md\nbe ta.md\n");
   });
 
   it("refuses an unknown shell", async () => {
-    const run = await runPc(["completion", "fish"], { cwd: root, });
+    const run = await runPc(["completion", "fish"], { cwd: root });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('pc completion knows bash and zsh, not "fish"');
   });

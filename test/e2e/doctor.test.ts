@@ -30,7 +30,8 @@ const server = testServer;
 async function doctor(root: string, baseURL: string, env: Record<string, string> = {}) {
   const run = await runPc(["doctor", "--json", "--base-url", baseURL], { cwd: root, env: { ...env } });
   const report = JSON.parse(run.stdout) as { ok: boolean; findings: Finding[] };
-  const find = (check: string, subject?: string) => report.findings.filter((f) => f.check === check && (subject === undefined || f.subject === subject));
+  const find = (check: string, subject?: string) =>
+    report.findings.filter((f) => f.check === check && (subject === undefined || f.subject === subject));
   return { run, report, find };
 }
 
@@ -54,14 +55,21 @@ describe("pc doctor against llama-server", () => {
     const { run, report, find } = await doctor(root, llama.baseURL);
     expect(run.code).toBe(0);
     expect(report.ok).toBe(true);
-    expect(find("engine.reachable")[0]).toMatchObject({ level: "ok", what: expect.stringContaining("llama-server b1234-abcdef") });
+    expect(find("engine.reachable")[0]).toMatchObject({
+      level: "ok",
+      what: expect.stringContaining("llama-server b1234-abcdef"),
+    });
     expect(find("engine.model", "test-model")[0].level).toBe("ok");
     const [slots] = find("engine.slots");
-    expect(slots).toMatchObject({ level: "warn", what: expect.stringContaining("4 slots"), fix: expect.stringContaining("--parallel 1") });
+    expect(slots).toMatchObject({
+      level: "warn",
+      what: expect.stringContaining("4 slots"),
+      fix: expect.stringContaining("--parallel 1"),
+    });
     const [cache] = find("engine.prompt-cache");
     expect(cache).toMatchObject({ level: "warn", fix: expect.stringContaining("--no-cache-prompt") });
 
-    const human = await runPc(["doctor", "--base-url", llama.baseURL], { cwd: root, });
+    const human = await runPc(["doctor", "--base-url", llama.baseURL], { cwd: root });
     expect(human.code).toBe(0);
     expect(human.stdout).toContain("! llama-server runs 4 slots");
     expect(human.stdout).toContain("fix: Restart llama-server with --parallel 1");
@@ -112,10 +120,13 @@ describe("pc doctor with the server down", () => {
     expect(before.find("engine.model")).toEqual([]);
 
     const llama = await server({});
-    expect((await runPc(["build", "--base-url", llama.baseURL], { cwd: root, })).code).toBe(0);
+    expect((await runPc(["build", "--base-url", llama.baseURL], { cwd: root })).code).toBe(0);
     const after = await doctor(root, down);
     expect(after.run.code).toBe(0);
-    expect(after.find("engine.reachable")[0]).toMatchObject({ level: "warn", what: expect.stringContaining("does not need it now") });
+    expect(after.find("engine.reachable")[0]).toMatchObject({
+      level: "warn",
+      what: expect.stringContaining("does not need it now"),
+    });
   });
 });
 
@@ -128,13 +139,19 @@ describe("pc doctor on the project", () => {
     const llama = await server({});
     const broken = await doctor(root, llama.baseURL);
     expect(broken.run.code).toBe(1);
-    expect(broken.find("lock")[0]).toMatchObject({ level: "error", what: expect.stringContaining("promptfile.lock:2: has unresolved git conflict markers") });
-    expect(broken.find("prompt", "prompts/a.md")[0]).toMatchObject({ level: "error", what: expect.stringContaining('unknown key "temprature"') });
+    expect(broken.find("lock")[0]).toMatchObject({
+      level: "error",
+      what: expect.stringContaining("promptfile.lock:2: has unresolved git conflict markers"),
+    });
+    expect(broken.find("prompt", "prompts/a.md")[0]).toMatchObject({
+      level: "error",
+      what: expect.stringContaining('unknown key "temprature"'),
+    });
 
     await writeFile(path.join(root, "prompts/a.md"), promptFile({ output: "generated/a.py" }));
     await writeFile(path.join(root, "prompts/gone.md"), promptFile({ output: "generated/gone.py" }));
     await rm(path.join(root, "promptfile.lock"));
-    expect((await runPc(["build", "--base-url", llama.baseURL], { cwd: root, })).code).toBe(0);
+    expect((await runPc(["build", "--base-url", llama.baseURL], { cwd: root })).code).toBe(0);
     await rm(path.join(root, "prompts/gone.md"));
     const orphaned = await doctor(root, llama.baseURL);
     expect(orphaned.run.code).toBe(0);
@@ -151,20 +168,40 @@ describe("pc doctor with embedded models", () => {
   it("loads each pinned GGUF with node-llama-cpp, and tells a missing or broken one from an hf: model not downloaded yet", async () => {
     const root = await project({
       "prompts/tiny.md": promptFile({ output: "generated/tiny.txt", model: "gguf:models/tiny.gguf", extract: "raw" }),
-      "prompts/garbage.md": promptFile({ output: "generated/garbage.txt", model: "gguf:models/garbage.gguf", extract: "raw" }),
-      "prompts/hub.md": promptFile({ output: "generated/hub.txt", model: "hf:someone/repo/model-q4.gguf", extract: "raw" }),
+      "prompts/garbage.md": promptFile({
+        output: "generated/garbage.txt",
+        model: "gguf:models/garbage.gguf",
+        extract: "raw",
+      }),
+      "prompts/hub.md": promptFile({
+        output: "generated/hub.txt",
+        model: "hf:someone/repo/model-q4.gguf",
+        extract: "raw",
+      }),
       "models/garbage.gguf": "this is not a model\n",
     });
     await mkdir(path.join(root, "home"));
     await writeTinyModel(path.join(root, "models/tiny.gguf"), { seed: 1 });
     // An empty home: the hf: model is not in node-llama-cpp's cache, and the hub (HF_ENDPOINT) cannot be reached.
     const hub = `${(await closedPortURL()).replace(/\/v1$/, "")}/`;
-    const { run, find } = await doctor(root, "http://127.0.0.1:1/v1", { HOME: path.join(root, "home"), HF_ENDPOINT: hub });
+    const { run, find } = await doctor(root, "http://127.0.0.1:1/v1", {
+      HOME: path.join(root, "home"),
+      HF_ENDPOINT: hub,
+    });
     expect(run.code).toBe(1);
     expect(find("embedded.runtime")[0]).toMatchObject({ level: "ok", what: expect.stringContaining("node-llama-cpp") });
-    expect(find("embedded.model", "gguf:models/tiny.gguf")[0]).toMatchObject({ level: "ok", what: expect.stringContaining("loads (0.5 MB") });
-    expect(find("embedded.model", "gguf:models/garbage.gguf")[0]).toMatchObject({ level: "error", what: expect.stringContaining("is not a GGUF model file") });
-    expect(find("embedded.model", "hf:someone/repo/model-q4.gguf")[0]).toMatchObject({ level: "error", what: expect.stringContaining("is not downloaded yet, and a build would fail: cannot connect to") });
+    expect(find("embedded.model", "gguf:models/tiny.gguf")[0]).toMatchObject({
+      level: "ok",
+      what: expect.stringContaining("loads (0.5 MB"),
+    });
+    expect(find("embedded.model", "gguf:models/garbage.gguf")[0]).toMatchObject({
+      level: "error",
+      what: expect.stringContaining("is not a GGUF model file"),
+    });
+    expect(find("embedded.model", "hf:someone/repo/model-q4.gguf")[0]).toMatchObject({
+      level: "error",
+      what: expect.stringContaining("is not downloaded yet, and a build would fail: cannot connect to"),
+    });
     expect(find("engine.reachable")).toEqual([]); // no served model: the server is not checked
   });
 });

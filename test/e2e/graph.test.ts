@@ -18,14 +18,20 @@ let root: string;
 const server = useTestServer();
 
 beforeAll(async () => {
-  root = (await makeProject({
-    "src/spec.md": "A user has a name.\n",
-    "prompts/_style.md": "Use two-space indents.\n",
-    "prompts/types.md": promptFile({ output: "generated/types.ts", context: ["src/spec.md"] }),
-    "prompts/api.md": promptFile({ output: "generated/api.ts", context: ["generated/types.ts"], body: 'Write the API.\n<%~ include("_style") %>' }),
-    [ODD]: promptFile({ output: "generated/odd #1.py" }),
-    "prompts/gone.md": promptFile({ output: "generated/gone.py" }),
-  })).root;
+  root = (
+    await makeProject({
+      "src/spec.md": "A user has a name.\n",
+      "prompts/_style.md": "Use two-space indents.\n",
+      "prompts/types.md": promptFile({ output: "generated/types.ts", context: ["src/spec.md"] }),
+      "prompts/api.md": promptFile({
+        output: "generated/api.ts",
+        context: ["generated/types.ts"],
+        body: 'Write the API.\n<%~ include("_style") %>',
+      }),
+      [ODD]: promptFile({ output: "generated/odd #1.py" }),
+      "prompts/gone.md": promptFile({ output: "generated/gone.py" }),
+    })
+  ).root;
   const first = await build({ cwd: root, baseUrl: server.baseURL });
   expect(first.ok).toBe(true);
   await writeFile(path.join(root, "src/spec.md"), "A user has a name and an email.\n");
@@ -61,19 +67,24 @@ const EXPECTED_STATES = {
 
 describe("pc graph", () => {
   it("--format json lists each prompt's state, inputs, outputs and dependencies", async () => {
-    const run = await runPc(["graph", "--format", "json"], { cwd: root, });
+    const run = await runPc(["graph", "--format", "json"], { cwd: root });
     expect(run.code).toBe(0);
     const prompts = JSON.parse(run.stdout).prompts as Array<Record<string, unknown>>;
     expect(Object.fromEntries(prompts.map((p) => [p.prompt, p.state]))).toEqual(EXPECTED_STATES);
     const api = prompts.find((p) => p.prompt === "prompts/api.md")!;
-    expect(api).toMatchObject({ dependsOn: ["prompts/types.md"], inputs: ["generated/types.ts", "prompts/_style.md"], outputs: ["generated/api.ts"], model: "test-model" });
+    expect(api).toMatchObject({
+      dependsOn: ["prompts/types.md"],
+      inputs: ["generated/types.ts", "prompts/_style.md"],
+      outputs: ["generated/api.ts"],
+      model: "test-model",
+    });
     // Dependencies come first.
     const order = prompts.map((p) => p.prompt);
     expect(order.indexOf("prompts/types.md")).toBeLessThan(order.indexOf("prompts/api.md"));
   });
 
   it("--format mermaid is a flowchart Mermaid parses, with escaped labels and a class per state", async () => {
-    const run = await runPc(["graph"], { cwd: root, });
+    const run = await runPc(["graph"], { cwd: root });
     expect(run.code).toBe(0);
     expect(run.stdout.startsWith("flowchart LR\n")).toBe(true);
     // Mermaid sanitizes labels with DOMPurify, which needs a DOM: happy-dom provides one in Node.
@@ -100,16 +111,19 @@ describe("pc graph", () => {
   });
 
   it("--format dot is a digraph Graphviz's grammar parses (ts-graphviz), with the same nodes and edges", async () => {
-    const run = await runPc(["graph", "--format", "dot"], { cwd: root, });
+    const run = await runPc(["graph", "--format", "dot"], { cwd: root });
     expect(run.code).toBe(0);
     const dot = fromDot(run.stdout);
     expect(dot.directed).toBe(true);
     const text = new Map(dot.nodes.map((n) => [n.id, String(n.attributes.get("label")).replace(/\\\\/g, "\\")]));
     const states = Object.fromEntries(
-      dot.nodes.filter((n) => n.attributes.get("class")).map((n) => [text.get(n.id)!.split("\\n")[0], n.attributes.get("class")]),
+      dot.nodes
+        .filter((n) => n.attributes.get("class"))
+        .map((n) => [text.get(n.id)!.split("\\n")[0], n.attributes.get("class")]),
     );
     expect(states).toEqual(EXPECTED_STATES);
-    const kindOf = (attrs: { get(key: string): unknown }) => (attrs.get("style") === "dashed" ? "reads" : attrs.get("penwidth") ? "depends" : "writes");
+    const kindOf = (attrs: { get(key: string): unknown }) =>
+      attrs.get("style") === "dashed" ? "reads" : attrs.get("penwidth") ? "depends" : "writes";
     const edges = dot.edges.map((e) => {
       const [from, to] = e.targets.map((t) => ("id" in t ? String(t.id) : ""));
       const clean = (id: string) => text.get(id)!.split("\\n")[0];
@@ -119,13 +133,16 @@ describe("pc graph", () => {
   });
 
   it("limits the graph to the given prompts and what they depend on", async () => {
-    const run = await runPc(["graph", "prompts/api.md", "--format", "json"], { cwd: root, });
+    const run = await runPc(["graph", "prompts/api.md", "--format", "json"], { cwd: root });
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout).prompts.map((p: { prompt: string }) => p.prompt)).toEqual(["prompts/types.md", "prompts/api.md"]);
+    expect(JSON.parse(run.stdout).prompts.map((p: { prompt: string }) => p.prompt)).toEqual([
+      "prompts/types.md",
+      "prompts/api.md",
+    ]);
   });
 
   it("rejects an unknown format as a usage error", async () => {
-    const run = await runPc(["graph", "--format", "svg"], { cwd: root, });
+    const run = await runPc(["graph", "--format", "svg"], { cwd: root });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("--format must be one of mermaid, dot, json");
   });

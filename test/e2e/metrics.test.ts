@@ -25,16 +25,19 @@ const server = useTestServer({ models: ["test-model"] });
 
 // Each test has its own project: what a build reports depends on what earlier builds left.
 beforeEach(async () => {
-  root = (await makeProject({
-    "prompts/a.md": promptFile({ output: "generated/a.py" }),
-    [WEIRD]: promptFile({ output: "generated/weird.py" }),
-    "prompts/fail.md": promptFile({ output: "generated/fail.py", model: "absent-model" }),
-  })).root;
+  root = (
+    await makeProject({
+      "prompts/a.md": promptFile({ output: "generated/a.py" }),
+      [WEIRD]: promptFile({ output: "generated/weird.py" }),
+      "prompts/fail.md": promptFile({ output: "generated/fail.py", model: "absent-model" }),
+    })
+  ).root;
 });
 
-
 async function buildWithMetrics() {
-  const run = await runPc(["build", "--json", "--metrics", "metrics/pc.prom", "--base-url", server.baseURL], { cwd: root, });
+  const run = await runPc(["build", "--json", "--metrics", "metrics/pc.prom", "--base-url", server.baseURL], {
+    cwd: root,
+  });
   const report = JSON.parse(run.stdout);
   const text = await readFile(path.join(root, "metrics/pc.prom"), "utf8");
   const families = parsePrometheus(text) as MetricFamily[];
@@ -58,9 +61,13 @@ describe("pc build --metrics", () => {
     }
     expect(text).not.toMatch(/^[^#].* \d+ \d+$/m); // no sample timestamps: the textfile collector refuses them
 
-    const outcomes = Object.fromEntries(byName.get("pc_prompt_outcome")!.metrics.map((m) => [m.labels!.prompt, m.labels!.outcome]));
+    const outcomes = Object.fromEntries(
+      byName.get("pc_prompt_outcome")!.metrics.map((m) => [m.labels!.prompt, m.labels!.outcome]),
+    );
     expect(outcomes).toEqual({ "prompts/a.md": "built", [WEIRD]: "built", "prompts/fail.md": "failed" });
-    expect(byName.get("pc_prompt_outcome")!.metrics.find((m) => m.labels!.prompt === "prompts/fail.md")!.labels!.model).toBe("absent-model");
+    expect(
+      byName.get("pc_prompt_outcome")!.metrics.find((m) => m.labels!.prompt === "prompts/fail.md")!.labels!.model,
+    ).toBe("absent-model");
 
     for (const p of report.prompts.filter((r: { outcome: string }) => r.outcome === "built")) {
       const labels = { prompt: p.prompt, model: "test-model" };
@@ -89,7 +96,9 @@ describe("pc build --metrics", () => {
     await unlink(path.join(root, "generated/a.py"));
     const { report, byName, value } = await buildWithMetrics();
     expect(report.prompts.find((p: { prompt: string }) => p.prompt === "prompts/a.md").outcome).toBe("cached");
-    const outcomes = Object.fromEntries(byName.get("pc_prompt_outcome")!.metrics.map((m) => [m.labels!.prompt, m.labels!.outcome]));
+    const outcomes = Object.fromEntries(
+      byName.get("pc_prompt_outcome")!.metrics.map((m) => [m.labels!.prompt, m.labels!.outcome]),
+    );
     expect(outcomes).toEqual({ "prompts/a.md": "cached", [WEIRD]: "fresh", "prompts/fail.md": "failed" });
     // No model request this time: no per-request series, and no build-wide rate.
     expect(byName.has("pc_prompt_request_duration_seconds")).toBe(false);
@@ -99,10 +108,12 @@ describe("pc build --metrics", () => {
   });
 
   it("refuses --metrics with --dry-run, and reports a file it cannot write", async () => {
-    const dry = await runPc(["build", "--dry-run", "--metrics", "m.prom"], { cwd: root, });
+    const dry = await runPc(["build", "--dry-run", "--metrics", "m.prom"], { cwd: root });
     expect(dry.code).toBe(2);
     expect(dry.stderr).toContain("--metrics records a build");
-    const blocked = await runPc(["build", "--metrics", "prompts/a.md/m.prom", "--base-url", server.baseURL], { cwd: root, });
+    const blocked = await runPc(["build", "--metrics", "prompts/a.md/m.prom", "--base-url", server.baseURL], {
+      cwd: root,
+    });
     expect(blocked.code).toBe(1);
     expect(blocked.stderr).toContain("could not write the metrics file prompts/a.md/m.prom");
   });

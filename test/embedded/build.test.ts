@@ -24,15 +24,20 @@ async function fullBuild(options: BuildOptions = {}) {
   return { report, loads, outputs: await readOutputs(root, OUTPUTS) };
 }
 
-const sha256 = async (file: string) => `sha256:${createHash("sha256").update(await readFile(path.join(root, file))).digest("hex")}`;
+const sha256 = async (file: string) =>
+  `sha256:${createHash("sha256")
+    .update(await readFile(path.join(root, file)))
+    .digest("hex")}`;
 
 beforeAll(async () => {
-  root = (await tinyProject({
-    "a.md": { seed: 42, output: "generated/a.txt" },
-    "b.md": { seed: 43, output: "generated/b.txt" },
-    "c.md": { seed: 42, output: "generated/c.txt", model: "gguf:models/other.gguf" },
-    "d.md": { seed: 7, output: "generated/d.txt", body: "Something else entirely." },
-  })).root;
+  root = (
+    await tinyProject({
+      "a.md": { seed: 42, output: "generated/a.txt" },
+      "b.md": { seed: 43, output: "generated/b.txt" },
+      "c.md": { seed: 42, output: "generated/c.txt", model: "gguf:models/other.gguf" },
+      "d.md": { seed: 7, output: "generated/d.txt", body: "Something else entirely." },
+    })
+  ).root;
 });
 
 afterAll(() => removeProject(root));
@@ -95,27 +100,44 @@ describe("embedded builds", () => {
 
   it("make a prompt stale when another model file replaces its model, and rebuild it to other bytes", async () => {
     const root = await ownCopy(); // this test's own: it rebuilds with other weights
-    const sha256 = async (file: string) => `sha256:${createHash("sha256").update(await readFile(path.join(root, file))).digest("hex")}`;
+    const sha256 = async (file: string) =>
+      `sha256:${createHash("sha256")
+        .update(await readFile(path.join(root, file)))
+        .digest("hex")}`;
     await writeTinyModel(path.join(root, "models/tiny.gguf"), { seed: 3 });
     {
       const states = await status({ cwd: root });
       const byPrompt = Object.fromEntries(states.prompts.map((s) => [s.prompt, s]));
       for (const prompt of ["prompts/a.md", "prompts/b.md", "prompts/d.md"]) {
         expect(byPrompt[prompt]!.state).toBe("stale");
-        expect(byPrompt[prompt]!.reasons.join("\n")).toMatch(/the model changed: models\/tiny\.gguf is another file now/);
+        expect(byPrompt[prompt]!.reasons.join("\n")).toMatch(
+          /the model changed: models\/tiny\.gguf is another file now/,
+        );
       }
       expect(byPrompt["prompts/c.md"]!.state).toBe("fresh"); // models/other.gguf did not change
 
       const report = await build({ cwd: root, cache: false });
-      expect(report.prompts.filter((p) => p.outcome === "built").map((p) => p.prompt).sort()).toEqual(["prompts/a.md", "prompts/b.md", "prompts/d.md"]);
-      expect((await readLockJson(root)).prompts["prompts/a.md"]!.inputs["models/tiny.gguf"]).toBe(await sha256("models/tiny.gguf"));
-      expect((await readOutputs(root, ["generated/a.txt"]))["generated/a.txt"]).not.toBe(first.outputs["generated/a.txt"]);
+      expect(
+        report.prompts
+          .filter((p) => p.outcome === "built")
+          .map((p) => p.prompt)
+          .sort(),
+      ).toEqual(["prompts/a.md", "prompts/b.md", "prompts/d.md"]);
+      expect((await readLockJson(root)).prompts["prompts/a.md"]!.inputs["models/tiny.gguf"]).toBe(
+        await sha256("models/tiny.gguf"),
+      );
+      expect((await readOutputs(root, ["generated/a.txt"]))["generated/a.txt"]).not.toBe(
+        first.outputs["generated/a.txt"],
+      );
     }
   });
 
   it("fails a prompt whose answer has no code fence when it asks for the fenced extraction", async () => {
     const root = await ownCopy();
-    await writeFile(path.join(root, "prompts/fenced.md"), tinyPrompt({ output: "generated/fenced.txt", extract: "fenced" }));
+    await writeFile(
+      path.join(root, "prompts/fenced.md"),
+      tinyPrompt({ output: "generated/fenced.txt", extract: "fenced" }),
+    );
     const report = await build({ cwd: root, paths: ["prompts/fenced.md"], cache: false });
     expect(report.prompts[0]).toMatchObject({ prompt: "prompts/fenced.md", outcome: "failed" });
     expect(report.prompts[0]!.error!.code).toBe("PC_ANSWER_NO_CODE");

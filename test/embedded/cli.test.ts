@@ -18,17 +18,21 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
     if (!entry.isFile()) continue;
     const file = path.join(entry.parentPath, entry.name);
     const info = await stat(file);
-    const hash = createHash("sha256").update(await readFile(file)).digest("hex");
+    const hash = createHash("sha256")
+      .update(await readFile(file))
+      .digest("hex");
     result[path.relative(dir, file)] = `${info.size} ${info.mtimeMs} ${hash}`;
   }
   return result;
 }
 
 beforeAll(async () => {
-  root = (await tinyProject({
-    "a.md": { seed: 42, output: "generated/a.txt" },
-    "b.md": { seed: 43, output: "generated/b.txt" },
-  })).root;
+  root = (
+    await tinyProject({
+      "a.md": { seed: 42, output: "generated/a.txt" },
+      "b.md": { seed: 43, output: "generated/b.txt" },
+    })
+  ).root;
   const built = await runPc(["build"], { cwd: root });
   expect(built.stderr).toContain("2 built");
   expect(built.code).toBe(0);
@@ -80,7 +84,13 @@ describe("pc verify on the embedded engine", () => {
       expect(report.ok).toBe(false);
       expect(report.prompts).toHaveLength(1);
       expect(report.prompts[0]).toMatchObject({ prompt: "prompts/b.md", outcome: "differs", engine: "embedded" });
-      expect(report.prompts[0].outputs[0]).toMatchObject({ path: "generated/b.txt", matches: false, recorded: forged, regenerated: real, onDisk: real });
+      expect(report.prompts[0].outputs[0]).toMatchObject({
+        path: "generated/b.txt",
+        matches: false,
+        recorded: forged,
+        regenerated: real,
+        onDisk: real,
+      });
       expect(report.prompts[0].hints.join(" ")).toMatch(/edited by hand/);
     } finally {
       await writeFile(lockFile, original);
@@ -92,12 +102,20 @@ describe("pc build with a bad model file", () => {
   it("names a missing GGUF file and a file that is not GGUF, and how to fix them", async () => {
     const own = (await copyProject(root)).root; // its own: the prompts it adds stay broken
     await writeFile(path.join(own, "models/garbage.gguf"), "not a model\n".repeat(10));
-    await writeFile(path.join(own, "prompts/missing.md"), tinyPrompt({ output: "generated/m.txt", model: "gguf:models/missing.gguf" }));
-    await writeFile(path.join(own, "prompts/garbage.md"), tinyPrompt({ output: "generated/g.txt", model: "gguf:models/garbage.gguf" }));
+    await writeFile(
+      path.join(own, "prompts/missing.md"),
+      tinyPrompt({ output: "generated/m.txt", model: "gguf:models/missing.gguf" }),
+    );
+    await writeFile(
+      path.join(own, "prompts/garbage.md"),
+      tinyPrompt({ output: "generated/g.txt", model: "gguf:models/garbage.gguf" }),
+    );
     const run = await runPc(["build", "prompts/missing.md", "prompts/garbage.md"], { cwd: own });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/prompts\/missing\.md: model file "models\/missing\.gguf" does not exist/);
-    expect(run.stderr).toMatch(/A relative path is looked up in the project root; e.g. model: gguf:models\/.*gguf:~\/models\//);
+    expect(run.stderr).toMatch(
+      /A relative path is looked up in the project root; e.g. model: gguf:models\/.*gguf:~\/models\//,
+    );
     expect(run.stderr).toMatch(/models\/garbage\.gguf is not a GGUF model file/);
     expect(run.stderr).toMatch(/Point `model:` at a GGUF model file/);
     expect(run.stderr).toContain("2 failed");
@@ -109,7 +127,17 @@ describe("node-llama-cpp is loaded only for embedded models", () => {
   let serverRoot: string;
   let otherRoot: string;
   beforeAll(async () => {
-    const prompt = ["---", "version: 1", "model: test-model", "seed: 1", "temperature: 0", "output: generated/hello.py", "---", "Write generated/hello.py.", ""];
+    const prompt = [
+      "---",
+      "version: 1",
+      "model: test-model",
+      "seed: 1",
+      "temperature: 0",
+      "output: generated/hello.py",
+      "---",
+      "Write generated/hello.py.",
+      "",
+    ];
     serverRoot = (await makeProject({ "prompts/hello.md": prompt.join("\n") }, "pc-served-")).root;
     otherRoot = (await tinyProject({ "a.md": { output: "generated/a.txt" } })).root;
   });
@@ -118,12 +146,18 @@ describe("node-llama-cpp is loaded only for embedded models", () => {
     await removeProject(otherRoot);
   });
 
-  const blocking = (log: string, modules: string) => ({ nodeArgs: BLOCK_HOOK, env: { PC_TEST_BLOCK: modules, PC_TEST_IMPORT_LOG: log } });
+  const blocking = (log: string, modules: string) => ({
+    nodeArgs: BLOCK_HOOK,
+    env: { PC_TEST_BLOCK: modules, PC_TEST_IMPORT_LOG: log },
+  });
   const attempts = (log: string) => readFile(log, "utf8").catch(() => "");
 
   it("pc --help loads none of node-llama-cpp, openai, prettier and chokidar", async () => {
     const log = path.join(serverRoot, "help-imports.log");
-    const run = await runPc(["--help"], { cwd: serverRoot, ...blocking(log, "node-llama-cpp,@node-llama-cpp,openai,prettier,chokidar") });
+    const run = await runPc(["--help"], {
+      cwd: serverRoot,
+      ...blocking(log, "node-llama-cpp,@node-llama-cpp,openai,prettier,chokidar"),
+    });
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("verify [...paths]");
     expect(await attempts(log)).toBe("");
@@ -131,7 +165,10 @@ describe("node-llama-cpp is loaded only for embedded models", () => {
 
   it("a server build succeeds with node-llama-cpp unresolvable and never tries to import it", async () => {
     const log = path.join(serverRoot, "build-imports.log");
-    const run = await runPc(["build", "--base-url", server.baseURL], { cwd: serverRoot, ...blocking(log, "node-llama-cpp,@node-llama-cpp") });
+    const run = await runPc(["build", "--base-url", server.baseURL], {
+      cwd: serverRoot,
+      ...blocking(log, "node-llama-cpp,@node-llama-cpp"),
+    });
     expect(run.stderr).toContain("1 built");
     expect(run.code).toBe(0);
     expect(await readFile(path.join(serverRoot, "generated/hello.py"), "utf8")).toMatch(/^# answer /);

@@ -59,10 +59,13 @@ const hub = fakeHub();
 let root: string;
 
 beforeAll(() => new Promise<void>((resolve) => hub.server.listen(0, "127.0.0.1", resolve)));
-afterAll(() => new Promise<void>((resolve) => {
-  hub.server.closeAllConnections();
-  hub.server.close(() => resolve());
-}));
+afterAll(
+  () =>
+    new Promise<void>((resolve) => {
+      hub.server.closeAllConnections();
+      hub.server.close(() => resolve());
+    }),
+);
 afterEach(() => removeProject(root));
 
 /** The project's own HOME (node-llama-cpp keeps downloads in ~/.node-llama-cpp/models) and the stand-in hub. */
@@ -72,7 +75,12 @@ const modelsDir = () => path.join(root, "home/.node-llama-cpp/models");
 describe("an hf: model", () => {
   it("is downloaded once, run by the embedded engine, and kept for later builds", async () => {
     hub.slow(0);
-    root = (await tinyProject({ "a.md": { model: REF, output: "generated/a.txt" }, "b.md": { model: REF, output: "generated/b.txt", body: "Say bye." } })).root;
+    root = (
+      await tinyProject({
+        "a.md": { model: REF, output: "generated/a.txt" },
+        "b.md": { model: REF, output: "generated/b.txt", body: "Say bye." },
+      })
+    ).root;
     const before = hub.counts().completed;
     const first = await runPc(["build", "prompts/a.md", "--json"], { cwd: root, env: env() });
     expect(first.code, first.stderr).toBe(0);
@@ -84,7 +92,11 @@ describe("an hf: model", () => {
     const downloads = hub.counts().started;
     const second = await runPc(["build", "--json"], { cwd: root, env: env() });
     expect(second.code, second.stderr).toBe(0);
-    expect(JSON.parse(second.stdout).prompts.map((p: { outcome: string }) => p.outcome).sort()).toEqual(["built", "fresh"]);
+    expect(
+      JSON.parse(second.stdout)
+        .prompts.map((p: { outcome: string }) => p.outcome)
+        .sort(),
+    ).toEqual(["built", "fresh"]);
     expect(hub.counts().started).toBe(downloads);
   });
 
@@ -108,6 +120,8 @@ describe("an hf: model", () => {
     expect(hub.counts().completed).toBe(completed);
     expect(readdirSync(modelsDir()).filter((f) => f.endsWith(".gguf"))).toEqual([]);
     expect(existsSync(path.join(root, "generated/a.txt"))).toBe(false);
-    expect(existsSync(path.join(root, "promptfile.lock")) ? Object.keys((await readLockJson(root)).prompts) : []).toEqual([]);
+    expect(
+      existsSync(path.join(root, "promptfile.lock")) ? Object.keys((await readLockJson(root)).prompts) : [],
+    ).toEqual([]);
   });
 });

@@ -64,7 +64,10 @@ describe("a gguf: model outside the project", () => {
 
       await writeFile(path.join(home!, "models/tiny.gguf"), tinyModelBytes({ seed: 2 }));
       const status = await runPc(["status", "--json"], where);
-      expect(JSON.parse(status.stdout).prompts[0]).toMatchObject({ state: "stale", reasons: [expect.stringMatching(/^the model changed: .*tiny\.gguf is another file now$/)] });
+      expect(JSON.parse(status.stdout).prompts[0]).toMatchObject({
+        state: "stale",
+        reasons: [expect.stringMatching(/^the model changed: .*tiny\.gguf is another file now$/)],
+      });
     });
   }
 
@@ -78,7 +81,10 @@ describe("a gguf: model outside the project", () => {
 
   it("does not open the way for outputs: an output outside the project is still refused", async () => {
     const where = await setUp("gguf:~/models/tiny.gguf");
-    await writeFile(path.join(root!, "prompts/a.md"), (await readText(root!, "prompts/a.md")).replace("output: generated/a.txt", "output: ../escape.txt"));
+    await writeFile(
+      path.join(root!, "prompts/a.md"),
+      (await readText(root!, "prompts/a.md")).replace("output: generated/a.txt", "output: ../escape.txt"),
+    );
     const run = await runPc(["build"], where);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("PC_PATH_OUTSIDE_PROJECT");

@@ -49,7 +49,11 @@ let closedPort: number;
 let root: string | undefined;
 
 beforeAll(async () => {
-  await Promise.all([resetting.start(), silent.start(), new Promise<void>((resolve) => hub.listen(0, "127.0.0.1", resolve))]);
+  await Promise.all([
+    resetting.start(),
+    silent.start(),
+    new Promise<void>((resolve) => hub.listen(0, "127.0.0.1", resolve)),
+  ]);
   closedPort = await freePort();
 });
 afterAll(async () => {
@@ -78,12 +82,18 @@ describe("an hf: model when the hub cannot be reached", () => {
     const run = await runPc(["build"], where);
     expect(run.code, run.stderr).toBe(1);
     // The phases, in order, then the cause and the ways out.
-    expect(run.stderr).toMatch(/resolving 127\.0\.0\.1 to download hf:someone\/tiny-repo\/tiny\.gguf[\s\S]*connecting to 127\.0\.0\.1 to download/);
-    expect(run.stderr).toContain(`Cannot download the model ${REF}: cannot connect to 127.0.0.1:${closedPort} (connection refused)`);
+    expect(run.stderr).toMatch(
+      /resolving 127\.0\.0\.1 to download hf:someone\/tiny-repo\/tiny\.gguf[\s\S]*connecting to 127\.0\.0\.1 to download/,
+    );
+    expect(run.stderr).toContain(
+      `Cannot download the model ${REF}: cannot connect to 127.0.0.1:${closedPort} (connection refused)`,
+    );
     expectWaysOut(run.stderr);
     expect(run.stderr).toContain("0 built, 0 from cache, 0 fresh, 1 failed");
     const status = await runPc(["status"], where);
-    expect(status.stdout).toMatch(/prompts\/a\.md\s+failed\s+generated\/a\.txt\s+-\s+last build failed: Cannot download the model .*connection refused/);
+    expect(status.stdout).toMatch(
+      /prompts\/a\.md\s+failed\s+generated\/a\.txt\s+-\s+last build failed: Cannot download the model .*connection refused/,
+    );
   });
 
   it("tries a hub that resets the connection once, and says so", async () => {
@@ -101,7 +111,12 @@ describe("an hf: model when the hub cannot be reached", () => {
     const run = await runPc(["build", "--json"], { ...where, nodeArgs: ["--import", NO_DNS] });
     expect(run.code, run.stderr).toBe(1);
     const error = JSON.parse(run.stdout).prompts[0].error;
-    expect(error).toMatchObject({ code: "PC_ENGINE_UNREACHABLE", message: expect.stringContaining(`Cannot download the model ${REF}: cannot resolve hub.invalid (DNS: no such host)`) });
+    expect(error).toMatchObject({
+      code: "PC_ENGINE_UNREACHABLE",
+      message: expect.stringContaining(
+        `Cannot download the model ${REF}: cannot resolve hub.invalid (DNS: no such host)`,
+      ),
+    });
     expect(error.hint).toContain("set HF_ENDPOINT");
   });
 
@@ -135,6 +150,8 @@ describe("pc doctor and an hf: model not downloaded yet", () => {
     const run = await runPc(["doctor", "--json"], where);
     const finding = JSON.parse(run.stdout).findings.find((f: { check: string }) => f.check === "embedded.model");
     expect(finding).toMatchObject({ level: "warn", subject: REF });
-    expect(finding.what).toMatch(/is not downloaded yet; the first build downloads it \(0\.5 MB from 127\.0\.0\.1; used by prompts\/a\.md\)/);
+    expect(finding.what).toMatch(
+      /is not downloaded yet; the first build downloads it \(0\.5 MB from 127\.0\.0\.1; used by prompts\/a\.md\)/,
+    );
   });
 });

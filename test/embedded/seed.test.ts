@@ -7,11 +7,16 @@ afterAll(cleanupProjects);
 describe("pc seed on the embedded engine (real llama.cpp, tiny model)", () => {
   it("pins the first seed whose answer passes the check; the build restores it and pc verify reproduces it", async () => {
     // Passes only for short answers: some seeds of the tiny model stop early, most do not.
-    const project = await tinyProject({ "a.md": { output: "generated/out.txt", seed: 1, check: "test $(wc -c < generated/out.txt) -lt 30" } });
+    const project = await tinyProject({
+      "a.md": { output: "generated/out.txt", seed: 1, check: "test $(wc -c < generated/out.txt) -lt 30" },
+    });
 
     const search = await project.run(["seed", "prompts/a.md", "--try", "6", "--threads", "1"]);
     expect(search.code).toBe(0);
-    const verdicts = search.stdout.split("\n").filter((l) => /^\d+ +(pass|fail)/.test(l)).map((l) => l.split(/\s+/).slice(0, 2).join(" "));
+    const verdicts = search.stdout
+      .split("\n")
+      .filter((l) => /^\d+ +(pass|fail)/.test(l))
+      .map((l) => l.split(/\s+/).slice(0, 2).join(" "));
     expect(verdicts).toEqual(["1 fail", "2 pass", "3 fail", "4 fail", "5 pass", "6 fail"]);
 
     const pinned = await project.run(["seed", "prompts/a.md", "--pin", "--threads", "1"]);

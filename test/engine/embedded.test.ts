@@ -42,12 +42,17 @@ async function errorOf(promise: Promise<unknown>): Promise<{ code?: string; mess
 }
 
 beforeAll(async () => {
-  root = (await makeProject({
-    "models/tiny.gguf": tinyModelBytes({ seed: 1 }),
-    "models/other.gguf": tinyModelBytes({ seed: 2 }),
-    "models/garbage.gguf": "this is not a model\n".repeat(20),
-    "models/truncated.gguf": tinyModelBytes({ seed: 1 }).subarray(0, 200_000),
-  }, "pc-embedded-")).root;
+  root = (
+    await makeProject(
+      {
+        "models/tiny.gguf": tinyModelBytes({ seed: 1 }),
+        "models/other.gguf": tinyModelBytes({ seed: 2 }),
+        "models/garbage.gguf": "this is not a model\n".repeat(20),
+        "models/truncated.gguf": tinyModelBytes({ seed: 1 }).subarray(0, 200_000),
+      },
+      "pc-embedded-",
+    )
+  ).root;
 });
 
 afterAll(async () => {
@@ -97,7 +102,11 @@ describe("embedded engine", () => {
       batchSize: 512,
       threads: 1,
     });
-    expect(a.identity.fileHash).toBe(`sha256:${createHash("sha256").update(tinyModelBytes({ seed: 1 })).digest("hex")}`);
+    expect(a.identity.fileHash).toBe(
+      `sha256:${createHash("sha256")
+        .update(tinyModelBytes({ seed: 1 }))
+        .digest("hex")}`,
+    );
     expect(a.identity.cpu).toMatch(/\S/);
     // The sampler is the request's (the lock records it as sampling); the identity is the model's.
     expect(Object.keys(a.identity)).not.toContain("topK");
@@ -115,8 +124,14 @@ describe("embedded engine", () => {
   });
 
   it("runs concurrent generations on one model one at a time, with the sequential results", async () => {
-    const sequential = [(await first.generate(request({ seed: 11 }))).text, (await first.generate(request({ seed: 12 }))).text];
-    const concurrent = await Promise.all([first.generate(request({ seed: 11 })), first.generate(request({ seed: 12 }))]);
+    const sequential = [
+      (await first.generate(request({ seed: 11 }))).text,
+      (await first.generate(request({ seed: 12 }))).text,
+    ];
+    const concurrent = await Promise.all([
+      first.generate(request({ seed: 11 })),
+      first.generate(request({ seed: 12 })),
+    ]);
     expect(concurrent.map((r) => r.text)).toEqual(sequential);
   });
 
@@ -179,6 +194,8 @@ describe("embedded engine", () => {
     expect(outside.code).toBe("PC_MODEL_INVALID");
     expect(outside.message).toBe("The model file no-such-model.gguf does not exist.");
     expect((await errorOf(first.generate(request({ model: "qwen2.5-coder:7b" })))).code).toBe("PC_MODEL_INVALID");
-    expect((await errorOf(first.generate(request({ model: "hf:someone/some-repo:Q4_K_M" })))).code).toBe("PC_MODEL_INVALID");
+    expect((await errorOf(first.generate(request({ model: "hf:someone/some-repo:Q4_K_M" })))).code).toBe(
+      "PC_MODEL_INVALID",
+    );
   });
 });

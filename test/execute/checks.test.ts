@@ -15,7 +15,9 @@ describe("runChecks", () => {
     });
     expect(result.passed).toBe(true);
     expect(result.commands.map((c) => c.exitCode)).toEqual([0, 0]);
-    expect(readFileSync(path.join(root, "seen.txt"), "utf8")).toBe(`prompts/a.md|generated/a.py\ngenerated/b.py${root}\n`);
+    expect(readFileSync(path.join(root, "seen.txt"), "utf8")).toBe(
+      `prompts/a.md|generated/a.py\ngenerated/b.py${root}\n`,
+    );
   });
 
   it("stops at the first failing command and keeps the last lines of its output", async () => {

@@ -65,7 +65,9 @@ describe("serializing the lock", () => {
   it("sorts keys at every level, indents by two spaces, ends with a newline, drops undefined", () => {
     const text = serializeLock(sampleLock());
     expect(text.endsWith("}\n")).toBe(true);
-    expect(text.startsWith('{\n  "lockfileVersion": 1,\n  "prompts": {\n    "prompts/a.md": {\n      "inputHash"')).toBe(true);
+    expect(
+      text.startsWith('{\n  "lockfileVersion": 1,\n  "prompts": {\n    "prompts/a.md": {\n      "inputHash"'),
+    ).toBe(true);
     expect(text.indexOf('"generated/a.py"')).toBeLessThan(text.indexOf('"generated/b.py"'));
     expect(text.indexOf('"prompts/_style.md"')).toBeLessThan(text.indexOf('"prompts/z.md": "'));
     expect(text).not.toContain("label");
@@ -75,7 +77,10 @@ describe("serializing the lock", () => {
 
   it("gives the same bytes whatever order the entries were added in", () => {
     const lock = sampleLock();
-    const reversed: Lock = { lockfileVersion: lock.lockfileVersion, prompts: Object.fromEntries(Object.entries(lock.prompts).reverse()) };
+    const reversed: Lock = {
+      lockfileVersion: lock.lockfileVersion,
+      prompts: Object.fromEntries(Object.entries(lock.prompts).reverse()),
+    };
     expect(serializeLock(reversed)).toBe(serializeLock(lock));
   });
 
@@ -112,13 +117,17 @@ describe("serializing the lock", () => {
       label: fc.option(text, { nil: undefined }),
     });
     fc.assert(
-      fc.property(fc.dictionary(text, entry, { maxKeys: 6 }), fc.dictionary(text, entry, { maxKeys: 3 }), (prompts, more) => {
-        const lock = { lockfileVersion: LOCKFILE_VERSION, prompts } as unknown as Lock;
-        expect(serializeLock(lock)).toBe(`${JSON.stringify(sorted(lock), null, 2)}\n`);
-        // The same entry objects in a second lock (as a build adds results to the lock it read).
-        const grown = { lockfileVersion: LOCKFILE_VERSION, prompts: { ...more, ...prompts } } as unknown as Lock;
-        expect(serializeLock(grown)).toBe(`${JSON.stringify(sorted(grown), null, 2)}\n`);
-      }),
+      fc.property(
+        fc.dictionary(text, entry, { maxKeys: 6 }),
+        fc.dictionary(text, entry, { maxKeys: 3 }),
+        (prompts, more) => {
+          const lock = { lockfileVersion: LOCKFILE_VERSION, prompts } as unknown as Lock;
+          expect(serializeLock(lock)).toBe(`${JSON.stringify(sorted(lock), null, 2)}\n`);
+          // The same entry objects in a second lock (as a build adds results to the lock it read).
+          const grown = { lockfileVersion: LOCKFILE_VERSION, prompts: { ...more, ...prompts } } as unknown as Lock;
+          expect(serializeLock(grown)).toBe(`${JSON.stringify(sorted(grown), null, 2)}\n`);
+        },
+      ),
     );
   });
 
@@ -161,7 +170,15 @@ describe("reading a bad lock", () => {
 
   it("refuses git conflict markers, naming the file and the line of the first marker", () => {
     const lines = good.split("\n");
-    const conflicted = [...lines.slice(0, 3), "<<<<<<< HEAD", ...lines.slice(3, 6), "=======", ...lines.slice(3, 6), ">>>>>>> feature", ...lines.slice(6)].join("\n");
+    const conflicted = [
+      ...lines.slice(0, 3),
+      "<<<<<<< HEAD",
+      ...lines.slice(3, 6),
+      "=======",
+      ...lines.slice(3, 6),
+      ">>>>>>> feature",
+      ...lines.slice(6),
+    ].join("\n");
     const error = lockError(conflicted);
     expect(error.code).toBe("PC_LOCK_CONFLICT");
     expect(error.file).toBe("promptfile.lock");
@@ -239,24 +256,37 @@ describe("the lock on disk", () => {
   it.each([
     ["conflict markers", (t: string) => `<<<<<<< HEAD\n${t}=======\n${t}>>>>>>> other\n`, "PC_LOCK_CONFLICT"],
     ["invalid JSON", (t: string) => t.slice(0, -20), "PC_LOCK_INVALID"],
-    ["a newer lockfileVersion", (t: string) => t.replace('"lockfileVersion": 1', '"lockfileVersion": 99'), "PC_LOCK_VERSION"],
-  ])("with %s stops status and build with an error naming it, and nothing is overwritten", async (_name, spoil, code) => {
-    const project = await makeProject({ "prompts/a.md": promptFile({ output: "generated/a.py" }) });
-    expect((await build({ cwd: project.root, baseUrl: server.baseURL })).ok).toBe(true);
-    await project.write({ "prompts/a.md": promptFile({ output: "generated/a.py", seed: 9 }) });
-    const spoiled = spoil(await project.read("promptfile.lock"));
-    await project.write({ "promptfile.lock": spoiled });
-    const output = await project.read("generated/a.py");
-    server.reset();
+    [
+      "a newer lockfileVersion",
+      (t: string) => t.replace('"lockfileVersion": 1', '"lockfileVersion": 99'),
+      "PC_LOCK_VERSION",
+    ],
+  ])(
+    "with %s stops status and build with an error naming it, and nothing is overwritten",
+    async (_name, spoil, code) => {
+      const project = await makeProject({ "prompts/a.md": promptFile({ output: "generated/a.py" }) });
+      expect((await build({ cwd: project.root, baseUrl: server.baseURL })).ok).toBe(true);
+      await project.write({ "prompts/a.md": promptFile({ output: "generated/a.py", seed: 9 }) });
+      const spoiled = spoil(await project.read("promptfile.lock"));
+      await project.write({ "promptfile.lock": spoiled });
+      const output = await project.read("generated/a.py");
+      server.reset();
 
-    for (const run of [() => status({ cwd: project.root }), () => build({ cwd: project.root, baseUrl: server.baseURL })]) {
-      const error = await run().then(() => undefined, (e: unknown) => e);
-      expect(error).toBeInstanceOf(PcError);
-      expect((error as PcError).code).toBe(code);
-      expect((error as PcError).file).toBe("promptfile.lock");
-    }
-    expect(await project.read("promptfile.lock")).toBe(spoiled);
-    expect(await project.read("generated/a.py")).toBe(output);
-    expect(server.chatRequests()).toHaveLength(0);
-  });
+      for (const run of [
+        () => status({ cwd: project.root }),
+        () => build({ cwd: project.root, baseUrl: server.baseURL }),
+      ]) {
+        const error = await run().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(PcError);
+        expect((error as PcError).code).toBe(code);
+        expect((error as PcError).file).toBe("promptfile.lock");
+      }
+      expect(await project.read("promptfile.lock")).toBe(spoiled);
+      expect(await project.read("generated/a.py")).toBe(output);
+      expect(server.chatRequests()).toHaveLength(0);
+    },
+  );
 });

@@ -45,7 +45,9 @@ describe("the prompt graph (pure)", () => {
       { prompt: "p/b.md", outputs: ["b"], inputs: ["a"] },
       { prompt: "p/c.md", outputs: ["c"], inputs: ["b"] },
     ]);
-    expect(graph.errors.get("p/b.md")!.message).toBe("prompts depend on each other in a cycle: p/a.md -> p/c.md -> p/b.md -> p/a.md");
+    expect(graph.errors.get("p/b.md")!.message).toBe(
+      "prompts depend on each other in a cycle: p/a.md -> p/c.md -> p/b.md -> p/a.md",
+    );
     expect([...graph.errors.keys()].sort()).toEqual(["p/a.md", "p/b.md", "p/c.md"]);
   });
 
@@ -67,7 +69,10 @@ describe("the graph of a project", () => {
     const project = await makeProject({
       "prompts/models.md": promptFile({ output: "generated/models.py" }),
       "prompts/api.md": promptFile({ output: "generated/api.py", extra: "context: [generated/models.py]" }),
-      "prompts/cli.md": promptFile({ output: "generated/cli.py", body: 'Use this API:\n<%~ file("generated/api.py") %>' }),
+      "prompts/cli.md": promptFile({
+        output: "generated/cli.py",
+        body: 'Use this API:\n<%~ file("generated/api.py") %>',
+      }),
     });
     const before = await status({ cwd: project.root });
     expect(before.prompts.map((p) => p.prompt)).toEqual(["prompts/models.md", "prompts/api.md", "prompts/cli.md"]);
@@ -99,7 +104,9 @@ describe("the graph of a project", () => {
     for (const prompt of ["prompts/a.md", "prompts/b.md"]) {
       expect(byPrompt[prompt].state).toBe("invalid");
       expect(byPrompt[prompt].error?.code).toBe("PC_GRAPH_CYCLE");
-      expect(byPrompt[prompt].reasons[0]).toMatch(/prompts\/a\.md -> prompts\/b\.md -> prompts\/a\.md|prompts\/b\.md -> prompts\/a\.md -> prompts\/b\.md/);
+      expect(byPrompt[prompt].reasons[0]).toMatch(
+        /prompts\/a\.md -> prompts\/b\.md -> prompts\/a\.md|prompts\/b\.md -> prompts\/a\.md -> prompts\/b\.md/,
+      );
     }
     expect(byPrompt["prompts/c.md"].state).toBe("new");
   });
@@ -114,7 +121,9 @@ describe("the graph of a project", () => {
     const byPrompt = Object.fromEntries(report.prompts.map((p) => [p.prompt, p]));
     for (const prompt of ["prompts/one.md", "prompts/two.md"]) {
       expect(byPrompt[prompt].state).toBe("invalid");
-      expect(byPrompt[prompt].reasons[0]).toContain('output "generated/app.py" is claimed by both prompts/one.md and prompts/two.md');
+      expect(byPrompt[prompt].reasons[0]).toContain(
+        'output "generated/app.py" is claimed by both prompts/one.md and prompts/two.md',
+      );
     }
     expect(byPrompt["prompts/three.md"].state).toBe("new");
   });

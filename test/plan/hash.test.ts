@@ -93,7 +93,9 @@ describe("the input hash", () => {
 
   it("changes when outputs are given in another order (the answer is split in that order)", async () => {
     const two = (list: string) => withLine("output", `outputs: [${list}]`);
-    expect(await inputHash({ frontmatter: two("a.py, b.py") })).not.toBe(await inputHash({ frontmatter: two("b.py, a.py") }));
+    expect(await inputHash({ frontmatter: two("a.py, b.py") })).not.toBe(
+      await inputHash({ frontmatter: two("b.py, a.py") }),
+    );
   });
 
   it("does not change for what the model never sees: key order, comments, description, line endings", async () => {
@@ -106,8 +108,14 @@ describe("the input hash", () => {
 
   it("does not change when the context entries are reordered", async () => {
     const files = { "src/a.py": "A = 1\n", "src/b.py": "B = 2\n" };
-    const one = await inputHash({ frontmatter: withLine("context", "context: [src/types.py, src/a.py, src/b.py]"), files });
-    const two = await inputHash({ frontmatter: withLine("context", "context: [src/b.py, src/types.py, src/a.py]"), files });
+    const one = await inputHash({
+      frontmatter: withLine("context", "context: [src/types.py, src/a.py, src/b.py]"),
+      files,
+    });
+    const two = await inputHash({
+      frontmatter: withLine("context", "context: [src/b.py, src/types.py, src/a.py]"),
+      files,
+    });
     const glob = await inputHash({ frontmatter: withLine("context", 'context: ["src/*.py"]'), files });
     expect(two).toBe(one);
     expect(glob).toBe(one);
@@ -131,7 +139,12 @@ describe("the output hash", () => {
     const project = await makeProject({ "generated/a.py": bytes });
     const hash = await new FileHashes(project.root).hash("generated/a.py");
     expect(hash).toBe(hex(bytes));
-    expect(hash).toBe("sha256:" + createHash("sha256").update(await project.readBytes("generated/a.py")).digest("hex"));
+    expect(hash).toBe(
+      "sha256:" +
+        createHash("sha256")
+          .update(await project.readBytes("generated/a.py"))
+          .digest("hex"),
+    );
     expect(hash).not.toBe(hex(Buffer.from("print('hi')\n")));
   });
 

@@ -28,7 +28,10 @@ describe("output paths stay inside the project", () => {
     const outside = await makeProject();
     output = output.replace("<outside>", outside.root);
     shown = shown.replace("<outside>", outside.root);
-    const project = await makeProject({ [PROMPT]: promptFile({ output }), "prompts/ok.md": promptFile({ output: "generated/ok.py" }) });
+    const project = await makeProject({
+      [PROMPT]: promptFile({ output }),
+      "prompts/ok.md": promptFile({ output: "generated/ok.py" }),
+    });
     const s = await appStatus(project);
     expect(s.state).toBe("invalid");
     expect(s.error?.code).toBe("PC_PATH_OUTSIDE_PROJECT");
@@ -48,7 +51,9 @@ describe("output paths stay inside the project", () => {
     await project.symlink("generated", outside.root);
     const s = await appStatus(project);
     expect(s.state).toBe("invalid");
-    expect(s.reasons[0]).toContain('output "generated/app.py" passes through a symlink that points outside the project');
+    expect(s.reasons[0]).toContain(
+      'output "generated/app.py" passes through a symlink that points outside the project',
+    );
     const report = await build({ cwd: project.root, baseUrl: server.baseURL });
     expect(report.ok).toBe(false);
     expect(await readdir(outside.root)).toEqual([]);

@@ -24,7 +24,13 @@ function parseError(text: string): PcError {
 describe("parsing a prompt file", () => {
   it("reads the pins, the output and the body, and says where the body starts", () => {
     const prompt = parsePrompt(FILE, source("output: generated/app.py", "Line one.\nLine two.\n"));
-    expect(prompt.frontmatter).toEqual({ version: 1, model: "qwen2.5-coder:7b", seed: 42, temperature: 0, output: "generated/app.py" });
+    expect(prompt.frontmatter).toEqual({
+      version: 1,
+      model: "qwen2.5-coder:7b",
+      seed: 42,
+      temperature: 0,
+      output: "generated/app.py",
+    });
     expect(prompt.outputs).toEqual(["generated/app.py"]);
     expect(prompt.body).toBe("Line one.\nLine two.\n");
     expect(prompt.bodyLine).toBe(8);
@@ -45,7 +51,10 @@ describe("parsing a prompt file", () => {
   });
 
   it("accepts JSON frontmatter", () => {
-    const prompt = parsePrompt(FILE, '---json\n{"version": 2, "model": "m", "seed": 1, "temperature": 0.5, "output": "a.py"}\n---\nBody');
+    const prompt = parsePrompt(
+      FILE,
+      '---json\n{"version": 2, "model": "m", "seed": 1, "temperature": 0.5, "output": "a.py"}\n---\nBody',
+    );
     expect(prompt.frontmatter.version).toBe(2);
     expect(prompt.outputs).toEqual(["a.py"]);
   });
@@ -140,7 +149,9 @@ describe("validating the frontmatter", () => {
   });
 
   it("knows the sampler pins: a misspelt one gets the sampler's name, a bad value its range", () => {
-    expect(parseError(source("output: a.py\nminp: 0.05")).message).toMatch(/^unknown key "minp": did you mean "min_p"\?/);
+    expect(parseError(source("output: a.py\nminp: 0.05")).message).toMatch(
+      /^unknown key "minp": did you mean "min_p"\?/,
+    );
     expect(parseError(source("output: a.py\nrepeat-penalty: 1.1")).message).toMatch(/did you mean "repeat_penalty"\?/);
     expect(parseError(source("output: a.py\nmin_p: 2")).key).toBe("min_p");
     expect(parseError(source("output: a.py\nthink: maybe")).key).toBe("think");
@@ -159,7 +170,9 @@ describe("validating the frontmatter", () => {
     ["seed: 1.5", "seed", "seed must be integer"],
     ["temperature: hot", "temperature", "temperature must be number"],
   ])("refuses a pin of the wrong type or range (%s)", (line, key, message) => {
-    const pins = PINS.split("\n").map((l) => (l.startsWith(`${key}:`) ? line : l)).join("\n");
+    const pins = PINS.split("\n")
+      .map((l) => (l.startsWith(`${key}:`) ? line : l))
+      .join("\n");
     const error = parseError(source("output: a.py", "Body", pins));
     expect(error.key).toBe(key);
     expect(error.message).toBe(message);
@@ -177,13 +190,18 @@ describe("validating the frontmatter", () => {
 
   it("accepts both ends of the temperature range", () => {
     for (const value of [0, 2]) {
-      expect(parsePrompt(FILE, source("output: a.py", "Body", PINS.replace("temperature: 0", `temperature: ${value}`))).frontmatter.temperature).toBe(value);
+      expect(
+        parsePrompt(FILE, source("output: a.py", "Body", PINS.replace("temperature: 0", `temperature: ${value}`)))
+          .frontmatter.temperature,
+      ).toBe(value);
     }
   });
 
   it("names every missing required key", () => {
     const error = parseError("---\nmodel: m\noutput: a.py\n---\nBody");
-    expect(error.message).toBe('missing required key "version"; missing required key "seed"; missing required key "temperature"');
+    expect(error.message).toBe(
+      'missing required key "version"; missing required key "seed"; missing required key "temperature"',
+    );
     expect(error.key).toBe("version");
   });
 
@@ -214,7 +232,13 @@ describe("validating the frontmatter", () => {
         'output: a.py\ncontext: [src/*.ts]\nsystem: Be brief.\nmax_tokens: 100\ntop_p: 0.9\ntop_k: 40\nstop: ["END"]\nformat: false\nvars: {name: x}\nextract: raw\ndescription: An app.',
       ),
     );
-    expect(prompt.frontmatter).toMatchObject({ top_k: 40, stop: ["END"], format: false, vars: { name: "x" }, extract: "raw" });
+    expect(prompt.frontmatter).toMatchObject({
+      top_k: 40,
+      stop: ["END"],
+      format: false,
+      vars: { name: "x" },
+      extract: "raw",
+    });
   });
 
   it("puts where, what and how to fix in the formatted message", () => {
@@ -226,7 +250,10 @@ describe("validating the frontmatter", () => {
 
 describe("output paths", () => {
   it("are normalized, so one file has one name", () => {
-    expect(parsePrompt(FILE, source("outputs: [./generated/a.py, generated/x/../b.py]")).outputs).toEqual(["generated/a.py", "generated/b.py"]);
+    expect(parsePrompt(FILE, source("outputs: [./generated/a.py, generated/x/../b.py]")).outputs).toEqual([
+      "generated/a.py",
+      "generated/b.py",
+    ]);
   });
 
   it("may not name one file twice", () => {

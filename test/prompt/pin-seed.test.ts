@@ -4,7 +4,8 @@ import { parsePrompt } from "../../src/prompt/frontmatter.js";
 
 describe("pinSeed", () => {
   it("changes only the seed number: comments, spacing and the body stay byte for byte", () => {
-    const text = "---\nversion: 2   # bumped\nmodel: m\nseed:   41 # the one that passed\ntemperature: 0\noutput: a.py\n---\nseed: 41 in the body stays\n";
+    const text =
+      "---\nversion: 2   # bumped\nmodel: m\nseed:   41 # the one that passed\ntemperature: 0\noutput: a.py\n---\nseed: 41 in the body stays\n";
     const pinned = pinSeed("prompts/a.md", text, 7);
     expect(pinned).toBe(text.replace("seed:   41 #", "seed:   7 #"));
     expect(parsePrompt("prompts/a.md", pinned).frontmatter.seed).toBe(7);
@@ -16,7 +17,8 @@ describe("pinSeed", () => {
   });
 
   it("changes a JSON frontmatter's seed", () => {
-    const text = '---json\n{ "version": 1, "model": "m",\n  "seed": 5, "temperature": 0, "output": "a.py" }\n---\nbody\n';
+    const text =
+      '---json\n{ "version": 1, "model": "m",\n  "seed": 5, "temperature": 0, "output": "a.py" }\n---\nbody\n';
     expect(pinSeed("p.md", text, 6)).toBe(text.replace('"seed": 5', '"seed": 6'));
   });
 

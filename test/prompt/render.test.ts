@@ -84,14 +84,22 @@ describe("rendering a prompt's template", () => {
     expect(rendered.context).toEqual(["README.md", "src/a.ts", "src/b.ts"]);
     const text = user(rendered);
     expect(text.indexOf("README.md\n```markdown")).toBeLessThan(text.indexOf("src/a.ts\n```typescript"));
-    expect(text.indexOf("src/a.ts\n```typescript\nexport const a = 1;\n```")).toBeLessThan(text.indexOf("src/b.ts\n```typescript"));
+    expect(text.indexOf("src/a.ts\n```typescript\nexport const a = 1;\n```")).toBeLessThan(
+      text.indexOf("src/b.ts\n```typescript"),
+    );
     expect(Object.keys(rendered.inputs)).toEqual(["README.md", PROMPT, "src/a.ts", "src/b.ts"]);
   });
 
   it("renders the same messages whatever the order of the context entries", async () => {
     const files = { "src/a.ts": "a\n", "src/b.ts": "b\n", "README.md": "r\n" };
-    const one = await renderApp({ ...files, [PROMPT]: promptFile({ extra: "context: [src/a.ts, README.md, src/b.ts]" }) });
-    const two = await renderApp({ ...files, [PROMPT]: promptFile({ extra: "context: [src/b.ts, src/a.ts, README.md]" }) });
+    const one = await renderApp({
+      ...files,
+      [PROMPT]: promptFile({ extra: "context: [src/a.ts, README.md, src/b.ts]" }),
+    });
+    const two = await renderApp({
+      ...files,
+      [PROMPT]: promptFile({ extra: "context: [src/b.ts, src/a.ts, README.md]" }),
+    });
     expect(two.rendered.messages).toEqual(one.rendered.messages);
   });
 
@@ -203,7 +211,10 @@ describe("paths a template reads stay inside the project", () => {
   });
 
   it("follows a symlink that stays inside the project", async () => {
-    const project = await makeProject({ [PROMPT]: promptFile({ extra: "context: [src/alias.ts]" }), "src/real.ts": "real\n" });
+    const project = await makeProject({
+      [PROMPT]: promptFile({ extra: "context: [src/alias.ts]" }),
+      "src/real.ts": "real\n",
+    });
     await project.symlink("src/alias.ts", "real.ts");
     const rendered = await renderIn(project);
     expect(user(rendered)).toContain("src/alias.ts\n```typescript\nreal\n```");

@@ -5,10 +5,14 @@ import path from "node:path";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import { build, doctor, verify, type BuildOptions } from "../../src/index.js";
 import { FAST_RETRY, outcomes, withRetryPolicy } from "../support/build.js";
-import { describeWithLlamaServer, startLlamaServer, type LlamaServer, type LlamaServerOptions } from "../support/llama-server.js";
+import {
+  describeWithLlamaServer,
+  startLlamaServer,
+  type LlamaServer,
+  type LlamaServerOptions,
+} from "../support/llama-server.js";
 import { cleanupProjects, makeProject, tempFiles, type TempProject } from "../support/project.js";
 import { CHATML_TEMPLATE, tinyModelBytes } from "../support/tiny-gguf.js";
-
 
 const MODEL = tinyModelBytes({ asciiOnly: true, chatTemplate: CHATML_TEMPLATE });
 const servers: LlamaServer[] = [];
@@ -36,7 +40,12 @@ async function serve(options: Partial<LlamaServerOptions> & { cwd: string }): Pr
 }
 
 const buildOn = (p: TempProject, server: LlamaServer, options: BuildOptions = {}) =>
-  build({ cwd: p.root, baseUrl: server.baseURL, engineFactory: withRetryPolicy({ ...FAST_RETRY, retries: 1 }), ...options });
+  build({
+    cwd: p.root,
+    baseUrl: server.baseURL,
+    engineFactory: withRetryPolicy({ ...FAST_RETRY, retries: 1 }),
+    ...options,
+  });
 
 async function outputs(p: TempProject, seeds: number[]): Promise<string[]> {
   return Promise.all(seeds.map((seed) => p.read(`out/p${seed}.txt`)));
@@ -60,7 +69,13 @@ describeWithLlamaServer("pc against the real llama-server", () => {
     expect(Object.values(outcomes(first))).toEqual(["built", "built", "built"]);
     const entry = (await main.lock()).prompts["prompts/p1.md"]!;
     // The model as the server names it, without the path it was started with.
-    expect(entry.engine).toMatchObject({ engine: "openai", model: "m.gguf", modelFile: "m.gguf", modelSize: expect.any(Number), buildInfo: expect.stringMatching(/\S/) });
+    expect(entry.engine).toMatchObject({
+      engine: "openai",
+      model: "m.gguf",
+      modelFile: "m.gguf",
+      modelSize: expect.any(Number),
+      buildInfo: expect.stringMatching(/\S/),
+    });
     expect(entry.sampling).toMatchObject({ top_k: 0, min_p: 0, repeat_penalty: 1, typical_p: 1 });
 
     const again = await buildOn(main, server);
@@ -98,9 +113,21 @@ describeWithLlamaServer("pc against the real llama-server", () => {
     const other = await serve({ cwd: main.root, args: ["--top-k", "3", "--min-p", "0.2", "--repeat-penalty", "1.3"] });
     // What pc sent before it pinned every sampler (seed, temperature, top_p): the two servers disagree.
     const ask = async (s: LlamaServer) => {
-      const body = { messages: [{ role: "user", content: "Write." }], seed: 5, temperature: 1, top_p: 1, max_tokens: 40, cache_prompt: false };
-      const response = await fetch(`${s.baseURL}/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-      return ((await response.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content;
+      const body = {
+        messages: [{ role: "user", content: "Write." }],
+        seed: 5,
+        temperature: 1,
+        top_p: 1,
+        max_tokens: 40,
+        cache_prompt: false,
+      };
+      const response = await fetch(`${s.baseURL}/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      return ((await response.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message
+        .content;
     };
     expect(await ask(other)).not.toBe(await ask(server));
     // pc's requests carry the whole chain: the recorded bytes regenerate on the other server.
@@ -112,7 +139,10 @@ describeWithLlamaServer("pc against the real llama-server", () => {
   it("doctor: one slot and the samplers pc overrides; more slots are a warning", async () => {
     const one = await doctor({ cwd: main.root, baseUrl: server.baseURL });
     const find = (report: typeof one, check: string) => report.findings.find((f) => f.check === check);
-    expect(find(one, "engine.reachable")).toMatchObject({ level: "ok", what: expect.stringContaining("llama-server b1-") });
+    expect(find(one, "engine.reachable")).toMatchObject({
+      level: "ok",
+      what: expect.stringContaining("llama-server b1-"),
+    });
     expect(find(one, "engine.slots")).toMatchObject({ level: "ok" });
     expect(find(one, "engine.samplers")).toMatchObject({ level: "ok", what: expect.stringContaining("top_k=40") });
     const four = await serve({ cwd: main.root, parallel: 4 });

@@ -6,7 +6,15 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Fault } from "../support/openai-server.js";
 import { REPO, runPc } from "../support/pc.js";
-import { writeFiles, removeProject, readText, readLockJson, tempFiles, makeProject, copyProject } from "../support/project.js";
+import {
+  writeFiles,
+  removeProject,
+  readText,
+  readLockJson,
+  tempFiles,
+  makeProject,
+  copyProject,
+} from "../support/project.js";
 import { promptFile } from "../support/prompt.js";
 import { useTestServer, closedPort } from "../support/test-server.js";
 
@@ -22,10 +30,12 @@ const B_OUT = "generated/b.py";
 const forA = (body: { messages: Array<{ content: unknown }> }) => JSON.stringify(body.messages).includes(A_OUT);
 
 beforeAll(async () => {
-  base = (await makeProject({
-    [A]: promptFile({ output: A_OUT, body: "Write a." }),
-    [B]: promptFile({ output: B_OUT, body: "Write b." }),
-  })).root;
+  base = (
+    await makeProject({
+      [A]: promptFile({ output: A_OUT, body: "Write a." }),
+      [B]: promptFile({ output: B_OUT, body: "Write b." }),
+    })
+  ).root;
   const first = await runPc(["build", "--base-url", server.baseURL], { cwd: base });
   expect(first.code, first.stderr).toBe(0);
 });
@@ -35,7 +45,10 @@ afterAll(async () => {
 });
 
 /** A copy of the built project with both prompts edited (so both are stale). */
-async function staleCopy(): Promise<{ root: string; before: { a: string; b: string; lock: Awaited<ReturnType<typeof readLockJson>> } }> {
+async function staleCopy(): Promise<{
+  root: string;
+  before: { a: string; b: string; lock: Awaited<ReturnType<typeof readLockJson>> };
+}> {
   const root = (await copyProject(base)).root;
   created.push(root);
   const before = { a: await readText(root, A_OUT), b: await readText(root, B_OUT), lock: await readLockJson(root) };
@@ -60,9 +73,27 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: "401 unauthorized", fault: { status: 401 }, code: "PC_ENGINE_AUTH", message: /refused the request \(401\)/, attempts: 1 },
-  { name: "403 forbidden", fault: { status: 403 }, code: "PC_ENGINE_AUTH", message: /refused the request \(403\)/, attempts: 1 },
-  { name: "404 unknown model", fault: { status: 404 }, code: "PC_MODEL_NOT_FOUND", message: /does not serve this model \(404\)/, attempts: 1 },
+  {
+    name: "401 unauthorized",
+    fault: { status: 401 },
+    code: "PC_ENGINE_AUTH",
+    message: /refused the request \(401\)/,
+    attempts: 1,
+  },
+  {
+    name: "403 forbidden",
+    fault: { status: 403 },
+    code: "PC_ENGINE_AUTH",
+    message: /refused the request \(403\)/,
+    attempts: 1,
+  },
+  {
+    name: "404 unknown model",
+    fault: { status: 404 },
+    code: "PC_MODEL_NOT_FOUND",
+    message: /does not serve this model \(404\)/,
+    attempts: 1,
+  },
   {
     name: "400 context exceeded (llama-server exceed_context_size_error)",
     fault: { status: 400 },
@@ -70,18 +101,90 @@ const cases: Case[] = [
     message: /does not fit the model's context/,
     attempts: 1,
   },
-  { name: "429 with Retry-After", fault: { status: 429, retryAfter: 1 }, code: "PC_ENGINE_ERROR", message: /rate limited \(429\)/, attempts: 2 },
-  { name: "429 without Retry-After", fault: { status: 429 }, code: "PC_ENGINE_ERROR", message: /rate limited \(429\)/, attempts: 2 },
-  { name: "500 server error", fault: { status: 500 }, code: "PC_ENGINE_ERROR", message: /server error 500/, attempts: 2 },
-  { name: "502 bad gateway", fault: { status: 502 }, code: "PC_ENGINE_ERROR", message: /server error 502/, attempts: 2 },
-  { name: "503 model loading", fault: { status: 503 }, code: "PC_MODEL_LOADING", message: /not ready \(503\)/, attempts: 2 },
-  { name: "stream cut mid-answer", fault: { kind: "cut" }, code: "PC_ENGINE_ERROR", message: /stream ended before the answer was complete|connection broke/, attempts: 2 },
-  { name: "connection reset before any byte", fault: { kind: "reset" }, code: "PC_ENGINE_ERROR", message: /connection broke|request failed/, attempts: 2 },
-  { name: "SSE error event mid-stream", fault: { kind: "sse-error" }, code: "PC_ENGINE_ERROR", message: /slot unavailable/, attempts: 2 },
-  { name: "invalid JSON in a chunk", fault: { kind: "bad-json" }, code: "PC_ENGINE_ERROR", message: /not valid JSON/, attempts: 2 },
-  { name: "stream stalls beyond the idle timeout", fault: { kind: "stall", afterChunks: 2 }, code: "PC_ENGINE_TIMEOUT", message: /no data for 1 s/, attempts: 2 },
-  { name: "answer with no code block", fault: { kind: "no-code" }, code: "PC_ANSWER_NO_CODE", message: /no usable code block/, attempts: 1 },
-  { name: "finish_reason length", fault: { kind: "length" }, code: "PC_ANSWER_TRUNCATED", message: /cut short .*finish_reason: length/, attempts: 1 },
+  {
+    name: "429 with Retry-After",
+    fault: { status: 429, retryAfter: 1 },
+    code: "PC_ENGINE_ERROR",
+    message: /rate limited \(429\)/,
+    attempts: 2,
+  },
+  {
+    name: "429 without Retry-After",
+    fault: { status: 429 },
+    code: "PC_ENGINE_ERROR",
+    message: /rate limited \(429\)/,
+    attempts: 2,
+  },
+  {
+    name: "500 server error",
+    fault: { status: 500 },
+    code: "PC_ENGINE_ERROR",
+    message: /server error 500/,
+    attempts: 2,
+  },
+  {
+    name: "502 bad gateway",
+    fault: { status: 502 },
+    code: "PC_ENGINE_ERROR",
+    message: /server error 502/,
+    attempts: 2,
+  },
+  {
+    name: "503 model loading",
+    fault: { status: 503 },
+    code: "PC_MODEL_LOADING",
+    message: /not ready \(503\)/,
+    attempts: 2,
+  },
+  {
+    name: "stream cut mid-answer",
+    fault: { kind: "cut" },
+    code: "PC_ENGINE_ERROR",
+    message: /stream ended before the answer was complete|connection broke/,
+    attempts: 2,
+  },
+  {
+    name: "connection reset before any byte",
+    fault: { kind: "reset" },
+    code: "PC_ENGINE_ERROR",
+    message: /connection broke|request failed/,
+    attempts: 2,
+  },
+  {
+    name: "SSE error event mid-stream",
+    fault: { kind: "sse-error" },
+    code: "PC_ENGINE_ERROR",
+    message: /slot unavailable/,
+    attempts: 2,
+  },
+  {
+    name: "invalid JSON in a chunk",
+    fault: { kind: "bad-json" },
+    code: "PC_ENGINE_ERROR",
+    message: /not valid JSON/,
+    attempts: 2,
+  },
+  {
+    name: "stream stalls beyond the idle timeout",
+    fault: { kind: "stall", afterChunks: 2 },
+    code: "PC_ENGINE_TIMEOUT",
+    message: /no data for 1 s/,
+    attempts: 2,
+  },
+  {
+    name: "answer with no code block",
+    fault: { kind: "no-code" },
+    code: "PC_ANSWER_NO_CODE",
+    message: /no usable code block/,
+    attempts: 1,
+  },
+  {
+    name: "finish_reason length",
+    fault: { kind: "length" },
+    code: "PC_ANSWER_TRUNCATED",
+    message: /cut short .*finish_reason: length/,
+    attempts: 1,
+  },
   { name: "empty answer", fault: { kind: "empty" }, code: "PC_ANSWER_EMPTY", message: /answer is empty/, attempts: 1 },
 ];
 
@@ -90,7 +193,10 @@ describe("a fault on one prompt fails that prompt only", () => {
     const { root, before } = await staleCopy();
     server.reset();
     server.fail(fault, { when: forA });
-    const run = await runPc(["build", "--base-url", server.baseURL, "--retries", "1", "--timeout", "1", ...(flags ?? [])], { cwd: root });
+    const run = await runPc(
+      ["build", "--base-url", server.baseURL, "--retries", "1", "--timeout", "1", ...(flags ?? [])],
+      { cwd: root },
+    );
 
     expect(run.code, run.stderr).toBe(1);
     // The message says which prompt, which model at which server, what went wrong, and its code.
@@ -142,10 +248,26 @@ describe("a fault on one prompt fails that prompt only", () => {
 
 describe("a server that cannot be reached fails every prompt and changes nothing", () => {
   const unreachable = [
-    { name: "connection refused", url: async () => `http://127.0.0.1:${await closedPort()}/v1`, message: /connection refused/, retried: true },
+    {
+      name: "connection refused",
+      url: async () => `http://127.0.0.1:${await closedPort()}/v1`,
+      message: /connection refused/,
+      retried: true,
+    },
     // The name lookup is answered by a stub (test/support/no-dns.mjs): no resolver needed.
-    { name: "DNS failure of the base URL", url: async () => "http://pc-reliability-test.invalid/v1", message: /does not resolve/, retried: false, nodeArgs: NO_DNS },
-    { name: "TLS error on an https URL", url: async () => server.baseURL.replace("http:", "https:"), message: /TLS error/, retried: false },
+    {
+      name: "DNS failure of the base URL",
+      url: async () => "http://pc-reliability-test.invalid/v1",
+      message: /does not resolve/,
+      retried: false,
+      nodeArgs: NO_DNS,
+    },
+    {
+      name: "TLS error on an https URL",
+      url: async () => server.baseURL.replace("http:", "https:"),
+      message: /TLS error/,
+      retried: false,
+    },
   ];
   it.each(unreachable)("$name", async ({ url, message, retried, nodeArgs }) => {
     const { root, before } = await staleCopy();

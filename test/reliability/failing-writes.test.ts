@@ -7,7 +7,15 @@ import { build } from "../../src/commands/build.js";
 import { setBeforeRenameHook } from "../../src/util/fs.js";
 import { otherUser, type OtherUser } from "../support/other-user.js";
 import { runPc } from "../support/pc.js";
-import { writeFiles, removeProject, readText, tempFiles, snapshotBytes, makeProject, copyProject } from "../support/project.js";
+import {
+  writeFiles,
+  removeProject,
+  readText,
+  tempFiles,
+  snapshotBytes,
+  makeProject,
+  copyProject,
+} from "../support/project.js";
 import { promptFile } from "../support/prompt.js";
 import { useTestServer } from "../support/test-server.js";
 

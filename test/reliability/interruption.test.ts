@@ -8,7 +8,15 @@ import path from "node:path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { defaultAnswer } from "../support/openai-server.js";
 import { spawnPc, runPc } from "../support/pc.js";
-import { removeProject, readText, exists, readLockJson, listFiles, tempFiles, makeProject } from "../support/project.js";
+import {
+  removeProject,
+  readText,
+  exists,
+  readLockJson,
+  listFiles,
+  tempFiles,
+  makeProject,
+} from "../support/project.js";
 import { promptFile } from "../support/prompt.js";
 import { useTestServer } from "../support/test-server.js";
 
@@ -40,7 +48,10 @@ const PROMPTS = ["p1", "p2", "p3", "p4"];
 
 /** Holds the request of one prompt open (headers and a few chunks, then nothing) until pc aborts it. */
 function stallPrompt(p: string): void {
-  server.fail({ kind: "stall", afterChunks: 3 }, { when: (body) => JSON.stringify(body.messages).includes(`generated/${p}.py`) });
+  server.fail(
+    { kind: "stall", afterChunks: 3 },
+    { when: (body) => JSON.stringify(body.messages).includes(`generated/${p}.py`) },
+  );
 }
 
 async function project(): Promise<string> {
@@ -70,27 +81,32 @@ async function p1Recorded(root: string): Promise<void> {
 }
 
 describe("interrupting a build", () => {
-  it.each(["SIGINT", "SIGTERM"] as const)("%s mid-build aborts the request in flight and keeps the finished prompts", async (signal) => {
-    const root = await project();
-    stallPrompt("p2");
-    const pc = spawnPc(["build", "--base-url", server.baseURL], { cwd: root });
-    await requestArrives(1); // p1 is built and recorded, p2 is streaming
-    pc.child.kill(signal);
-    const run = await pc.done;
+  it.each(["SIGINT", "SIGTERM"] as const)(
+    "%s mid-build aborts the request in flight and keeps the finished prompts",
+    async (signal) => {
+      const root = await project();
+      stallPrompt("p2");
+      const pc = spawnPc(["build", "--base-url", server.baseURL], { cwd: root });
+      await requestArrives(1); // p1 is built and recorded, p2 is streaming
+      pc.child.kill(signal);
+      const run = await pc.done;
 
-    expect(run.code, run.stderr).toBe(130);
-    expect(run.stderr).toContain(signal === "SIGINT" ? "interrupted:" : "terminated:");
-    expect(run.stderr).toMatch(/skipped prompts\/p2\.md: interrupted/);
-    expect(server.chatRequests()).toHaveLength(2); // nothing was started after the signal
-    await expectCleanAfterInterrupt(root, ["p1"]);
+      expect(run.code, run.stderr).toBe(130);
+      expect(run.stderr).toContain(signal === "SIGINT" ? "interrupted:" : "terminated:");
+      expect(run.stderr).toMatch(/skipped prompts\/p2\.md: interrupted/);
+      expect(server.chatRequests()).toHaveLength(2); // nothing was started after the signal
+      await expectCleanAfterInterrupt(root, ["p1"]);
 
-    // The next build resumes: p1 is fresh, the other three are built.
-    server.reset();
-    const resumed = await runPc(["build", "--base-url", server.baseURL], { cwd: root });
-    expect(resumed.code, resumed.stderr).toBe(0);
-    expect(server.chatRequests().map((r) => JSON.stringify(r.body.messages).match(/generated\/(p\d)\.py/)?.[1])).toEqual(["p2", "p3", "p4"]);
-    expect((await runPc(["check"], { cwd: root })).code).toBe(0);
-  });
+      // The next build resumes: p1 is fresh, the other three are built.
+      server.reset();
+      const resumed = await runPc(["build", "--base-url", server.baseURL], { cwd: root });
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(
+        server.chatRequests().map((r) => JSON.stringify(r.body.messages).match(/generated\/(p\d)\.py/)?.[1]),
+      ).toEqual(["p2", "p3", "p4"]);
+      expect((await runPc(["check"], { cwd: root })).code).toBe(0);
+    },
+  );
 
   it("a second Ctrl-C right after the first exits with 130 and still leaves no partial file", async () => {
     const root = await project();
@@ -112,7 +128,9 @@ describe("interrupting a build", () => {
     await fsp.mkdir(path.join(root, "generated"), { recursive: true });
     await fsp.writeFile(path.join(root, "generated/p1.py"), "old bytes\n");
     const script = path.join(import.meta.dirname, "fixtures/stuck-write.mjs");
-    const child = spawn(process.execPath, [script, path.join(root, "generated/p1.py")], { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(process.execPath, [script, path.join(root, "generated/p1.py")], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     let stderr = "";
     const seen = (pattern: RegExp) =>
       new Promise<void>((resolve) => {
@@ -146,7 +164,8 @@ describe("interrupting a build", () => {
       stderr += d.toString();
       for (const [pattern, resolve] of waiters) if (pattern.test(stderr)) resolve();
     });
-    const seen = (pattern: RegExp) => new Promise<void>((resolve) => (pattern.test(stderr) ? resolve() : waiters.push([pattern, resolve])));
+    const seen = (pattern: RegExp) =>
+      new Promise<void>((resolve) => (pattern.test(stderr) ? resolve() : waiters.push([pattern, resolve])));
     const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
 
     await seen(/committing/);
@@ -174,7 +193,9 @@ describe("two builds on one project", () => {
     await requestArrives(1);
     const second = await runPc(["build", "--base-url", server.baseURL], { cwd: root });
     expect(second.code, second.stderr).toBe(1);
-    expect(second.stderr).toMatch(new RegExp(`another pc process \\(pid ${first.child.pid}\\) is building this project`));
+    expect(second.stderr).toMatch(
+      new RegExp(`another pc process \\(pid ${first.child.pid}\\) is building this project`),
+    );
     expect(second.stderr).toContain("PC_PROJECT_BUSY");
     expect(server.chatRequests()).toHaveLength(2); // the refused build made no request
     // Readers are not blocked: status works while the build runs.
@@ -212,7 +233,11 @@ describe("two builds on one project", () => {
     await new Promise((resolve) => dead.on("exit", resolve));
     await fsp.mkdir(path.join(root, ".pc/build.lock"), { recursive: true });
     await fsp.writeFile(path.join(root, ".pc/build.owner"), JSON.stringify({ pid: dead.pid, host: hostname() }));
-    const left = ["generated/.p1.py.pc-0123456789ab.tmp", ".promptfile.lock.pc-abcdef012345.tmp", ".pc/.file-hashes.json.pc-a1b2c3d4e5f6.tmp"];
+    const left = [
+      "generated/.p1.py.pc-0123456789ab.tmp",
+      ".promptfile.lock.pc-abcdef012345.tmp",
+      ".pc/.file-hashes.json.pc-a1b2c3d4e5f6.tmp",
+    ];
     const unrelated = ["generated/.notes.tmp", "src/.cache.pc-xyz.tmp"];
     for (const file of [...left, ...unrelated]) {
       await fsp.mkdir(path.dirname(path.join(root, file)), { recursive: true });

@@ -6,7 +6,15 @@ import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runPc } from "../support/pc.js";
-import { removeProject, readText, exists, readLockJson, listFiles, makeProject, copyProject } from "../support/project.js";
+import {
+  removeProject,
+  readText,
+  exists,
+  readLockJson,
+  listFiles,
+  makeProject,
+  copyProject,
+} from "../support/project.js";
 import { promptFile } from "../support/prompt.js";
 import { useTestServer } from "../support/test-server.js";
 
@@ -70,7 +78,9 @@ describe("pc lock on a readable lock", () => {
     expect(server.requests).toEqual([]);
 
     const status = await runPc(["status"], { cwd: root });
-    expect(status.stdout).toMatch(/prompts\/a\.md\s+stale\s+generated\/a\.py\s+llm\s+generated\/a\.py did not match the lock/);
+    expect(status.stdout).toMatch(
+      /prompts\/a\.md\s+stale\s+generated\/a\.py\s+llm\s+generated\/a\.py did not match the lock/,
+    );
     expect(status.stdout).toMatch(/prompts\/b\.md\s+missing/);
     // The build restores both from the generation cache: still no model call.
     const build = await runPc(["build"], { cwd: root, env: env() });
@@ -143,7 +153,9 @@ describe("pc lock on a lock that cannot be parsed", () => {
     await fsp.rm(path.join(root, "promptfile.lock"));
     const run = await runPc(["lock", "--repair"], { cwd: root, env: env() });
     expect(run.code, run.stderr).toBe(0);
-    expect(await listFiles(root).then((f) => f.filter((x) => x.startsWith("promptfile.lock")))).toEqual(["promptfile.lock"]);
+    expect(await listFiles(root).then((f) => f.filter((x) => x.startsWith("promptfile.lock")))).toEqual([
+      "promptfile.lock",
+    ]);
     expect((await runPc(["check"], { cwd: root })).code).toBe(0);
     expect(server.requests).toEqual([]);
   });
@@ -152,7 +164,10 @@ describe("pc lock on a lock that cannot be parsed", () => {
     // Two branches rebuilt b differently; the merge took the feature side of b's prompt and output.
     const ours = await copy();
     const theirs = await copy();
-    for (const [root, body] of [[ours, "Write b, the main way."], [theirs, "Write b, the feature way."]] as const) {
+    for (const [root, body] of [
+      [ours, "Write b, the main way."],
+      [theirs, "Write b, the feature way."],
+    ] as const) {
       await fsp.writeFile(path.join(root, "prompts/b.md"), promptFile({ output: "generated/b.py", body }));
       expect((await runPc(["build", "--base-url", server.baseURL], { cwd: root })).code).toBe(0);
     }
@@ -162,7 +177,11 @@ describe("pc lock on a lock that cannot be parsed", () => {
     await fsp.copyFile(path.join(ours, "promptfile.lock"), path.join(merged, "ours.lock"));
     // git merge-file writes the merge result with conflict markers, exactly as `git merge` would.
     try {
-      execFileSync("git", ["merge-file", "-L", "HEAD", "-L", "base", "-L", "feature", "ours.lock", "base.lock", "promptfile.lock"], { cwd: merged });
+      execFileSync(
+        "git",
+        ["merge-file", "-L", "HEAD", "-L", "base", "-L", "feature", "ours.lock", "base.lock", "promptfile.lock"],
+        { cwd: merged },
+      );
     } catch {
       // exit status = number of conflicts
     }
@@ -182,7 +201,9 @@ describe("pc lock on a lock that cannot be parsed", () => {
     expect(repair.code, repair.stderr).toBe(0);
     expect(repair.stdout).toMatch(/prompts\/b\.md\s+recovered\s+from the feature side of the conflict/);
     expect(await readText(merged, "promptfile.lock.bak")).toBe(conflicted);
-    expect((await readLockJson(merged)).prompts["prompts/b.md"]).toEqual((await readLockJson(theirs)).prompts["prompts/b.md"]);
+    expect((await readLockJson(merged)).prompts["prompts/b.md"]).toEqual(
+      (await readLockJson(theirs)).prompts["prompts/b.md"],
+    );
     const check = await runPc(["check"], { cwd: merged });
     expect(check.code, check.stdout).toBe(0);
     expect(server.requests).toEqual([]);

@@ -17,7 +17,11 @@ afterAll(async () => {
 
 describe("prompt encodings", () => {
   it("a BOM and CRLF line endings (a Windows checkout) leave a built prompt fresh and build the same request", async () => {
-    const prompt = promptFile({ output: "generated/app.py", context: ["src/spec.md"], body: "Write the app.\nFollow the spec." });
+    const prompt = promptFile({
+      output: "generated/app.py",
+      context: ["src/spec.md"],
+      body: "Write the app.\nFollow the spec.",
+    });
     const root = (await makeProject({ "prompts/app.md": prompt, "src/spec.md": "# Spec\n\n- one\n- two\n" })).root;
     created.push(root);
     expect((await runPc(["build", "--base-url", server.baseURL], { cwd: root })).code).toBe(0);

@@ -20,20 +20,72 @@ function onlyPcErrors<T>(f: () => T): T | PcError {
 
 // YAML and Markdown fragments that stress parsers: tags, anchors, flow syntax, block scalars, odd keys.
 const yamlBits = fc.constantFrom(
-  "version: 1", "model: m", "seed: 1", "temperature: 0", "output: generated/a.py", "outputs: [a.py, b.py]",
-  "seed: 1.5", "seed: -1", "seed: 1e400", "temperature: .inf", "temperature: .nan", "version: 0x1F", "model: ~",
-  "output: !!binary aGVsbG8=", "output: !!js/function 'function () {}'", "output: !!js/regexp /x/", "seed: !!timestamp 2001-12-14",
-  "context: &a [x]", "vars: *a", "<<: *a", "vars: { <<: {a: 1} }", "? complex", ": value", "- item", "{", "[", "]", "}",
-  "\"unterminated", "'single", "system: |", "  block", "system: >-", "\tindented: tab", "__proto__: { polluted: true }",
-  "constructor: { prototype: 1 }", "vars: { __proto__: { x: 1 } }", "toString: 1", "format: yes", "extract: raw",
-  "stop: [\"```\"]", "max_tokens: 99999999999999999999", "top_k: -1", "%YAML 1.2", "--- # doc", "...", "!!set {a, b}",
-  "output: \u0000", "model: \uFEFF", "description: \uD800",
+  "version: 1",
+  "model: m",
+  "seed: 1",
+  "temperature: 0",
+  "output: generated/a.py",
+  "outputs: [a.py, b.py]",
+  "seed: 1.5",
+  "seed: -1",
+  "seed: 1e400",
+  "temperature: .inf",
+  "temperature: .nan",
+  "version: 0x1F",
+  "model: ~",
+  "output: !!binary aGVsbG8=",
+  "output: !!js/function 'function () {}'",
+  "output: !!js/regexp /x/",
+  "seed: !!timestamp 2001-12-14",
+  "context: &a [x]",
+  "vars: *a",
+  "<<: *a",
+  "vars: { <<: {a: 1} }",
+  "? complex",
+  ": value",
+  "- item",
+  "{",
+  "[",
+  "]",
+  "}",
+  '"unterminated',
+  "'single",
+  "system: |",
+  "  block",
+  "system: >-",
+  "\tindented: tab",
+  "__proto__: { polluted: true }",
+  "constructor: { prototype: 1 }",
+  "vars: { __proto__: { x: 1 } }",
+  "toString: 1",
+  "format: yes",
+  "extract: raw",
+  'stop: ["```"]',
+  "max_tokens: 99999999999999999999",
+  "top_k: -1",
+  "%YAML 1.2",
+  "--- # doc",
+  "...",
+  "!!set {a, b}",
+  "output: \u0000",
+  "model: \uFEFF",
+  "description: \uD800",
 );
 const fenceLang = fc.constantFrom("", "yaml", "json", "js", "javascript", "coffee", "toml", " js", "JSON", "yaml # x");
 const structuredPrompt = fc
-  .tuple(fenceLang, fc.array(fc.oneof(yamlBits, fc.string()), { maxLength: 12 }), fc.constantFrom("---", "--- ", "...", ""), fc.string())
+  .tuple(
+    fenceLang,
+    fc.array(fc.oneof(yamlBits, fc.string()), { maxLength: 12 }),
+    fc.constantFrom("---", "--- ", "...", ""),
+    fc.string(),
+  )
   .map(([lang, lines, close, body]) => `---${lang}\n${lines.join("\n")}\n${close}\n${body}`);
-const anyPrompt = fc.oneof(fc.string(), fc.string({ unit: "binary" }), structuredPrompt, structuredPrompt.map((t) => t.replace(/\n/g, "\r\n")));
+const anyPrompt = fc.oneof(
+  fc.string(),
+  fc.string({ unit: "binary" }),
+  structuredPrompt,
+  structuredPrompt.map((t) => t.replace(/\n/g, "\r\n")),
+);
 
 describe("the frontmatter parser", () => {
   it("returns a prompt or throws PcError, for any text", () => {
@@ -69,26 +121,59 @@ describe("the frontmatter parser", () => {
 
 // Answers made of the things models write: prose, fences of every kind, paths, unclosed blocks.
 const answerBits = fc.constantFrom(
-  "```", "```python", "```py generated/a.py", "~~~", "~~~~", "````", "``` ```", "   ```", "    ```", "generated/a.py", "**generated/b.ts**",
-  "# generated/a.py", "Here is the file:", "", " ", "\t", "print('hi')", "```json", "{\"a\": 1}", "\r", "\u0000", "`inline`",
+  "```",
+  "```python",
+  "```py generated/a.py",
+  "~~~",
+  "~~~~",
+  "````",
+  "``` ```",
+  "   ```",
+  "    ```",
+  "generated/a.py",
+  "**generated/b.ts**",
+  "# generated/a.py",
+  "Here is the file:",
+  "",
+  " ",
+  "\t",
+  "print('hi')",
+  "```json",
+  '{"a": 1}',
+  "\r",
+  "\u0000",
+  "`inline`",
 );
-const anyAnswer = fc.oneof(fc.string(), fc.array(fc.oneof(answerBits, fc.string()), { maxLength: 20 }).map((l) => l.join("\n")));
-const outputPath = fc.oneof(fc.constantFrom("generated/a.py", "generated/b.ts", "a.json", "x", "generated/a.py.bak"), fc.string({ minLength: 1 }));
+const anyAnswer = fc.oneof(
+  fc.string(),
+  fc.array(fc.oneof(answerBits, fc.string()), { maxLength: 20 }).map((l) => l.join("\n")),
+);
+const outputPath = fc.oneof(
+  fc.constantFrom("generated/a.py", "generated/b.ts", "a.json", "x", "generated/a.py.bak"),
+  fc.string({ minLength: 1 }),
+);
 
 describe("the answer extractor", () => {
   it("returns one text per output or throws PcError, for any answer", () => {
     fc.assert(
-      fc.property(anyAnswer, fc.uniqueArray(outputPath, { minLength: 1, maxLength: 3 }), fc.constantFrom("fenced" as const, "raw" as const), (answer, outputs, mode) => {
-        const result = onlyPcErrors(() => extractOutputs(answer, mode === "raw" ? outputs.slice(0, 1) : outputs, mode));
-        if (result instanceof PcError) {
-          expect(["PC_ANSWER_EMPTY", "PC_ANSWER_NO_CODE", "PC_ANSWER_AMBIGUOUS"]).toContain(result.code);
-        } else {
-          for (const [file, text] of Object.entries(result)) {
-            expect(outputs).toContain(file);
-            expect(text.trim()).not.toBe("");
+      fc.property(
+        anyAnswer,
+        fc.uniqueArray(outputPath, { minLength: 1, maxLength: 3 }),
+        fc.constantFrom("fenced" as const, "raw" as const),
+        (answer, outputs, mode) => {
+          const result = onlyPcErrors(() =>
+            extractOutputs(answer, mode === "raw" ? outputs.slice(0, 1) : outputs, mode),
+          );
+          if (result instanceof PcError) {
+            expect(["PC_ANSWER_EMPTY", "PC_ANSWER_NO_CODE", "PC_ANSWER_AMBIGUOUS"]).toContain(result.code);
+          } else {
+            for (const [file, text] of Object.entries(result)) {
+              expect(outputs).toContain(file);
+              expect(text.trim()).not.toBe("");
+            }
           }
-        }
-      }),
+        },
+      ),
       { numRuns: 3000 },
     );
   });
@@ -96,15 +181,26 @@ describe("the answer extractor", () => {
   it("gives back exactly the code a single fenced block holds", () => {
     const codeLine = fc.string().filter((l) => !/[\r\n]/.test(l) && !/^ {0,3}(`{3,}|~{3,})/.test(l));
     fc.assert(
-      fc.property(fc.array(codeLine, { minLength: 1, maxLength: 10 }), fc.string().filter((s) => !/[`~\r]/.test(s)), (lines, prose) => {
-        fc.pre(lines.join("").trim() !== "");
-        // A line that holds only a path names the block as that file (see labels.ts), so prose is no such line.
-        // Likewise a first line that is a comment holding one word may be the file's path.
-        fc.pre(alonePath(prose.split("\n").findLast((l) => l.trim() !== "")?.trim() ?? "") === undefined && !/^\s*#\s*\S+\s*$/.test(lines[0]!));
-        const code = `${lines.join("\n")}\n`;
-        const answer = `${prose}\n\n\`\`\`python\n${code}\`\`\`\n`;
-        expect(extractOutputs(answer, ["generated/a.py"], "fenced")).toEqual({ "generated/a.py": code });
-      }),
+      fc.property(
+        fc.array(codeLine, { minLength: 1, maxLength: 10 }),
+        fc.string().filter((s) => !/[`~\r]/.test(s)),
+        (lines, prose) => {
+          fc.pre(lines.join("").trim() !== "");
+          // A line that holds only a path names the block as that file (see labels.ts), so prose is no such line.
+          // Likewise a first line that is a comment holding one word may be the file's path.
+          fc.pre(
+            alonePath(
+              prose
+                .split("\n")
+                .findLast((l) => l.trim() !== "")
+                ?.trim() ?? "",
+            ) === undefined && !/^\s*#\s*\S+\s*$/.test(lines[0]!),
+          );
+          const code = `${lines.join("\n")}\n`;
+          const answer = `${prose}\n\n\`\`\`python\n${code}\`\`\`\n`;
+          expect(extractOutputs(answer, ["generated/a.py"], "fenced")).toEqual({ "generated/a.py": code });
+        },
+      ),
     );
   });
 });
@@ -128,14 +224,21 @@ const entry: fc.Arbitrary<LockEntry> = fc.record(
     outputs: fc.dictionary(pathKey, hash),
     source: fc.constantFrom("llm" as const, "cache" as const, "chat" as const, "hand" as const),
     label: fc.string(),
-    engine: fc.record({ engine: fc.constantFrom("openai" as const, "embedded" as const), model: fc.string(), threads: fc.integer() }),
+    engine: fc.record({
+      engine: fc.constantFrom("openai" as const, "embedded" as const),
+      model: fc.string(),
+      threads: fc.integer(),
+    }),
     usage: fc.record({ promptTokens: fc.nat(), completionTokens: fc.nat() }),
     durationMs: finite,
     stale: fc.string(),
   },
   { requiredKeys: ["version", "model", "seed", "temperature", "inputHash", "inputs", "outputs", "source"] },
 );
-const lock: fc.Arbitrary<Lock> = fc.record({ lockfileVersion: fc.constant(LOCKFILE_VERSION), prompts: fc.dictionary(pathKey, entry, { maxKeys: 5 }) });
+const lock: fc.Arbitrary<Lock> = fc.record({
+  lockfileVersion: fc.constant(LOCKFILE_VERSION),
+  prompts: fc.dictionary(pathKey, entry, { maxKeys: 5 }),
+});
 
 describe("the lock serializer", () => {
   it("round-trips: parse(serialize(lock)) equals the lock, and serializing again gives the same bytes", () => {

@@ -23,7 +23,11 @@ afterAll(() => Promise.all(created.map(removeProject)));
 const PROMPTS = ["p1", "p2", "p3"];
 
 async function project(): Promise<string> {
-  const root = await makeRoot(Object.fromEntries(PROMPTS.map((p) => [`prompts/${p}.md`, promptFile({ output: `generated/${p}.py`, body: `Write ${p}.` })])));
+  const root = await makeRoot(
+    Object.fromEntries(
+      PROMPTS.map((p) => [`prompts/${p}.md`, promptFile({ output: `generated/${p}.py`, body: `Write ${p}.` })]),
+    ),
+  );
   created.push(root);
   return root;
 }
@@ -45,7 +49,10 @@ describe("several builds started at once on a project whose lock holder is gone"
   const leftBy = {
     "a process killed with kill -9": async (root: string) => {
       await fsp.mkdir(path.join(root, ".pc/build.lock"), { recursive: true });
-      await fsp.writeFile(path.join(root, ".pc/build.owner"), JSON.stringify({ pid: await deadPid(), host: hostname() }));
+      await fsp.writeFile(
+        path.join(root, ".pc/build.owner"),
+        JSON.stringify({ pid: await deadPid(), host: hostname() }),
+      );
     },
     "an unknown process, long ago (stale)": async (root: string) => {
       await fsp.mkdir(path.join(root, ".pc/build.lock"), { recursive: true });
@@ -70,7 +77,9 @@ describe("several builds started at once on a project whose lock holder is gone"
           if (other.code === 0) expect(other.stderr, said).toMatch(/\b0 built, 0 from cache, 3 fresh/);
           else expect(other.stderr, said).toContain("PC_PROJECT_BUSY");
         }
-        const asked = server.chatRequests().map((r) => JSON.stringify(r.body.messages).match(/generated\/p\d\.py/)?.[0]);
+        const asked = server
+          .chatRequests()
+          .map((r) => JSON.stringify(r.body.messages).match(/generated\/p\d\.py/)?.[0]);
         expect(asked.sort()).toEqual(PROMPTS.map((p) => `generated/${p}.py`));
         expect((await runPc(["check"], { cwd: root })).code).toBe(0);
         expect(await exists(root, ".pc/build.lock")).toBe(false);
@@ -83,7 +92,11 @@ describe("several builds started at once on a project whose lock holder is gone"
 describe("temp files of a dead build", () => {
   it("are removed by the next build that takes the project, even with no lock left behind", async () => {
     const root = await project();
-    const left = ["generated/.p1.py.pc-0123456789ab.tmp", ".promptfile.lock.pc-abcdef012345.tmp", ".pc/.failures.json.pc-a1b2c3d4e5f6.tmp"];
+    const left = [
+      "generated/.p1.py.pc-0123456789ab.tmp",
+      ".promptfile.lock.pc-abcdef012345.tmp",
+      ".pc/.failures.json.pc-a1b2c3d4e5f6.tmp",
+    ];
     await writeFiles(root, Object.fromEntries([...left, "generated/.notes.tmp"].map((f) => [f, "half-written"])));
     const run = await runPc(["build", "--base-url", server.baseURL], { cwd: root });
     expect(run.code, run.stderr).toBe(0);

@@ -13,19 +13,28 @@ const server = useTestServer({}, { resetEachTest: false });
 let root: string;
 const runs: Array<{ command: string; run: PcRun }> = [];
 
-const mentions = (output: string) => (body: { messages: Array<{ content: unknown }> }) => JSON.stringify(body.messages).includes(output);
+const mentions = (output: string) => (body: { messages: Array<{ content: unknown }> }) =>
+  JSON.stringify(body.messages).includes(output);
 
 beforeAll(async () => {
-  root = (await makeProject({
-    "prompts/auth.md": promptFile({ output: "generated/auth.py", body: "Write auth." }),
-    "prompts/stream.md": promptFile({ output: "generated/stream.py", body: "Write stream." }),
-    "prompts/upstream.md": promptFile({ output: "generated/upstream.py", body: "Write upstream." }),
-    "prompts/good.md": promptFile({ output: "generated/good.py", body: "Write good." }),
-  })).root;
+  root = (
+    await makeProject({
+      "prompts/auth.md": promptFile({ output: "generated/auth.py", body: "Write auth." }),
+      "prompts/stream.md": promptFile({ output: "generated/stream.py", body: "Write stream." }),
+      "prompts/upstream.md": promptFile({ output: "generated/upstream.py", body: "Write upstream." }),
+      "prompts/good.md": promptFile({ output: "generated/good.py", body: "Write good." }),
+    })
+  ).root;
   const faults = () => {
     // A gateway that quotes the request's Authorization header in its error.
-    server.fail({ status: 401, message: `Invalid API key provided: Authorization: Bearer ${KEY}` }, { when: mentions("generated/auth.py") });
-    server.fail({ kind: "sse-error", message: `upstream rejected key ${KEY}` }, { when: mentions("generated/stream.py") });
+    server.fail(
+      { status: 401, message: `Invalid API key provided: Authorization: Bearer ${KEY}` },
+      { when: mentions("generated/auth.py") },
+    );
+    server.fail(
+      { kind: "sse-error", message: `upstream rejected key ${KEY}` },
+      { when: mentions("generated/stream.py") },
+    );
     server.fail({ status: 502, message: `bad gateway (api_key=${KEY})` }, { when: mentions("generated/upstream.py") });
   };
   const env = { PC_API_KEY: KEY, PC_BASE_URL: server.baseURL };

@@ -50,7 +50,11 @@ describe.each(["ENOSPC", "EROFS", "EACCES"])("%s", (code) => {
     const { root, lock } = await editedCopy();
     const before = await readText(root, "generated/a.py");
     setBeforeRenameHook((target) => {
-      if (target.includes(`${path.sep}generations${path.sep}`) && target.endsWith(".json") && !target.includes("failed")) {
+      if (
+        target.includes(`${path.sep}generations${path.sep}`) &&
+        target.endsWith(".json") &&
+        !target.includes("failed")
+      ) {
         setBeforeRenameHook(undefined); // the first prompt's cache write only
         throw diskError(code);
       }
@@ -71,7 +75,10 @@ describe.each(["ENOSPC", "EROFS", "EACCES"])("%s", (code) => {
 
   it("on the failure record: reported as a warning with PC_WRITE_FAILED; the build's work is kept", async () => {
     const { root } = await editedCopy();
-    server.fail({ status: 400, message: "refused" }, { when: (body) => JSON.stringify(body.messages).includes("generated/a.py") });
+    server.fail(
+      { status: 400, message: "refused" },
+      { when: (body) => JSON.stringify(body.messages).includes("generated/a.py") },
+    );
     setBeforeRenameHook((target) => {
       if (target.endsWith("failures.json")) throw diskError(code);
     });

@@ -33,7 +33,10 @@ describe("outputs that are pc's own files, folders or unreadable", () => {
     "prompts/hook.md": { text: promptFile({ output: ".git/hooks/pre-commit" }), code: "PC_OUTPUT_CONFLICT" },
     "prompts/folder.md": { text: promptFile({ output: "generated/folder" }), code: "PC_OUTPUT_CONFLICT" },
     "prompts/nul.md": { text: promptFile({ output: "generated/a\u0000.py" }), code: "PC_PATH_OUTSIDE_PROJECT" },
-    "prompts/latin1.md": { text: Buffer.concat([Buffer.from(promptFile({ output: "generated/latin1.py" })), Buffer.from([0xe9, 0x0a])]), code: "PC_FILE_UNREADABLE" },
+    "prompts/latin1.md": {
+      text: Buffer.concat([Buffer.from(promptFile({ output: "generated/latin1.py" })), Buffer.from([0xe9, 0x0a])]),
+      code: "PC_FILE_UNREADABLE",
+    },
   };
   let root: string;
   let before: Map<string, Buffer>;
@@ -47,7 +50,9 @@ describe("outputs that are pc's own files, folders or unreadable", () => {
       ...Object.fromEntries(Object.entries(bad).map(([file, { text }]) => [file, text])),
     });
     await fsp.mkdir(path.join(root, ".git/hooks"), { recursive: true });
-    before = new Map(await Promise.all((await listFiles(root)).map(async (f) => [f, await fsp.readFile(path.join(root, f))] as const)));
+    before = new Map(
+      await Promise.all((await listFiles(root)).map(async (f) => [f, await fsp.readFile(path.join(root, f))] as const)),
+    );
   });
   afterAll(() => removeProject(root));
 
@@ -74,7 +79,8 @@ describe("outputs that are pc's own files, folders or unreadable", () => {
     const status = await runPc(["status"], { cwd: root });
     expect(status.stderr).not.toMatch(/internal error/);
     expect(status.stdout).toMatch(/prompts\/good\.md\s+fresh/);
-    for (const prompt of Object.keys(bad)) expect(status.stdout, prompt).toMatch(new RegExp(`${prompt.replace(/[./]/g, "\\$&")}\\s+invalid`));
+    for (const prompt of Object.keys(bad))
+      expect(status.stdout, prompt).toMatch(new RegExp(`${prompt.replace(/[./]/g, "\\$&")}\\s+invalid`));
     expect(status.stderr).toContain("not UTF-8");
     expect(status.stderr).toContain("is a folder, not a file");
   });
@@ -125,7 +131,9 @@ describe("containment at the moment of writing", () => {
       await fsp.symlink(outside, path.join(root, "generated/x"));
     });
     try {
-      await expect(writeFileAtomic(path.join(root, "generated/x/a.py"), "print(1)\n", { root })).rejects.toMatchObject({ code: "PC_PATH_OUTSIDE_PROJECT" });
+      await expect(writeFileAtomic(path.join(root, "generated/x/a.py"), "print(1)\n", { root })).rejects.toMatchObject({
+        code: "PC_PATH_OUTSIDE_PROJECT",
+      });
       expect(await listFiles(outside)).toEqual([]);
     } finally {
       setBeforeRenameHook(undefined);

@@ -65,14 +65,22 @@ describe("paths in the lock", () => {
     expectNoInternalError(status, "status");
     // The entry's paths are not taken: the prompt is rendered, and its request is the one recorded.
     expect(status.stdout).toMatch(/prompts\/a\.md\s+fresh/);
-    const build = await runPc(["build", "--force", "prompts/a.md"], { cwd: root, env: { PC_BASE_URL: server.baseURL } });
+    const build = await runPc(["build", "--force", "prompts/a.md"], {
+      cwd: root,
+      env: { PC_BASE_URL: server.baseURL },
+    });
     expect(build.code, build.stderr).toBe(0);
     expect(Object.keys((await readLockJson(root)).prompts["prompts/a.md"]!.inputs)).toEqual(["prompts/a.md"]);
     await removeProject(root);
   });
 
   it("an output out of the project or onto pc's own files is never written", async () => {
-    for (const bad of [`../${path.basename(outside)}/planted.py`, "prompts/b.md", ".pc/build.owner", "promptfile.lock"]) {
+    for (const bad of [
+      `../${path.basename(outside)}/planted.py`,
+      "prompts/b.md",
+      ".pc/build.owner",
+      "promptfile.lock",
+    ]) {
       const root = await withLockEntry((entry) => {
         entry.outputs = { [bad]: HASH };
       });
@@ -110,7 +118,23 @@ describe("paths in the lock", () => {
 
   it("any path at all in a lock entry: status and build never fail inside pc and never write outside", async () => {
     const hostile = fc.oneof(
-      fc.constantFrom("/dev/zero", "/etc/passwd", "../x.py", "a/../../x.py", "generated/\u0000x", "generated", ".pc/generations", "prompts/b.md", "prompts/_p.md", ".git/hooks/pre-commit", "pc.config.json", "C:\\x", "./generated/a.py", "generated//a.py", ""),
+      fc.constantFrom(
+        "/dev/zero",
+        "/etc/passwd",
+        "../x.py",
+        "a/../../x.py",
+        "generated/\u0000x",
+        "generated",
+        ".pc/generations",
+        "prompts/b.md",
+        "prompts/_p.md",
+        ".git/hooks/pre-commit",
+        "pc.config.json",
+        "C:\\x",
+        "./generated/a.py",
+        "generated//a.py",
+        "",
+      ),
       fc.string({ maxLength: 12 }),
     );
     await fc.assert(
@@ -141,7 +165,11 @@ describe("the generation cache", () => {
     const entries = (await listFiles(root, ".pc/generations")).filter((f) => f.endsWith(".json"));
     for (const file of entries) {
       const generation = JSON.parse(await fsp.readFile(path.join(root, file), "utf8"));
-      generation.outputs = { ...generation.outputs, [`../${path.basename(outside)}/planted.py`]: "import os\n", "prompts/b.md": "replaced\n" };
+      generation.outputs = {
+        ...generation.outputs,
+        [`../${path.basename(outside)}/planted.py`]: "import os\n",
+        "prompts/b.md": "replaced\n",
+      };
       await fsp.writeFile(path.join(root, file), JSON.stringify(generation));
     }
     const promptB = await fsp.readFile(path.join(root, "prompts/b.md"));
@@ -162,8 +190,14 @@ describe("the generation cache", () => {
     const root = await copyRoot(built);
     const entry = (await listFiles(root, ".pc/generations")).find((f) => f.endsWith(".json"))!;
     execFileSync("mkfifo", [path.join(root, path.dirname(entry), "fifo.json")]);
-    await fsp.writeFile(path.join(root, ".pc/failures.json"), JSON.stringify({ "prompts/a.md": { inputHash: 1, message: { x: 1 } } }));
-    await fsp.writeFile(path.join(root, ".pc/file-hashes.json"), JSON.stringify({ "generated/a.py": { size: "big", hash: 7 } }));
+    await fsp.writeFile(
+      path.join(root, ".pc/failures.json"),
+      JSON.stringify({ "prompts/a.md": { inputHash: 1, message: { x: 1 } } }),
+    );
+    await fsp.writeFile(
+      path.join(root, ".pc/file-hashes.json"),
+      JSON.stringify({ "generated/a.py": { size: "big", hash: 7 } }),
+    );
     await fsp.rm(path.join(root, "generated/a.py"));
     const status = await runPc(["status"], { cwd: root });
     expectNoInternalError(status, "status");

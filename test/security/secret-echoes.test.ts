@@ -19,19 +19,29 @@ let server: TestServer;
 let root: string;
 const runs: Array<{ command: string; run: PcRun }> = [];
 
-const mentions = (output: string) => (body: { messages: Array<{ content: unknown }> }) => JSON.stringify(body.messages).includes(output);
+const mentions = (output: string) => (body: { messages: Array<{ content: unknown }> }) =>
+  JSON.stringify(body.messages).includes(output);
 
 /** Every file of the project that holds `secret` (as bytes), besides the prompts that do not. */
 async function filesHolding(dir: string, secret: string): Promise<string[]> {
   const found: string[] = [];
-  for (const file of await listFiles(dir)) if ((await fsp.readFile(path.join(dir, file))).includes(secret)) found.push(file);
+  for (const file of await listFiles(dir))
+    if ((await fsp.readFile(path.join(dir, file))).includes(secret)) found.push(file);
   return found;
 }
 
 beforeAll(async () => {
   server = await startTestServer({
-    identity: { buildInfo: `b999 ${KEY}`, modelPath: `/models/${KEY}/model.gguf`, model: `served-as-${KEY}`, systemFingerprint: `fp-${KEY}` },
-    answer: (body) => (mentions("generated/leak.py")(body) ? `Here it is:\n${fencedAnswer(`API_KEY = "${KEY}"\nprint(API_KEY)`, "python")}` : defaultAnswer(body)),
+    identity: {
+      buildInfo: `b999 ${KEY}`,
+      modelPath: `/models/${KEY}/model.gguf`,
+      model: `served-as-${KEY}`,
+      systemFingerprint: `fp-${KEY}`,
+    },
+    answer: (body) =>
+      mentions("generated/leak.py")(body)
+        ? `Here it is:\n${fencedAnswer(`API_KEY = "${KEY}"\nprint(API_KEY)`, "python")}`
+        : defaultAnswer(body),
   });
   root = await makeRoot({
     "prompts/good.md": promptFile({ output: "generated/good.py", body: "Write good." }),
@@ -39,7 +49,15 @@ beforeAll(async () => {
     "prompts/refused.md": promptFile({ output: "generated/refused.py", body: "Write refused." }),
   });
   const env = { PC_API_KEY: KEY, PC_BASE_URL: server.baseURL };
-  for (const command of [["build", "--retries", "0"], ["build", "--retries", "0", "--json"], ["status"], ["status", "--json"], ["doctor"], ["doctor", "--json"], ["log", "prompts/good.md"]]) {
+  for (const command of [
+    ["build", "--retries", "0"],
+    ["build", "--retries", "0", "--json"],
+    ["status"],
+    ["status", "--json"],
+    ["doctor"],
+    ["doctor", "--json"],
+    ["log", "prompts/good.md"],
+  ]) {
     server.fail({ status: 400, message: `bad request from key ${KEY}` }, { when: mentions("generated/refused.py") });
     runs.push({ command: command.join(" "), run: await runPc(command, { cwd: root, env }) });
   }
@@ -61,7 +79,9 @@ describe("a server that echoes the API key everywhere", () => {
   });
 
   it("an answer that holds the key fails its prompt alone, and no file gets it", async () => {
-    const json = JSON.parse(runs[1]!.run.stdout) as { prompts: Array<{ prompt: string; outcome: string; error: { code: string } | null }> };
+    const json = JSON.parse(runs[1]!.run.stdout) as {
+      prompts: Array<{ prompt: string; outcome: string; error: { code: string } | null }>;
+    };
     const leak = json.prompts.find((p) => p.prompt === "prompts/leak.md")!;
     expect(leak.outcome).toBe("failed");
     expect(leak.error?.code).toBe("PC_SECRET_REFUSED");

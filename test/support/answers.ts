@@ -5,11 +5,41 @@ import type { ChatCompletionBody } from "./sse.js";
 import { messageText } from "./sse.js";
 
 const LANGUAGES: Record<string, string> = {
-  py: "python", ts: "typescript", tsx: "tsx", js: "javascript", mjs: "javascript", cjs: "javascript",
-  jsx: "jsx", json: "json", sh: "bash", bash: "bash", rb: "ruby", go: "go", rs: "rust", c: "c", h: "c",
-  cpp: "cpp", java: "java", kt: "kotlin", swift: "swift", cs: "csharp", php: "php", sql: "sql",
-  lua: "lua", yaml: "yaml", yml: "yaml", toml: "toml", md: "markdown", html: "html", css: "css",
-  scss: "scss", xml: "xml", svg: "xml", r: "r", pl: "perl", hs: "haskell",
+  py: "python",
+  ts: "typescript",
+  tsx: "tsx",
+  js: "javascript",
+  mjs: "javascript",
+  cjs: "javascript",
+  jsx: "jsx",
+  json: "json",
+  sh: "bash",
+  bash: "bash",
+  rb: "ruby",
+  go: "go",
+  rs: "rust",
+  c: "c",
+  h: "c",
+  cpp: "cpp",
+  java: "java",
+  kt: "kotlin",
+  swift: "swift",
+  cs: "csharp",
+  php: "php",
+  sql: "sql",
+  lua: "lua",
+  yaml: "yaml",
+  yml: "yaml",
+  toml: "toml",
+  md: "markdown",
+  html: "html",
+  css: "css",
+  scss: "scss",
+  xml: "xml",
+  svg: "xml",
+  r: "r",
+  pl: "perl",
+  hs: "haskell",
 };
 
 /** The fence language a model would use for a file path (`generated/a.py` -> `python`). */
@@ -53,12 +83,14 @@ export function defaultAnswer(body: ChatCompletionBody): string {
   const hash = requestHash(body);
   const last = body.messages.at(-1);
   const lang = last ? languageFor(mentionedPath(messageText(last)) ?? "") : "";
-  const facts = { answer: hash.slice(0, 16), model: body.model, seed: body.seed ?? null, temperature: body.temperature ?? null };
+  const facts = {
+    answer: hash.slice(0, 16),
+    model: body.model,
+    seed: body.seed ?? null,
+    temperature: body.temperature ?? null,
+  };
   if (lang === "json") return `Here is the file.\n\n${fencedAnswer(JSON.stringify(facts, null, 2), lang)}\n`;
-  const lines = [
-    `answer ${facts.answer}`,
-    `model ${facts.model} seed ${facts.seed} temperature ${facts.temperature}`,
-  ];
+  const lines = [`answer ${facts.answer}`, `model ${facts.model} seed ${facts.seed} temperature ${facts.temperature}`];
   return `Here is the file.\n\n${fencedAnswer(lines.map(commentFor(lang)).join("\n"), lang)}\n`;
 }
 
@@ -82,7 +114,21 @@ function commentFor(lang: string): (line: string) => string {
   if (["html", "xml", "markdown"].includes(lang)) return (line) => `<!-- ${line} -->`;
   if (["css", "scss"].includes(lang)) return (line) => `/* ${line} */`;
   if (["sql", "lua", "haskell"].includes(lang)) return (line) => `-- ${line}`;
-  const slashes = ["typescript", "tsx", "javascript", "jsx", "go", "rust", "c", "cpp", "java", "kotlin", "swift", "csharp", "php"];
+  const slashes = [
+    "typescript",
+    "tsx",
+    "javascript",
+    "jsx",
+    "go",
+    "rust",
+    "c",
+    "cpp",
+    "java",
+    "kotlin",
+    "swift",
+    "csharp",
+    "php",
+  ];
   if (slashes.includes(lang)) return (line) => `// ${line}`;
   return (line) => `# ${line}`;
 }

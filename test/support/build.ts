@@ -19,7 +19,11 @@ export interface BuildRun {
 }
 
 /** Builds `project` against `server` with fast retries, collecting the events. */
-export async function buildIn(project: TempProject, server: Pick<TestServer, "baseURL">, options: BuildOptions = {}): Promise<BuildRun> {
+export async function buildIn(
+  project: TempProject,
+  server: Pick<TestServer, "baseURL">,
+  options: BuildOptions = {},
+): Promise<BuildRun> {
   const events: BuildEvent[] = [];
   const report = await build({
     cwd: project.root,

@@ -141,7 +141,12 @@ function defaultErrorFor(status: StatusFault["status"], body: ChatCompletionBody
     case 404:
       return modelNotFound(body.model);
     case 429:
-      return errorResponse(429, "rate_limit_exceeded", "Rate limit reached, please try again later", "rate_limit_error");
+      return errorResponse(
+        429,
+        "rate_limit_exceeded",
+        "Rate limit reached, please try again later",
+        "rate_limit_error",
+      );
     case 500:
       return errorResponse(500, 500, "Internal server error", "server_error");
     case 502:

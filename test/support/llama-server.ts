@@ -13,7 +13,9 @@ export const LLAMA_SERVER = path.resolve(REPO, "../shared/tools/llama-server");
 
 /** Why the real llama-server cannot be used here, or undefined when it can. */
 export function llamaServerMissing(): string | undefined {
-  return existsSync(LLAMA_SERVER) ? undefined : `${LLAMA_SERVER} does not exist (CI has it beside the clone as ../shared)`;
+  return existsSync(LLAMA_SERVER)
+    ? undefined
+    : `${LLAMA_SERVER} does not exist (CI has it beside the clone as ../shared)`;
 }
 
 /** `describe`, or `describe.skip` with a visible line when there is no llama-server. */
@@ -65,16 +67,30 @@ export async function startLlamaServer(options: LlamaServerOptions): Promise<Lla
     exitHookSet = true;
   }
   const cwd = options.cwd ?? path.dirname(path.resolve(options.model));
-  const args = ["-m", options.model, "--host", "127.0.0.1", "--port", "0", "-np", String(options.parallel ?? 1), "-t", "1", ...(options.args ?? [])];
+  const args = [
+    "-m",
+    options.model,
+    "--host",
+    "127.0.0.1",
+    "--port",
+    "0",
+    "-np",
+    String(options.parallel ?? 1),
+    "-t",
+    "1",
+    ...(options.args ?? []),
+  ];
   const child = spawn(LLAMA_SERVER, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
   running.add(child);
   let log = "";
   child.stdout!.on("data", (d: Buffer) => (log += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (log += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => {
-    running.delete(child);
-    resolve();
-  }));
+  const exited = new Promise<void>((resolve) =>
+    child.once("exit", () => {
+      running.delete(child);
+      resolve();
+    }),
+  );
   const stop = async (signal: NodeJS.Signals) => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill(signal);
@@ -85,7 +101,14 @@ export async function startLlamaServer(options: LlamaServerOptions): Promise<Lla
   try {
     const url = await waitForPort(child, () => log);
     await waitForHealth(url, child, () => log);
-    return { url, baseURL: `${url}/v1`, process: child, log: () => log, kill: () => stop("SIGKILL"), stop: () => stop("SIGTERM") };
+    return {
+      url,
+      baseURL: `${url}/v1`,
+      process: child,
+      log: () => log,
+      kill: () => stop("SIGKILL"),
+      stop: () => stop("SIGTERM"),
+    };
   } catch (error) {
     await stop("SIGKILL");
     throw error;
@@ -96,7 +119,8 @@ async function waitForPort(child: ChildProcess, log: () => string): Promise<stri
   for (let waited = 0; waited < 30_000; waited += 20) {
     const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(log());
     if (match) return match[1]!;
-    if (child.exitCode !== null) throw new Error(`llama-server exited (${child.exitCode}) before listening:\n${log().slice(-2000)}`);
+    if (child.exitCode !== null)
+      throw new Error(`llama-server exited (${child.exitCode}) before listening:\n${log().slice(-2000)}`);
     await sleep(20);
   }
   throw new Error(`llama-server did not say where it listens within 30 s:\n${log().slice(-2000)}`);
@@ -104,8 +128,12 @@ async function waitForPort(child: ChildProcess, log: () => string): Promise<stri
 
 async function waitForHealth(url: string, child: ChildProcess, log: () => string): Promise<void> {
   for (let waited = 0; waited < 30_000; waited += 20) {
-    if (child.exitCode !== null) throw new Error(`llama-server exited (${child.exitCode}) while loading:\n${log().slice(-2000)}`);
-    const ok = await fetch(`${url}/health`).then((r) => r.status === 200, () => false);
+    if (child.exitCode !== null)
+      throw new Error(`llama-server exited (${child.exitCode}) while loading:\n${log().slice(-2000)}`);
+    const ok = await fetch(`${url}/health`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ok) return;
     await sleep(20);
   }

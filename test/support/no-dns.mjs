@@ -5,7 +5,12 @@ import dns from "node:dns";
 import { syncBuiltinESMExports } from "node:module";
 
 const invalid = (host) => typeof host === "string" && /\.invalid\.?$/i.test(host);
-const notFound = (host) => Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: "ENOTFOUND", hostname: host, syscall: "getaddrinfo" });
+const notFound = (host) =>
+  Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), {
+    code: "ENOTFOUND",
+    hostname: host,
+    syscall: "getaddrinfo",
+  });
 const lookup = dns.lookup;
 const promisesLookup = dns.promises.lookup;
 dns.lookup = (host, ...rest) => {
@@ -14,5 +19,6 @@ dns.lookup = (host, ...rest) => {
   process.nextTick(() => callback(notFound(host)));
   return {};
 };
-dns.promises.lookup = (host, ...rest) => (invalid(host) ? Promise.reject(notFound(host)) : promisesLookup(host, ...rest));
+dns.promises.lookup = (host, ...rest) =>
+  invalid(host) ? Promise.reject(notFound(host)) : promisesLookup(host, ...rest);
 syncBuiltinESMExports();

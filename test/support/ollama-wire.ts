@@ -24,11 +24,16 @@ export const OLLAMA_DEFAULT_NUM_CTX = 4096;
  * Streams a completion as Ollama does. Like Ollama, a prompt longer than num_ctx is cut from the
  * start without an error: prompt_eval_count then says how much of it was read.
  */
-export async function streamOllama(res: ServerResponse, completion: Completion, fault: Fault | undefined): Promise<void> {
+export async function streamOllama(
+  res: ServerResponse,
+  completion: Completion,
+  fault: Fault | undefined,
+): Promise<void> {
   const { body, chunks, identity } = completion;
   const numCtx = Number(ollamaOptions(body).num_ctx ?? OLLAMA_DEFAULT_NUM_CTX);
   res.writeHead(200, { "Content-Type": "application/x-ndjson" });
-  const line = (data: unknown) => new Promise<void>((resolve) => res.write(`${JSON.stringify(data)}\n`, () => resolve()));
+  const line = (data: unknown) =>
+    new Promise<void>((resolve) => res.write(`${JSON.stringify(data)}\n`, () => resolve()));
   const base = { model: identity.model, created_at: new Date(identity.created * 1000).toISOString() };
   const cutAt = fault && "kind" in fault && fault.kind === "cut" ? (fault.afterChunks ?? 3) : -1;
   for (const [i, content] of chunks.entries()) {

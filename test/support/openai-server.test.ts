@@ -1,7 +1,11 @@
 import OpenAI, { APIConnectionError, APIError } from "openai";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
-  type ChatCompletionBody, type TestServer, fencedAnswer, multiFileAnswer, startTestServer,
+  type ChatCompletionBody,
+  type TestServer,
+  fencedAnswer,
+  multiFileAnswer,
+  startTestServer,
 } from "./openai-server.js";
 import { useTestServer } from "./test-server.js";
 
@@ -31,17 +35,31 @@ describe("openai test server, default flavor", () => {
 
   it("streams the answer in several chunks with usage, and the same text as a non-streamed request", async () => {
     const stream = await client.chat.completions.create({
-      model: "qwen2.5-coder:7b", messages, seed: 42, temperature: 0, stream: true, stream_options: { include_usage: true },
+      model: "qwen2.5-coder:7b",
+      messages,
+      seed: 42,
+      temperature: 0,
+      stream: true,
+      stream_options: { include_usage: true },
     });
     const streamed = await collect(stream);
     expect(streamed.chunks.filter((chunk) => chunk.choices[0]?.delta.content).length).toBeGreaterThan(3);
     expect(streamed.chunks[0]?.choices[0]?.delta.role).toBe("assistant");
     expect(streamed.finish).toBe("stop");
-    expect(streamed.text).toMatch(/^Here is the file\.\n\n```python\n# answer [0-9a-f]{16}\n# model qwen2.5-coder:7b seed 42 temperature 0\n```\n$/);
-    expect(streamed.usage?.total_tokens).toBe((streamed.usage?.prompt_tokens ?? 0) + (streamed.usage?.completion_tokens ?? 0));
+    expect(streamed.text).toMatch(
+      /^Here is the file\.\n\n```python\n# answer [0-9a-f]{16}\n# model qwen2.5-coder:7b seed 42 temperature 0\n```\n$/,
+    );
+    expect(streamed.usage?.total_tokens).toBe(
+      (streamed.usage?.prompt_tokens ?? 0) + (streamed.usage?.completion_tokens ?? 0),
+    );
     expect(streamed.usage?.completion_tokens).toBeGreaterThan(0);
 
-    const whole = await client.chat.completions.create({ model: "qwen2.5-coder:7b", messages, seed: 42, temperature: 0 });
+    const whole = await client.chat.completions.create({
+      model: "qwen2.5-coder:7b",
+      messages,
+      seed: 42,
+      temperature: 0,
+    });
     expect(whole.object).toBe("chat.completion");
     expect(whole.choices[0]?.message.content).toBe(streamed.text);
     expect(whole.choices[0]?.finish_reason).toBe("stop");
@@ -77,8 +95,16 @@ describe("openai test server, default flavor", () => {
     await client.chat.completions.create({ model: "m", messages, seed: 7, temperature: 0.2 });
     await client.models.list();
     const [chat] = server.chatRequests();
-    expect(server.requests.map((r) => `${r.method} ${r.path}`)).toEqual(["POST /v1/chat/completions", "GET /v1/models"]);
-    expect(chat).toMatchObject({ method: "POST", path: "/v1/chat/completions", index: 0, body: { seed: 7, temperature: 0.2 } });
+    expect(server.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      "POST /v1/chat/completions",
+      "GET /v1/models",
+    ]);
+    expect(chat).toMatchObject({
+      method: "POST",
+      path: "/v1/chat/completions",
+      index: 0,
+      body: { seed: 7, temperature: 0.2 },
+    });
     expect(chat?.body.messages).toEqual(messages);
     expect(chat?.headers.authorization).toBe("Bearer sk-test");
     expect(chat?.receivedAt).toBeGreaterThan(0);
@@ -98,17 +124,25 @@ describe("openai test server, default flavor", () => {
     const retrying = clientFor(server, { maxRetries: 2 });
     const completion = await retrying.chat.completions.create({ model: "m", messages });
     expect(completion.choices[0]?.message.content).toContain("```python");
-    expect(server.chatRequests().map((r) => (r.fault && "status" in r.fault ? r.fault.status : "ok"))).toEqual([429, 429, "ok"]);
+    expect(server.chatRequests().map((r) => (r.fault && "status" in r.fault ? r.fault.status : "ok"))).toEqual([
+      429,
+      429,
+      "ok",
+    ]);
   });
 
   it("sends llama-server's bodies for a context overflow and a loading model", async () => {
     server.fail({ status: 400 });
     server.fail({ status: 503 });
-    const overflow = (await client.chat.completions.create({ model: "m", messages }).catch((e: unknown) => e)) as APIError;
+    const overflow = (await client.chat.completions
+      .create({ model: "m", messages })
+      .catch((e: unknown) => e)) as APIError;
     expect(overflow.status).toBe(400);
     expect(overflow.error).toMatchObject({ code: 400, type: "exceed_context_size_error", n_ctx: 4096 });
     expect(overflow.message).toContain("the request exceeds the available context size");
-    const loading = (await client.chat.completions.create({ model: "m", messages }).catch((e: unknown) => e)) as APIError;
+    const loading = (await client.chat.completions
+      .create({ model: "m", messages })
+      .catch((e: unknown) => e)) as APIError;
     expect(loading.status).toBe(503);
     expect(loading.error).toEqual({ code: 503, message: "Loading model", type: "unavailable_error" });
   });
@@ -179,7 +213,11 @@ describe("openai test server, default flavor", () => {
 
   it("serves llama-server's /props, /slots and /health", async () => {
     const props = await (await fetch(`${server.url}/props`)).json();
-    expect(props).toMatchObject({ build_info: "b1234-abcdef", total_slots: 1, default_generation_settings: { cache_prompt: true } });
+    expect(props).toMatchObject({
+      build_info: "b1234-abcdef",
+      total_slots: 1,
+      default_generation_settings: { cache_prompt: true },
+    });
     expect(await (await fetch(`${server.url}/slots`)).json()).toHaveLength(1);
     expect(await (await fetch(`${server.url}/health`)).json()).toEqual({ status: "ok" });
     const missing = await fetch(`${server.url}/api/tags`);
@@ -230,7 +268,9 @@ describe("openai test server options", () => {
 
   it("uses the given answer function with the request index, and the answer helpers' format", async () => {
     const files = { "generated/a.py": "print(1)\n", "generated/b.ts": "export const b = 2;" };
-    const server = await start({ answer: (_body, index) => (index === 0 ? multiFileAnswer(files) : fencedAnswer("x", "sh")) });
+    const server = await start({
+      answer: (_body, index) => (index === 0 ? multiFileAnswer(files) : fencedAnswer("x", "sh")),
+    });
     const client = clientFor(server);
     const first = await client.chat.completions.create({ model: "m", messages });
     expect(first.choices[0]?.message.content).toBe(
@@ -255,7 +295,9 @@ describe("openai test server options", () => {
     });
     const client = clientFor(server);
     const answers = await Promise.all(
-      [0, 1, 2].map(async () => (await client.chat.completions.create({ model: "m", messages })).choices[0]?.message.content),
+      [0, 1, 2].map(
+        async () => (await client.chat.completions.create({ model: "m", messages })).choices[0]?.message.content,
+      ),
     );
     expect(answers.sort()).toEqual(["answer 0", "answer 1", "answer 2"]);
   });
@@ -266,7 +308,12 @@ describe("openai test server options", () => {
     const run = async () => {
       const outcomes: string[] = [];
       for (let i = 0; i < 12; i++) {
-        outcomes.push(await client.chat.completions.create({ model: "m", messages }).then(() => "ok", (e: APIError) => String(e.status)));
+        outcomes.push(
+          await client.chat.completions.create({ model: "m", messages }).then(
+            () => "ok",
+            (e: APIError) => String(e.status),
+          ),
+        );
       }
       return outcomes;
     };

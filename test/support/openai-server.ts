@@ -5,11 +5,26 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo, Socket } from "node:net";
 import { defaultAnswer } from "./answers.js";
 import {
-  type ErrorResponse, type FailOptions, type Fault, FaultQueue, type StatusFault, errorResponse,
-  isStatusFault, modelNotFound, seededRandom, statusFaultResponse,
+  type ErrorResponse,
+  type FailOptions,
+  type Fault,
+  FaultQueue,
+  type StatusFault,
+  errorResponse,
+  isStatusFault,
+  modelNotFound,
+  seededRandom,
+  statusFaultResponse,
 } from "./faults.js";
 import { ollamaMaxTokens, streamOllama } from "./ollama-wire.js";
-import { type ChatCompletionBody, type Completion, maxTokens, splitAnswer, streamCompletion, writeCompletion } from "./sse.js";
+import {
+  type ChatCompletionBody,
+  type Completion,
+  maxTokens,
+  splitAnswer,
+  streamCompletion,
+  writeCompletion,
+} from "./sse.js";
 
 export { defaultAnswer, fencedAnswer, multiFileAnswer, languageFor, requestHash } from "./answers.js";
 export type { ChatCompletionBody, ChatMessageBody } from "./sse.js";
@@ -104,13 +119,36 @@ export interface TestServer {
 }
 
 const DEFAULT_MODEL = "test-model";
-const FINGERPRINTS = { "llama-server": "b1234-abcdef", ollama: "fp_ollama", vllm: "fp_vllm", plain: "fp_test" } as const;
+const FINGERPRINTS = {
+  "llama-server": "b1234-abcdef",
+  ollama: "fp_ollama",
+  vllm: "fp_vllm",
+  plain: "fp_test",
+} as const;
 
 /** The fields of the OpenAI chat API a strict server accepts (others are a 400). */
 const OPENAI_FIELDS = new Set([
-  "model", "messages", "stream", "stream_options", "seed", "temperature", "top_p", "max_tokens", "max_completion_tokens",
-  "stop", "presence_penalty", "frequency_penalty", "n", "logit_bias", "logprobs", "top_logprobs", "user", "reasoning_effort",
-  "response_format", "tools", "tool_choice",
+  "model",
+  "messages",
+  "stream",
+  "stream_options",
+  "seed",
+  "temperature",
+  "top_p",
+  "max_tokens",
+  "max_completion_tokens",
+  "stop",
+  "presence_penalty",
+  "frequency_penalty",
+  "n",
+  "logit_bias",
+  "logprobs",
+  "top_logprobs",
+  "user",
+  "reasoning_effort",
+  "response_format",
+  "tools",
+  "tool_choice",
 ]);
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -150,7 +188,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     const path = req.url ?? "/";
     const route = `${req.method} ${path.split("?")[0]}`;
     const recorded: RecordedRequest = {
-      method: req.method ?? "GET", path, headers: headersOf(req), receivedAt: Date.now(), rawBody, body: parseJson(rawBody),
+      method: req.method ?? "GET",
+      path,
+      headers: headersOf(req),
+      receivedAt: Date.now(),
+      rawBody,
+      body: parseJson(rawBody),
     };
     requests.push(recorded);
     if (flavor === "llama-server") res.setHeader("Server", "llama.cpp");
@@ -161,7 +204,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     if (flavor === "ollama" && route === "POST /api/chat") return chat(recorded, req, res, true);
     const json = routeJson(route);
     if (json !== undefined) return sendJson(res, 200, json);
-    if (flavor === "ollama" && route === "GET /") return void res.writeHead(200, { "Content-Type": "text/plain" }).end("Ollama is running");
+    if (flavor === "ollama" && route === "GET /")
+      return void res.writeHead(200, { "Content-Type": "text/plain" }).end("Ollama is running");
     sendError(res, errorResponse(404, 404, "File Not Found", "not_found_error"));
   }
 
@@ -177,11 +221,20 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
         build_info: options.identity?.buildInfo ?? FINGERPRINTS["llama-server"],
         total_slots: slots,
         chat_template: "{{ messages }}",
-        default_generation_settings: { n_ctx: nCtx, cache_prompt: options.promptCache ?? true, params: generationParams() },
+        default_generation_settings: {
+          n_ctx: nCtx,
+          cache_prompt: options.promptCache ?? true,
+          params: generationParams(),
+        },
       };
     }
     if (flavor === "llama-server" && route === "GET /slots") {
-      return Array.from({ length: slots }, (_, id) => ({ id, n_ctx: nCtx, is_processing: id < active, params: generationParams() }));
+      return Array.from({ length: slots }, (_, id) => ({
+        id,
+        n_ctx: nCtx,
+        is_processing: id < active,
+        params: generationParams(),
+      }));
     }
     if (flavor === "ollama" && route === "GET /api/tags") return { models: models.map(ollamaModel) };
     if (flavor === "ollama" && route === "GET /api/version") return { version: "0.5.7" };
@@ -189,14 +242,30 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     return undefined;
   }
 
-  async function chat(recorded: RecordedRequest, req: IncomingMessage, res: ServerResponse, native = false): Promise<void> {
+  async function chat(
+    recorded: RecordedRequest,
+    req: IncomingMessage,
+    res: ServerResponse,
+    native = false,
+  ): Promise<void> {
     const body = recorded.body as ChatCompletionBody | undefined;
     if (!body || typeof body !== "object" || !Array.isArray(body.messages) || typeof body.model !== "string") {
-      return sendError(res, errorResponse(400, 400, "expected a JSON body with 'model' and 'messages'", "invalid_request_error"));
+      return sendError(
+        res,
+        errorResponse(400, 400, "expected a JSON body with 'model' and 'messages'", "invalid_request_error"),
+      );
     }
     const unknown = options.strict ? Object.keys(body).filter((key) => !OPENAI_FIELDS.has(key)) : [];
     if (unknown.length > 0) {
-      return sendError(res, errorResponse(400, 400, `Unrecognized request argument supplied: ${unknown.join(", ")}`, "invalid_request_error"));
+      return sendError(
+        res,
+        errorResponse(
+          400,
+          400,
+          `Unrecognized request argument supplied: ${unknown.join(", ")}`,
+          "invalid_request_error",
+        ),
+      );
     }
     const chatRequest = recorded as RecordedChatRequest;
     chatRequest.index = chatIndex++;
@@ -207,7 +276,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     if (fault && isStatusFault(fault)) {
       const response = statusFaultResponse(fault as StatusFault, body, nCtx);
       // Ollama's native API says what went wrong in a plain {"error": "..."} body.
-      if (native) return sendJson(res, response.status, { error: fault.message ?? `status ${fault.status}` }, response.headers);
+      if (native)
+        return sendJson(res, response.status, { error: fault.message ?? `status ${fault.status}` }, response.headers);
       return sendError(res, response);
     }
     if (fault?.kind === "reset") return void req.socket.destroy();
@@ -217,9 +287,17 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     res.on("close", () => (active -= 1));
     if (options.latencyMs) await sleep(options.latencyMs);
     const given = typeof answer === "function" ? await answer(body, chatRequest.index) : answer;
-    const completion = shape(body, typeof given === "string" ? given : given.content, fault, native ? ollamaMaxTokens(body) : maxTokens(body));
+    const completion = shape(
+      body,
+      typeof given === "string" ? given : given.content,
+      fault,
+      native ? ollamaMaxTokens(body) : maxTokens(body),
+    );
     if (typeof given !== "string") {
-      completion.reasoning = { field: given.field ?? "reasoning_content", chunks: splitAnswer(given.reasoning, options.chunkSize ?? 4) };
+      completion.reasoning = {
+        field: given.field ?? "reasoning_content",
+        chunks: splitAnswer(given.reasoning, options.chunkSize ?? 4),
+      };
     }
     if (native) await streamOllama(res, completion, fault);
     else if (body.stream) await streamCompletion(res, completion, fault, options.tokenDelayMs ?? 0);
@@ -227,7 +305,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   }
 
   /** Cut the answer into chunks and decide the finish reason, honouring the request's token cap. */
-  function shape(body: ChatCompletionBody, text: string, fault: Fault | undefined, cap: number | undefined): Completion {
+  function shape(
+    body: ChatCompletionBody,
+    text: string,
+    fault: Fault | undefined,
+    cap: number | undefined,
+  ): Completion {
     let content = text;
     if (fault && !isStatusFault(fault) && fault.kind === "empty") content = "";
     if (fault && !isStatusFault(fault) && fault.kind === "no-code") {
@@ -300,7 +383,14 @@ function ollamaModel(name: string): Record<string, unknown> {
     modified_at: "2025-01-01T00:00:00Z",
     size: 4_683_087_332,
     digest,
-    details: { parent_model: "", format: "gguf", family: "qwen2", families: ["qwen2"], parameter_size: "7.6B", quantization_level: "Q4_K_M" },
+    details: {
+      parent_model: "",
+      format: "gguf",
+      family: "qwen2",
+      families: ["qwen2"],
+      parameter_size: "7.6B",
+      quantization_level: "Q4_K_M",
+    },
   };
 }
 

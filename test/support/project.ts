@@ -70,7 +70,9 @@ export async function tempFiles(root: string): Promise<string[]> {
 /** path -> bytes of every file outside .pc/ (the files a user sees and commits). */
 export async function snapshotBytes(root: string): Promise<Map<string, Buffer>> {
   const files = (await listFiles(root)).filter((f) => !f.startsWith(".pc/"));
-  return new Map(await Promise.all(files.map(async (f) => [f, await readFile(path.join(root, f))] as [string, Buffer])));
+  return new Map(
+    await Promise.all(files.map(async (f) => [f, await readFile(path.join(root, f))] as [string, Buffer])),
+  );
 }
 
 export interface TempProject {
@@ -121,7 +123,8 @@ function projectAt(root: string): TempProject {
       const files = (await listFiles(root)).filter((f) => !f.startsWith(".pc/"));
       return Object.fromEntries(await Promise.all(files.map(async (f) => [f, await readText(root, f)] as const)));
     },
-    run: (args, options = {}) => runPc(args, { cwd: path.join(root, options.cwd ?? ""), env: options.env, input: options.input }),
+    run: (args, options = {}) =>
+      runPc(args, { cwd: path.join(root, options.cwd ?? ""), env: options.env, input: options.input }),
     copy: () => copyProject(root),
     async cleanup() {
       live.delete(project);

@@ -185,7 +185,9 @@ export async function streamCompletion(
   const { identity, chunks, body } = completion;
   const events = [
     sseData(chunkObject(identity, { role: "assistant", content: null })),
-    ...(completion.reasoning?.chunks ?? []).map((text) => sseData(chunkObject(identity, { [completion.reasoning!.field]: text }))),
+    ...(completion.reasoning?.chunks ?? []).map((text) =>
+      sseData(chunkObject(identity, { [completion.reasoning!.field]: text })),
+    ),
     ...chunks.map((content) => sseData(chunkObject(identity, { content }))),
     sseData(chunkObject(identity, {}, completion.finishReason)),
   ];
@@ -220,9 +222,15 @@ async function sendStreamError(res: ServerResponse, fault: Extract<Fault, { kind
 }
 
 /** Send a whole `chat.completion` object, or a broken one as the fault says. */
-export async function writeCompletion(res: ServerResponse, completion: Completion, fault: Fault | undefined): Promise<void> {
+export async function writeCompletion(
+  res: ServerResponse,
+  completion: Completion,
+  fault: Fault | undefined,
+): Promise<void> {
   const { identity, chunks, body } = completion;
-  const json = JSON.stringify(completionObject(identity, chunks.join(""), completion.finishReason, usageOf(body, chunks.length)));
+  const json = JSON.stringify(
+    completionObject(identity, chunks.join(""), completion.finishReason, usageOf(body, chunks.length)),
+  );
   const kind = fault && "kind" in fault ? fault.kind : undefined;
   const headers = { "Content-Type": "application/json; charset=utf-8" };
   if (kind === "stall") return void res.writeHead(200, headers).flushHeaders();

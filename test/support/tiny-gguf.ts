@@ -169,15 +169,28 @@ function tensors(seed: number, shape: ModelShape): Tensor[] {
       { name: `blk.${i}.attn_v.weight`, dims: square, data: uniform(square, 0.2) },
       { name: `blk.${i}.attn_output.weight`, dims: square, data: uniform(square, 0.2) },
       { name: `blk.${i}.ffn_norm.weight`, dims: [embedding], data: ones(embedding) },
-      { name: `blk.${i}.ffn_gate.weight`, dims: [embedding, feedForward], data: uniform([embedding, feedForward], 0.2) },
+      {
+        name: `blk.${i}.ffn_gate.weight`,
+        dims: [embedding, feedForward],
+        data: uniform([embedding, feedForward], 0.2),
+      },
       { name: `blk.${i}.ffn_up.weight`, dims: [embedding, feedForward], data: uniform([embedding, feedForward], 0.2) },
-      { name: `blk.${i}.ffn_down.weight`, dims: [feedForward, embedding], data: uniform([feedForward, embedding], 0.15) },
+      {
+        name: `blk.${i}.ffn_down.weight`,
+        dims: [feedForward, embedding],
+        data: uniform([feedForward, embedding], 0.15),
+      },
     );
   }
   return list;
 }
 
-function metadata(contextLength: number, shape: ModelShape, asciiOnly: boolean, chatTemplate?: string): [string, Value][] {
+function metadata(
+  contextLength: number,
+  shape: ModelShape,
+  asciiOnly: boolean,
+  chatTemplate?: string,
+): [string, Value][] {
   const { vocabSize, bosTokenId, eosTokenId, embedding, layers, heads, feedForward } = shape;
   const tokens = [...gpt2ByteToUnicode(), "<|startoftext|>", "<|endoftext|>"];
   // Token types: 1 normal (byte-level BPE treats byte tokens as normal), 3 control.
@@ -209,7 +222,9 @@ function metadata(contextLength: number, shape: ModelShape, asciiOnly: boolean, 
     ["tokenizer.ggml.eos_token_id", { type: "u32", value: eosTokenId }],
     ["tokenizer.ggml.add_bos_token", { type: "bool", value: true }],
     ["tokenizer.ggml.add_eos_token", { type: "bool", value: false }],
-    ...(chatTemplate !== undefined ? ([["tokenizer.chat_template", { type: "string", value: chatTemplate }]] as [string, Value][]) : []),
+    ...(chatTemplate !== undefined
+      ? ([["tokenizer.chat_template", { type: "string", value: chatTemplate }]] as [string, Value][])
+      : []),
   ];
 }
 

@@ -24,8 +24,13 @@ export function tinyPrompt(spec: PromptSpec): string {
 
 /** A temp project with models/tiny.gguf (weights seed 1), models/other.gguf (seed 2), prompts/ and the given prompts. */
 export async function tinyProject(prompts: Record<string, PromptSpec>): Promise<TempProject> {
-  const files = Object.fromEntries(Object.entries(prompts).map(([name, spec]) => [`prompts/${name}`, tinyPrompt(spec)]));
-  const project = await makeProject({ "models/tiny.gguf": tinyModelBytes({ seed: 1 }), "models/other.gguf": tinyModelBytes({ seed: 2 }), ...files }, "pc-tiny-");
+  const files = Object.fromEntries(
+    Object.entries(prompts).map(([name, spec]) => [`prompts/${name}`, tinyPrompt(spec)]),
+  );
+  const project = await makeProject(
+    { "models/tiny.gguf": tinyModelBytes({ seed: 1 }), "models/other.gguf": tinyModelBytes({ seed: 2 }), ...files },
+    "pc-tiny-",
+  );
   await mkdir(project.path("prompts"), { recursive: true });
   return project;
 }

@@ -14,7 +14,11 @@ export class WatchProcess {
   readonly events: WatchEventLine[] = [];
   private readonly pc: SpawnedPc;
   private buffer = "";
-  private waiters: Array<{ from: number; match: (e: WatchEventLine) => boolean; resolve: (e: WatchEventLine) => void }> = [];
+  private waiters: Array<{
+    from: number;
+    match: (e: WatchEventLine) => boolean;
+    resolve: (e: WatchEventLine) => void;
+  }> = [];
   readonly exited: Promise<number | null>;
 
   constructor(cwd: string, args: string[]) {
@@ -34,7 +38,14 @@ export class WatchProcess {
     if (found) return Promise.resolve(found);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        reject(new Error(`no matching watch event within ${timeoutMs} ms; events:\n${this.events.filter((e) => e.event !== "progress").map((e) => JSON.stringify(e)).join("\n")}\nstderr:\n${this.stderr}`));
+        reject(
+          new Error(
+            `no matching watch event within ${timeoutMs} ms; events:\n${this.events
+              .filter((e) => e.event !== "progress")
+              .map((e) => JSON.stringify(e))
+              .join("\n")}\nstderr:\n${this.stderr}`,
+          ),
+        );
       }, timeoutMs);
       this.waiters.push({ from, match, resolve: (e) => (clearTimeout(timer), resolve(e)) });
     });

@@ -32,9 +32,16 @@ describe.skipIf(missing)("pc ui in a browser", () => {
 
   beforeAll(async () => {
     project = await makeProject({
-      "prompts/hello.md": promptFile({ output: "generated/hello.py", body: "Write generated/hello.py: print a greeting." }),
+      "prompts/hello.md": promptFile({
+        output: "generated/hello.py",
+        body: "Write generated/hello.py: print a greeting.",
+      }),
       "prompts/sum.md": promptFile({ output: "generated/sum.py", body: "Write generated/sum.py: add two numbers." }),
-      "prompts/report.md": promptFile({ output: "generated/report.py", context: ["generated/sum.py"], body: "Write generated/report.py using the sum." }),
+      "prompts/report.md": promptFile({
+        output: "generated/report.py",
+        context: ["generated/sum.py"],
+        body: "Write generated/report.py using the sum.",
+      }),
     });
     ui = await startUi({ cwd: project.root, baseUrl: server.baseURL });
     browser = await launchBrowser();
@@ -53,7 +60,9 @@ describe.skipIf(missing)("pc ui in a browser", () => {
     expect(new URL(list.url()).search).toBe(""); // the token left the address bar for a cookie
     await eventually(() => row(list, "prompts/hello.md").getAttribute("data-state")).toBe("new");
     expect(await list.locator("tr[data-prompt]").count()).toBe(3);
-    expect(await row(list, "prompts/report.md").locator(".reason").getAttribute("title")).toBe("not built yet\ndepends on prompts/sum.md (new)");
+    expect(await row(list, "prompts/report.md").locator(".reason").getAttribute("title")).toBe(
+      "not built yet\ndepends on prompts/sum.md (new)",
+    );
 
     // Build hello.md by clicking on its page; the list, open in another tab, changes without a reload.
     const page = await browser.context.newPage();
@@ -105,7 +114,9 @@ describe.skipIf(missing)("pc ui in a browser", () => {
     // The chat's answer: preview shows the file as pc accept would write it, and nothing is written yet.
     const code = 'def hello():\n    print("hello from the chat")\n';
     const before = await project.read("generated/hello.py");
-    await page.getByLabel("Answer", { exact: true }).fill(`Sure! Here it is:\n\n${fencedAnswer(code, "python")}\n\nEnjoy.`);
+    await page
+      .getByLabel("Answer", { exact: true })
+      .fill(`Sure! Here it is:\n\n${fencedAnswer(code, "python")}\n\nEnjoy.`);
     await page.getByLabel("Answer label").fill("chatgpt web");
     await page.getByRole("button", { name: "Preview" }).click();
     expect(await page.locator('pre[data-file="generated/hello.py"]').textContent()).toBe(code);
@@ -121,8 +132,13 @@ describe.skipIf(missing)("pc ui in a browser", () => {
     await page.getByRole("button", { name: "Compare", exact: true }).click();
     const diff = page.getByTestId("diff");
     await diff.waitFor();
-    expect(await diff.locator("td.removed").allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining("# answer ")]));
-    expect(await diff.locator("td.added").allTextContents()).toEqual(['def hello():', '    print("hello from the chat")']);
+    expect(await diff.locator("td.removed").allTextContents()).toEqual(
+      expect.arrayContaining([expect.stringContaining("# answer ")]),
+    );
+    expect(await diff.locator("td.added").allTextContents()).toEqual([
+      "def hello():",
+      '    print("hello from the chat")',
+    ]);
     await screenshot(page, project, "ui-prompt");
     await page.close();
   });
@@ -138,14 +154,19 @@ describe.skipIf(missing)("pc ui in a browser", () => {
     const diff = page.getByTestId("diff");
     await diff.waitFor();
     expect(await diff.locator(".diff-labels").textContent()).toContain("seed 7");
-    expect(await diff.locator("td.added").allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining("seed 7")]));
+    expect(await diff.locator("td.added").allTextContents()).toEqual(
+      expect.arrayContaining([expect.stringContaining("seed 7")]),
+    );
     expect(await project.read("generated/sum.py")).toBe(before);
     expect(await project.read("promptfile.lock")).toBe(lock);
 
     // Verify regenerates with the prompt's own pins, writes nothing, and finds the recorded bytes again.
     const asked = server.chatRequests().length;
     await page.getByRole("button", { name: "Verify" }).click();
-    await page.locator("section.actions pre").getByText(/^reproducible/).waitFor();
+    await page
+      .locator("section.actions pre")
+      .getByText(/^reproducible/)
+      .waitFor();
     expect(server.chatRequests()).toHaveLength(asked + 1);
     expect(await project.read("promptfile.lock")).toBe(lock);
     await page.close();

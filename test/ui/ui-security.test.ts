@@ -14,13 +14,22 @@ interface Reply {
 }
 
 /** A plain HTTP request, with any Host header (fetch would not send a foreign one). */
-function call(port: number, path: string, headers: Record<string, string> = {}, method = "GET", body?: string): Promise<Reply> {
+function call(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+  method = "GET",
+  body?: string,
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path, method, headers: { host: `127.0.0.1:${port}`, ...headers } }, (res) => {
-      let text = "";
-      res.setEncoding("utf8").on("data", (d: string) => (text += d));
-      res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: text }));
-    });
+    const req = request(
+      { host: "127.0.0.1", port, path, method, headers: { host: `127.0.0.1:${port}`, ...headers } },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8").on("data", (d: string) => (text += d));
+        res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: text }));
+      },
+    );
     req.on("error", reject);
     req.end(body);
   });
@@ -33,7 +42,10 @@ describe("pc ui refuses requests that are not its own", () => {
   let cookie: string;
 
   beforeAll(async () => {
-    project = await makeProject({ "prompts/hello.md": promptFile({ output: "generated/hello.py" }), "secret.txt": "not for the web\n" });
+    project = await makeProject({
+      "prompts/hello.md": promptFile({ output: "generated/hello.py" }),
+      "secret.txt": "not for the web\n",
+    });
     ui = await startUi({ cwd: project.root, baseUrl: server.baseURL });
     cookie = `pc-ui-${ui.port}=${ui.token}`;
   });
@@ -54,7 +66,9 @@ describe("pc ui refuses requests that are not its own", () => {
       expect(reply.headers["content-type"], path).toMatch(/^text\/plain/);
       expect(reply.body, path).not.toMatch(/<html|prompts\/hello/i);
     }
-    expect((await call(ui.port, "/api/status", { cookie: `pc-ui-${ui.port}=${"x".repeat(ui.token.length)}` })).status).toBe(401);
+    expect(
+      (await call(ui.port, "/api/status", { cookie: `pc-ui-${ui.port}=${"x".repeat(ui.token.length)}` })).status,
+    ).toBe(401);
     // A cookie set for another pc ui (another port) does not open this one.
     expect((await call(ui.port, "/api/status", { cookie: `pc-ui-${ui.port + 1}=${ui.token}` })).status).toBe(401);
   });
@@ -69,16 +83,25 @@ describe("pc ui refuses requests that are not its own", () => {
     expect(page.body).toContain('<div id="app">');
     expect(page.headers["content-security-policy"]).toContain("default-src 'self'");
     const status = JSON.parse((await call(ui.port, "/api/status", { cookie })).body);
-    expect(status.prompts.map((p: { prompt: string; state: string }) => [p.prompt, p.state])).toEqual([["prompts/hello.md", "new"]]);
+    expect(status.prompts.map((p: { prompt: string; state: string }) => [p.prompt, p.state])).toEqual([
+      ["prompts/hello.md", "new"],
+    ]);
   });
 
   it("answers 403 to a foreign Host header, even with the token (DNS rebinding)", async () => {
-    for (const host of ["evil.example", `evil.example:${ui.port}`, `127.0.0.1.evil.example:${ui.port}`, `127.0.0.1:${ui.port + 1}`]) {
+    for (const host of [
+      "evil.example",
+      `evil.example:${ui.port}`,
+      `127.0.0.1.evil.example:${ui.port}`,
+      `127.0.0.1:${ui.port + 1}`,
+    ]) {
       const reply = await call(ui.port, "/api/status", { host, cookie });
       expect(reply.status, host).toBe(403);
       expect(reply.body, host).not.toContain("prompts/hello");
     }
-    expect((await call(ui.port, `/?token=${ui.token}`, { host: "evil.example" })).headers["set-cookie"]).toBeUndefined();
+    expect(
+      (await call(ui.port, `/?token=${ui.token}`, { host: "evil.example" })).headers["set-cookie"],
+    ).toBeUndefined();
     expect((await call(ui.port, "/api/status", { host: `localhost:${ui.port}`, cookie })).status).toBe(200);
   });
 
@@ -86,18 +109,34 @@ describe("pc ui refuses requests that are not its own", () => {
     const headers = { cookie, origin: "http://evil.example", "content-type": "application/json" };
     const reply = await call(ui.port, "/api/build", headers, "POST", JSON.stringify({ prompt: "prompts/hello.md" }));
     expect(reply.status).toBe(403);
-    expect((await call(ui.port, "/api/status", { cookie, origin: `http://127.0.0.1:${ui.port + 1}` })).status).toBe(403);
+    expect((await call(ui.port, "/api/status", { cookie, origin: `http://127.0.0.1:${ui.port + 1}` })).status).toBe(
+      403,
+    );
     expect((await call(ui.port, "/api/status", { cookie, "sec-fetch-site": "cross-site" })).status).toBe(403);
     expect(server.chatRequests()).toHaveLength(0);
     expect(project.exists("generated/hello.py")).toBe(false);
     // A form posted from elsewhere cannot send JSON without the browser asking first: a body of another type is refused.
-    const form = await call(ui.port, "/api/build", { cookie, "content-type": "application/x-www-form-urlencoded" }, "POST", "prompt=prompts/hello.md");
+    const form = await call(
+      ui.port,
+      "/api/build",
+      { cookie, "content-type": "application/x-www-form-urlencoded" },
+      "POST",
+      "prompt=prompts/hello.md",
+    );
     expect(form.status).toBe(400);
     expect(server.chatRequests()).toHaveLength(0);
   });
 
   it("serves no file outside its bundled pages and the project's prompts", async () => {
-    for (const path of ["/../../../../etc/passwd", "/%2e%2e/%2e%2e/package.json", "/..%2f..%2fpackage.json", "/secret.txt", "/prompts/hello.md", "/cli.js", "//etc/passwd"]) {
+    for (const path of [
+      "/../../../../etc/passwd",
+      "/%2e%2e/%2e%2e/package.json",
+      "/..%2f..%2fpackage.json",
+      "/secret.txt",
+      "/prompts/hello.md",
+      "/cli.js",
+      "//etc/passwd",
+    ]) {
       const reply = await call(ui.port, path, { cookie });
       expect(reply.status, path).toBe(404);
       expect(reply.body, path).not.toMatch(/root:|not for the web|"name"|model:/);

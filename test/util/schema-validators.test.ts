@@ -16,11 +16,35 @@ const temp = mkdtempSync(path.join(tmpdir(), "pc-schemas-"));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
 
 const HASH = `sha256:${"a".repeat(64)}`;
-const entry = { version: 1, model: "m", seed: 1, temperature: 0, inputHash: HASH, requestHash: HASH, protocol: 1, sampling: {}, inputs: { "prompts/a.md": HASH }, outputs: { "generated/a.py": HASH }, source: "llm" };
+const entry = {
+  version: 1,
+  model: "m",
+  seed: 1,
+  temperature: 0,
+  inputHash: HASH,
+  requestHash: HASH,
+  protocol: 1,
+  sampling: {},
+  inputs: { "prompts/a.md": HASH },
+  outputs: { "generated/a.py": HASH },
+  source: "llm",
+};
 const cases = {
-  "a lock with a bad seed": { file: "promptfile.lock", text: JSON.stringify({ lockfileVersion: 1, prompts: { "prompts/a.md": { ...entry, seed: "x" } } }), parse: parseLock },
-  "a lock with a malformed hash": { file: "promptfile.lock", text: JSON.stringify({ lockfileVersion: 1, prompts: { "prompts/a.md": { ...entry, inputHash: "md5:1" } } }), parse: parseLock },
-  "a config with a misspelt key and a bad value": { file: "pc.config.json", text: JSON.stringify({ prompts: ["prompts/**/*.md"], retires: 2, timeout: -1 }), parse: parseConfig },
+  "a lock with a bad seed": {
+    file: "promptfile.lock",
+    text: JSON.stringify({ lockfileVersion: 1, prompts: { "prompts/a.md": { ...entry, seed: "x" } } }),
+    parse: parseLock,
+  },
+  "a lock with a malformed hash": {
+    file: "promptfile.lock",
+    text: JSON.stringify({ lockfileVersion: 1, prompts: { "prompts/a.md": { ...entry, inputHash: "md5:1" } } }),
+    parse: parseLock,
+  },
+  "a config with a misspelt key and a bad value": {
+    file: "pc.config.json",
+    text: JSON.stringify({ prompts: ["prompts/**/*.md"], retires: 2, timeout: -1 }),
+    parse: parseConfig,
+  },
   "a prompt with a bad temperature": {
     file: "prompts/a.md",
     text: "---\nversion: 1\nmodel: m\nseed: 1\ntemperature: 9\noutput: generated/a.py\n---\nWrite a.\n",
@@ -45,7 +69,9 @@ describe("precompiled schema validators", () => {
         expected = (error as PcError).message;
       }
       expect(expected).not.toBe("");
-      const result = await promisify(execFile)(process.execPath, [cli, "status"], { cwd: root }).catch((e: { stdout: string; stderr: string }) => e);
+      const result = await promisify(execFile)(process.execPath, [cli, "status"], { cwd: root }).catch(
+        (e: { stdout: string; stderr: string }) => e,
+      );
       expect(`${result.stdout}${result.stderr}`).toContain(expected);
     });
   }

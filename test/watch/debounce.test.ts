@@ -39,7 +39,14 @@ class Events {
 
 async function startWatching(project: TempProject, clock: ManualClock, debounceMs?: number): Promise<Events> {
   const events = new Events();
-  const watcher = await watch({ cwd: project.root, baseUrl: server.baseURL, retries: 0, clock, debounceMs, onEvent: events.push });
+  const watcher = await watch({
+    cwd: project.root,
+    baseUrl: server.baseURL,
+    retries: 0,
+    clock,
+    debounceMs,
+    onEvent: events.push,
+  });
   onTestFinished(() => watcher.close());
   await events.idle(0);
   return events;

@@ -46,13 +46,22 @@ describe("pc watch", () => {
     // Each answer takes 300 ms, so pc writes a's output while b (which reads it) is still generating.
     const slow = await testServer({ latencyMs: 300 });
     try {
-      root = (await makeProject({
-        [A]: a("Write a."),
-        // b reads a's output by name and through a glob, so both kinds of watch see pc's writes.
-        "prompts/b.md": promptFile({ output: "generated/b.py", context: ["generated/a.ts", "generated/*.ts"], body: "Write b." }),
-        "generated/types.ts": "export type T = 1;\n",
-        "prompts/c.md": promptFile({ output: "generated/c.py", body: "Write c." }),
-      }, "pc-watch-")).root;
+      root = (
+        await makeProject(
+          {
+            [A]: a("Write a."),
+            // b reads a's output by name and through a glob, so both kinds of watch see pc's writes.
+            "prompts/b.md": promptFile({
+              output: "generated/b.py",
+              context: ["generated/a.ts", "generated/*.ts"],
+              body: "Write b.",
+            }),
+            "generated/types.ts": "export type T = 1;\n",
+            "prompts/c.md": promptFile({ output: "generated/c.py", body: "Write c." }),
+          },
+          "pc-watch-",
+        )
+      ).root;
       const w = (watcher = new WatchProcess(root, ["--base-url", slow.baseURL, "--retries", "0"]));
       await w.next((e) => e.event === "ready");
       await w.idle();
@@ -62,13 +71,24 @@ describe("pc watch", () => {
       await w.idle(from);
       expect(w.of("change", from)).toEqual([{ event: "change", paths: [A] }]);
       expect(w.of("cancelled", from)).toEqual([]);
-      expect(w.of("done", from).map((e) => [e.prompt, e.outcome])).toEqual([[A, "built"], ["prompts/b.md", "built"]]);
+      expect(w.of("done", from).map((e) => [e.prompt, e.outcome])).toEqual([
+        [A, "built"],
+        ["prompts/b.md", "built"],
+      ]);
 
       // Anything pc's writes had set off would reach the next change event before (or with) this one.
       from = w.events.length;
-      await writeFile(path.join(root, "prompts/c.md"), promptFile({ output: "generated/c.py", body: "Write c, again." }));
+      await writeFile(
+        path.join(root, "prompts/c.md"),
+        promptFile({ output: "generated/c.py", body: "Write c, again." }),
+      );
       await w.idle(from);
-      expect(w.events.slice(from).filter((e) => e.event !== "progress").map((e) => e.event)).toEqual(["change", "start", "done", "idle"]);
+      expect(
+        w.events
+          .slice(from)
+          .filter((e) => e.event !== "progress")
+          .map((e) => e.event),
+      ).toEqual(["change", "start", "done", "idle"]);
       expect(w.of("change", from)).toEqual([{ event: "change", paths: ["prompts/c.md"] }]);
       expect(slow.chatRequests().length).toBe(6);
     } finally {
@@ -80,7 +100,10 @@ describe("pc watch", () => {
     let firstArrived!: () => void;
     const arrived = new Promise<void>((resolve) => (firstArrived = resolve));
     // The first edit's answer streams for seconds (tokenDelayMs); the others are short.
-    const slow = await testServer({ tokenDelayMs: 20, answer: (body, index) => (index === 1 ? slowAnswer(firstArrived) : defaultAnswer(body)) });
+    const slow = await testServer({
+      tokenDelayMs: 20,
+      answer: (body, index) => (index === 1 ? slowAnswer(firstArrived) : defaultAnswer(body)),
+    });
     try {
       root = (await makeProject({ [A]: a("First.") }, "pc-watch-")).root;
       const w = (watcher = new WatchProcess(root, ["--base-url", slow.baseURL, "--retries", "0"]));
@@ -94,13 +117,21 @@ describe("pc watch", () => {
       const cancelled = await w.next((e) => e.event === "cancelled", from);
       expect(cancelled.prompt).toBe(A);
       await w.idle(from);
-      const results = w.events.slice(from).filter((e) => e.event === "done" || e.event === "failed").map((e) => [e.outcome, e.prompt]);
-      expect(results).toEqual([["skipped", A], ["built", A]]);
+      const results = w.events
+        .slice(from)
+        .filter((e) => e.event === "done" || e.event === "failed")
+        .map((e) => [e.outcome, e.prompt]);
+      expect(results).toEqual([
+        ["skipped", A],
+        ["built", A],
+      ]);
       expect(slow.chatRequests().length).toBe(3);
       expect(String(slow.chatRequests()[2]!.body.messages.at(-1)!.content)).toContain("Third, edited");
       const output = await readText(root, "generated/a.ts");
       expect(output).not.toContain("slow line");
-      expect((await readLockJson(root)).prompts[A]!.inputs[A]).toBe(sha256(a("Third, edited while the second was generating.")));
+      expect((await readLockJson(root)).prompts[A]!.inputs[A]).toBe(
+        sha256(a("Third, edited while the second was generating.")),
+      );
     } finally {
       await watcher?.stop();
     }
@@ -109,7 +140,10 @@ describe("pc watch", () => {
   it("reports a failed build and keeps watching", async () => {
     const w = await startWatching({ [A]: a("Fine.") });
     let from = w.events.length;
-    await writeFile(path.join(root!, A), "---\nversion: 1\nmodel: test-model\nseed: 1\ntemprature: 0\noutput: generated/a.ts\n---\nBroken.\n");
+    await writeFile(
+      path.join(root!, A),
+      "---\nversion: 1\nmodel: test-model\nseed: 1\ntemprature: 0\noutput: generated/a.ts\n---\nBroken.\n",
+    );
     await w.idle(from);
     const invalid = w.of("failed", from);
     expect(invalid).toHaveLength(1);
@@ -142,7 +176,10 @@ describe("pc watch", () => {
 
     // A context file added to the prompt is watched from the next build on.
     from = w.events.length;
-    await writeFile(path.join(root!, A), promptFile({ output: "generated/a.ts", context: ["notes/one.txt", "notes/two.txt"], body: "Use the notes." }));
+    await writeFile(
+      path.join(root!, A),
+      promptFile({ output: "generated/a.ts", context: ["notes/one.txt", "notes/two.txt"], body: "Use the notes." }),
+    );
     await w.idle(from);
     from = w.events.length;
     await writeFile(path.join(root!, "notes/two.txt"), "two, edited\n");
@@ -153,7 +190,10 @@ describe("pc watch", () => {
     // The config widens the prompt globs: a prompt in the new folder is built, then watched.
     from = w.events.length;
     await writeFiles(root!, { "more/m.md": promptFile({ output: "generated/m.ts", body: "More." }) });
-    await writeFile(path.join(root!, "pc.config.json"), JSON.stringify({ prompts: ["prompts/**/*.md", "more/**/*.md"] }));
+    await writeFile(
+      path.join(root!, "pc.config.json"),
+      JSON.stringify({ prompts: ["prompts/**/*.md", "more/**/*.md"] }),
+    );
     await w.idle(from);
     expect(w.of("done", from).map((e) => [e.prompt, e.outcome])).toEqual([["more/m.md", "built"]]);
     from = w.events.length;
@@ -165,7 +205,10 @@ describe("pc watch", () => {
   it("stops cleanly on Ctrl-C during a generation: exit 130, no temp files, the lock intact", async () => {
     let arrivedResolve!: () => void;
     const arrived = new Promise<void>((resolve) => (arrivedResolve = resolve));
-    const slow = await testServer({ tokenDelayMs: 20, answer: (body, index) => (index === 1 ? slowAnswer(arrivedResolve) : defaultAnswer(body)) });
+    const slow = await testServer({
+      tokenDelayMs: 20,
+      answer: (body, index) => (index === 1 ? slowAnswer(arrivedResolve) : defaultAnswer(body)),
+    });
     try {
       root = (await makeProject({ [A]: a("First.") }, "pc-watch-")).root;
       const w = (watcher = new WatchProcess(root, ["--base-url", slow.baseURL, "--retries", "0"]));
