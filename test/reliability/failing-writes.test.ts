@@ -5,7 +5,7 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { build } from "../../src/commands/build.js";
 import { setBeforeRenameHook } from "../../src/util/fs.js";
-import { otherUser, type OtherUser } from "../support/other-user.js";
+import { handOver, otherUser, type OtherUser } from "../support/other-user.js";
 import { runPc } from "../support/pc.js";
 import {
   writeFiles,
@@ -130,24 +130,11 @@ beforeAll(async () => {
   else user = found;
 });
 
-/** Gives the project to the unprivileged user (when running as root). */
-async function handOver(root: string): Promise<void> {
-  if (!user) return;
-  const walk = async (dir: string): Promise<void> => {
-    await fsp.chown(dir, user.uid, user.gid);
-    for (const entry of await fsp.readdir(dir, { withFileTypes: true })) {
-      if (entry.isDirectory()) await walk(path.join(dir, entry.name));
-      else await fsp.chown(path.join(dir, entry.name), user.uid, user.gid);
-    }
-  };
-  await walk(root);
-}
-
 describe("a read-only folder", () => {
   it("generated/ read-only: every prompt fails with a hint, outputs and lock unchanged", async (ctx) => {
     if (cannot) ctx.skip(`skipped: root ignores permissions and ${cannot}`);
     const { root, before } = await editedCopy();
-    await handOver(root);
+    await handOver(root, user);
     await fsp.chmod(path.join(root, "generated"), 0o555);
     const run = await runPc(["build", "--base-url", server.baseURL], { cwd: root, user, cli: user?.cli });
     await fsp.chmod(path.join(root, "generated"), 0o755);
@@ -161,7 +148,7 @@ describe("a read-only folder", () => {
   it("project root read-only (the lock cannot be written): the new outputs are put back", async (ctx) => {
     if (cannot) ctx.skip(`skipped: root ignores permissions and ${cannot}`);
     const { root, before } = await editedCopy();
-    await handOver(root);
+    await handOver(root, user);
     await fsp.chmod(root, 0o555);
     const run = await runPc(["build", "--base-url", server.baseURL], { cwd: root, user, cli: user?.cli });
     await fsp.chmod(root, 0o755);

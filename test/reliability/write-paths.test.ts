@@ -10,6 +10,7 @@ import { useTestServer } from "../support/test-server.js";
 import { copyProject, makeProject, readText, removeProject, writeFiles } from "../support/project.js";
 import { promptFile } from "../support/prompt.js";
 import { runPc } from "../support/pc.js";
+import { handOver, otherUser, type OtherUser } from "../support/other-user.js";
 
 /** Temp projects held by their root path. */
 const makeRoot = async (...args: Parameters<typeof makeProject>) => (await makeProject(...args)).root;
@@ -90,35 +91,32 @@ describe.each(["ENOSPC", "EROFS", "EACCES"])("%s", (code) => {
   });
 });
 
-// Root ignores permissions: the binary then runs as an unprivileged user.
-const user = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
-
-async function handOver(root: string): Promise<void> {
-  if (!user) return;
-  const walk = async (dir: string): Promise<void> => {
-    await fsp.chown(dir, user.uid, user.gid);
-    for (const entry of await fsp.readdir(dir, { withFileTypes: true })) {
-      if (entry.isDirectory()) await walk(path.join(dir, entry.name));
-      else await fsp.chown(path.join(dir, entry.name), user.uid, user.gid);
-    }
-  };
-  await walk(root);
-}
+// Root ignores permissions: the binary then runs as an unprivileged user, from a copy of pc it can
+// read when this clone is out of its reach (see other-user.ts).
+let user: OtherUser | undefined;
+let cannot: string | undefined;
+beforeAll(async () => {
+  if (process.getuid?.() !== 0) return;
+  const found = await otherUser();
+  if (typeof found === "string") cannot = found;
+  else user = found;
+});
 
 describe("a read-only .pc/", () => {
-  it("the build lock cannot be taken: PC_WRITE_FAILED with a hint, nothing changed, status still works", async () => {
+  it("the build lock cannot be taken: PC_WRITE_FAILED with a hint, nothing changed, status still works", async (ctx) => {
+    if (cannot) ctx.skip(`skipped: root ignores permissions and ${cannot}`);
     const { root, lock } = await editedCopy();
-    await handOver(root);
+    await handOver(root, user);
     await fsp.chmod(path.join(root, ".pc"), 0o555);
     try {
-      const run = await runPc(["build", "--base-url", server.baseURL], { cwd: root, user });
+      const run = await runPc(["build", "--base-url", server.baseURL], { cwd: root, user, cli: user?.cli });
       expect(run.stderr).not.toMatch(/internal error/);
       expect(run.code, run.stderr).toBe(1);
       expect(run.stderr).toContain("PC_WRITE_FAILED");
       expect(run.stderr).toMatch(/build lock/);
       expect(run.stderr).toMatch(/Make the folder writable/);
       expect(await readText(root, "promptfile.lock")).toBe(lock);
-      const status = await runPc(["status"], { cwd: root, user });
+      const status = await runPc(["status"], { cwd: root, user, cli: user?.cli });
       expect(status.stderr).not.toMatch(/internal error/);
       expect(status.stdout).toMatch(/prompts\/a\.md\s+stale/);
     } finally {
@@ -126,12 +124,13 @@ describe("a read-only .pc/", () => {
     }
   });
 
-  it("the cache folder read-only: every prompt fails with PC_WRITE_FAILED, outputs and lock unchanged", async () => {
+  it("the cache folder read-only: every prompt fails with PC_WRITE_FAILED, outputs and lock unchanged", async (ctx) => {
+    if (cannot) ctx.skip(`skipped: root ignores permissions and ${cannot}`);
     const { root, lock } = await editedCopy();
-    await handOver(root);
+    await handOver(root, user);
     await fsp.chmod(path.join(root, ".pc/generations"), 0o555);
     try {
-      const run = await runPc(["build", "--base-url", server.baseURL], { cwd: root, user });
+      const run = await runPc(["build", "--base-url", server.baseURL], { cwd: root, user, cli: user?.cli });
       expect(run.stderr).not.toMatch(/internal error|PC_ENGINE_ERROR/);
       expect(run.code, run.stderr).toBe(1);
       expect(run.stderr).toContain("PC_WRITE_FAILED");

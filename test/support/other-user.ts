@@ -4,7 +4,7 @@
 // linked (or copied) into a folder it can read. Where even that fails, the test is skipped and
 // says why: it never passes silently.
 import { spawnSync } from "node:child_process";
-import { chmod, cp, link, mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
+import { chmod, chown, cp, link, mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll } from "vitest";
@@ -78,4 +78,17 @@ async function linkOrCopy(from: string, to: string): Promise<void> {
       throw error;
     await cp(from, to);
   }
+}
+
+/** Gives a project to the unprivileged user (nothing to do when the tests do not run as root). */
+export async function handOver(root: string, user: { uid: number; gid: number } | undefined): Promise<void> {
+  if (!user) return;
+  const walk = async (dir: string): Promise<void> => {
+    await chown(dir, user.uid, user.gid);
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      if (entry.isDirectory()) await walk(path.join(dir, entry.name));
+      else await chown(path.join(dir, entry.name), user.uid, user.gid);
+    }
+  };
+  await walk(root);
 }
