@@ -16,10 +16,10 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { GenerationStore } from "../src/cache/store.js";
-import { lockEntryFor } from "../src/execute/record.js";
+import { lockEntryFor } from "../src/execute/lock-entry.js";
 import { produce } from "../src/execute/generate.js";
 import { writeOutputs } from "../src/execute/write-outputs.js";
-import { EnginePool, defaultEngineFactory } from "../src/engine/select.js";
+import { EnginePool, defaultEngineFactory } from "../src/engine/engine-factory.js";
 import { emptyLock } from "../src/lock/lockfile.js";
 import { writeLock } from "../src/lock/lock-io.js";
 import { loadProject } from "../src/plan/project.js";
@@ -157,7 +157,7 @@ async function buildLock(root: string): Promise<void> {
     const project = await loadProject(root, { renderAll: true });
     const lock = emptyLock();
     const store = new GenerationStore(root);
-    const records = [...project.records.values()];
+    const records = [...project.prompts.values()];
     let next = 0;
     const worker = async () => {
       while (next < records.length) {

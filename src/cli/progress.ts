@@ -1,7 +1,7 @@
 import type { BuildEvent, BuildReport, DroppedEntry, PromptBuildResult } from "../commands/build.js";
 import type { EmbeddedLoadEvent } from "../engine/embedded.js";
 import type { DownloadEvent } from "../engine/hf-download.js";
-import { engineKindOf } from "../engine/select.js";
+import { engineKindOf } from "../engine/engine-factory.js";
 import { colors } from "./output.js";
 import { count } from "../util/plural.js";
 

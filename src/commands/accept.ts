@@ -3,15 +3,15 @@ import { GenerationStore, type Generation } from "../cache/store.js";
 import { PcError } from "../util/errors.js";
 import { newGeneration, postProcess } from "../execute/generate.js";
 import { refuseDrift } from "../execute/drift.js";
-import { acquireProjectLock } from "../execute/project-lock.js";
-import { lockEntryFor } from "../execute/record.js";
+import { acquireBuildMutex } from "../execute/build-mutex.js";
+import { lockEntryFor } from "../execute/lock-entry.js";
 import { writeOutputs } from "../execute/write-outputs.js";
 import { writeLock } from "../lock/lock-io.js";
 import type { OutputSource } from "../lock/lockfile.js";
 import { writeFailures } from "../plan/failures.js";
-import { loadProject, type Project, type RenderedRecord } from "../plan/project.js";
+import { loadProject, type Project, type RenderedStage } from "../plan/project.js";
 import { sha256 } from "../util/fs.js";
-import { selectPrompts } from "../plan/select.js";
+import { selectPrompts } from "../plan/selection.js";
 import { readyToGenerate } from "../plan/one-prompt.js";
 import { count } from "../util/plural.js";
 
@@ -62,20 +62,20 @@ export async function accept(options: AcceptOptions): Promise<AcceptResult> {
   const cwd = options.cwd ?? process.cwd();
   if (options.dryRun && options.answer === undefined)
     throw new PcError("PC_USAGE", "a dry run of accept previews an answer, and none was given");
-  // A preview writes nothing, so it need not wait for a build that holds the project lock.
-  const release = options.dryRun ? async () => {} : await acquireProjectLock(cwd);
+  // A preview writes nothing, so it need not wait for a build that holds the build mutex.
+  const release = options.dryRun ? async () => {} : await acquireBuildMutex(cwd);
   try {
     const project = await loadProject(cwd, { renderAll: true });
-    const record = promptRecord(project, cwd, options.prompt);
+    const loaded = promptRecord(project, cwd, options.prompt);
     return options.answer === undefined
-      ? await adopt(project, record)
-      : await takeAnswer(project, record, options.answer, options);
+      ? await adopt(project, loaded)
+      : await takeAnswer(project, loaded, options.answer, options);
   } finally {
     await release();
   }
 }
 
-function promptRecord(project: Project, cwd: string, given: string): RenderedRecord {
+function promptRecord(project: Project, cwd: string, given: string): RenderedStage {
   const selected = selectPrompts(project, cwd, [given])!;
   const prompt = selected.length === 1 ? selected[0] : undefined;
   if (!prompt) {
@@ -83,25 +83,25 @@ function promptRecord(project: Project, cwd: string, given: string): RenderedRec
       hint: `Name one prompt file, e.g. pc accept ${selected[0]}`,
     });
   }
-  const record = project.records.get(prompt);
-  if (!record) {
+  const loaded = project.prompts.get(prompt);
+  if (!loaded) {
     throw new PcError("PC_PROMPT_NOT_FOUND", "the prompt file is gone; only its lock entry remains", { file: prompt });
   }
   const error = project.graph.errors.get(prompt);
   if (error) throw error;
-  return readyToGenerate(record, (owner) => `Build or accept ${owner} first.`);
+  return readyToGenerate(loaded, (owner) => `Build or accept ${owner} first.`);
 }
 
 async function takeAnswer(
   project: Project,
-  record: RenderedRecord,
+  loaded: RenderedStage,
   answer: string,
   options: AcceptOptions,
 ): Promise<AcceptResult> {
   const { root } = project;
   let outputs: Record<string, string>;
   try {
-    outputs = await postProcess(root, record.parsed, answer);
+    outputs = await postProcess(root, loaded.parsed, answer);
   } catch (error) {
     if (!(error instanceof PcError)) throw error;
     throw new PcError(error.code, error.message.replace("the model's answer", "the answer"), {
@@ -110,16 +110,16 @@ async function takeAnswer(
       cause: error,
     });
   }
-  const entry = record.entry;
+  const entry = loaded.entry;
   if (!options.force) {
-    const hint = `Keep the edit with \`pc accept ${record.prompt}\` (no answer), or replace it with --force. Nothing was written.`;
-    await refuseDrift(project.files, record.prompt, entry?.outputs, outputs, hint);
+    const hint = `Keep the edit with \`pc accept ${loaded.prompt}\` (no answer), or replace it with --force. Nothing was written.`;
+    await refuseDrift(project.files, loaded.prompt, entry?.outputs, outputs, hint);
   }
   if (options.dryRun) {
     const written = await changedOutputs(project, outputs);
     const hashes = Object.fromEntries(Object.entries(outputs).map(([file, text]) => [file, sha256(text)]));
     return {
-      prompt: record.prompt,
+      prompt: loaded.prompt,
       source: "chat",
       label: options.label,
       outputs: hashes,
@@ -130,67 +130,67 @@ async function takeAnswer(
       texts: outputs,
     };
   }
-  const generation = newGeneration(record, { source: "chat", label: options.label, raw: answer, outputs });
+  const generation = newGeneration(loaded, { source: "chat", label: options.label, raw: answer, outputs });
   const written = await changedOutputs(project, outputs);
-  const hashes = await writeOutputs(root, record.prompt, outputs);
+  const hashes = await writeOutputs(root, loaded.prompt, outputs);
   await new GenerationStore(root).save(generation);
-  await recordEntry(project, record, lockEntryFor(record, hashes, "chat", generation));
+  await recordEntry(project, loaded, lockEntryFor(loaded, hashes, "chat", generation));
   return {
-    prompt: record.prompt,
+    prompt: loaded.prompt,
     source: "chat",
     label: options.label,
     outputs: hashes,
     written,
     recorded: true,
     previousSource: entry?.source,
-    dependents: written.length ? dependentsOf(project, record.prompt) : [],
+    dependents: written.length ? dependentsOf(project, loaded.prompt) : [],
     generation: generation.id,
   };
 }
 
-async function adopt(project: Project, record: RenderedRecord): Promise<AcceptResult> {
+async function adopt(project: Project, loaded: RenderedStage): Promise<AcceptResult> {
   const hashes: Record<string, string> = {};
-  for (const output of record.outputs) {
+  for (const output of loaded.outputs) {
     const hash = await project.files.hash(output);
     if (hash === undefined) {
       throw new PcError("PC_OUTPUT_MISSING", `cannot adopt ${output}: it does not exist`, {
-        file: record.prompt,
-        hint: `Write the file first, accept a chat answer (pc accept ${record.prompt} answer.md), or generate it (pc build ${record.prompt}).`,
+        file: loaded.prompt,
+        hint: `Write the file first, accept a chat answer (pc accept ${loaded.prompt} answer.md), or generate it (pc build ${loaded.prompt}).`,
       });
     }
     hashes[output] = hash;
   }
-  const entry = record.entry;
-  const base = { prompt: record.prompt, outputs: hashes, written: [], previousSource: entry?.source, dependents: [] };
+  const entry = loaded.entry;
+  const base = { prompt: loaded.prompt, outputs: hashes, written: [], previousSource: entry?.source, dependents: [] };
   const unchanged =
-    entry && entry.inputHash === record.hashes.inputHash && record.outputs.every((o) => entry.outputs[o] === hashes[o]);
-  if (unchanged && project.failures[record.prompt] === undefined) {
+    entry && entry.inputHash === loaded.hashes.inputHash && loaded.outputs.every((o) => entry.outputs[o] === hashes[o]);
+  if (unchanged && project.failures[loaded.prompt] === undefined) {
     // Already fresh: its provenance (model, chat or hand) stays as it is.
     return { ...base, source: entry.source, label: entry.label, recorded: false };
   }
-  await recordEntry(project, record, lockEntryFor(record, hashes, "hand"));
-  const changed = record.outputs.filter((o) => entry?.outputs[o] !== hashes[o]);
+  await recordEntry(project, loaded, lockEntryFor(loaded, hashes, "hand"));
+  const changed = loaded.outputs.filter((o) => entry?.outputs[o] !== hashes[o]);
   return {
     ...base,
     source: "hand",
     recorded: true,
-    dependents: changed.length ? dependentsOf(project, record.prompt) : [],
+    dependents: changed.length ? dependentsOf(project, loaded.prompt) : [],
   };
 }
 
 /** Records one prompt's entry in the lock (atomically) and clears its last failure. */
 async function recordEntry(
   project: Project,
-  record: RenderedRecord,
+  loaded: RenderedStage,
   entry: ReturnType<typeof lockEntryFor>,
 ): Promise<void> {
-  project.lock.prompts[record.prompt] = entry;
+  project.lock.prompts[loaded.prompt] = entry;
   await writeLock(project.root, project.lock, project.lockText);
   // Kept for the prompt's text, as a build keeps its entries (see EarlierEntries): an optimisation only.
-  await new EarlierEntries(project.root).remember(record.prompt, entry).catch(() => false);
-  if (project.failures[record.prompt]) {
+  await new EarlierEntries(project.root).remember(loaded.prompt, entry).catch(() => false);
+  if (project.failures[loaded.prompt]) {
     const failures = { ...project.failures };
-    delete failures[record.prompt];
+    delete failures[loaded.prompt];
     await writeFailures(project.root, failures);
   }
 }

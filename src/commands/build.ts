@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import type { BuildEvent, ExecuteOptions } from "../execute/build-run.js";
-import { acquireProjectLock } from "../execute/project-lock.js";
+import { acquireBuildMutex } from "../execute/build-mutex.js";
 import { LOCK_FILE, serializeLock } from "../lock/lockfile.js";
 import {
   nothingToDo,
@@ -56,14 +56,14 @@ export interface BuildReport {
 export async function build(options: BuildOptions = {}): Promise<BuildReport> {
   const started = performance.now();
   const cwd = options.cwd ?? process.cwd();
-  // Planned before the project lock is taken: a build with nothing to do writes nothing, so it needs
-  // no lock (loading proper-lockfile is a measurable part of a no-op build; see bench/RESULTS.md).
-  // Any other build takes the lock, then plans again if another build changed the lock meanwhile.
+  // Planned before the build mutex is taken: a build with nothing to do writes nothing, so it needs
+  // no mutex (loading proper-lockfile is a measurable part of a no-op build; see bench/RESULTS.md).
+  // Any other build takes the mutex, then plans again if another build changed the lock meanwhile.
   let { project, plan } = await planProject(cwd, options);
   let release: (() => Promise<void>) | undefined;
   if (!options.dryRun && !nothingToDo(plan)) {
-    void loadExecution(); // node reads its files while the lock is being taken
-    release = await acquireProjectLock(cwd, outputFolders(project));
+    void loadExecution(); // node reads its files while the mutex is being taken
+    release = await acquireBuildMutex(cwd, outputFolders(project));
     if ((await readIfExists(path.join(cwd, LOCK_FILE)))?.toString("utf8") !== project.lockText)
       ({ project, plan } = await planProject(cwd, options));
   }
@@ -130,9 +130,9 @@ async function restorablePrompts(project: Project, plan: BuildPlan, options: Bui
   ]);
   const store = new GenerationStore(project.root);
   for (const s of plan.targets) {
-    const record = project.records.get(s.prompt);
-    if (!record || plan.forced.has(s.prompt) || !isHashed(record) || !readsNoPendingOutput(project, record)) continue;
-    if (await restore(record, { root: project.root, store })) found.add(s.prompt);
+    const loaded = project.prompts.get(s.prompt);
+    if (!loaded || plan.forced.has(s.prompt) || !isHashed(loaded) || !readsNoPendingOutput(project, loaded)) continue;
+    if (await restore(loaded, { root: project.root, store })) found.add(s.prompt);
   }
   return found;
 }

@@ -6,7 +6,7 @@ import { produce } from "../execute/generate.js";
 import { GenerationStore, type Generation } from "../cache/store.js";
 import type { GenerationProgress } from "../engine/types.js";
 import { PcError } from "../util/errors.js";
-import { loadProject, type Project, type RenderedRecord } from "../plan/project.js";
+import { loadProject, type Project, type RenderedStage } from "../plan/project.js";
 import { readIfExists } from "../util/fs.js";
 import { renderOne, selectOnePrompt, withPins } from "../plan/one-prompt.js";
 
@@ -93,9 +93,9 @@ export async function diff(options: DiffOptions): Promise<DiffResult> {
       newer = sideOf(newest);
     }
   } else {
-    const record = await withPins(project, await renderOne(project, prompt), options);
-    const { generation, restored } = await regenerate(project, record, store, options);
-    older = await diskSide(project, prompt, record.outputs);
+    const loaded = await withPins(project, await renderOne(project, prompt), options);
+    const { generation, restored } = await regenerate(project, loaded, store, options);
+    older = await diskSide(project, prompt, loaded.outputs);
     newer = restored ? sideOf(generation) : { ...sideOf(generation), label: `regenerated (${pins(generation)})` };
     return { ...compare(prompt, older, newer), restored };
   }
@@ -114,13 +114,13 @@ function validateOverrides(options: DiffOptions): void {
 
 async function regenerate(
   project: Project,
-  record: RenderedRecord,
+  loaded: RenderedStage,
   store: GenerationStore,
   options: DiffOptions,
 ): Promise<{ generation: Generation; restored: boolean }> {
   const engines = enginePoolFor(project, options);
   try {
-    const produced = await produce(record, {
+    const produced = await produce(loaded, {
       root: project.root,
       store,
       engines,
@@ -155,8 +155,8 @@ async function diskSide(project: Project, prompt: string, files: string[]): Prom
 
 /** The prompt's output paths: from the prompt, else its lock entry, else its newest generation. */
 function outputsOf(project: Project, prompt: string, generations: Generation[]): string[] {
-  const record = project.records.get(prompt);
-  if (record?.outputs.length) return record.outputs;
+  const loaded = project.prompts.get(prompt);
+  if (loaded?.outputs.length) return loaded.outputs;
   const entry = project.lock.prompts[prompt];
   return entry ? Object.keys(entry.outputs) : Object.keys(generations[0]?.outputs ?? {});
 }

@@ -64,8 +64,8 @@ export async function checkProject(root: string): Promise<ProjectCheck> {
             fix: `\`pc build\` drops its entry from ${LOCK_FILE}${left.length ? ` (delete ${left.join(", ")} if no longer wanted)` : ""}; or restore ${s.prompt}.`,
           });
         } else {
-          const record = project.records.get(s.prompt);
-          const model = record?.parsed?.frontmatter.model ?? record?.entry?.model;
+          const loaded = project.prompts.get(s.prompt);
+          const model = loaded?.parsed?.frontmatter.model ?? loaded?.entry?.model;
           if (model) use(model, s.prompt, BUILDABLE.has(s.state));
         }
       }

@@ -1,4 +1,4 @@
-import { engineKindOf, resolveBaseURL } from "../engine/select.js";
+import { engineKindOf, resolveBaseURL } from "../engine/engine-factory.js";
 import { checkEmbedded } from "./doctor-embedded.js";
 import { checkProject } from "./doctor-project.js";
 import { checkServer } from "./doctor-served.js";

@@ -1,4 +1,4 @@
-import { acquireProjectLock } from "../execute/project-lock.js";
+import { acquireBuildMutex } from "../execute/build-mutex.js";
 import { EarlierEntries } from "../cache/entries.js";
 import { GenerationStore, type StoredGeneration } from "../cache/store.js";
 import { PcError } from "../util/errors.js";
@@ -35,7 +35,7 @@ export interface GcReport {
  * Prunes the generation cache: per prompt, keeps the `keep` newest generations and every
  * generation the lock references (those under a request hash the lock records), and removes
  * the rest and any unreadable entry, and the earlier lock entries (see EarlierEntries) of the
- * requests left with no generation. Holds the project lock, so no build writes meanwhile.
+ * requests left with no generation. Holds the build mutex, so no build writes meanwhile.
  */
 export async function gc(options: GcOptions = {}): Promise<GcReport> {
   const root = options.cwd ?? process.cwd();
@@ -43,7 +43,7 @@ export async function gc(options: GcOptions = {}): Promise<GcReport> {
   if (!Number.isInteger(keep) || keep < 0)
     throw new PcError("PC_USAGE", `keep must be a whole number >= 0, got ${keep}`);
   const dryRun = options.dryRun ?? false;
-  const release = dryRun ? undefined : await acquireProjectLock(root);
+  const release = dryRun ? undefined : await acquireBuildMutex(root);
   try {
     // A lock that cannot be read is an error: without it, what it references is unknown.
     const { lock } = await readLock(root);

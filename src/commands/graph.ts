@@ -1,6 +1,6 @@
 import { loadProject } from "../plan/project.js";
 import { computeStates, type PromptState } from "../plan/states.js";
-import { selectPrompts, withDependencies } from "../plan/select.js";
+import { selectPrompts, withDependencies } from "../plan/selection.js";
 
 export interface GraphOptions {
   /** Project root (default: process.cwd()). */
@@ -38,14 +38,14 @@ export async function graph(options: GraphOptions = {}): Promise<ProjectGraph> {
   const prompts: GraphPrompt[] = [];
   for (const s of states) {
     if (scope && !scope.has(s.prompt)) continue;
-    const record = project.records.get(s.prompt);
-    const entry = record?.entry ?? project.lock.prompts[s.prompt];
-    const inputs = record ? record.inputs : Object.keys(entry?.inputs ?? {});
+    const loaded = project.prompts.get(s.prompt);
+    const entry = loaded?.entry ?? project.lock.prompts[s.prompt];
+    const inputs = loaded ? loaded.inputs : Object.keys(entry?.inputs ?? {});
     prompts.push({
       prompt: s.prompt,
       state: s.state,
       reasons: s.reasons,
-      model: record?.parsed?.frontmatter.model ?? entry?.model,
+      model: loaded?.parsed?.frontmatter.model ?? entry?.model,
       inputs: inputs.filter((i) => i !== s.prompt).sort(),
       outputs: [...s.outputs],
       dependsOn: s.dependsOn,

@@ -1,13 +1,13 @@
 import { promises as fsp } from "node:fs";
 import path from "node:path";
-import { acquireProjectLock } from "../execute/project-lock.js";
-import { lockEntryFor } from "../execute/record.js";
+import { acquireBuildMutex } from "../execute/build-mutex.js";
+import { lockEntryFor } from "../execute/lock-entry.js";
 import { GenerationStore } from "../cache/store.js";
 import { PcError, isPcError } from "../util/errors.js";
 import { writeLock } from "../lock/lock-io.js";
 import { LOCK_FILE, emptyLock, parseLock, type Lock, type LockEntry } from "../lock/lockfile.js";
 import { salvageLock, type SalvagedLock } from "../lock/salvage.js";
-import { loadProject, type Project, type PromptRecord } from "../plan/project.js";
+import { loadProject, type Project, type LoadedPrompt } from "../plan/project.js";
 import { isOrphan } from "../plan/states.js";
 import { readIfExists, sha256 } from "../util/fs.js";
 import { isPlainProjectPath } from "../util/project-path.js";
@@ -64,7 +64,7 @@ export interface LockRepairReport {
  */
 export async function repairLock(options: LockRepairOptions = {}): Promise<LockRepairReport> {
   const root = options.cwd ?? process.cwd();
-  const release = options.write ? await acquireProjectLock(root) : undefined;
+  const release = options.write ? await acquireBuildMutex(root) : undefined;
   try {
     const text = (await readIfExists(path.join(root, LOCK_FILE)))?.toString("utf8");
     let lock: Lock | undefined;
@@ -149,28 +149,28 @@ async function recover(root: string, salvaged: SalvagedLock[]): Promise<Repaired
   const store = new GenerationStore(root);
   const lock = emptyLock();
   const prompts: RepairedPrompt[] = [];
-  const names = new Set([...project.records.keys(), ...salvaged.flatMap((s) => Object.keys(s.entries))]);
+  const names = new Set([...project.prompts.keys(), ...salvaged.flatMap((s) => Object.keys(s.entries))]);
   for (const prompt of [...names].sort()) {
-    const record = project.records.get(prompt);
+    const loaded = project.prompts.get(prompt);
     const candidates = salvaged
       .filter((s) => s.entries[prompt])
       .map((s) => ({ from: s.label, entry: s.entries[prompt]! }));
-    const outputs = record?.outputs.length ? record.outputs : Object.keys(candidates[0]?.entry.outputs ?? {});
+    const outputs = loaded?.outputs.length ? loaded.outputs : Object.keys(candidates[0]?.entry.outputs ?? {});
     const disk = await diskHashes(project, outputs);
     const matches = candidates.filter((c) => sameOutputs(c.entry, outputs, disk));
     // Prefer the side recorded from the prompt as it is now (it is then fresh).
-    const best = matches.find((c) => c.entry.inputHash === record?.hashes?.inputHash) ?? matches[0];
+    const best = matches.find((c) => c.entry.inputHash === loaded?.hashes?.inputHash) ?? matches[0];
     if (best) {
       lock.prompts[prompt] = best.entry;
       prompts.push({
         prompt,
-        action: record ? "recovered" : "orphaned",
+        action: loaded ? "recovered" : "orphaned",
         from: best.from,
         reasons: [`its outputs on disk match ${best.from}`],
       });
       continue;
     }
-    const cached = record ? await fromCache(store, record, disk) : undefined;
+    const cached = loaded ? await fromCache(store, loaded, disk) : undefined;
     if (cached) {
       lock.prompts[prompt] = cached;
       prompts.push({
@@ -181,7 +181,7 @@ async function recover(root: string, salvaged: SalvagedLock[]): Promise<Repaired
       });
       continue;
     }
-    if (candidates.length > 0 && record) {
+    if (candidates.length > 0 && loaded) {
       // Kept so the history is not lost; the outputs differ from it, so status shows them as drifted (a hand edit is data).
       lock.prompts[prompt] = candidates[0]!.entry;
       const gone = outputs.every((o) => disk[o] === undefined);
@@ -195,7 +195,7 @@ async function recover(root: string, salvaged: SalvagedLock[]): Promise<Repaired
       });
       continue;
     }
-    if (record) {
+    if (loaded) {
       const exists = outputs.some((o) => disk[o] !== undefined);
       prompts.push({
         prompt,
@@ -214,15 +214,15 @@ async function recover(root: string, salvaged: SalvagedLock[]): Promise<Repaired
 /** A lock entry for outputs that are exactly a cached generation of the prompt's current request. */
 async function fromCache(
   store: GenerationStore,
-  record: PromptRecord,
+  loaded: LoadedPrompt,
   disk: Record<string, string | undefined>,
 ): Promise<LockEntry | undefined> {
-  if (record.stage !== "rendered" || record.outputs.some((o) => disk[o] === undefined)) return undefined;
-  for (const generation of await store.list(record.hashes.requestHash)) {
+  if (loaded.stage !== "rendered" || loaded.outputs.some((o) => disk[o] === undefined)) return undefined;
+  for (const generation of await store.list(loaded.hashes.requestHash)) {
     if (
-      record.outputs.every((o) => generation.outputs[o] !== undefined && sha256(generation.outputs[o]!) === disk[o])
+      loaded.outputs.every((o) => generation.outputs[o] !== undefined && sha256(generation.outputs[o]!) === disk[o])
     ) {
-      return lockEntryFor(record, pick(disk, record.outputs) as Record<string, string>, generation.source, generation);
+      return lockEntryFor(loaded, pick(disk, loaded.outputs) as Record<string, string>, generation.source, generation);
     }
   }
   return undefined;

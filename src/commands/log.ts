@@ -74,9 +74,9 @@ export async function generationsOnDisk(
   prompt: string,
   generations: Generation[],
 ): Promise<Set<string>> {
-  const record = project.records.get(prompt);
+  const loaded = project.prompts.get(prompt);
   const entry = project.lock.prompts[prompt];
-  const files = record?.outputs.length ? record.outputs : Object.keys(entry?.outputs ?? {});
+  const files = loaded?.outputs.length ? loaded.outputs : Object.keys(entry?.outputs ?? {});
   const disk = new Map(await Promise.all(files.map(async (f) => [f, await project.files.hash(f)] as const)));
   if (files.length === 0 || [...disk.values()].some((h) => h === undefined)) return new Set();
   const equalsDisk = (outputs: Record<string, string>) =>
@@ -84,7 +84,7 @@ export async function generationsOnDisk(
     files.every((f) => f in outputs && sha256(outputs[f]!) === disk.get(f));
 
   const found = new Set(generations.filter((g) => equalsDisk(g.outputs)).map((g) => g.id));
-  if (found.size > 0 || !record || !entry || !files.every((f) => entry.outputs[f] === disk.get(f))) return found;
+  if (found.size > 0 || !loaded || !entry || !files.every((f) => entry.outputs[f] === disk.get(f))) return found;
   const candidates = generations.filter((g) => g.requestHash === entry.requestHash);
   if (candidates.length === 0) return found;
   // The files are what the lock recorded: a restore may have post-processed the answer differently.

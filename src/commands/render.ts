@@ -3,7 +3,7 @@ import { PcError } from "../util/errors.js";
 import type { ChatMessage } from "../engine/types.js";
 import { parsePrompt } from "../prompt/frontmatter.js";
 import { messagesAsText } from "../prompt/protocol.js";
-import { renderPrompt } from "../prompt/render.js";
+import { renderPrompt } from "../prompt/render-prompt.js";
 import { readIfExists, sha256, toPosix } from "../util/fs.js";
 
 export interface RenderOptions {

@@ -2,7 +2,7 @@ import { checkPrompt, checksOf } from "../execute/checks.js";
 import { renderOne } from "../plan/one-prompt.js";
 import { loadProject } from "../plan/project.js";
 import { computeStates } from "../plan/states.js";
-import { selectPrompts } from "../plan/select.js";
+import { selectPrompts } from "../plan/selection.js";
 import { readIfExists } from "../util/fs.js";
 import path from "node:path";
 
@@ -46,14 +46,14 @@ export async function runChecks(options: RunChecksOptions = {}): Promise<RunChec
   const results: PromptCheckResult[] = [];
   for (const status of fresh) {
     if (options.signal?.aborted) break;
-    const record = await renderOne(project, status.prompt);
-    const checks = checksOf(record);
+    const loaded = await renderOne(project, status.prompt);
+    const checks = checksOf(loaded);
     if (!checks) continue;
     options.onCheck?.({ prompt: status.prompt });
     const outputs: Record<string, string> = {};
-    for (const output of record.outputs)
+    for (const output of loaded.outputs)
       outputs[output] = (await readIfExists(path.join(project.root, output)))?.toString("utf8") ?? "";
-    const { verdict, kept } = await checkPrompt(project.root, record, checks, outputs, options.signal);
+    const { verdict, kept } = await checkPrompt(project.root, loaded, checks, outputs, options.signal);
     results.push({
       prompt: status.prompt,
       passed: verdict.passed,

@@ -1,15 +1,15 @@
 import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { GenerationStore, type CheckVerdict, type Generation } from "../cache/store.js";
-import { engineKindOf } from "../engine/select.js";
+import { engineKindOf } from "../engine/engine-factory.js";
 import type { GenerationProgress } from "../engine/types.js";
 import { checkPrompt, checksOf, knownVerdict } from "../execute/checks.js";
 import { enginePoolFor, type EngineEvent, type EngineOptions } from "../execute/engines.js";
 import { produce } from "../execute/generate.js";
-import { acquireProjectLock } from "../execute/project-lock.js";
+import { acquireBuildMutex } from "../execute/build-mutex.js";
 import { replaceOutputs } from "../execute/write-outputs.js";
 import { renderOne, selectOnePrompt, withPins } from "../plan/one-prompt.js";
-import { loadProject, type Project, type RenderedRecord } from "../plan/project.js";
+import { loadProject, type Project, type RenderedStage } from "../plan/project.js";
 import { pinSeed } from "../prompt/pin-seed.js";
 import { PcError } from "../util/errors.js";
 import { writeFileAtomic } from "../util/fs.js";
@@ -77,8 +77,8 @@ export async function seed(options: SeedOptions): Promise<SeedReport> {
   if (!Number.isInteger(from)) throw new PcError("PC_USAGE", `--from must be a whole number, got ${from}`);
   const project = await loadProject(cwd);
   const prompt = selectOnePrompt(project, cwd, options.prompt, "seed");
-  const record = await renderOne(project, prompt);
-  if (!checksOf(record)) {
+  const loaded = await renderOne(project, prompt);
+  if (!checksOf(loaded)) {
     throw new PcError("PC_USAGE", "has no check to try seeds against", {
       file: prompt,
       key: "check",
@@ -86,10 +86,10 @@ export async function seed(options: SeedOptions): Promise<SeedReport> {
     });
   }
   // The outputs are written while their checks run: no build may write them meanwhile.
-  const release = await acquireProjectLock(project.root);
+  const release = await acquireBuildMutex(project.root);
   let report: SeedReport;
   try {
-    report = await trySeeds(project, record, options, { tries, from });
+    report = await trySeeds(project, loaded, options, { tries, from });
   } finally {
     await release();
   }
@@ -102,14 +102,14 @@ export async function seed(options: SeedOptions): Promise<SeedReport> {
 
 async function trySeeds(
   project: Project,
-  record: RenderedRecord,
+  loaded: RenderedStage,
   options: SeedOptions,
   range: { tries: number; from: number },
 ): Promise<SeedReport> {
   const store = new GenerationStore(project.root);
   const engines = enginePoolFor(project, options, (event) => options.onEvent?.(event));
   // The embedded engine runs one generation at a time; a server can take several.
-  const jobs = engineKindOf(record.parsed!.frontmatter.model) === "embedded" ? 1 : Math.max(1, options.jobs ?? 1);
+  const jobs = engineKindOf(loaded.parsed!.frontmatter.model) === "embedded" ? 1 : Math.max(1, options.jobs ?? 1);
   const seeds = Array.from({ length: range.tries }, (_, i) => range.from + i);
   const results = new Map<number, SeedTry>();
   let checking = Promise.resolve();
@@ -127,7 +127,7 @@ async function trySeeds(
     const started = performance.now();
     options.onEvent?.({ type: "start", seed: seedValue });
     try {
-      const candidate = await withPins(project, record, { seed: seedValue });
+      const candidate = await withPins(project, loaded, { seed: seedValue });
       const produced = await produce(candidate, {
         root: project.root,
         store,
@@ -178,7 +178,7 @@ async function trySeeds(
     await engines.close();
   }
   const tried = seeds.filter((s) => results.has(s)).map((s) => results.get(s)!);
-  return { prompt: record.prompt, tries: tried, passed: tried.find((t) => t.passed)?.seed };
+  return { prompt: loaded.prompt, tries: tried, passed: tried.find((t) => t.passed)?.seed };
 }
 
 /**
@@ -187,16 +187,16 @@ async function trySeeds(
  */
 async function verdictFor(
   root: string,
-  record: RenderedRecord,
+  loaded: RenderedStage,
   generation: Generation,
   signal?: AbortSignal,
 ): Promise<CheckVerdict> {
-  const checks = checksOf(record)!;
+  const checks = checksOf(loaded)!;
   const known = knownVerdict(checks.hash, generation.outputs, generation);
   if (known) return known;
-  const written = await replaceOutputs(root, record.prompt, generation.outputs);
+  const written = await replaceOutputs(root, loaded.prompt, generation.outputs);
   try {
-    return (await checkPrompt(root, record, checks, generation.outputs, signal)).verdict;
+    return (await checkPrompt(root, loaded, checks, generation.outputs, signal)).verdict;
   } finally {
     await written.undo();
   }

@@ -1,6 +1,6 @@
 import { loadProject } from "../plan/project.js";
 import { computeStates, type PromptStatus } from "../plan/states.js";
-import { selectPrompts } from "../plan/select.js";
+import { selectPrompts } from "../plan/selection.js";
 
 export interface StatusOptions {
   /** Project root (default: process.cwd()). */

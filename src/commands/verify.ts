@@ -1,10 +1,10 @@
 import { GenerationStore } from "../cache/store.js";
 import { PcError, toPcError } from "../util/errors.js";
 import { determinismHints, identityChanges, probeServer, type ServerReport } from "../engine/determinism.js";
-import { engineKindOf, resolveBaseURL, type EngineKind } from "../engine/select.js";
+import { engineKindOf, resolveBaseURL, type EngineKind } from "../engine/engine-factory.js";
 import type { ModelIdentity } from "../engine/types.js";
-import { selectPrompts } from "../plan/select.js";
-import { loadProject, type Project, type PromptRecord } from "../plan/project.js";
+import { selectPrompts } from "../plan/selection.js";
+import { loadProject, type Project, type LoadedPrompt } from "../plan/project.js";
 import { readyToGenerate } from "../plan/one-prompt.js";
 import { staleReasons } from "../plan/states.js";
 import { enginePoolFor, type EngineEvent, type EngineOptions } from "../execute/engines.js";
@@ -64,7 +64,7 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyReport>
   const started = performance.now();
   const cwd = options.cwd ?? process.cwd();
   const project = await loadProject(cwd, { renderAll: true });
-  const selected = new Set(selectPrompts(project, cwd, options.paths) ?? project.records.keys());
+  const selected = new Set(selectPrompts(project, cwd, options.paths) ?? project.prompts.keys());
   const engines = enginePoolFor(project, options, options.onEvent);
   const store = new GenerationStore(project.root);
   const servers = new Map<string, Promise<ServerReport | undefined>>();
@@ -73,7 +73,7 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyReport>
     for (const prompt of project.graph.order) {
       if (!selected.has(prompt)) continue;
       if (options.signal?.aborted) break;
-      const result = await verifyOne(project, project.records.get(prompt)!, { options, engines, store, servers });
+      const result = await verifyOne(project, project.prompts.get(prompt)!, { options, engines, store, servers });
       results.push(result);
       options.onEvent?.({ type: "done", result });
     }
@@ -97,12 +97,12 @@ interface Context {
   servers: Map<string, Promise<ServerReport | undefined>>;
 }
 
-async function verifyOne(project: Project, record: PromptRecord, context: Context): Promise<PromptVerifyResult> {
+async function verifyOne(project: Project, loaded: LoadedPrompt, context: Context): Promise<PromptVerifyResult> {
   const { options, engines, store } = context;
-  const base = { prompt: record.prompt, outputs: [] as VerifiedOutput[], hints: [] as string[] };
-  const error = project.graph.errors.get(record.prompt) ?? (record.stage === "invalid" ? record.error : undefined);
+  const base = { prompt: loaded.prompt, outputs: [] as VerifiedOutput[], hints: [] as string[] };
+  const error = project.graph.errors.get(loaded.prompt) ?? (loaded.stage === "invalid" ? loaded.error : undefined);
   if (error) return { ...base, outcome: "failed", reasons: [error.message], error };
-  const entry = record.entry;
+  const entry = loaded.entry;
   if (!entry) return { ...base, outcome: "not-built", reasons: ["no lock entry: pc build generates it"] };
   if (entry.source === "chat" || entry.source === "hand") {
     return {
@@ -113,20 +113,20 @@ async function verifyOne(project: Project, record: PromptRecord, context: Contex
       ],
     };
   }
-  if (record.stage === "waiting")
-    return { ...base, outcome: "unverifiable", reasons: [`an output of ${record.waitsFor} it reads is missing`] };
-  const rendered = readyToGenerate(record);
+  if (loaded.stage === "waiting")
+    return { ...base, outcome: "unverifiable", reasons: [`an output of ${loaded.waitsFor} it reads is missing`] };
+  const rendered = readyToGenerate(loaded);
   if (rendered.hashes.inputHash !== entry.inputHash) {
     return {
       ...base,
       outcome: "unverifiable",
-      reasons: [...staleReasons(record, entry), "the lock records other inputs: pc build regenerates it"],
+      reasons: [...staleReasons(loaded, entry), "the lock records other inputs: pc build regenerates it"],
     };
   }
 
   const model = rendered.parsed.frontmatter.model;
   const kind = engineKindOf(model);
-  options.onEvent?.({ type: "start", prompt: record.prompt, model });
+  options.onEvent?.({ type: "start", prompt: loaded.prompt, model });
   const withModel = { ...base, model, engine: kind };
   let regenerated: { outputs: Record<string, string>; identity?: ModelIdentity };
   try {
@@ -140,7 +140,7 @@ async function verifyOne(project: Project, record: PromptRecord, context: Contex
     });
     regenerated = { outputs: produced.outputs, identity: produced.generation.identity };
   } catch (caught) {
-    const pcError = toPcError(caught, "PC_ENGINE_ERROR", { file: record.prompt });
+    const pcError = toPcError(caught, "PC_ENGINE_ERROR", { file: loaded.prompt });
     // The recorded answer made it through extraction; an answer that does not is another answer.
     if (pcError.code.startsWith("PC_ANSWER_")) {
       const hints = determinismHints(kind, [], await serverReport(context, kind, project));

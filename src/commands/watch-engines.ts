@@ -1,5 +1,5 @@
-import type { EngineFactory, EngineKind, EngineSettings } from "../engine/select.js";
-import { defaultEngineFactory } from "../engine/select.js";
+import type { EngineFactory, EngineKind, EngineSettings } from "../engine/engine-factory.js";
+import { defaultEngineFactory } from "../engine/engine-factory.js";
 import type { Engine } from "../engine/types.js";
 
 /**

@@ -2,7 +2,7 @@ import fg from "fast-glob";
 import { CONFIG_FILE, DEFAULT_CONFIG } from "../util/config.js";
 import { GLOB_CHARS } from "../prompt/discover.js";
 import { PcError, toPcError } from "../util/errors.js";
-import { selectPrompts, withDependencies } from "../plan/select.js";
+import { selectPrompts, withDependencies } from "../plan/selection.js";
 import { loadProject, localModelPath } from "../plan/project.js";
 import { computeStates, type PromptStatus } from "../plan/states.js";
 
@@ -57,17 +57,17 @@ export async function deriveTargets(
     return { ...fallback, statuses: undefined, error: toPcError(error, "PC_CONFIG_INVALID") };
   }
   const selected = selectPrompts(project, root, paths);
-  const scope = selected ? withDependencies(project, selected) : new Set(project.records.keys());
+  const scope = selected ? withDependencies(project, selected) : new Set(project.prompts.keys());
 
   read(CONFIG_FILE, undefined, await project.files.hash(CONFIG_FILE));
   const globs = [...project.config.prompts];
   for (const prompt of scope) {
-    const record = project.records.get(prompt);
-    if (!record) continue;
-    read(prompt, prompt, record.inputHashes[prompt]);
-    for (const input of record.inputs)
-      read(input, prompt, record.inputHashes[input] ?? (await project.files.hash(input)));
-    const fm = record.parsed?.frontmatter;
+    const loaded = project.prompts.get(prompt);
+    if (!loaded) continue;
+    read(prompt, prompt, loaded.inputHashes[prompt]);
+    for (const input of loaded.inputs)
+      read(input, prompt, loaded.inputHashes[input] ?? (await project.files.hash(input)));
+    const fm = loaded.parsed?.frontmatter;
     // Named but unreadable (not there yet): watched, so creating it triggers a build.
     const named = [...(fm?.context ?? []), ...(fm && localModelPath(fm.model) ? [localModelPath(fm.model)!] : [])];
     for (const entry of named) {
@@ -75,13 +75,13 @@ export async function deriveTargets(
       else if (!readers.has(entry)) read(entry, prompt, await project.files.hash(entry));
       else readers.get(entry)!.add(prompt);
     }
-    for (const glob of record.entry?.contextGlobs ?? []) globs.push(glob);
+    for (const glob of loaded.entry?.contextGlobs ?? []) globs.push(glob);
   }
   const outputs = new Map<string, string | undefined>();
   for (const [prompt, entry] of Object.entries(project.lock.prompts))
     for (const [o, h] of Object.entries(entry.outputs)) outputs.set(o, h);
-  for (const record of project.records.values())
-    for (const o of record.outputs) if (!outputs.has(o)) outputs.set(o, undefined);
+  for (const loaded of project.prompts.values())
+    for (const o of loaded.outputs) if (!outputs.has(o)) outputs.set(o, undefined);
   const uniqueGlobs = [...new Set(globs)];
   return {
     readers,

@@ -4,7 +4,7 @@
  */
 import { detectDialect } from "./dialect.js";
 import { NEUTRAL_SAMPLER, SAMPLER_NAMES, unpinnedBy, type Dialect, type SamplerName } from "./samplers.js";
-import type { EngineKind } from "./select.js";
+import type { EngineKind } from "./engine-factory.js";
 import type { ModelIdentity } from "./types.js";
 
 /** Identity fields that never change the bytes (the thread count only changes the speed). */

@@ -1,9 +1,9 @@
 import { EarlierEntries } from "../cache/entries.js";
 import { GenerationStore } from "../cache/store.js";
 import { preloadFormatter } from "../answer/format.js";
-import type { EnginePool } from "../engine/select.js";
+import type { EnginePool } from "../engine/engine-factory.js";
 import type { BuildPlan, PromptBuildResult } from "../plan/build-plan.js";
-import { writeFailures, type FailureRecord } from "../plan/failures.js";
+import { writeFailures, type BuildFailure } from "../plan/failures.js";
 import type { Project } from "../plan/project.js";
 import { CommitGate } from "../util/commit-gate.js";
 import { enginePoolFor } from "./engines.js";
@@ -27,7 +27,7 @@ export class BuildRun implements RunContext {
   readonly earlier: EarlierEntries;
   readonly commits: CommitGate;
   /** The last failure of each prompt, kept in .pc/failures.json once the build ends. */
-  readonly failures: Record<string, FailureRecord>;
+  readonly failures: Record<string, BuildFailure>;
   /** Generation slots (-j): held to render and generate. */
   readonly slot: Limiter;
   /** Cache lookups, one at a time in plan order. */

@@ -159,9 +159,9 @@ export interface PromptChecks {
 }
 
 /** The checks of a parsed and hashed prompt, or undefined when it has none. */
-export function checksOf(record: { parsed?: ParsedPrompt; hashes?: PromptHashes }): PromptChecks | undefined {
-  const { parsed } = record;
-  const hash = record.hashes?.checksHash;
+export function checksOf(loaded: { parsed?: ParsedPrompt; hashes?: PromptHashes }): PromptChecks | undefined {
+  const { parsed } = loaded;
+  const hash = loaded.hashes?.checksHash;
   if (!parsed || hash === undefined) return undefined;
   return {
     commands: checkCommands(parsed),

@@ -1,6 +1,6 @@
 import type { EmbeddedLoadEvent } from "../engine/embedded.js";
 import { DEFAULT_RETRY } from "../engine/retry.js";
-import { EnginePool, defaultEngineFactory, resolveBaseURL, type EngineFactory } from "../engine/select.js";
+import { EnginePool, defaultEngineFactory, resolveBaseURL, type EngineFactory } from "../engine/engine-factory.js";
 import type { Project } from "../plan/project.js";
 
 /** The engine flags `pc build` and `pc verify` share. */

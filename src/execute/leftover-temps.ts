@@ -24,9 +24,9 @@ export async function removeLeftoverTemps(root: string): Promise<void> {
 }
 
 /**
- * The temp files in a few folders (not their subfolders), removed whenever the lock is taken: the
- * root (the lock's), .pc/ and the folders of the outputs, where a build killed earlier left them
- * (its lock may have been taken over long ago). Only the holder of the lock writes there.
+ * The temp files in a few folders (not their subfolders), removed whenever the build mutex is
+ * taken: the root (promptfile.lock's), .pc/ and the folders of the outputs, where a build killed
+ * earlier left them (its mutex may have been taken over long ago). Only the mutex's holder writes there.
  */
 export async function removeTempsIn(root: string, folders: string[]): Promise<void> {
   const removals: Array<Promise<void>> = [];

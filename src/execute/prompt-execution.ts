@@ -3,19 +3,19 @@ import type { LockEntry } from "../lock/lockfile.js";
 import { canCarryOver } from "../plan/carry-over.js";
 import { pinnedModel, readsNoPendingOutput, type PromptBuildResult } from "../plan/build-plan.js";
 import { readyToGenerate, renderAgain } from "../plan/one-prompt.js";
-import { parseRecord, type HashedRecord, type PromptRecord, type RenderedRecord } from "../plan/project.js";
+import { parseLoaded, type HashedPrompt, type LoadedPrompt, type RenderedStage } from "../plan/project.js";
 import type { PromptStatus } from "../plan/states.js";
 import { PcError, promptFailure } from "../util/errors.js";
 import type { RunContext } from "./run-context.js";
 import { refuseDrift } from "./drift.js";
 import { produce, restore, type Produced } from "./generate.js";
-import { carriedEntry, lockEntryFor } from "./record.js";
+import { carriedEntry, lockEntryFor } from "./lock-entry.js";
 import { replaceOutputs, writeFailed, type WrittenOutputs } from "./write-outputs.js";
 import { checkPrompt, checksOf, knownVerdict } from "./checks.js";
 import type { CheckVerdict } from "../cache/store.js";
 
 /** What the deciding steps found: the prompt is done (fresh, skipped), or it has outputs to commit. */
-type Decision = { result: PromptBuildResult } | { produced: Produced; record: HashedRecord };
+type Decision = { result: PromptBuildResult } | { produced: Produced; loaded: HashedPrompt };
 
 /**
  * Runs one prompt of a build as named steps:
@@ -29,8 +29,8 @@ type Decision = { result: PromptBuildResult } | { produced: Produced; record: Ha
  * recording a restore is not part of the lookup, so restores' lock writes are batched.
  */
 export class PromptExecution {
-  /** The prompt's record: as planned, then as rendered by this execution. */
-  private record: PromptRecord;
+  /** The loaded prompt: as planned, then as rendered by this execution. */
+  private loaded: LoadedPrompt;
   private readonly base: Pick<PromptBuildResult, "prompt" | "outputs" | "reasons" | "model">;
   /** --force: generate again even when fresh, and overwrite hand edits. */
   private readonly force: boolean;
@@ -53,9 +53,9 @@ export class PromptExecution {
     status: PromptStatus,
   ) {
     const { project } = run;
-    const record = project.records.get(status.prompt);
-    if (!record) throw new Error(`no record for planned prompt ${status.prompt}`);
-    this.record = record;
+    const loaded = project.prompts.get(status.prompt);
+    if (!loaded) throw new Error(`no loaded prompt for planned prompt ${status.prompt}`);
+    this.loaded = loaded;
     this.base = {
       prompt: status.prompt,
       outputs: status.outputs,
@@ -74,7 +74,7 @@ export class PromptExecution {
       // A slot is held to render and generate, and given back before writing: the next request
       // goes out while this answer is formatted, written and recorded.
       const decision = (await this.tryRestore()) ?? (await this.run.slot(() => this.generate()));
-      return "result" in decision ? decision.result : await this.commit(decision.record, decision.produced);
+      return "result" in decision ? decision.result : await this.commit(decision.loaded, decision.produced);
     } catch (error) {
       return this.failed(error);
     }
@@ -82,7 +82,7 @@ export class PromptExecution {
 
   /** A prompt whose dependency failed or was skipped is skipped too. */
   private async waitForDependencies(): Promise<PromptBuildResult | undefined> {
-    const dependencies = this.run.project.graph.dependsOn.get(this.record.prompt) ?? [];
+    const dependencies = this.run.project.graph.dependsOn.get(this.loaded.prompt) ?? [];
     const results = await Promise.all(dependencies.flatMap((d) => this.run.done.get(d) ?? []));
     const blocked = results.find((r) => r.outcome === "failed" || r.outcome === "skipped");
     if (!blocked) return undefined;
@@ -95,17 +95,17 @@ export class PromptExecution {
     // --force asks for a new generation: restoring the cached one would just repeat the old answer.
     if (this.force) return undefined;
     if (options.signal?.aborted) return { result: this.skipped("interrupted") };
-    const record = await this.readyToRestore();
+    const loaded = await this.readyToRestore();
     if (await this.unchanged()) return { result: this.freshAfterDependencies() };
-    const carried = await this.carryOver(record);
+    const carried = await this.carryOver(loaded);
     if (carried) return { result: carried };
     // The failed attempt was for the request the lock records: its cached answer is what it failed to replace.
-    if (this.retry && this.entry?.inputHash === record.hashes.inputHash) return undefined;
+    if (this.retry && this.entry?.inputHash === loaded.hashes.inputHash) return undefined;
     if (!(options.cache ?? true)) return undefined;
-    const restored = await this.run.lookups(() => restore(record, { root: project.root, store }));
+    const restored = await this.run.lookups(() => restore(loaded, { root: project.root, store }));
     if (!restored) return undefined;
-    options.onEvent?.({ type: "start", prompt: record.prompt, model: restored.generation.model });
-    return { produced: restored, record };
+    options.onEvent?.({ type: "start", prompt: loaded.prompt, model: restored.generation.model });
+    return { produced: restored, loaded };
   }
 
   /**
@@ -113,13 +113,13 @@ export class PromptExecution {
    * defaults (see plan/carry-over.ts) is recorded again under the current request: no model call,
    * no write, the same source.
    */
-  private async carryOver(record: HashedRecord): Promise<PromptBuildResult | undefined> {
+  private async carryOver(loaded: HashedPrompt): Promise<PromptBuildResult | undefined> {
     const { entry } = this;
-    if (!canCarryOver(record, entry)) return undefined;
-    const current = await Promise.all(record.outputs.map((o) => this.run.project.files.hash(o)));
-    if (!record.outputs.every((o, i) => current[i] !== undefined && current[i] === entry.outputs[o])) return undefined;
-    await this.run.lock.record(record.prompt, carriedEntry(record, entry));
-    delete this.run.failures[record.prompt];
+    if (!canCarryOver(loaded, entry)) return undefined;
+    const current = await Promise.all(loaded.outputs.map((o) => this.run.project.files.hash(o)));
+    if (!loaded.outputs.every((o, i) => current[i] !== undefined && current[i] === entry.outputs[o])) return undefined;
+    await this.run.lock.record(loaded.prompt, carriedEntry(loaded, entry));
+    delete this.run.failures[loaded.prompt];
     return { ...this.base, outcome: "cached", source: entry.source };
   }
 
@@ -127,11 +127,11 @@ export class PromptExecution {
   private async generate(): Promise<Decision> {
     const { options, store, project, engines } = this.run;
     if (options.signal?.aborted) return { result: this.skipped("interrupted") };
-    const record = await this.readyToGenerate();
+    const loaded = await this.readyToGenerate();
     if (await this.unchanged()) return { result: this.freshAfterDependencies() };
-    options.onEvent?.({ type: "start", prompt: record.prompt, model: record.parsed.frontmatter.model });
-    this.own = options.promptSignal?.(record.prompt);
-    const produced = await produce(record, {
+    options.onEvent?.({ type: "start", prompt: loaded.prompt, model: loaded.parsed.frontmatter.model });
+    this.own = options.promptSignal?.(loaded.prompt);
+    const produced = await produce(loaded, {
       root: project.root,
       store,
       engines,
@@ -140,20 +140,20 @@ export class PromptExecution {
       signal: this.own && options.signal ? AbortSignal.any([options.signal, this.own]) : (this.own ?? options.signal),
       onProgress: (p: GenerationProgress) => options.onEvent?.({ type: "progress", ...p }),
     });
-    return { produced, record };
+    return { produced, loaded };
   }
 
   /** Ready to restore: as planned (rendered, or recalled from an earlier entry), or rendered now. */
-  private async readyToRestore(): Promise<HashedRecord> {
-    const record = this.record;
-    if (this.plannedHolds() && (record.stage === "rendered" || record.stage === "recalled")) return record;
+  private async readyToRestore(): Promise<HashedPrompt> {
+    const loaded = this.loaded;
+    if (this.plannedHolds() && (loaded.stage === "rendered" || loaded.stage === "recalled")) return loaded;
     return this.renderNow();
   }
 
   /** Ready to generate: rendered as planned, or rendered now. */
-  private async readyToGenerate(): Promise<RenderedRecord> {
-    const record = this.record;
-    if (this.plannedHolds() && record.stage === "rendered") return record;
+  private async readyToGenerate(): Promise<RenderedStage> {
+    const loaded = this.loaded;
+    if (this.plannedHolds() && loaded.stage === "rendered") return loaded;
     return this.renderNow();
   }
 
@@ -162,40 +162,40 @@ export class PromptExecution {
    * just been built), and what this execution rendered holds once the prompts it reads are done.
    */
   private plannedHolds(): boolean {
-    return this.renderedNow || readsNoPendingOutput(this.run.project, this.record);
+    return this.renderedNow || readsNoPendingOutput(this.run.project, this.loaded);
   }
 
   /** Parses (if needed) and renders the prompt with the files as they are now: at most once per execution. */
-  private async renderNow(): Promise<RenderedRecord> {
-    this.record = await renderAgain(this.run.project, this.record);
+  private async renderNow(): Promise<RenderedStage> {
+    this.loaded = await renderAgain(this.run.project, this.loaded);
     this.renderedNow = true;
-    return readyToGenerate(this.record);
+    return readyToGenerate(this.loaded);
   }
 
   /** A dependency was rebuilt with identical bytes: nothing this prompt reads has changed. */
   private async unchanged(): Promise<boolean> {
-    const { entry, record } = this;
-    if (this.force || this.retry || entry === undefined || entry.stale || entry.inputHash !== record.hashes?.inputHash)
+    const { entry, loaded } = this;
+    if (this.force || this.retry || entry === undefined || entry.stale || entry.inputHash !== loaded.hashes?.inputHash)
       return false;
-    const current = await Promise.all(record.outputs.map((o) => this.run.project.files.hash(o)));
-    return record.outputs.every((o, i) => current[i] !== undefined && current[i] === entry.outputs[o]);
+    const current = await Promise.all(loaded.outputs.map((o) => this.run.project.files.hash(o)));
+    return loaded.outputs.every((o, i) => current[i] !== undefined && current[i] === entry.outputs[o]);
   }
 
   /** Writes the outputs and records them in the lock as one commit; an exit asked for meanwhile waits for it. */
-  private async commit(record: HashedRecord, produced: Produced): Promise<PromptBuildResult> {
+  private async commit(loaded: HashedPrompt, produced: Produced): Promise<PromptBuildResult> {
     const { store, project, commits } = this.run;
     if (produced.source === "llm") await store.save(produced.generation);
     // Cancelled after the answer arrived: it stays in the cache, but the outputs are not replaced.
-    if (this.own?.aborted) throw new PcError("PC_ABORTED", "cancelled", { file: this.record.prompt });
+    if (this.own?.aborted) throw new PcError("PC_ABORTED", "cancelled", { file: this.loaded.prompt });
     if (!this.force)
-      await refuseDrift(project.files, this.record.prompt, this.entry?.outputs, produced.outputs, undefined, {
+      await refuseDrift(project.files, this.loaded.prompt, this.entry?.outputs, produced.outputs, undefined, {
         root: project.root,
         store,
       });
     if (!commits.begin()) return this.skipped("interrupted");
     let verdict: CheckVerdict | undefined;
     try {
-      verdict = await this.writeAndRecord(record, produced);
+      verdict = await this.writeAndRecord(loaded, produced);
     } finally {
       commits.end();
     }
@@ -203,9 +203,9 @@ export class PromptExecution {
     const llm = produced.source === "llm";
     if (this.keptFailing) {
       // Written and recorded as asked (--keep-failed), and failed until a generation passes.
-      const error = checkFailed(this.record.prompt, this.keptFailing, false);
-      this.run.failures[this.record.prompt] = {
-        inputHash: this.record.hashes!.inputHash,
+      const error = checkFailed(this.loaded.prompt, this.keptFailing, false);
+      this.run.failures[this.loaded.prompt] = {
+        inputHash: this.loaded.hashes!.inputHash,
         code: error.code,
         message: error.message,
       };
@@ -218,7 +218,7 @@ export class PromptExecution {
         checks: { passed: false, durationMs: this.keptFailing.durationMs, failure: this.keptFailing.failure },
       };
     }
-    delete this.run.failures[this.record.prompt];
+    delete this.run.failures[this.loaded.prompt];
     return {
       ...this.base,
       outcome: llm ? "built" : "cached",
@@ -234,22 +234,22 @@ export class PromptExecution {
    * Outputs the lock does not vouch for would look hand-edited: when recording fails, the writes are
    * undone. So are they when the prompt's checks fail on them (unless --keep-failed).
    */
-  private async writeAndRecord(record: HashedRecord, produced: Produced): Promise<CheckVerdict | undefined> {
+  private async writeAndRecord(loaded: HashedPrompt, produced: Produced): Promise<CheckVerdict | undefined> {
     const { project, lock, earlier } = this.run;
-    const written = await replaceOutputs(project.root, record.prompt, produced.outputs);
+    const written = await replaceOutputs(project.root, loaded.prompt, produced.outputs);
     for (const o of Object.keys(written.hashes)) project.files.forget(o);
-    const verdict = await this.check(record, produced, written);
+    const verdict = await this.check(loaded, produced, written);
     try {
-      const entry = lockEntryFor(record, written.hashes, produced.source, produced.generation, verdict);
-      await lock.record(record.prompt, entry);
+      const entry = lockEntryFor(loaded, written.hashes, produced.source, produced.generation, verdict);
+      await lock.record(loaded.prompt, entry);
       // Kept for the prompt's text, so reverting to it later restores without rendering.
-      const known = record.recalled?.requestHash === entry.requestHash && record.recalled.inputHash === entry.inputHash;
-      if (!known) this.run.remember(earlier.remember(record.prompt, entry));
+      const known = loaded.recalled?.requestHash === entry.requestHash && loaded.recalled.inputHash === entry.inputHash;
+      if (!known) this.run.remember(earlier.remember(loaded.prompt, entry));
     } catch (error) {
       await written.undo();
       for (const o of Object.keys(written.hashes)) project.files.forget(o);
       throw writeFailed(
-        record.prompt,
+        loaded.prompt,
         "cannot record its outputs in promptfile.lock, so they were put back",
         (error as Error).cause ?? error,
       );
@@ -263,15 +263,15 @@ export class PromptExecution {
    * pc diff --cached show it), and its outputs are put back unless --keep-failed.
    */
   private async check(
-    record: HashedRecord,
+    loaded: HashedPrompt,
     produced: Produced,
     written: WrittenOutputs,
   ): Promise<CheckVerdict | undefined> {
-    if (record.hashes.checksHash === undefined) return undefined;
+    if (loaded.hashes.checksHash === undefined) return undefined;
     const { project, store, options } = this.run;
     // A prompt planned from its lock entry is parsed for its check commands.
-    const checks = checksOf({ parsed: await parseRecord(project.root, record), hashes: record.hashes })!;
-    const prompt = record.prompt;
+    const checks = checksOf({ parsed: await parseLoaded(project.root, loaded), hashes: loaded.hashes })!;
+    const prompt = loaded.prompt;
     const known = knownVerdict(checks.hash, produced.outputs, produced.generation);
     let verdict = known;
     let kept: string | undefined;
@@ -279,7 +279,7 @@ export class PromptExecution {
       try {
         ({ verdict, kept } = await checkPrompt(
           project.root,
-          { prompt, outputs: record.outputs },
+          { prompt, outputs: loaded.outputs },
           checks,
           produced.outputs,
           options.signal,
@@ -318,15 +318,15 @@ export class PromptExecution {
 
   private failed(error: unknown): PromptBuildResult {
     // Whatever went wrong belongs to this prompt alone: it fails, the others build.
-    const pcError = promptFailure(error, this.record.prompt);
+    const pcError = promptFailure(error, this.loaded.prompt);
     if (pcError.code === "PC_ABORTED") {
       const cancelled = this.own?.aborted && !this.run.options.signal?.aborted;
       return this.skipped(cancelled && this.own ? `cancelled: ${reasonOf(this.own)}` : "interrupted");
     }
     // --offline says nothing about the prompt itself: it stays stale, not failed.
-    if (pcError.code !== "PC_OFFLINE" && this.record.hashes) {
-      this.run.failures[this.record.prompt] = {
-        inputHash: this.record.hashes.inputHash,
+    if (pcError.code !== "PC_OFFLINE" && this.loaded.hashes) {
+      this.run.failures[this.loaded.prompt] = {
+        inputHash: this.loaded.hashes.inputHash,
         code: pcError.code,
         message: pcError.message,
       };

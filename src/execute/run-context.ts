@@ -1,9 +1,9 @@
 import type { PcError } from "../util/errors.js";
 import type { EarlierEntries } from "../cache/entries.js";
 import type { GenerationStore } from "../cache/store.js";
-import type { EnginePool } from "../engine/select.js";
+import type { EnginePool } from "../engine/engine-factory.js";
 import type { BuildPlan, PromptBuildResult } from "../plan/build-plan.js";
-import type { FailureRecord } from "../plan/failures.js";
+import type { BuildFailure } from "../plan/failures.js";
 import type { Project } from "../plan/project.js";
 import type { CommitGate } from "../util/commit-gate.js";
 import type { EngineEvent, EngineOptions } from "./engines.js";
@@ -57,7 +57,7 @@ export interface RunContext {
   readonly earlier: EarlierEntries;
   readonly commits: CommitGate;
   /** The last failure of each prompt, kept in .pc/failures.json once the build ends. */
-  readonly failures: Record<string, FailureRecord>;
+  readonly failures: Record<string, BuildFailure>;
   /** Generation slots (-j): held to render and generate. */
   readonly slot: Limiter;
   /** Cache lookups, one at a time in plan order. */

@@ -1,7 +1,7 @@
 import type { CheckSummary, OutputSource } from "../lock/lockfile.js";
 import type { PcError } from "../util/errors.js";
-import type { Project, PromptRecord } from "./project.js";
-import { selectPrompts, withDependencies } from "./select.js";
+import type { Project, LoadedPrompt } from "./project.js";
+import { selectPrompts, withDependencies } from "./selection.js";
 import { BUILDABLE, type PromptStatus } from "./states.js";
 
 /** `planned`: a dry run would build it. */
@@ -77,11 +77,11 @@ export function nothingToDo(plan: BuildPlan): boolean {
 
 /** The pinned model: from the parsed prompt, else from the entry recalled or recorded for it. */
 export function pinnedModel(project: Project, prompt: string): string | undefined {
-  const record = project.records.get(prompt);
-  return record?.parsed?.frontmatter.model ?? record?.recalled?.model ?? record?.entry?.model;
+  const loaded = project.prompts.get(prompt);
+  return loaded?.parsed?.frontmatter.model ?? loaded?.recalled?.model ?? loaded?.entry?.model;
 }
 
 /** The prompt reads no output of another prompt (nor waits for one): what planning found for it holds during the build. */
-export function readsNoPendingOutput(project: Project, record: PromptRecord): boolean {
-  return record.stage !== "waiting" && !project.graph.dependsOn.get(record.prompt)?.length;
+export function readsNoPendingOutput(project: Project, loaded: LoadedPrompt): boolean {
+  return loaded.stage !== "waiting" && !project.graph.dependsOn.get(loaded.prompt)?.length;
 }

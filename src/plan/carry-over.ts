@@ -6,7 +6,7 @@
  */
 import type { LockEntry } from "../lock/lockfile.js";
 import { pinsEverySampler } from "./hash.js";
-import type { PromptRecord } from "./project.js";
+import type { LoadedPrompt } from "./project.js";
 
 export const SAMPLERS_PINNED =
   "pc now pins the server's samplers (top_k, min_p, repeat_penalty ... were left to the server's defaults when this was recorded)";
@@ -20,9 +20,9 @@ export function recordedBeforeSamplers(entry: LockEntry): boolean {
  * The lock entry differs from the prompt's current request only in the samplers pc sends, and its
  * bytes did not come from a server's sampler defaults: it can be carried over.
  */
-export function canCarryOver(record: PromptRecord, entry: LockEntry | undefined): entry is LockEntry {
-  if (!entry || entry.stale || !record.hashes?.beforeSamplers || !recordedBeforeSamplers(entry)) return false;
-  if (entry.requestHash !== record.hashes.beforeSamplers) return false;
+export function canCarryOver(loaded: LoadedPrompt, entry: LockEntry | undefined): entry is LockEntry {
+  if (!entry || entry.stale || !loaded.hashes?.beforeSamplers || !recordedBeforeSamplers(entry)) return false;
+  if (entry.requestHash !== loaded.hashes.beforeSamplers) return false;
   return entry.source === "chat" || entry.source === "hand" || entry.engine?.engine === "embedded";
 }
 

@@ -3,7 +3,7 @@ import { readIfExistsSync, writeFileAtomic } from "../util/fs.js";
 import { redactDeep } from "../util/redact.js";
 
 /** The last failed attempt of a prompt, kept in .pc/ (not committed) so `pc status` can say `failed`. */
-export interface FailureRecord {
+export interface BuildFailure {
   inputHash: string;
   code: string;
   message: string;
@@ -11,14 +11,14 @@ export interface FailureRecord {
 
 const FILE = ".pc/failures.json";
 
-export async function readFailures(root: string): Promise<Record<string, FailureRecord>> {
+export async function readFailures(root: string): Promise<Record<string, BuildFailure>> {
   try {
     const bytes = readIfExistsSync(path.join(root, FILE)); // sync: see readLock
     const data: unknown = bytes ? JSON.parse(bytes.toString("utf8")) : {};
     // Read back from .pc/: only well-formed records count.
-    const records: Record<string, FailureRecord> = {};
+    const records: Record<string, BuildFailure> = {};
     if (typeof data !== "object" || data === null || Array.isArray(data)) return records;
-    for (const [prompt, r] of Object.entries(data as Record<string, Partial<FailureRecord>>)) {
+    for (const [prompt, r] of Object.entries(data as Record<string, Partial<BuildFailure>>)) {
       if (typeof r?.inputHash === "string" && typeof r.code === "string" && typeof r.message === "string") {
         records[prompt] = { inputHash: r.inputHash, code: r.code, message: r.message };
       }
@@ -29,7 +29,7 @@ export async function readFailures(root: string): Promise<Record<string, Failure
   }
 }
 
-export async function writeFailures(root: string, failures: Record<string, FailureRecord>): Promise<void> {
+export async function writeFailures(root: string, failures: Record<string, BuildFailure>): Promise<void> {
   // Messages quote servers and answers: redacted like everything pc stores.
   const sorted = redactDeep(Object.fromEntries(Object.entries(failures).sort(([a], [b]) => (a < b ? -1 : 1))));
   const text = `${JSON.stringify(sorted, null, 2)}\n`;

@@ -180,9 +180,9 @@ export class FileHashes {
     const recorded = this.loadCache();
     const names = Object.keys(recorded);
     if (names.length === this.current.size && names.every((name) => this.current.get(name) === recorded[name])) return;
-    const record = Object.fromEntries([...this.current.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-    await writeFileAtomic(path.join(this.root, CACHE_FILE), `${JSON.stringify(record)}\n`);
-    this.cache = record;
+    const hashes = Object.fromEntries([...this.current.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    await writeFileAtomic(path.join(this.root, CACHE_FILE), `${JSON.stringify(hashes)}\n`);
+    this.cache = hashes;
   }
 }
 

@@ -1,13 +1,6 @@
 import { PcError } from "../util/errors.js";
-import {
-  ownersOf,
-  parseRecord,
-  renderRecord,
-  type Project,
-  type PromptRecord,
-  type RenderedRecord,
-} from "./project.js";
-import { selectPrompts } from "./select.js";
+import { ownersOf, parseLoaded, renderLoaded, type Project, type LoadedPrompt, type RenderedStage } from "./project.js";
+import { selectPrompts } from "./selection.js";
 import { count } from "../util/plural.js";
 
 /**
@@ -29,52 +22,52 @@ export function selectOnePrompt(project: Project, cwd: string, given: string, co
  * Parses (if the planner took the unchanged shortcut) and renders one prompt, so its messages and
  * hashes are those of the files now. Throws the prompt's own error if it cannot be rendered.
  */
-export async function renderOne(project: Project, prompt: string): Promise<RenderedRecord> {
-  const record = project.records.get(prompt);
-  if (!record) {
+export async function renderOne(project: Project, prompt: string): Promise<RenderedStage> {
+  const loaded = project.prompts.get(prompt);
+  if (!loaded) {
     throw new PcError("PC_PROMPT_NOT_FOUND", "the prompt file is gone; only its lock entry remains", {
       file: prompt,
       hint: "Restore the prompt (git checkout) to work with it.",
     });
   }
-  if (record.stage !== "unchanged" && record.stage !== "recalled") return readyToGenerate(record);
-  const parsed = await parseRecord(project.root, record);
-  const rendered = await renderRecord(
+  if (loaded.stage !== "unchanged" && loaded.stage !== "recalled") return readyToGenerate(loaded);
+  const parsed = await parseLoaded(project.root, loaded);
+  const rendered = await renderLoaded(
     project.root,
-    { ...record, parsed },
+    { ...loaded, parsed },
     project.files,
-    ownersOf(project.records.values()),
+    ownersOf(project.prompts.values()),
     project.config.modelsDir,
   );
-  project.records.set(prompt, rendered);
+  project.prompts.set(prompt, rendered);
   return readyToGenerate(rendered);
 }
 
 /**
  * Parses (if the planner took its hashes from a lock entry) and renders a prompt again with the
  * files as they are now (the prompts it reads may have just been built). The project holds the
- * record returned.
+ * prompt returned.
  */
-export async function renderAgain(project: Project, record: PromptRecord): Promise<PromptRecord> {
-  const parsed = await parseRecord(project.root, record);
-  for (const input of record.inputs) project.files.forget(input);
-  const rendered = await renderRecord(
+export async function renderAgain(project: Project, loaded: LoadedPrompt): Promise<LoadedPrompt> {
+  const parsed = await parseLoaded(project.root, loaded);
+  for (const input of loaded.inputs) project.files.forget(input);
+  const rendered = await renderLoaded(
     project.root,
-    { ...record, parsed },
+    { ...loaded, parsed },
     project.files,
     project.graph.owners,
     project.config.modelsDir,
   );
-  project.records.set(record.prompt, rendered);
+  project.prompts.set(loaded.prompt, rendered);
   return rendered;
 }
 
-/** The record, rendered; else throws the prompt's own error, or that it reads an output not built yet. */
-export function readyToGenerate(record: PromptRecord, hint?: (owner: string) => string): RenderedRecord {
-  if (record.stage === "invalid") throw record.error;
-  if (record.stage === "waiting") throw readsUnbuiltOutput(record.prompt, record.waitsFor, hint?.(record.waitsFor));
-  if (record.stage !== "rendered") throw new Error(`${record.prompt} is not rendered (${record.stage})`);
-  return record;
+/** The prompt, rendered; else throws the prompt's own error, or that it reads an output not built yet. */
+export function readyToGenerate(loaded: LoadedPrompt, hint?: (owner: string) => string): RenderedStage {
+  if (loaded.stage === "invalid") throw loaded.error;
+  if (loaded.stage === "waiting") throw readsUnbuiltOutput(loaded.prompt, loaded.waitsFor, hint?.(loaded.waitsFor));
+  if (loaded.stage !== "rendered") throw new Error(`${loaded.prompt} is not rendered (${loaded.stage})`);
+  return loaded;
 }
 
 /** The prompt reads an output of `owner` that does not exist yet. */
@@ -94,20 +87,20 @@ export interface PinOverrides {
 }
 
 /** The prompt with overridden pins, rendered again (a `gguf:` model's bytes become an input). */
-export async function withPins(project: Project, record: RenderedRecord, pins: PinOverrides): Promise<RenderedRecord> {
-  if (pins.seed === undefined && pins.temperature === undefined && pins.model === undefined) return record;
-  const { parsed } = record;
+export async function withPins(project: Project, loaded: RenderedStage, pins: PinOverrides): Promise<RenderedStage> {
+  if (pins.seed === undefined && pins.temperature === undefined && pins.model === undefined) return loaded;
+  const { parsed } = loaded;
   const frontmatter = {
     ...parsed.frontmatter,
     ...(pins.seed !== undefined ? { seed: pins.seed } : {}),
     ...(pins.temperature !== undefined ? { temperature: pins.temperature } : {}),
     ...(pins.model !== undefined ? { model: pins.model } : {}),
   };
-  const promptHash = record.inputHashes[record.prompt];
+  const promptHash = loaded.inputHashes[loaded.prompt];
   const copy = {
-    ...record,
+    ...loaded,
     parsed: { ...parsed, frontmatter },
-    inputHashes: promptHash === undefined ? {} : { [record.prompt]: promptHash },
+    inputHashes: promptHash === undefined ? {} : { [loaded.prompt]: promptHash },
   };
-  return readyToGenerate(await renderRecord(project.root, copy, project.files, new Map(), project.config.modelsDir));
+  return readyToGenerate(await renderLoaded(project.root, copy, project.files, new Map(), project.config.modelsDir));
 }

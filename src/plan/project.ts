@@ -7,19 +7,19 @@ import { readLock } from "../lock/lock-io.js";
 import type { Lock, LockEntry } from "../lock/lockfile.js";
 import type { ParsedPrompt } from "../prompt/frontmatter.js";
 import { PROTOCOL_VERSION } from "../prompt/protocol.js";
-import type { RenderedPrompt } from "../prompt/render.js";
+import type { RenderedPrompt } from "../prompt/render-prompt.js";
 import { readIfExistsSync, resolveInside, sha256 } from "../util/fs.js";
 import { locateModel } from "../util/model-path.js";
 import { arePlainProjectPaths, checkOutputPath, ownFileOf } from "../util/project-path.js";
 import { isUtf8 } from "node:buffer";
 import { requireCjs } from "../util/require-cjs.js";
-import { readFailures, type FailureRecord } from "./failures.js";
+import { readFailures, type BuildFailure } from "./failures.js";
 import { FileHashes } from "./file-hashes.js";
-import { buildGraph, type PromptGraph } from "./graph.js";
+import { buildGraph, type PromptGraph } from "./dependency-graph.js";
 import { hashPrompt, pinsEverySampler, type PromptHashes } from "./hash.js";
 
-/** What every record knows about its prompt, whatever its stage. */
-interface RecordBase {
+/** What is known about every loaded prompt, whatever its stage. */
+interface LoadedBase {
   prompt: string;
   outputs: string[];
   /** Paths of every input file (for the dependency graph). */
@@ -38,16 +38,16 @@ interface RecordBase {
 }
 
 /** Every input matches the lock entry: outputs, inputs and hashes were taken from it without parsing or rendering. */
-export interface UnchangedRecord extends RecordBase {
+export interface UnchangedStage extends LoadedBase {
   stage: "unchanged";
   entry: LockEntry;
   hashes: PromptHashes;
-  /** Parsed later, when a build needs its settings (see parseRecord). */
+  /** Parsed later, when a build needs its settings (see parseLoaded). */
   parsed?: ParsedPrompt;
 }
 
 /** A reverted prompt: outputs, inputs and hashes were taken from the earlier entry recalled for its text. */
-export interface RecalledRecord extends RecordBase {
+export interface RecalledStage extends LoadedBase {
   stage: "recalled";
   recalled: LockEntry;
   hashes: PromptHashes;
@@ -55,7 +55,7 @@ export interface RecalledRecord extends RecordBase {
 }
 
 /** Parsed, and rendered with the files as they are: its request is known. */
-export interface RenderedRecord extends RecordBase {
+export interface RenderedStage extends LoadedBase {
   stage: "rendered";
   parsed: ParsedPrompt;
   rendered: RenderedPrompt;
@@ -63,7 +63,7 @@ export interface RenderedRecord extends RecordBase {
 }
 
 /** Parsed, but it reads an output of another prompt that does not exist yet: rendered again after that prompt is built. */
-export interface WaitingRecord extends RecordBase {
+export interface WaitingStage extends LoadedBase {
   stage: "waiting";
   parsed: ParsedPrompt;
   /** The prompt whose output it waits for. */
@@ -73,25 +73,25 @@ export interface WaitingRecord extends RecordBase {
 }
 
 /** The prompt could not be parsed or rendered. */
-export interface InvalidRecord extends RecordBase {
+export interface InvalidStage extends LoadedBase {
   stage: "invalid";
   error: PcError;
   parsed?: ParsedPrompt;
 }
 
 /** What is known about one prompt before anything is generated; its stage says how far it got. */
-export type PromptRecord = UnchangedRecord | RecalledRecord | RenderedRecord | WaitingRecord | InvalidRecord;
+export type LoadedPrompt = UnchangedStage | RecalledStage | RenderedStage | WaitingStage | InvalidStage;
 
-/** A record whose request is known: its outputs can be restored from the cache. */
-export type HashedRecord = UnchangedRecord | RecalledRecord | RenderedRecord;
+/** A loaded prompt whose request is known: its outputs can be restored from the cache. */
+export type HashedPrompt = UnchangedStage | RecalledStage | RenderedStage;
 
-/** The record's request is known: its outputs can be restored from the cache. */
-export function isHashed(record: PromptRecord): record is HashedRecord {
-  return record.stage === "unchanged" || record.stage === "recalled" || record.stage === "rendered";
+/** The prompt's request is known: its outputs can be restored from the cache. */
+export function isHashed(loaded: LoadedPrompt): loaded is HashedPrompt {
+  return loaded.stage === "unchanged" || loaded.stage === "recalled" || loaded.stage === "rendered";
 }
 
 /** Parsed, not rendered yet: only while the project loads. */
-interface ParsedRecord extends RecordBase {
+interface ParsedStage extends LoadedBase {
   stage: "parsed";
   parsed: ParsedPrompt;
 }
@@ -101,10 +101,11 @@ export interface Project {
   config: ProjectConfig;
   lock: Lock;
   lockText?: string;
-  records: Map<string, PromptRecord>;
+  /** Every prompt of the project at the stage loading left it, by path. */
+  prompts: Map<string, LoadedPrompt>;
   graph: PromptGraph;
   files: FileHashes;
-  failures: Record<string, FailureRecord>;
+  failures: Record<string, BuildFailure>;
 }
 
 export interface LoadOptions {
@@ -129,31 +130,31 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
 
   // Pass 1: the unchanged check (no parsing), else parse. Outputs of every prompt are known after it.
   const loaded = await Promise.all(
-    prompts.map((prompt) => loadRecord(root, prompt, lock.prompts[prompt], files, options, isPrompt)),
+    prompts.map((prompt) => loadPrompt(root, prompt, lock.prompts[prompt], files, options, isPrompt)),
   );
   const owners = ownersOf(loaded);
 
   // Pass 2: render what changed.
   const rendered = await Promise.all(
-    loaded.map((r) => (r.stage === "parsed" ? renderRecord(root, r, files, owners, config.modelsDir) : r)),
+    loaded.map((r) => (r.stage === "parsed" ? renderLoaded(root, r, files, owners, config.modelsDir) : r)),
   );
-  const records = new Map(rendered.map((r) => [r.prompt, r]));
+  const loadedPrompts = new Map(rendered.map((r) => [r.prompt, r]));
 
   const graph = buildGraph(
-    [...records.values()].map((r) => ({ prompt: r.prompt, outputs: r.outputs, inputs: r.inputs })),
+    [...loadedPrompts.values()].map((r) => ({ prompt: r.prompt, outputs: r.outputs, inputs: r.inputs })),
   );
-  return { root, config, lock, lockText, records, graph, files, failures };
+  return { root, config, lock, lockText, prompts: loadedPrompts, graph, files, failures };
 }
 
 /** Pass 1 for one prompt: unchanged since its lock entry, recalled from an earlier entry, or parsed. */
-async function loadRecord(
+async function loadPrompt(
   root: string,
   prompt: string,
   entry: LockEntry | undefined,
   files: FileHashes,
   options: LoadOptions,
   isPrompt: (relative: string) => boolean,
-): Promise<PromptRecord | ParsedRecord> {
+): Promise<LoadedPrompt | ParsedStage> {
   if (!options.renderAll && entry && (await inputsUnchanged(root, entry, prompt, files, isPrompt))) {
     return { stage: "unchanged", prompt, entry, ...takenFrom(entry) };
   }
@@ -194,38 +195,38 @@ async function loadRecord(
 }
 
 /** Output path -> the prompt that writes it (the first one, when two claim it: the graph reports that). */
-export function ownersOf(records: Iterable<RecordBase>): Map<string, string> {
+export function ownersOf(prompts: Iterable<LoadedBase>): Map<string, string> {
   const owners = new Map<string, string>();
-  for (const r of records) for (const o of r.outputs) if (!owners.has(o)) owners.set(o, r.prompt);
+  for (const r of prompts) for (const o of r.outputs) if (!owners.has(o)) owners.set(o, r.prompt);
   return owners;
 }
 
-/** A record with its prompt parsed, ready to be rendered. */
-export type ParsedSource = RecordBase & { parsed: ParsedPrompt };
+/** A loaded prompt, parsed, ready to be rendered. */
+export type ParsedSource = LoadedBase & { parsed: ParsedPrompt };
 
 /** Renders (again) a parsed prompt and computes its hashes; used by the planner and by the build. */
-export async function renderRecord(
+export async function renderLoaded(
   root: string,
-  record: ParsedSource,
+  loaded: ParsedSource,
   files: FileHashes,
   owners: Map<string, string>,
   /** The models folder of pc.config.json, where a relative `gguf:` path missing from the project is looked up. */
   modelsDir?: string,
-): Promise<RenderedRecord | WaitingRecord | InvalidRecord> {
-  const { parsed } = record;
-  const base: RecordBase = {
-    prompt: record.prompt,
-    outputs: record.outputs,
-    inputs: record.inputs,
-    inputHashes: record.inputHashes,
-    entry: record.entry,
-    hashes: record.hashes,
-    recalled: record.recalled,
+): Promise<RenderedStage | WaitingStage | InvalidStage> {
+  const { parsed } = loaded;
+  const base: LoadedBase = {
+    prompt: loaded.prompt,
+    outputs: loaded.outputs,
+    inputs: loaded.inputs,
+    inputHashes: loaded.inputHashes,
+    entry: loaded.entry,
+    hashes: loaded.hashes,
+    recalled: loaded.recalled,
   };
   try {
-    const { rendered, inputHashes, modelFileHash } = await renderWithModelFile(root, record, files, modelsDir);
+    const { rendered, inputHashes, modelFileHash } = await renderWithModelFile(root, loaded, files, modelsDir);
     const hashes = hashPrompt(parsed, rendered.messages, modelFileHash, rendered.checkInputs);
-    const next: RenderedRecord = {
+    const next: RenderedStage = {
       ...base,
       stage: "rendered",
       parsed,
@@ -241,17 +242,17 @@ export async function renderRecord(
         ? /"([^"]+)" does not exist/.exec(error.message)?.[1]
         : undefined;
     const pending =
-      missing !== undefined && owners.has(missing) && owners.get(missing) !== record.prompt
+      missing !== undefined && owners.has(missing) && owners.get(missing) !== loaded.prompt
         ? [missing]
         : error instanceof PcError && error.code === "PC_CONTEXT_EMPTY"
-          ? unbuiltMatches(root, record, owners)
+          ? unbuiltMatches(root, loaded, owners)
           : [];
     return (
       waitFor({ ...base, parsed }, pending, owners) ?? {
         ...base,
         stage: "invalid",
         parsed,
-        error: asPcError(error, record.prompt),
+        error: asPcError(error, loaded.prompt),
       }
     );
   }
@@ -260,17 +261,17 @@ export async function renderRecord(
 /** Renders the prompt; a `gguf:<path>` model's file is one more input. */
 async function renderWithModelFile(
   root: string,
-  record: ParsedSource,
+  loaded: ParsedSource,
   files: FileHashes,
   modelsDir?: string,
 ): Promise<{ rendered: RenderedPrompt; inputHashes: Record<string, string>; modelFileHash?: string }> {
-  const { parsed } = record;
+  const { parsed } = loaded;
   const { renderPrompt } = await loadRenderer(); // eta: only when something changed
-  const rendered = renderPrompt(root, parsed, record.inputHashes[record.prompt], files.texts);
+  const rendered = renderPrompt(root, parsed, loaded.inputHashes[loaded.prompt], files.texts);
   const inputHashes = { ...rendered.inputs };
   const modelFile = localModelPath(parsed.frontmatter.model);
   if (modelFile === undefined) return { rendered, inputHashes };
-  const model = await hashModelFile(root, record.prompt, modelFile, files, modelsDir);
+  const model = await hashModelFile(root, loaded.prompt, modelFile, files, modelsDir);
   // A model in the project is an input by its path; one elsewhere by its hash alone (no absolute path in the lock).
   if (model.inProject !== undefined) inputHashes[model.inProject] = model.hash;
   return { rendered, inputHashes, modelFileHash: model.hash };
@@ -309,11 +310,11 @@ async function hashModelFile(
  * Outputs of other prompts that the prompt's context globs match but that do not exist yet (the
  * files a glob found are inputs already): it reads them once they are built.
  */
-function unbuiltMatches(root: string, record: ParsedSource, owners: Map<string, string>): string[] {
-  const globs = (record.parsed.frontmatter.context ?? []).filter((c) => GLOB_CHARS.test(c));
+function unbuiltMatches(root: string, loaded: ParsedSource, owners: Map<string, string>): string[] {
+  const globs = (loaded.parsed.frontmatter.context ?? []).filter((c) => GLOB_CHARS.test(c));
   if (globs.length === 0) return [];
   const candidates = unbuiltOutputs(root, owners).filter(
-    (output) => owners.get(output) !== record.prompt && !(output in record.inputHashes),
+    (output) => owners.get(output) !== loaded.prompt && !(output in loaded.inputHashes),
   );
   if (candidates.length === 0) return [];
   const picomatch = requireCjs("picomatch") as typeof import("picomatch"); // only when an output is missing
@@ -338,31 +339,31 @@ function unbuiltOutputs(root: string, owners: Map<string, string>): string[] {
  * the prompts that write them are built (they are inputs for the graph).
  */
 function waitFor(
-  record: ParsedSource & { rendered?: RenderedPrompt },
+  loaded: ParsedSource & { rendered?: RenderedPrompt },
   pending: string[],
   owners: Map<string, string>,
-): WaitingRecord | undefined {
+): WaitingStage | undefined {
   const [first] = pending;
   const waitsFor = first === undefined ? undefined : owners.get(first);
   if (waitsFor === undefined) return undefined;
   return {
-    ...record,
+    ...loaded,
     stage: "waiting",
     waitsFor,
-    inputs: [...new Set([...Object.keys(record.inputHashes), ...pending])],
+    inputs: [...new Set([...Object.keys(loaded.inputHashes), ...pending])],
   };
 }
 
-const loadRenderer = () => import("../prompt/render.js");
+const loadRenderer = () => import("../prompt/render-prompt.js");
 
 /** Parses a prompt whose hashes the planner took from a lock entry, unless it is parsed already. */
-export async function parseRecord(root: string, record: PromptRecord): Promise<ParsedPrompt> {
-  if (record.parsed) return record.parsed;
-  if (record.stage === "invalid") throw record.error;
-  const bytes = readIfExistsSync(path.join(root, record.prompt));
-  if (!bytes) throw new PcError("PC_PROMPT_NOT_FOUND", "the prompt file disappeared", { file: record.prompt });
+export async function parseLoaded(root: string, loaded: LoadedPrompt): Promise<ParsedPrompt> {
+  if (loaded.parsed) return loaded.parsed;
+  if (loaded.stage === "invalid") throw loaded.error;
+  const bytes = readIfExistsSync(path.join(root, loaded.prompt));
+  if (!bytes) throw new PcError("PC_PROMPT_NOT_FOUND", "the prompt file disappeared", { file: loaded.prompt });
   const { parsePrompt } = await import("../prompt/frontmatter.js"); // gray-matter: see loadProject
-  return (record.parsed = parsePrompt(record.prompt, promptText(record.prompt, bytes)));
+  return (loaded.parsed = parsePrompt(loaded.prompt, promptText(loaded.prompt, bytes)));
 }
 
 /** A prompt file's text; like a context file, it must be UTF-8 text. */
@@ -409,7 +410,7 @@ export function localModelPath(model: string): string | undefined {
 }
 
 /** Outputs, inputs and hashes from a lock entry whose inputs all match the files: no parse, no render. */
-function takenFrom(entry: LockEntry): Pick<HashedRecord, "outputs" | "inputs" | "inputHashes" | "hashes"> {
+function takenFrom(entry: LockEntry): Pick<HashedPrompt, "outputs" | "inputs" | "inputHashes" | "hashes"> {
   return {
     outputs: Object.keys(entry.outputs),
     inputs: Object.keys(entry.inputs),
@@ -459,7 +460,7 @@ async function inputsUnchanged(
     if ((current instanceof Promise ? await current : current) !== recorded) return false;
   }
   if (entry.contextGlobs?.length) {
-    // The same expansion as rendering (src/prompt/render.ts), which finds the inputs.
+    // The same expansion as rendering (src/prompt/render-prompt.ts), which finds the inputs.
     const { glob } = requireCjs("tinyglobby") as typeof import("tinyglobby"); // see requireCjs
     const matches = await glob(entry.contextGlobs, {
       cwd: root,

@@ -7,7 +7,7 @@ import { sha256 } from "../util/fs.js";
 import { lockedModelName } from "../util/model-path.js";
 import { SAMPLERS_PINNED, canCarryOver, carryOverNote, recordedBeforeSamplers } from "./carry-over.js";
 import { samplingOf } from "./hash.js";
-import { localModelPath, type Project, type PromptRecord } from "./project.js";
+import { localModelPath, type Project, type LoadedPrompt } from "./project.js";
 
 export type PromptState = "fresh" | "stale" | "new" | "missing" | "drifted" | "orphaned" | "failed" | "invalid";
 
@@ -40,20 +40,20 @@ export const BUILDABLE: ReadonlySet<PromptState> = new Set(["new", "stale", "mis
  * in dependency order (so staleness cascades), followed by orphaned lock entries.
  */
 export async function computeStates(project: Project): Promise<PromptStatus[]> {
-  const { records, graph, lock, files } = project;
+  const { prompts, graph, lock, files } = project;
   const outputHashes = new Map<string, string | undefined>();
-  for (const record of records.values()) {
-    if (record.stage === "invalid") continue; // invalid: its outputs may be anything (a NUL, a path out of the project)
-    for (const output of record.outputs) {
+  for (const loaded of prompts.values()) {
+    if (loaded.stage === "invalid") continue; // invalid: its outputs may be anything (a NUL, a path out of the project)
+    for (const output of loaded.outputs) {
       const hash = files.hashNow(output); // a promise only for a large file (see FileHashes.hashNow)
       outputHashes.set(output, hash instanceof Promise ? await hash : hash);
     }
   }
   const byPrompt = new Map<string, PromptStatus>();
   for (const prompt of graph.order) {
-    const record = records.get(prompt)!;
-    let status = stateOf(record, project, outputHashes, byPrompt);
-    if (status.state === "drifted") status = (await interruptedWrite(record, project, outputHashes, status)) ?? status;
+    const loaded = prompts.get(prompt)!;
+    let status = stateOf(loaded, project, outputHashes, byPrompt);
+    if (status.state === "drifted") status = (await interruptedWrite(loaded, project, outputHashes, status)) ?? status;
     byPrompt.set(prompt, status);
   }
   const statuses = graph.order.map((p) => byPrompt.get(p)!);
@@ -84,8 +84,8 @@ export async function computeStates(project: Project): Promise<PromptStatus[]> {
  * A lock entry whose prompt file is gone. A prompt that exists but is not built (excluded in
  * pc.config.json) is no orphan: its entry is kept for when it is built again.
  */
-export function isOrphan(project: Pick<Project, "root" | "records">, prompt: string): boolean {
-  return !project.records.has(prompt) && !existsSync(path.join(project.root, prompt));
+export function isOrphan(project: Pick<Project, "root" | "prompts">, prompt: string): boolean {
+  return !project.prompts.has(prompt) && !existsSync(path.join(project.root, prompt));
 }
 
 /** Why a lock entry is orphaned and what to do, true whether its outputs remain or are gone too. */
@@ -97,16 +97,16 @@ function orphanReason(prompt: string, remaining: string[]): string {
 }
 
 function stateOf(
-  record: PromptRecord,
+  loaded: LoadedPrompt,
   project: Project,
   outputHashes: Map<string, string | undefined>,
   done: Map<string, PromptStatus>,
 ): PromptStatus {
-  const dependsOn = project.graph.dependsOn.get(record.prompt) ?? [];
-  const { entry: recorded, parsed } = record;
+  const dependsOn = project.graph.dependsOn.get(loaded.prompt) ?? [];
+  const { entry: recorded, parsed } = loaded;
   const base = {
-    prompt: record.prompt,
-    outputs: record.outputs,
+    prompt: loaded.prompt,
+    outputs: loaded.outputs,
     dependsOn,
     source: recorded?.source,
     label: recorded?.label,
@@ -115,20 +115,20 @@ function stateOf(
     checks: recorded?.checks,
   };
   const error =
-    project.graph.errors.get(record.prompt) ??
-    (record.stage === "invalid" ? record.error : undefined) ??
-    notAFile(record, outputHashes);
+    project.graph.errors.get(loaded.prompt) ??
+    (loaded.stage === "invalid" ? loaded.error : undefined) ??
+    notAFile(loaded, outputHashes);
   if (error) return { ...base, state: "invalid", reasons: [error.format()], error };
 
-  const entry = record.entry;
+  const entry = loaded.entry;
   const reasons: string[] = [];
   const notFresh = dependsOn.map((d) => done.get(d)!).filter((d) => d.state !== "fresh");
   for (const dep of notFresh) reasons.push(`depends on ${dep.prompt} (${dep.state})`);
-  const waitsFor = record.stage === "waiting" ? record.waitsFor : undefined;
+  const waitsFor = loaded.stage === "waiting" ? loaded.waitsFor : undefined;
   if (waitsFor && !dependsOn.includes(waitsFor)) reasons.push(`waits for ${waitsFor} to generate its output`);
 
   if (!entry) {
-    const existing = record.outputs.filter((o) => outputHashes.get(o) !== undefined);
+    const existing = loaded.outputs.filter((o) => outputHashes.get(o) !== undefined);
     if (existing.length > 0) {
       return {
         ...base,
@@ -138,17 +138,17 @@ function stateOf(
         ),
       };
     }
-    const failure = lastFailure(record, project);
+    const failure = lastFailure(loaded, project);
     if (failure) return { ...base, state: "failed", reasons: [failure, "not built yet", ...reasons] };
     return { ...base, state: "new", reasons: ["not built yet", ...reasons] };
   }
 
-  const drifted = record.outputs.filter(
+  const drifted = loaded.outputs.filter(
     (o) => outputHashes.get(o) !== undefined && outputHashes.get(o) !== entry.outputs[o],
   );
-  const missing = record.outputs.filter((o) => outputHashes.get(o) === undefined);
-  if (!waitsFor && record.hashes && record.hashes.inputHash !== entry.inputHash)
-    reasons.unshift(...staleReasons(record, entry));
+  const missing = loaded.outputs.filter((o) => outputHashes.get(o) === undefined);
+  if (!waitsFor && loaded.hashes && loaded.hashes.inputHash !== entry.inputHash)
+    reasons.unshift(...staleReasons(loaded, entry));
   if (entry.stale) reasons.unshift(entry.stale);
   if (drifted.length > 0) {
     const kept = drifted.map((o) => `${o} was edited by hand (pc accept keeps the edit, pc build --force regenerates)`);
@@ -156,7 +156,7 @@ function stateOf(
   }
   if (missing.length > 0)
     return { ...base, state: "missing", reasons: [...missing.map((o) => `${o} is missing`), ...reasons] };
-  const failure = lastFailure(record, project);
+  const failure = lastFailure(loaded, project);
   if (failure) return { ...base, state: "failed", reasons: [failure, ...reasons] };
   if (reasons.length > 0) return { ...base, state: "stale", reasons };
   return { ...base, state: "fresh", reasons: [] };
@@ -169,56 +169,56 @@ function stateOf(
  * generation from the cache (no model call) and records it; a real hand edit stays drifted.
  */
 async function interruptedWrite(
-  record: PromptRecord,
+  loaded: LoadedPrompt,
   project: Project,
   outputHashes: Map<string, string | undefined>,
   status: PromptStatus,
 ): Promise<PromptStatus | undefined> {
-  if (!record.hashes || record.stage === "invalid") return undefined;
-  const recorded = record.entry?.outputs ?? {};
+  if (!loaded.hashes || loaded.stage === "invalid") return undefined;
+  const recorded = loaded.entry?.outputs ?? {};
   const [{ GenerationStore }, { writtenByPc }] = await Promise.all([
     import("../cache/store.js"),
     import("../cache/own-writes.js"),
   ]);
   const store = new GenerationStore(project.root);
-  for (const generation of await store.list(record.hashes.requestHash)) {
+  for (const generation of await store.list(loaded.hashes.requestHash)) {
     const written = (o: string) =>
       generation.outputs[o] !== undefined && sha256(generation.outputs[o]) === outputHashes.get(o);
     // Each output is either written already or not yet replaced (the stop came between two files).
-    if (!record.outputs.every((o) => written(o) || outputHashes.get(o) === recorded[o])) continue;
-    const reasons = record.outputs
+    if (!loaded.outputs.every((o) => written(o) || outputHashes.get(o) === recorded[o])) continue;
+    const reasons = loaded.outputs
       .filter((o) => outputHashes.get(o) !== recorded[o])
       .map(
         (o) =>
           `${o} was written by a build that was stopped before recording it (it is the cached generation; no model call)`,
       );
-    return { ...status, state: record.entry ? "stale" : "new", reasons };
+    return { ...status, state: loaded.entry ? "stale" : "new", reasons };
   }
   // Written by a build of an earlier request (its inputs changed since): no hand edit either, it is regenerated.
-  const changed = record.outputs.filter(
+  const changed = loaded.outputs.filter(
     (o) => outputHashes.get(o) !== undefined && outputHashes.get(o) !== recorded[o],
   );
-  for (const o of changed) if (!(await writtenByPc(store, record.prompt, o, outputHashes.get(o)!))) return undefined;
+  for (const o of changed) if (!(await writtenByPc(store, loaded.prompt, o, outputHashes.get(o)!))) return undefined;
   const reasons = changed.map(
     (o) =>
       `${o} was written by an earlier build that was stopped before recording it (kept in the cache); it is regenerated`,
   );
   return {
     ...status,
-    state: record.entry ? "stale" : "new",
+    state: loaded.entry ? "stale" : "new",
     reasons: [...reasons, ...status.reasons.filter((r) => !changed.some((o) => r.startsWith(`${o} `)))],
   };
 }
 
 /** An output that is a folder, a device or a link out of the project: the prompt cannot be built until it is a file. */
-function notAFile(record: PromptRecord, outputHashes: Map<string, string | undefined>): PcError | undefined {
-  const output = record.outputs.find((o) => outputHashes.get(o) === NOT_A_FILE);
+function notAFile(loaded: LoadedPrompt, outputHashes: Map<string, string | undefined>): PcError | undefined {
+  const output = loaded.outputs.find((o) => outputHashes.get(o) === NOT_A_FILE);
   if (output === undefined) return undefined;
   return new PcError(
     "PC_OUTPUT_CONFLICT",
     `output "${output}" is not a regular file of the project (a folder, a device, or a symlink out of it)`,
     {
-      file: record.prompt,
+      file: loaded.prompt,
       key: "output",
       hint: "Move it away (an output is one file the prompt writes), then build again.",
     },
@@ -226,18 +226,18 @@ function notAFile(record: PromptRecord, outputHashes: Map<string, string | undef
 }
 
 /** The last build's failure of this prompt, if its inputs are still the ones that failed. */
-function lastFailure(record: PromptRecord, project: Project): string | undefined {
-  const failure = project.failures[record.prompt];
-  return failure && failure.inputHash === record.hashes?.inputHash
+function lastFailure(loaded: LoadedPrompt, project: Project): string | undefined {
+  const failure = project.failures[loaded.prompt];
+  return failure && failure.inputHash === loaded.hashes?.inputHash
     ? `last build failed: ${failure.message}`
     : undefined;
 }
 
 /** Says which input changed, comparing the lock entry with the current prompt. */
-export function staleReasons(record: PromptRecord, entry: LockEntry): string[] {
+export function staleReasons(loaded: LoadedPrompt, entry: LockEntry): string[] {
   const reasons: string[] = [];
   // The pins of the prompt's text: parsed, or recorded for the same text before.
-  const pins = record.parsed?.frontmatter ?? record.recalled;
+  const pins = loaded.parsed?.frontmatter ?? loaded.recalled;
   if (pins) {
     for (const key of ["model", "seed", "temperature", "version"] as const) {
       const pinned = key === "model" ? lockedModelName(pins.model) : pins[key];
@@ -245,23 +245,23 @@ export function staleReasons(record: PromptRecord, entry: LockEntry): string[] {
         reasons.push(`${key} changed: ${JSON.stringify(entry[key])} -> ${JSON.stringify(pins[key])}`);
     }
   }
-  const now = record.inputHashes;
+  const now = loaded.inputHashes;
   const modelFile = pins ? localModelPath(pins.model) : undefined;
   for (const [file, hash] of Object.entries(now)) {
     if (!(file in entry.inputs)) reasons.push(`new input ${file}`);
     else if (entry.inputs[file] === hash) continue;
     else if (file === modelFile)
       reasons.push(`the model changed: ${file} is another file now (${short(entry.inputs[file]!)} -> ${short(hash)})`);
-    else reasons.push(file === record.prompt ? `${file} changed` : `input ${file} changed`);
+    else reasons.push(file === loaded.prompt ? `${file} changed` : `input ${file} changed`);
   }
   for (const file of Object.keys(entry.inputs)) if (!(file in now)) reasons.push(`input ${file} removed`);
   // A model outside the project is an input by its hash only: nothing else changed, so it did.
   if (reasons.length === 0 && modelFile !== undefined && !(modelFile in now))
     reasons.push(`the model changed: ${lockedModelName(pins!.model).slice(5)} is another file now`);
   if (reasons.length === 0 && recordedBeforeSamplers(entry)) {
-    reasons.push(canCarryOver(record, entry) ? `${SAMPLERS_PINNED}; ${carryOverNote(entry)}` : SAMPLERS_PINNED);
-  } else if (pins && record.parsed && entry.sampling && !recordedBeforeSamplers(entry)) {
-    reasons.push(...samplerChanges(entry.sampling, { ...samplingOf(record.parsed) }));
+    reasons.push(canCarryOver(loaded, entry) ? `${SAMPLERS_PINNED}; ${carryOverNote(entry)}` : SAMPLERS_PINNED);
+  } else if (pins && loaded.parsed && entry.sampling && !recordedBeforeSamplers(entry)) {
+    reasons.push(...samplerChanges(entry.sampling, { ...samplingOf(loaded.parsed) }));
   }
   if (reasons.length === 0) {
     reasons.push(

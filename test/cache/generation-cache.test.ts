@@ -141,7 +141,7 @@ describe("generation cache", () => {
     root = (await makeProject({ [A]: promptA("Write it."), "notes.txt": "n\n" })).root;
     await buildHere();
     const project = await loadProject(root, { renderAll: true });
-    const hashes = project.records.get(A)!.hashes!;
+    const hashes = project.prompts.get(A)!.hashes!;
     const store = new GenerationStore(root);
     const handBytes = "// kept by hand\nexport const x = 42;\n";
     await store.save({

@@ -4,7 +4,7 @@ import { FileHashes } from "../../src/plan/file-hashes.js";
 import { hashPrompt } from "../../src/plan/hash.js";
 import { loadProject } from "../../src/plan/project.js";
 import { parsePrompt } from "../../src/prompt/frontmatter.js";
-import { renderPrompt } from "../../src/prompt/render.js";
+import { renderPrompt } from "../../src/prompt/render-prompt.js";
 import { sha256 } from "../../src/util/fs.js";
 import { type FileTree, makeProject, cleanupProjects } from "../support/project.js";
 
@@ -125,7 +125,7 @@ describe("the input hash", () => {
     const prompt = promptFile(withLine("model", "model: gguf:models/tiny.gguf"), "Hi");
     const one = await makeProject({ ...FILES, [PROMPT]: prompt, "models/tiny.gguf": "weights-1" });
     const two = await makeProject({ ...FILES, [PROMPT]: prompt, "models/tiny.gguf": "weights-2" });
-    const [a, b] = await Promise.all([one, two].map(async (p) => (await loadProject(p.root)).records.get(PROMPT)!));
+    const [a, b] = await Promise.all([one, two].map(async (p) => (await loadProject(p.root)).prompts.get(PROMPT)!));
     expect(a.inputHashes["models/tiny.gguf"]).toBe(sha256("weights-1"));
     expect(a.hashes!.inputHash).not.toBe(b.hashes!.inputHash);
   });

@@ -1,6 +1,6 @@
 // Shared by the build integration tests: run build() against the test server, and read what it asked.
 import { build, type BuildEvent, type BuildOptions, type BuildReport } from "../../src/index.js";
-import { defaultEngineFactory, type EngineFactory } from "../../src/engine/select.js";
+import { defaultEngineFactory, type EngineFactory } from "../../src/engine/engine-factory.js";
 import type { RetryPolicy } from "../../src/engine/retry.js";
 import type { RecordedChatRequest, TestServer } from "./openai-server.js";
 import type { TempProject } from "./project.js";

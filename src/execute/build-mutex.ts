@@ -6,52 +6,53 @@ import { readIfExists, writeFileAtomic } from "../util/fs.js";
 import { requireCjs } from "../util/require-cjs.js";
 import { removeLeftoverTemps, removeTempsIn } from "./leftover-temps.js";
 
-/** How long a lock nobody refreshes stays valid (the holder refreshes it every 2 s). */
+/** How long a mutex nobody refreshes stays valid (the holder refreshes it every 2 s). */
 const STALE_MS = 10_000;
 /**
- * proper-lockfile's own staleness check removes a stale lock and takes it in two steps, so two
- * processes that find it stale at once can both "win". It is switched off (a day), and a lock is
- * taken over only by the steps below, one process at a time.
+ * proper-lockfile's own staleness check removes a stale lock folder and takes it in two steps, so
+ * two processes that find it stale at once can both "win". It is switched off (a day), and the
+ * mutex is taken over only by the steps below, one process at a time.
  */
 const NEVER_STALE_MS = 24 * 3600_000;
 
 interface Owner {
   pid: number;
   host: string;
-  /** The inode of the lock folder it was written for: an owner record left by an earlier lock says nothing about this one. */
+  /** (`lock` in .pc/build.owner) The inode of the mutex folder it was written for: an owner file left by an earlier mutex says nothing about this one. */
   lock?: number;
 }
 
 interface Paths {
   dir: string;
-  lock: string;
+  /** `.pc/build.lock`, the folder proper-lockfile creates: held means the mutex is held. */
+  mutex: string;
   owner: string;
-  /** Held (mkdir) by the one process taking over a dead or stale lock. */
+  /** Held (mkdir) by the one process taking over a dead or stale mutex. */
   takeover: string;
 }
 
 /**
- * Holds the project for one writer at a time (two `pc build`s never write the same files). The
- * lock is proper-lockfile's `.pc/build.lock` folder (created atomically, its time refreshed every
- * 2 s); `.pc/build.owner` says which process holds it. A lock whose owner died on this machine
- * (killed, crashed) is taken over at once, and a lock of unknown or remote owner once its time is
- * 10 s old, by exactly one process: under `.pc/build.takeover`, the holder is judged again, the
- * lock removed and taken, and the owner written before anyone else may look. The temp files of
+ * The build mutex: holds the project for one writer at a time (two `pc build`s never write the
+ * same files). It is proper-lockfile's `.pc/build.lock` folder (created atomically, its time
+ * refreshed every 2 s); `.pc/build.owner` says which process holds it. A mutex whose owner died on
+ * this machine (killed, crashed) is taken over at once, and one of unknown or remote owner once its
+ * time is 10 s old, by exactly one process: under `.pc/build.takeover`, the holder is judged again,
+ * the mutex folder removed and taken, and the owner written before anyone else may look. The temp files of
  * writes a dead process was killed in are then removed from the whole project; on every other
  * acquisition, from the folders given (the outputs' folders) and the root and .pc/.
  */
-export async function acquireProjectLock(root: string, outputFolders: string[] = []): Promise<() => Promise<void>> {
+export async function acquireBuildMutex(root: string, outputFolders: string[] = []): Promise<() => Promise<void>> {
   const dir = path.join(root, ".pc");
   const paths: Paths = {
     dir,
-    lock: path.join(dir, "build.lock"),
+    mutex: path.join(dir, "build.lock"),
     owner: path.join(dir, "build.owner"),
     takeover: path.join(dir, "build.takeover"),
   };
   await fsp.mkdir(dir, { recursive: true }).catch((error) => {
     throw setUpFailed("cannot create pc's folder .pc/", error);
   });
-  let release = await tryLock(paths);
+  let release = await tryTake(paths);
   if (release) {
     await removeTempsIn(root, ["", ".pc", ...outputFolders]);
   } else {
@@ -60,19 +61,19 @@ export async function acquireProjectLock(root: string, outputFolders: string[] =
   return release;
 }
 
-/** Takes the lock if it is free; undefined when it is held. Owner written before it returns. */
-async function tryLock(paths: Paths): Promise<(() => Promise<void>) | undefined> {
+/** Takes the mutex if it is free; undefined when it is held. Owner written before it returns. */
+async function tryTake(paths: Paths): Promise<(() => Promise<void>) | undefined> {
   const lockfile = requireCjs("proper-lockfile") as typeof import("proper-lockfile"); // see requireCjs
   let release: () => Promise<void>;
   try {
     release = await lockfile.lock(paths.dir, {
-      lockfilePath: paths.lock,
+      lockfilePath: paths.mutex,
       stale: NEVER_STALE_MS,
       update: 2_000,
       retries: 0,
       realpath: false,
       onCompromised: () => {
-        // The lock folder was removed under us (by hand). Finishing is still safe (every write is atomic).
+        // The mutex folder was removed under us (by hand). Finishing is still safe (every write is atomic).
       },
     });
   } catch (error) {
@@ -82,7 +83,7 @@ async function tryLock(paths: Paths): Promise<(() => Promise<void>) | undefined>
   const owner: Owner = {
     pid: process.pid,
     host: os.hostname(),
-    lock: statSync(paths.lock, { throwIfNoEntry: false })?.ino,
+    lock: statSync(paths.mutex, { throwIfNoEntry: false })?.ino,
   };
   try {
     await writeFileAtomic(paths.owner, `${JSON.stringify(owner)}\n`);
@@ -91,15 +92,15 @@ async function tryLock(paths: Paths): Promise<(() => Promise<void>) | undefined>
     throw setUpFailed("cannot record the build lock's owner in .pc/build.owner", error);
   }
   return async () => {
-    // The owner first (if it is still this process's record): a lock with no owner is honoured
-    // until stale, an owner with no lock means nothing.
+    // The owner first (if it is still this process's): a mutex with no owner is honoured until
+    // stale, an owner with no mutex means nothing.
     if ((await readOwner(paths.owner))?.pid === process.pid) await fsp.rm(paths.owner, { force: true }).catch(() => {});
     await release().catch(() => {});
   };
 }
 
 /**
- * The lock is held: taken over when its holder is dead (or it is stale), by the one process that
+ * The mutex is held: taken over when its holder is dead (or it is stale), by the one process that
  * holds `.pc/build.takeover`; every other process is told the project is busy.
  */
 async function takeOver(root: string, paths: Paths): Promise<() => Promise<void>> {
@@ -110,14 +111,14 @@ async function takeOver(root: string, paths: Paths): Promise<() => Promise<void>
     // Judged again: another process may have taken the project over meanwhile.
     const now = await holder(paths);
     if (!now.gone) throw busy(now.owner);
-    if (now.lock) {
-      // Only the very lock folder judged gone is removed: if it is gone already, another process
-      // may have just made a new one, which must not be touched (then tryLock finds it held).
-      const still = statSync(paths.lock, { throwIfNoEntry: false });
-      if (still?.ino !== now.lock.ino || still.mtimeMs !== now.lock.mtimeMs) throw busy(undefined);
-      await fsp.rm(paths.lock, { recursive: true, force: true });
+    if (now.folder) {
+      // Only the very mutex folder judged gone is removed: if it is gone already, another process
+      // may have just made a new one, which must not be touched (then tryTake finds it held).
+      const still = statSync(paths.mutex, { throwIfNoEntry: false });
+      if (still?.ino !== now.folder.ino || still.mtimeMs !== now.folder.mtimeMs) throw busy(undefined);
+      await fsp.rm(paths.mutex, { recursive: true, force: true });
     }
-    const release = await tryLock(paths);
+    const release = await tryTake(paths);
     if (!release) throw busy(undefined);
     await removeLeftoverTemps(root);
     return release;
@@ -127,20 +128,20 @@ async function takeOver(root: string, paths: Paths): Promise<() => Promise<void>
 }
 
 /**
- * Who holds the lock, and whether it is gone: a dead owner of this machine, or no refresh for
- * STALE_MS. `lock`: the lock folder judged, absent when there is none.
+ * Who holds the mutex, and whether it is gone: a dead owner of this machine, or no refresh for
+ * STALE_MS. `folder`: the mutex folder judged, absent when there is none.
  */
 async function holder(
   paths: Paths,
-): Promise<{ owner?: Owner; gone: boolean; lock?: { ino: number; mtimeMs: number } }> {
-  const stat = statSync(paths.lock, { throwIfNoEntry: false });
+): Promise<{ owner?: Owner; gone: boolean; folder?: { ino: number; mtimeMs: number } }> {
+  const stat = statSync(paths.mutex, { throwIfNoEntry: false });
   if (!stat) return { gone: true };
-  const lock = { ino: stat.ino, mtimeMs: stat.mtimeMs };
-  const recorded = await readOwner(paths.owner);
-  // An owner record written for another lock folder (an earlier one) says nothing about this lock.
-  const owner = recorded && (recorded.lock === undefined || recorded.lock === stat.ino) ? recorded : undefined;
-  if (owner && owner.host === os.hostname()) return { owner, gone: isDead(owner), lock };
-  return { owner, gone: stat.mtimeMs < Date.now() - STALE_MS, lock };
+  const folder = { ino: stat.ino, mtimeMs: stat.mtimeMs };
+  const written = await readOwner(paths.owner);
+  // An owner file written for another mutex folder (an earlier one) says nothing about this one.
+  const owner = written && (written.lock === undefined || written.lock === stat.ino) ? written : undefined;
+  if (owner && owner.host === os.hostname()) return { owner, gone: isDead(owner), folder };
+  return { owner, gone: stat.mtimeMs < Date.now() - STALE_MS, folder };
 }
 
 /** mkdir of the takeover folder; one left by a process killed while taking over is removed once stale. */

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { PcError } from "../../src/util/errors.js";
 import { parsePrompt } from "../../src/prompt/frontmatter.js";
-import { renderPrompt, type RenderedPrompt } from "../../src/prompt/render.js";
+import { renderPrompt, type RenderedPrompt } from "../../src/prompt/render-prompt.js";
 import { sha256 } from "../../src/util/fs.js";
 import { type FileTree, type TempProject, makeProject, cleanupProjects } from "../support/project.js";
 import { promptFile } from "../support/prompt.js";

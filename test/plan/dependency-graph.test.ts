@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { build } from "../../src/commands/build.js";
-import { buildGraph } from "../../src/plan/graph.js";
+import { buildGraph } from "../../src/plan/dependency-graph.js";
 import { status } from "../../src/commands/status.js";
 import { makeProject, cleanupProjects } from "../support/project.js";
 import { promptFile } from "../support/prompt.js";

@@ -13,15 +13,15 @@ export function selectPrompts(project: Project, cwd: string, paths: string[] | u
   for (const given of paths) {
     const rel = toPosix(path.relative(project.root, path.resolve(cwd, given))).replace(/\/$/, "");
     const before = selected.size;
-    for (const record of project.records.values()) {
-      if (record.prompt === rel || record.outputs.includes(rel) || rel === "" || record.prompt.startsWith(`${rel}/`)) {
-        selected.add(record.prompt);
+    for (const loaded of project.prompts.values()) {
+      if (loaded.prompt === rel || loaded.outputs.includes(rel) || rel === "" || loaded.prompt.startsWith(`${rel}/`)) {
+        selected.add(loaded.prompt);
       }
     }
     if (rel in project.lock.prompts) selected.add(rel);
     if (selected.size === before) {
       throw new PcError("PC_PROMPT_NOT_FOUND", `no prompt matches "${given}"`, {
-        hint: `Give a prompt file (prompts/app.md), one of its outputs, or a folder of prompts. Known prompts: ${[...project.records.keys()].slice(0, 5).join(", ") || "none"}`,
+        hint: `Give a prompt file (prompts/app.md), one of its outputs, or a folder of prompts. Known prompts: ${[...project.prompts.keys()].slice(0, 5).join(", ") || "none"}`,
       });
     }
   }

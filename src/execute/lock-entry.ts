@@ -2,7 +2,7 @@ import type { Generation } from "../cache/store.js";
 import { GLOB_CHARS } from "../prompt/discover.js";
 import type { CheckSummary, LockEntry, OutputSource } from "../lock/lockfile.js";
 import { samplingOf } from "../plan/hash.js";
-import type { HashedRecord } from "../plan/project.js";
+import type { HashedPrompt } from "../plan/project.js";
 import { PROTOCOL_VERSION } from "../prompt/protocol.js";
 import { lockedModelName } from "../util/model-path.js";
 import { redactDeep } from "../util/redact.js";
@@ -10,12 +10,12 @@ import { redactDeep } from "../util/redact.js";
 type Pins = Pick<LockEntry, "version" | "model" | "seed" | "temperature" | "sampling" | "contextGlobs">;
 
 /** What the prompt's text pins: from the parsed prompt, or from the earlier entry recalled for the same text. */
-function pinsOf(record: HashedRecord): Pins {
-  const parsed = record.parsed;
+function pinsOf(loaded: HashedPrompt): Pins {
+  const parsed = loaded.parsed;
   if (parsed === undefined) {
     // Only a recalled prompt is recorded unparsed; an unchanged one is parsed before it is built.
-    const pins = record.stage === "recalled" ? record.recalled : record.entry;
-    if (!pins) throw new Error(`${record.prompt}: neither parsed nor recorded`);
+    const pins = loaded.stage === "recalled" ? loaded.recalled : loaded.entry;
+    if (!pins) throw new Error(`${loaded.prompt}: neither parsed nor recorded`);
     const { version, model, seed, temperature, sampling, contextGlobs } = pins;
     return { version, model, seed, temperature, sampling: { ...sampling }, contextGlobs };
   }
@@ -34,18 +34,18 @@ function pinsOf(record: HashedRecord): Pins {
 
 /** The lock entry that proves `outputs` came from this prompt's current inputs. */
 export function lockEntryFor(
-  record: HashedRecord,
+  loaded: HashedPrompt,
   outputs: Record<string, string>,
   source: OutputSource,
   generation?: Generation,
   checks?: CheckSummary,
 ): LockEntry {
   return {
-    ...pinsOf(record),
+    ...pinsOf(loaded),
     protocol: PROTOCOL_VERSION,
-    inputHash: record.hashes.inputHash,
-    requestHash: record.hashes.requestHash,
-    inputs: record.inputHashes,
+    inputHash: loaded.hashes.inputHash,
+    requestHash: loaded.hashes.requestHash,
+    inputs: loaded.inputHashes,
     outputs,
     // A chat answer restored from the cache is still a chat answer: say so, not just "cache".
     source: source === "cache" && generation?.source === "chat" ? "chat" : source,
@@ -72,16 +72,16 @@ export function lockEntryFor(
  * The entry of a prompt whose recorded outputs are carried over to its current request (see
  * plan/carry-over.ts): same bytes, same provenance, the current pins and hashes.
  */
-export function carriedEntry(record: HashedRecord, entry: LockEntry): LockEntry {
+export function carriedEntry(loaded: HashedPrompt, entry: LockEntry): LockEntry {
   const engine = entry.engine ? { ...entry.engine } : undefined;
   // The embedded engine once recorded its sampler in the identity; the lock's sampling holds it now.
   if (engine?.engine === "embedded") for (const key of ["topK", "minP", "repeatPenalty"]) delete engine[key];
   return {
-    ...pinsOf(record),
+    ...pinsOf(loaded),
     protocol: PROTOCOL_VERSION,
-    inputHash: record.hashes.inputHash,
-    requestHash: record.hashes.requestHash,
-    inputs: record.inputHashes,
+    inputHash: loaded.hashes.inputHash,
+    requestHash: loaded.hashes.requestHash,
+    inputs: loaded.inputHashes,
     outputs: entry.outputs,
     source: entry.source,
     label: entry.label,
