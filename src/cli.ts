@@ -11,6 +11,7 @@ import { exitQuietlyOnClosedPipe } from "./cli/closed-pipe.js";
 import { reportError, wantsJson } from "./cli/report-error.js";
 import { checkFlags, unknownCommand, withHelp } from "./cli/usage.js";
 import { redactPrintedSecrets } from "./cli/redacting-output.js";
+import { failIfUnsettledAtExit } from "./cli/unsettled.js";
 
 redactPrintedSecrets(process.argv);
 
@@ -18,11 +19,14 @@ exitQuietlyOnClosedPipe();
 
 /** `trouble`: the exit code of any error, for commands whose 1 means something else (pc diff). */
 async function run(command: () => Promise<number>, trouble?: number): Promise<void> {
+  const settled = failIfUnsettledAtExit();
   try {
     process.exitCode = await command();
   } catch (error) {
     const code = reportError(error, wantsJson(process.argv));
     process.exitCode = trouble ?? code;
+  } finally {
+    settled();
   }
 }
 

@@ -69,11 +69,10 @@ export async function probeHub(
     );
   }
   options.onPhase?.("connecting", host);
-  let response: Response;
+  let response: { ok: boolean; status: number; headers: Headers };
   try {
-    const signals = [AbortSignal.timeout(CONNECT_TIMEOUT_MS), ...(options.signal ? [options.signal] : [])];
     const headers: Record<string, string> = env.HF_TOKEN ? { authorization: `Bearer ${env.HF_TOKEN}` } : {};
-    response = await fetch(url, { method: "HEAD", headers, redirect: "follow", signal: AbortSignal.any(signals) });
+    response = await headRequest(url, headers, options.signal);
   } catch (cause) {
     throw unreachable(
       ref,
@@ -143,6 +142,29 @@ export function describeCause(error: unknown, timeoutMs: number): string {
     current = next;
   }
   return String(error);
+}
+
+/**
+ * HEAD `url`, redirects followed, within CONNECT_TIMEOUT_MS. undici's own fetch, not Node 20's
+ * built-in one: the first built-in fetch of a process never settles when the server closes the
+ * connection before the request is written, and it holds nothing that keeps the process alive,
+ * so pc would end mid-build with exit 0. The deadline is a timer of our own (AbortSignal.timeout's
+ * does not keep the process alive either), cleared as soon as the hub has answered.
+ */
+async function headRequest(url: URL, headers: Record<string, string>, signal: AbortSignal | undefined) {
+  const { fetch } = await import("undici");
+  const deadline = new AbortController();
+  const timer = setTimeout(
+    () =>
+      deadline.abort(Object.assign(new Error(`timed out after ${CONNECT_TIMEOUT_MS} ms`), { name: "TimeoutError" })),
+    CONNECT_TIMEOUT_MS,
+  );
+  try {
+    const stop = signal ? AbortSignal.any([deadline.signal, signal]) : deadline.signal;
+    return await fetch(url, { method: "HEAD", headers, redirect: "follow", signal: stop });
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Rejects after `ms` (with a TimeoutError) or when `signal` aborts, whichever comes first. */
