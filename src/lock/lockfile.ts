@@ -1,3 +1,4 @@
+import type { ErrorObject } from "ajv";
 import { PcError, excerpt } from "../util/errors.js";
 import type { ModelIdentity } from "../engine/types.js";
 import { describeSchemaErrors, validator } from "../util/schema.js";
@@ -106,18 +107,27 @@ export function parseLock(text: string, file = LOCK_FILE, checked = false): Lock
   // that is not even shaped like a lock is validated whatever the note says.
   const validate = checked && shapedLikeLock(data) ? undefined : validator("lock");
   if (validate && !validate(data)) {
-    const problems = describeSchemaErrors(validate.errors ?? [], ["lockfileVersion", "prompts"]);
-    const at = describePointer(validate.errors?.[0]?.instancePath ?? "");
-    throw new PcError(
-      "PC_LOCK_INVALID",
-      `is not a valid lock: ${at ? `${at}: ` : ""}${problems[0]?.message ?? "invalid"}`,
-      {
-        file,
-        hint: FIX,
-      },
-    );
+    throw new PcError("PC_LOCK_INVALID", `is not a valid lock: ${schemaProblem(validate.errors ?? [])}`, {
+      file,
+      hint: FIX,
+    });
   }
   return data as Lock;
+}
+
+/** The first schema error in the user's words: where it is (entry and key), then what is wrong there. */
+function schemaProblem(errors: ErrorObject[]): string {
+  const error = errors.find((e) => e.keyword !== "oneOf" && e.keyword !== "not");
+  if (!error) return "invalid";
+  const where = describePointer(error.instancePath);
+  // A missing or unknown key is named by its own message (with a did-you-mean); anything else is said of its place.
+  if (error.keyword === "required" || error.keyword === "additionalProperties") {
+    const [problem] = describeSchemaErrors([error], ["lockfileVersion", "prompts"]);
+    return where ? `${where}: ${problem!.message}` : problem!.message;
+  }
+  const allowed = error.keyword === "enum" ? ` (${(error.params.allowedValues as unknown[]).join(", ")})` : "";
+  const what = `${error.message ?? "is invalid"}${allowed}`;
+  return where ? `${where}: ${what}` : `the file ${what}`;
 }
 
 /** The structure every reader of the lock relies on, checked in one pass (much cheaper than the schema). */

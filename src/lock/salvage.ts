@@ -75,8 +75,14 @@ function completeEntries(text: string): Record<string, LockEntry> {
   for (let i = 0; i < lines.length; i++) {
     const start = ENTRY_START.exec(lines[i]);
     if (!start) continue;
-    const end = lines.findIndex((l, j) => j > i && ENTRY_END.test(l));
-    if (end < 0) break;
+    let end = i + 1;
+    while (end < lines.length && !ENTRY_END.test(lines[end]) && !ENTRY_START.test(lines[end])) end++;
+    if (end === lines.length) break;
+    // Another entry starts before this one ends: this one lost its end, the next one may be whole.
+    if (!ENTRY_END.test(lines[end])) {
+      i = end - 1;
+      continue;
+    }
     try {
       const key = JSON.parse(start[1]) as string;
       const entry = JSON.parse(`{${lines.slice(i + 1, end).join("\n")}}`) as LockEntry;

@@ -134,6 +134,14 @@ describe("serializing the lock", () => {
   it("writes an empty lock as the smallest valid lock", () => {
     expect(serializeLock(emptyLock())).toBe('{\n  "lockfileVersion": 1,\n  "prompts": {}\n}\n');
   });
+
+  it("leaves out a prompt whose entry is undefined (a lock emptied that way is the empty lock)", () => {
+    const lock = sampleLock();
+    const without = { ...lock, prompts: { ...lock.prompts, "prompts/m.md": undefined } } as unknown as Lock;
+    expect(serializeLock(without)).toBe(serializeLock(lock));
+    const emptied = { lockfileVersion: 1, prompts: { "prompts/m.md": undefined } } as unknown as Lock;
+    expect(serializeLock(emptied)).toBe(serializeLock(emptyLock()));
+  });
 });
 
 describe("a lock read again", () => {
@@ -156,6 +164,12 @@ describe("a lock read again", () => {
     // Any other text (a merge, a hand edit) is validated again.
     await project.write({ "promptfile.lock": invalid.replace("qwen2.5-coder:7b", "other") });
     await expect(readLock(project.root)).rejects.toMatchObject({ code: "PC_LOCK_INVALID" });
+  });
+
+  it("is written even where pc cannot keep its note (.pc is a file)", async () => {
+    const project = await makeProject({ ".pc": "not a folder" });
+    expect(await writeLock(project.root, sampleLock())).toBe(true);
+    expect(await project.read("promptfile.lock")).toBe(serializeLock(sampleLock()));
   });
 
   it("reading writes nothing", async () => {
@@ -216,9 +230,114 @@ describe("reading a bad lock", () => {
     expect(lockError('{"prompts": {}}\n').code).toBe("PC_LOCK_INVALID");
     const badHash = lockError(good.replace(H("a"), "sha256:nothex"));
     expect(badHash.code).toBe("PC_LOCK_INVALID");
-    expect(badHash.message).toContain("prompts.prompts~1a.md.outputs.generated~1a.py");
+    expect(badHash.hint).toContain("pc lock --repair");
     expect(lockError("[]").code).toBe("PC_LOCK_INVALID");
   });
+
+  it.each([
+    [
+      "a hash that is not sha256",
+      good.replace(H("a"), "sha256:nothex"),
+      'entry "prompts/a.md", outputs.generated/a.py: must match pattern "^sha256:[0-9a-f]{64}$"',
+    ],
+    [
+      "a source pc does not know",
+      good.replace('"source": "cache"', '"source": "robot"'),
+      'entry "prompts/a.md", source: must be equal to one of the allowed values (llm, cache, chat, hand)',
+    ],
+    ["an entry without its seed", good.replace('"seed": 1,', ""), 'entry "prompts/a.md": missing required key "seed"'],
+    [
+      "a prompt path with ~ and / in it",
+      good.replace('"prompts/z.md": {', '"prompts/~z.md": {').replace('"seed": 42', '"seed": "42"'),
+      'entry "prompts/~z.md", seed: must be integer',
+    ],
+    [
+      "a lockfileVersion that is text",
+      good.replace('"lockfileVersion": 1', '"lockfileVersion": "1"'),
+      "lockfileVersion: must be integer",
+    ],
+    ["no lockfileVersion", '{"prompts": {}}', 'missing required key "lockfileVersion"'],
+    [
+      "a misspelt key",
+      '{"lockfileVersion": 1, "prompts": {}, "promts": {}}',
+      'unknown key "promts": did you mean "prompts"?',
+    ],
+    ["an array", "[]", "the file must be object"],
+  ])("says where and what is wrong in a lock with %s", (_what, text, problem) => {
+    const error = lockError(text);
+    expect(error.code).toBe("PC_LOCK_INVALID");
+    expect(error.file).toBe("promptfile.lock");
+    expect(error.message).toBe(`is not a valid lock: ${problem}`);
+  });
+
+  it("shows the end of a file that is not JSON (where a truncation shows), with the fix", () => {
+    const text = `${good.slice(0, 150)}END-OF-FILE${"x".repeat(109)}`;
+    const error = lockError(text);
+    expect(error.message).toMatch(/^is not valid JSON \(truncated or corrupt\): \S/);
+    expect(error.hint).toMatch(/^Found: END-OF-FILEx+…\n/);
+    expect(error.hint).not.toContain("lockfileVersion");
+    expect(error.hint).toContain("pc lock --repair");
+  });
+
+  it("names lockfileVersion as the key to look at in a lock from a newer pc", () => {
+    expect(lockError('{"lockfileVersion": 2, "prompts": {}}').key).toBe("lockfileVersion");
+    // The version this pc writes, and anything not a number, is no newer lock.
+    expect(parseLock('{"lockfileVersion": 1, "prompts": {}}').prompts).toEqual({});
+    expect(lockError('{"lockfileVersion": "9", "prompts": {}}').code).toBe("PC_LOCK_INVALID");
+  });
+
+  it("says how to resolve conflict markers", () => {
+    const error = lockError(`<<<<<<< HEAD\n${good}=======\n${good}>>>>>>> other\n`);
+    expect(error.line).toBe(1);
+    expect(error.hint).toMatch(/pc lock --repair/);
+    expect(error.hint).toMatch(/git checkout --theirs promptfile\.lock/);
+  });
+
+  it("takes only a marker at the start of a line, followed by a space or the line's end, for a conflict", () => {
+    // Not JSON either, but no conflict: the error says what the file is.
+    expect(lockError(`${good}\n========\n`).code).toBe("PC_LOCK_INVALID");
+    expect(lockError(`${good}\n<<<<<<<HEAD\n`).code).toBe("PC_LOCK_INVALID");
+    expect(lockError(`${good}\n x >>>>>>> y\n`).code).toBe("PC_LOCK_INVALID");
+  });
+});
+
+describe("a lock pc noted as its own write", () => {
+  const good = serializeLock(sampleLock());
+  const entryA = () => JSON.parse(good).prompts["prompts/a.md"];
+  const withEntry = (entry: unknown) => JSON.stringify({ lockfileVersion: 1, prompts: { "prompts/a.md": entry } });
+
+  it("is taken as it is when it is shaped like a lock (the schema is not run)", () => {
+    const unchecked = good.replace('"seed": 42', '"seed": "forty-two"');
+    expect(parseLock(unchecked, "promptfile.lock", true).prompts["prompts/z.md"]!.seed).toBe("forty-two");
+  });
+
+  it.each([
+    ["prompts is an array", '{"lockfileVersion": 1, "prompts": []}'],
+    ["prompts is null", '{"lockfileVersion": 1, "prompts": null}'],
+    ["prompts is missing", '{"lockfileVersion": 1}'],
+    ["the lock is null", "null"],
+    ["an entry is null", withEntry(null)],
+    ["an entry is a string", withEntry("entry")],
+    ["an entry has no inputs", withEntry({ ...entryA(), inputs: undefined })],
+    ["an entry's inputs are an array", withEntry({ ...entryA(), inputs: [H("1")] })],
+    ["an entry's inputs are null", withEntry({ ...entryA(), inputs: null })],
+    ["an input hash is a number", withEntry({ ...entryA(), inputs: { "prompts/a.md": 1 } })],
+    ["an entry has no outputs", withEntry({ ...entryA(), outputs: undefined })],
+    ["an output hash is null", withEntry({ ...entryA(), outputs: { "generated/a.py": null } })],
+    ["an entry has no inputHash", withEntry({ ...entryA(), inputHash: undefined })],
+    ["an entry's inputHash is a number", withEntry({ ...entryA(), inputHash: 7 })],
+  ])("is validated all the same when %s", (_what, text) => {
+    expect(lockError2(text).code).toBe("PC_LOCK_INVALID");
+  });
+
+  function lockError2(text: string): PcError {
+    try {
+      parseLock(text, "promptfile.lock", true);
+    } catch (error) {
+      return error as PcError;
+    }
+    throw new Error("expected parseLock to throw");
+  }
 });
 
 describe("the lock on disk", () => {

@@ -77,3 +77,90 @@ describe("salvaging a damaged lock", () => {
     expect(salvageLock("\u0000\u0001garbage")).toEqual([]);
   });
 });
+
+describe("the sides of a conflicted lock", () => {
+  it("are named by the first conflict's markers, and every hunk goes to its side", () => {
+    const text = [
+      "a",
+      "<<<<<<< HEAD",
+      "ours 1",
+      "=======",
+      "theirs 1",
+      ">>>>>>> topic",
+      "b",
+      "<<<<<<< other-name",
+      "ours 2",
+      "=======",
+      "theirs 2",
+      ">>>>>>> other-topic",
+      "c",
+    ].join("\n");
+    expect(conflictSides(text)).toEqual([
+      { name: "HEAD", text: "a\nours 1\nb\nours 2\nc" },
+      { name: "topic", text: "a\ntheirs 1\nb\ntheirs 2\nc" },
+    ]);
+  });
+
+  it("are called ours and theirs when the markers name nothing", () => {
+    expect(conflictSides("<<<<<<<\nx\n=======\ny\n>>>>>>>\n")).toEqual([
+      { name: "ours", text: "x\n" },
+      { name: "theirs", text: "y\n" },
+    ]);
+  });
+
+  it("keep a marker-like line outside a conflict as text", () => {
+    // Before the first <<<<<<<, and after a hunk ends, ======= and ||||||| are plain lines.
+    const text = ["=======", "|||||||", "<<<<<<< a", "x", "=======", "y", ">>>>>>> b", ">>>>>>> c", "======="].join(
+      "\n",
+    );
+    expect(conflictSides(text)).toEqual([
+      { name: "a", text: "=======\n|||||||\nx\n>>>>>>> c\n=======" },
+      { name: "b", text: "=======\n|||||||\ny\n>>>>>>> c\n=======" },
+    ]);
+  });
+
+  it("give the complete entries of a side that does not parse as a whole, and nothing of a side with none", () => {
+    const whole = serializeLock(lock({ "prompts/a.md": entry("a"), "prompts/b.md": entry("b") }));
+    const cut = whole.slice(0, whole.indexOf('"prompts/b.md"') + 40);
+    const text = `<<<<<<< HEAD\n${cut}\n=======\n{ "lockfileVersion": 1, "prompts": {\n>>>>>>> topic\n`;
+    const sides = salvageLock(text);
+    expect(sides).toEqual([
+      { label: "the complete entries of the HEAD side", entries: { "prompts/a.md": entry("a") } },
+    ]);
+  });
+});
+
+describe("the complete entries of a damaged lock", () => {
+  const text = serializeLock(
+    lock({ "prompts/a.md": entry("a"), "prompts/b.md": entry("b"), "prompts/c.md": entry("c") }),
+  );
+
+  it("skip an entry damaged in the middle and keep the next ones", () => {
+    const damaged = text.replace(`"inputHash": "${h("b")}"`, `"inputHash": "${h("b")}`);
+    expect(Object.keys(salvageLock(damaged)[0]!.entries)).toEqual(["prompts/a.md", "prompts/c.md"]);
+  });
+
+  it("skip an entry that lost its last line and keep the entry after it", () => {
+    const lines = text.split("\n");
+    const endOfB = lines.findIndex((l, i) => i > lines.indexOf('    "prompts/b.md": {') && l === "    },");
+    const damaged = [...lines.slice(0, endOfB - 2), ...lines.slice(endOfB + 1)].join("\n");
+    expect(salvageLock(damaged)[0]!.entries).toEqual({ "prompts/a.md": entry("a"), "prompts/c.md": entry("c") });
+  });
+
+  it("skip an entry that is whole JSON but not a valid entry", () => {
+    const invalid = text.replace(`"inputHash": "${h("b")}"`, `"inputHash": "md5:b"`);
+    expect(salvageLock(invalid)[0]!.entries).toEqual({ "prompts/a.md": entry("a"), "prompts/c.md": entry("c") });
+  });
+
+  it("keep a prompt path with quotes and backslashes as it was", () => {
+    const odd = 'prompts/a "quoted" \\ name.md';
+    const cut = serializeLock(lock({ [odd]: entry("a"), "prompts/z.md": entry("z") })).slice(0, -30);
+    expect(salvageLock(cut)[0]!.entries).toEqual({ [odd]: entry("a") });
+  });
+
+  it("come from a lock of this version only", () => {
+    const cut = text.slice(0, -30);
+    expect(Object.keys(salvageLock(cut)[0]!.entries)).toEqual(["prompts/a.md", "prompts/b.md"]);
+    expect(salvageLock(cut.replace('"lockfileVersion": 1', '"lockfileVersion": 2'))).toEqual([]);
+  });
+});
