@@ -6,7 +6,7 @@ import { status } from "../../src/commands/status.js";
 import type { PromptStatus } from "../../src/plan/states.js";
 import { type FileTree, exists, type TempProject, makeProject, cleanupProjects } from "../support/project.js";
 import { promptFile } from "../support/prompt.js";
-import { multiFileAnswer } from "../support/openai-server.js";
+import { defaultAnswer, multiFileAnswer } from "../support/openai-server.js";
 import { useTestServer } from "../support/test-server.js";
 
 const server = useTestServer();
@@ -228,5 +228,189 @@ describe("prompt states", () => {
       [A, "fresh"],
       ["prompts/gone.md", "orphaned"],
     ]);
+  });
+});
+
+/** Rewrites the prompt's lock entry (as a merge or `pc lock --repair` would leave it). */
+async function editEntry(project: TempProject, prompt: string, edit: (entry: Record<string, any>) => void) {
+  const lock = await project.lock();
+  edit(lock.prompts[prompt]!);
+  await project.write({ "promptfile.lock": `${JSON.stringify(lock, null, 2)}\n` });
+}
+
+describe("the reasons pc status gives", () => {
+  it("orphaned: says whether the outputs are kept (naming them) or gone too, with what it recorded", async () => {
+    server.setAnswer((body) =>
+      JSON.stringify(body.messages).includes("generated/a1.py")
+        ? multiFileAnswer({ "generated/a1.py": "a = 1\n", "generated/a2.py": "a = 2\n" })
+        : defaultAnswer(body),
+    );
+    const project = await builtProject({
+      [A]: promptFile({ outputs: ["generated/a1.py", "generated/a2.py"] }),
+      [B]: promptFile({ output: "generated/b.py" }),
+    });
+    await project.remove(A);
+    await project.remove(B);
+    await project.remove("generated/a1.py");
+    await project.remove("generated/b.py");
+    const s = await states(project);
+    expect(s[A]).toMatchObject({
+      state: "orphaned",
+      outputs: ["generated/a1.py", "generated/a2.py"],
+      source: "llm",
+      model: "test-model",
+      dependsOn: [],
+      reasons: [
+        "the prompt file is gone and its outputs are kept (generated/a2.py: delete them if they are no longer wanted); `pc build` drops its lock entry (or restore the prompt: git checkout -- prompts/a.md)",
+      ],
+    });
+    expect(s[A].durationMs).toEqual(expect.any(Number));
+    expect(s[B]!.reasons).toEqual([
+      "the prompt file is gone and its outputs are gone too; `pc build` drops its lock entry (or restore the prompt: git checkout -- prompts/b.md)",
+    ]);
+    // Listed by prompt path, whatever the order of the lock's entries (a hand-merged lock).
+    const lock = await project.lock();
+    lock.prompts = { [B]: lock.prompts[B]!, [A]: lock.prompts[A]! };
+    await project.write({ "promptfile.lock": `${JSON.stringify(lock, null, 2)}\n` });
+    expect((await status({ cwd: project.root })).prompts.map((p) => p.prompt)).toEqual([A, B]);
+  });
+
+  it("a prompt excluded in pc.config.json is not orphaned: its entry waits for it to be built again", async () => {
+    const project = await builtProject({
+      [A]: promptFile({ output: "generated/a.py" }),
+      [B]: promptFile({ output: "generated/b.py" }),
+    });
+    await project.write({ "pc.config.json": JSON.stringify({ exclude: [B] }) });
+    const report = await status({ cwd: project.root });
+    expect(report.prompts.map((p) => [p.prompt, p.state])).toEqual([[A, "fresh"]]);
+  });
+
+  it("missing comes after drifted: a hand edit is named first, the missing file after it", async () => {
+    server.setAnswer(multiFileAnswer({ "generated/x.py": "x = 1\n", "generated/y.py": "y = 1\n" }));
+    const project = await builtProject({ [A]: promptFile({ outputs: ["generated/x.py", "generated/y.py"] }) });
+    await project.write({ "generated/x.py": "x = 2\n" });
+    await project.remove("generated/y.py");
+    expect((await states(project))[A]).toMatchObject({
+      state: "drifted",
+      reasons: ["generated/x.py was edited by hand (pc accept keeps the edit, pc build --force regenerates)"],
+    });
+    await project.write({ "generated/x.py": "x = 1\n" });
+    expect((await states(project))[A]).toMatchObject({ state: "missing", reasons: ["generated/y.py is missing"] });
+  });
+
+  it("a drifted or missing prompt whose inputs changed too gives both reasons", async () => {
+    const project = await builtProject({ [A]: promptFile({ output: "generated/a.py" }) });
+    await project.write({ [A]: promptFile({ output: "generated/a.py", seed: 3 }) });
+    await project.remove("generated/a.py");
+    expect((await states(project))[A]).toMatchObject({
+      state: "missing",
+      reasons: ["generated/a.py is missing", "seed changed: 42 -> 3", "prompts/a.md changed"],
+    });
+  });
+
+  it("stale: what `pc lock --repair` found is the first reason, even when nothing else changed", async () => {
+    const project = await builtProject({ [A]: promptFile({ output: "generated/a.py" }) });
+    await editEntry(project, A, (e) => (e.stale = "generated/a.py did not match the lock"));
+    expect((await states(project))[A]).toMatchObject({
+      state: "stale",
+      reasons: ["generated/a.py did not match the lock"],
+    });
+    await project.write({ [A]: promptFile({ output: "generated/a.py", seed: 3 }) });
+    expect((await states(project))[A]!.reasons).toEqual([
+      "generated/a.py did not match the lock",
+      "seed changed: 42 -> 3",
+      "prompts/a.md changed",
+    ]);
+  });
+
+  it("stale: a context file no longer read is named as removed", async () => {
+    const project = await builtProject({
+      [A]: promptFile({ output: "generated/a.py", context: ["src/one.py", "src/two.py"] }),
+      "src/one.py": "ONE = 1\n",
+      "src/two.py": "TWO = 2\n",
+    });
+    await project.write({ [A]: promptFile({ output: "generated/a.py", context: ["src/one.py"] }) });
+    expect((await states(project))[A]).toMatchObject({
+      state: "stale",
+      reasons: ["prompts/a.md changed", "input src/two.py removed"],
+    });
+  });
+
+  it("stale: a sampler pinned, changed or unpinned is named with its old and new value", async () => {
+    const project = await builtProject({ [A]: promptFile({ output: "generated/a.py", top_k: 40 }) });
+    await project.write({ [A]: promptFile({ output: "generated/a.py", top_k: 20, min_p: 0.1 }) });
+    expect((await states(project))[A]!.reasons).toEqual([
+      "prompts/a.md changed",
+      "sampler min_p changed: 0 -> 0.1",
+      "sampler top_k changed: 40 -> 20",
+    ]);
+    await project.write({ [A]: promptFile({ output: "generated/a.py", max_tokens: 100, top_k: 40 }) });
+    expect((await states(project))[A]!.reasons).toEqual([
+      "prompts/a.md changed",
+      "sampler max_tokens changed: (unset) -> 100",
+    ]);
+  });
+
+  it("stale: an entry whose request changed with no input named says so; one from another pc says that", async () => {
+    const project = await builtProject({ [A]: promptFile({ output: "generated/a.py" }) });
+    const prompt = await project.read(A);
+    // Recorded under another answer protocol, with the same inputs and pins.
+    await editEntry(project, A, (e) => {
+      e.inputHash = `sha256:${"0".repeat(64)}`;
+      e.protocol = 0;
+    });
+    expect((await states(project))[A]).toMatchObject({ state: "stale", reasons: ["rendered prompt or pins changed"] });
+    await editEntry(project, A, (e) => delete e.protocol);
+    expect((await states(project))[A]).toMatchObject({
+      state: "stale",
+      reasons: ["lock entry is from another pc version"],
+    });
+    await editEntry(project, A, (e) => {
+      e.protocol = 1;
+      delete e.requestHash;
+    });
+    expect((await states(project))[A]!.reasons).toEqual(["lock entry is from another pc version"]);
+    expect(await project.read(A)).toBe(prompt);
+  });
+
+  it("new: a prompt waiting for another prompt's output says which", async () => {
+    const project = await makeProject({
+      [A]: promptFile({ output: "generated/a.py" }),
+      [B]: promptFile({ output: "generated/b.py", context: ["generated/*.py"] }),
+    });
+    const s = await states(project);
+    expect(s[B]).toMatchObject({
+      state: "new",
+      dependsOn: [A],
+      reasons: ["not built yet", "depends on prompts/a.md (new)"],
+    });
+  });
+
+  it("failed: the failure is the first reason, before any other", async () => {
+    const project = await builtProject({
+      [A]: promptFile({ output: "generated/a.py" }),
+      [B]: promptFile({ output: "generated/b.py", context: ["generated/a.py"] }),
+    });
+    await project.write({ [B]: promptFile({ output: "generated/b.py", context: ["generated/a.py"], seed: 2 }) });
+    server.fail({ kind: "no-code" });
+    expect((await buildAll(project)).ok).toBe(false);
+    const s = await states(project);
+    expect(s[B]!.state).toBe("failed");
+    expect(s[B]!.reasons[0]).toMatch(
+      /^last build failed: model "test-model" at \S+: the answer has no usable code block/,
+    );
+    expect(s[B]!.reasons.slice(1)).toEqual(["seed changed: 42 -> 2", "prompts/b.md changed"]);
+  });
+
+  it("invalid: an output that is a folder cannot be built until it is a file", async () => {
+    const project = await builtProject({ [A]: promptFile({ output: "generated/a.py" }) });
+    await project.remove("generated/a.py");
+    await project.write({ "generated/a.py/inner.txt": "x\n" });
+    const s = (await states(project))[A]!;
+    expect(s.state).toBe("invalid");
+    expect(s.error).toMatchObject({ code: "PC_OUTPUT_CONFLICT", key: "output" });
+    expect(s.reasons[0]).toBe(
+      'prompts/a.md: output "generated/a.py" is not a regular file of the project (a folder, a device, or a symlink out of it)\n  Move it away (an output is one file the prompt writes), then build again.',
+    );
   });
 });
