@@ -4,7 +4,7 @@ import { stat, utimes } from "node:fs/promises";
 import { afterAll, describe, expect, it } from "vitest";
 import { status } from "../../src/commands/status.js";
 import { defaultEngineFactory, type EngineFactory } from "../../src/engine/engine-factory.js";
-import { multiFileAnswer } from "../support/openai-server.js";
+import { defaultAnswer, multiFileAnswer } from "../support/openai-server.js";
 import { makeProject, cleanupProjects, type TempProject } from "../support/project.js";
 import { promptFile } from "../support/prompt.js";
 import { useTestServer } from "../support/test-server.js";
@@ -147,5 +147,135 @@ describe("a prompt cancelled after its answer arrived", () => {
     });
     expect(report.prompts[0]).toMatchObject({ outcome: "skipped", reasons: ["interrupted"] });
     expect(project.exists("generated/p.py")).toBe(false);
+  });
+});
+
+describe("a prompt whose run stops early", () => {
+  it("cancelled while it generates: skipped with the reason, nothing written and nothing kept", async () => {
+    const project = await makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py" }) });
+    const controller = new AbortController();
+    server.setAnswer((body) => {
+      controller.abort("prompts/p.md was edited again");
+      return defaultAnswer(body);
+    });
+    const { report } = await buildIn(project, server, { promptSignal: () => controller.signal, retries: 0 });
+    expect(report.prompts[0]).toMatchObject({
+      outcome: "skipped",
+      reasons: ["cancelled: prompts/p.md was edited again"],
+    });
+    expect(project.exists("generated/p.py")).toBe(false);
+    expect(project.exists("promptfile.lock")).toBe(false);
+
+    // Nothing was cached: the next build asks the model.
+    server.reset();
+    server.setAnswer(defaultAnswer);
+    expect(outcomes((await buildIn(project, server)).report)).toEqual({ "prompts/p.md": "built" });
+    expect(server.chatRequests()).toHaveLength(1);
+  });
+
+  it("a build started already interrupted asks nothing, restores nothing and skips every prompt", async () => {
+    const first = promptFile({ output: "generated/a.py", body: "First." });
+    const project = await makeProject({
+      "prompts/a.md": first,
+      "prompts/b.md": promptFile({ output: "generated/b.py" }),
+    });
+    // a has a generation in the cache for its text: even that is not restored.
+    await buildIn(project, server, { paths: ["prompts/a.md"] });
+    await project.write({ "prompts/a.md": promptFile({ output: "generated/a.py", body: "Second." }) });
+    await buildIn(project, server, { paths: ["prompts/a.md"] });
+    await project.write({ "prompts/a.md": first });
+    const lock = await project.read("promptfile.lock");
+    const output = await project.read("generated/a.py");
+    server.reset();
+
+    const { report } = await buildIn(project, server, { signal: AbortSignal.abort() });
+    expect(report.prompts.map((p) => [p.prompt, p.outcome, p.reasons])).toEqual([
+      ["prompts/a.md", "skipped", ["interrupted"]],
+      ["prompts/b.md", "skipped", ["interrupted"]],
+    ]);
+    expect(server.requests).toHaveLength(0);
+    expect(await project.read("promptfile.lock")).toBe(lock);
+    expect(await project.read("generated/a.py")).toBe(output);
+  });
+
+  it("interrupted while an earlier prompt generates: the prompts after it are skipped, the finished one recorded", async () => {
+    const project = await makeProject({
+      "prompts/a.md": promptFile({ output: "generated/a.py" }),
+      "prompts/b.md": promptFile({ output: "generated/b.py" }),
+    });
+    const controller = new AbortController();
+    const { report, events } = await buildIn(project, server, {
+      signal: controller.signal,
+      engineFactory: onAnswer(() => controller.abort()),
+    });
+    expect(events.filter((e) => e.type === "start").map((e) => e.type === "start" && e.prompt)).toEqual([
+      "prompts/a.md",
+    ]);
+    // a's answer arrived before the interruption reached it: it is written and recorded; b never starts.
+    expect(report.prompts.map((p) => [p.prompt, p.outcome])).toEqual([
+      ["prompts/a.md", "built"],
+      ["prompts/b.md", "skipped"],
+    ]);
+    expect(report.prompts[1]!.reasons).toEqual(["interrupted"]);
+    expect(server.chatRequests()).toHaveLength(1);
+    expect(Object.keys((await project.lock()).prompts)).toEqual(["prompts/a.md"]);
+  });
+
+  it("a failed dependency skips what reads it, and a skipped one what reads that, each naming why", async () => {
+    const project = await makeProject({
+      "prompts/a.md": promptFile({ output: "generated/a.py" }),
+      "prompts/b.md": promptFile({ output: "generated/b.py", context: ["generated/a.py"] }),
+      "prompts/c.md": promptFile({ output: "generated/c.py", context: ["generated/b.py"] }),
+    });
+    server.fail({ kind: "no-code" });
+    const { report } = await buildIn(project, server);
+    expect(
+      report.prompts.map((p) => [p.prompt, p.outcome, p.outcome === "failed" ? p.error!.code : p.reasons]),
+    ).toEqual([
+      ["prompts/a.md", "failed", "PC_ANSWER_NO_CODE"],
+      ["prompts/b.md", "skipped", ["dependency prompts/a.md failed"]],
+      ["prompts/c.md", "skipped", ["dependency prompts/b.md was skipped"]],
+    ]);
+    expect(server.chatRequests()).toHaveLength(1);
+    expect(project.exists("generated/b.py")).toBe(false);
+  });
+});
+
+describe("asking the model again", () => {
+  it("after a forced rebuild failed, the next build asks the model instead of taking the recorded answer as done", async () => {
+    const project = await makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py" }) });
+    await buildIn(project, server);
+    const built = await project.read("generated/p.py");
+    server.fail({ kind: "no-code" });
+    expect(outcomes((await buildIn(project, server, { force: true })).report)).toEqual({ "prompts/p.md": "failed" });
+    expect((await status({ cwd: project.root })).prompts[0]!.state).toBe("failed");
+
+    server.reset();
+    const { report } = await buildIn(project, server);
+    expect(outcomes(report)).toEqual({ "prompts/p.md": "built" });
+    expect(server.chatRequests()).toHaveLength(1);
+    expect(await project.read("generated/p.py")).toBe(built);
+    expect((await status({ cwd: project.root })).prompts[0]!.state).toBe("fresh");
+  });
+
+  it("without the cache, a reverted prompt is generated again instead of restored", async () => {
+    const first = promptFile({ output: "generated/p.py", body: "First." });
+    const project = await makeProject({ "prompts/p.md": first });
+    await buildIn(project, server);
+    await project.write({ "prompts/p.md": promptFile({ output: "generated/p.py", body: "Second." }) });
+    await buildIn(project, server);
+    await project.write({ "prompts/p.md": first });
+    server.reset();
+
+    expect(outcomes((await buildIn(project, server, { cache: false })).report)).toEqual({ "prompts/p.md": "built" });
+    expect(server.chatRequests()).toHaveLength(1);
+    await project.write({ "prompts/p.md": promptFile({ output: "generated/p.py", body: "Second." }) });
+    server.reset();
+    const { report, events } = await buildIn(project, server);
+    expect(outcomes(report)).toEqual({ "prompts/p.md": "cached" });
+    expect(server.chatRequests()).toHaveLength(0);
+    expect(events.filter((e) => e.type === "start")).toEqual([
+      { type: "start", prompt: "prompts/p.md", model: "test-model" },
+    ]);
   });
 });
