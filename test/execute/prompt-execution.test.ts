@@ -1,7 +1,9 @@
 // Running one prompt, step by step, as a user sees each step's result: the bytes of its outputs
 // (and whether they were touched at all), its lock entry, and the outcome the build reports.
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { stat, utimes } from "node:fs/promises";
 import { afterAll, describe, expect, it } from "vitest";
+import { accept } from "../../src/commands/accept.js";
 import { status } from "../../src/commands/status.js";
 import { defaultEngineFactory, type EngineFactory } from "../../src/engine/engine-factory.js";
 import { defaultAnswer, multiFileAnswer } from "../support/openai-server.js";
@@ -277,5 +279,82 @@ describe("asking the model again", () => {
     expect(events.filter((e) => e.type === "start")).toEqual([
       { type: "start", prompt: "prompts/p.md", model: "test-model" },
     ]);
+  });
+});
+
+describe("an output changed on disk while its prompt generated", () => {
+  const edited = () => promptFile({ output: "generated/p.py", body: "Second." });
+
+  async function built(): Promise<TempProject> {
+    const project = await makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py", body: "First." }) });
+    server.setAnswer("```python\nx = 1\n```\n");
+    await buildIn(project, server);
+    await project.write({ "prompts/p.md": edited() });
+    server.setAnswer("```python\nx = 2\n```\n");
+    return project;
+  }
+
+  it("to the very bytes about to be written loses nothing: built and recorded", async () => {
+    const project = await built();
+    const { report } = await buildIn(project, server, {
+      engineFactory: onAnswer(() => writeFileSync(project.path("generated/p.py"), "x = 2\n")),
+    });
+    expect(outcomes(report)).toEqual({ "prompts/p.md": "built" });
+    expect((await status({ cwd: project.root })).prompts[0]!.state).toBe("fresh");
+  });
+
+  it("by hand is kept, and the prompt fails saying how to keep or replace the edit", async () => {
+    const project = await built();
+    const lock = await project.read("promptfile.lock");
+    const { report } = await buildIn(project, server, {
+      engineFactory: onAnswer(() => writeFileSync(project.path("generated/p.py"), "x = 'mine'\n")),
+    });
+    expect(report.prompts[0]!.error).toMatchObject({
+      code: "PC_OUTPUT_DRIFTED",
+      file: "prompts/p.md",
+      message: "generated/p.py was edited by hand; it is not overwritten",
+      hint: "Keep the edit with `pc accept`, or replace it with `pc build --force`.",
+    });
+    expect(await project.read("generated/p.py")).toBe("x = 'mine'\n");
+    expect(await project.read("promptfile.lock")).toBe(lock);
+    // --force replaces it.
+    expect(outcomes((await buildIn(project, server, { force: true })).report)).toEqual({ "prompts/p.md": "built" });
+    expect(await project.read("generated/p.py")).toBe("x = 2\n");
+  });
+
+  it("into a folder is not written into: the prompt fails naming the output", async () => {
+    const project = await built();
+    const { report } = await buildIn(project, server, {
+      engineFactory: onAnswer(() => {
+        rmSync(project.path("generated/p.py"));
+        mkdirSync(project.path("generated/p.py"));
+      }),
+    });
+    expect(report.prompts[0]!.error).toMatchObject({
+      code: "PC_OUTPUT_CONFLICT",
+      message: 'output "generated/p.py" is a folder, not a file',
+    });
+    expect(readdirSync(project.path("generated/p.py"))).toEqual([]);
+  });
+});
+
+describe("the drift check of pc accept", () => {
+  it("takes an answer whose bytes are already on disk (nothing to lose), and refuses one that would replace a hand edit", async () => {
+    const project = await makeProject({
+      "prompts/p.md": promptFile({ output: "generated/p.py" }),
+      "generated/p.py": "x = 1\n",
+    });
+    const same = await accept({ cwd: project.root, prompt: "prompts/p.md", answer: "```python\nx = 1\n```\n" });
+    expect(same).toMatchObject({ source: "chat", written: [] });
+    expect((await project.lock()).prompts["prompts/p.md"]!.source).toBe("chat");
+
+    await project.write({ "generated/p.py": "x = 'mine'\n" });
+    await expect(
+      accept({ cwd: project.root, prompt: "prompts/p.md", answer: "```python\nx = 2\n```\n" }),
+    ).rejects.toMatchObject({
+      code: "PC_OUTPUT_DRIFTED",
+      hint: "Keep the edit with `pc accept prompts/p.md` (no answer), or replace it with --force. Nothing was written.",
+    });
+    expect(await project.read("generated/p.py")).toBe("x = 'mine'\n");
   });
 });
