@@ -71,6 +71,16 @@ describe("selecting prompts by path", () => {
       hint: "Give a prompt file (prompts/app.md), one of its outputs, or a folder of prompts. Known prompts: prompts/a.md, prompts/b.md, prompts/sub/c.md",
     });
     expect(server.requests).toHaveLength(0);
+    const six = await makeProject(
+      Object.fromEntries(
+        [1, 2, 3, 4, 5, 6].map((n) => [`prompts/p${n}.md`, promptFile({ output: `generated/p${n}.py` })]),
+      ),
+    );
+    await expect(build({ cwd: six.root, dryRun: true, paths: ["x.md"] })).rejects.toMatchObject({
+      hint: expect.stringMatching(
+        /Known prompts: prompts\/p1\.md, prompts\/p2\.md, prompts\/p3\.md, prompts\/p4\.md, prompts\/p5\.md$/,
+      ),
+    });
     const empty = await makeProject({});
     await expect(build({ cwd: empty.root, dryRun: true, paths: ["x.md"] })).rejects.toMatchObject({
       hint: expect.stringMatching(/Known prompts: none$/),
