@@ -1,0 +1,66 @@
+// Getting a prompt's outputs from the model: an answer cut short says what cut it and how to fix
+// that, and keeps the raw answer; nothing is written.
+import { afterAll, describe, expect, it } from "vitest";
+import { makeProject, cleanupProjects } from "../support/project.js";
+import { promptFile } from "../support/prompt.js";
+import { testServer, useTestServer } from "../support/test-server.js";
+import { buildIn } from "../support/build.js";
+import type { TestServer } from "../support/openai-server.js";
+
+const server = useTestServer();
+afterAll(cleanupProjects);
+
+async function truncated(on: Pick<TestServer, "baseURL">, pins: Record<string, unknown> = {}) {
+  const project = await makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py", ...pins }) });
+  const { report } = await buildIn(project, on, { retries: 0 });
+  const error = report.prompts[0]!.error!;
+  expect(error.code).toBe("PC_ANSWER_TRUNCATED");
+  expect(project.exists("generated/p.py")).toBe(false);
+  expect(project.exists("promptfile.lock")).toBe(false);
+  expect(error.hint).toMatch(/\nThe raw answer is kept in \.pc\/failed\/prompts__p\.md\.txt\.$/);
+  expect(project.exists(".pc/failed/prompts__p.md.txt")).toBe(true);
+  return error;
+}
+
+describe("an answer cut short (finish_reason: length)", () => {
+  it("by the pinned max_tokens names it", async () => {
+    const error = await truncated(server, { max_tokens: 4 });
+    expect(error.message).toMatch(
+      /^model "test-model" at http:\/\/127\.0\.0\.1:\d+\/v1: the answer was cut short at 4 tokens \(finish_reason: length\): max_tokens is 4$/,
+    );
+    expect(error.hint).toMatch(/^Raise max_tokens in the frontmatter, or ask for a shorter file\.\n/);
+  });
+
+  it("by a full context of the server names its size, not max_tokens", async () => {
+    const small = await testServer({ nCtx: 16 });
+    small.fail({ kind: "length" });
+    const error = await truncated(small, { max_tokens: 100000 });
+    expect(error.message).toMatch(
+      /: the answer was cut short at \d+ tokens \(finish_reason: length\): the model's context of 16 tokens is full \(the prompt's \d+ tokens and the answer's \d+\)$/,
+    );
+    expect(error.hint).toMatch(
+      /^Start the server with a larger context \(llama-server -c 16384; Ollama: num_ctx\), or shorten the prompt and its context files\.\n/,
+    );
+  });
+
+  it("by the server's own output limit, with room left in its context, says so", async () => {
+    server.fail({ kind: "length" });
+    const error = await truncated(server);
+    expect(error.message).toMatch(
+      /: the server's own output limit stopped it \(its context of 4096 tokens is not full\)$/,
+    );
+    expect(error.hint).toMatch(/^Start the server without an output limit \(llama-server -n -1\), or pin max_tokens/);
+  });
+
+  it("by a server that tells no context size: either cause, with both fixes", async () => {
+    const plain = await testServer({ flavor: "plain" });
+    plain.fail({ kind: "length" });
+    const error = await truncated(plain);
+    expect(error.message).toMatch(
+      /: the server stopped it with no max_tokens pinned: its context is full \(the prompt's \d+ tokens and the answer's \d+\) or it has an output limit of its own$/,
+    );
+    expect(error.hint).toMatch(
+      /^Start the server with a larger context \(llama-server -c 16384; Ollama: num_ctx\) and no output limit \(llama-server -n -1\), or shorten the prompt and its context files\.\n/,
+    );
+  });
+});
