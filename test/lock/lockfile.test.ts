@@ -263,6 +263,12 @@ describe("reading a bad lock", () => {
       'unknown key "promts": did you mean "prompts"?',
     ],
     ["an array", "[]", "the file must be object"],
+    ["prompts that are a list", '{"lockfileVersion": 1, "prompts": []}', "prompts: must be object"],
+    [
+      "a misspelt lockfileVersion",
+      '{"lockfileVersion": 1, "prompts": {}, "lockfileVerison": 1}',
+      'unknown key "lockfileVerison": did you mean "lockfileVersion"?',
+    ],
   ])("says where and what is wrong in a lock with %s", (_what, text, problem) => {
     const error = lockError(text);
     expect(error.code).toBe("PC_LOCK_INVALID");

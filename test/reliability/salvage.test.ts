@@ -110,11 +110,20 @@ describe("the sides of a conflicted lock", () => {
 
   it("keep a marker-like line outside a conflict as text", () => {
     // Before the first <<<<<<<, and after a hunk ends, ======= and ||||||| are plain lines.
-    const text = ["=======", "|||||||", "<<<<<<< a", "x", "=======", "y", ">>>>>>> b", ">>>>>>> c", "======="].join(
-      "\n",
-    );
+    const text = [
+      "=======",
+      "|||||||",
+      "<<<<<<< a",
+      "x",
+      "ends with =======",
+      "=======",
+      "y",
+      ">>>>>>> b",
+      ">>>>>>> c",
+      "=======",
+    ].join("\n");
     expect(conflictSides(text)).toEqual([
-      { name: "a", text: "=======\n|||||||\nx\n>>>>>>> c\n=======" },
+      { name: "a", text: "=======\n|||||||\nx\nends with =======\n>>>>>>> c\n=======" },
       { name: "b", text: "=======\n|||||||\ny\n>>>>>>> c\n=======" },
     ]);
   });
@@ -162,5 +171,7 @@ describe("the complete entries of a damaged lock", () => {
     const cut = text.slice(0, -30);
     expect(Object.keys(salvageLock(cut)[0]!.entries)).toEqual(["prompts/a.md", "prompts/b.md"]);
     expect(salvageLock(cut.replace('"lockfileVersion": 1', '"lockfileVersion": 2'))).toEqual([]);
+    expect(salvageLock(cut.replace('"lockfileVersion": 1', '"lockfileVersion":2'))).toEqual([]);
+    expect(salvageLock(cut.replace('"lockfileVersion": 1', '"lockfileVersion": 10'))).toEqual([]);
   });
 });
