@@ -1,0 +1,60 @@
+import { defineConfig } from "vitest/config";
+
+// The tests the mutation run (stryker.config.mjs, docs/testing.md "Mutation score") runs against
+// each changed copy of a module: those that run pc in this process (the library API, in-process
+// builds against the in-process test server), so Stryker can tell which test runs which line.
+// Tests that start a browser, llama-server or the embedded model cost minutes per run on a shared
+// machine and are left out.
+//
+// Each module gets the tests that exercise it: code a test file runs outside its tests (a build in
+// beforeAll) gives "static" mutants, which Stryker checks against every test of the run.
+const IN_PROCESS_BUILDS = [
+  "test/build/concurrency.test.ts",
+  "test/build/context-globs.test.ts",
+  "test/build/dialects.test.ts",
+  "test/build/engine-errors.test.ts",
+  "test/build/incremental.test.ts",
+  "test/build/outputs.test.ts",
+  "test/build/request.test.ts",
+  "test/build/safety.test.ts",
+  "test/build/samplers-migration.test.ts",
+  "test/build/verify-server.test.ts",
+  "test/cache/recall.test.ts",
+];
+
+export const MUTATION_TESTS: Record<string, string[]> = {
+  answer: ["test/answers/*.test.ts", "test/reliability/properties.test.ts"],
+  frontmatter: [
+    "test/prompt/frontmatter.test.ts",
+    "test/reliability/properties.test.ts",
+    "test/util/schema-validators.test.ts",
+  ],
+  hash: [
+    "test/plan/hash.test.ts",
+    "test/build/request.test.ts",
+    "test/build/samplers-migration.test.ts",
+    "test/build/incremental.test.ts",
+  ],
+  plan: ["test/plan/*.test.ts", "test/prompt/*.test.ts", "test/discover/discover.test.ts", ...IN_PROCESS_BUILDS],
+  lock: [
+    "test/lock/*.test.ts",
+    "test/reliability/salvage.test.ts",
+    "test/reliability/properties.test.ts",
+    ...IN_PROCESS_BUILDS,
+  ],
+  execute: ["test/execute/*.test.ts", ...IN_PROCESS_BUILDS],
+};
+
+const module = process.env.PC_MUTATION_MODULE;
+
+export default defineConfig({
+  test: {
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    setupFiles: ["test/support/setup.ts"],
+    include:
+      module && Object.hasOwn(MUTATION_TESTS, module)
+        ? MUTATION_TESTS[module]!
+        : [...new Set(Object.values(MUTATION_TESTS).flat())],
+  },
+});
