@@ -35,6 +35,18 @@ describe("a lock recorded before pc pinned every sampler", () => {
     }
   });
 
+  it("an entry that records no sampling at all (written by hand, or by an older pc) is stale with the same one reason", async () => {
+    const tree = await fixture();
+    const lock = JSON.parse(String(tree["promptfile.lock"]));
+    delete lock.prompts["prompts/wordfreq.md"].sampling;
+    tree["promptfile.lock"] = `${JSON.stringify(lock, null, 2)}\n`;
+    const project = await makeProject(tree);
+    const report = await status({ cwd: project.root });
+    const wordfreq = report.prompts.find((p) => p.prompt === "prompts/wordfreq.md")!;
+    expect(wordfreq.state).toBe("stale");
+    expect(wordfreq.reasons[0]).toMatch(/^pc now pins the server's samplers/);
+  });
+
   it("a build carries hand edits over without a model call, and regenerates what a server's defaults made", async () => {
     const tree = await fixture();
     // One entry as a server once generated it: its bytes came from the server's sampler defaults.

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { FileHashes } from "../../src/plan/file-hashes.js";
-import { hashPrompt } from "../../src/plan/hash.js";
+import { hashPrompt, type PromptHashes } from "../../src/plan/hash.js";
 import { loadProject } from "../../src/plan/project.js";
 import { parsePrompt } from "../../src/prompt/frontmatter.js";
 import { renderPrompt } from "../../src/prompt/render-prompt.js";
@@ -60,6 +60,9 @@ describe("the input hash", () => {
     ["top_k", "top_k: 40"],
     ["max_tokens", "max_tokens: 512"],
     ["stop", "stop: END"],
+    ["num_ctx", "num_ctx: 8192"],
+    ["think", "think: false"],
+    ["min_p", "min_p: 0.05"],
     ["output", "output: generated/main.py"],
     ["extract", "extract: raw"],
     ["format", "format: false"],
@@ -128,6 +131,76 @@ describe("the input hash", () => {
     const [a, b] = await Promise.all([one, two].map(async (p) => (await loadProject(p.root)).prompts.get(PROMPT)!));
     expect(a.inputHashes["models/tiny.gguf"]).toBe(sha256("weights-1"));
     expect(a.hashes!.inputHash).not.toBe(b.hashes!.inputHash);
+  });
+});
+
+describe("a prompt's checks", () => {
+  /** The hashes of prompts/app.md with these frontmatter lines added, its check inputs hashed as given. */
+  async function hashes(lines: string[], checkInputs: Record<string, string> = {}): Promise<PromptHashes> {
+    const text = promptFile([...BASE.frontmatter, ...lines], BASE.body);
+    const project = await makeProject({ ...FILES, "tests/test_app.py": "def test_app(): pass\n", [PROMPT]: text });
+    const parsed = parsePrompt(PROMPT, text);
+    return hashPrompt(parsed, renderPrompt(project.root, parsed, sha256(text)).messages, undefined, checkInputs);
+  }
+  const TEST_PY = { "tests/test_app.py": sha256("def test_app(): pass\n") };
+
+  it("change the input hash and the checks hash, never the request hash: a changed check reruns on the cached generation", async () => {
+    const none = await hashes([]);
+    expect(none.checksHash).toBeUndefined();
+    const one = await hashes(["check: pytest -q"]);
+    expect(one.checksHash).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(one.requestHash).toBe(none.requestHash);
+    expect(one.inputHash).not.toBe(none.inputHash);
+    const two = await hashes(["check: [pytest -q, ruff check .]"]);
+    expect(two.checksHash).not.toBe(one.checksHash);
+    expect(two.inputHash).not.toBe(one.inputHash);
+    expect(two.requestHash).toBe(none.requestHash);
+  });
+
+  it("hash one command like a list of one, and the default timeout written out like no timeout", async () => {
+    const one = await hashes(["check: pytest -q"]);
+    expect(await hashes(["check: [pytest -q]"])).toEqual(one);
+    expect(await hashes(["check: pytest -q", "check_timeout: 60"])).toEqual(one);
+    const longer = await hashes(["check: pytest -q", "check_timeout: 120"]);
+    expect(longer.checksHash).not.toBe(one.checksHash);
+    expect(longer.inputHash).not.toBe(one.inputHash);
+  });
+
+  it("cover the bytes of the files the checks read", async () => {
+    const lines = ["check: pytest -q", "check_inputs: [tests/test_app.py]"];
+    const before = await hashes(lines, TEST_PY);
+    const after = await hashes(lines, { "tests/test_app.py": sha256("def test_app(): assert False\n") });
+    expect(after.checksHash).not.toBe(before.checksHash);
+    expect(after.inputHash).not.toBe(before.inputHash);
+    expect(after.requestHash).toBe(before.requestHash);
+  });
+});
+
+describe("the request hash pc recorded before it pinned every sampler", () => {
+  // Computed by pc as it was before it pinned every sampler (it sent top_p always, and top_k,
+  // max_tokens and stop when pinned): a lock entry holding one of these is carried over, not regenerated.
+  const MESSAGES = [
+    { role: "system" as const, content: "You write files." },
+    { role: "user" as const, content: "Write the app." },
+  ];
+  const RECORDED: Array<[string[], string]> = [
+    [[], "sha256:69588900bdc5ecaa8e8e0c5d8f98fbc1a1f4c19c9c3ea1281c84788a7f2ef059"],
+    [
+      ["top_k: 40", "max_tokens: 512", 'stop: "END"'],
+      "sha256:f8e01395a7f250e76a01ae59506b7dc009ed608f0fe2bdad11277843b75525ea",
+    ],
+    [
+      ["top_k: 40", "max_tokens: 512", "stop: [END, STOP]"],
+      "sha256:5acddea494a2c9f867c980ea27834c87925ef1a2cb7dec5e3d637c8a69ae2616",
+    ],
+  ];
+
+  it.each(RECORDED)("is known again for a prompt pinning %j", (lines, recorded) => {
+    const pins = ["version: 1", "model: qwen2.5-coder:7b", "seed: 42", "temperature: 0.2", "top_p: 0.9"];
+    const text = promptFile([...pins, "output: generated/app.py", ...lines], "Write the app.");
+    const hashes = hashPrompt(parsePrompt(PROMPT, text), MESSAGES);
+    expect(hashes.beforeSamplers).toBe(recorded);
+    expect(hashes.requestHash).not.toBe(recorded);
   });
 });
 
