@@ -21,7 +21,7 @@ export const MODULES = {
     "src/execute/prompt-execution.ts",
     "src/execute/drift.ts",
     "src/execute/generate.ts",
-    "src/execute/record.ts",
+    "src/execute/lock-entry.ts",
     "src/execute/write-outputs.ts",
     "src/execute/checks.ts",
   ],
