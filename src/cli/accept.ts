@@ -1,49 +1,44 @@
 import path from "node:path";
 import { PcError } from "../util/errors.js";
-import { accept, type AcceptResult } from "../commands/accept.js";
+import { accept, type AcceptOptions, type AcceptResult } from "../commands/accept.js";
 import { readIfExists } from "../util/fs.js";
+import type { CliIo } from "./io.js";
 
-export interface AcceptFlags {
-  model?: string;
+/** `pc accept`'s options: the library's, plus where the answer comes from. */
+export interface AcceptCommandOptions extends Pick<AcceptOptions, "cwd" | "prompt" | "label" | "force"> {
+  /** The answer file (relative to cwd, the project root), "-" for stdin, or none: adopt the output on disk. */
+  answerFile?: string;
+  /** Read the answer from the clipboard. */
   paste?: boolean;
-  force?: boolean;
 }
 
-export async function acceptCommand(
-  prompt: string,
-  answerFile: string | undefined,
-  flags: AcceptFlags,
-): Promise<number> {
-  const answer = await readAnswer(prompt, answerFile, flags.paste ?? false);
-  const result = await accept({
-    prompt,
-    answer: answer?.text,
-    answerSource: answer?.source,
-    label: flags.model,
-    force: flags.force,
-  });
-  process.stdout.write(describe(result));
+export async function acceptCommand(io: CliIo, options: AcceptCommandOptions): Promise<number> {
+  const { answerFile, paste = false, ...acceptOptions } = options;
+  const answer = await readAnswer(io, options, answerFile, paste);
+  const result = await accept({ ...acceptOptions, answer: answer?.text, answerSource: answer?.source });
+  io.stdout.write(describe(result));
   return 0;
 }
 
 async function readAnswer(
-  prompt: string,
+  io: CliIo,
+  { prompt, cwd = "." }: AcceptCommandOptions,
   file: string | undefined,
   paste: boolean,
 ): Promise<{ text: string; source: string } | undefined> {
   if (paste) {
     const { pasteText } = await import("./clipboard.js");
     const hint = `Save the answer to a file and pass it (pc accept ${prompt} answer.md), or pipe it in (pc accept ${prompt} -).`;
-    return { text: await pasteText({ hint }), source: "the clipboard" };
+    return { text: await pasteText({ hint, env: io.env }), source: "the clipboard" };
   }
   if (file === undefined) return undefined;
   if (file === "-") {
-    if (process.stdin.isTTY) process.stderr.write("Paste the answer, then press Ctrl-D (Ctrl-Z Enter on Windows).\n");
+    if (io.stdin.isTTY) io.stderr.write("Paste the answer, then press Ctrl-D (Ctrl-Z Enter on Windows).\n");
     const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    for await (const chunk of io.stdin) chunks.push(chunk as Buffer);
     return { text: Buffer.concat(chunks).toString("utf8"), source: "stdin" };
   }
-  const bytes = await readIfExists(path.resolve(file));
+  const bytes = await readIfExists(path.resolve(cwd, file));
   if (bytes === undefined) {
     throw new PcError("PC_FILE_UNREADABLE", `answer file "${file}" does not exist`, {
       hint: "Save the chat's answer to a file and pass its path, or use - to read it from stdin, or --paste for the clipboard.",

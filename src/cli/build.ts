@@ -1,79 +1,80 @@
-import { build, type BuildReport, type PromptBuildResult } from "../commands/build.js";
+import path from "node:path";
+import { build, type BuildOptions, type BuildReport, type PromptBuildResult } from "../commands/build.js";
 import { buildFigures, promptFigures } from "../commands/figures.js";
 import { PcError } from "../util/errors.js";
 import { exitOnceIdle, onInterrupt } from "./interrupt.js";
+import type { CliIo } from "./io.js";
 import { liveProgress, printJson, useColor } from "./output.js";
 import { BuildProgress } from "./progress.js";
 
-export interface BuildFlags {
-  force?: boolean;
-  dryRun?: boolean;
+/** `pc build`'s options: the library's, plus what only the terminal has. */
+export interface BuildCommandOptions extends Pick<
+  BuildOptions,
+  | "cwd"
+  | "paths"
+  | "force"
+  | "dryRun"
+  | "jobs"
+  | "baseUrl"
+  | "timeout"
+  | "retries"
+  | "threads"
+  | "cache"
+  | "offline"
+  | "keepFailed"
+> {
   json?: boolean;
-  jobs?: number;
-  baseUrl?: string;
-  timeout?: number;
-  retries?: number;
-  threads?: number;
-  cache?: boolean;
-  offline?: boolean;
-  /** Write (and record, marked failed) outputs whose checks fail. */
-  keepFailed?: boolean;
-  /** Write Prometheus metrics of the build to this file. */
+  /** Write Prometheus metrics of the build to this file (relative to cwd, the project root). */
   metrics?: string;
 }
 
-export async function buildCommand(paths: string[], flags: BuildFlags): Promise<number> {
-  const live = liveProgress(flags.json);
-  const progress = new BuildProgress(process.stderr, live, useColor(process.stderr));
-  const interrupt = onInterrupt((message) => progress.notice(message));
+export async function buildCommand(io: CliIo, options: BuildCommandOptions): Promise<number> {
+  const { json, metrics, ...buildOptions } = options;
+  const live = liveProgress(io, json);
+  const progress = new BuildProgress(io.stderr, live, useColor(io, io.stderr));
+  const interrupt = onInterrupt(io, (message) => progress.notice(message));
   let report: BuildReport;
   try {
     report = await build({
-      paths,
-      force: flags.force,
-      dryRun: flags.dryRun,
-      jobs: flags.jobs,
-      baseUrl: flags.baseUrl,
-      timeout: flags.timeout,
-      retries: flags.retries,
-      threads: flags.threads,
-      cache: flags.cache,
-      offline: flags.offline,
-      keepFailed: flags.keepFailed,
+      ...buildOptions,
       signal: interrupt.signal,
       commits: interrupt.commits,
-      onEvent: flags.json ? undefined : progress.onEvent,
+      onEvent: json ? undefined : progress.onEvent,
     });
   } finally {
     progress.stop();
     interrupt.dispose();
   }
-  const metricsError = flags.metrics ? await writeMetricsFile(flags.metrics, report) : undefined;
-  if (flags.json) {
-    printJson(reportJson(report));
-  } else if (flags.dryRun) {
+  const metricsError = metrics ? await writeMetricsFile(metrics, options.cwd, report) : undefined;
+  if (json) {
+    printJson(io, reportJson(report));
+  } else if (options.dryRun) {
     for (const p of report.prompts) {
       if (p.outcome === "planned")
-        process.stdout.write(`would build ${p.prompt} → ${p.outputs.join(", ")}: ${p.reasons.join("; ")}\n`);
+        io.stdout.write(`would build ${p.prompt} → ${p.outputs.join(", ")}: ${p.reasons.join("; ")}\n`);
     }
-    process.stdout.write(`${progress.summary(report)}\n`);
+    io.stdout.write(`${progress.summary(report)}\n`);
   } else {
-    process.stderr.write(`${progress.summary(report)}\n`);
+    io.stderr.write(`${progress.summary(report)}\n`);
   }
-  for (const warning of report.warnings) process.stderr.write(`pc: ${warning.format()}\n  (${warning.code})\n`);
+  for (const warning of report.warnings) io.stderr.write(`pc: ${warning.format()}\n  (${warning.code})\n`);
   if (metricsError) throw metricsError;
   if (interrupt.interrupted()) {
-    exitOnceIdle(130);
+    exitOnceIdle(io, 130);
     return 130;
   }
   return report.ok ? 0 : 1;
 }
 
 /** Writes the metrics file; a failure is returned, so the report is still printed before it is shown. */
-async function writeMetricsFile(file: string, report: BuildReport): Promise<PcError | undefined> {
+async function writeMetricsFile(
+  file: string,
+  root: string | undefined,
+  report: BuildReport,
+): Promise<PcError | undefined> {
   const { writeMetrics } = await import("../commands/metrics.js");
   try {
-    await writeMetrics(file, report);
+    await writeMetrics(path.resolve(root ?? ".", file), report);
     return undefined;
   } catch (cause) {
     return new PcError("PC_WRITE_FAILED", `could not write the metrics file ${file}: ${(cause as Error).message}`, {

@@ -1,4 +1,5 @@
 import { PcError } from "../util/errors.js";
+import type { OutputStream } from "./io.js";
 
 /** Where copied text went: the system clipboard, or an OSC 52 escape sent to the terminal. */
 export type CopyMethod = "clipboard" | "osc52";
@@ -9,7 +10,7 @@ export interface ClipboardOptions {
   env?: NodeJS.ProcessEnv;
   platform?: NodeJS.Platform;
   /** Streams an OSC 52 escape may be written to (the first one that is a TTY). */
-  terminals?: NodeJS.WriteStream[];
+  terminals?: OutputStream[];
 }
 
 /**

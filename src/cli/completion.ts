@@ -9,21 +9,26 @@ import { loadConfig } from "../util/config.js";
 import { toPosix } from "../util/fs.js";
 import { findProjectRoot } from "./project-root.js";
 import type { CommandSpec, CompletionSpec, FlagSpec } from "./completion-spec.js";
+import type { CliIo } from "./io.js";
 
-export async function completionCommand(
-  shell: string | undefined,
-  flags: { listPrompts?: boolean },
-  spec: CompletionSpec,
-): Promise<number> {
-  if (flags.listPrompts) {
+export interface CompletionCommandOptions {
+  shell?: string;
+  /** List the project's prompt files instead of printing a script. */
+  listPrompts?: boolean;
+  /** The command line's commands and flags. */
+  spec: CompletionSpec;
+}
+
+export async function completionCommand(io: CliIo, options: CompletionCommandOptions): Promise<number> {
+  if (options.listPrompts) {
     // Relative to where the shell is, which may be a subfolder of the project (see project-root.ts).
-    const here = process.cwd();
+    const here = io.cwd;
     const root = findProjectRoot(here) ?? here;
     const { prompts } = await discoverPrompts(root, await loadConfig(root));
-    process.stdout.write(prompts.map((p) => `${toPosix(path.relative(here, path.join(root, p)))}\n`).join(""));
+    io.stdout.write(prompts.map((p) => `${toPosix(path.relative(here, path.join(root, p)))}\n`).join(""));
     return 0;
   }
-  process.stdout.write(shell === "zsh" ? zshScript(spec) : bashScript(spec));
+  io.stdout.write(options.shell === "zsh" ? zshScript(options.spec) : bashScript(options.spec));
   return 0;
 }
 

@@ -1,45 +1,49 @@
-import { diff, type DiffResult } from "../commands/diff.js";
+import { diff, type DiffOptions, type DiffResult } from "../commands/diff.js";
 import { onInterrupt } from "./interrupt.js";
+import type { CliIo } from "./io.js";
 import { colors, liveProgress, useColor } from "./output.js";
 import { BuildProgress } from "./progress.js";
 
-export interface DiffFlags {
-  seed?: number;
-  temperature?: number;
-  model?: string;
-  cached?: boolean;
-  against?: string;
-  baseUrl?: string;
-  timeout?: number;
-  retries?: number;
-  threads?: number;
-}
+/** `pc diff`'s options: the library's own. */
+export type DiffCommandOptions = Pick<
+  DiffOptions,
+  | "cwd"
+  | "prompt"
+  | "seed"
+  | "temperature"
+  | "model"
+  | "cached"
+  | "against"
+  | "baseUrl"
+  | "timeout"
+  | "retries"
+  | "threads"
+>;
 
 /** Exit codes like diff(1): 0 identical, 1 different; trouble (2) is set by the caller. */
-export async function diffCommand(prompt: string, flags: DiffFlags): Promise<number> {
-  const live = liveProgress();
-  const progress = new BuildProgress(process.stderr, live, useColor(process.stderr));
-  const interrupt = onInterrupt((message) => progress.notice(message));
+export async function diffCommand(io: CliIo, options: DiffCommandOptions): Promise<number> {
+  const live = liveProgress(io);
+  const progress = new BuildProgress(io.stderr, live, useColor(io, io.stderr));
+  const interrupt = onInterrupt(io, (message) => progress.notice(message));
   let result: DiffResult;
   try {
-    const regenerates = !flags.cached && !flags.against;
+    const regenerates = !options.cached && !options.against;
     let started = false;
     result = await diff({
-      prompt,
-      ...flags,
+      ...options,
       signal: interrupt.signal,
       onProgress: (p) => {
-        if (!started) progress.onEvent({ type: "start", prompt: p.prompt, model: flags.model ?? "model" });
+        if (!started) progress.onEvent({ type: "start", prompt: p.prompt, model: options.model ?? "model" });
         started = true;
         progress.onEvent({ type: "progress", ...p });
       },
     });
     if (regenerates && result.restored)
-      process.stderr.write(
+      io.stderr.write(
         `compared with the cached ${result.new.label} of ${result.prompt}: no model call; nothing written\n`,
       );
     else if (regenerates && !live)
-      process.stderr.write(
+      io.stderr.write(
         `regenerated ${result.prompt} (${result.new.label.replace(/^regenerated \(|\)$/g, "")}); nothing written\n`,
       );
   } finally {
@@ -47,8 +51,8 @@ export async function diffCommand(prompt: string, flags: DiffFlags): Promise<num
     interrupt.dispose();
   }
   if (interrupt.interrupted()) return 130;
-  process.stdout.write(paint(result.files.map((f) => f.patch).join(""), useColor()));
-  if (result.identical) process.stderr.write(`identical: ${result.old.label} and ${result.new.label}\n`);
+  io.stdout.write(paint(result.files.map((f) => f.patch).join(""), useColor(io)));
+  if (result.identical) io.stderr.write(`identical: ${result.old.label} and ${result.new.label}\n`);
   return result.identical ? 0 : 1;
 }
 

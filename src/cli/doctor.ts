@@ -1,15 +1,16 @@
-import { doctor, type Finding } from "../commands/doctor.js";
+import { doctor, type DoctorOptions, type Finding } from "../commands/doctor.js";
+import type { CliIo } from "./io.js";
 import { colors, printJson, useColor } from "./output.js";
 
-export interface DoctorFlags {
+/** `pc doctor`'s options: the library's, plus what only the terminal has. */
+export interface DoctorCommandOptions extends Pick<DoctorOptions, "cwd" | "baseUrl"> {
   json?: boolean;
-  baseUrl?: string;
 }
 
-export async function doctorCommand(flags: DoctorFlags): Promise<number> {
-  const report = await doctor({ baseUrl: flags.baseUrl });
-  if (flags.json) {
-    printJson({
+export async function doctorCommand(io: CliIo, options: DoctorCommandOptions): Promise<number> {
+  const report = await doctor({ cwd: options.cwd, baseUrl: options.baseUrl });
+  if (options.json) {
+    printJson(io, {
       ok: report.ok,
       findings: report.findings.map((f) => ({
         level: f.level,
@@ -21,7 +22,7 @@ export async function doctorCommand(flags: DoctorFlags): Promise<number> {
     });
     return report.ok ? 0 : 1;
   }
-  const c = colors(useColor());
+  const c = colors(useColor(io));
   const mark = { ok: c.green("✓"), warn: c.yellow("!"), error: c.red("✗") };
   const lines = report.findings.map((f: Finding) => {
     const fix = f.level !== "ok" && f.fix ? `\n    ${c.dim("fix:")} ${f.fix.split("\n").join("\n    ")}` : "";
@@ -37,6 +38,6 @@ export async function doctorCommand(flags: DoctorFlags): Promise<number> {
     : warnings
       ? c.yellow(`${plural(warnings, "warning")}; nothing blocks a build.`)
       : c.green("Everything a build needs is in place.");
-  process.stdout.write(`${lines.join("\n")}\n\n${summary}\n`);
+  io.stdout.write(`${lines.join("\n")}\n\n${summary}\n`);
   return report.ok ? 0 : 1;
 }

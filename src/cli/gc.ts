@@ -1,16 +1,17 @@
-import { gc } from "../commands/gc.js";
+import { gc, type GcOptions } from "../commands/gc.js";
+import type { CliIo } from "./io.js";
 import { printJson } from "./output.js";
 
-export interface GcFlags {
-  keep?: number;
-  dryRun?: boolean;
+/** `pc gc`'s options: the library's, plus what only the terminal has. */
+export interface GcCommandOptions extends Pick<GcOptions, "cwd" | "keep" | "dryRun"> {
   json?: boolean;
 }
 
-export async function gcCommand(flags: GcFlags): Promise<number> {
-  const report = await gc({ keep: flags.keep, dryRun: flags.dryRun });
-  if (flags.json) {
-    printJson(report);
+export async function gcCommand(io: CliIo, options: GcCommandOptions): Promise<number> {
+  const { json, ...gcOptions } = options;
+  const report = await gc(gcOptions);
+  if (json) {
+    printJson(io, report);
     return 0;
   }
   const prompts = new Set(report.removed.map((r) => r.prompt)).size;
@@ -35,7 +36,7 @@ export async function gcCommand(flags: GcFlags): Promise<number> {
       `${verb} ${what.join(" and ")}, ${report.dryRun ? "freeing" : "freed"} ${formatBytes(report.freedBytes)}; kept ${report.kept} (${report.referenced} referenced by the lock, never removed).`,
     );
   }
-  process.stdout.write(`${lines.join("\n")}\n`);
+  io.stdout.write(`${lines.join("\n")}\n`);
   return 0;
 }
 

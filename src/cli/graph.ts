@@ -1,15 +1,17 @@
-import { graph } from "../commands/graph.js";
+import { graph, type GraphOptions } from "../commands/graph.js";
 import { toDot, toJson, toMermaid, type GraphFormat } from "../commands/graph-format.js";
+import type { CliIo } from "./io.js";
 import { printJson } from "./output.js";
 
-export interface GraphFlags {
+/** `pc graph`'s options: the library's, plus the format it is printed in. */
+export interface GraphCommandOptions extends Pick<GraphOptions, "cwd" | "paths"> {
   format?: GraphFormat;
 }
 
-export async function graphCommand(paths: string[], flags: GraphFlags): Promise<number> {
-  const project = await graph({ paths });
-  const format = flags.format ?? "mermaid";
-  if (format === "json") printJson(toJson(project));
-  else process.stdout.write(format === "dot" ? toDot(project) : toMermaid(project));
+export async function graphCommand(io: CliIo, options: GraphCommandOptions): Promise<number> {
+  const project = await graph({ cwd: options.cwd, paths: options.paths });
+  const format = options.format ?? "mermaid";
+  if (format === "json") printJson(io, toJson(project));
+  else io.stdout.write(format === "dot" ? toDot(project) : toMermaid(project));
   return 0;
 }

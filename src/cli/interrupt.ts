@@ -1,7 +1,6 @@
-import { rmSync } from "node:fs";
 import { CommitGate } from "../util/commit-gate.js";
-import { pendingTempFiles } from "../util/fs.js";
-import { exitQuietly, onClosedPipe } from "./closed-pipe.js";
+import { exitNow, onClosedPipe } from "./closed-pipe.js";
+import type { CliIo } from "./io.js";
 
 export interface Interrupt {
   /** Aborted by the first signal. */
@@ -21,14 +20,11 @@ export interface Interrupt {
  * write goes to a temp file that is renamed into place. A build given `commits` holds its commits
  * on that gate, so the exit can wait for them.
  */
-export function onInterrupt(notice: (message: string) => void): Interrupt {
+export function onInterrupt(io: CliIo, notice: (message: string) => void): Interrupt {
   const controller = new AbortController();
   const commits = new CommitGate();
   let count = 0;
-  const exitNow = () => {
-    for (const temp of pendingTempFiles()) rmSync(temp, { force: true });
-    process.exit(130);
-  };
+  const exitInterrupted = () => exitNow(io, 130);
   const handler = (signal: NodeJS.Signals) => {
     count++;
     if (count === 1) {
@@ -39,17 +35,17 @@ export function onInterrupt(notice: (message: string) => void): Interrupt {
     } else if (count === 2) {
       if (commits.inProgress > 0)
         notice("exiting once the outputs being written are recorded in the lock (Ctrl-C again to force)");
-      commits.exitAfterCommits(exitNow);
+      commits.exitAfterCommits(exitInterrupted);
     } else {
-      exitNow();
+      exitInterrupted();
     }
   };
   process.on("SIGINT", handler);
   process.on("SIGTERM", handler);
   // The reader of the output went away (pc build | head): stop as a second Ctrl-C would, quietly.
-  const stopListening = onClosedPipe(() => {
+  const stopListening = onClosedPipe(io, () => {
     controller.abort(new Error("the output was closed"));
-    commits.exitAfterCommits(exitQuietly);
+    commits.exitAfterCommits(() => exitNow(io, 0));
   });
   return {
     signal: controller.signal,
@@ -67,6 +63,7 @@ export function onInterrupt(notice: (message: string) => void): Interrupt {
  * After an interrupted command has finished its bookkeeping and reported: the process ends even
  * if something it abandoned (a model download still looking its file up) would hold it open.
  */
-export function exitOnceIdle(code: number): void {
-  setTimeout(() => process.exit(code), 200).unref();
+export function exitOnceIdle(io: CliIo, code: number): void {
+  const exit = io.exit;
+  if (exit) setTimeout(() => exit(code), 200).unref();
 }

@@ -1,8 +1,16 @@
-import { repairLock, type LockRepairReport, type RepairedPrompt } from "../commands/lock-repair.js";
+import {
+  repairLock,
+  type LockRepairOptions,
+  type LockRepairReport,
+  type RepairedPrompt,
+} from "../commands/lock-repair.js";
+import type { CliIo } from "./io.js";
 import { colors, printJson, table, useColor } from "./output.js";
 import { count } from "../util/plural.js";
 
-export interface LockFlags {
+/** `pc lock`'s options: the library's, plus what only the terminal has. */
+export interface LockCommandOptions extends Pick<LockRepairOptions, "cwd"> {
+  /** Write the repaired lock (the library's `write`). */
   repair?: boolean;
   json?: boolean;
 }
@@ -11,14 +19,15 @@ export interface LockFlags {
  * `pc lock`: checks the lock against the outputs on disk (exit 0 when they agree, 1 when a repair
  * would change it, 2 when it cannot be read). `pc lock --repair` fixes it, never calling a model.
  */
-export async function lockCommand(flags: LockFlags): Promise<number> {
-  const report = await repairLock({ write: Boolean(flags.repair) });
-  if (flags.json) {
-    printJson({ ...report, problem: report.problem?.toJSON() ?? null });
+export async function lockCommand(io: CliIo, options: LockCommandOptions): Promise<number> {
+  const repair = Boolean(options.repair);
+  const report = await repairLock({ cwd: options.cwd, write: repair });
+  if (options.json) {
+    printJson(io, { ...report, problem: report.problem?.toJSON() ?? null });
   } else {
-    process.stdout.write(describe(report, Boolean(flags.repair), useColor()));
+    io.stdout.write(describe(report, repair, useColor(io)));
   }
-  if (flags.repair) return 0;
+  if (repair) return 0;
   if (!report.readable) return 2;
   return report.changed ? 1 : 0;
 }

@@ -1,14 +1,16 @@
-import { log, type LogEntry } from "../commands/log.js";
+import { log, type LogEntry, type LogOptions } from "../commands/log.js";
+import type { CliIo } from "./io.js";
 import { colors, printJson, table, useColor } from "./output.js";
 
-export interface LogFlags {
+/** `pc log`'s options: the library's, plus what only the terminal has. */
+export interface LogCommandOptions extends Pick<LogOptions, "cwd" | "prompt"> {
   json?: boolean;
 }
 
-export async function logCommand(prompt: string, flags: LogFlags): Promise<number> {
-  const report = await log({ prompt });
-  if (flags.json) {
-    printJson({
+export async function logCommand(io: CliIo, options: LogCommandOptions): Promise<number> {
+  const report = await log({ cwd: options.cwd, prompt: options.prompt });
+  if (options.json) {
+    printJson(io, {
       prompt: report.prompt,
       generations: report.generations.map((g) => ({
         ...g,
@@ -21,12 +23,12 @@ export async function logCommand(prompt: string, flags: LogFlags): Promise<numbe
     return 0;
   }
   if (report.generations.length === 0) {
-    process.stdout.write(
+    io.stdout.write(
       `No generations of ${report.prompt} in the cache (.pc/generations): \`pc build\` stores one per model call.\n`,
     );
     return 0;
   }
-  const c = colors(useColor());
+  const c = colors(useColor(io));
   // The checks column only for a prompt whose generations were checked.
   const checked = report.generations.some((g) => g.checks);
   const rows = report.generations.map((g) => [
@@ -56,10 +58,8 @@ export async function logCommand(prompt: string, flags: LogFlags): Promise<numbe
     "outputs",
   ].map((h) => c.bold(h));
   const n = report.generations.length;
-  process.stdout.write(
-    `${report.prompt}: ${n} generation${n === 1 ? "" : "s"}, newest first\n\n${table(rows, header)}\n\n`,
-  );
-  process.stdout.write(
+  io.stdout.write(`${report.prompt}: ${n} generation${n === 1 ? "" : "s"}, newest first\n\n${table(rows, header)}\n\n`);
+  io.stdout.write(
     `${c.green("*")} its bytes are on disk now. \`pc diff ${report.prompt} --against <id>\` shows how one differs from the files.\n`,
   );
   return 0;

@@ -1,16 +1,17 @@
 import type { PromptState, PromptStatus } from "../plan/states.js";
 import { requireCjs } from "../util/require-cjs.js";
+import type { CliIo, OutputStream } from "./io.js";
 
 const pc = requireCjs("picocolors") as typeof import("picocolors"); // see requireCjs: every command loads it
 
 /** Colour only on a TTY, never with NO_COLOR or --json. */
-export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {
-  return Boolean(stream.isTTY) && !process.env.NO_COLOR && process.env.TERM !== "dumb";
+export function useColor(io: CliIo, stream: OutputStream = io.stdout): boolean {
+  return Boolean(stream.isTTY) && !io.env.NO_COLOR && io.env.TERM !== "dumb";
 }
 
 /** Live progress lines (redrawn in place) only on a real terminal, and never with --json. */
-export function liveProgress(json = false): boolean {
-  return !json && Boolean(process.stderr.isTTY) && process.env.TERM !== "dumb";
+export function liveProgress(io: CliIo, json = false): boolean {
+  return !json && Boolean(io.stderr.isTTY) && io.env.TERM !== "dumb";
 }
 
 export const colors = (enabled: boolean) => pc.createColors(enabled);
@@ -76,6 +77,6 @@ export function summarizeStates(statuses: PromptStatus[]): string {
   return [...counts.entries()].map(([state, n]) => `${n} ${state}`).join(", ") || "no prompts";
 }
 
-export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+export function printJson(io: CliIo, value: unknown): void {
+  io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }

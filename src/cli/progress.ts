@@ -2,6 +2,7 @@ import type { BuildEvent, BuildReport, DroppedEntry, PromptBuildResult } from ".
 import type { EmbeddedLoadEvent } from "../engine/embedded.js";
 import type { DownloadEvent } from "../engine/hf-download.js";
 import { engineKindOf } from "../engine/engine-factory.js";
+import type { OutputStream } from "./io.js";
 import { colors } from "./output.js";
 import { count } from "../util/plural.js";
 
@@ -51,7 +52,7 @@ export class BuildProgress {
   private readonly c;
 
   constructor(
-    private readonly stream: NodeJS.WriteStream,
+    private readonly stream: OutputStream,
     private readonly live: boolean,
     color: boolean,
     private readonly clock: ProgressClock = systemClock,

@@ -15,27 +15,26 @@ export function findProjectRoot(dir: string): string | undefined {
   }
 }
 
-let fromStart: ((given: string) => string) | undefined;
+/** The project pc was started in: its root, and the paths given on the command line as paths from it. */
+export interface ProjectPlace {
+  /** The project's root: the `cwd` the library's commands are given. */
+  root: string;
+  /** A path given on the command line, relative to where pc was started, as a path from the root. */
+  fromStart(given: string): string;
+}
 
 /**
- * Moves to the project's root when pc is started in one of its subfolders. Returns the paths given
- * on the command line, which are relative to where pc was started, as paths from the root. A folder
- * with no project in it or above it is refused: reporting "all 0 prompts are fresh" there, or
- * creating .pc/, would hide that pc was started in the wrong place.
+ * The project `start` is in, when pc is started in its root or one of its subfolders. A folder with
+ * no project in it or above it is refused: reporting "all 0 prompts are fresh" there, or creating
+ * .pc/, would hide that pc was started in the wrong place.
  */
-export function enterProject(given: string[] = []): string[] {
-  if (!fromStart) {
-    const start = process.cwd();
-    const root = findProjectRoot(start);
-    if (!root) throw notAProject(start);
-    if (root !== start) {
-      process.chdir(root);
-      fromStart = (p) => path.relative(root, path.resolve(start, p)) || ".";
-    } else {
-      fromStart = (p) => p;
-    }
-  }
-  return given.map(fromStart);
+export function locateProject(start: string): ProjectPlace {
+  const from = path.resolve(start);
+  const root = findProjectRoot(from);
+  if (!root) throw notAProject(from);
+  // Started in the root: paths are already from it, and are passed on as typed.
+  if (root === from) return { root, fromStart: (given) => given };
+  return { root, fromStart: (given) => path.relative(root, path.resolve(from, given)) || "." };
 }
 
 function notAProject(dir: string): PcError {

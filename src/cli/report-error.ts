@@ -5,6 +5,7 @@
  * stdout never gets text, or nothing, where it expected JSON.
  */
 import { PcError, type PcErrorCode } from "../util/errors.js";
+import type { CliIo } from "./io.js";
 import { UsageError } from "./usage.js";
 
 /** Errors of the command line or the project's set-up (exit 2), rather than of the work (exit 1). */
@@ -30,19 +31,19 @@ export function wantsJson(argv: string[]): boolean {
 }
 
 /** Prints the error and returns its exit code. */
-export function reportError(error: unknown, json: boolean): number {
+export function reportError(io: CliIo, error: unknown, json: boolean): number {
   if (error instanceof PcError) {
-    if (json) process.stdout.write(`${JSON.stringify({ error: error.toJSON() })}\n`);
-    process.stderr.write(`pc: ${error.format()}\n  (${error.code})\n`);
-    if (error instanceof UsageError && !json) process.stderr.write(`\n${error.help}\n`);
+    if (json) io.stdout.write(`${JSON.stringify({ error: error.toJSON() })}\n`);
+    io.stderr.write(`pc: ${error.format()}\n  (${error.code})\n`);
+    if (error instanceof UsageError && !json) io.stderr.write(`\n${error.help}\n`);
     return CONFIG_ERRORS.has(error.code) ? 2 : 1;
   }
   const message = (error as Error)?.message ?? String(error);
   if (json)
-    process.stdout.write(
+    io.stdout.write(
       `${JSON.stringify({ error: { code: "PC_INTERNAL", message, hint: "This is a bug in pc: please report it with the stack printed on stderr." } })}\n`,
     );
-  process.stderr.write(
+  io.stderr.write(
     `pc: internal error, please report it with the stack below\n${(error as Error)?.stack ?? String(error)}\n`,
   );
   return 1;

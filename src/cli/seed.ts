@@ -1,42 +1,41 @@
-import { seed, type SeedReport, type SeedTry } from "../commands/seed.js";
-import type { EngineOptions } from "../execute/engines.js";
+import { seed, type SeedOptions, type SeedReport, type SeedTry } from "../commands/seed.js";
 import { onInterrupt } from "./interrupt.js";
+import type { CliIo } from "./io.js";
 import { colors, printJson, table, useColor } from "./output.js";
 import { formatSeconds } from "./progress.js";
 
-export interface SeedFlags extends Omit<EngineOptions, "engineFactory"> {
-  tries?: number;
-  from?: number;
-  pin?: boolean;
-  jobs?: number;
+/** `pc seed`'s options: the library's, plus what only the terminal has. */
+export interface SeedCommandOptions extends Pick<
+  SeedOptions,
+  "cwd" | "prompt" | "tries" | "from" | "pin" | "jobs" | "baseUrl" | "timeout" | "retries" | "threads"
+> {
   json?: boolean;
 }
 
 /** Exit 0 when a seed passed the checks, 1 when none did. */
-export async function seedCommand(prompt: string, flags: SeedFlags): Promise<number> {
-  const interrupt = onInterrupt((message) => process.stderr.write(`${message}\n`));
+export async function seedCommand(io: CliIo, options: SeedCommandOptions): Promise<number> {
+  const { json, ...seedOptions } = options;
+  const interrupt = onInterrupt(io, (message) => io.stderr.write(`${message}\n`));
   let report: SeedReport;
   try {
     report = await seed({
-      prompt,
-      ...flags,
+      ...seedOptions,
       signal: interrupt.signal,
       onEvent: (event) => {
-        if (flags.json) return;
-        if (event.type === "start") process.stderr.write(`trying seed ${event.seed}\n`);
-        if (event.type === "retry")
-          process.stderr.write(`${event.message}; retrying in ${formatSeconds(event.delayMs)}\n`);
+        if (json) return;
+        if (event.type === "start") io.stderr.write(`trying seed ${event.seed}\n`);
+        if (event.type === "retry") io.stderr.write(`${event.message}; retrying in ${formatSeconds(event.delayMs)}\n`);
       },
     });
   } finally {
     interrupt.dispose();
   }
   if (interrupt.interrupted()) return 130;
-  if (flags.json) {
-    printJson({ ...report, tries: report.tries.map(({ error, ...t }) => ({ ...t, error: error?.code })) });
+  if (json) {
+    printJson(io, { ...report, tries: report.tries.map(({ error, ...t }) => ({ ...t, error: error?.code })) });
   } else {
-    process.stdout.write(`${seedTable(report.tries, useColor())}\n`);
-    process.stdout.write(`${summary(report, flags.pin ?? false, useColor())}\n`);
+    io.stdout.write(`${seedTable(report.tries, useColor(io))}\n`);
+    io.stdout.write(`${summary(report, options.pin ?? false, useColor(io))}\n`);
   }
   return report.passed !== undefined && (report.build?.ok ?? true) ? 0 : 1;
 }

@@ -2,51 +2,49 @@ import {
   verify,
   type PromptVerifyResult,
   type VerifyEvent,
+  type VerifyOptions,
   type VerifyOutcome,
   type VerifyReport,
 } from "../commands/verify.js";
 import { onInterrupt } from "./interrupt.js";
+import type { CliIo } from "./io.js";
 import { colors, liveProgress, printJson, useColor } from "./output.js";
 import { formatSeconds } from "./progress.js";
 import { count } from "../util/plural.js";
 
-export interface VerifyFlags {
+/** `pc verify`'s options: the library's, plus what only the terminal has. */
+export interface VerifyCommandOptions extends Pick<VerifyOptions, "cwd" | "paths" | "baseUrl" | "timeout" | "threads"> {
   json?: boolean;
-  baseUrl?: string;
-  timeout?: number;
-  threads?: number;
 }
 
 /** Diff lines shown per output; --json carries the whole diff. */
 const MAX_DIFF_LINES = 60;
 
-export async function verifyCommand(paths: string[], flags: VerifyFlags): Promise<number> {
-  const color = useColor();
-  const live = liveProgress(flags.json);
-  const interrupt = onInterrupt((message) => process.stderr.write(`\n${message}\n`));
+export async function verifyCommand(io: CliIo, options: VerifyCommandOptions): Promise<number> {
+  const { json, ...verifyOptions } = options;
+  const color = useColor(io);
+  const live = liveProgress(io, json);
+  const interrupt = onInterrupt(io, (message) => io.stderr.write(`\n${message}\n`));
   let report: VerifyReport;
   try {
     report = await verify({
-      paths,
-      baseUrl: flags.baseUrl,
-      timeout: flags.timeout,
-      threads: flags.threads,
+      ...verifyOptions,
       signal: interrupt.signal,
-      onEvent: flags.json ? undefined : onEvent(color, live),
+      onEvent: json ? undefined : onEvent(io, color, live),
     });
   } finally {
     interrupt.dispose();
   }
-  if (flags.json) printJson(reportJson(report));
-  else process.stdout.write(`${summary(report, color)}\n`);
+  if (json) printJson(io, reportJson(report));
+  else io.stdout.write(`${summary(report, color)}\n`);
   if (interrupt.interrupted()) return 130;
   return report.ok ? 0 : 1;
 }
 
 /** Results go to stdout as each prompt finishes; what is running and model loads go to stderr. */
-function onEvent(color: boolean, live: boolean): (event: VerifyEvent) => void {
+function onEvent(io: CliIo, color: boolean, live: boolean): (event: VerifyEvent) => void {
   const c = colors(color);
-  const status = (line: string) => live && process.stderr.write(`\r\x1b[K${line}`);
+  const status = (line: string) => live && io.stderr.write(`\r\x1b[K${line}`);
   return (event) => {
     if (event.type === "start") status(c.dim(`… regenerating ${event.prompt} (${event.model})`));
     else if (event.type === "progress")
@@ -55,12 +53,12 @@ function onEvent(color: boolean, live: boolean): (event: VerifyEvent) => void {
       );
     else if (event.type === "model" && event.event.type === "loaded") {
       status("");
-      process.stderr.write(c.dim(`  loaded ${event.event.file} in ${formatSeconds(event.event.loadMs)}\n`));
+      io.stderr.write(c.dim(`  loaded ${event.event.file} in ${formatSeconds(event.event.loadMs)}\n`));
     } else if (event.type === "retry")
-      process.stderr.write(c.yellow(`  retrying ${event.prompt}: ${event.message.split("\n")[0]}\n`));
+      io.stderr.write(c.yellow(`  retrying ${event.prompt}: ${event.message.split("\n")[0]}\n`));
     else if (event.type === "done") {
       status("");
-      process.stdout.write(`${resultText(event.result, color)}\n`);
+      io.stdout.write(`${resultText(event.result, color)}\n`);
     }
   };
 }

@@ -1,37 +1,36 @@
 import type { PromptStatus } from "../plan/states.js";
-import { watch, type WatchEvent } from "../commands/watch.js";
-import type { BuildFlags } from "./build.js";
+import { watch, type WatchEvent, type WatchOptions } from "../commands/watch.js";
 import { promptJson } from "./build.js";
 import { onInterrupt } from "./interrupt.js";
+import type { CliIo } from "./io.js";
 import { colors, liveProgress, statusTable, summarizeStates, useColor } from "./output.js";
 import { BuildProgress } from "./progress.js";
 import { count } from "../util/plural.js";
 
-export type WatchFlags = Omit<BuildFlags, "force" | "dryRun">;
+/** `pc watch`'s options: the library's, plus what only the terminal has. */
+export interface WatchCommandOptions extends Pick<
+  WatchOptions,
+  "cwd" | "paths" | "jobs" | "baseUrl" | "timeout" | "retries" | "threads" | "cache" | "offline" | "keepFailed"
+> {
+  /** NDJSON events on stdout. */
+  json?: boolean;
+}
 
 /** `pc watch`: runs until Ctrl-C (exit 130), then finishes in-flight bookkeeping and stops. */
-export async function watchCommand(paths: string[], flags: WatchFlags): Promise<number> {
-  const json = Boolean(flags.json);
-  const live = liveProgress(json);
-  const color = !json && useColor(process.stderr);
-  const progress = new BuildProgress(process.stderr, live, color);
-  const interrupt = onInterrupt((message) =>
+export async function watchCommand(io: CliIo, options: WatchCommandOptions): Promise<number> {
+  const { json = false, ...watchOptions } = options;
+  const live = liveProgress(io, json);
+  const color = !json && useColor(io, io.stderr);
+  const progress = new BuildProgress(io.stderr, live, color);
+  const interrupt = onInterrupt(io, (message) =>
     json
       ? undefined
       : progress.notice(message.replace("finished prompts are kept", "finished prompts are kept; watching stops")),
   );
-  const onEvent = json ? ndjson : human(progress, color);
+  const onEvent = json ? ndjson(io) : human(progress, color);
   try {
     const watcher = await watch({
-      paths,
-      jobs: flags.jobs,
-      baseUrl: flags.baseUrl,
-      timeout: flags.timeout,
-      retries: flags.retries,
-      threads: flags.threads,
-      cache: flags.cache,
-      offline: flags.offline,
-      keepFailed: flags.keepFailed,
+      ...watchOptions,
       signal: interrupt.signal,
       commits: interrupt.commits,
       onEvent,
@@ -41,13 +40,17 @@ export async function watchCommand(paths: string[], flags: WatchFlags): Promise<
     progress.stop();
     interrupt.dispose();
   }
-  if (!json) process.stderr.write("stopped watching\n");
+  if (!json) io.stderr.write("stopped watching\n");
   return 130;
 }
 
 /** NDJSON on stdout: one event per line, nothing else. */
-function ndjson(event: WatchEvent): void {
-  const line = (value: Record<string, unknown>) => void process.stdout.write(`${JSON.stringify(value)}\n`);
+function ndjson(io: CliIo): (event: WatchEvent) => void {
+  const line = (value: Record<string, unknown>) => void io.stdout.write(`${JSON.stringify(value)}\n`);
+  return (event) => ndjsonEvent(line, event);
+}
+
+function ndjsonEvent(line: (value: Record<string, unknown>) => void, event: WatchEvent): void {
   switch (event.type) {
     case "ready":
       return line({

@@ -1,9 +1,12 @@
 // The built `pc` binary, run the one way every test runs it: in a folder, with an environment
 // isolated from the developer's shell (no colour, no server settings or key, no display for the
 // clipboard) plus the test's own changes, and stdin closed unless the test gives input.
+// With PC_TEST_IN_PROCESS=1, runPc runs the command line in this process instead (see runInProcess).
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import path from "node:path";
+import { Readable, Writable } from "node:stream";
+import { StringDecoder } from "node:string_decoder";
 import { fileURLToPath } from "node:url";
 
 /** The repository root. */
@@ -143,7 +146,85 @@ function shellQuote(arg: string): string {
   return `'${arg.replace(/'/g, "'\\''")}'`;
 }
 
-/** Runs the built `pc` binary to completion; a non-zero exit is a result, not an error. */
+/**
+ * Runs `pc` to completion; a non-zero exit is a result, not an error. It runs the built binary, or,
+ * with PC_TEST_IN_PROCESS=1 and when the call needs no process of its own, the command line's
+ * source in this process (see runInProcess).
+ */
 export function runPc(args: string[], options: PcOptions): Promise<PcRun> {
+  if (process.env.PC_TEST_IN_PROCESS === "1" && runsInProcess(options)) return runInProcess(args, options);
   return spawnPc(args, options).done;
+}
+
+/** Variables read when a process starts (by Node or the C library), which a run in process cannot change. */
+const PROCESS_VARIABLES = /^(NODE_|UV_|LD_|MALLOC_)/;
+
+/** Whether another in-process run is under way: its environment is in process.env until it ends. */
+let inProcessRun = false;
+
+/**
+ * Whether a call can run in this process: not as another user, in a terminal, with Node options or
+ * another CLI, nor with variables only a new process reads, nor while another run holds process.env.
+ */
+export function runsInProcess(options: PcOptions): boolean {
+  return (
+    !inProcessRun &&
+    !options.nodeArgs?.length &&
+    !options.user &&
+    !options.cli &&
+    !options.terminal &&
+    !Object.keys(options.env ?? {}).some((key) => PROCESS_VARIABLES.test(key))
+  );
+}
+
+/**
+ * `pc` as the mutation tests want it: the command line's TypeScript source (src/cli/run-cli.ts)
+ * called in this process with its own folder, streams and stdin, so what instruments src/ sees the
+ * run. The library still reads a few variables from process.env (PC_BASE_URL, PC_API_KEY, the hub's),
+ * so the call's environment changes (ISOLATED and the test's own) are applied to process.env for the
+ * run and undone after it; a run that starts meanwhile spawns the binary instead (runsInProcess).
+ * vitest runs each test file in its own worker, so other files never see these changes.
+ */
+export async function runInProcess(args: string[], options: PcOptions): Promise<PcRun> {
+  const { runCli } = await import("../../src/cli/run-cli.js");
+  const stdout = capture();
+  const stderr = capture();
+  const stdin = Readable.from(options.input === undefined ? [] : [Buffer.from(options.input)]);
+  inProcessRun = true;
+  const restore = applyEnv({ ...ISOLATED, ...options.env });
+  try {
+    // A child's cwd is the real path (getcwd), as process.cwd() gives it.
+    const cwd = realpathSync(options.cwd);
+    const code = await runCli(args, { cwd, env: process.env, stdin, stdout: stdout.stream, stderr: stderr.stream });
+    return { code, signal: null, stdout: stdout.text(), stderr: stderr.text() };
+  } finally {
+    restore();
+    inProcessRun = false;
+  }
+}
+
+/** Sets (or removes) variables in process.env; returns how to put the previous values back. */
+function applyEnv(changes: EnvChanges): () => void {
+  const previous = Object.keys(changes).map((key) => [key, process.env[key]] as const);
+  const set = (key: string, value: string | undefined) => {
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  };
+  for (const [key, value] of Object.entries(changes)) set(key, value);
+  return () => {
+    for (const [key, value] of previous) set(key, value);
+  };
+}
+
+/** A stream that keeps what is written to it as text (decoded, so a split character stays whole). */
+function capture(): { stream: Writable; text: () => string } {
+  const decoder = new StringDecoder("utf8");
+  let text = "";
+  const stream = new Writable({
+    write(chunk: Buffer | string, _encoding, done) {
+      text += typeof chunk === "string" ? chunk : decoder.write(chunk);
+      done();
+    },
+  });
+  return { stream, text: () => text + decoder.end() };
 }
