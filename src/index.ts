@@ -39,3 +39,5 @@ export {
   type RepairedPrompt,
   type RepairAction,
 } from "./commands/lock-repair.js";
+export { runCli } from "./cli/run-cli.js";
+export type { CliIo, OutputStream } from "./cli/io.js";

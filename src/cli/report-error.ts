@@ -20,7 +20,7 @@ const CONFIG_ERRORS: ReadonlySet<PcErrorCode> = new Set([
 ]);
 
 /** Whether the command line asks for machine-readable output. */
-export function wantsJson(argv: string[]): boolean {
+export function wantsJson(argv: readonly string[]): boolean {
   return argv.some(
     (arg, i) =>
       arg === "--json" ||
