@@ -1,4 +1,4 @@
-/** Values a flag or argument accepts: checked by src/cli.ts and offered by shell completion. */
+/** Values a flag or argument accepts: checked by cli/flags.ts and cli/command-table.ts and offered by shell completion. */
 export const CHOICES: Record<string, readonly string[]> = {
   "render --format": ["markdown", "text", "json"],
   "graph --format": ["mermaid", "dot", "json"],

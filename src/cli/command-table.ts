@@ -58,7 +58,7 @@ export const COMMANDS: readonly Command[] = [
     usage: "init",
     help: "Create prompts/, generated/, an example prompt and an empty lock",
     flags: [],
-    run: async ({ io }) => (await import("./init.js")).initCommand(io, { cwd: io.cwd }),
+    run: async ({ io }) => (await import("./init-command.js")).initCommand(io, { cwd: io.cwd }),
   }),
   command({
     usage: "status [...paths]",
@@ -66,14 +66,14 @@ export const COMMANDS: readonly Command[] = [
     flags: ["json"],
     examples: ["pc status prompts/api --json"],
     run: async ({ io, flags, project }, given: string[]) =>
-      (await import("./status.js")).statusCommand(io, { ...selection(project(), given), ...flags }),
+      (await import("./status-command.js")).statusCommand(io, { ...selection(project(), given), ...flags }),
   }),
   command({
     usage: "check [...paths]",
     help: "Exit 0 only when every prompt is fresh (the CI gate)",
     flags: ["json", "run"],
     run: async ({ io, flags, project }, given: string[]) =>
-      (await import("./status.js")).checkCommand(io, { ...selection(project(), given), ...flags }),
+      (await import("./status-command.js")).checkCommand(io, { ...selection(project(), given), ...flags }),
   }),
   command({
     usage: "render <prompt>",
@@ -81,7 +81,7 @@ export const COMMANDS: readonly Command[] = [
     flags: ["renderFormat", "copy"],
     examples: ["pc render prompts/fib.md --copy"],
     run: async ({ io, flags, project }, prompt: string) =>
-      (await import("./render.js")).renderCommand(io, {
+      (await import("./render-command.js")).renderCommand(io, {
         ...onePrompt(project(), prompt),
         format: flags.renderFormat,
         copy: flags.copy,
@@ -101,7 +101,11 @@ export const COMMANDS: readonly Command[] = [
       checkAnswer(answer, flags);
       const place = project();
       const answerFile = answer === undefined || answer === "-" ? answer : place.fromStart(answer);
-      return (await import("./accept.js")).acceptCommand(io, { ...onePrompt(place, prompt), ...flags, answerFile });
+      return (await import("./accept-command.js")).acceptCommand(io, {
+        ...onePrompt(place, prompt),
+        ...flags,
+        answerFile,
+      });
     },
   }),
   command({
@@ -110,7 +114,10 @@ export const COMMANDS: readonly Command[] = [
     flags: ["graphFormat"],
     examples: ["pc graph > graph.mmd", "pc graph --format dot | dot -Tsvg > graph.svg"],
     run: async ({ io, flags, project }, given: string[]) =>
-      (await import("./graph.js")).graphCommand(io, { ...selection(project(), given), format: flags.graphFormat }),
+      (await import("./graph-command.js")).graphCommand(io, {
+        ...selection(project(), given),
+        format: flags.graphFormat,
+      }),
   }),
   command({
     usage: "doctor",
@@ -118,7 +125,7 @@ export const COMMANDS: readonly Command[] = [
     flags: ["json", "baseUrl"],
     examples: ["pc doctor --base-url http://127.0.0.1:11434/v1"],
     run: async ({ io, flags, project }) =>
-      (await import("./doctor.js")).doctorCommand(io, { cwd: project().root, ...flags }),
+      (await import("./doctor-command.js")).doctorCommand(io, { cwd: project().root, ...flags }),
   }),
   command({
     usage: "lock",
@@ -126,7 +133,7 @@ export const COMMANDS: readonly Command[] = [
     flags: ["repair", "json"],
     examples: ["pc lock --repair"],
     run: async ({ io, flags, project }) =>
-      (await import("./lock.js")).lockCommand(io, { cwd: project().root, ...flags }),
+      (await import("./lock-command.js")).lockCommand(io, { cwd: project().root, ...flags }),
   }),
   command({
     usage: "build [...paths]",
@@ -144,7 +151,7 @@ export const COMMANDS: readonly Command[] = [
     run: async ({ io, flags, project }, given: string[]) => {
       const place = project();
       const metrics = flags.metrics === undefined ? undefined : place.fromStart(flags.metrics);
-      return (await import("./build.js")).buildCommand(io, { ...selection(place, given), ...flags, metrics });
+      return (await import("./build-command.js")).buildCommand(io, { ...selection(place, given), ...flags, metrics });
     },
   }),
   command({
@@ -161,7 +168,11 @@ export const COMMANDS: readonly Command[] = [
         throw new PcError("PC_USAGE", message, { hint: "e.g. source <(pc completion bash)" });
       }
       const { completionSpec } = await import("./completion-spec.js");
-      return (await import("./completion.js")).completionCommand(io, { shell, ...flags, spec: completionSpec(cli) });
+      return (await import("./completion-command.js")).completionCommand(io, {
+        shell,
+        ...flags,
+        spec: completionSpec(cli),
+      });
     },
   }),
   command({
@@ -170,7 +181,7 @@ export const COMMANDS: readonly Command[] = [
     flags: [["json", "Print a machine-readable report (with full diffs)"], "baseUrl", "timeout", "threads"],
     examples: ["pc verify", "pc verify prompts/api.md --json"],
     run: async ({ io, flags, project }, given: string[]) =>
-      (await import("./verify.js")).verifyCommand(io, { ...selection(project(), given), ...flags }),
+      (await import("./verify-command.js")).verifyCommand(io, { ...selection(project(), given), ...flags }),
   }),
   command({
     usage: "seed <prompt>",
@@ -185,7 +196,7 @@ export const COMMANDS: readonly Command[] = [
     ],
     examples: ["pc seed prompts/fib.md --try 20 --pin"],
     run: async ({ io, flags, project }, prompt: string) =>
-      (await import("./seed.js")).seedCommand(io, { ...onePrompt(project(), prompt), ...flags }),
+      (await import("./seed-command.js")).seedCommand(io, { ...onePrompt(project(), prompt), ...flags }),
   }),
   command({
     usage: "watch [...paths]",
@@ -201,7 +212,7 @@ export const COMMANDS: readonly Command[] = [
     examples: ["pc watch", "pc watch prompts/api --json"],
     check: checkCache,
     run: async ({ io, flags, project }, given: string[]) =>
-      (await import("./watch.js")).watchCommand(io, { ...selection(project(), given), ...flags }),
+      (await import("./watch-command.js")).watchCommand(io, { ...selection(project(), given), ...flags }),
   }),
   command({
     usage: "diff <prompt>",
@@ -215,7 +226,7 @@ export const COMMANDS: readonly Command[] = [
     },
     trouble: 2,
     run: async ({ io, flags, project }, prompt: string) =>
-      (await import("./diff.js")).diffCommand(io, { ...onePrompt(project(), prompt), ...flags }),
+      (await import("./diff-command.js")).diffCommand(io, { ...onePrompt(project(), prompt), ...flags }),
   }),
   command({
     usage: "log <prompt>",
@@ -223,21 +234,23 @@ export const COMMANDS: readonly Command[] = [
     flags: [["json", "Print a machine-readable list"]],
     examples: ["pc log prompts/fib.md"],
     run: async ({ io, flags, project }, prompt: string) =>
-      (await import("./log.js")).logCommand(io, { ...onePrompt(project(), prompt), ...flags }),
+      (await import("./log-command.js")).logCommand(io, { ...onePrompt(project(), prompt), ...flags }),
   }),
   command({
     usage: "gc",
     help: "Prune the generation cache; never removes what the lock references",
     flags: ["keep", ["dryRun", "Report what would be removed; remove nothing"], "json"],
     examples: ["pc gc --keep 2"],
-    run: async ({ io, flags, project }) => (await import("./gc.js")).gcCommand(io, { cwd: project().root, ...flags }),
+    run: async ({ io, flags, project }) =>
+      (await import("./gc-command.js")).gcCommand(io, { cwd: project().root, ...flags }),
   }),
   command({
     usage: "ui",
     help: "Serve the workbench in a browser: prompts and states live, builds, chat round trips, diffs, the graph",
     flags: ["port", "host", "open", "baseUrl"],
     examples: ["pc ui --no-open"],
-    run: async ({ io, flags, project }) => (await import("./ui.js")).uiCommand(io, { cwd: project().root, ...flags }),
+    run: async ({ io, flags, project }) =>
+      (await import("./ui-command.js")).uiCommand(io, { cwd: project().root, ...flags }),
   }),
 ];
 

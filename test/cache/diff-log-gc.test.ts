@@ -1,7 +1,7 @@
 import { readdir, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { paint } from "../../src/cli/diff.js";
+import { paint } from "../../src/cli/diff-command.js";
 import { sha256 } from "../../src/util/fs.js";
 import { fencedAnswer } from "../support/openai-server.js";
 import { runPc } from "../support/pc.js";

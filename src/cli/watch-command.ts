@@ -1,6 +1,6 @@
 import type { PromptStatus } from "../plan/states.js";
 import { watch, type WatchEvent, type WatchOptions } from "../commands/watch.js";
-import { promptJson } from "./build.js";
+import { promptJson } from "./build-command.js";
 import { onInterrupt } from "./interrupt.js";
 import type { CliIo } from "./io.js";
 import { colors, liveProgress, statusTable, summarizeStates, useColor } from "./output.js";
