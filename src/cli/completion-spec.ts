@@ -1,5 +1,6 @@
 import type { CAC } from "cac";
 import { CHOICES } from "./choices.js";
+import { FLAGS, type Flag } from "./flags.js";
 
 /** What shell completion knows about the command line, read from the cac definitions so it never drifts. */
 export interface CompletionSpec {
@@ -22,8 +23,12 @@ export interface FlagSpec {
   value?: { name: string; choices?: string[]; files?: boolean };
 }
 
-/** Flags whose value is a file path. */
-const FILE_VALUES = new Set(["--metrics"]);
+/** Flags whose value is a file path (as typed: "--metrics"). */
+const FILE_VALUES = new Set(
+  Object.values(FLAGS as Record<string, Flag>)
+    .filter((flag) => flag.kind.type === "file")
+    .map((flag) => flag.syntax.split(" ")[0]),
+);
 
 export function completionSpec(cli: CAC): CompletionSpec {
   const global = cli.globalCommand.options;
