@@ -1,7 +1,9 @@
 /**
  * What one run of the command line works with: the folder it was started in, its environment and
- * its streams. `src/cli.ts` hands in the real process; tests hand in their own (see runCli), so
- * nothing in src/cli/ reads process.stdout, process.env or process.cwd() itself.
+ * its streams. `src/cli.ts` hands in the real process; tests hand in their own (see runCli). The
+ * commands print, read stdin and look at the environment only through it; what belongs to the
+ * process itself (Ctrl-C, a closed pipe after the run, the exit code) stays with src/cli.ts and
+ * cli/interrupt.ts.
  */
 import type { Readable, Writable } from "node:stream";
 
