@@ -7,6 +7,13 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     setupFiles: ["test/support/setup.ts"],
+    // `npm run coverage` (scripts/coverage.ts) turns it on and adds the pc processes the tests start.
+    coverage: {
+      provider: "v8",
+      include: ["src/**/*.ts"],
+      exclude: ["src/**/*.test.ts"],
+      reporter: ["json"],
+    },
     projects: [
       {
         extends: true,
