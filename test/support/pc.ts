@@ -76,15 +76,19 @@ export interface SpawnedPc {
   stderr(): string;
   /** Resolves when the process has exited. */
   done: Promise<PcRun>;
-  /** Resolves when stderr has matched `pattern` (rejects if the process exits first). */
-  waitForStderr(pattern: RegExp): Promise<void>;
-  /** Resolves when stdout has matched `pattern` (rejects if the process exits first). */
-  waitForStdout(pattern: RegExp): Promise<void>;
+  /**
+   * Resolves when stderr, from character `from` on (default 0), has matched `pattern` (rejects if
+   * the process exits first).
+   */
+  waitForStderr(pattern: RegExp, from?: number): Promise<void>;
+  /** Resolves when stdout, from character `from` on (default 0), has matched `pattern` (rejects if the process exits first). */
+  waitForStdout(pattern: RegExp, from?: number): Promise<void>;
 }
 
 interface Waiter {
   stream: "stdout" | "stderr";
   pattern: RegExp;
+  from: number;
   resolve: () => void;
   reject: (e: Error) => void;
 }
@@ -105,7 +109,7 @@ export function spawnPc(args: string[], options: PcOptions): SpawnedPc {
   const waiters: Waiter[] = [];
   const check = () => {
     for (const w of [...waiters]) {
-      if (w.pattern.test(text[w.stream])) {
+      if (w.pattern.test(text[w.stream].slice(w.from))) {
         waiters.splice(waiters.indexOf(w), 1);
         w.resolve();
       }
@@ -127,9 +131,9 @@ export function spawnPc(args: string[], options: PcOptions): SpawnedPc {
       resolve({ code, signal, stdout: text.stdout, stderr: text.stderr });
     });
   });
-  const waitFor = (stream: Waiter["stream"], pattern: RegExp) =>
+  const waitFor = (stream: Waiter["stream"], pattern: RegExp, from = 0) =>
     new Promise<void>((resolve, reject) => {
-      waiters.push({ stream, pattern, resolve, reject });
+      waiters.push({ stream, pattern, from, resolve, reject });
       check();
     });
   return {
@@ -137,8 +141,8 @@ export function spawnPc(args: string[], options: PcOptions): SpawnedPc {
     stdout: () => text.stdout,
     stderr: () => text.stderr,
     done,
-    waitForStderr: (pattern) => waitFor("stderr", pattern),
-    waitForStdout: (pattern) => waitFor("stdout", pattern),
+    waitForStderr: (pattern, from) => waitFor("stderr", pattern, from),
+    waitForStdout: (pattern, from) => waitFor("stdout", pattern, from),
   };
 }
 
