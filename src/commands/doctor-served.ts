@@ -6,6 +6,7 @@ import { nonNeutralDefaults } from "../engine/determinism.js";
 import { unpinnedBy } from "../engine/samplers.js";
 import { engineLevel, usedBy, type Finding, type ModelUse } from "./doctor-types.js";
 import { startServerHint } from "../engine/openai-errors.js";
+import { httpFetch } from "../engine/http.js";
 
 interface Answer {
   status?: number;
@@ -263,7 +264,7 @@ async function describe(
 
 async function getJson(url: string, apiKey: string | undefined, timeoutMs: number): Promise<Answer> {
   try {
-    const response = await fetch(url, {
+    const response = await httpFetch(url, {
       headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {},
       signal: AbortSignal.timeout(timeoutMs),
     });

@@ -3,6 +3,7 @@
  * answers GET /props, Ollama GET /api/version, vLLM GET /version. Anything else is a plain
  * OpenAI-compatible server and gets only the standard fields.
  */
+import { httpFetch } from "./http.js";
 import type { Dialect } from "./samplers.js";
 
 export interface DetectedDialect {
@@ -27,7 +28,7 @@ export async function detectDialect(baseURL: string, apiKey?: string, timeoutMs 
   let unreachable: unknown;
   const get = async (path: string): Promise<{ status: number; json?: Record<string, unknown> } | undefined> => {
     try {
-      const response = await fetch(`${origin}${path}`, { headers, signal: AbortSignal.timeout(timeoutMs) });
+      const response = await httpFetch(`${origin}${path}`, { headers, signal: AbortSignal.timeout(timeoutMs) });
       if (response.status >= 500) complete = false;
       // The body is read either way: an unread body holds its connection until it is collected.
       const text = await response.text().catch(() => "");

@@ -9,6 +9,7 @@
  */
 import { lookup } from "node:dns/promises";
 import { PcError } from "../util/errors.js";
+import { httpFetch } from "./http.js";
 
 export type HubPhase = "resolving" | "connecting";
 
@@ -145,14 +146,11 @@ export function describeCause(error: unknown, timeoutMs: number): string {
 }
 
 /**
- * HEAD `url`, redirects followed, within CONNECT_TIMEOUT_MS. undici's own fetch, not Node 20's
- * built-in one: the first built-in fetch of a process never settles when the server closes the
- * connection before the request is written, and it holds nothing that keeps the process alive,
- * so pc would end mid-build with exit 0. The deadline is a timer of our own (AbortSignal.timeout's
- * does not keep the process alive either), cleared as soon as the hub has answered.
+ * HEAD `url`, redirects followed, within CONNECT_TIMEOUT_MS (see httpFetch for why not the
+ * built-in fetch). The deadline is a timer of our own: AbortSignal.timeout's does not keep the
+ * process alive, so a request that hangs with nothing else pending would end pc instead of failing.
  */
 async function headRequest(url: URL, headers: Record<string, string>, signal: AbortSignal | undefined) {
-  const { fetch } = await import("undici");
   const deadline = new AbortController();
   const timer = setTimeout(
     () =>
@@ -161,7 +159,7 @@ async function headRequest(url: URL, headers: Record<string, string>, signal: Ab
   );
   try {
     const stop = signal ? AbortSignal.any([deadline.signal, signal]) : deadline.signal;
-    return await fetch(url, { method: "HEAD", headers, redirect: "follow", signal: stop });
+    return await httpFetch(url, { method: "HEAD", headers, redirect: "follow", signal: stop });
   } finally {
     clearTimeout(timer);
   }

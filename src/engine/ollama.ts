@@ -4,6 +4,7 @@
  * one object per piece of the answer, the last with `done: true`, its reason and its counts.
  */
 import { PcError } from "../util/errors.js";
+import { httpFetch } from "./http.js";
 import { ollamaOptions } from "./samplers.js";
 import type { StreamEvent } from "./stream-events.js";
 import type { GenerationRequest } from "./types.js";
@@ -47,7 +48,7 @@ export async function* ollamaChat(
   signal: AbortSignal,
 ): AsyncGenerator<StreamEvent> {
   const body = ollamaBody(request);
-  const response = await fetch(`${origin}/api/chat`, {
+  const response = await httpFetch(`${origin}/api/chat`, {
     method: "POST",
     headers: { "content-type": "application/json", ...headers },
     body: JSON.stringify(body),

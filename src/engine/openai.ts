@@ -1,6 +1,7 @@
 import type OpenAI from "openai";
 import { PcError } from "../util/errors.js";
 import { requireCjs } from "../util/require-cjs.js";
+import { httpFetch } from "./http.js";
 import { engineError } from "./openai-errors.js";
 import { knownSecrets, redactDeep } from "../util/redact.js";
 import { DEFAULT_RETRY, withRetries, type RetryPolicy } from "./retry.js";
@@ -110,6 +111,7 @@ class OpenAIEngine implements Engine {
         maxRetries: 0,
         timeout: 24 * 3600_000,
         logLevel: "off",
+        fetch: httpFetch as unknown as typeof fetch, // see http.ts
       });
     }));
   }
@@ -366,7 +368,7 @@ async function probeServer(
   let complete = true;
   const getJson = async (url: string) => {
     try {
-      const response = await fetch(url, { headers, signal: AbortSignal.timeout(2000) });
+      const response = await httpFetch(url, { headers, signal: AbortSignal.timeout(2000) });
       if (response.status >= 500) complete = false;
       return response.ok ? ((await response.json()) as Record<string, unknown>) : undefined;
     } catch {
