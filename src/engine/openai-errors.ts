@@ -121,6 +121,13 @@ export function engineError(error: unknown, where: Where): PcError {
       "Shorten the prompt or its context files, or start the server with a larger context (llama-server -c 16384).",
     );
   }
+  if (status === 413) {
+    return make(
+      "PC_ENGINE_ERROR",
+      `the request is too large for the server (413): ${serverMessage}`,
+      "The prompt with its context files is larger than the server, or a proxy in front of it, accepts: shorten them, or raise that limit.",
+    );
+  }
   if (status === 503) {
     return make(
       "PC_MODEL_LOADING",

@@ -103,6 +103,27 @@ const cases: Case[] = [
     attempts: 1,
   },
   {
+    name: "400 another bad request (not the context)",
+    fault: { status: 400, type: "invalid_request_error", message: "'response_format' is not supported" },
+    code: "PC_ENGINE_ERROR",
+    message: /the server rejected the request \(400\): 'response_format' is not supported$/,
+    attempts: 1,
+  },
+  {
+    name: "413 request too large (a proxy's body limit)",
+    fault: { status: 413 },
+    code: "PC_ENGINE_ERROR",
+    message: /the request is too large for the server \(413\): Request body too large$/,
+    attempts: 1,
+  },
+  {
+    name: "422 unprocessable request",
+    fault: { status: 422 },
+    code: "PC_ENGINE_ERROR",
+    message: /the server rejected the request \(422\): Unprocessable entity: messages must not be empty$/,
+    attempts: 1,
+  },
+  {
     name: "429 with Retry-After",
     fault: { status: 429, retryAfter: 1 },
     code: "PC_ENGINE_ERROR",
@@ -170,6 +191,13 @@ const cases: Case[] = [
     fault: { kind: "stall", afterChunks: 2 },
     code: "PC_ENGINE_TIMEOUT",
     message: /no data for 1 s/,
+    attempts: 2,
+  },
+  {
+    name: "no answer at all after the headers, within the idle timeout",
+    fault: { kind: "stall", afterChunks: 0 },
+    code: "PC_ENGINE_TIMEOUT",
+    message: /no data for 1 s$/,
     attempts: 2,
   },
   {

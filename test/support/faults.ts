@@ -5,9 +5,9 @@ import { promptTokens } from "./sse.js";
 
 /** An HTTP error response instead of a completion. Bodies default to what llama-server sends. */
 export interface StatusFault {
-  status: 400 | 401 | 403 | 404 | 429 | 500 | 502 | 503;
-  /** Seconds, sent as a `Retry-After` header. */
-  retryAfter?: number;
+  status: 400 | 401 | 403 | 404 | 413 | 422 | 429 | 500 | 502 | 503;
+  /** Sent as a `Retry-After` header: seconds, or a string as it is (an HTTP date). */
+  retryAfter?: number | string;
   code?: string | number;
   message?: string;
   type?: string;
@@ -140,6 +140,10 @@ function defaultErrorFor(status: StatusFault["status"], body: ChatCompletionBody
       return errorResponse(403, 403, "Forbidden", "permission_error");
     case 404:
       return modelNotFound(body.model);
+    case 413:
+      return errorResponse(413, 413, "Request body too large", "invalid_request_error");
+    case 422:
+      return errorResponse(422, 422, "Unprocessable entity: messages must not be empty", "invalid_request_error");
     case 429:
       return errorResponse(
         429,
