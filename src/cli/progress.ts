@@ -148,8 +148,11 @@ export class BuildProgress {
     const t = report.totals;
     const lines: string[] = [];
     for (const p of report.prompts) {
-      if (p.outcome === "failed" && p.error)
-        lines.push(`${c.red(`✗ ${p.error.format()}`)}\n  ${c.dim(`(${p.error.code})`)}`);
+      if (p.outcome === "failed" && p.error) {
+        // An error about another file (the model, a context file) still says which prompt failed.
+        const which = p.error.file === p.prompt ? "" : `${p.prompt}: `;
+        lines.push(`${c.red(`✗ ${which}${p.error.format()}`)}\n  ${c.dim(`(${p.error.code})`)}`);
+      }
       if (p.outcome === "drifted") {
         lines.push(
           c.magenta(
