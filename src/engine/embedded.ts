@@ -151,6 +151,12 @@ interface Runtime {
   lib: NodeLlamaCpp;
   llama: Llama;
   version: string;
+  /**
+   * A model failed to load on it. node-llama-cpp 3 then keeps a hold on the runtime that nothing
+   * releases once the failed model is garbage-collected, and disposing the runtime would wait for
+   * it forever; such a runtime is left to the end of the process instead.
+   */
+  failedLoad?: boolean;
 }
 
 /**
@@ -179,7 +185,7 @@ async function releaseRuntime(shared: SharedRuntime): Promise<void> {
   if (--shared.users > 0) return;
   if (sharedRuntime === shared) sharedRuntime = undefined;
   const current = await shared.runtime.catch(() => undefined);
-  await current?.llama.dispose();
+  if (!current?.failedLoad) await current?.llama.dispose();
 }
 
 /**
@@ -320,11 +326,13 @@ function cpuFeatures(systemInfo: string): string {
 }
 
 /** Loads the weights on the CPU; a failure says why, in llama.cpp's words. */
-async function loadWeights({ lib, llama }: Runtime, absolute: string, file: string): Promise<LlamaModel> {
+async function loadWeights(runtime: Runtime, absolute: string, file: string): Promise<LlamaModel> {
+  const { lib, llama } = runtime;
   try {
     llamaCppErrors.length = 0;
     return await llama.loadModel({ modelPath: absolute, gpuLayers: 0, useMlock: false });
   } catch (cause) {
+    runtime.failedLoad = true;
     const memory = cause instanceof lib.InsufficientMemoryError;
     const reason = (memory ? undefined : await llamaCppReason()) ?? firstLine(cause);
     throw new PcError("PC_MODEL_INVALID", `llama.cpp could not load ${file}: ${reason.split(absolute).join(file)}`, {
