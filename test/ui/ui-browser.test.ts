@@ -2,7 +2,7 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { render } from "../../src/commands/render.js";
 import { startUi, type UiServer } from "../../src/ui/server.js";
 import { browserMissing, launchBrowser, type Browser } from "../support/browser.js";
@@ -27,10 +27,26 @@ async function screenshot(page: Page, project: TempProject, name: string): Promi
 describe.skipIf(missing)("pc ui in a browser", () => {
   const server = useTestServer();
   let project: TempProject;
-  let ui: UiServer;
+  let ui: UiServer | undefined;
   let browser: Browser;
 
   beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+  afterEach(async () => {
+    await ui?.close();
+    ui = undefined;
+    await cleanupProjects();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  /**
+   * Each test's own project of three prompts (report.md reads sum.md's output), with the prompts
+   * `built` built by `pc build`, and pc ui on it: no test depends on what another did.
+   */
+  async function openProject(built: string[] = []): Promise<UiServer> {
     project = await makeProject({
       "prompts/hello.md": promptFile({
         output: "generated/hello.py",
@@ -43,18 +59,19 @@ describe.skipIf(missing)("pc ui in a browser", () => {
         body: "Write generated/report.py using the sum.",
       }),
     });
+    if (built.length > 0) {
+      const run = await runPc(["build", ...built], { cwd: project.root, env: { PC_BASE_URL: server.baseURL } });
+      expect(run.code, run.stderr).toBe(0);
+      server.reset();
+    }
     ui = await startUi({ cwd: project.root, baseUrl: server.baseURL });
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await ui?.close();
-    await cleanupProjects();
-  });
+    return ui;
+  }
 
   const row = (page: Page, prompt: string) => page.locator(`tr[data-prompt="${prompt}"]`);
 
   it("lists every prompt with its state, and follows a build started by a click and one run in another terminal, live", async () => {
+    const ui = await openProject();
     const list = await browser.context.newPage();
     await list.goto(ui.url);
     expect(new URL(list.url()).search).toBe(""); // the token left the address bar for a cookie
@@ -100,6 +117,7 @@ describe.skipIf(missing)("pc ui in a browser", () => {
   });
 
   it("copies the rendered prompt, previews a pasted answer, accepts it, and compares two generations side by side", async () => {
+    const ui = await openProject(["prompts/hello.md"]);
     const page = await browser.context.newPage();
     const origin = ui.url.replace(/\/\?.*/, "");
     await browser.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin });
@@ -144,6 +162,7 @@ describe.skipIf(missing)("pc ui in a browser", () => {
   });
 
   it("regenerates with another seed and shows the difference before anything is written; verifies the prompt", async () => {
+    const ui = await openProject(["prompts/sum.md"]);
     const page = await browser.context.newPage();
     await page.goto(ui.url);
     await page.getByRole("link", { name: "prompts/sum.md" }).click();
@@ -173,6 +192,7 @@ describe.skipIf(missing)("pc ui in a browser", () => {
   });
 
   it("draws the dependency graph with the bundled Mermaid, offline", async () => {
+    const ui = await openProject();
     const page = await browser.context.newPage();
     const foreign: string[] = [];
     page.on("request", (r) => {
