@@ -2,7 +2,7 @@
 // prompt's state at the start, then on every save what changed, what was built or failed (with the
 // cause and the way out), the summary, the prompts that are not fresh and that it is waiting again;
 // on Ctrl-C that it stopped.
-import { writeFile } from "node:fs/promises";
+import { rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { spawnPc, type SpawnedPc } from "../support/pc.js";
@@ -27,10 +27,14 @@ const B = "prompts/b.md";
 const a = (body: string) => promptFile({ output: "generated/a.ts", body });
 const WAITING = /waiting for changes \(Ctrl-C to stop\)\n/;
 
-/** Saves `text` as prompt a and returns what pc watch printed until it waits again. */
+/**
+ * Saves `text` as prompt a, as editors do (a temp file renamed over it: pc never sees it half
+ * written), and returns what pc watch printed until it waits again.
+ */
 async function save(text: string): Promise<string> {
   const from = pc!.stderr().length;
-  await writeFile(path.join(root!, A), text);
+  await writeFile(path.join(root!, "prompts/.a.md.swp"), text);
+  await rename(path.join(root!, "prompts/.a.md.swp"), path.join(root!, A));
   await pc!.waitForStderr(WAITING, from);
   return pc!.stderr().slice(from);
 }
