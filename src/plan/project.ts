@@ -382,13 +382,29 @@ function promptText(prompt: string, bytes: Buffer): string {
 function firstInvalidByte(bytes: Buffer): number {
   let lo = 0;
   let hi = bytes.length;
-  // The longest valid prefix, found by halving: isUtf8 of a prefix cut inside a character is false too.
+  // A valid prefix to start from, found by halving. A prefix cut inside a character reads as invalid
+  // too, so this may stop short of the first bad byte: the scan goes on from it character by character.
   while (hi - lo > 1) {
     const mid = (lo + hi) >> 1;
     if (isUtf8(bytes.subarray(0, mid)) && !bytes.subarray(0, mid).includes(0)) lo = mid;
     else hi = mid;
   }
-  return isUtf8(bytes.subarray(0, hi)) && !bytes.subarray(0, hi).includes(0) ? hi : lo;
+  let at = lo;
+  while (at < bytes.length) {
+    const length = utf8Length(bytes[at]!);
+    if (length === 0 || bytes[at] === 0 || !isUtf8(bytes.subarray(at, at + length))) return at;
+    at += length;
+  }
+  return at;
+}
+
+/** The length of the UTF-8 character a lead byte starts, or 0 for a byte no character starts with. */
+function utf8Length(lead: number): number {
+  if (lead < 0x80) return 1;
+  if (lead < 0xc2) return 0; // a continuation byte, or an overlong lead
+  if (lead < 0xe0) return 2;
+  if (lead < 0xf0) return 3;
+  return lead < 0xf5 ? 4 : 0;
 }
 
 /** Whether a project path is a prompt or partial (matches the config's prompt globs): no prompt may write one. */

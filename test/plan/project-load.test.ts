@@ -1,0 +1,109 @@
+// Loading a project: what pc status says of a prompt it cannot read, a model file it cannot find,
+// and an output no prompt may write.
+import { afterAll, describe, expect, it } from "vitest";
+import { status } from "../../src/commands/status.js";
+import { cleanupProjects, makeProject } from "../support/project.js";
+import { promptFile } from "../support/prompt.js";
+
+afterAll(cleanupProjects);
+
+async function only(files: Record<string, string | Uint8Array>) {
+  const project = await makeProject(files);
+  const report = await status({ cwd: project.root });
+  return report.prompts[0]!;
+}
+
+describe("a prompt file that is not UTF-8 text", () => {
+  const text = Buffer.from(promptFile({ output: "generated/a.py", body: "Write é and more text after it." }));
+  it.each([
+    [
+      "a Latin-1 byte in the body",
+      (b: Buffer) => Buffer.concat([b.subarray(0, 100), Buffer.from([0xe9]), b.subarray(100)]),
+      100,
+    ],
+    ["a NUL byte", (b: Buffer) => Buffer.concat([b.subarray(0, 37), Buffer.from([0]), b.subarray(37)]), 37],
+    ["a first byte that is no UTF-8", (b: Buffer) => Buffer.concat([Buffer.from([0xff]), b]), 0],
+    ["a character cut at the end", (b: Buffer) => Buffer.concat([b, Buffer.from([0xc3])]), text.length],
+    [
+      "a byte on its own after a whole é",
+      (b: Buffer) => Buffer.concat([b, Buffer.from([0xc3, 0xa9, 0xa9])]),
+      text.length + 2,
+    ],
+    ["an overlong lead byte", (b: Buffer) => Buffer.concat([b, Buffer.from([0xc1, 0xa9])]), text.length],
+    [
+      "a lead byte beyond Unicode",
+      (b: Buffer) => Buffer.concat([b, Buffer.from("€😀"), Buffer.from([0xf5, 0x80, 0x80, 0x80])]),
+      text.length + 7,
+    ],
+    [
+      "a three-byte character cut short",
+      (b: Buffer) => Buffer.concat([b, Buffer.from("€"), Buffer.from([0xe2, 0x82, 0x41])]),
+      text.length + 3,
+    ],
+    [
+      "a four-byte character cut short",
+      (b: Buffer) => Buffer.concat([b, Buffer.from("😀"), Buffer.from([0xf0, 0x9f, 0x98])]),
+      text.length + 4,
+    ],
+    [
+      "a NUL after many characters",
+      (b: Buffer) => Buffer.concat([Buffer.from("é".repeat(500)), b, Buffer.from([0])]),
+      1000 + text.length,
+    ],
+    [
+      "a bad byte after many characters",
+      (b: Buffer) => Buffer.concat([Buffer.from("é".repeat(501)), Buffer.from([0xa9]), b]),
+      1002,
+    ],
+  ])("is invalid, naming the first bad byte: %s", async (_what, spoil, at) => {
+    const s = await only({ "prompts/a.md": spoil(text) });
+    expect(s.state).toBe("invalid");
+    expect(s.error).toMatchObject({
+      code: "PC_FILE_UNREADABLE",
+      file: "prompts/a.md",
+      message: `the prompt file is binary or not UTF-8 text (byte ${at})`,
+      hint: expect.stringMatching(/^Save the prompt as UTF-8/),
+    });
+  });
+});
+
+describe("a gguf: model file", () => {
+  it("that does not exist makes the prompt invalid, saying where it was looked for", async () => {
+    const s = await only({ "prompts/a.md": promptFile({ output: "generated/a.txt", model: "gguf:models/none.gguf" }) });
+    expect(s.state).toBe("invalid");
+    expect(s.error).toMatchObject({
+      code: "PC_FILE_UNREADABLE",
+      key: "model",
+      message: 'model file "models/none.gguf" does not exist',
+    });
+    expect(s.error!.hint).toMatch(/^A relative path is looked up in the project root; e\.g\. model: gguf:models\//);
+  });
+
+  it("names the modelsDir of pc.config.json as the second place", async () => {
+    const s = await only({
+      "pc.config.json": JSON.stringify({ modelsDir: "/srv/models" }),
+      "prompts/a.md": promptFile({ output: "generated/a.txt", model: "gguf:none.gguf" }),
+    });
+    expect(s.error!.hint).toMatch(
+      /^A relative path is looked up in the project root, then in modelsDir \(\/srv\/models\); /,
+    );
+  });
+});
+
+describe("an output no prompt may write", () => {
+  it("another prompt's file is refused", async () => {
+    const s = await only({
+      "prompts/a.md": promptFile({ output: "prompts/b.md" }),
+    });
+    expect(s.state).toBe("invalid");
+    expect(s.error).toMatchObject({
+      code: "PC_OUTPUT_CONFLICT",
+      message: 'output "prompts/b.md" is a prompt file (or partial) of this project: a prompt may not overwrite it',
+    });
+  });
+
+  it("a Markdown file outside the prompts is a fine output", async () => {
+    const s = await only({ "prompts/a.md": promptFile({ output: "docs/a.md" }) });
+    expect(s.state).toBe("new");
+  });
+});
