@@ -22,6 +22,7 @@ export const MODULES = {
     "src/execute/drift.ts",
     "src/execute/generate.ts",
     "src/execute/lock-entry.ts",
+    "src/execute/lock-recorder.ts",
     "src/execute/write-outputs.ts",
     "src/execute/checks.ts",
   ],

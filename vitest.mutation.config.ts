@@ -37,14 +37,31 @@ export const MUTATION_TESTS: Record<string, string[]> = {
     "test/build/samplers-migration.test.ts",
     "test/build/incremental.test.ts",
   ],
-  plan: ["test/plan/*.test.ts", "test/prompt/*.test.ts", "test/discover/discover.test.ts", ...IN_PROCESS_BUILDS],
+  // Planning runs under every build: the builds that plan something of their own (selection,
+  // waiting for another prompt's output, carrying entries over, recalling earlier ones).
+  plan: [
+    "test/plan/*.test.ts",
+    "test/build/incremental.test.ts",
+    "test/build/context-globs.test.ts",
+    "test/build/samplers-migration.test.ts",
+    "test/cache/recall.test.ts",
+    "test/execute/prompt-execution.test.ts",
+  ],
   lock: [
     "test/lock/*.test.ts",
     "test/reliability/salvage.test.ts",
     "test/reliability/properties.test.ts",
+    "test/execute/lock-recorder.test.ts",
     ...IN_PROCESS_BUILDS,
   ],
-  execute: ["test/execute/*.test.ts", ...IN_PROCESS_BUILDS],
+  // Running one prompt: its own tests, and the builds about writing outputs safely.
+  execute: [
+    "test/execute/*.test.ts",
+    "test/build/safety.test.ts",
+    "test/build/outputs.test.ts",
+    "test/build/incremental.test.ts",
+    "test/reliability/failing-writes.test.ts",
+  ],
 };
 
 const module = process.env.PC_MUTATION_MODULE;
