@@ -52,6 +52,8 @@ export const MUTATION_TESTS: Record<string, string[]> = {
     "test/reliability/salvage.test.ts",
     "test/reliability/properties.test.ts",
     "test/execute/lock-recorder.test.ts",
+    "test/reliability/bad-lock.test.ts",
+    "test/reliability/lock-repair.test.ts",
     ...IN_PROCESS_BUILDS,
   ],
   // Running one prompt: its own tests, and the builds about writing outputs safely.
@@ -61,6 +63,7 @@ export const MUTATION_TESTS: Record<string, string[]> = {
     "test/build/outputs.test.ts",
     "test/build/incremental.test.ts",
     "test/reliability/failing-writes.test.ts",
+    "test/e2e/checks.test.ts",
   ],
 };
 
@@ -71,6 +74,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     setupFiles: ["test/support/setup.ts"],
+    // Tests that run the command line (runPc) run it in this process, from the TypeScript Stryker changes.
+    env: { PC_TEST_IN_PROCESS: "1" },
     include:
       module && Object.hasOwn(MUTATION_TESTS, module)
         ? MUTATION_TESTS[module]!
