@@ -64,6 +64,56 @@ describe("the prompt graph (pure)", () => {
   });
 });
 
+describe("the prompt graph, given in any order", () => {
+  it("orders prompts with no dependencies by path, and lists each one's dependencies by path", () => {
+    const graph = buildGraph([
+      { prompt: "p/d.md", outputs: ["d"], inputs: ["c", "a", "b"] },
+      { prompt: "p/c.md", outputs: ["c"], inputs: [] },
+      { prompt: "p/b.md", outputs: ["b"], inputs: [] },
+      { prompt: "p/a.md", outputs: ["a"], inputs: [] },
+      { prompt: "p/e.md", outputs: ["e"], inputs: [] },
+    ]);
+    expect(graph.order).toEqual(["p/a.md", "p/b.md", "p/c.md", "p/d.md", "p/e.md"]);
+    expect(graph.dependsOn.get("p/d.md")).toEqual(["p/a.md", "p/b.md", "p/c.md"]);
+  });
+
+  it("a prompt reading its own output, or naming it twice, depends on nothing and claims nothing twice", () => {
+    const graph = buildGraph([{ prompt: "p/a.md", outputs: ["a", "a"], inputs: ["a"] }]);
+    expect(graph.dependsOn.get("p/a.md")).toEqual([]);
+    expect(graph.errors.size).toBe(0);
+  });
+
+  it("names the two claimants of an output in path order, with the key and the fix", () => {
+    const graph = buildGraph([
+      { prompt: "prompts/two.md", outputs: ["gen/app.py"], inputs: [] },
+      { prompt: "prompts/one.md", outputs: ["gen/app.py"], inputs: [] },
+    ]);
+    expect(graph.errors.get("prompts/two.md")).toMatchObject({
+      code: "PC_OUTPUT_CONFLICT",
+      file: "prompts/two.md",
+      key: "output",
+      message: 'output "gen/app.py" is claimed by both prompts/one.md and prompts/two.md',
+      hint: "Each generated file is owned by exactly one prompt: rename the output of one of them.",
+    });
+  });
+
+  it("reports only the prompts in a cycle, from where it closes, with the key and the fix", () => {
+    const graph = buildGraph([
+      { prompt: "p/a.md", outputs: ["a"], inputs: ["b"] },
+      { prompt: "p/b.md", outputs: ["b"], inputs: ["c"] },
+      { prompt: "p/c.md", outputs: ["c"], inputs: ["b"] },
+    ]);
+    expect([...graph.errors.keys()].sort()).toEqual(["p/b.md", "p/c.md"]);
+    expect(graph.errors.get("p/c.md")).toMatchObject({
+      code: "PC_GRAPH_CYCLE",
+      file: "p/b.md",
+      key: "context",
+      message: "prompts depend on each other in a cycle: p/b.md -> p/c.md -> p/b.md",
+      hint: "A prompt cannot read (through context or file()) an output that depends on its own output; remove one edge.",
+    });
+  });
+});
+
 describe("the graph of a project", () => {
   it("follows context and file() reads of other prompts' outputs", async () => {
     const project = await makeProject({
