@@ -45,6 +45,7 @@ export const MUTATION_TESTS: Record<string, string[]> = {
     "test/build/context-globs.test.ts",
     "test/build/samplers-migration.test.ts",
     "test/cache/recall.test.ts",
+    "test/build/no-op-build.test.ts",
     "test/execute/prompt-execution.test.ts",
   ],
   lock: [
