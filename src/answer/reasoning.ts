@@ -45,6 +45,8 @@ export function withoutReasoning(answer: string, mode: "fenced" | "raw" = "fence
   let reasoning = false;
   /** Whether a non-blank line was kept (raw: an opening tag after one is the file's). */
   let textSeen = false;
+  /** raw: an opening tag came after a line of the file, so it and its closing tag are the file's. */
+  let tagInFile = false;
   let fence: Fence | undefined;
   for (let i = 0; i < all.length; i++) {
     const text = all[i]!;
@@ -55,7 +57,10 @@ export function withoutReasoning(answer: string, mode: "fenced" | "raw" = "fence
     }
     // With raw, once reasoning was found (or a line of the file came first) the rest is the file.
     const reading = mode === "fenced" || !reasoning;
-    const opened = reading && (mode === "fenced" || !textSeen) ? OPENING.exec(text) : null;
+    const opening = reading ? OPENING.exec(text) : null;
+    const opened = mode === "fenced" || !textSeen ? opening : null;
+    // raw: an opening tag the file holds (after its first line) makes its closing tag the file's too.
+    if (opening && !opened) tagInFile = true;
     if (opened) {
       reasoning = true;
       const end = closingTag(all, i, opened[1]!, opened[0].length);
@@ -65,7 +70,7 @@ export function withoutReasoning(answer: string, mode: "fenced" | "raw" = "fence
       i = end.line;
       continue;
     }
-    const orphan = reading ? ORPHAN_CLOSING.exec(text) : null;
+    const orphan = reading && !tagInFile ? ORPHAN_CLOSING.exec(text) : null;
     if (orphan) {
       reasoning = true;
       const rest = text.slice(orphan.index + orphan[0].length);
