@@ -25,7 +25,15 @@ const IN_PROCESS_BUILDS = [
 export const MUTATION_TESTS: Record<string, string[]> = {
   // The extractor is pure: its unit tests, its properties and the answer corpus read by the
   // extractor alone (test/answers/corpus.test.ts takes the same answers through whole builds).
-  answer: ["test/answers/extract.test.ts", "test/answers/properties.test.ts", "test/answers/corpus-extract.test.ts"],
+  answer: [
+    "test/answers/languages.test.ts",
+    "test/answers/extract.test.ts",
+    "test/answers/messages.test.ts",
+    "test/answers/rules.test.ts",
+    "test/answers/labels.test.ts",
+    "test/answers/properties.test.ts",
+    "test/answers/corpus-extract.test.ts",
+  ],
   frontmatter: [
     "test/prompt/frontmatter.test.ts",
     "test/reliability/properties.test.ts",
