@@ -262,3 +262,117 @@ describe("output paths", () => {
     expect(error.key).toBe("outputs");
   });
 });
+
+describe("what a user writes at the edges", () => {
+  it.each([
+    ["vesion", "version"],
+    ["modle", "model"],
+    ["outptu", "output"],
+    ["ouputs", "outputs"],
+    ["contxt", "context"],
+    ["sytem", "system"],
+    ["max_token", "max_tokens"],
+    ["thnk", "think"],
+    ["num_cxt", "num_ctx"],
+    ["stpo", "stop"],
+    ["fromat", "format"],
+    ["var", "vars"],
+    ["extrac", "extract"],
+    ["descripton", "description"],
+    ["chek", "check"],
+    ["check_input", "check_inputs"],
+    ["check_timout", "check_timeout"],
+  ])("a misspelt %s is named with the key it meant, %s", (typo, key) => {
+    const error = parseError(source(`output: a.py\n${typo}: 1`));
+    expect(error.message).toMatch(new RegExp(`^unknown key "${typo}": did you mean "${key}"\\?`));
+    expect(error.line).toBe(7);
+  });
+
+  it("a misspelt key is reported first, before a bad value above it", () => {
+    const error = parseError(
+      source("output: a.py\nsytem: Be terse.", "Body", 'version: 1\nmodel: m\nseed: "x"\ntemperature: 0'),
+    );
+    expect(error.message).toMatch(/^unknown key "sytem": did you mean "system"\?; /);
+    expect(error.message).toContain("seed");
+    expect(error.key).toBe("sytem");
+  });
+
+  it("a missing key is reported at the frontmatter's first line", () => {
+    const error = parseError("---\nversion: 1\nmodel: m\nseed: 42\ntemperature: 0\n---\nBody");
+    expect(error.key).toBe("output");
+    expect(error.line).toBe(2);
+  });
+
+  it("a bad value in JSON frontmatter is reported at its own line", () => {
+    const error = parseError(
+      '---json\n{\n"version": 1,\n"model": "m",\n"seed": "x",\n"temperature": 0,\n"output": "a.py"\n}\n---\nBody',
+    );
+    expect(error.key).toBe("seed");
+    expect(error.line).toBe(5);
+  });
+
+  it("JSON frontmatter that does not parse is refused as such, without a line pc cannot know", () => {
+    const error = parseError('---json\n{"version": 1,\n---\nBody');
+    expect(error.code).toBe("PC_FRONTMATTER_INVALID");
+    expect(error.message).toMatch(/^frontmatter is not valid YAML: /);
+    expect(error.line).toBeUndefined();
+  });
+
+  it("the YAML parser's own reason is the message", () => {
+    const error = parseError("---\nversion: 1\n  model: m\n---\nBody");
+    expect(error.message).toBe("frontmatter is not valid YAML: bad indentation of a mapping entry");
+  });
+
+  it("---yaml and ---json are YAML and JSON; any other language is refused at line 1 with the two that work", () => {
+    expect(parsePrompt(FILE, `---yaml\n${PINS}\noutput: a.py\n---\nBody`).outputs).toEqual(["a.py"]);
+    const error = parseError(`---toml\n${PINS}\noutput: a.py\n---\nBody`);
+    expect(error.message).toBe('has frontmatter in an unsupported language "toml"');
+    expect(error.hint).toBe("Use YAML (---) or JSON (---json).");
+    expect(error.line).toBe(1);
+    const js = parseError(`---javascript\n${PINS}\noutput: a.py\n---\nBody`);
+    expect(js.code).toBe("PC_FRONTMATTER_JS");
+    expect(js.message).toBe("asks for JavaScript frontmatter (---javascript), which is never evaluated");
+  });
+
+  it("text before the opening --- means the file has no frontmatter", () => {
+    const error = parseError(`# App\n---\n${PINS}\noutput: a.py\n---\nBody`);
+    expect(error.message).toMatch(/^has no frontmatter/);
+    expect(error.line).toBe(1);
+  });
+
+  it("the closing --- may carry trailing spaces, or end the file; a never-closed block is named at line 1", () => {
+    expect(parsePrompt(FILE, `---\n${PINS}\noutput: a.py\n---  \nBody`).outputs).toEqual(["a.py"]);
+    expect(parsePrompt(FILE, `---\n${PINS}\noutput: a.py\n---`).body).toBe("");
+    const error = parseError(`---\n${PINS}\noutput: a.py\n`);
+    expect(error.message).toBe("has no closing --- line after its frontmatter");
+    expect(error.line).toBe(1);
+  });
+
+  it("an empty frontmatter block is closed; it lacks every pin", () => {
+    const error = parseError("---\n---\nBody");
+    expect(error.message).not.toContain("closing");
+    expect(error.message).toContain("version");
+  });
+
+  it("a list or a single value is no mapping, reported at line 2", () => {
+    for (const block of ["- version: 1\n- model: m", "42"]) {
+      const error = parseError(`---\n${block}\n---\nBody`);
+      expect(error.message).toBe("frontmatter must be a mapping of keys to values");
+      expect(error.line).toBe(2);
+    }
+  });
+
+  it("lone carriage returns end lines; a byte-order mark is dropped only at the start", () => {
+    const prompt = parsePrompt(FILE, `---\r${PINS.replaceAll("\n", "\r")}\routput: a.py\r---\rBody\r`);
+    expect(prompt.outputs).toEqual(["a.py"]);
+    expect(prompt.body).toBe("Body\n");
+    expect(parsePrompt(FILE, source("output: a.py", "A\uFEFFB\n")).body).toBe("A\uFEFFB\n");
+  });
+
+  it("extract: raw takes a list of one output; a repeated output names the outputs key", () => {
+    expect(parsePrompt(FILE, source("outputs: [notes/a.txt]\nextract: raw")).outputs).toEqual(["notes/a.txt"]);
+    const error = parseError(source("outputs: [a.py, ./a.py]"));
+    expect(error.key).toBe("outputs");
+    expect(error.line).toBe(6);
+  });
+});
