@@ -70,6 +70,7 @@ export const MUTATION_TESTS: Record<string, string[]> = {
     "test/build/outputs.test.ts",
     "test/build/incremental.test.ts",
     "test/reliability/failing-writes.test.ts",
+    "test/cache/recall.test.ts",
     "test/e2e/checks.test.ts",
   ],
 };
