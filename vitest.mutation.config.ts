@@ -71,6 +71,7 @@ export const MUTATION_TESTS: Record<string, string[]> = {
     "test/build/incremental.test.ts",
     "test/reliability/failing-writes.test.ts",
     "test/cache/recall.test.ts",
+    "test/build/samplers-migration.test.ts",
     "test/e2e/checks.test.ts",
   ],
 };
