@@ -21,7 +21,7 @@ export function extractOutputs(answer: string, outputs: string[], mode: ExtractM
   if (visible.lines.every((l) => l.text.trim() === "")) throw emptyAnswer(answer, visible);
   if (mode === "raw") {
     const text = visible.reasoning ? visible.lines.map((l) => `${l.text}\n`).join("") : answer;
-    return { [outputs[0]!]: text.endsWith("\n") ? text : `${text}\n` };
+    return { [outputs[0]]: text.endsWith("\n") ? text : `${text}\n` };
   }
   const blocks = readBlocks(visible.lines, outputs);
   const candidates = candidatesOf(blocks, outputs);
@@ -45,7 +45,7 @@ export function extractOutputs(answer: string, outputs: string[], mode: ExtractM
 
 /** The answer's code blocks, with the nested-fence repair for blocks that hold Markdown. */
 export function readBlocks(lines: AnswerLine[], outputs: readonly string[]): CodeBlock[] {
-  const markdownOnly = outputs.length === 1 && holdsFences(outputs[0]!);
+  const markdownOnly = outputs.length === 1 && holdsFences(outputs[0]);
   return findCodeBlocks(lines, (info, before) => {
     const language = info.split(/\s+/)[0] ?? "";
     const named = infoPath(info) ?? alonePath(before);

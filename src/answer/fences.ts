@@ -21,19 +21,33 @@ export interface Fence {
   info: string;
 }
 
-/** The opening fence on a line, if it is one. */
-export function openingFence(line: string): Fence | undefined {
+/** A run of 3 or more backticks or tildes indented by at most 3 spaces, and what follows it on the line. */
+interface FenceRun {
+  indent: number;
+  char: "`" | "~";
+  /** The run as written (```` ``` ````, `~~~~`). */
+  run: string;
+  rest: string;
+}
+
+function fenceRun(line: string): FenceRun | undefined {
   const match = /^( {0,3})(`{3,}|~{3,})(.*)$/.exec(line);
   if (!match) return undefined;
-  const char = match[2]![0] as "`" | "~";
-  if (char === "`" && match[3]!.includes("`")) return undefined;
-  return { char, length: match[2]!.length, indent: match[1]!.length, info: match[3]!.trim() };
+  const [, indent, run, rest] = match;
+  return { indent: indent.length, char: run.startsWith("`") ? "`" : "~", run, rest };
+}
+
+/** The opening fence on a line, if it is one. */
+export function openingFence(line: string): Fence | undefined {
+  const found = fenceRun(line);
+  if (!found || (found.char === "`" && found.rest.includes("`"))) return undefined;
+  return { char: found.char, length: found.run.length, indent: found.indent, info: found.rest.trim() };
 }
 
 /** Whether a line closes a block opened by `fence`. */
 export function closesFence(line: string, fence: Fence): boolean {
-  const match = /^ {0,3}(`{3,}|~{3,})[ \t]*$/.exec(line);
-  return !!match && match[1]![0] === fence.char && match[1]!.length >= fence.length;
+  const found = fenceRun(line);
+  return !!found && /^[ \t]*$/.test(found.rest) && found.char === fence.char && found.run.length >= fence.length;
 }
 
 /** One line of the answer as the reader sees it, with its 1-based line number in the answer as given. */
@@ -73,36 +87,43 @@ export type NestsPredicate = (info: string, before: string) => boolean;
 export function findCodeBlocks(lines: AnswerLine[], nests: NestsPredicate = () => false): CodeBlock[] {
   const blocks: CodeBlock[] = [];
   let before = "";
-  for (let i = 0; i < lines.length; i++) {
-    const fence = openingFence(lines[i]!.text);
+  let next = 0; // the lines of a block are not read again
+  for (const [i, line] of lines.entries()) {
+    if (i < next) continue;
+    const fence = openingFence(line.text);
     if (!fence) {
-      if (lines[i]!.text.trim()) before = lines[i]!.text.trim();
+      if (line.text.trim()) before = line.text.trim();
       continue;
     }
     const nested = nests(fence.info, before);
     const end = (nested ? nestedEnd(lines, i, fence) : undefined) ?? plainEnd(lines, i, fence);
     const body = lines.slice(i + 1, end).map((l) => stripIndent(l.text, fence.indent));
-    const raw = /^ {0,3}([`~]+)/.exec(lines[i]!.text)![1]!;
+    const closing: AnswerLine | undefined = lines[end]; // none: the block runs to the end of the answer
     blocks.push({
       info: fence.info,
-      language: fence.info.split(/\s+/)[0]!.toLowerCase(),
+      language: firstWord(fence.info).toLowerCase(),
       before,
       code: body.length ? `${body.join("\n")}\n` : "",
-      line: lines[i]!.line,
-      fence: raw,
-      closed: end < lines.length,
-      ...(end < lines.length ? { endLine: lines[end]!.line } : {}),
-      ...(nested && end < lines.length ? longerReading(lines, end, fence) : {}),
+      line: line.line,
+      fence: marksFrom(line.text, fence.indent),
+      closed: closing !== undefined,
+      ...(closing ? { endLine: closing.line } : {}),
+      ...(nested && closing ? longerReading(lines, end, fence) : {}),
     });
     before = "";
-    i = end;
+    next = end + 1;
   }
   return blocks;
 }
 
+/** The lines after `start`, each with its index. */
+function* linesAfter(lines: AnswerLine[], start: number): Generator<[number, AnswerLine]> {
+  for (const [j, line] of lines.entries()) if (j > start) yield [j, line];
+}
+
 /** Index of the line that closes the block opened at `start` (CommonMark), or lines.length. */
 function plainEnd(lines: AnswerLine[], start: number, fence: Fence): number {
-  for (let j = start + 1; j < lines.length; j++) if (closesFence(lines[j]!.text, fence)) return j;
+  for (const [j, { text }] of linesAfter(lines, start)) if (closesFence(text, fence)) return j;
   return lines.length;
 }
 
@@ -112,8 +133,7 @@ function plainEnd(lines: AnswerLine[], start: number, fence: Fence): number {
  */
 function nestedEnd(lines: AnswerLine[], start: number, fence: Fence): number | undefined {
   const inner: Fence[] = [];
-  for (let j = start + 1; j < lines.length; j++) {
-    const text = lines[j]!.text;
+  for (const [j, { text }] of linesAfter(lines, start)) {
     const open = inner.at(-1);
     if (open && closesFence(text, open)) inner.pop();
     else if (!open && closesFence(text, fence)) return j;
@@ -131,13 +151,26 @@ function nestedEnd(lines: AnswerLine[], start: number, fence: Fence): number | u
  * one closes the block), the line where that longer reading ends.
  */
 function longerReading(lines: AnswerLine[], end: number, fence: Fence): { couldEndAt?: number } {
-  for (let j = end + 1; j < lines.length; j++) {
-    if (!openingFence(lines[j]!.text)) continue;
-    if (!closesFence(lines[j]!.text, fence)) return {};
-    const outerEnd = plainEnd(lines, j, fence);
-    return outerEnd < lines.length ? { couldEndAt: lines[outerEnd]!.line } : {};
+  for (const [j, { text }] of linesAfter(lines, end)) {
+    if (!openingFence(text)) continue;
+    if (!closesFence(text, fence)) return {};
+    const outerEnd: AnswerLine | undefined = lines[plainEnd(lines, j, fence)];
+    return outerEnd ? { couldEndAt: outerEnd.line } : {};
   }
   return {};
+}
+
+/** The backticks and tildes from `start` on, as written (the fence of the block's description). */
+function marksFrom(text: string, start: number): string {
+  let end = start;
+  while (text[end] === "`" || text[end] === "~") end++;
+  return text.slice(start, end);
+}
+
+/** The info string's first word ("" when it has none). */
+function firstWord(info: string): string {
+  const space = info.search(/\s/);
+  return space < 0 ? info : info.slice(0, space);
 }
 
 function stripIndent(text: string, indent: number): string {

@@ -29,7 +29,7 @@ const SEGMENT = String.raw`[\w.@][\w@+.-]*`;
 const PATH = String.raw`(?:\.{0,2}/)?(?:${SEGMENT}/)*(?:[\w@][\w@+.-]*\.[A-Za-z0-9]+|Dockerfile|Makefile|Containerfile|${SEGMENT}/[\w@][\w@+-]*)`;
 const IS_PATH = new RegExp(`^${PATH}$`);
 const KEYED = /\b(?:title|file|filename|name|path)\s*=\s*["']?([^"'\s]+)["']?/i;
-const CLOSERS: Record<string, string> = { "<!--": "-->", "/*": "*/", "(*": "*)" };
+const CLOSERS: Partial<Record<string, string>> = { "<!--": "-->", "/*": "*/", "(*": "*)" };
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 const COMMENT_MENTION = new RegExp(
   String.raw`^\s*(?:#|//|--|<!--|/\*)\s*(?:file(?:name)?|path)\s*:\s*(${PATH})\b`,
@@ -53,7 +53,7 @@ export function labelsOf(block: CodeBlock, outputs: readonly string[]): BlockLab
   const firstLinePath = commentPath(first, block.language);
   if (counts(firstLinePath)) strong.push(firstLinePath);
   const mention = COMMENT_MENTION.exec(first);
-  if (mention) strong.push(normalize(mention[1]!));
+  if (mention) strong.push(normalize(mention[1]));
   const weak = counts(alone) ? [] : mentionedPaths(block.before);
   return { strong, weak, ...(counts(firstLinePath) ? { firstLinePath } : {}) };
 }
@@ -61,9 +61,10 @@ export function labelsOf(block: CodeBlock, outputs: readonly string[]): BlockLab
 /** The path a first line names when it is a comment, in the block's language, holding nothing but the path. */
 function commentPath(line: string, language: string): string | undefined {
   for (const opener of commentOpeners(language)) {
-    const closer = CLOSERS[opener] ? `(?:${escape(CLOSERS[opener]!)})?` : "";
+    const closing = CLOSERS[opener];
+    const closer = closing ? `(?:${escape(closing)})?` : "";
     const match = new RegExp(String.raw`^\s*${escape(opener)}\s*(${PATH})\s*${closer}\s*$`).exec(line);
-    if (match && isPath(match[1]!)) return normalize(match[1]!);
+    if (match && isPath(match[1])) return normalize(match[1]);
   }
   return undefined;
 }
@@ -84,10 +85,10 @@ export function labelNames(label: string, output: string, outputs: readonly stri
 /** The path an info string names, if any. */
 export function infoPath(info: string): string | undefined {
   const keyed = KEYED.exec(info);
-  if (keyed && isPath(keyed[1]!)) return normalize(keyed[1]!);
+  if (keyed && isPath(keyed[1])) return normalize(keyed[1]);
   const words = info.split(/\s+/).filter(Boolean);
   const colon = /^[\w+#-]+:(.+)$/.exec(words[0] ?? "");
-  if (colon && isPath(colon[1]!)) return normalize(colon[1]!);
+  if (colon && isPath(colon[1])) return normalize(colon[1]);
   const word = words.find(isPathWithDot);
   return word ? normalize(word) : undefined;
 }

@@ -8,7 +8,7 @@ import path from "node:path";
  */
 
 /** Each language's names as models write them after a fence; the first is the canonical one. */
-const ALIASES: string[][] = [
+const ALIASES: Array<[string, ...string[]]> = [
   ["python", "py", "python3", "py3"],
   ["javascript", "js", "node", "nodejs", "mjs", "cjs", "ecmascript"],
   ["typescript", "ts", "mts", "cts"],
@@ -133,7 +133,7 @@ const FILE_NAMES: Record<string, string> = {
 };
 
 const canonical = new Map<string, string>();
-for (const names of ALIASES) for (const name of names) canonical.set(name, names[0]!);
+for (const names of ALIASES) for (const name of names) canonical.set(name, names[0]);
 
 /** The canonical language of a fence label (`py` -> `python`), or undefined when pc does not know it. */
 export function languageOfLabel(label: string): string | undefined {
@@ -278,6 +278,8 @@ export function commentOpeners(label: string): string[] {
   const language = languageOfLabel(label);
   const all = Object.keys(COMMENTS);
   if (language === undefined) return all;
-  const own = all.filter((opener) => COMMENTS[opener]!.includes(language));
+  const own = Object.entries(COMMENTS)
+    .filter(([, languages]) => languages.includes(language))
+    .map(([opener]) => opener);
   return own.length > 0 ? own : all;
 }

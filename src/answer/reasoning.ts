@@ -48,8 +48,9 @@ export function withoutReasoning(answer: string, mode: "fenced" | "raw" = "fence
   /** raw: an opening tag came after a line of the file, so it and its closing tag are the file's. */
   let tagInFile = false;
   let fence: Fence | undefined;
-  for (let i = 0; i < all.length; i++) {
-    const text = all[i]!;
+  let next = 0; // the lines of a reasoning section are not read again
+  for (const [i, text] of all.entries()) {
+    if (i < next) continue;
     if (fence) {
       if (closesFence(text, fence)) fence = undefined;
       lines.push({ text, line: i + 1 });
@@ -63,11 +64,11 @@ export function withoutReasoning(answer: string, mode: "fenced" | "raw" = "fence
     if (opening && !opened) tagInFile = true;
     if (opened) {
       reasoning = true;
-      const end = closingTag(all, i, opened[1]!, opened[0].length);
+      const end = closingTag(all, i, opened[1], opened[0].length);
       if (!end) return { lines: trimLeadingBlank(lines), reasoning, unterminated: true };
-      const rest = all[end.line]!.slice(end.column);
+      const rest = end.text.slice(end.column);
       if (rest.trim()) lines.push({ text: rest, line: end.line + 1 });
-      i = end.line;
+      next = end.line + 1;
       continue;
     }
     const orphan = reading && !tagInFile ? ORPHAN_CLOSING.exec(text) : null;
@@ -84,25 +85,24 @@ export function withoutReasoning(answer: string, mode: "fenced" | "raw" = "fence
   return { lines: reasoning ? trimLeadingBlank(lines) : lines, reasoning, unterminated: false };
 }
 
-/** Where the closing tag of a section opened on line `start` ends: its line index and the column after it. */
+/** Where the closing tag of a section opened on line `start` ends: its line (index and text) and the column after it. */
 function closingTag(
   lines: string[],
   start: number,
   tag: string,
   from: number,
-): { line: number; column: number } | undefined {
+): { line: number; text: string; column: number } | undefined {
   const closing = `</${tag.toLowerCase()}>`;
-  for (let i = start; i < lines.length; i++) {
-    const text = lines[i]!.toLowerCase();
-    const at = text.indexOf(closing, i === start ? from : 0);
-    if (at >= 0) return { line: i, column: at + closing.length };
+  for (const [i, text] of lines.entries()) {
+    if (i < start) continue;
+    const at = text.toLowerCase().indexOf(closing, i === start ? from : 0);
+    if (at >= 0) return { line: i, text, column: at + closing.length };
   }
   return undefined;
 }
 
 /** Blank lines left at the start once reasoning is gone are not part of the answer. */
 function trimLeadingBlank(lines: AnswerLine[]): AnswerLine[] {
-  let n = 0;
-  while (n < lines.length && lines[n]!.text.trim() === "") n++;
-  return lines.slice(n);
+  const first = lines.findIndex((l) => l.text.trim() !== "");
+  return first < 0 ? [] : lines.slice(first);
 }

@@ -62,9 +62,9 @@ export class EarlierEntries {
         const stored = read(file);
         const entries = stored?.entries.filter((e) => kept(e.requestHash)) ?? [];
         if (stored && entries.length === stored.entries.length) continue;
-        if (entries.length === 0) rmSync(file, { force: true });
+        if (!stored || entries.length === 0) rmSync(file, { force: true });
         else
-          await writeFileAtomic(file, `${JSON.stringify({ prompt: stored!.prompt, entries } satisfies EntriesFile)}\n`);
+          await writeFileAtomic(file, `${JSON.stringify({ prompt: stored.prompt, entries } satisfies EntriesFile)}\n`);
       }
     }
   }

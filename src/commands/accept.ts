@@ -76,7 +76,7 @@ export async function accept(options: AcceptOptions): Promise<AcceptResult> {
 }
 
 function promptRecord(project: Project, cwd: string, given: string): RenderedStage {
-  const selected = selectPrompts(project, cwd, [given])!;
+  const selected = selectPrompts(project, cwd, [given]);
   const prompt = selected.length === 1 ? selected[0] : undefined;
   if (!prompt) {
     throw new PcError("PC_USAGE", `"${given}" matches ${count(selected.length, "prompt")}; accept takes one`, {

@@ -88,7 +88,7 @@ export async function diff(options: DiffOptions): Promise<DiffResult> {
         ? sideOf(newestOrFail(generations, 1, prompt))
         : await diskSide(project, prompt, outputsOf(project, prompt, generations));
     } else {
-      const [newest, previous] = [newestOrFail(generations, 2, prompt), generations[1]!];
+      const [newest, previous] = [newestOrFail(generations, 2, prompt), generations[1]];
       older = sideOf(previous);
       newer = sideOf(newest);
     }
@@ -172,13 +172,13 @@ function newestOrFail(generations: Generation[], needed: number, prompt: string)
       },
     );
   }
-  return generations[0]!;
+  return generations[0];
 }
 
 function findGeneration(generations: Generation[], id: string, prompt: string): Generation {
   const wanted = id.trim().toLowerCase();
   const matches = wanted.length >= 4 ? generations.filter((g) => g.id.startsWith(wanted)) : [];
-  if (matches.length === 1) return matches[0]!;
+  if (matches.length === 1) return matches[0];
   const known = generations
     .slice(0, 5)
     .map((g) => g.id)

@@ -81,11 +81,10 @@ export async function checkProject(root: string): Promise<ProjectCheck> {
       const { prompts } = await discoverPrompts(root, config);
       for (const prompt of prompts) {
         try {
-          use(
-            parsePrompt(prompt, (await readIfExists(path.join(root, prompt)))!.toString("utf8")).frontmatter.model,
-            prompt,
-            true,
-          );
+          const bytes = await readIfExists(path.join(root, prompt));
+          if (!bytes)
+            throw new PcError("PC_PROMPT_NOT_FOUND", "the prompt file disappeared while it was read", { file: prompt });
+          use(parsePrompt(prompt, bytes.toString("utf8")).frontmatter.model, prompt, true);
         } catch (error) {
           if (!(error instanceof PcError)) throw error;
           findings.push({

@@ -85,7 +85,7 @@ export async function checkServer(
       if (isObject(m) && typeof m.name === "string") served.add(m.name);
   const names = [...served];
   if (flavor === "llama-server" && isObject(props.json) && typeof props.json.model_path === "string") {
-    const file = props.json.model_path.split(/[\\/]/).pop()!;
+    const file = props.json.model_path.replace(/^.*[\\/]/, ""); // the file name
     served.add(file).add(file.replace(/\.gguf$/i, ""));
   }
   if (listed.status !== 200 && served.size === 0) {

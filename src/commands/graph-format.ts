@@ -44,35 +44,34 @@ const STYLE: Record<
 /** Nodes with short stable ids (p0, o0, f0 in path order) and the edges between them. */
 function layout(graph: ProjectGraph): { nodes: Node[]; edges: Edge[] } {
   const prompts = [...graph.prompts].sort((a, b) => cmp(a.prompt, b.prompt));
-  const promptIds = new Map(prompts.map((p, i) => [p.prompt, `p${i}`]));
   const written = [...new Set(prompts.flatMap((p) => p.outputs))].sort(cmp);
-  const outputIds = new Map(written.map((o, i) => [o, `o${i}`]));
-  const read = [...new Set(prompts.flatMap((p) => p.inputs))].filter((f) => !outputIds.has(f)).sort(cmp);
-  const inputIds = new Map(read.map((f, i) => [f, `f${i}`]));
-
-  const nodes: Node[] = [
-    ...prompts.map((p): Node => ({
-      id: promptIds.get(p.prompt)!,
-      kind: "prompt",
-      label: p.prompt,
-      state: p.state,
-      tooltip: [p.model ? `model: ${p.model}` : "", ...p.reasons].filter(Boolean).join("\n"),
-    })),
-    ...written.map((o): Node => ({ id: outputIds.get(o)!, kind: "output", label: o })),
-    ...read.map((f): Node => ({ id: inputIds.get(f)!, kind: "input", label: f })),
-  ];
+  const writtenSet = new Set(written);
+  const read = [...new Set(prompts.flatMap((p) => p.inputs))].filter((f) => !writtenSet.has(f)).sort(cmp);
+  // Every file a prompt reads or writes, by path: an output (o0, ...) or an input no prompt writes (f0, ...).
+  const files = new Map<string, Node>([
+    ...written.map((o, i): [string, Node] => [o, { id: `o${i}`, kind: "output", label: o }]),
+    ...read.map((f, i): [string, Node] => [f, { id: `f${i}`, kind: "input", label: f }]),
+  ]);
+  const promptNodes = prompts.map((p, i): Node => ({
+    id: `p${i}`,
+    kind: "prompt",
+    label: p.prompt,
+    state: p.state,
+    tooltip: [p.model ? `model: ${p.model}` : "", ...p.reasons].filter(Boolean).join("\n"),
+  }));
   const edges: Edge[] = [];
-  for (const p of prompts) {
-    const id = promptIds.get(p.prompt)!;
+  prompts.forEach((p, i) => {
+    const id = `p${i}`;
     for (const input of p.inputs) {
-      const output = outputIds.get(input);
-      edges.push(
-        output ? { from: output, to: id, kind: "depends" } : { from: inputIds.get(input)!, to: id, kind: "reads" },
-      );
+      const file = files.get(input);
+      if (file) edges.push({ from: file.id, to: id, kind: file.kind === "output" ? "depends" : "reads" });
     }
-    for (const output of p.outputs) edges.push({ from: id, to: outputIds.get(output)!, kind: "writes" });
-  }
-  return { nodes, edges };
+    for (const output of p.outputs) {
+      const file = files.get(output);
+      if (file) edges.push({ from: id, to: file.id, kind: "writes" });
+    }
+  });
+  return { nodes: [...promptNodes, ...files.values()], edges };
 }
 
 /** Mermaid flowchart. Labels are quoted, with every character Mermaid or HTML could read as markup as an entity code. */

@@ -152,9 +152,10 @@ async function recover(root: string, salvaged: SalvagedLock[]): Promise<Repaired
   const names = new Set([...project.prompts.keys(), ...salvaged.flatMap((s) => Object.keys(s.entries))]);
   for (const prompt of [...names].sort()) {
     const loaded = project.prompts.get(prompt);
-    const candidates = salvaged
-      .filter((s) => s.entries[prompt])
-      .map((s) => ({ from: s.label, entry: s.entries[prompt]! }));
+    const candidates = salvaged.flatMap((s) => {
+      const entry = s.entries[prompt];
+      return entry ? [{ from: s.label, entry }] : [];
+    });
     const outputs = loaded?.outputs.length ? loaded.outputs : Object.keys(candidates[0]?.entry.outputs ?? {});
     const disk = await diskHashes(project, outputs);
     const matches = candidates.filter((c) => sameOutputs(c.entry, outputs, disk));
@@ -181,14 +182,15 @@ async function recover(root: string, salvaged: SalvagedLock[]): Promise<Repaired
       });
       continue;
     }
-    if (candidates.length > 0 && loaded) {
+    const kept = candidates.at(0);
+    if (kept && loaded) {
       // Kept so the history is not lost; the outputs differ from it, so status shows them as drifted (a hand edit is data).
-      lock.prompts[prompt] = candidates[0]!.entry;
+      lock.prompts[prompt] = kept.entry;
       const gone = outputs.every((o) => disk[o] === undefined);
       prompts.push({
         prompt,
         action: gone ? "missing" : "unverified",
-        from: candidates[0]!.from,
+        from: kept.from,
         reasons: gone
           ? ["its outputs are missing; the next build regenerates them"]
           : ["its outputs on disk match no record: pc status shows them as drifted"],
@@ -220,7 +222,10 @@ async function fromCache(
   if (loaded.stage !== "rendered" || loaded.outputs.some((o) => disk[o] === undefined)) return undefined;
   for (const generation of await store.list(loaded.hashes.requestHash)) {
     if (
-      loaded.outputs.every((o) => generation.outputs[o] !== undefined && sha256(generation.outputs[o]!) === disk[o])
+      loaded.outputs.every((o) => {
+        const text: string | undefined = generation.outputs[o];
+        return text !== undefined && sha256(text) === disk[o];
+      })
     ) {
       return lockEntryFor(loaded, pick(disk, loaded.outputs) as Record<string, string>, generation.source, generation);
     }

@@ -81,7 +81,7 @@ export async function generationsOnDisk(
   if (files.length === 0 || [...disk.values()].some((h) => h === undefined)) return new Set();
   const equalsDisk = (outputs: Record<string, string>) =>
     Object.keys(outputs).length === files.length &&
-    files.every((f) => f in outputs && sha256(outputs[f]!) === disk.get(f));
+    files.every((f) => f in outputs && sha256(outputs[f]) === disk.get(f));
 
   const found = new Set(generations.filter((g) => equalsDisk(g.outputs)).map((g) => g.id));
   if (found.size > 0 || !loaded || !entry || !files.every((f) => entry.outputs[f] === disk.get(f))) return found;

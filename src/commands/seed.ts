@@ -109,7 +109,7 @@ async function trySeeds(
   const store = new GenerationStore(project.root);
   const engines = enginePoolFor(project, options, (event) => options.onEvent?.(event));
   // The embedded engine runs one generation at a time; a server can take several.
-  const jobs = engineKindOf(loaded.parsed!.frontmatter.model) === "embedded" ? 1 : Math.max(1, options.jobs ?? 1);
+  const jobs = engineKindOf(loaded.parsed.frontmatter.model) === "embedded" ? 1 : Math.max(1, options.jobs ?? 1);
   const seeds = Array.from({ length: range.tries }, (_, i) => range.from + i);
   const results = new Map<number, SeedTry>();
   let checking = Promise.resolve();
@@ -167,7 +167,7 @@ async function trySeeds(
     let next = 0;
     const worker = async () => {
       while (next < seeds.length && !(options.pin && settled() !== undefined)) {
-        const seedValue = seeds[next++]!;
+        const seedValue = seeds[next++];
         const result = await tryOne(seedValue);
         results.set(seedValue, result);
         options.onEvent?.({ type: "done", result });
@@ -177,7 +177,7 @@ async function trySeeds(
   } finally {
     await engines.close();
   }
-  const tried = seeds.filter((s) => results.has(s)).map((s) => results.get(s)!);
+  const tried = seeds.flatMap((s) => results.get(s) ?? []);
   return { prompt: loaded.prompt, tries: tried, passed: tried.find((t) => t.passed)?.seed };
 }
 
@@ -191,7 +191,8 @@ async function verdictFor(
   generation: Generation,
   signal?: AbortSignal,
 ): Promise<CheckVerdict> {
-  const checks = checksOf(loaded)!;
+  const checks = checksOf(loaded);
+  if (!checks) throw new Error(`${loaded.prompt} has no checks to seed`); // seed refuses such a prompt first
   const known = knownVerdict(checks.hash, generation.outputs, generation);
   if (known) return known;
   const written = await replaceOutputs(root, loaded.prompt, generation.outputs);

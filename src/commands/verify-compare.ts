@@ -39,19 +39,21 @@ export async function compareOutputs(
     const onDisk = diskBytes ? sha256(diskBytes) : undefined;
     const result: VerifiedOutput = { path: file, recorded, regenerated: regeneratedHash, onDisk, matches: false };
     if (regeneratedHash === recorded) {
-      if (onDisk === undefined || onDisk === recorded) {
+      if (!diskBytes || onDisk === recorded) {
         result.matches = true;
       } else {
         // The prompt still produces what the lock says; the file was changed after the build.
         result.problem = `${file} on disk is not what the prompt produces (edited by hand?)`;
-        result.diff = unifiedDiff(file, "on disk", diskBytes!.toString("utf8"), text);
+        result.diff = unifiedDiff(file, "on disk", diskBytes.toString("utf8"), text);
       }
     } else {
       result.problem = `${file} regenerates to other bytes than the lock records`;
       if (onDisk === regeneratedHash)
         result.problem += " (the file on disk matches the regeneration: was the lock edited?)";
       const before =
-        onDisk === recorded ? diskBytes!.toString("utf8") : await cachedOutput(store, entry, file, recorded);
+        diskBytes && onDisk === recorded
+          ? diskBytes.toString("utf8")
+          : await cachedOutput(store, entry, file, recorded);
       if (before !== undefined) result.diff = unifiedDiff(file, "recorded", before, text);
       else if (diskBytes && onDisk !== regeneratedHash)
         result.diff = unifiedDiff(file, "on disk", diskBytes.toString("utf8"), text);

@@ -71,9 +71,10 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyReport>
   const results: PromptVerifyResult[] = [];
   try {
     for (const prompt of project.graph.order) {
-      if (!selected.has(prompt)) continue;
+      const loaded = project.prompts.get(prompt);
+      if (!loaded || !selected.has(prompt)) continue;
       if (options.signal?.aborted) break;
-      const result = await verifyOne(project, project.prompts.get(prompt)!, { options, engines, store, servers });
+      const result = await verifyOne(project, loaded, { options, engines, store, servers });
       results.push(result);
       options.onEvent?.({ type: "done", result });
     }
@@ -162,7 +163,7 @@ async function verifyOne(project: Project, loaded: LoadedPrompt, context: Contex
       .map((o) => `${o.path} is missing on disk (pc build restores it)`);
     return { ...withModel, outcome: "reproducible", reasons: missing, outputs };
   }
-  const reasons = outputs.filter((o) => o.problem).map((o) => o.problem!);
+  const reasons = outputs.flatMap((o) => (o.problem ? [o.problem] : []));
   // Only a different answer calls for an explanation; a hand-edited file explains itself.
   const answerDiffers = outputs.some((o) => o.regenerated !== o.recorded);
   const changes = regenerated.identity ? identityChanges(entry.engine, regenerated.identity) : [];

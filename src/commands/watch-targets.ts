@@ -39,9 +39,14 @@ export async function deriveTargets(
 ): Promise<WatchTargets> {
   const readers = new Map<string, Set<string>>();
   const hashes = new Map<string, string | undefined>();
+  const readersOf = (file: string): Set<string> => {
+    const found = readers.get(file) ?? new Set<string>();
+    readers.set(file, found);
+    return found;
+  };
   const read = (file: string, prompt: string | undefined, hash?: string) => {
-    if (!readers.has(file)) readers.set(file, new Set());
-    if (prompt) readers.get(file)!.add(prompt);
+    const fileReaders = readersOf(file);
+    if (prompt) fileReaders.add(prompt);
     if (hash !== undefined || !hashes.has(file)) hashes.set(file, hash);
   };
   let project;
@@ -69,11 +74,12 @@ export async function deriveTargets(
       read(input, prompt, loaded.inputHashes[input] ?? (await project.files.hash(input)));
     const fm = loaded.parsed?.frontmatter;
     // Named but unreadable (not there yet): watched, so creating it triggers a build.
-    const named = [...(fm?.context ?? []), ...(fm && localModelPath(fm.model) ? [localModelPath(fm.model)!] : [])];
+    const model = fm && localModelPath(fm.model);
+    const named = [...(fm?.context ?? []), ...(model ? [model] : [])];
     for (const entry of named) {
       if (GLOB_CHARS.test(entry)) globs.push(entry);
       else if (!readers.has(entry)) read(entry, prompt, await project.files.hash(entry));
-      else readers.get(entry)!.add(prompt);
+      else readersOf(entry).add(prompt);
     }
     for (const glob of loaded.entry?.contextGlobs ?? []) globs.push(glob);
   }

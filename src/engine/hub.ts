@@ -172,7 +172,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, signal: AbortSignal | u
       () => reject(Object.assign(new Error(`timed out after ${ms} ms`), { name: "TimeoutError" })),
       ms,
     );
-    const onAbort = () => reject(signal!.reason);
+    const onAbort = () => reject(signal?.reason);
     if (signal?.aborted) onAbort();
     signal?.addEventListener("abort", onAbort, { once: true });
     promise.then(resolve, reject).finally(() => {

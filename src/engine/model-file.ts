@@ -21,8 +21,8 @@ export async function resolveModelPath(
   /** Stops a download at once. */
   signal?: AbortSignal,
 ): Promise<{ file: string; absolute: string }> {
-  if (ref.startsWith("gguf:")) {
-    const file = ggufPath(ref)!;
+  const file = ggufPath(ref);
+  if (file !== undefined) {
     if (file === "") {
       throw new PcError("PC_MODEL_INVALID", "The model gguf: names no file.", {
         key: "model",

@@ -389,7 +389,7 @@ async function probeServer(
     if (typeof props?.model_path === "string") found.modelFile = fileName(props.model_path);
     if (typeof props?.build_info === "string") found.buildInfo = props.build_info;
     const data = Array.isArray(listed?.data) ? (listed.data as Array<{ meta?: Record<string, unknown> }>) : [];
-    const meta = data.length === 1 ? data[0]!.meta : undefined;
+    const meta = data.length === 1 ? data[0].meta : undefined;
     if (typeof meta?.size === "number") found.modelSize = meta.size;
     if (typeof meta?.n_params === "number") found.modelParams = meta.n_params;
     if (typeof meta?.n_vocab === "number") found.modelVocab = meta.n_vocab;
@@ -405,5 +405,5 @@ async function probeServer(
 
 /** The last part of a path (llama-server reports the model as the path it was started with). */
 export function fileName(path: string): string {
-  return path.split(/[\\/]/).pop()!;
+  return path.replace(/^.*[\\/]/, "");
 }

@@ -212,7 +212,10 @@ export function describePins(sampler: Partial<Sampler>): string {
 /** The full sampler from a prompt's pins: neutral where nothing is pinned. */
 export function samplerFrom(pins: Partial<Record<SamplerName, number>>): Sampler {
   const sampler = { ...NEUTRAL_SAMPLER } as Sampler;
-  for (const name of SAMPLER_NAMES) if (pins[name] !== undefined) sampler[name] = pins[name]!;
+  for (const name of SAMPLER_NAMES) {
+    const value = pins[name];
+    if (value !== undefined) sampler[name] = value;
+  }
   return sampler;
 }
 

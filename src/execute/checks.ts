@@ -162,7 +162,11 @@ export interface PromptChecks {
 export function checksOf(loaded: { parsed?: ParsedPrompt; hashes?: PromptHashes }): PromptChecks | undefined {
   const { parsed } = loaded;
   const hash = loaded.hashes?.checksHash;
-  if (!parsed || hash === undefined) return undefined;
+  return parsed && hash !== undefined ? checksFor(parsed, hash) : undefined;
+}
+
+/** The checks of a parsed prompt whose checks hash to `hash`. */
+export function checksFor(parsed: ParsedPrompt, hash: string): PromptChecks {
   return {
     commands: checkCommands(parsed),
     timeoutMs: (parsed.frontmatter.check_timeout ?? DEFAULT_CHECK_TIMEOUT) * 1000,

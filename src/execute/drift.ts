@@ -21,11 +21,11 @@ export async function refuseDrift(
   /** With these, an output is checked again (a folder or a link out?) and bytes of any kept generation of the prompt are pc's own write. */
   ours: { root?: string; store?: GenerationStore } = {},
 ): Promise<void> {
-  for (const output of Object.keys(writing)) {
+  for (const [output, bytes] of Object.entries(writing)) {
     if (ours.root !== undefined) checkOutputPath(ours.root, output, prompt); // it may have become a folder or a link out meanwhile
     files.forget(output);
     const current = await files.hash(output);
-    if (current === undefined || current === recorded?.[output] || current === sha256(writing[output]!)) continue;
+    if (current === undefined || current === recorded?.[output] || current === sha256(bytes)) continue;
     // Bytes of an earlier generation of this prompt that a stopped build wrote without recording them.
     if (ours.store && (await writtenByPc(ours.store, prompt, output, current))) continue;
     throw new PcError("PC_OUTPUT_DRIFTED", `${output} was edited by hand; it is not overwritten`, {

@@ -57,7 +57,8 @@ export class LockRecorder {
         for (const [, waiting] of batch) waiting.resolve();
       } catch (error) {
         batch.forEach(([prompt, waiting], i) => {
-          if (previous[i]) this.lock.prompts[prompt] = previous[i]!;
+          const before = previous[i];
+          if (before) this.lock.prompts[prompt] = before;
           else delete this.lock.prompts[prompt];
           waiting.reject(writeFailed(prompt, "cannot write promptfile.lock", error));
         });

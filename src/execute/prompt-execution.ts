@@ -11,7 +11,7 @@ import { refuseDrift } from "./drift.js";
 import { produce, restore, type Produced } from "./generate.js";
 import { carriedEntry, lockEntryFor } from "./lock-entry.js";
 import { replaceOutputs, writeFailed, type WrittenOutputs } from "./write-outputs.js";
-import { checkPrompt, checksOf, knownVerdict } from "./checks.js";
+import { checkPrompt, checksFor, knownVerdict } from "./checks.js";
 import type { CheckVerdict } from "../cache/store.js";
 
 /** What the deciding steps found: the prompt is done (fresh, skipped), or it has outputs to commit. */
@@ -205,7 +205,7 @@ export class PromptExecution {
       // Written and recorded as asked (--keep-failed), and failed until a generation passes.
       const error = checkFailed(this.loaded.prompt, this.keptFailing, false);
       this.run.failures[this.loaded.prompt] = {
-        inputHash: this.loaded.hashes!.inputHash,
+        inputHash: loaded.hashes.inputHash,
         code: error.code,
         message: error.message,
       };
@@ -267,10 +267,11 @@ export class PromptExecution {
     produced: Produced,
     written: WrittenOutputs,
   ): Promise<CheckVerdict | undefined> {
-    if (loaded.hashes.checksHash === undefined) return undefined;
+    const { checksHash } = loaded.hashes;
+    if (checksHash === undefined) return undefined;
     const { project, store, options } = this.run;
     // A prompt planned from its lock entry is parsed for its check commands.
-    const checks = checksOf({ parsed: await parseLoaded(project.root, loaded), hashes: loaded.hashes })!;
+    const checks = checksFor(await parseLoaded(project.root, loaded), checksHash);
     const prompt = loaded.prompt;
     const known = knownVerdict(checks.hash, produced.outputs, produced.generation);
     let verdict = known;

@@ -162,10 +162,12 @@ function describePointer(pointer: string): string {
  * a lock (a new build result replaces it).
  */
 export function serializeLock(lock: Lock): string {
-  const names = Object.keys(lock.prompts)
-    .filter((name) => lock.prompts[name] !== undefined)
-    .sort();
-  const entries = names.map((name) => `    ${JSON.stringify(name)}: ${entryText(lock.prompts[name]!)}`);
+  const entries = Object.keys(lock.prompts)
+    .sort()
+    .flatMap((name) => {
+      const entry: LockEntry | undefined = lock.prompts[name];
+      return entry === undefined ? [] : [`    ${JSON.stringify(name)}: ${entryText(entry)}`];
+    });
   const prompts = entries.length ? `{\n${entries.join(",\n")}\n  }` : "{}";
   return `{\n  "lockfileVersion": ${JSON.stringify(lock.lockfileVersion)},\n  "prompts": ${prompts}\n}\n`;
 }

@@ -9,13 +9,13 @@ import { count } from "../util/plural.js";
  * entry is accepted: its generations are still in the cache.
  */
 export function selectOnePrompt(project: Project, cwd: string, given: string, command: string): string {
-  const selected = selectPrompts(project, cwd, [given]) ?? [];
+  const selected = selectPrompts(project, cwd, [given]);
   if (selected.length !== 1) {
     throw new PcError("PC_USAGE", `"${given}" names ${count(selected.length, "prompt")}; ${command} takes one`, {
       hint: `Give one prompt file or one of its outputs, e.g. pc ${command} ${selected[0] ?? "prompts/app.md"}`,
     });
   }
-  return selected[0]!;
+  return selected[0];
 }
 
 /**

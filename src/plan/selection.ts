@@ -5,8 +5,11 @@ import { toPosix } from "../util/fs.js";
 
 /**
  * Resolves command-line paths to prompts: a prompt file, one of its outputs, or a folder holding
- * prompts. Paths are taken relative to `cwd` and mapped to the project root.
+ * prompts. Paths are taken relative to `cwd` and mapped to the project root. No paths: undefined
+ * (every prompt).
  */
+export function selectPrompts(project: Project, cwd: string, paths: [string, ...string[]]): string[];
+export function selectPrompts(project: Project, cwd: string, paths: string[] | undefined): string[] | undefined;
 export function selectPrompts(project: Project, cwd: string, paths: string[] | undefined): string[] | undefined {
   if (!paths || paths.length === 0) return undefined;
   const selected = new Set<string>();

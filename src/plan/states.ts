@@ -51,12 +51,13 @@ export async function computeStates(project: Project): Promise<PromptStatus[]> {
   }
   const byPrompt = new Map<string, PromptStatus>();
   for (const prompt of graph.order) {
-    const loaded = prompts.get(prompt)!;
+    const loaded = prompts.get(prompt);
+    if (!loaded) continue; // the graph orders the project's prompts: each is there
     let status = stateOf(loaded, project, outputHashes, byPrompt);
     if (status.state === "drifted") status = (await interruptedWrite(loaded, project, outputHashes, status)) ?? status;
     byPrompt.set(prompt, status);
   }
-  const statuses = graph.order.map((p) => byPrompt.get(p)!);
+  const statuses = [...byPrompt.values()]; // in dependency order
   for (const [prompt, entry] of Object.entries(lock.prompts).sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (!isOrphan(project, prompt)) continue;
     const outputs = Object.keys(entry.outputs);
@@ -122,7 +123,8 @@ function stateOf(
 
   const entry = loaded.entry;
   const reasons: string[] = [];
-  const notFresh = dependsOn.map((d) => done.get(d)!).filter((d) => d.state !== "fresh");
+  // Its dependencies come before it in dependency order: each is done.
+  const notFresh = dependsOn.flatMap((d) => done.get(d) ?? []).filter((d) => d.state !== "fresh");
   for (const dep of notFresh) reasons.push(`depends on ${dep.prompt} (${dep.state})`);
   const waitsFor = loaded.stage === "waiting" ? loaded.waitsFor : undefined;
   if (waitsFor && !dependsOn.includes(waitsFor)) reasons.push(`waits for ${waitsFor} to generate its output`);
@@ -195,12 +197,14 @@ async function interruptedWrite(
     return { ...status, state: loaded.entry ? "stale" : "new", reasons };
   }
   // Written by a build of an earlier request (its inputs changed since): no hand edit either, it is regenerated.
-  const changed = loaded.outputs.filter(
-    (o) => outputHashes.get(o) !== undefined && outputHashes.get(o) !== recorded[o],
-  );
-  for (const o of changed) if (!(await writtenByPc(store, loaded.prompt, o, outputHashes.get(o)!))) return undefined;
+  const changed = loaded.outputs.flatMap((output) => {
+    const hash = outputHashes.get(output);
+    return hash !== undefined && hash !== recorded[output] ? [{ output, hash }] : [];
+  });
+  for (const { output, hash } of changed)
+    if (!(await writtenByPc(store, loaded.prompt, output, hash))) return undefined;
   const reasons = changed.map(
-    (o) =>
+    ({ output: o }) =>
       `${o} was written by an earlier build that was stopped before recording it (kept in the cache); it is regenerated`,
   );
   return {
@@ -248,16 +252,17 @@ export function staleReasons(loaded: LoadedPrompt, entry: LockEntry): string[] {
   const now = loaded.inputHashes;
   const modelFile = pins ? localModelPath(pins.model) : undefined;
   for (const [file, hash] of Object.entries(now)) {
+    const before = entry.inputs[file];
     if (!(file in entry.inputs)) reasons.push(`new input ${file}`);
-    else if (entry.inputs[file] === hash) continue;
+    else if (before === hash) continue;
     else if (file === modelFile)
-      reasons.push(`the model changed: ${file} is another file now (${short(entry.inputs[file]!)} -> ${short(hash)})`);
+      reasons.push(`the model changed: ${file} is another file now (${short(before)} -> ${short(hash)})`);
     else reasons.push(file === loaded.prompt ? `${file} changed` : `input ${file} changed`);
   }
   for (const file of Object.keys(entry.inputs)) if (!(file in now)) reasons.push(`input ${file} removed`);
   // A model outside the project is an input by its hash only: nothing else changed, so it did.
-  if (reasons.length === 0 && modelFile !== undefined && !(modelFile in now))
-    reasons.push(`the model changed: ${lockedModelName(pins!.model).slice(5)} is another file now`);
+  if (reasons.length === 0 && pins && modelFile !== undefined && !(modelFile in now))
+    reasons.push(`the model changed: ${lockedModelName(pins.model).slice(5)} is another file now`);
   if (reasons.length === 0 && recordedBeforeSamplers(entry)) {
     reasons.push(canCarryOver(loaded, entry) ? `${SAMPLERS_PINNED}; ${carryOverNote(entry)}` : SAMPLERS_PINNED);
   } else if (pins && loaded.parsed && entry.sampling && !recordedBeforeSamplers(entry)) {

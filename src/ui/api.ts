@@ -90,7 +90,7 @@ export const POST: Record<string, Route> = {
 async function promptPage({ root }: ApiContext, given: string) {
   // The state first: only a prompt of this project (as the library selects it) is read any further.
   const report = await status({ cwd: root, paths: [given] });
-  const state = report.prompts.length === 1 ? report.prompts[0]! : report.prompts.find((p) => p.prompt === given);
+  const state = report.prompts.length === 1 ? report.prompts[0] : report.prompts.find((p) => p.prompt === given);
   if (!state) throw new PcError("PC_PROMPT_NOT_FOUND", `"${given}" is not one prompt of this project`);
   const prompt = state.prompt;
   const [rendered, history] = await Promise.all([

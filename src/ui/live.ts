@@ -31,11 +31,12 @@ export class Live {
   /** Starts watching the project and computing the states; resolves once the watches are set. */
   async start(): Promise<void> {
     const { watch } = await import("chokidar");
-    this.watcher = watch(this.root, { ignoreInitial: true, ignored: (file) => this.ignored(file) });
-    this.watcher.on("all", () => this.changed());
-    this.watcher.on("error", (error) => this.onError(error));
+    const watcher = watch(this.root, { ignoreInitial: true, ignored: (file) => this.ignored(file) });
+    this.watcher = watcher;
+    watcher.on("all", () => this.changed());
+    watcher.on("error", (error) => this.onError(error));
     void this.states().catch(() => {}); // ready for the first page
-    await new Promise<void>((resolve) => this.watcher!.once("ready", () => resolve()));
+    await new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
   }
 
   /** Opens an event stream on `response`; its first event is every prompt's state. */

@@ -47,17 +47,18 @@ export async function startUi(options: UiOptions = {}): Promise<UiServer> {
   const live = new Live(root, onError);
   const context: ApiContext = { root, baseUrl: options.baseUrl, signal: options.signal, live };
   const assets = await Assets.load();
-  let gate: Gate | undefined;
-  const server = createServer((request, response) => {
-    handle(request, response, gate!, context, assets).catch((error) => {
+  const server = createServer();
+  await listen(server, host, options.port ?? 0);
+  const port = (server.address() as AddressInfo).port;
+  const gate = gateFor(token, host, port);
+  // Added before node reads any request (in the same turn as listening): the gate needs the port.
+  server.on("request", (request, response) => {
+    handle(request, response, gate, context, assets).catch((error) => {
       onError(error);
       if (!response.headersSent) send(response, 500, { error: { code: "PC_INTERNAL", message: messageOf(error) } });
       else response.end();
     });
   });
-  await listen(server, host, options.port ?? 0);
-  const port = (server.address() as AddressInfo).port;
-  gate = gateFor(token, host, port);
   await live.start();
   const shown = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
   return {

@@ -147,7 +147,7 @@ export function writeFailure(
 ): PcError {
   const code = (error as NodeJS.ErrnoException)?.code;
   const unchanged = details.unchanged ?? "The previous outputs and the lock are unchanged.";
-  const lower = `${unchanged[0]!.toLowerCase()}${unchanged.slice(1)}`;
+  const lower = `${unchanged.slice(0, 1).toLowerCase()}${unchanged.slice(1)}`;
   const hint =
     code === "EACCES" || code === "EPERM" || code === "EROFS"
       ? `Make the folder writable; ${lower}`

@@ -24,7 +24,7 @@ export function arePlainProjectPaths(record: unknown): boolean {
 /** pc's own files and folders, which no prompt may write; undefined when `relative` is none of them. */
 export function ownFileOf(relative: string): string | undefined {
   const normal = path.posix.normalize(relative.replace(/\\/g, "/")).replace(/^\.\//, "");
-  const top = normal.split("/")[0]!;
+  const [top] = normal.split("/");
   if (top === ".pc") return "pc's own folder .pc/";
   if (top === ".git") return "git's folder .git/";
   if (normal === "promptfile.lock" || normal.startsWith("promptfile.lock.")) return "the lock (promptfile.lock)";
