@@ -23,7 +23,7 @@ export interface ProjectCheck {
 export async function checkProject(root: string): Promise<ProjectCheck> {
   const findings: Finding[] = [];
   const models = new Map<string, ModelUse>();
-  const use = (model: string, prompt: string, needed: boolean) => {
+  const use: Use = (model, prompt, needed) => {
     const entry = models.get(model) ?? { prompts: [], needed: false };
     entry.prompts.push(prompt);
     entry.needed ||= needed;
@@ -41,65 +41,77 @@ export async function checkProject(root: string): Promise<ProjectCheck> {
     return `${LOCK_FILE} is valid (${count(Object.keys(lock.prompts).length, "prompt")} recorded)`;
   });
 
-  if (configOk && lockOk) {
-    await attempt(findings, "prompts", async () => {
-      const project = await loadProject(root);
-      const statuses = await computeStates(project);
-      for (const s of statuses) {
-        if (s.state === "invalid") {
-          findings.push({
-            level: "error",
-            check: "prompt",
-            subject: s.prompt,
-            what: `${s.error?.where ?? s.prompt}: ${s.error?.message}`,
-            fix: s.error?.hint,
-          });
-        } else if (s.state === "orphaned") {
-          const left = s.outputs.filter((o) => existsSync(path.join(root, o)));
-          findings.push({
-            level: "warn",
-            check: "orphan",
-            subject: s.prompt,
-            what: `${s.prompt} is gone, but its lock entry remains${left.length ? ` and so do its outputs ${left.join(", ")}` : ""}`,
-            fix: `\`pc build\` drops its entry from ${LOCK_FILE}${left.length ? ` (delete ${left.join(", ")} if no longer wanted)` : ""}; or restore ${s.prompt}.`,
-          });
-        } else {
-          const loaded = project.prompts.get(s.prompt);
-          const model = loaded?.parsed?.frontmatter.model ?? loaded?.entry?.model;
-          if (model) use(model, s.prompt, BUILDABLE.has(s.state));
-        }
-      }
-      const invalid = statuses.filter((s) => s.state === "invalid").length;
-      const prompts = statuses.filter((s) => s.state !== "orphaned").length;
-      return invalid === 0
-        ? `${count(prompts, "prompt")} ${verb(prompts, "parses and renders", "parse and render")}`
-        : undefined;
-    });
-  } else {
-    // Without a valid config or lock there are no states: read each prompt's frontmatter for its model.
-    await attempt(findings, "prompts", async () => {
-      const { prompts } = await discoverPrompts(root, config);
-      for (const prompt of prompts) {
-        try {
-          const bytes = await readIfExists(path.join(root, prompt));
-          if (!bytes)
-            throw new PcError("PC_PROMPT_NOT_FOUND", "the prompt file disappeared while it was read", { file: prompt });
-          use(parsePrompt(prompt, bytes.toString("utf8")).frontmatter.model, prompt, true);
-        } catch (error) {
-          if (!(error instanceof PcError)) throw error;
-          findings.push({
-            level: "error",
-            check: "prompt",
-            subject: prompt,
-            what: `${error.where ?? prompt}: ${error.message}`,
-            fix: error.hint,
-          });
-        }
-      }
-      return undefined;
-    });
-  }
+  await attempt(findings, "prompts", () =>
+    // Without a valid config or lock there are no states: each prompt's frontmatter gives its model.
+    configOk && lockOk ? checkStates(root, findings, use) : checkPromptFiles(root, config, findings, use),
+  );
   return { findings, config, models };
+}
+
+/** Notes that a prompt pins a model (`needed`: a build would run it). */
+type Use = (model: string, prompt: string, needed: boolean) => void;
+
+/** Every prompt's state: invalid prompts are errors, orphaned entries warnings; the others' models are noted. */
+async function checkStates(root: string, findings: Finding[], use: Use): Promise<string | undefined> {
+  const project = await loadProject(root);
+  const statuses = await computeStates(project);
+  for (const s of statuses) {
+    if (s.state === "invalid") {
+      findings.push({
+        level: "error",
+        check: "prompt",
+        subject: s.prompt,
+        what: `${s.error?.where ?? s.prompt}: ${s.error?.message}`,
+        fix: s.error?.hint,
+      });
+    } else if (s.state === "orphaned") {
+      const left = s.outputs.filter((o) => existsSync(path.join(root, o)));
+      findings.push({
+        level: "warn",
+        check: "orphan",
+        subject: s.prompt,
+        what: `${s.prompt} is gone, but its lock entry remains${left.length ? ` and so do its outputs ${left.join(", ")}` : ""}`,
+        fix: `\`pc build\` drops its entry from ${LOCK_FILE}${left.length ? ` (delete ${left.join(", ")} if no longer wanted)` : ""}; or restore ${s.prompt}.`,
+      });
+    } else {
+      const loaded = project.prompts.get(s.prompt);
+      const model = loaded?.parsed?.frontmatter.model ?? loaded?.entry?.model;
+      if (model) use(model, s.prompt, BUILDABLE.has(s.state));
+    }
+  }
+  const invalid = statuses.filter((s) => s.state === "invalid").length;
+  const prompts = statuses.filter((s) => s.state !== "orphaned").length;
+  return invalid === 0
+    ? `${count(prompts, "prompt")} ${verb(prompts, "parses and renders", "parse and render")}`
+    : undefined;
+}
+
+/** Each prompt file's frontmatter (invalid ones are errors), for its model. */
+async function checkPromptFiles(
+  root: string,
+  config: ProjectConfig,
+  findings: Finding[],
+  use: Use,
+): Promise<string | undefined> {
+  const { prompts } = await discoverPrompts(root, config);
+  for (const prompt of prompts) {
+    try {
+      const bytes = await readIfExists(path.join(root, prompt));
+      if (!bytes)
+        throw new PcError("PC_PROMPT_NOT_FOUND", "the prompt file disappeared while it was read", { file: prompt });
+      use(parsePrompt(prompt, bytes.toString("utf8")).frontmatter.model, prompt, true);
+    } catch (error) {
+      if (!(error instanceof PcError)) throw error;
+      findings.push({
+        level: "error",
+        check: "prompt",
+        subject: prompt,
+        what: `${error.where ?? prompt}: ${error.message}`,
+        fix: error.hint,
+      });
+    }
+  }
+  return undefined;
 }
 
 /** Runs a check: its message is an ok finding, a PcError an error finding. Returns whether it passed. */

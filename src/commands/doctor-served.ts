@@ -17,6 +17,8 @@ interface Answer {
 
 type Flavor = "llama-server" | "ollama" | "vllm" | "openai";
 
+type Get = (url: string) => Promise<Answer>;
+
 export async function checkServer(
   baseURL: string,
   models: Map<string, ModelUse>,
@@ -25,41 +27,72 @@ export async function checkServer(
 ): Promise<Finding[]> {
   const base = baseURL.replace(/\/+$/, "");
   const origin = base.replace(/\/v1$/, "");
-  const get = (url: string) => getJson(url, apiKey, timeoutMs);
+  const get: Get = (url) => getJson(url, apiKey, timeoutMs);
+  const listed = await get(`${base}/models`);
+  const refused = unreachable(base, listed, models);
+  if (refused) return [refused];
+  const { flavor, props, tags } = await serverFlavor(origin, get);
+  const findings: Finding[] = [
+    {
+      level: "ok",
+      check: "engine.reachable",
+      subject: base,
+      what: `${base} answers: ${await describe(flavor, props.json, origin, get)}`,
+    },
+  ];
+  const { served, names, listedCount } = servedModels(flavor, listed, props, tags);
+  if (listed.status !== 200 && served.size === 0) {
+    findings.push({
+      level: "warn",
+      check: "engine.model",
+      subject: base,
+      what: `${base}/models answered HTTP ${listed.status}: which models it serves is unknown`,
+      fix: "Check the base URL: it should end in /v1 for an OpenAI-compatible server.",
+    });
+  } else {
+    const kind = flavor === "llama-server" && listedCount <= 1 ? "llama-server (one model)" : flavor;
+    for (const [model, use] of models) findings.push(modelFinding(model, use, served, names, kind, base));
+  }
+  if (flavor === "llama-server")
+    findings.push(...(await determinism(props.json as Record<string, unknown>, origin, get)));
+  findings.push(samplerFinding(flavor, props.json, origin));
+  return findings;
+}
+
+/** The finding when the server cannot be reached or refuses pc; undefined when it answers. */
+function unreachable(base: string, listed: Answer, models: Map<string, ModelUse>): Finding | undefined {
   const all: ModelUse = {
     prompts: [...models.values()].flatMap((u) => u.prompts),
     needed: [...models.values()].some((u) => u.needed),
   };
   const level = engineLevel(all);
   const who = `${models.size === 1 ? "model" : "models"} ${[...models.keys()].join(", ")} (${usedBy(all)})`;
-
-  const listed = await get(`${base}/models`);
   if (listed.failure) {
-    return [
-      {
-        level,
-        check: "engine.reachable",
-        subject: base,
-        what: `cannot reach ${base} (${listed.failure}) for ${who}`,
-        fix: startServerHint(base),
-      },
-    ];
+    return {
+      level,
+      check: "engine.reachable",
+      subject: base,
+      what: `cannot reach ${base} (${listed.failure}) for ${who}`,
+      fix: startServerHint(base),
+    };
   }
   if (listed.status === 401 || listed.status === 403) {
-    return [
-      {
-        level,
-        check: "engine.reachable",
-        subject: base,
-        what: `${base} refuses pc (HTTP ${listed.status}) for ${who}`,
-        fix: "Set PC_API_KEY to a key the server accepts.",
-      },
-    ];
+    return {
+      level,
+      check: "engine.reachable",
+      subject: base,
+      what: `${base} refuses pc (HTTP ${listed.status}) for ${who}`,
+      fix: "Set PC_API_KEY to a key the server accepts.",
+    };
   }
-  const findings: Finding[] = [];
+  return undefined;
+}
+
+/** Which server it is, from the endpoints only one kind answers: llama-server's /props, Ollama's /api/tags, vLLM's /version. */
+async function serverFlavor(origin: string, get: Get): Promise<{ flavor: Flavor; props: Answer; tags: Answer }> {
   const props = await get(`${origin}/props`);
   const isLlama = isObject(props.json) && ("total_slots" in props.json || "default_generation_settings" in props.json);
-  const tags = isLlama ? {} : await get(`${origin}/api/tags`);
+  const tags: Answer = isLlama ? {} : await get(`${origin}/api/tags`);
   const vllm =
     isLlama || (isObject(tags.json) && Array.isArray(tags.json.models)) ? {} : await get(`${origin}/version`);
   const flavor: Flavor = isLlama
@@ -69,14 +102,19 @@ export async function checkServer(
       : isObject(vllm.json) && typeof vllm.json.version === "string"
         ? "vllm"
         : "openai";
-  findings.push({
-    level: "ok",
-    check: "engine.reachable",
-    subject: base,
-    what: `${base} answers: ${await describe(flavor, props.json, origin, get)}`,
-  });
+  return { flavor, props, tags };
+}
 
-  // `served` is what a pinned name may match; `names` is what the server lists, for messages.
+/**
+ * `served` is what a pinned name may match (with llama-server, its model file too); `names` is what
+ * the server lists, for messages; `listedCount` how many models /v1/models lists.
+ */
+function servedModels(
+  flavor: Flavor,
+  listed: Answer,
+  props: Answer,
+  tags: Answer,
+): { served: Set<string>; names: string[]; listedCount: number } {
   const served = new Set<string>();
   const data = isObject(listed.json) && Array.isArray(listed.json.data) ? listed.json.data : [];
   for (const m of data) if (isObject(m) && typeof m.id === "string") served.add(m.id);
@@ -88,22 +126,7 @@ export async function checkServer(
     const file = props.json.model_path.replace(/^.*[\\/]/, ""); // the file name
     served.add(file).add(file.replace(/\.gguf$/i, ""));
   }
-  if (listed.status !== 200 && served.size === 0) {
-    findings.push({
-      level: "warn",
-      check: "engine.model",
-      subject: base,
-      what: `${base}/models answered HTTP ${listed.status}: which models it serves is unknown`,
-      fix: "Check the base URL: it should end in /v1 for an OpenAI-compatible server.",
-    });
-  } else {
-    const kind = flavor === "llama-server" && data.length <= 1 ? "llama-server (one model)" : flavor;
-    for (const [model, use] of models) findings.push(modelFinding(model, use, served, names, kind, base));
-  }
-  if (flavor === "llama-server")
-    findings.push(...(await determinism(props.json as Record<string, unknown>, origin, get)));
-  findings.push(samplerFinding(flavor, props.json, origin));
-  return findings;
+  return { served, names, listedCount: data.length };
 }
 
 function modelFinding(

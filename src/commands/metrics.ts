@@ -22,7 +22,23 @@ const OUTCOMES: BuildOutcome[] = ["built", "cached", "fresh", "failed", "skipped
 
 /** The metrics of a finished build. Pure. */
 export function toPrometheus(report: BuildReport): string {
-  const family = (name: string, type: Family["type"], help: string): Family => ({ name, type, help, samples: [] });
+  return [...promptFamilies(report), ...buildFamilies(report)]
+    .filter((f) => f.samples.length > 0)
+    .map(formatFamily)
+    .join("");
+}
+
+function family(name: string, type: Family["type"], help: string): Family {
+  return { name, type, help, samples: [] };
+}
+
+/** A family of one unlabelled sample (none when the value is unknown). */
+function single(name: string, type: Family["type"], help: string, value: number | undefined): Family {
+  return { name, type, help, samples: value === undefined ? [] : [{ labels: {}, value }] };
+}
+
+/** Per prompt: its request's duration, tokens and rate, and its outcome. */
+function promptFamilies(report: BuildReport): Family[] {
   const duration = family(
     "pc_prompt_request_duration_seconds",
     "gauge",
@@ -58,23 +74,15 @@ export function toPrometheus(report: BuildReport): string {
     completionTokens.samples.push({ labels, value: f.completionTokens });
     if (f.tokensPerSecond !== undefined) rate.samples.push({ labels, value: f.tokensPerSecond });
   }
+  return [duration, promptTokens, completionTokens, rate, outcome];
+}
 
+/** For the whole build: prompts by outcome, tokens, time, success and when it finished. */
+function buildFamilies(report: BuildReport): Family[] {
   const totals = buildFigures(report);
   const prompts = family("pc_build_prompts", "gauge", "Prompts by outcome in the last build.");
   for (const o of OUTCOMES) prompts.samples.push({ labels: { outcome: o }, value: report.totals[o] });
-  const single = (name: string, type: Family["type"], help: string, value: number | undefined): Family => ({
-    name,
-    type,
-    help,
-    samples: value === undefined ? [] : [{ labels: {}, value }],
-  });
-
-  const families = [
-    duration,
-    promptTokens,
-    completionTokens,
-    rate,
-    outcome,
+  return [
     prompts,
     single(
       "pc_build_prompt_tokens_total",
@@ -114,10 +122,6 @@ export function toPrometheus(report: BuildReport): string {
       Date.parse(report.finishedAt) / 1000,
     ),
   ];
-  return families
-    .filter((f) => f.samples.length > 0)
-    .map(formatFamily)
-    .join("");
 }
 
 /** Writes the metrics atomically, so the collector never reads a half-written file. */

@@ -19,6 +19,18 @@ function rootCause(error: unknown): { code?: string; message: string } {
   return { code: current?.code, message: current?.message ?? String(error) };
 }
 
+/** What the openai client's errors carry (an HTTP status for a server's answer, none for a network failure). */
+interface ClientError {
+  status?: number;
+  headers?: Headers;
+  error?: { type?: string; message?: string };
+  message?: string;
+  name?: string;
+}
+
+/** Makes the PcError: the message prefixed with the model and base URL, secrets removed. */
+type Make = (code: PcErrorCode, message: string, hint: string, retryable?: boolean, retryAfterMs?: number) => PcError;
+
 /**
  * Turns whatever the openai client threw into a PcError naming the prompt, model and base URL,
  * marked retryable where retrying can help. Never includes request headers (the API key).
@@ -27,75 +39,71 @@ export function engineError(error: unknown, where: Where): PcError {
   if (error instanceof PcError) return error;
   const at = `model "${where.model}" at ${where.baseURL}`;
   // The cause is not chained: the client's error may quote the server's reply, key included.
-  const make = (code: PcErrorCode, message: string, hint: string, retryable = false, retryAfterMs?: number) =>
+  const make: Make = (code, message, hint, retryable = false, retryAfterMs) =>
     Object.assign(
       new PcError(code, redactSecrets(`${at}: ${message}`, where.apiKey), { file: where.prompt, hint, retryable }),
       { retryAfterMs },
     );
-  const e = error as {
-    status?: number;
-    headers?: Headers;
-    error?: { type?: string; message?: string };
-    message?: string;
-    name?: string;
-  };
-  const status = typeof e.status === "number" ? e.status : undefined;
+  const e = error as ClientError;
   const serverMessage = (e.error?.message ?? e.message ?? "").split("\n")[0].slice(0, 300);
+  return typeof e.status === "number"
+    ? httpError(e.status, e, serverMessage, make)
+    : connectionError(error, e, serverMessage, make, where.baseURL);
+}
 
-  if (status === undefined) {
-    const cause = rootCause(error);
-    if (e.name === "APIConnectionTimeoutError") {
-      return make(
-        "PC_ENGINE_TIMEOUT",
-        "the request timed out",
-        'Raise the timeout (--timeout <seconds> or "timeout" in pc.config.json).',
-        true,
-      );
-    }
-    if (cause.code === "ECONNREFUSED") {
-      return make(
-        "PC_ENGINE_UNREACHABLE",
-        "connection refused: no server is listening",
-        startServerHint(where.baseURL),
-        true,
-      );
-    }
-    if (cause.code === "ENOTFOUND" || cause.code === "EAI_AGAIN") {
-      return make(
-        "PC_ENGINE_UNREACHABLE",
-        `the host name does not resolve (${cause.code})`,
-        "Check the host in --base-url / PC_BASE_URL / pc.config.json.",
-      );
-    }
-    if (/certificate|SSL|TLS|self[- ]signed|EPROTO|CERT/i.test(`${cause.code} ${cause.message}`)) {
-      return tlsError(cause, make);
-    }
-    if (cause.code && TRANSIENT_NETWORK.has(cause.code)) {
-      return make(
-        "PC_ENGINE_ERROR",
-        `the connection broke (${cause.code})`,
-        "The server closed the connection: see its log.",
-        true,
-      );
-    }
-    if (/JSON/i.test(cause.message) || error instanceof SyntaxError) {
-      return make(
-        "PC_ENGINE_ERROR",
-        `the server sent data that is not valid JSON: ${cause.message.slice(0, 200)}`,
-        "Check that the base URL points at an OpenAI-compatible server.",
-        true,
-      );
-    }
-    if (e.name === "APIError" || e.error) {
-      return make(
-        "PC_ENGINE_ERROR",
-        `the server reported an error mid-answer: ${serverMessage}`,
-        "See the server's log.",
-        true,
-      );
-    }
-    return make("PC_ENGINE_ERROR", `the request failed: ${cause.message}`, "Check the server and the base URL.", true);
+/** No answer from the server: refused, unresolved, TLS, a broken connection, bad JSON, a timeout. */
+function connectionError(error: unknown, e: ClientError, serverMessage: string, make: Make, baseURL: string): PcError {
+  const cause = rootCause(error);
+  if (e.name === "APIConnectionTimeoutError") {
+    return make(
+      "PC_ENGINE_TIMEOUT",
+      "the request timed out",
+      'Raise the timeout (--timeout <seconds> or "timeout" in pc.config.json).',
+      true,
+    );
   }
+  if (cause.code === "ECONNREFUSED") {
+    return make("PC_ENGINE_UNREACHABLE", "connection refused: no server is listening", startServerHint(baseURL), true);
+  }
+  if (cause.code === "ENOTFOUND" || cause.code === "EAI_AGAIN") {
+    return make(
+      "PC_ENGINE_UNREACHABLE",
+      `the host name does not resolve (${cause.code})`,
+      "Check the host in --base-url / PC_BASE_URL / pc.config.json.",
+    );
+  }
+  if (/certificate|SSL|TLS|self[- ]signed|EPROTO|CERT/i.test(`${cause.code} ${cause.message}`)) {
+    return tlsError(cause, make);
+  }
+  if (cause.code && TRANSIENT_NETWORK.has(cause.code)) {
+    return make(
+      "PC_ENGINE_ERROR",
+      `the connection broke (${cause.code})`,
+      "The server closed the connection: see its log.",
+      true,
+    );
+  }
+  if (/JSON/i.test(cause.message) || error instanceof SyntaxError) {
+    return make(
+      "PC_ENGINE_ERROR",
+      `the server sent data that is not valid JSON: ${cause.message.slice(0, 200)}`,
+      "Check that the base URL points at an OpenAI-compatible server.",
+      true,
+    );
+  }
+  if (e.name === "APIError" || e.error) {
+    return make(
+      "PC_ENGINE_ERROR",
+      `the server reported an error mid-answer: ${serverMessage}`,
+      "See the server's log.",
+      true,
+    );
+  }
+  return make("PC_ENGINE_ERROR", `the request failed: ${cause.message}`, "Check the server and the base URL.", true);
+}
+
+/** The server answered with an error status. */
+function httpError(status: number, e: ClientError, serverMessage: string, make: Make): PcError {
   const retryAfterMs = parseRetryAfter(e.headers?.get?.("retry-after"));
   if (status === 401 || status === 403) {
     return make(
@@ -182,10 +190,7 @@ export function startServerHint(baseURL: string): string {
 }
 
 /** OpenSSL's reason ("wrong version number") instead of its whole error line, with the likely fix. */
-function tlsError(
-  cause: { code?: string; message: string },
-  make: (code: PcErrorCode, message: string, hint: string) => PcError,
-): PcError {
+function tlsError(cause: { code?: string; message: string }, make: Make): PcError {
   const reason = /routines:[^:]*:([^:]+)/.exec(cause.message)?.[1]?.trim() ?? cause.message.split("\n")[0].trim();
   if (/wrong version number|packet length too long|http request/i.test(reason)) {
     return make(

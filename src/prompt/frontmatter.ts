@@ -98,12 +98,33 @@ const refuseCode = () => {
   throw new PcError("PC_FRONTMATTER_JS", "JavaScript frontmatter is not evaluated");
 };
 
+/** A PC_FRONTMATTER_INVALID error of the prompt, with a valid prompt as the hint unless another is given. */
+type Fail = (message: string, details?: { line?: number; key?: string; hint?: string; cause?: unknown }) => PcError;
+
 /** Parses and validates a prompt file's text. Pure: no I/O. Throws PcError naming file, line and key. */
 export function parsePrompt(file: string, source: string): ParsedPrompt {
   const text = source.replace(/^\uFEFF/, "").replace(/\r\n?/g, "\n");
-  const fail = (message: string, details: { line?: number; key?: string; hint?: string; cause?: unknown } = {}) =>
+  const fail: Fail = (message, details = {}) =>
     new PcError("PC_FRONTMATTER_INVALID", message, { file, hint: `A valid prompt:\n${EXAMPLE}`, ...details });
+  checkDelimiters(file, text, fail);
+  const { data, content } = readFrontmatter(text, fail);
+  const problems = frontmatterProblems(data);
+  if (problems.length > 0) {
+    const first = problems[0];
+    throw fail(problems.map((p) => p.message).join("; "), { key: first.key, line: keyLine(text, first.key) });
+  }
+  const frontmatter = data as unknown as Frontmatter;
+  // Outputs are compared by path in the graph and the lock: `generated/./a.py` is `generated/a.py`.
+  const outputs = (frontmatter.outputs ?? [frontmatter.output as string]).map((o) => path.posix.normalize(o));
+  const repeated = outputs.find((o, i) => outputs.indexOf(o) !== i);
+  if (repeated) throw fail(`outputs lists "${repeated}" twice`, { key: "outputs", line: keyLine(text, "outputs") });
+  const bodyStart = text.length - content.length;
+  const bodyLine = text.slice(0, bodyStart).split("\n").length;
+  return { path: file, frontmatter, body: content, bodyLine, outputs };
+}
 
+/** The opening --- (YAML or JSON, never JavaScript) and a closing --- line. */
+function checkDelimiters(file: string, text: string, fail: Fail): void {
   const opening = /^---([^\n]*)\n/.exec(text);
   if (!opening) {
     throw fail("has no frontmatter: a prompt starts with a --- block pinning model, seed and temperature", {
@@ -132,7 +153,10 @@ export function parsePrompt(file: string, source: string): ParsedPrompt {
   if (!/\n---[ \t]*(\n|$)/.test(text.slice(opening[0].length - 1))) {
     throw fail("has no closing --- line after its frontmatter", { line: 1 });
   }
+}
 
+/** The frontmatter's mapping and the body after it. */
+function readFrontmatter(text: string, fail: Fail): { data: Record<string, unknown>; content: string } {
   let parsed: matter.GrayMatterFile<string>;
   try {
     // Passing options also disables gray-matter's content cache, which would hold every prompt in memory.
@@ -152,11 +176,11 @@ export function parsePrompt(file: string, source: string): ParsedPrompt {
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
     throw fail("frontmatter must be a mapping of keys to values", { line: 2 });
   }
-  const lineOf = (key?: string) => {
-    if (!key) return 2;
-    const index = text.split("\n").findIndex((l) => l.startsWith(`${key}:`) || l.startsWith(`"${key}"`));
-    return index >= 0 ? index + 1 : 2;
-  };
+  return { data, content: parsed.content };
+}
+
+/** What is wrong with the frontmatter's keys and values, a typo first. */
+function frontmatterProblems(data: Record<string, unknown>): Array<{ key?: string; message: string }> {
   const validate = validator("prompt");
   // The schema's top-level oneOf (output XOR outputs) is explained once below, not as two "missing" keys.
   const schemaErrors = validate(data) ? [] : (validate.errors ?? []).filter((e) => !e.schemaPath.startsWith("#/oneOf"));
@@ -175,16 +199,12 @@ export function parsePrompt(file: string, source: string): ParsedPrompt {
       message: '"extract: raw" takes the whole answer as one file, so it needs a single "output"',
     });
   }
-  if (problems.length > 0) {
-    const first = problems[0];
-    throw fail(problems.map((p) => p.message).join("; "), { key: first.key, line: lineOf(first.key) });
-  }
-  const frontmatter = data as unknown as Frontmatter;
-  // Outputs are compared by path in the graph and the lock: `generated/./a.py` is `generated/a.py`.
-  const outputs = (frontmatter.outputs ?? [frontmatter.output as string]).map((o) => path.posix.normalize(o));
-  const repeated = outputs.find((o, i) => outputs.indexOf(o) !== i);
-  if (repeated) throw fail(`outputs lists "${repeated}" twice`, { key: "outputs", line: lineOf("outputs") });
-  const bodyStart = text.length - parsed.content.length;
-  const bodyLine = text.slice(0, bodyStart).split("\n").length;
-  return { path: file, frontmatter, body: parsed.content, bodyLine, outputs };
+  return problems;
+}
+
+/** The 1-based line where a frontmatter key is set (line 2, the first key's, when it is not found). */
+function keyLine(text: string, key?: string): number {
+  if (!key) return 2;
+  const index = text.split("\n").findIndex((l) => l.startsWith(`${key}:`) || l.startsWith(`"${key}"`));
+  return index >= 0 ? index + 1 : 2;
 }
