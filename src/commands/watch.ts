@@ -71,6 +71,51 @@ export async function watch(options: WatchOptions = {}): Promise<Watcher> {
   return session;
 }
 
+/**
+ * Saves not built yet: none (`quiet`), or a burst of them (`debouncing`): the timer fires once no
+ * save came for `debounceMs`, and at the latest MAX_WAIT_MS after the first save (`since`).
+ */
+type SaveState = { name: "quiet" } | { name: "debouncing"; timer: unknown; since: number };
+
+/**
+ * Builds: none running (`idle`); one running (`building`), to be followed by another when files
+ * changed meanwhile (`followUp`), with the outputs seen changing meanwhile (`deferred`) judged
+ * once the build has recorded what it wrote; or watching has ended (`stopped`, final), with the
+ * build still finishing, if one was running.
+ */
+type BuildState =
+  | { name: "idle" }
+  | { name: "building"; followUp: boolean; deferred: Map<string, FsChange>; done: Promise<void> }
+  | { name: "stopped"; finishing?: Promise<void> };
+
+/**
+ * The watch loop: two state machines side by side, one for saves, one for builds.
+ *
+ *   Saves
+ *
+ *             save                     timer fires: no save for debounceMs
+ *     quiet ────────▶ debouncing ─────────────────────────────────────────▶ quiet, and a flush
+ *                      │      ▲        (or MAX_WAIT_MS after the first save)
+ *                      └──────┘
+ *                  save: the timer starts again
+ *
+ *   Builds
+ *
+ *            a flush finds a change                 build done, no change meanwhile
+ *     idle ─────────────────────────▶ building ──────────────────────────────────▶ idle ("idle" event)
+ *                                      │      ▲
+ *                                      └──────┘
+ *            a change meanwhile (a flush, or a deferred output): followUp, one more build after
+ *            this one; the prompts that read a changed file and are generating are cancelled
+ *
+ *     idle, building ──close() or the signal──▶ stopped (final: the timer is cleared, the running
+ *                                                build aborted and awaited)
+ *
+ * A flush (flushes run one after another) takes the saves collected in `pending` and keeps the
+ * files whose content changed: a save that changes nothing is no change, and an output saved while
+ * building is deferred until the build has recorded what it wrote, so pc's own writes never
+ * trigger a build.
+ */
 class WatchSession implements Watcher {
   readonly closed: Promise<void>;
   private resolveClosed!: () => void;
@@ -82,18 +127,15 @@ class WatchSession implements Watcher {
   private watched = new Set<string>();
   /** The content each known file had when last looked at: a save that changes nothing is no change. */
   private readonly lastSeen = new Map<string, string | undefined>();
+  /** Saves seen and not flushed yet, with what happened to each file. */
   private pending = new Map<string, FsChange>();
-  /** Output files seen changing during a build: judged once the build has recorded what it wrote. */
-  private deferred = new Map<string, FsChange>();
-  private timer: unknown;
+  private saves: SaveState = { name: "quiet" };
+  private builds: BuildState = { name: "idle" };
   private readonly clock: WatchClock;
-  private firstPendingAt = 0;
-  private flushing: Promise<void> = Promise.resolve();
-  private building: Promise<void> | undefined;
-  private followUp = false;
+  /** The flushes, one after another. */
+  private flushes: Promise<void> = Promise.resolve();
   private readonly generating = new Map<string, AbortController>();
   private readonly stop = new AbortController();
-  private stopped = false;
 
   constructor(private readonly options: WatchOptions) {
     this.root = options.cwd ?? process.cwd();
@@ -135,16 +177,23 @@ class WatchSession implements Watcher {
     this.startBuilds();
   }
 
+  /** Any state -> stopped. */
   async close(): Promise<void> {
-    if (this.stopped) return this.closed;
-    this.stopped = true;
-    this.clock.clearTimeout(this.timer);
+    if (this.builds.name === "stopped") return this.closed;
+    const finishing = this.builds.name === "building" ? this.builds.done : undefined;
+    this.builds = { name: "stopped", finishing };
+    if (this.saves.name === "debouncing") this.clock.clearTimeout(this.saves.timer);
+    this.saves = { name: "quiet" };
     this.stop.abort(new Error("watching stopped"));
     await this.fsw?.close();
-    await this.building;
-    await this.flushing;
+    await finishing;
+    await this.flushes;
     await this.engines.close();
     this.resolveClosed();
+  }
+
+  private get stopped(): boolean {
+    return this.builds.name === "stopped";
   }
 
   private watchList(): Set<string> {
@@ -166,19 +215,23 @@ class WatchSession implements Watcher {
     const previous = this.pending.get(rel);
     // add-then-change is still a new file; anything else keeps the latest kind.
     this.pending.set(rel, event === "change" && previous ? previous : event);
+    this.debounce();
+  }
+
+  /** quiet or debouncing -> debouncing, with the timer started (again). */
+  private debounce(): void {
     const now = this.clock.now();
-    if (this.timer === undefined) this.firstPendingAt = now;
-    this.clock.clearTimeout(this.timer);
-    const wait = Math.max(
-      0,
-      Math.min(this.options.debounceMs ?? DEFAULT_DEBOUNCE_MS, this.firstPendingAt + MAX_WAIT_MS - now),
-    );
-    this.timer = this.clock.setTimeout(() => {
-      this.timer = undefined;
-      this.flushing = this.flushing
+    const since = this.saves.name === "debouncing" ? this.saves.since : now;
+    if (this.saves.name === "debouncing") this.clock.clearTimeout(this.saves.timer);
+    const wait = Math.max(0, Math.min(this.options.debounceMs ?? DEFAULT_DEBOUNCE_MS, since + MAX_WAIT_MS - now));
+    const timer = this.clock.setTimeout(() => {
+      // debouncing -> quiet: the saves are flushed.
+      this.saves = { name: "quiet" };
+      this.flushes = this.flushes
         .then(() => this.flush())
         .catch((error) => this.emit({ type: "error", error: toPcError(error, "PC_WATCH_FAILED") }));
     }, wait);
+    this.saves = { name: "debouncing", timer, since };
   }
 
   private async flush(): Promise<void> {
@@ -186,13 +239,14 @@ class WatchSession implements Watcher {
     this.pending = new Map();
     const changed: string[] = [];
     for (const [file, kind] of batch) {
-      if (this.building && this.targets.outputs.has(file)) this.deferred.set(file, kind);
+      if (this.builds.name === "building" && this.targets.outputs.has(file)) this.builds.deferred.set(file, kind);
       else if (await this.isChange(file, kind)) changed.push(file);
     }
-    if (changed.length === 0 || this.stopped) return;
+    if (changed.length === 0 || this.builds.name === "stopped") return;
     this.emit({ type: "change", paths: changed.sort() });
-    if (!this.building) return this.startBuilds();
-    this.followUp = true;
+    if (this.builds.name === "idle") return this.startBuilds();
+    // building -> building, with a follow-up.
+    this.builds.followUp = true;
     for (const prompt of this.readersOf(changed)) {
       const generation = this.generating.get(prompt);
       if (!generation || generation.signal.aborted) continue;
@@ -222,18 +276,27 @@ class WatchSession implements Watcher {
     return prompts;
   }
 
+  /** idle -> building: builds until no file changed during the last one, then back to idle. */
   private startBuilds(): void {
-    this.building = (async () => {
+    const building: BuildState & { name: "building" } = {
+      name: "building",
+      followUp: false,
+      deferred: new Map(),
+      done: Promise.resolve(),
+    };
+    this.builds = building;
+    building.done = (async () => {
       let report: BuildReport | undefined;
       for (;;) {
-        this.followUp = false;
+        building.followUp = false;
         report = await this.buildOnce();
         await this.afterBuild();
-        while (this.deferred.size > 0) await this.settleDeferred();
-        if (!this.followUp || this.stopped) break;
+        while (building.deferred.size > 0) await this.settleDeferred(building);
+        if (!building.followUp || this.stopped) break;
       }
-      this.building = undefined;
-      if (!this.stopped) this.emit({ type: "idle", report, statuses: this.targets.statuses });
+      if (this.stopped) return;
+      this.builds = { name: "idle" };
+      this.emit({ type: "idle", report, statuses: this.targets.statuses });
     })();
   }
 
@@ -287,12 +350,13 @@ class WatchSession implements Watcher {
     const added = [...next].filter((p) => !this.watched.has(p));
     const removed = [...this.watched].filter((p) => !next.has(p));
     this.watched = next;
-    if (this.stopped || !this.fsw) return;
-    if (removed.length) this.fsw.unwatch(removed.map((p) => path.join(this.root, p)));
+    const fsw = this.fsw;
+    if (this.stopped || !fsw) return;
+    if (removed.length) fsw.unwatch(removed.map((p) => path.join(this.root, p)));
     if (added.length) {
       const absolute = added.map((p) => path.join(this.root, p));
-      this.fsw.add(absolute);
-      await this.watching(absolute);
+      fsw.add(absolute);
+      await this.watching(fsw, absolute);
     }
   }
 
@@ -301,9 +365,9 @@ class WatchSession implements Watcher {
    * asynchronously), so a save right after a build reported idle is never missed. A path that does
    * not exist is not waited for; nor is anything after 2 s.
    */
-  private async watching(files: string[]): Promise<void> {
+  private async watching(fsw: FSWatcher, files: string[]): Promise<void> {
     const isWatched = (file: string) => {
-      const watched = this.fsw!.getWatched();
+      const watched = fsw.getWatched();
       return Boolean(watched[file] || watched[path.dirname(file)]?.includes(path.basename(file)));
     };
     const pending = files.filter((file) => existsSync(file));
@@ -312,14 +376,15 @@ class WatchSession implements Watcher {
     }
   }
 
-  private async settleDeferred(): Promise<void> {
-    const batch = this.deferred;
-    this.deferred = new Map();
+  /** The outputs that changed during a build, judged now that it has recorded what it wrote. */
+  private async settleDeferred(building: BuildState & { name: "building" }): Promise<void> {
+    const batch = building.deferred;
+    building.deferred = new Map();
     const changed: string[] = [];
     for (const [file, kind] of batch) if (await this.isChange(file, kind)) changed.push(file);
     if (changed.length === 0 || this.stopped) return;
     this.emit({ type: "change", paths: changed.sort() });
-    this.followUp = true;
+    building.followUp = true;
   }
 }
 
