@@ -15,6 +15,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { Formatter } from "../src/answer/format.js";
 import { GenerationStore } from "../src/cache/store.js";
 import { lockEntryFor } from "../src/execute/lock-entry.js";
 import { produce } from "../src/execute/generate.js";
@@ -157,12 +158,13 @@ async function buildLock(root: string): Promise<void> {
     const project = await loadProject(root, { renderAll: true });
     const lock = emptyLock();
     const store = new GenerationStore(root);
+    const formatter = new Formatter(root);
     const records = [...project.prompts.values()];
     let next = 0;
     const worker = async () => {
       while (next < records.length) {
         const record = readyToGenerate(records[next++]!);
-        const produced = await produce(record, { root, store, engines, cache: false, offline: false });
+        const produced = await produce(record, { root, formatter, store, engines, cache: false, offline: false });
         const hashes = await writeOutputs(root, record.prompt, produced.outputs);
         lock.prompts[record.prompt] = lockEntryFor(record, hashes, produced.source, produced.generation);
       }

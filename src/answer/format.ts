@@ -39,40 +39,45 @@ export function mayFormat(file: string): boolean {
   return PRETTIER_EXTENSIONS.has(path.extname(file).slice(1).toLowerCase());
 }
 
-/** prettier formatted a file since the last build began: it keeps the configuration files it read. */
-let configRead = false;
-/** Settles once prettier has forgotten the configuration an earlier build read. */
-let configForgotten: Promise<void> = Promise.resolve();
-
-/**
- * Called when a build begins: starts loading prettier when one of `files` is a type it formats,
- * while the first requests are out. In a process that builds again (pc watch, the library),
- * prettier forgets the configuration files it read for earlier builds, which may have changed.
- */
-export function preloadFormatter(files: string[]): void {
-  if (configRead) {
-    configRead = false;
-    configForgotten = import("prettier").then((prettier) => prettier.clearConfigCache()).catch(() => {});
-  }
-  if (files.some(mayFormat)) import("prettier").catch(() => {});
-}
+type Prettier = typeof import("prettier");
 
 /**
  * Formats generated code with prettier when prettier knows the file type; anything else is left
- * as it is. prettier is imported only when a build writes a file it can format.
+ * as it is. One per run of a command (a build, an accept, a verify ...): prettier, imported only
+ * when the run writes a file it can format, keeps the configuration files it reads in a cache of
+ * its own for the whole process, so each run has it forget them before its first use: in a process
+ * that runs pc again (pc watch, the library, tests) they may have changed.
  */
-export async function formatOutput(file: string, code: string, root: string): Promise<string> {
-  if (!mayFormat(file)) return code;
-  const prettier = await import("prettier");
-  await configForgotten;
-  configRead = true;
-  const info = await prettier.getFileInfo(path.join(root, file), { resolveConfig: false });
-  if (info.ignored || !info.inferredParser) return code;
-  const config = (await prettier.resolveConfig(path.join(root, file), { editorconfig: true })) ?? {};
-  try {
-    return await prettier.format(code, { ...config, filepath: file });
-  } catch {
-    // Code prettier cannot parse is written as the model gave it; `pc check` still proves the bytes.
-    return code;
+export class Formatter {
+  private loading: Promise<Prettier> | undefined;
+
+  constructor(private readonly root: string) {}
+
+  /** Starts loading prettier when one of `files` is a type it formats, while the first requests are out. */
+  preload(files: string[]): void {
+    if (files.some(mayFormat)) this.prettier().catch(() => {});
+  }
+
+  /** The code as prettier formats it for `file` (a path in the project), with the project's configuration. */
+  async format(file: string, code: string): Promise<string> {
+    if (!mayFormat(file)) return code;
+    const prettier = await this.prettier();
+    const info = await prettier.getFileInfo(path.join(this.root, file), { resolveConfig: false });
+    if (info.ignored || !info.inferredParser) return code;
+    const config = (await prettier.resolveConfig(path.join(this.root, file), { editorconfig: true })) ?? {};
+    try {
+      return await prettier.format(code, { ...config, filepath: file });
+    } catch {
+      // Code prettier cannot parse is written as the model gave it; `pc check` still proves the bytes.
+      return code;
+    }
+  }
+
+  private prettier(): Promise<Prettier> {
+    this.loading ??= import("prettier").then(async (prettier) => {
+      await prettier.clearConfigCache();
+      return prettier;
+    });
+    return this.loading;
   }
 }

@@ -1,3 +1,4 @@
+import { Formatter } from "../answer/format.js";
 import { EarlierEntries } from "../cache/entries.js";
 import { GenerationStore, type Generation } from "../cache/store.js";
 import { PcError } from "../util/errors.js";
@@ -101,7 +102,7 @@ async function takeAnswer(
   const { root } = project;
   let outputs: Record<string, string>;
   try {
-    outputs = await postProcess(root, loaded.parsed, answer);
+    outputs = await postProcess(loaded.parsed, answer, new Formatter(root));
   } catch (error) {
     if (!(error instanceof PcError)) throw error;
     throw new PcError(error.code, error.message.replace("the model's answer", "the answer"), {

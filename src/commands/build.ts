@@ -124,15 +124,17 @@ async function dryRunResults(project: Project, plan: BuildPlan, options: BuildOp
 async function restorablePrompts(project: Project, plan: BuildPlan, options: BuildOptions): Promise<Set<string>> {
   const found = new Set<string>();
   if (!(options.cache ?? true) || plan.targets.length === 0) return found;
-  const [{ GenerationStore }, { restore }] = await Promise.all([
+  const [{ GenerationStore }, { restore }, { Formatter }] = await Promise.all([
     import("../cache/store.js"),
     import("../execute/generate.js"),
+    import("../answer/format.js"),
   ]);
   const store = new GenerationStore(project.root);
+  const formatter = new Formatter(project.root);
   for (const s of plan.targets) {
     const loaded = project.prompts.get(s.prompt);
     if (!loaded || plan.forced.has(s.prompt) || !isHashed(loaded) || !readsNoPendingOutput(project, loaded)) continue;
-    if (await restore(loaded, { root: project.root, store })) found.add(s.prompt);
+    if (await restore(loaded, { root: project.root, store, formatter })) found.add(s.prompt);
   }
   return found;
 }

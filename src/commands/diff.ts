@@ -1,3 +1,4 @@
+import { Formatter } from "../answer/format.js";
 import { readProjectFile } from "../util/project-path.js";
 import { FILE_HEADERS_ONLY, createTwoFilesPatch } from "diff";
 import path from "node:path";
@@ -122,6 +123,7 @@ async function regenerate(
   try {
     const produced = await produce(loaded, {
       root: project.root,
+      formatter: new Formatter(project.root),
       store,
       engines,
       // The same request again would only repeat its cached answer (a pin tried before by pc seed or

@@ -1,3 +1,4 @@
+import { Formatter } from "../answer/format.js";
 import { GenerationStore, type Generation, type GenerationSource } from "../cache/store.js";
 import { restoreOutputs } from "../execute/generate.js";
 import { loadProject, type Project } from "../plan/project.js";
@@ -90,8 +91,9 @@ export async function generationsOnDisk(
   // The files are what the lock recorded: a restore may have post-processed the answer differently.
   const current = await renderOne(project, prompt).catch(() => undefined);
   if (!current || current.hashes.requestHash !== entry.requestHash) return found;
+  const formatter = new Formatter(project.root);
   for (const g of candidates) {
-    const restored = await restoreOutputs(project.root, current, g);
+    const restored = await restoreOutputs(project.root, current, g, formatter);
     if (restored && equalsDisk(restored)) found.add(g.id);
   }
   return found;

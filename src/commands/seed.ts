@@ -1,3 +1,4 @@
+import { Formatter } from "../answer/format.js";
 import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { GenerationStore, type CheckVerdict, type Generation } from "../cache/store.js";
@@ -107,21 +108,13 @@ async function trySeeds(
   range: { tries: number; from: number },
 ): Promise<SeedReport> {
   const store = new GenerationStore(project.root);
+  const formatter = new Formatter(project.root);
   const engines = enginePoolFor(project, options, (event) => options.onEvent?.(event));
   // The embedded engine runs one generation at a time; a server can take several.
   const jobs = engineKindOf(loaded.parsed.frontmatter.model) === "embedded" ? 1 : Math.max(1, options.jobs ?? 1);
   const seeds = Array.from({ length: range.tries }, (_, i) => range.from + i);
   const results = new Map<number, SeedTry>();
   let checking = Promise.resolve();
-  /** The lowest passing seed once every lower seed is done: later seeds need not be tried (pin). */
-  const settled = () => {
-    for (const s of seeds) {
-      const r = results.get(s);
-      if (!r) return undefined;
-      if (r.passed) return s;
-    }
-    return undefined;
-  };
 
   const tryOne = async (seedValue: number): Promise<SeedTry> => {
     const started = performance.now();
@@ -130,6 +123,7 @@ async function trySeeds(
       const candidate = await withPins(project, loaded, { seed: seedValue });
       const produced = await produce(candidate, {
         root: project.root,
+        formatter,
         store,
         engines,
         cache: true,
@@ -166,7 +160,7 @@ async function trySeeds(
   try {
     let next = 0;
     const worker = async () => {
-      while (next < seeds.length && !(options.pin && settled() !== undefined)) {
+      while (next < seeds.length && !(options.pin && lowestPassing(seeds, results) !== undefined)) {
         const seedValue = seeds[next++];
         const result = await tryOne(seedValue);
         results.set(seedValue, result);
@@ -179,6 +173,16 @@ async function trySeeds(
   }
   const tried = seeds.flatMap((s) => results.get(s) ?? []);
   return { prompt: loaded.prompt, tries: tried, passed: tried.find((t) => t.passed)?.seed };
+}
+
+/** The lowest passing seed once every lower seed is done: later seeds need not be tried (pin). */
+function lowestPassing(seeds: number[], results: Map<number, SeedTry>): number | undefined {
+  for (const s of seeds) {
+    const r = results.get(s);
+    if (!r) return undefined;
+    if (r.passed) return s;
+  }
+  return undefined;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { Formatter } from "../answer/format.js";
 import { GenerationStore } from "../cache/store.js";
 import { PcError, toPcError } from "../util/errors.js";
 import { determinismHints, identityChanges, probeServer, type ServerReport } from "../engine/determinism.js";
@@ -68,13 +69,14 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyReport>
   const engines = enginePoolFor(project, options, options.onEvent);
   const store = new GenerationStore(project.root);
   const servers = new Map<string, Promise<ServerReport | undefined>>();
+  const formatter = new Formatter(project.root);
   const results: PromptVerifyResult[] = [];
   try {
     for (const prompt of project.graph.order) {
       const loaded = project.prompts.get(prompt);
       if (!loaded || !selected.has(prompt)) continue;
       if (options.signal?.aborted) break;
-      const result = await verifyOne(project, loaded, { options, engines, store, servers });
+      const result = await verifyOne(project, loaded, { options, engines, store, formatter, servers });
       results.push(result);
       options.onEvent?.({ type: "done", result });
     }
@@ -95,6 +97,7 @@ interface Context {
   options: VerifyOptions;
   engines: ReturnType<typeof enginePoolFor>;
   store: GenerationStore;
+  formatter: Formatter;
   servers: Map<string, Promise<ServerReport | undefined>>;
 }
 
@@ -133,6 +136,7 @@ async function verifyOne(project: Project, loaded: LoadedPrompt, context: Contex
   try {
     const produced = await produce(rendered, {
       root: project.root,
+      formatter: context.formatter,
       engines,
       cache: false,
       offline: false,

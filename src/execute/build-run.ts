@@ -1,6 +1,6 @@
 import { EarlierEntries } from "../cache/entries.js";
 import { GenerationStore } from "../cache/store.js";
-import { preloadFormatter } from "../answer/format.js";
+import { Formatter } from "../answer/format.js";
 import type { EnginePool } from "../engine/engine-factory.js";
 import type { BuildPlan, PromptBuildResult } from "../plan/build-plan.js";
 import { writeFailures, type BuildFailure } from "../plan/failures.js";
@@ -22,6 +22,7 @@ export type { BuildEvent, ExecuteOptions } from "./run-context.js";
  */
 export class BuildRun implements RunContext {
   readonly store: GenerationStore;
+  readonly formatter: Formatter;
   readonly engines: EnginePool;
   readonly lock: LockRecorder;
   readonly earlier: EarlierEntries;
@@ -43,6 +44,7 @@ export class BuildRun implements RunContext {
   ) {
     const { root, config } = project;
     this.store = new GenerationStore(root);
+    this.formatter = new Formatter(root);
     this.engines = enginePoolFor(project, options, options.onEvent);
     this.lock = new LockRecorder(root, project.lock, project.lockText);
     this.earlier = new EarlierEntries(root);
@@ -54,7 +56,7 @@ export class BuildRun implements RunContext {
   /** Runs every target; returns their results in plan order, then the plan's other prompts. */
   async run(): Promise<PromptBuildResult[]> {
     // Loaded while the first requests are out, rather than after the first answer arrives.
-    preloadFormatter(this.plan.targets.flatMap((t) => t.outputs));
+    this.formatter.preload(this.plan.targets.flatMap((t) => t.outputs));
     const results = new Map<string, PromptBuildResult>();
     for (const status of this.plan.targets) {
       const execution = new PromptExecution(this, status);

@@ -5,14 +5,18 @@ import type { EnginePool } from "../engine/engine-factory.js";
 import type { GenerateOptions, GenerationRequest, GenerationResult } from "../engine/types.js";
 import { knownVerdict } from "./checks.js";
 import { extractOutputs } from "../answer/extract.js";
-import { formatOutput, mayFormat } from "../answer/format.js";
+import { mayFormat, type Formatter } from "../answer/format.js";
 import { samplingOf } from "../plan/hash.js";
 import type { ParsedPrompt } from "../prompt/frontmatter.js";
 import { parseLoaded, type HashedPrompt, type RenderedStage } from "../plan/project.js";
 import { containsSecret, redact, redactDeep } from "../util/redact.js";
 
 /** Applies post-processing to an answer: extract the code, then format it. Never calls a model. */
-export async function postProcess(root: string, parsed: ParsedPrompt, raw: string): Promise<Record<string, string>> {
+export async function postProcess(
+  parsed: ParsedPrompt,
+  raw: string,
+  formatter: Formatter,
+): Promise<Record<string, string>> {
   // A secret in an answer would end up in a generated file, the cache and the lock's hashes: refused.
   if (containsSecret(raw)) {
     throw new PcError(
@@ -27,7 +31,7 @@ export async function postProcess(root: string, parsed: ParsedPrompt, raw: strin
   const extracted = extractOutputs(raw, parsed.outputs, parsed.frontmatter.extract ?? "fenced");
   if (parsed.frontmatter.format === false) return extracted;
   const formatted: Record<string, string> = {};
-  for (const [file, code] of Object.entries(extracted)) formatted[file] = await formatOutput(file, code, root);
+  for (const [file, code] of Object.entries(extracted)) formatted[file] = await formatter.format(file, code);
   return formatted;
 }
 
@@ -56,6 +60,8 @@ export interface Produced {
 
 export interface ProduceOptions extends GenerateOptions {
   root: string;
+  /** Formats the outputs (one per run of a command). */
+  formatter: Formatter;
   /**
    * Where earlier generations are read from (with `cache`) and failed answers are kept. Without
    * it (pc verify) nothing is read from or written to .pc/.
@@ -76,6 +82,7 @@ export async function restoreOutputs(
   root: string,
   loaded: HashedPrompt,
   generation: Generation,
+  formatter: Formatter,
 ): Promise<Record<string, string> | undefined> {
   // The cache is read back from disk and may come from elsewhere: it gives exactly the prompt's
   // outputs (the paths the prompt names, checked when it was read), as text, or nothing.
@@ -86,7 +93,7 @@ export async function restoreOutputs(
   // files are no input, gets to them.
   if (stored && generation.inputHash === loaded.hashes.inputHash && !loaded.outputs.some(mayFormat)) return stored;
   try {
-    return await postProcess(root, await parseLoaded(root, loaded), generation.raw);
+    return await postProcess(await parseLoaded(root, loaded), generation.raw, formatter);
   } catch (error) {
     if (error instanceof PcError) return undefined;
     throw error;
@@ -107,11 +114,11 @@ function fitsOutputs(expected: string[], outputs: Record<string, unknown>): Reco
 /** The outputs of the newest cached generation of the same request that still fits; never calls a model. */
 export async function restore(
   loaded: HashedPrompt,
-  options: { root: string; store: GenerationStore },
+  options: { root: string; store: GenerationStore; formatter: Formatter },
 ): Promise<Produced | undefined> {
   let failing: Produced | undefined;
   for (const cached of await options.store.list(loaded.hashes.requestHash)) {
-    const outputs = await restoreOutputs(options.root, loaded, cached);
+    const outputs = await restoreOutputs(options.root, loaded, cached, options.formatter);
     if (!outputs) continue;
     // A generation known to fail the prompt's checks gives way to an older one that may pass; when
     // every one fails, the newest is restored (and fails at once, with no model call).
@@ -131,7 +138,7 @@ export async function restore(
  */
 export async function produce(loaded: RenderedStage, options: ProduceOptions): Promise<Produced> {
   if (options.cache && options.store) {
-    const restored = await restore(loaded, { root: options.root, store: options.store });
+    const restored = await restore(loaded, { root: options.root, store: options.store, formatter: options.formatter });
     if (restored) return restored;
   }
   if (options.offline) {
@@ -156,7 +163,7 @@ export async function produce(loaded: RenderedStage, options: ProduceOptions): P
   if (result.finishReason === "length") throw await keep(truncated(request, result));
   let outputs: Record<string, string>;
   try {
-    outputs = await postProcess(options.root, loaded.parsed, result.text);
+    outputs = await postProcess(loaded.parsed, result.text, options.formatter);
   } catch (error) {
     throw error instanceof PcError ? await keep(error) : error;
   }

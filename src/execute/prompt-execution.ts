@@ -91,7 +91,7 @@ export class PromptExecution {
 
   /** Fresh, or restored from the cache; undefined when the model is needed. */
   private async tryRestore(): Promise<Decision | undefined> {
-    const { options, store, project } = this.run;
+    const { options, store, project, formatter } = this.run;
     // --force asks for a new generation: restoring the cached one would just repeat the old answer.
     if (this.force) return undefined;
     if (options.signal?.aborted) return { result: this.skipped("interrupted") };
@@ -102,7 +102,7 @@ export class PromptExecution {
     // The failed attempt was for the request the lock records: its cached answer is what it failed to replace.
     if (this.retry && this.entry?.inputHash === loaded.hashes.inputHash) return undefined;
     if (!(options.cache ?? true)) return undefined;
-    const restored = await this.run.lookups(() => restore(loaded, { root: project.root, store }));
+    const restored = await this.run.lookups(() => restore(loaded, { root: project.root, store, formatter }));
     if (!restored) return undefined;
     options.onEvent?.({ type: "start", prompt: loaded.prompt, model: restored.generation.model });
     return { produced: restored, loaded };
@@ -125,7 +125,7 @@ export class PromptExecution {
 
   /** In a generation slot: fresh, or a new answer from the model. */
   private async generate(): Promise<Decision> {
-    const { options, store, project, engines } = this.run;
+    const { options, store, project, engines, formatter } = this.run;
     if (options.signal?.aborted) return { result: this.skipped("interrupted") };
     const loaded = await this.readyToGenerate();
     if (await this.unchanged()) return { result: this.freshAfterDependencies() };
@@ -133,6 +133,7 @@ export class PromptExecution {
     this.own = options.promptSignal?.(loaded.prompt);
     const produced = await produce(loaded, {
       root: project.root,
+      formatter,
       store,
       engines,
       cache: false, // tryRestore already looked

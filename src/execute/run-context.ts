@@ -1,3 +1,4 @@
+import type { Formatter } from "../answer/format.js";
 import type { PcError } from "../util/errors.js";
 import type { EarlierEntries } from "../cache/entries.js";
 import type { GenerationStore } from "../cache/store.js";
@@ -51,6 +52,8 @@ export interface RunContext {
   readonly plan: BuildPlan;
   readonly options: ExecuteOptions;
   readonly store: GenerationStore;
+  /** Formats the outputs (prettier, with the project's configuration as it is for this build). */
+  readonly formatter: Formatter;
   readonly engines: EnginePool;
   /** promptfile.lock, written as prompts finish. */
   readonly lock: LockRecorder;

@@ -139,7 +139,8 @@ function renderTemplate(root: string, prompt: ParsedPrompt, recorder: InputRecor
 /**
  * Compiled templates by source text. A compiled template depends only on its text and the options,
  * which are the same for every prompt (the file path and `this` come with each call), so a partial
- * included by every prompt is compiled once per process, not once per prompt.
+ * included by every prompt is compiled once per process, not once per prompt. A pure memo: what it
+ * holds is fixed by its key, so every run of the process may share it.
  */
 const compiled = new Map<string, TemplateFunction>();
 type TemplateFunction = ReturnType<Eta["compile"]>;

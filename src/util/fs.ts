@@ -80,7 +80,10 @@ export function readdirIfExistsSync(dir: string): string[] {
   }
 }
 
-/** Test hook: lets fault tests make the final step of an atomic write fail. */
+/**
+ * Test hook: lets fault tests make the final step of an atomic write fail (or wait there). Set and
+ * reset by the test itself; nothing of pc sets it.
+ */
 let beforeRename: ((target: string) => Promise<void> | void) | undefined;
 export function setBeforeRenameHook(hook: typeof beforeRename): void {
   beforeRename = hook;
@@ -89,6 +92,8 @@ export function setBeforeRenameHook(hook: typeof beforeRename): void {
 /** Temp files of atomic writes are named `.<name>.pc-<random>.tmp` in the target's folder. */
 export const TEMP_FILE_PATTERN = /\.pc-[0-9a-f]{12}\.tmp$/;
 
+// Process-wide on purpose: an exit (a signal) removes the temp files of every write in flight,
+// whichever run started it.
 const pendingTemps = new Set<string>();
 
 /** Temp files currently being written; signal handlers remove them before exiting. */
@@ -211,7 +216,11 @@ function isInside(root: string, target: string): boolean {
   return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
 }
 
-/** The project root's realpath, asked once per process: every path pc reads or writes is checked against it. */
+/**
+ * The project root's realpath, asked once per process: every path pc reads or writes is checked
+ * against it (one realpath per path would be a measurable part of a build). A memo keyed by the
+ * root's path: a root that is moved and replaced by a link elsewhere while pc runs is not noticed.
+ */
 const realRoots = new Map<string, string>();
 function realRootOf(root: string): string {
   let real = realRoots.get(root);

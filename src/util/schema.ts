@@ -8,6 +8,8 @@ type SchemaName = "prompt" | "config" | "lock";
 
 const schemaDir = fileURLToPath(new URL("../../schemas/", import.meta.url));
 const precompiledFile = fileURLToPath(new URL("./schema-validators.cjs", import.meta.url));
+// Memo caches, shared by every run in the process: the schemas ship with pc and never change while
+// it runs, so a validator or a schema's hash, once made, holds for good.
 const compiled = new Map<string, ValidateFunction>();
 type Precompiled = Partial<Record<SchemaName, ValidateFunction>> & { sources?: Partial<Record<SchemaName, string>> };
 let precompiled: Precompiled | undefined;
