@@ -118,7 +118,10 @@ export function findCodeBlocks(lines: AnswerLine[], nests: NestsPredicate = () =
 
 /** The lines after `start`, each with its index. */
 function* linesAfter(lines: AnswerLine[], start: number): Generator<[number, AnswerLine]> {
-  for (const [j, line] of lines.entries()) if (j > start) yield [j, line];
+  for (let j = start + 1; j < lines.length; j++) {
+    const line: AnswerLine | undefined = lines[j];
+    if (line) yield [j, line];
+  }
 }
 
 /** Index of the line that closes the block opened at `start` (CommonMark), or lines.length. */

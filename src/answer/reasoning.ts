@@ -93,8 +93,9 @@ function closingTag(
   from: number,
 ): { line: number; text: string; column: number } | undefined {
   const closing = `</${tag.toLowerCase()}>`;
-  for (const [i, text] of lines.entries()) {
-    if (i < start) continue;
+  for (let i = start; i < lines.length; i++) {
+    const text: string | undefined = lines[i];
+    if (text === undefined) break;
     const at = text.toLowerCase().indexOf(closing, i === start ? from : 0);
     if (at >= 0) return { line: i, text, column: at + closing.length };
   }
