@@ -122,8 +122,8 @@ function schemaProblem(errors: ErrorObject[]): string {
   const where = describePointer(error.instancePath);
   // A missing or unknown key is named by its own message (with a did-you-mean); anything else is said of its place.
   if (error.keyword === "required" || error.keyword === "additionalProperties") {
-    const [problem] = describeSchemaErrors([error], ["lockfileVersion", "prompts"]);
-    return where ? `${where}: ${problem!.message}` : problem!.message;
+    const problem = describeSchemaErrors([error], ["lockfileVersion", "prompts"]).at(0);
+    if (problem) return where ? `${where}: ${problem.message}` : problem.message;
   }
   const allowed = error.keyword === "enum" ? ` (${(error.params.allowedValues as unknown[]).join(", ")})` : "";
   const what = `${error.message ?? "is invalid"}${allowed}`;
