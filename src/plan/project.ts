@@ -391,8 +391,9 @@ function firstInvalidByte(bytes: Buffer): number {
   }
   let at = lo;
   while (at < bytes.length) {
-    const length = utf8Length(bytes[at]!);
-    if (length === 0 || bytes[at] === 0 || !isUtf8(bytes.subarray(at, at + length))) return at;
+    const lead = bytes.readUInt8(at);
+    const length = utf8Length(lead);
+    if (length === 0 || lead === 0 || !isUtf8(bytes.subarray(at, at + length))) return at;
     at += length;
   }
   return at;
