@@ -43,6 +43,8 @@ function runTests(args: string[]): number {
       "--project",
       "pc",
       "--coverage.enabled",
+      // Figures also when a test failed (vitest writes no report then by default).
+      "--coverage.reportOnFailure",
       `--coverage.reportsDirectory=${IN_PROCESS}`,
       ...args,
     ],

@@ -64,10 +64,13 @@ describeWithLlamaServer("pc against the real llama-server", () => {
   });
 
   it("builds, then a second build is a no-op, and a reverted prompt comes back from the cache", async () => {
-    const first = await buildOn(main, server);
+    // A project of its own, never built by another test (the tests run in any order); the same
+    // model file, so the server started from the shared project serves it.
+    const own = await project([1, 2, 3]);
+    const first = await buildOn(own, server);
     expect(first.ok).toBe(true);
     expect(Object.values(outcomes(first))).toEqual(["built", "built", "built"]);
-    const entry = (await main.lock()).prompts["prompts/p1.md"]!;
+    const entry = (await own.lock()).prompts["prompts/p1.md"]!;
     // The model as the server names it, without the path it was started with.
     expect(entry.engine).toMatchObject({
       engine: "openai",
@@ -78,17 +81,17 @@ describeWithLlamaServer("pc against the real llama-server", () => {
     });
     expect(entry.sampling).toMatchObject({ top_k: 0, min_p: 0, repeat_penalty: 1, typical_p: 1 });
 
-    const again = await buildOn(main, server);
+    const again = await buildOn(own, server);
     expect(Object.values(outcomes(again))).toEqual(["fresh", "fresh", "fresh"]);
 
-    const before = await main.read("out/p1.txt");
-    const original = await main.read("prompts/p1.md");
-    await main.write({ "prompts/p1.md": original.replace("seed: 1\n", "seed: 11\n") });
-    expect(outcomes(await buildOn(main, server))["prompts/p1.md"]).toBe("built");
-    expect(await main.read("out/p1.txt")).not.toBe(before);
-    await main.write({ "prompts/p1.md": original });
-    expect(outcomes(await buildOn(main, server))["prompts/p1.md"]).toBe("cached");
-    expect(await main.read("out/p1.txt")).toBe(before);
+    const before = await own.read("out/p1.txt");
+    const original = await own.read("prompts/p1.md");
+    await own.write({ "prompts/p1.md": original.replace("seed: 1\n", "seed: 11\n") });
+    expect(outcomes(await buildOn(own, server))["prompts/p1.md"]).toBe("built");
+    expect(await own.read("out/p1.txt")).not.toBe(before);
+    await own.write({ "prompts/p1.md": original });
+    expect(outcomes(await buildOn(own, server))["prompts/p1.md"]).toBe("cached");
+    expect(await own.read("out/p1.txt")).toBe(before);
   });
 
   it("verifies on the same server, and on one started with the model's absolute path (the same engine)", async () => {
