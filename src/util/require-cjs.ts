@@ -10,7 +10,7 @@ const require = createRequire(import.meta.url);
  * one, so each of these loads several times faster from its bundle.
  * The bundles are made from the installed packages, so their versions are package-lock.json's.
  */
-export const VENDORED: readonly string[] = ["openai", "gray-matter", "proper-lockfile", "tinyglobby"];
+export const VENDORED: readonly string[] = ["openai", "gray-matter", "proper-lockfile", "tinyglobby", "undici"];
 
 /** dist/vendor/ next to dist/util/; absent when running from the TypeScript sources (tests). */
 const vendorDir = fileURLToPath(new URL("../vendor/", import.meta.url));
