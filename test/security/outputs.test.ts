@@ -38,11 +38,9 @@ describe("outputs that are pc's own files, folders or unreadable", () => {
       code: "PC_FILE_UNREADABLE",
     },
   };
-  let root: string;
-  let before: Map<string, Buffer>;
-
-  beforeAll(async () => {
-    root = await makeRoot({
+  /** A project of its own for each test (they run in any order): the prompts, and every file's bytes. */
+  async function badProject(): Promise<{ root: string; before: Map<string, Buffer> }> {
+    const root = await makeRoot({
       "prompts/good.md": promptFile({ output: "generated/good.py" }),
       "prompts/_style.md": "Keep it short.\n",
       "pc.config.json": "{}\n",
@@ -50,13 +48,14 @@ describe("outputs that are pc's own files, folders or unreadable", () => {
       ...Object.fromEntries(Object.entries(bad).map(([file, { text }]) => [file, text])),
     });
     await fsp.mkdir(path.join(root, ".git/hooks"), { recursive: true });
-    before = new Map(
+    const before = new Map(
       await Promise.all((await listFiles(root)).map(async (f) => [f, await fsp.readFile(path.join(root, f))] as const)),
     );
-  });
-  afterAll(() => removeProject(root));
+    return { root, before };
+  }
 
   it("each fails alone with its code, the good prompt is built, nothing of pc's is replaced", async () => {
+    const { root, before } = await badProject();
     const run = await runPc(["build", "--json"], { cwd: root, env: { PC_BASE_URL: server.baseURL } });
     expect(run.stderr).not.toMatch(/internal error/);
     expect(run.code).toBe(1);
@@ -76,6 +75,9 @@ describe("outputs that are pc's own files, folders or unreadable", () => {
   });
 
   it("pc status keeps working and names each problem", async () => {
+    const { root } = await badProject();
+    const built = await runPc(["build"], { cwd: root, env: { PC_BASE_URL: server.baseURL } });
+    expect(built.code, built.stderr).toBe(1);
     const status = await runPc(["status"], { cwd: root });
     expect(status.stderr).not.toMatch(/internal error/);
     expect(status.stdout).toMatch(/prompts\/good\.md\s+fresh/);
