@@ -41,11 +41,7 @@ export function lockEntryFor(
   checks?: CheckSummary,
 ): LockEntry {
   return {
-    ...pinsOf(loaded),
-    protocol: PROTOCOL_VERSION,
-    inputHash: loaded.hashes.inputHash,
-    requestHash: loaded.hashes.requestHash,
-    inputs: loaded.inputHashes,
+    ...currentRequest(loaded),
     outputs,
     // A chat answer restored from the cache is still a chat answer: say so, not just "cache".
     source: source === "cache" && generation?.source === "chat" ? "chat" : source,
@@ -77,16 +73,23 @@ export function carriedEntry(loaded: HashedPrompt, entry: LockEntry): LockEntry 
   // The embedded engine once recorded its sampler in the identity; the lock's sampling holds it now.
   if (engine?.engine === "embedded") for (const key of ["topK", "minP", "repeatPenalty"]) delete engine[key];
   return {
-    ...pinsOf(loaded),
-    protocol: PROTOCOL_VERSION,
-    inputHash: loaded.hashes.inputHash,
-    requestHash: loaded.hashes.requestHash,
-    inputs: loaded.inputHashes,
+    ...currentRequest(loaded),
     outputs: entry.outputs,
     source: entry.source,
     label: entry.label,
     engine,
     usage: entry.usage,
     durationMs: entry.durationMs,
+  };
+}
+
+/** What every entry takes from the prompt as it is now: its pins, the protocol, its hashes and inputs. */
+function currentRequest(loaded: HashedPrompt) {
+  return {
+    ...pinsOf(loaded),
+    protocol: PROTOCOL_VERSION,
+    inputHash: loaded.hashes.inputHash,
+    requestHash: loaded.hashes.requestHash,
+    inputs: loaded.inputHashes,
   };
 }
