@@ -46,7 +46,23 @@ export const MUTATION_TESTS: Record<string, string[]> = {
   // Planning runs under every build: the builds that plan something of their own (selection,
   // waiting for another prompt's output, carrying entries over, recalling earlier ones).
   plan: [
-    "test/plan/*.test.ts",
+    "test/plan/build-plan.test.ts",
+    "test/plan/dependency-graph.test.ts",
+    "test/plan/failures.test.ts",
+    "test/plan/one-prompt.test.ts",
+    "test/build/incremental.test.ts",
+    "test/build/context-globs.test.ts",
+    "test/build/samplers-migration.test.ts",
+    "test/cache/recall.test.ts",
+    "test/build/no-op-build.test.ts",
+    "test/execute/prompt-execution.test.ts",
+  ],
+  // Loading a project and its prompts' states.
+  project: [
+    "test/plan/project-load.test.ts",
+    "test/plan/states.test.ts",
+    "test/plan/file-hashes.test.ts",
+    "test/plan/paths.test.ts",
     "test/build/incremental.test.ts",
     "test/build/context-globs.test.ts",
     "test/build/samplers-migration.test.ts",
