@@ -4,7 +4,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { runPc } from "../support/pc.js";
 import { cleanupProjects } from "../support/project.js";
-import { tinyProject } from "../support/tiny-project.js";
+import { tinyProject, tinyPrompt } from "../support/tiny-project.js";
 
 afterAll(cleanupProjects);
 
@@ -30,4 +30,35 @@ describe("an embedded prompt longer than the model's context", () => {
       /prompts\/long\.md\s+failed\s+generated\/long\.txt\s+-\s+last build failed: The prompt is \d+ tokens/,
     );
   });
+});
+
+describe("an embedded context too large for the machine", () => {
+  // The tiny model keeps about 12 KB per token of context: 100,000,000 tokens would take about
+  // 1.2 TB, which node-llama-cpp's memory estimate refuses before llama.cpp allocates anything.
+  it("fails the prompt with the cause and how to fix it; its output and the lock stay as they were", async () => {
+    const project = await tinyProject({ "a.md": { output: "generated/a.txt" } });
+    const built = await runPc(["build"], { cwd: project.root });
+    expect(built.code, built.stderr).toBe(0);
+    const [lockBefore, outputBefore] = await Promise.all([
+      project.read("promptfile.lock"),
+      project.read("generated/a.txt"),
+    ]);
+
+    await project.write({
+      "pc.config.json": `${JSON.stringify({ contextSize: 100_000_000 })}\n`,
+      "prompts/a.md": tinyPrompt({ output: "generated/a.txt", body: "Say goodbye." }),
+    });
+    const run = await runPc(["build"], { cwd: project.root });
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toMatch(
+      /\n✗ prompts\/a\.md: .*Could not create a llama\.cpp context for models\/tiny\.gguf: A context size of 100000000 is too large for the available RAM.*\n {2}Lower the context size \(contextSize in pc\.config\.json\) or free memory\.\n {2}\(PC_ENGINE_ERROR\)\n/,
+    );
+    expect(run.stderr).toContain("0 built, 0 from cache, 0 fresh, 1 failed");
+    expect(await project.read("generated/a.txt")).toBe(outputBefore);
+    expect(await project.read("promptfile.lock")).toBe(lockBefore);
+    const status = await project.run(["status"]);
+    expect(status.stdout).toMatch(
+      /prompts\/a\.md\s+failed\s+generated\/a\.txt\s+.*Could not create a llama\.cpp context/,
+    );
+  }, 180_000);
 });
