@@ -7,20 +7,11 @@ import { build } from "../../src/commands/build.js";
 import { setBeforeRenameHook } from "../../src/util/fs.js";
 import { handOver, otherUser, type OtherUser } from "../support/other-user.js";
 import { runPc } from "../support/pc.js";
-import {
-  writeFiles,
-  removeProject,
-  readText,
-  tempFiles,
-  snapshotBytes,
-  makeProject,
-  copyProject,
-} from "../support/project.js";
+import { writeFiles, removeProject, readText, tempFiles, snapshotBytes, makeProject } from "../support/project.js";
 import { promptFile } from "../support/prompt.js";
 import { useTestServer } from "../support/test-server.js";
 
 const server = useTestServer({ answer });
-let base: string;
 const created: string[] = [];
 
 const PROMPTS = {
@@ -44,20 +35,17 @@ function answer(body: { messages: Array<{ content: unknown }> }): string {
   return outputs.map((o) => `${o}\n\`\`\`python\nprint("${o} ${tag}")\n\`\`\``).join("\n\n");
 }
 
-beforeAll(async () => {
-  base = (await makeProject(files("v1"))).root;
-  const first = await runPc(["build", "--base-url", server.baseURL], { cwd: base });
-  expect(first.code, first.stderr).toBe(0);
-});
 afterEach(() => setBeforeRenameHook(undefined));
 afterAll(async () => {
-  await Promise.all([base, ...created].map(removeProject));
+  await Promise.all(created.map(removeProject));
 });
 
-/** A copy of the built project with every prompt edited, and what it looked like before. */
-async function editedCopy() {
-  const root = (await copyProject(base)).root;
+/** A project of its own, built, then with every prompt edited; and what it looked like before the edit. */
+async function editedProject() {
+  const root = (await makeProject(files("v1"))).root;
   created.push(root);
+  const first = await runPc(["build", "--base-url", server.baseURL], { cwd: root });
+  expect(first.code, first.stderr).toBe(0);
   const before = await snapshotBytes(root);
   await writeFiles(root, files("v2"));
   return { root, before };
@@ -79,7 +67,7 @@ async function expectUntouched(root: string, before: Map<string, Buffer>, except
 
 describe("a full disk (ENOSPC from the write)", () => {
   it("on an output: that prompt fails with its outputs and lock entry unchanged; the other is built", async () => {
-    const { root, before } = await editedCopy();
+    const { root, before } = await editedProject();
     setBeforeRenameHook((target) => {
       if (target.endsWith("a2.py")) throw diskError("ENOSPC");
     });
@@ -98,7 +86,7 @@ describe("a full disk (ENOSPC from the write)", () => {
   });
 
   it("on the lock: the outputs just written are put back, so nothing looks hand-edited", async () => {
-    const { root, before } = await editedCopy();
+    const { root, before } = await editedProject();
     setBeforeRenameHook((target) => {
       if (target.endsWith("promptfile.lock")) throw diskError("ENOSPC");
     });
@@ -133,7 +121,7 @@ beforeAll(async () => {
 describe("a read-only folder", () => {
   it("generated/ read-only: every prompt fails with a hint, outputs and lock unchanged", async (ctx) => {
     if (cannot) ctx.skip(`skipped: root ignores permissions and ${cannot}`);
-    const { root, before } = await editedCopy();
+    const { root, before } = await editedProject();
     await handOver(root, user);
     await fsp.chmod(path.join(root, "generated"), 0o555);
     const run = await runPc(["build", "--base-url", server.baseURL], { cwd: root, user, cli: user?.cli });
@@ -147,7 +135,7 @@ describe("a read-only folder", () => {
 
   it("project root read-only (the lock cannot be written): the new outputs are put back", async (ctx) => {
     if (cannot) ctx.skip(`skipped: root ignores permissions and ${cannot}`);
-    const { root, before } = await editedCopy();
+    const { root, before } = await editedProject();
     await handOver(root, user);
     await fsp.chmod(root, 0o555);
     const run = await runPc(["build", "--base-url", server.baseURL], { cwd: root, user, cli: user?.cli });
