@@ -243,6 +243,34 @@ describe("a prompt whose run stops early", () => {
   });
 });
 
+describe("a prompt that reads another prompt's output", () => {
+  it("is fresh, with no model call, when that output was rebuilt with the very same bytes", async () => {
+    const project = await makeProject({
+      "prompts/a.md": promptFile({ output: "generated/a.py", body: "First." }),
+      "prompts/b.md": promptFile({ output: "generated/b.py", context: ["generated/a.py"] }),
+    });
+    server.setAnswer((body) =>
+      JSON.stringify(body.messages).includes("Write the file.") ? defaultAnswer(body) : "```python\na = 1\n```\n",
+    );
+    await buildIn(project, server);
+    const b = await project.read("generated/b.py");
+    await project.write({ "prompts/a.md": promptFile({ output: "generated/a.py", body: "Second." }) });
+    server.reset();
+
+    const { report, events } = await buildIn(project, server);
+    expect(report.prompts.map((p) => [p.prompt, p.outcome, p.reasons])).toEqual([
+      ["prompts/a.md", "built", ["prompts/a.md changed"]],
+      ["prompts/b.md", "fresh", ["inputs unchanged after its dependencies were built"]],
+    ]);
+    expect(server.chatRequests()).toHaveLength(1);
+    expect(events.filter((e) => e.type === "start").map((e) => e.type === "start" && e.prompt)).toEqual([
+      "prompts/a.md",
+    ]);
+    expect(await project.read("generated/b.py")).toBe(b);
+    expect((await status({ cwd: project.root })).prompts.map((p) => p.state)).toEqual(["fresh", "fresh"]);
+  });
+});
+
 describe("asking the model again", () => {
   it("after a forced rebuild failed, the next build asks the model instead of taking the recorded answer as done", async () => {
     const project = await makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py" }) });
