@@ -1,6 +1,6 @@
 // Getting a prompt's outputs from the model: an answer cut short says what cut it and how to fix
 // that, and keeps the raw answer; nothing is written.
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { makeProject, cleanupProjects } from "../support/project.js";
 import { promptFile } from "../support/prompt.js";
 import { testServer, useTestServer } from "../support/test-server.js";
@@ -9,6 +9,7 @@ import type { TestServer } from "../support/openai-server.js";
 
 const server = useTestServer();
 afterAll(cleanupProjects);
+afterEach(() => void vi.unstubAllEnvs());
 
 async function truncated(on: Pick<TestServer, "baseURL">, pins: Record<string, unknown> = {}) {
   const project = await makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py", ...pins }) });
@@ -62,5 +63,26 @@ describe("an answer cut short (finish_reason: length)", () => {
     expect(error.hint).toMatch(
       /^Start the server with a larger context \(llama-server -c 16384; Ollama: num_ctx\) and no output limit \(llama-server -n -1\), or shorten the prompt and its context files\.\n/,
     );
+  });
+});
+
+describe("an answer that holds the API key", () => {
+  it("fails its prompt with nothing written; the raw answer is kept with the key redacted", async () => {
+    const key = "sk-test-4f3e2d1c0b";
+    vi.stubEnv("PC_API_KEY", key);
+    server.setAnswer(`\`\`\`python\nAPI_KEY = "${key}"\n\`\`\`\n`);
+    const project = await makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py" }) });
+    const { report } = await buildIn(project, server, { retries: 0 });
+    const error = report.prompts[0]!.error!;
+    expect(error.code).toBe("PC_SECRET_REFUSED");
+    expect(error.message).toMatch(
+      /^model "test-model" at http:\/\/127\.0\.0\.1:\d+\/v1: the answer contains the API key \(PC_API_KEY\) or a credential of the base URL; nothing was written$/,
+    );
+    expect(error.hint).toBe(
+      "pc never writes a secret to a file. The server echoed it into the answer: check the server or gateway (a prompt that asks for the key gets it refused too).\nThe raw answer is kept in .pc/failed/prompts__p.md.txt.",
+    );
+    expect(project.exists("generated/p.py")).toBe(false);
+    expect(project.exists("promptfile.lock")).toBe(false);
+    expect(await project.read(".pc/failed/prompts__p.md.txt")).toBe('```python\nAPI_KEY = "[redacted]"\n```\n');
   });
 });

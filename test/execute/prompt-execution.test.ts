@@ -2,8 +2,10 @@
 // (and whether they were touched at all), its lock entry, and the outcome the build reports.
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { stat, utimes } from "node:fs/promises";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { accept } from "../../src/commands/accept.js";
+import { CommitGate } from "../../src/util/commit-gate.js";
+import { setBeforeRenameHook } from "../../src/util/fs.js";
 import { status } from "../../src/commands/status.js";
 import { defaultEngineFactory, type EngineFactory } from "../../src/engine/engine-factory.js";
 import { defaultAnswer, multiFileAnswer } from "../support/openai-server.js";
@@ -14,6 +16,7 @@ import { buildIn, outcomes } from "../support/build.js";
 
 const server = useTestServer();
 afterAll(cleanupProjects);
+afterEach(() => setBeforeRenameHook(undefined));
 
 /** A time well in the past (2001-09-09), given to files so that any rewrite shows in their mtime. */
 const OLD = new Date(1_000_000_000_000);
@@ -268,6 +271,89 @@ describe("a prompt that reads another prompt's output", () => {
     ]);
     expect(await project.read("generated/b.py")).toBe(b);
     expect((await status({ cwd: project.root })).prompts.map((p) => p.state)).toEqual(["fresh", "fresh"]);
+  });
+});
+
+describe("an exit asked for (a second Ctrl-C) during a build", () => {
+  it("before a prompt's outputs are written: nothing is written, and the answer stays in the cache", async () => {
+    const project = await makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py" }) });
+    const commits = new CommitGate();
+    let exits = 0;
+    const { report } = await buildIn(project, server, {
+      commits,
+      engineFactory: onAnswer(() => commits.exitAfterCommits(() => exits++)),
+    });
+    expect(exits).toBe(1);
+    expect(report.prompts[0]).toMatchObject({ outcome: "skipped", reasons: ["interrupted"] });
+    expect(project.exists("generated/p.py")).toBe(false);
+    expect(project.exists("promptfile.lock")).toBe(false);
+
+    server.reset();
+    expect(outcomes((await buildIn(project, server)).report)).toEqual({ "prompts/p.md": "cached" });
+    expect(server.chatRequests()).toHaveLength(0);
+  });
+
+  it("while outputs are written: the exit waits until they are recorded in the lock", async () => {
+    const project = await makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py" }) });
+    const commits = new CommitGate();
+    const recordedAtExit: boolean[] = [];
+    setBeforeRenameHook((target) => {
+      if (!target.endsWith("p.py")) return;
+      commits.exitAfterCommits(() => recordedAtExit.push(project.exists("promptfile.lock")));
+    });
+    const { report } = await buildIn(project, server, { commits });
+    expect(outcomes(report)).toEqual({ "prompts/p.md": "built" });
+    expect(recordedAtExit).toEqual([true]);
+    expect(Object.keys((await project.lock()).prompts)).toEqual(["prompts/p.md"]);
+  });
+});
+
+describe("a prompt cancelled alone (pc watch) in a build that can also be interrupted", () => {
+  it("while it generates: skipped with the reason, and its answer is not kept", async () => {
+    const project = await makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py" }) });
+    const whole = new AbortController();
+    const own = new AbortController();
+    server.setAnswer((body) => {
+      own.abort("prompts/p.md was edited again");
+      return defaultAnswer(body);
+    });
+    const { report } = await buildIn(project, server, {
+      signal: whole.signal,
+      promptSignal: () => own.signal,
+      retries: 0,
+    });
+    expect(report.prompts[0]).toMatchObject({
+      outcome: "skipped",
+      reasons: ["cancelled: prompts/p.md was edited again"],
+    });
+    expect(project.exists("generated/p.py")).toBe(false);
+
+    server.reset();
+    server.setAnswer(defaultAnswer);
+    expect(outcomes((await buildIn(project, server)).report)).toEqual({ "prompts/p.md": "built" });
+    expect(server.chatRequests()).toHaveLength(1);
+  });
+
+  it("the whole build interrupted while it generates: skipped as interrupted, its answer not kept", async () => {
+    const project = await makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py" }) });
+    const whole = new AbortController();
+    const own = new AbortController();
+    server.setAnswer((body) => {
+      whole.abort();
+      return defaultAnswer(body);
+    });
+    const { report } = await buildIn(project, server, {
+      signal: whole.signal,
+      promptSignal: () => own.signal,
+      retries: 0,
+    });
+    expect(report.prompts[0]).toMatchObject({ outcome: "skipped", reasons: ["interrupted"] });
+    expect(project.exists("generated/p.py")).toBe(false);
+
+    server.reset();
+    server.setAnswer(defaultAnswer);
+    expect(outcomes((await buildIn(project, server)).report)).toEqual({ "prompts/p.md": "built" });
+    expect(server.chatRequests()).toHaveLength(1);
   });
 });
 
