@@ -79,9 +79,12 @@ export const MUTATION_TESTS: Record<string, string[]> = {
     "test/reliability/lock-repair.test.ts",
     ...IN_PROCESS_BUILDS,
   ],
-  // Running one prompt: its own tests, and the builds about writing outputs safely.
+  // Running one prompt: its own tests, the builds about writing outputs safely, restoring from the
+  // cache, and what a request carries.
   execute: [
     "test/execute/*.test.ts",
+    "test/cache/generation-cache.test.ts",
+    "test/build/request.test.ts",
     "test/build/safety.test.ts",
     "test/build/outputs.test.ts",
     "test/build/incremental.test.ts",
