@@ -77,6 +77,45 @@ describe("a lock recorded before pc pinned every sampler", () => {
     expect((await check({ cwd: project.root })).ok).toBe(true);
   });
 
+  it("carries over what the embedded engine made (it ran the neutral samplers), its identity without the old sampler keys", async () => {
+    const tree = await fixture();
+    const lock = JSON.parse(String(tree["promptfile.lock"]));
+    const engine = {
+      engine: "embedded",
+      model: "tiny.gguf",
+      contextSize: 2048,
+      topK: 40,
+      minP: 0.05,
+      repeatPenalty: 1.1,
+    };
+    Object.assign(lock.prompts["prompts/backup.md"], {
+      source: "llm",
+      engine,
+      usage: { promptTokens: 7, completionTokens: 9 },
+    });
+    tree["promptfile.lock"] = `${JSON.stringify(lock, null, 2)}\n`;
+    const project = await makeProject(tree);
+    const before = await project.read("generated/backup.sh");
+
+    const { report } = await buildIn(project, server, { paths: ["prompts/backup.md"] });
+    expect(outcomes(report)).toEqual({ "prompts/backup.md": "cached" });
+    expect(report.prompts[0]!.source).toBe("llm");
+    expect(server.chatRequests()).toHaveLength(0);
+    expect(await project.read("generated/backup.sh")).toBe(before);
+    const entry = (await project.lock()).prompts["prompts/backup.md"]!;
+    expect(entry).toMatchObject({
+      source: "llm",
+      usage: { promptTokens: 7, completionTokens: 9 },
+      sampling: { top_k: 0, min_p: 0, repeat_penalty: 1 },
+      outputs: lock.prompts["prompts/backup.md"].outputs,
+    });
+    expect(entry.engine).toStrictEqual({ engine: "embedded", model: "tiny.gguf", contextSize: 2048 });
+    expect(entry.requestHash).not.toBe(lock.prompts["prompts/backup.md"].requestHash);
+    expect((await status({ cwd: project.root })).prompts.find((p) => p.prompt === "prompts/backup.md")!.state).toBe(
+      "fresh",
+    );
+  });
+
   it("a sampler pinned later is a visible reason in pc status", async () => {
     const project = await makeProject(await fixture());
     await buildIn(project, server);
