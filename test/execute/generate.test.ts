@@ -1,7 +1,8 @@
 // Getting a prompt's outputs from the model: an answer cut short says what cut it and how to fix
 // that, and keeps the raw answer; nothing is written.
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
-import { makeProject, cleanupProjects } from "../support/project.js";
+import { GenerationStore } from "../../src/cache/store.js";
+import { makeProject, cleanupProjects, type TempProject } from "../support/project.js";
 import { promptFile } from "../support/prompt.js";
 import { testServer, useTestServer } from "../support/test-server.js";
 import { buildIn } from "../support/build.js";
@@ -84,5 +85,46 @@ describe("an answer that holds the API key", () => {
     expect(project.exists("generated/p.py")).toBe(false);
     expect(project.exists("promptfile.lock")).toBe(false);
     expect(await project.read(".pc/failed/prompts__p.md.txt")).toBe('```python\nAPI_KEY = "[redacted]"\n```\n');
+  });
+});
+
+describe("restoring a cached generation", () => {
+  /** A built project whose newest cached generation of the prompt, for the same request, records `outputs`. */
+  async function cachedWith(outputs: Record<string, string>): Promise<TempProject> {
+    server.setAnswer("```python\nx = 1\n```\n");
+    const project = await makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py" }) });
+    await buildIn(project, server);
+    const store = new GenerationStore(project.root);
+    const [built] = await store.forPrompt("prompts/p.md");
+    await store.save({
+      ...built!,
+      id: "ffffffffffff",
+      createdAt: new Date(Date.parse(built!.createdAt) + 1000).toISOString(),
+      outputs,
+    });
+    await project.remove("generated/p.py");
+    server.reset();
+    return project;
+  }
+
+  it("gives the bytes it wrote for the same request and post-processing, not a new extraction of its answer", async () => {
+    const project = await cachedWith({ "generated/p.py": "x = 1  # as written then\n" });
+    const { report } = await buildIn(project, server);
+    expect(report.prompts[0]!.outcome).toBe("cached");
+    expect(server.chatRequests()).toHaveLength(0);
+    expect(await project.read("generated/p.py")).toBe("x = 1  # as written then\n");
+  });
+
+  it.each([
+    ["another output besides", { "generated/p.py": "x = 1  # tampered\n", "generated/extra.py": "y = 2\n" }],
+    ["none of the prompt's outputs", { "generated/other.py": "x = 1  # tampered\n" }],
+  ])("whose recorded outputs name %s is extracted again from its answer", async (_, outputs) => {
+    const project = await cachedWith(outputs);
+    const { report } = await buildIn(project, server);
+    expect(report.prompts[0]!.outcome).toBe("cached");
+    expect(server.chatRequests()).toHaveLength(0);
+    expect(await project.read("generated/p.py")).toBe("x = 1\n");
+    expect(project.exists("generated/extra.py")).toBe(false);
+    expect(project.exists("generated/other.py")).toBe(false);
   });
 });
