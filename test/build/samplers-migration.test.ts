@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { check, status } from "../../src/index.js";
 import { useTestServer } from "../support/test-server.js";
 import { cleanupProjects, makeProject, type FileTree } from "../support/project.js";
-import { buildIn, outcomes } from "../support/build.js";
+import { buildIn, outcomes, requestedOutputs } from "../support/build.js";
 
 const server = useTestServer();
 afterAll(cleanupProjects);
@@ -114,6 +114,79 @@ describe("a lock recorded before pc pinned every sampler", () => {
     expect((await status({ cwd: project.root })).prompts.find((p) => p.prompt === "prompts/backup.md")!.state).toBe(
       "fresh",
     );
+  });
+
+  it("a chat answer and an embedded generation are carried over too, each saying why, keeping their source", async () => {
+    const tree = await fixture();
+    const lock = JSON.parse(String(tree["promptfile.lock"]));
+    Object.assign(lock.prompts["prompts/wordfreq.md"], { source: "chat", label: "web-chat" });
+    Object.assign(lock.prompts["prompts/slugify.md"], {
+      source: "llm",
+      engine: { engine: "embedded", model: "tiny.gguf" },
+    });
+    Object.assign(lock.prompts["prompts/backup.md"], {
+      source: "llm",
+      engine: { engine: "openai", model: "qwen2.5-coder:7b" },
+    });
+    tree["promptfile.lock"] = `${JSON.stringify(lock, null, 2)}\n`;
+    const project = await makeProject(tree);
+
+    const reasons = Object.fromEntries((await status({ cwd: project.root })).prompts.map((p) => [p.prompt, p.reasons]));
+    const pinned =
+      "pc now pins the server's samplers (top_k, min_p, repeat_penalty ... were left to the server's defaults when this was recorded)";
+    expect(reasons["prompts/wordfreq.md"]).toEqual([
+      `${pinned}; pc build carries its outputs (a chat answer) over without a model call`,
+    ]);
+    expect(reasons["prompts/slugify.md"]).toEqual([
+      `${pinned}; pc build carries its outputs (made by the embedded engine, which already ran the neutral samplers) over without a model call`,
+    ]);
+    expect(reasons["prompts/lock-report.md"]).toEqual([
+      `${pinned}; pc build carries its outputs (kept by hand) over without a model call`,
+    ]);
+    expect(reasons["prompts/backup.md"]).toEqual([pinned]);
+
+    const { report } = await buildIn(project, server);
+    expect(server.chatRequests()).toHaveLength(1);
+    expect(outcomes(report)).toMatchObject({
+      "prompts/backup.md": "built",
+      "prompts/wordfreq.md": "cached",
+      "prompts/slugify.md": "cached",
+    });
+    const entries = (await project.lock()).prompts;
+    expect(entries["prompts/wordfreq.md"]).toMatchObject({ source: "chat", label: "web-chat" });
+    expect(entries["prompts/slugify.md"]).toMatchObject({ source: "llm", engine: { engine: "embedded" } });
+    expect((await check({ cwd: project.root })).ok).toBe(true);
+  });
+
+  it("an entry pc lock --repair marked stale, or of a prompt edited since, is regenerated, not carried over", async () => {
+    const tree = await fixture();
+    const lock = JSON.parse(String(tree["promptfile.lock"]));
+    const repaired = "generated/lock-report.mjs did not match the lock (pc lock --repair)";
+    lock.prompts["prompts/lock-report.md"].stale = repaired;
+    tree["promptfile.lock"] = `${JSON.stringify(lock, null, 2)}\n`;
+    tree["prompts/backup.md"] = `${String(tree["prompts/backup.md"])}\nKeep it POSIX.\n`;
+    const project = await makeProject(tree);
+
+    const byPrompt = Object.fromEntries((await status({ cwd: project.root })).prompts.map((p) => [p.prompt, p]));
+    expect(byPrompt["prompts/lock-report.md"]).toMatchObject({
+      state: "stale",
+      reasons: [
+        repaired,
+        "pc now pins the server's samplers (top_k, min_p, repeat_penalty ... were left to the server's defaults when this was recorded)",
+      ],
+    });
+    expect(byPrompt["prompts/backup.md"]).toMatchObject({ state: "stale", reasons: ["prompts/backup.md changed"] });
+
+    const { report } = await buildIn(project, server);
+    expect(outcomes(report)).toMatchObject({
+      "prompts/lock-report.md": "built",
+      "prompts/backup.md": "built",
+      "prompts/wordfreq.md": "cached",
+    });
+    expect(requestedOutputs(server).sort()).toEqual(["generated/backup.sh", "generated/lock-report.mjs"]);
+    const entries = (await project.lock()).prompts;
+    expect(entries["prompts/lock-report.md"]).toMatchObject({ source: "llm" });
+    expect(entries["prompts/lock-report.md"]!.stale).toBeUndefined();
   });
 
   it("a sampler pinned later is a visible reason in pc status", async () => {

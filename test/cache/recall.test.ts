@@ -190,6 +190,20 @@ describe("recalling the entry of a reverted prompt", () => {
     ).toEqual([undefined, undefined]);
   });
 
+  it("names the model the reverted text pins, not the one the lock records", async () => {
+    root = (await makeProject({ [A]: promptFile({ output: OUT, model: "model-one" }) })).root;
+    await buildHere();
+    await writeFiles(root, { [A]: promptFile({ output: OUT, model: "model-two" }) });
+    await buildHere();
+    await writeFiles(root, { [A]: promptFile({ output: OUT, model: "model-one" }) });
+    const planned = await build({ cwd: root, baseUrl: server.baseURL, dryRun: true });
+    expect(planned.prompts.map((p) => [p.outcome, p.source, p.model])).toEqual([["planned", "cache", "model-one"]]);
+    const report = await buildHere();
+    expect(report.prompts.map((p) => [p.outcome, p.model])).toEqual([["cached", "model-one"]]);
+    expect((await readLockJson(root)).prompts[A]!.model).toBe("model-one");
+    expect(requests()).toBe(2);
+  });
+
   it("pc gc drops the entries whose generations it removed, and keeps the others", async () => {
     const { two } = await buildTwoVersions();
     expect(await entryFiles()).toHaveLength(2);

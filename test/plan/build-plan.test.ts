@@ -1,5 +1,7 @@
 // What a build decides before it asks for anything: which prompts a command-line path selects,
 // what is built, forced, left as it is, and which lock entries of gone prompts are dropped.
+import { mkdir } from "node:fs/promises";
+import { hostname } from "node:os";
 import { afterAll, describe, expect, it } from "vitest";
 import { build } from "../../src/commands/build.js";
 import { log } from "../../src/commands/log.js";
@@ -155,6 +157,34 @@ describe("what a build does with each state", () => {
     expect(all.report.dropped).toEqual([{ prompt: "prompts/sub/c.md", outputsKept: ["generated/c.py"] }]);
     expect(Object.keys((await project.lock()).prompts)).toEqual(["prompts/a.md", "prompts/b.md"]);
     expect(all.report.prompts.map((p) => p.prompt)).toEqual(["prompts/a.md", "prompts/b.md"]);
+  });
+
+  it("waits its turn while another build holds the project, unless it has nothing to do", async () => {
+    const project = await built();
+    await project.remove("prompts/sub/c.md");
+    // A live pc process (this one) holds the project's build lock.
+    await mkdir(project.path(".pc/build.lock"), { recursive: true });
+    await project.write({ ".pc/build.owner": JSON.stringify({ pid: process.pid, host: hostname() }) });
+    const lock = await project.read("promptfile.lock");
+    const busy = {
+      code: "PC_PROJECT_BUSY",
+      message: `another pc process (pid ${process.pid}) is building this project`,
+    };
+
+    // A gone prompt's lock entry to drop: the lock is written.
+    await expect(buildIn(project, server)).rejects.toMatchObject(busy);
+    expect(await project.read("promptfile.lock")).toBe(lock);
+    // Only prompts whose lock entries stay: nothing is written.
+    const { report } = await buildIn(project, server, { paths: ["prompts/a.md", "prompts/b.md"] });
+    expect(outcomes(report)).toEqual({ "prompts/a.md": "fresh", "prompts/b.md": "fresh" });
+    // A hand edit to report, beside a fresh prompt.
+    await project.write({ "generated/b.py": "# mine\n" });
+    await expect(buildIn(project, server, { paths: ["prompts/a.md", "prompts/b.md"] })).rejects.toMatchObject(busy);
+    // A prompt to build.
+    await project.write({ "prompts/d.md": promptFile({ output: "generated/d.py" }) });
+    await expect(buildIn(project, server, { paths: ["prompts/d.md"] })).rejects.toMatchObject(busy);
+    expect(project.exists("generated/d.py")).toBe(false);
+    expect(server.requests).toHaveLength(0);
   });
 
   it("with nothing to do writes nothing, not even the failure record", async () => {
