@@ -61,6 +61,20 @@ describe("selecting prompts by path", () => {
     ]);
   });
 
+  it("adds prompts that read each other's outputs once each, reporting the cycle", async () => {
+    const project = await makeProject({
+      "prompts/a.md": promptFile({ output: "generated/a.py", context: ["generated/b.py"] }),
+      "prompts/b.md": promptFile({ output: "generated/b.py", context: ["generated/a.py"] }),
+      "prompts/c.md": promptFile({ output: "generated/c.py", context: ["generated/a.py"] }),
+    });
+    const { report } = await buildIn(project, server, { paths: ["prompts/c.md"], dryRun: true });
+    expect(report.prompts.map((p) => [p.prompt, p.outcome, p.error?.code])).toEqual([
+      ["prompts/c.md", "planned", undefined],
+      ["prompts/b.md", "failed", "PC_GRAPH_CYCLE"],
+      ["prompts/a.md", "failed", "PC_GRAPH_CYCLE"],
+    ]);
+  });
+
   it("refuses a path that matches no prompt, listing known prompts; nothing is asked", async () => {
     const project = await makeProject(tree());
     const error = await build({ cwd: project.root, baseUrl: server.baseURL, paths: ["prompts/a.md", "nope.md"] }).then(
