@@ -47,7 +47,7 @@ export function planBuild(project: Project, statuses: PromptStatus[], cwd: strin
   const selected = selectPrompts(project, cwd, options.paths);
   const explicit = new Set(selected ?? statuses.map((s) => s.prompt));
   const scope = selected ? withDependencies(project, selected) : explicit;
-  const forced = new Set(options.force ? [...explicit] : []);
+  const forced = options.force ? new Set(explicit) : new Set<string>();
   const targets: PromptStatus[] = [];
   const others: PromptBuildResult[] = [];
   const orphans = selected ? [] : statuses.filter((s) => s.state === "orphaned");

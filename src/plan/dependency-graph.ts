@@ -20,9 +20,11 @@ export interface PromptGraph {
 
 /** Builds the dependency graph between prompts. Pure. */
 export function buildGraph(nodes: GraphNode[]): PromptGraph {
+  // By path (each prompt is one node): conflicts name their prompts, and the order breaks ties, by path.
+  const byPath = [...nodes].sort((a, b) => (a.prompt < b.prompt ? -1 : 1));
   const errors = new Map<string, PcError>();
   const owners = new Map<string, string>();
-  for (const node of [...nodes].sort((a, b) => cmp(a.prompt, b.prompt))) {
+  for (const node of byPath) {
     for (const output of node.outputs) {
       const owner = owners.get(output);
       if (owner && owner !== node.prompt) {
@@ -76,10 +78,6 @@ export function buildGraph(nodes: GraphNode[]): PromptGraph {
     state.set(prompt, "done");
     order.push(prompt);
   };
-  for (const node of [...nodes].sort((a, b) => cmp(a.prompt, b.prompt))) visit(node.prompt);
+  for (const node of byPath) visit(node.prompt);
   return { order, dependsOn, owners, errors };
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

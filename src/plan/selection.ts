@@ -14,7 +14,7 @@ export function selectPrompts(project: Project, cwd: string, paths: string[] | u
   if (!paths || paths.length === 0) return undefined;
   const selected = new Set<string>();
   for (const given of paths) {
-    const rel = toPosix(path.relative(project.root, path.resolve(cwd, given))).replace(/\/$/, "");
+    const rel = toPosix(path.relative(project.root, path.resolve(cwd, given))); // resolve drops a trailing /
     const before = selected.size;
     for (const loaded of project.prompts.values()) {
       if (loaded.prompt === rel || loaded.outputs.includes(rel) || rel === "" || loaded.prompt.startsWith(`${rel}/`)) {
