@@ -21,8 +21,9 @@ export function recordedBeforeSamplers(entry: LockEntry): boolean {
  * bytes did not come from a server's sampler defaults: it can be carried over.
  */
 export function canCarryOver(loaded: LoadedPrompt, entry: LockEntry | undefined): entry is LockEntry {
-  if (!entry || entry.stale || !loaded.hashes?.beforeSamplers || !recordedBeforeSamplers(entry)) return false;
-  if (entry.requestHash !== loaded.hashes.beforeSamplers) return false;
+  if (!entry || entry.stale || !recordedBeforeSamplers(entry)) return false;
+  // Hashes taken from a lock entry have no `beforeSamplers`: such a prompt is not carried over.
+  if (entry.requestHash !== loaded.hashes?.beforeSamplers) return false;
   return entry.source === "chat" || entry.source === "hand" || entry.engine?.engine === "embedded";
 }
 
