@@ -9,10 +9,10 @@ import { count } from "../util/plural.js";
  * entry is accepted: its generations are still in the cache.
  */
 export function selectOnePrompt(project: Project, cwd: string, given: string, command: string): string {
-  const selected = selectPrompts(project, cwd, [given]);
+  const selected = selectPrompts(project, cwd, [given]); // at least one, else it throws
   if (selected.length !== 1) {
     throw new PcError("PC_USAGE", `"${given}" names ${count(selected.length, "prompt")}; ${command} takes one`, {
-      hint: `Give one prompt file or one of its outputs, e.g. pc ${command} ${selected[0] ?? "prompts/app.md"}`,
+      hint: `Give one prompt file or one of its outputs, e.g. pc ${command} ${selected[0]}`,
     });
   }
   return selected[0];
@@ -96,11 +96,7 @@ export async function withPins(project: Project, loaded: RenderedStage, pins: Pi
     ...(pins.temperature !== undefined ? { temperature: pins.temperature } : {}),
     ...(pins.model !== undefined ? { model: pins.model } : {}),
   };
-  const promptHash = loaded.inputHashes[loaded.prompt];
-  const copy = {
-    ...loaded,
-    parsed: { ...parsed, frontmatter },
-    inputHashes: promptHash === undefined ? {} : { [loaded.prompt]: promptHash },
-  };
+  // Rendering reads the prompt's own hash from inputHashes and records every input afresh.
+  const copy = { ...loaded, parsed: { ...parsed, frontmatter } };
   return readyToGenerate(await renderLoaded(project.root, copy, project.files, new Map(), project.config.modelsDir));
 }

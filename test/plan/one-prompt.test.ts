@@ -2,6 +2,8 @@
 // on the command line and never written to the prompt file.
 import { afterAll, describe, expect, it } from "vitest";
 import { diff } from "../../src/commands/diff.js";
+import { runChecks } from "../../src/commands/run-checks.js";
+import { status } from "../../src/commands/status.js";
 import { cleanupProjects, makeProject, type TempProject } from "../support/project.js";
 import { promptFile } from "../support/prompt.js";
 import { useTestServer } from "../support/test-server.js";
@@ -69,6 +71,32 @@ describe("pc diff with other pins", () => {
       code: "PC_PROMPT_NOT_FOUND",
       file: "prompts/b.md",
       message: "the prompt file is gone; only its lock entry remains",
+      hint: "Restore the prompt (git checkout) to work with it.",
     });
+  });
+
+  it("of a prompt that cannot be parsed gives the prompt's own error", async () => {
+    const project = await built();
+    await project.write({ "prompts/b.md": "---\nversion: 1\noutput: generated/b.py\n---\nno model\n" });
+    await expect(
+      diff({ cwd: project.root, prompt: "prompts/b.md", baseUrl: server.baseURL, seed: 3 }),
+    ).rejects.toMatchObject({ code: "PC_FRONTMATTER_INVALID", file: "prompts/b.md" });
+    expect(server.chatRequests()).toHaveLength(0);
+  });
+});
+
+describe("pc check --run of one prompt", () => {
+  it("runs the checks of a prompt reverted to text built before (its hashes recalled from that build)", async () => {
+    const text = (comment: string) =>
+      promptFile({ output: "generated/a.py", check: "test -s generated/a.py", extra: `# ${comment}` });
+    const project = await makeProject({ "prompts/a.md": text("first") });
+    await buildIn(project, server);
+    // Other text, the same request: built again, then the first text back.
+    await project.write({ "prompts/a.md": text("second") });
+    await buildIn(project, server, { force: true });
+    await project.write({ "prompts/a.md": text("first") });
+    expect((await status({ cwd: project.root })).prompts.map((p) => p.state)).toEqual(["fresh"]);
+    const report = await runChecks({ cwd: project.root });
+    expect(report).toMatchObject({ ok: true, checks: [{ prompt: "prompts/a.md", passed: true }] });
   });
 });
