@@ -81,7 +81,10 @@ export function pinnedModel(project: Project, prompt: string): string | undefine
   return loaded?.parsed?.frontmatter.model ?? loaded?.recalled?.model ?? loaded?.entry?.model;
 }
 
-/** The prompt reads no output of another prompt (nor waits for one): what planning found for it holds during the build. */
+/**
+ * The prompt reads no output of another prompt (a prompt waiting for one reads it too): what
+ * planning found for it holds during the build.
+ */
 export function readsNoPendingOutput(project: Project, loaded: LoadedPrompt): boolean {
-  return loaded.stage !== "waiting" && !project.graph.dependsOn.get(loaded.prompt)?.length;
+  return !project.graph.dependsOn.get(loaded.prompt)?.length;
 }

@@ -192,9 +192,9 @@ describe("recalling the entry of a reverted prompt", () => {
 
   it("names the model the reverted text pins, not the one the lock records", async () => {
     root = (await makeProject({ [A]: promptFile({ output: OUT, model: "model-one" }) })).root;
-    await buildHere();
+    expect((await buildHere()).prompts.map((p) => p.model)).toEqual(["model-one"]);
     await writeFiles(root, { [A]: promptFile({ output: OUT, model: "model-two" }) });
-    await buildHere();
+    expect((await buildHere()).prompts.map((p) => p.model)).toEqual(["model-two"]);
     await writeFiles(root, { [A]: promptFile({ output: OUT, model: "model-one" }) });
     const planned = await build({ cwd: root, baseUrl: server.baseURL, dryRun: true });
     expect(planned.prompts.map((p) => [p.outcome, p.source, p.model])).toEqual([["planned", "cache", "model-one"]]);
