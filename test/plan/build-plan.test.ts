@@ -160,6 +160,15 @@ describe("what a build does with each state", () => {
     });
   });
 
+  it("given an empty list of paths (pc build with no arguments), builds the whole project", async () => {
+    const project = await built();
+    await project.remove("prompts/sub/c.md");
+    await project.write({ "prompts/a.md": promptFile({ output: "generated/a.py", seed: 3 }) });
+    const { report } = await buildIn(project, server, { paths: [] });
+    expect(outcomes(report)).toEqual({ "prompts/a.md": "built", "prompts/b.md": "built" });
+    expect(report.dropped).toEqual([{ prompt: "prompts/sub/c.md", outputsKept: ["generated/c.py"] }]);
+  });
+
   it("drops the lock entries of gone prompts only when building the whole project", async () => {
     const project = await built();
     await project.remove("prompts/sub/c.md");
