@@ -41,9 +41,13 @@ describe("the failure record", () => {
 
   it("is written sorted by prompt, two-space indented, with a final newline", async () => {
     const project = await makeProject();
-    await writeFailures(project.root, { "prompts/b.md": failure(2), "prompts/a.md": failure(1) });
+    await writeFailures(project.root, {
+      "prompts/c.md": failure(3),
+      "prompts/a.md": failure(1),
+      "prompts/b.md": failure(2),
+    });
     expect(await project.read(".pc/failures.json")).toBe(
-      `${JSON.stringify({ "prompts/a.md": failure(1), "prompts/b.md": failure(2) }, null, 2)}\n`,
+      `${JSON.stringify({ "prompts/a.md": failure(1), "prompts/b.md": failure(2), "prompts/c.md": failure(3) }, null, 2)}\n`,
     );
   });
 
