@@ -17,7 +17,7 @@ import { commentOpeners, languageOfPath } from "./languages.js";
 export interface BlockLabels {
   /** Paths the block is named as: info string, a line before holding only the path, a first-line comment. */
   strong: string[];
-  /** Paths the line before mentions among other words. */
+  /** Paths the line before mentions among other words (read only for a block with no strong label). */
   weak: string[];
   /** The path named by a first line that holds nothing else (that line is not part of the file). */
   firstLinePath?: string;
@@ -28,7 +28,7 @@ export interface BlockLabels {
 const SEGMENT = String.raw`[\w.@][\w@+.-]*`;
 const PATH = String.raw`(?:\.{0,2}/)?(?:${SEGMENT}/)*(?:[\w@][\w@+.-]*\.[A-Za-z0-9]+|Dockerfile|Makefile|Containerfile|${SEGMENT}/[\w@][\w@+-]*)`;
 const IS_PATH = new RegExp(`^${PATH}$`);
-const KEYED = /\b(?:title|file|filename|name|path)\s*=\s*["']?([^"'\s]+)["']?/i;
+const KEYED = /\b(?:title|file|filename|name|path)\s*=\s*["']?([^"'\s]+)/i;
 const CLOSERS: Partial<Record<string, string>> = { "<!--": "-->", "/*": "*/", "(*": "*)" };
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 const COMMENT_MENTION = new RegExp(
@@ -49,13 +49,12 @@ export function labelsOf(block: CodeBlock, outputs: readonly string[]): BlockLab
   if (fromInfo) strong.push(fromInfo);
   const alone = alonePath(block.before);
   if (counts(alone)) strong.push(alone);
-  const first = block.code.slice(0, block.code.indexOf("\n") + 1 || undefined).replace(/\n$/, "");
+  const first = block.code.slice(0, block.code.search(/\n|$/));
   const firstLinePath = commentPath(first, block.language);
   if (counts(firstLinePath)) strong.push(firstLinePath);
   const mention = COMMENT_MENTION.exec(first);
   if (mention) strong.push(normalize(mention[1]));
-  const weak = counts(alone) ? [] : mentionedPaths(block.before);
-  return { strong, weak, ...(counts(firstLinePath) ? { firstLinePath } : {}) };
+  return { strong, weak: mentionedPaths(block.before), ...(counts(firstLinePath) ? { firstLinePath } : {}) };
 }
 
 /** The path a first line names when it is a comment, in the block's language, holding nothing but the path. */
@@ -77,7 +76,6 @@ export function codeWithoutLabelLine(block: CodeBlock, labels: BlockLabels): str
 /** Whether a label names `output` (exactly, as `./output`, as a longer path ending in it, or by its file name when that is unique among `outputs`). */
 export function labelNames(label: string, output: string, outputs: readonly string[]): boolean {
   if (label === output || label.endsWith(`/${output}`)) return true;
-  if (label.includes("/")) return false;
   const base = path.posix.basename(output);
   return label === base && outputs.filter((o) => path.posix.basename(o) === base).length === 1;
 }
@@ -95,11 +93,12 @@ export function infoPath(info: string): string | undefined {
 
 /** The path on a line that holds nothing else but Markdown decoration and a "File:" prefix. */
 export function alonePath(line: string): string | undefined {
+  // Markdown decoration first (the `*` matches at the line's start, if only an empty run).
   const bare = line
-    .replace(/^(?:#{1,6}\s+|>\s*|[-*+]\s+|\d+[.)]\s+)*/, "")
+    .replace(/(?:#{1,6}\s+|>\s*|[-*+]\s+|\d+[.)]\s+)*/, "")
     .replace(/[*_`"'[\]()]/g, "")
-    .replace(/^(?:file(?:name)?|path|in|create|update)\s*:?\s+/i, "")
-    .replace(/\s*:$/, "")
+    .replace(/^(?:file(?:name)?|path|in|create|update)\s*:?\s/i, "")
+    .replace(/:$/, "")
     .trim();
   return isPath(bare) ? normalize(bare) : undefined;
 }
@@ -114,12 +113,12 @@ function mentionedPaths(line: string): string[] {
 }
 
 function isPath(text: string): boolean {
-  return IS_PATH.test(text) && /[A-Za-z][^/]*$/.test(text) && !/^https?:/.test(text);
+  return IS_PATH.test(text) && /[A-Za-z][^/]*$/.test(text);
 }
 
-/** A path with an extension or a folder: `a.py`, `src/b.ts` (not a bare word like `python`). */
+/** A path with an extension or a folder: `a.py`, `src/b.ts` (not a bare word like `Makefile`). */
 function isPathWithDot(word: string): boolean {
-  return isPath(word) && (/\.[A-Za-z0-9]+$/.test(word) || word.includes("/"));
+  return isPath(word) && /[./]/.test(word);
 }
 
 function normalize(label: string): string {

@@ -7,67 +7,90 @@ import path from "node:path";
  * Pure.
  */
 
-/** Each language's names as models write them after a fence; the first is the canonical one. */
-const ALIASES: Array<[string, ...string[]]> = [
-  ["python", "py", "python3", "py3"],
-  ["javascript", "js", "node", "nodejs", "mjs", "cjs", "ecmascript"],
-  ["typescript", "ts", "mts", "cts"],
-  ["tsx"],
-  ["jsx"],
-  ["bash", "sh", "shell", "zsh", "ksh", "shellscript", "posix"],
-  ["go", "golang"],
-  ["rust", "rs"],
-  ["ruby", "rb"],
-  ["java"],
-  ["c", "h"],
-  ["cpp", "c++", "cxx", "cc", "hpp", "hxx", "hh"],
-  ["csharp", "cs", "c#"],
-  ["php"],
-  ["lua"],
-  ["json", "jsonc", "json5"],
-  ["yaml", "yml"],
-  ["toml"],
-  ["markdown", "md", "mdx", "gfm"],
-  ["html", "htm", "xhtml"],
-  ["css"],
-  ["scss", "sass"],
-  ["less"],
-  ["sql", "postgresql", "postgres", "psql", "mysql", "sqlite", "plsql", "tsql"],
-  ["swift"],
-  ["kotlin", "kt", "kts"],
-  ["r"],
-  ["perl", "pl"],
-  ["haskell", "hs"],
-  ["xml", "svg", "xsl"],
-  ["dockerfile", "docker", "containerfile"],
-  ["makefile", "make", "mk"],
-  ["ini", "cfg", "conf", "properties"],
-  ["powershell", "ps1", "pwsh"],
-  ["batch", "bat", "cmd"],
-  ["scala"],
-  ["dart"],
-  ["elixir", "ex", "exs"],
-  ["erlang", "erl"],
-  ["clojure", "clj"],
-  ["julia", "jl"],
-  ["zig"],
-  ["nim"],
-  ["ocaml", "ml"],
-  ["fsharp", "fs"],
-  ["vb", "vbnet"],
-  ["groovy", "gradle"],
-  ["graphql", "gql"],
-  ["proto", "protobuf"],
-  ["hcl", "terraform", "tf"],
-  ["nix"],
-  ["vue"],
-  ["svelte"],
-  ["latex", "tex"],
-  ["csv"],
-  ["asm", "nasm", "x86asm"],
-  ["matlab"],
-  ["objectivec", "objc", "objective-c"],
-  ["solidity", "sol"],
+/** How a line comment (or a one-line block comment) opens, in the order first-line labels are tried. */
+const OPENERS = ["#", "//", "/*", "<!--", "--", "%", ";", "(*"] as const;
+type Opener = (typeof OPENERS)[number];
+
+const HASH: Opener[] = ["#"];
+const C_LIKE: Opener[] = ["//", "/*"];
+const MARKUP: Opener[] = ["<!--"];
+
+interface Language {
+  /** The names models write after a fence, the canonical one first; each is also an extension of its files. */
+  names: [string, ...string[]];
+  /** Its files' other extensions, with the dot. */
+  extensions?: string[];
+  /** Whole names (lower case) of its files that have no telling extension. */
+  fileNames?: string[];
+  /** How its comments open, for a first line that names the file; none: any opener is tried. */
+  comments?: Opener[];
+  /** Other languages whose blocks are taken for its files (a header in C or C++, TSX for TypeScript). */
+  takes?: string[];
+}
+
+/** Every language pc knows. */
+const LANGUAGES: Language[] = [
+  { names: ["python", "py", "python3", "py3"], extensions: [".pyi"], comments: HASH },
+  { names: ["javascript", "js", "node", "nodejs", "mjs", "cjs", "ecmascript"], comments: C_LIKE, takes: ["jsx"] },
+  { names: ["typescript", "ts", "mts", "cts"], comments: C_LIKE, takes: ["tsx"] },
+  { names: ["tsx"], comments: C_LIKE, takes: ["typescript", "jsx", "javascript"] },
+  { names: ["jsx"], comments: C_LIKE, takes: ["javascript"] },
+  { names: ["bash", "sh", "shell", "zsh", "ksh", "shellscript", "posix"], comments: HASH },
+  { names: ["go", "golang"], comments: C_LIKE },
+  { names: ["rust", "rs"], comments: C_LIKE },
+  { names: ["ruby", "rb"], comments: HASH },
+  { names: ["java"], comments: C_LIKE },
+  { names: ["c", "h"], comments: C_LIKE, takes: ["cpp"] },
+  { names: ["cpp", "c++", "cxx", "cc", "hpp", "hxx", "hh"], comments: C_LIKE, takes: ["c"] },
+  { names: ["csharp", "cs", "c#"], comments: C_LIKE },
+  { names: ["php"], comments: ["#", "//", "/*"] },
+  { names: ["lua"], comments: ["--"] },
+  { names: ["json", "jsonc", "json5"], comments: ["//"] },
+  { names: ["yaml", "yml"], comments: HASH },
+  { names: ["toml"], comments: HASH },
+  { names: ["markdown", "md", "mdx", "gfm"], comments: MARKUP },
+  { names: ["html", "htm", "xhtml"], comments: MARKUP },
+  { names: ["css"], comments: ["/*"] },
+  { names: ["scss", "sass"], comments: C_LIKE, takes: ["css"] },
+  { names: ["less"], comments: C_LIKE },
+  { names: ["sql", "postgresql", "postgres", "psql", "mysql", "sqlite", "plsql", "tsql"], comments: ["/*", "--"] },
+  { names: ["swift"], comments: C_LIKE },
+  { names: ["kotlin", "kt", "kts"], comments: C_LIKE },
+  { names: ["r"], comments: HASH },
+  { names: ["perl", "pl"], comments: HASH },
+  { names: ["haskell", "hs"], comments: ["--"] },
+  { names: ["xml", "svg", "xsl"], comments: MARKUP },
+  { names: ["dockerfile", "docker", "containerfile"], fileNames: ["dockerfile", "containerfile"], comments: HASH },
+  { names: ["makefile", "make", "mk"], fileNames: ["makefile", "gnumakefile"], comments: HASH },
+  { names: ["ini", "cfg", "conf", "properties"], comments: ["#", ";"] },
+  { names: ["powershell", "ps1", "pwsh"], comments: HASH },
+  { names: ["batch", "bat", "cmd"] },
+  { names: ["scala"], comments: C_LIKE },
+  { names: ["dart"], comments: C_LIKE },
+  { names: ["elixir", "ex", "exs"], comments: HASH },
+  { names: ["erlang", "erl"], comments: ["%"] },
+  { names: ["clojure", "clj"], comments: [";"] },
+  { names: ["julia", "jl"], comments: HASH },
+  { names: ["zig"], comments: ["//"] },
+  { names: ["nim"], comments: HASH },
+  { names: ["ocaml", "ml"], comments: ["(*"] },
+  { names: ["fsharp", "fs"], comments: ["//", "(*"] },
+  { names: ["vb", "vbnet"] },
+  { names: ["groovy", "gradle"], comments: C_LIKE },
+  { names: ["graphql", "gql"], comments: HASH },
+  { names: ["proto", "protobuf"], comments: ["//"] },
+  { names: ["hcl", "terraform", "tf"], comments: ["#", "//"] },
+  { names: ["nix"], comments: HASH },
+  { names: ["vue"], comments: ["//", "<!--"] },
+  { names: ["svelte"], comments: ["//", "<!--"] },
+  { names: ["latex", "tex"], comments: ["%"] },
+  { names: ["csv"] },
+  { names: ["asm", "nasm", "x86asm"], comments: [";"] },
+  { names: ["matlab"], comments: ["%"] },
+  { names: ["objectivec", "objc", "objective-c"], comments: C_LIKE },
+  { names: ["solidity", "sol"], comments: C_LIKE },
+  // Patches: the content of a .diff or .patch file (see NEVER_A_FILE).
+  { names: ["diff"], extensions: [".patch"] },
 ];
 
 /** Labels that say nothing about the language. */
@@ -100,66 +123,28 @@ const PATCHES = new Set(["diff", "patch", "udiff"]);
 /** Languages whose content may hold code fences of its own; their blocks get the nested-fence repair. */
 const FENCE_HOLDING = new Set(["markdown"]);
 
-/** By file extension (lower case, with the dot), where it differs from the canonical name's alias list. */
-const EXTENSIONS: Record<string, string> = {
-  ".pyi": "python",
-  ".cts": "typescript",
-  ".mts": "typescript",
-  ".zsh": "bash",
-  ".hpp": "cpp",
-  ".cc": "cpp",
-  ".markdown": "markdown",
-  ".mdx": "markdown",
-  ".htm": "html",
-  ".svg": "xml",
-  ".kts": "kotlin",
-  ".jsonc": "json",
-  ".json5": "json",
-  ".cfg": "ini",
-  ".conf": "ini",
-  ".ps1": "powershell",
-  ".bat": "batch",
-  ".cmd": "batch",
-  ".tf": "hcl",
-  ".diff": "diff",
-  ".patch": "diff",
-};
-/** By whole file name, for files without a telling extension. */
-const FILE_NAMES: Record<string, string> = {
-  dockerfile: "dockerfile",
-  containerfile: "dockerfile",
-  makefile: "makefile",
-  gnumakefile: "makefile",
-};
-
-const canonical = new Map<string, string>();
-for (const names of ALIASES) for (const name of names) canonical.set(name, names[0]);
+/** Each language by each of its names, its files' other extensions and their whole names. */
+const byName = new Map<string, Language>();
+const byExtension = new Map<string, Language>();
+const byFileName = new Map<string, Language>();
+for (const language of LANGUAGES) {
+  for (const name of language.names) byName.set(name, language);
+  for (const extension of language.extensions ?? []) byExtension.set(extension, language);
+  for (const fileName of language.fileNames ?? []) byFileName.set(fileName, language);
+}
 
 /** The canonical language of a fence label (`py` -> `python`), or undefined when pc does not know it. */
 export function languageOfLabel(label: string): string | undefined {
-  return canonical.get(label.toLowerCase());
+  return byName.get(label.toLowerCase())?.names[0];
 }
 
 /** The canonical language of an output path, or undefined when its type says nothing pc knows. */
 export function languageOfPath(file: string): string | undefined {
   const base = path.posix.basename(file).toLowerCase();
-  if (Object.hasOwn(FILE_NAMES, base)) return FILE_NAMES[base];
   const ext = path.posix.extname(base);
-  if (!ext) return undefined;
-  if (Object.hasOwn(EXTENSIONS, ext)) return EXTENSIONS[ext];
-  return canonical.get(ext.slice(1));
+  const language = byFileName.get(base) ?? (ext ? (byExtension.get(ext) ?? byName.get(ext.slice(1))) : undefined);
+  return language?.names[0];
 }
-
-/** Languages whose blocks are taken for each other's files (a header in C or C++, TSX for TypeScript). */
-const COMPATIBLE: Record<string, string[]> = {
-  c: ["cpp"],
-  cpp: ["c"],
-  typescript: ["tsx"],
-  tsx: ["typescript", "jsx", "javascript"],
-  jsx: ["javascript"],
-  javascript: ["jsx"],
-  scss: ["css"],
-};
 
 export type LanguageFit = "same" | "neutral" | "other";
 
@@ -173,11 +158,11 @@ export function languageFit(label: string, output: string): LanguageFit {
   const wanted = languageOfPath(output);
   if (NEVER_A_FILE.has(word)) return wanted === "diff" && PATCHES.has(word) ? "same" : "other";
   if (NEUTRAL.has(word)) return "neutral";
-  const given = canonical.get(word);
+  const given = languageOfLabel(word);
   // A type pc does not know: its own extension as a label is a match, anything else says nothing.
   if (wanted === undefined) return word === path.posix.extname(output).slice(1).toLowerCase() ? "same" : "neutral";
   if (given === undefined) return "neutral";
-  if (given === wanted || COMPATIBLE[wanted]?.includes(given)) return "same";
+  if (given === wanted || byName.get(wanted)?.takes?.includes(given)) return "same";
   return "other";
 }
 
@@ -191,95 +176,7 @@ export function labelHoldsFences(label: string): boolean {
   return FENCE_HOLDING.has(languageOfLabel(label) ?? "");
 }
 
-/** How a line comment (or a one-line block comment) opens in each language, for first-line path labels. */
-const COMMENTS: Record<string, string[]> = {
-  "#": [
-    "python",
-    "bash",
-    "ruby",
-    "perl",
-    "r",
-    "yaml",
-    "toml",
-    "dockerfile",
-    "makefile",
-    "powershell",
-    "elixir",
-    "nim",
-    "julia",
-    "graphql",
-    "ini",
-    "hcl",
-    "php",
-    "nix",
-  ],
-  "//": [
-    "javascript",
-    "typescript",
-    "tsx",
-    "jsx",
-    "go",
-    "rust",
-    "java",
-    "c",
-    "cpp",
-    "csharp",
-    "php",
-    "swift",
-    "kotlin",
-    "scala",
-    "dart",
-    "groovy",
-    "zig",
-    "proto",
-    "solidity",
-    "scss",
-    "less",
-    "json",
-    "hcl",
-    "objectivec",
-    "fsharp",
-    "vue",
-    "svelte",
-  ],
-  "/*": [
-    "javascript",
-    "typescript",
-    "tsx",
-    "jsx",
-    "go",
-    "rust",
-    "java",
-    "c",
-    "cpp",
-    "csharp",
-    "php",
-    "swift",
-    "kotlin",
-    "scala",
-    "dart",
-    "groovy",
-    "css",
-    "scss",
-    "less",
-    "sql",
-    "objectivec",
-    "solidity",
-  ],
-  "<!--": ["html", "xml", "markdown", "vue", "svelte"],
-  "--": ["sql", "lua", "haskell"],
-  "%": ["latex", "matlab", "erlang"],
-  ";": ["ini", "clojure", "asm"],
-  "(*": ["ocaml", "fsharp"],
-};
-
 /** The comment openers of a fence label's language; every known opener for a block with no known language. */
 export function commentOpeners(label: string): string[] {
-  const language = languageOfLabel(label);
-  const all = Object.keys(COMMENTS);
-  if (language === undefined) return all;
-  const own = Object.entries(COMMENTS)
-    .filter(([, languages]) => languages.includes(language))
-    .map(([opener]) => opener);
-  return own.length > 0 ? own : all;
+  return [...(byName.get(label.toLowerCase())?.comments ?? OPENERS)];
 }

@@ -15,6 +15,10 @@ const extract = (answer: string, outputs = OUTPUTS) => {
     throw error;
   }
 };
+/** A usage example after the file: with one output, only a label tells the file's block from it. */
+const USAGE = `${F}python\nimport a\n${F}\n`;
+/** What one output, generated/a.py, gets from an answer with the usage example after it. */
+const alone = (answer: string) => extract(`${answer}${USAGE}`, ["generated/a.py"]);
 
 describe("a block named as the file", () => {
   it.each([
@@ -26,11 +30,13 @@ describe("a block named as the file", () => {
     "py:./generated/a.py",
     "generated/a.py",
     "python  generated/a.py",
+    'python title = "generated/a.py"',
   ])("in the info string: %s", (info) => {
     expect(extract(`${F}${info}\na = 1\n${F}\n${B}`)).toEqual({
       "generated/a.py": "a = 1\n",
       "generated/b.py": "b = 2\n",
     });
+    expect(alone(`${F}${info}\na = 1\n${F}\n`)).toEqual({ "generated/a.py": "a = 1\n" });
   });
 
   it.each([
@@ -52,11 +58,20 @@ describe("a block named as the file", () => {
     "In generated/a.py :",
     "`generated/a.py`  :",
     "project/generated/a.py",
+    "../generated/a.py",
+    ">generated/a.py",
+    ">  - generated/a.py",
+    "##  1. generated/a.py",
+    "1.  - generated/a.py",
+    "-  1) generated/a.py",
+    "File : generated/a.py",
+    "a.py",
   ])("on the line before, alone: %s", (line) => {
     expect(extract(`${line}\n${F}python\na = 1\n${F}\n${B}`)).toEqual({
       "generated/a.py": "a = 1\n",
       "generated/b.py": "b = 2\n",
     });
+    expect(alone(`${line}\n${F}python\na = 1\n${F}\n`)).toEqual({ "generated/a.py": "a = 1\n" });
   });
 
   it.each([
@@ -70,6 +85,7 @@ describe("a block named as the file", () => {
       "generated/a.py": code,
       "generated/b.py": "b = 2\n",
     });
+    expect(alone(`${F}python\n${first}\na = 1\n${F}\n`)).toEqual({ "generated/a.py": code });
   });
 
   it("by its file name alone when no other output has that name, never when two have", () => {
@@ -98,6 +114,9 @@ describe("a block the line before introduces among other words", () => {
     "The module (generated/a.py), complete:",
     "Next, [generated/a.py]:",
     "Next,\tgenerated/a.py:",
+    "Here is `a.py`:",
+    "See [generated/a.py](generated/a.py):",
+    "Main: generated/a.py",
   ])("%s", (line) => {
     expect(extract(`${line}\n${F}python\na = 1\n${F}\n${B}`)).toEqual({
       "generated/a.py": "a = 1\n",
@@ -116,6 +135,8 @@ describe("what is no label", () => {
     "42.",
   ])("%s on the line before", (line) => {
     expect(extract(`${line}\n${F}python\na = 1\n${F}\n${B}`)).toBe("PC_ANSWER_NO_CODE");
+    // With one output the block is the file's, and not set aside as another file's.
+    expect(extract(`${line}\n${F}python\na = 1\n${F}\n`, ["generated/a.py"])).toEqual({ "generated/a.py": "a = 1\n" });
   });
 
   it("a word with a dot but no extension letters, or a URL in the info string", () => {
@@ -127,5 +148,45 @@ describe("what is no label", () => {
     expect(extract(`${F}python\n# notes.xyz\na = 1\n${F}\n`, ["generated/a.py"])).toEqual({
       "generated/a.py": "# notes.xyz\na = 1\n",
     });
+  });
+});
+
+describe("a path with no folder and of a type pc does not know", () => {
+  it("names an output on the line before alone, even when the answer mentions it again", () => {
+    const answer = [
+      "a.vhost",
+      `${F}\nServerName a\n${F}`,
+      "Then include `a.vhost` from the main configuration:",
+      `${F}\nInclude a.vhost\n${F}`,
+      "b.vhost",
+      `${F}\nServerName b\n${F}`,
+    ].join("\n");
+    expect(extract(answer, ["sites/a.vhost", "sites/b.vhost"])).toEqual({
+      "sites/a.vhost": "ServerName a\n",
+      "sites/b.vhost": "ServerName b\n",
+    });
+    expect(extract(`a.vhost\n${F}\nServerName a\n${F}\n${F}\nInclude a.vhost\n${F}\n`, ["sites/a.vhost"])).toEqual({
+      "sites/a.vhost": "ServerName a\n",
+    });
+  });
+});
+
+describe("file names a line before mentions among other words", () => {
+  it("a bare Dockerfile or Makefile is no mention: the word names the tool as often as the file", () => {
+    const answer = `The program the Makefile runs:\n${F}python\nprint(1)\n${F}\n\n${F}makefile\nall:\n\tpython app.py\n${F}\n`;
+    expect(extract(answer, ["app.py", "Makefile"])).toEqual({
+      "app.py": "print(1)\n",
+      Makefile: "all:\n\tpython app.py\n",
+    });
+  });
+
+  it("paths whose file name ends in a digit or one letter", () => {
+    const answer = `src/a.c\n${F}c\nint a;\n${F}\nconfig/app.json5\n${F}json5\n{}\n${F}\n`;
+    for (const outputs of [["src/a.c", "config/app.json5"], ["src/a.c"], ["config/app.json5"]]) {
+      const expected = { "src/a.c": "int a;\n", "config/app.json5": "{}\n" };
+      expect(extract(answer, outputs), outputs.join(" ")).toEqual(
+        Object.fromEntries(outputs.map((o) => [o, expected[o as keyof typeof expected]])),
+      );
+    }
   });
 });

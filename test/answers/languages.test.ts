@@ -2,128 +2,109 @@
 // are clearly another language: the names models write after a fence, language by language.
 import { describe, expect, it } from "vitest";
 import { extractOutputs } from "../../src/answer/extract.js";
-import { commentOpeners, holdsFences, labelHoldsFences, languageFit } from "../../src/answer/languages.js";
+import {
+  commentOpeners,
+  holdsFences,
+  labelHoldsFences,
+  languageFit,
+  languageOfLabel,
+  languageOfPath,
+} from "../../src/answer/languages.js";
 
-/** A file of each language, and every label models write for that language. */
-const LABELS: Array<[string, string[]]> = [
-  ["a.py", ["python", "py", "python3", "py3", "PYTHON"]],
-  ["a.js", ["javascript", "js", "node", "nodejs", "mjs", "cjs", "ecmascript", "jsx"]],
-  ["a.ts", ["typescript", "ts", "mts", "cts", "tsx"]],
-  ["a.tsx", ["tsx", "typescript", "jsx", "javascript"]],
-  ["a.jsx", ["jsx", "javascript"]],
-  ["a.sh", ["bash", "sh", "shell", "zsh", "ksh", "shellscript", "posix"]],
-  ["a.go", ["go", "golang"]],
-  ["a.rs", ["rust", "rs"]],
-  ["a.rb", ["ruby", "rb"]],
-  ["A.java", ["java"]],
-  ["a.c", ["c", "h", "cpp"]],
-  ["a.cpp", ["cpp", "c++", "cxx", "cc", "hpp", "hxx", "hh", "c"]],
-  ["a.cs", ["csharp", "cs", "c#"]],
-  ["a.php", ["php"]],
-  ["a.lua", ["lua"]],
-  ["a.json", ["json", "jsonc", "json5"]],
-  ["a.yaml", ["yaml", "yml"]],
-  ["a.toml", ["toml"]],
-  ["a.md", ["markdown", "md", "mdx", "gfm"]],
-  ["a.html", ["html", "htm", "xhtml"]],
-  ["a.css", ["css"]],
-  ["a.scss", ["scss", "sass", "css"]],
-  ["a.less", ["less"]],
-  ["a.sql", ["sql", "postgresql", "postgres", "psql", "mysql", "sqlite", "plsql", "tsql"]],
-  ["a.swift", ["swift"]],
-  ["a.kt", ["kotlin", "kt", "kts"]],
-  ["a.r", ["r"]],
-  ["a.pl", ["perl", "pl"]],
-  ["a.hs", ["haskell", "hs"]],
-  ["a.xml", ["xml", "svg", "xsl"]],
-  ["Dockerfile", ["dockerfile", "docker", "containerfile"]],
-  ["Makefile", ["makefile", "make", "mk"]],
-  ["a.ini", ["ini", "cfg", "conf", "properties"]],
-  ["a.ps1", ["powershell", "ps1", "pwsh"]],
-  ["a.bat", ["batch", "bat", "cmd"]],
-  ["a.scala", ["scala"]],
-  ["a.dart", ["dart"]],
-  ["a.ex", ["elixir", "ex", "exs"]],
-  ["a.erl", ["erlang", "erl"]],
-  ["a.clj", ["clojure", "clj"]],
-  ["a.jl", ["julia", "jl"]],
-  ["a.zig", ["zig"]],
-  ["a.nim", ["nim"]],
-  ["a.ml", ["ocaml", "ml"]],
-  ["a.fs", ["fsharp", "fs"]],
-  ["a.vb", ["vb", "vbnet"]],
-  ["a.groovy", ["groovy", "gradle"]],
-  ["a.graphql", ["graphql", "gql"]],
-  ["a.proto", ["proto", "protobuf"]],
-  ["a.hcl", ["hcl", "terraform", "tf"]],
-  ["a.nix", ["nix"]],
-  ["a.vue", ["vue"]],
-  ["a.svelte", ["svelte"]],
-  ["a.tex", ["latex", "tex"]],
-  ["a.csv", ["csv"]],
-  ["a.asm", ["asm", "nasm", "x86asm"]],
-  ["a.matlab", ["matlab"]],
-  ["a.objc", ["objectivec", "objc", "objective-c"]],
-  ["a.sol", ["solidity", "sol"]],
-];
+const C = ["//", "/*"];
+const ALL = ["#", "//", "/*", "<!--", "--", "%", ";", "(*"];
 
-/** Files whose extension or name is not the language's own name. */
-const FILES: Array<[string, string]> = [
-  ["a.pyi", "python"],
-  ["a.cts", "typescript"],
-  ["a.mts", "typescript"],
-  ["a.zsh", "bash"],
-  ["a.hpp", "cpp"],
-  ["a.cc", "cpp"],
-  ["README.markdown", "markdown"],
-  ["a.mdx", "markdown"],
-  ["a.htm", "html"],
-  ["a.svg", "xml"],
-  ["build.gradle.kts", "kotlin"],
-  ["a.jsonc", "json"],
-  ["a.json5", "json"],
-  ["setup.cfg", "ini"],
-  ["app.conf", "ini"],
-  ["a.ps1", "powershell"],
-  ["a.bat", "batch"],
-  ["a.cmd", "batch"],
-  ["main.tf", "hcl"],
-  ["docker/Containerfile", "dockerfile"],
-  ["GNUmakefile", "makefile"],
-  ["a.h", "c"],
-  ["a.mjs", "javascript"],
-  ["a.yml", "yaml"],
+/**
+ * Every language pc knows: its canonical name, files of it, every name models write for it after a
+ * fence, the other languages whose blocks are taken for its files, and how a comment opens in it
+ * (a first line naming the file); none: any comment opener is read.
+ */
+const LANGUAGES: Array<[string, string[], string[], string[], string[]?]> = [
+  ["python", ["a.py", "a.pyi", "A.PY"], ["py", "python3", "py3", "PYTHON"], [], ["#"]],
+  ["javascript", ["a.js", "a.mjs", "a.cjs"], ["js", "node", "nodejs", "mjs", "cjs", "ecmascript"], ["jsx"], C],
+  ["typescript", ["a.ts", "a.mts", "a.cts"], ["ts", "mts", "cts"], ["tsx"], C],
+  ["tsx", ["a.tsx"], [], ["typescript", "jsx", "javascript"], C],
+  ["jsx", ["a.jsx"], [], ["javascript"], C],
+  ["bash", ["a.sh", "a.zsh", "a.bash"], ["sh", "shell", "zsh", "ksh", "shellscript", "posix"], [], ["#"]],
+  ["go", ["a.go"], ["golang"], [], C],
+  ["rust", ["a.rs"], ["rs"], [], C],
+  ["ruby", ["a.rb"], ["rb"], [], ["#"]],
+  ["java", ["A.java"], [], [], C],
+  ["c", ["a.c", "a.h"], ["h"], ["cpp"], C],
+  ["cpp", ["a.cpp", "a.hpp", "a.cc", "a.cxx", "a.hh"], ["c++", "cxx", "cc", "hpp", "hxx", "hh"], ["c"], C],
+  ["csharp", ["a.cs"], ["cs", "c#"], [], C],
+  ["php", ["a.php"], [], [], ["#", "//", "/*"]],
+  ["lua", ["a.lua"], [], [], ["--"]],
+  ["json", ["a.json", "a.jsonc", "a.json5"], ["jsonc", "json5"], [], ["//"]],
+  ["yaml", ["a.yaml", "a.yml"], ["yml"], [], ["#"]],
+  ["toml", ["a.toml"], [], [], ["#"]],
+  ["markdown", ["a.md", "README.markdown", "a.mdx"], ["md", "mdx", "gfm"], [], ["<!--"]],
+  ["html", ["a.html", "a.htm"], ["htm", "xhtml"], [], ["<!--"]],
+  ["css", ["a.css"], [], [], ["/*"]],
+  ["scss", ["a.scss", "a.sass"], ["sass"], ["css"], C],
+  ["less", ["a.less"], [], [], C],
+  ["sql", ["a.sql"], ["postgresql", "postgres", "psql", "mysql", "sqlite", "plsql", "tsql"], [], ["/*", "--"]],
+  ["swift", ["a.swift"], [], [], C],
+  ["kotlin", ["a.kt", "build.gradle.kts"], ["kt", "kts"], [], C],
+  ["r", ["a.r", "a.R"], [], [], ["#"]],
+  ["perl", ["a.pl"], ["pl"], [], ["#"]],
+  ["haskell", ["a.hs"], ["hs"], [], ["--"]],
+  ["xml", ["a.xml", "a.svg", "a.xsl"], ["svg", "xsl"], [], ["<!--"]],
+  ["dockerfile", ["Dockerfile", "docker/Containerfile", "a.dockerfile"], ["docker", "containerfile"], [], ["#"]],
+  ["makefile", ["Makefile", "GNUmakefile", "a.mk"], ["make", "mk"], [], ["#"]],
+  ["ini", ["a.ini", "setup.cfg", "app.conf", "a.properties"], ["cfg", "conf", "properties"], [], ["#", ";"]],
+  ["powershell", ["a.ps1"], ["ps1", "pwsh"], [], ["#"]],
+  ["batch", ["a.bat", "a.cmd"], ["bat", "cmd"], []],
+  ["scala", ["a.scala"], [], [], C],
+  ["dart", ["a.dart"], [], [], C],
+  ["elixir", ["a.ex", "a.exs"], ["ex", "exs"], [], ["#"]],
+  ["erlang", ["a.erl"], ["erl"], [], ["%"]],
+  ["clojure", ["a.clj"], ["clj"], [], [";"]],
+  ["julia", ["a.jl"], ["jl"], [], ["#"]],
+  ["zig", ["a.zig"], [], [], ["//"]],
+  ["nim", ["a.nim"], [], [], ["#"]],
+  ["ocaml", ["a.ml"], ["ml"], [], ["(*"]],
+  ["fsharp", ["a.fs"], ["fs"], [], ["//", "(*"]],
+  ["vb", ["a.vb"], ["vbnet"], []],
+  ["groovy", ["a.groovy", "build.gradle"], ["gradle"], [], C],
+  ["graphql", ["a.graphql", "a.gql"], ["gql"], [], ["#"]],
+  ["proto", ["a.proto"], ["protobuf"], [], ["//"]],
+  ["hcl", ["a.hcl", "main.tf"], ["terraform", "tf"], [], ["#", "//"]],
+  ["nix", ["a.nix"], [], [], ["#"]],
+  ["vue", ["a.vue"], [], [], ["//", "<!--"]],
+  ["svelte", ["a.svelte"], [], [], ["//", "<!--"]],
+  ["latex", ["a.tex", "a.latex"], ["tex"], [], ["%"]],
+  ["csv", ["a.csv"], [], []],
+  ["asm", ["a.asm"], ["nasm", "x86asm"], [], [";"]],
+  ["matlab", ["a.matlab"], [], [], ["%"]],
+  ["objectivec", ["a.objc"], ["objc", "objective-c"], [], C],
+  ["solidity", ["a.sol"], ["sol"], [], C],
 ];
 
 describe("fence labels", () => {
-  it.each(LABELS)("every name models write for the language of %s is its own language", (file, labels) => {
-    for (const label of labels) expect(languageFit(label, file), label).toBe("same");
+  it.each(LANGUAGES)("%s: each of its files, each of its names", (language, files, names, takes) => {
+    for (const file of files) {
+      expect(languageOfPath(file), file).toBe(language);
+      for (const label of [language, ...names, ...takes])
+        expect(languageFit(label, file), `${label} for ${file}`).toBe("same");
+    }
+    for (const label of [language, ...names]) expect(languageOfLabel(label), label).toBe(language);
   });
 
-  it.each(FILES)("%s is a %s file", (file, language) => {
-    expect(languageFit(language, file)).toBe("same");
-    expect(languageFit(language === "python" ? "ruby" : "python", file)).toBe("other");
-  });
-
-  it("a known language that is not the output's is clearly another file, even a close one", () => {
-    for (const [label, file] of [
-      ["javascript", "a.ts"],
-      ["typescript", "a.js"],
-      ["css", "a.less"],
-      ["scss", "a.css"],
-      ["java", "a.kt"],
-      ["json", "a.yaml"],
-      ["c", "a.cs"],
-      ["bash", "a.ps1"],
-    ]) {
-      expect(languageFit(label!, file!), `${label} for ${file}`).toBe("other");
+  it("every other language is clearly another file's, even a close one", () => {
+    for (const [wanted, files, , takes] of LANGUAGES) {
+      for (const [given] of LANGUAGES) {
+        if (given === wanted || takes.includes(given)) continue;
+        for (const file of files) expect(languageFit(given, file), `${given} for ${file}`).toBe("other");
+      }
     }
   });
 
-  it("a label that says nothing about the language is neutral, whatever the output", () => {
+  it("a label that says nothing about the language is neutral, whatever the output, even one of that extension", () => {
     for (const label of ["", "text", "txt", "plaintext", "plain", "code", "none", "file", "raw", "source", "Text"]) {
       expect(languageFit(label, "a.py"), label).toBe("neutral");
       expect(languageFit(label, "etc/app.vhost"), label).toBe("neutral");
+      expect(languageFit(label, `notes.${label}`), label).toBe("neutral");
     }
     expect(languageFit("brainfuck", "a.py")).toBe("neutral");
   });
@@ -140,6 +121,7 @@ describe("fence labels", () => {
       expect(languageFit(label, "fix.patch"), label).toBe("same");
     }
     expect(languageFit("console", "fix.diff")).toBe("other");
+    expect(languageFit("python", "fix.patch")).toBe("other");
   });
 
   it("only Markdown holds fences of its own", () => {
@@ -151,35 +133,8 @@ describe("fence labels", () => {
 });
 
 describe("a first line naming the file", () => {
-  /** Each language's comment openers, as the extractor reads a first-line path label. */
-  const OPENERS: Array<[string, string[]]> = [
-    ["python", ["#"]],
-    ["bash", ["#"]],
-    ["yaml", ["#"]],
-    ["dockerfile", ["#"]],
-    ["typescript", ["//", "/*"]],
-    ["go", ["//", "/*"]],
-    ["php", ["#", "//", "/*"]],
-    ["hcl", ["#", "//"]],
-    ["json", ["//"]],
-    ["css", ["/*"]],
-    ["scss", ["//", "/*"]],
-    ["sql", ["/*", "--"]],
-    ["lua", ["--"]],
-    ["html", ["<!--"]],
-    ["markdown", ["<!--"]],
-    ["vue", ["//", "<!--"]],
-    ["latex", ["%"]],
-    ["erlang", ["%"]],
-    ["ini", ["#", ";"]],
-    ["clojure", [";"]],
-    ["ocaml", ["(*"]],
-    ["fsharp", ["//", "(*"]],
-  ];
-  const ALL = ["#", "//", "/*", "<!--", "--", "%", ";", "(*"];
-
-  it.each(OPENERS)("in %s opens with %j", (language, openers) => {
-    expect(commentOpeners(language)).toEqual(openers);
+  it.each(LANGUAGES)("in %s opens as a comment does there", (language, _files, names, _takes, comments = ALL) => {
+    for (const label of [language, ...names]) expect(commentOpeners(label), label).toEqual(comments);
   });
 
   it("in a block with no language, or one pc does not know, opens with any comment opener", () => {
