@@ -51,18 +51,19 @@ export function chooseBlock(all: Candidate[], output: string, outputs: readonly 
   }
   const named = (c: Candidate) => c.labels.strong.some((l) => labelNames(l, output, outputs));
   const mentioned = (c: Candidate) => c.labels.weak.some((l) => labelNames(l, output, outputs));
-  const unnamed = usable.filter((c) => c.labels.strong.length === 0);
   const fit = (c: Candidate) => languageFit(c.block.language, output);
   const groups: Candidate[][] = [usable.filter(named)];
+  // Past the first group no usable block has a strong label (one not naming the output is set
+  // aside), and none is clearly in another language: each is in the output's language or neutral.
   if (outputs.length === 1) {
     groups.push(
-      unnamed.filter((c) => fit(c) === "same"),
-      unnamed.filter((c) => fit(c) === "neutral"),
+      usable.filter((c) => fit(c) === "same"),
+      usable,
     );
   } else {
-    groups.push(unnamed.filter(mentioned));
+    groups.push(usable.filter(mentioned));
     if (!outputs.some((o) => o !== output && sameLanguageOutputs(o, output))) {
-      const inLanguage = unnamed.filter(
+      const inLanguage = usable.filter(
         (c) => fit(c) === "same" && !c.labels.weak.some((l) => outputs.some((o) => labelNames(l, o, outputs))),
       );
       if (inLanguage.length === 1) groups.push(inLanguage);
@@ -71,8 +72,7 @@ export function chooseBlock(all: Candidate[], output: string, outputs: readonly 
   const candidates = groups.find((g) => g.length > 0);
   if (!candidates) return { kind: "none", setAside };
   const longest = candidates.reduce((a, b) => (b.code.length > a.code.length ? b : a));
-  if (candidates.every((c) => c === longest || longest.code.includes(c.code.trimEnd())))
-    return { kind: "one", candidate: longest };
+  if (candidates.every((c) => longest.code.includes(c.code.trimEnd()))) return { kind: "one", candidate: longest };
   return { kind: "ambiguous", candidates };
 }
 
@@ -87,11 +87,7 @@ function whyNot(candidate: Candidate, output: string, outputs: readonly string[]
   return undefined;
 }
 
+/** Whether a block in `b`'s language could as well be `a`'s: `a` is in that language, or has `b`'s type pc knows no language of. */
 function sameLanguageOutputs(a: string, b: string): boolean {
-  const fit = languageFit(extensionLabel(a), b);
-  return fit === "same" || extensionLabel(a) === extensionLabel(b);
-}
-
-function extensionLabel(file: string): string {
-  return /\.([^./]+)$/.exec(file)?.[1] ?? "";
+  return languageFit(languageOfPath(a) ?? path.posix.extname(a).slice(1), b) === "same";
 }

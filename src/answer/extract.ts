@@ -46,8 +46,7 @@ export function extractOutputs(answer: string, outputs: string[], mode: ExtractM
 /** The answer's code blocks, with the nested-fence repair for blocks that hold Markdown. */
 export function readBlocks(lines: AnswerLine[], outputs: readonly string[]): CodeBlock[] {
   const markdownOnly = outputs.length === 1 && holdsFences(outputs[0]);
-  return findCodeBlocks(lines, (info, before) => {
-    const language = info.split(/\s+/)[0] ?? "";
+  return findCodeBlocks(lines, (language, info, before) => {
     const named = infoPath(info) ?? alonePath(before);
     if (labelHoldsFences(language) || (named !== undefined && holdsFences(named))) return true;
     return markdownOnly && (language === "" || language === "text");
@@ -59,7 +58,7 @@ function describe(candidate: Candidate): string {
   const { block } = candidate;
   const lines = candidate.code.split("\n").length - 1;
   const first = candidate.code.split("\n").find((l) => l.trim() !== "") ?? "";
-  return `block at line ${block.line} (${block.fence}${block.info}, ${lines} line${lines === 1 ? "" : "s"}): ${excerpt(first.trim(), 60)}`;
+  return `block at line ${block.line} (${block.fence}${block.info}, ${lines} line${lines === 1 ? "" : "s"}): ${excerpt(first, 60)}`;
 }
 
 function emptyAnswer(answer: string, visible: VisibleAnswer): PcError {

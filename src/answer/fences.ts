@@ -7,10 +7,11 @@
  * - The closing fence is the same character, at least as long, indented by at most 3 spaces, with
  *   nothing after it but spaces. An unclosed block runs to the end of the answer.
  * - Content lines lose as many leading spaces (up to) as the opening fence was indented.
- * - Repair (for Markdown content, `nests`): a fence line of the same character with an info string
- *   inside the block opens an inner block, and the next closing fence closes that inner block, not
- *   the outer one. A person reads "```markdown ... ```bash ... ``` ... ```" as one Markdown file;
- *   CommonMark cuts it at the inner closing fence.
+ * - Repair (for Markdown content, `nests`): a fence line with an info string inside the block opens
+ *   an inner block (of either character), and the next fence that closes the inner block closes it,
+ *   not the outer one. A person reads
+ *   "```markdown ... ```bash ... ``` ... ```" as one Markdown file; CommonMark cuts it at the inner
+ *   closing fence.
  */
 
 export interface Fence {
@@ -31,7 +32,7 @@ interface FenceRun {
 }
 
 function fenceRun(line: string): FenceRun | undefined {
-  const match = /^( {0,3})(`{3,}|~{3,})(.*)$/.exec(line);
+  const match = /^( {0,3})(`{3,}|~{3,})(.*)/.exec(line);
   if (!match) return undefined;
   const [, indent, run, rest] = match;
   return { indent: indent.length, char: run.startsWith("`") ? "`" : "~", run, rest };
@@ -69,7 +70,6 @@ export interface CodeBlock {
   line: number;
   /** The opening fence as written (```` ``` ````, `~~~~`). */
   fence: string;
-  closed: boolean;
   /** 1-based line of the closing fence in the answer as given (closed blocks). */
   endLine?: number;
   /**
@@ -80,8 +80,8 @@ export interface CodeBlock {
   couldEndAt?: number;
 }
 
-/** Whether to read a block's inner labelled fences as nested blocks, from its info string and the line before it. */
-export type NestsPredicate = (info: string, before: string) => boolean;
+/** Whether to read a block's inner fences as nested blocks, from its language, info string and the line before it. */
+export type NestsPredicate = (language: string, info: string, before: string) => boolean;
 
 /** Finds the fenced code blocks among the answer's lines. */
 export function findCodeBlocks(lines: AnswerLine[], nests: NestsPredicate = () => false): CodeBlock[] {
@@ -95,18 +95,18 @@ export function findCodeBlocks(lines: AnswerLine[], nests: NestsPredicate = () =
       if (line.text.trim()) before = line.text.trim();
       continue;
     }
-    const nested = nests(fence.info, before);
+    const language = firstWord(fence.info).toLowerCase();
+    const nested = nests(language, fence.info, before);
     const end = (nested ? nestedEnd(lines, i, fence) : undefined) ?? plainEnd(lines, i, fence);
     const body = lines.slice(i + 1, end).map((l) => stripIndent(l.text, fence.indent));
     const closing: AnswerLine | undefined = lines[end]; // none: the block runs to the end of the answer
     blocks.push({
       info: fence.info,
-      language: firstWord(fence.info).toLowerCase(),
+      language,
       before,
       code: body.length ? `${body.join("\n")}\n` : "",
       line: line.line,
-      fence: marksFrom(line.text, fence.indent),
-      closed: closing !== undefined,
+      fence: fence.char.repeat(fence.length),
       ...(closing ? { endLine: closing.line } : {}),
       ...(nested && closing ? longerReading(lines, end, fence) : {}),
     });
@@ -142,7 +142,7 @@ function nestedEnd(lines: AnswerLine[], start: number, fence: Fence): number | u
     else if (!open && closesFence(text, fence)) return j;
     else {
       const opening = openingFence(text);
-      if (opening && opening.char === fence.char && opening.info !== "") inner.push(opening);
+      if (opening && opening.info !== "") inner.push(opening);
     }
   }
   return undefined;
@@ -161,13 +161,6 @@ function longerReading(lines: AnswerLine[], end: number, fence: Fence): { couldE
     return outerEnd ? { couldEndAt: outerEnd.line } : {};
   }
   return {};
-}
-
-/** The backticks and tildes from `start` on, as written (the fence of the block's description). */
-function marksFrom(text: string, start: number): string {
-  let end = start;
-  while (text[end] === "`" || text[end] === "~") end++;
-  return text.slice(start, end);
 }
 
 /** The info string's first word ("" when it has none). */

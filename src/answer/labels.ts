@@ -49,7 +49,7 @@ export function labelsOf(block: CodeBlock, outputs: readonly string[]): BlockLab
   if (fromInfo) strong.push(fromInfo);
   const alone = alonePath(block.before);
   if (counts(alone)) strong.push(alone);
-  const first = block.code.slice(0, block.code.search(/\n|$/));
+  const first = block.code.slice(0, block.code.indexOf("\n")); // each line ends in a newline
   const firstLinePath = commentPath(first, block.language);
   if (counts(firstLinePath)) strong.push(firstLinePath);
   const mention = COMMENT_MENTION.exec(first);
@@ -84,10 +84,9 @@ export function labelNames(label: string, output: string, outputs: readonly stri
 export function infoPath(info: string): string | undefined {
   const keyed = KEYED.exec(info);
   if (keyed && isPath(keyed[1])) return normalize(keyed[1]);
-  const words = info.split(/\s+/).filter(Boolean);
-  const colon = /^[\w+#-]+:(.+)$/.exec(words[0] ?? "");
+  const colon = /^[\w+#-]+:(\S+)/.exec(info);
   if (colon && isPath(colon[1])) return normalize(colon[1]);
-  const word = words.find(isPathWithDot);
+  const word = info.split(/\s+/).find(isPathWithDot);
   return word ? normalize(word) : undefined;
 }
 

@@ -40,7 +40,7 @@ export interface VisibleAnswer {
 export function withoutReasoning(answer: string, mode: "fenced" | "raw" = "fenced"): VisibleAnswer {
   const all = answer.replace(/\r\n?/g, "\n").split("\n");
   // The newline that ends the last line starts no line of its own.
-  if (all.length > 1 && all.at(-1) === "") all.pop();
+  if (all.at(-1) === "") all.pop();
   let lines: AnswerLine[] = [];
   let reasoning = false;
   /** Whether a non-blank line was kept (raw: an opening tag after one is the file's). */
@@ -64,7 +64,7 @@ export function withoutReasoning(answer: string, mode: "fenced" | "raw" = "fence
     if (opening && !opened) tagInFile = true;
     if (opened) {
       reasoning = true;
-      const end = closingTag(all, i, opened[1], opened[0].length);
+      const end = closingTag(all, i, opened[1]);
       if (!end) return { lines: trimLeadingBlank(lines), reasoning, unterminated: true };
       const rest = end.text.slice(end.column);
       if (rest.trim()) lines.push({ text: rest, line: end.line + 1 });
@@ -85,19 +85,19 @@ export function withoutReasoning(answer: string, mode: "fenced" | "raw" = "fence
   return { lines: reasoning ? trimLeadingBlank(lines) : lines, reasoning, unterminated: false };
 }
 
-/** Where the closing tag of a section opened on line `start` ends: its line (index and text) and the column after it. */
+/**
+ * Where the closing tag of a section opened on line `start` ends: its line (index and text) and the
+ * column after it. (The opening tag, with only spaces before it, holds no closing tag.)
+ */
 function closingTag(
   lines: string[],
   start: number,
   tag: string,
-  from: number,
 ): { line: number; text: string; column: number } | undefined {
   const closing = `</${tag.toLowerCase()}>`;
-  for (let i = start; i < lines.length; i++) {
-    const text: string | undefined = lines[i];
-    if (text === undefined) break;
-    const at = text.toLowerCase().indexOf(closing, i === start ? from : 0);
-    if (at >= 0) return { line: i, text, column: at + closing.length };
+  for (const [k, text] of lines.slice(start).entries()) {
+    const at = text.toLowerCase().indexOf(closing);
+    if (at >= 0) return { line: start + k, text, column: at + closing.length };
   }
   return undefined;
 }

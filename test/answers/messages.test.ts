@@ -90,7 +90,7 @@ describe("an answer with no file", () => {
 
 describe("an answer with more than one block that could be the file", () => {
   it("one output: lists the candidates and asks for the file alone", () => {
-    const error = errorOf(`${F}python\n\n   import os\n${F}\n${F}python\nprint(1)\n${F}\n`);
+    const error = errorOf(`${F}python\n   \n   import os\n${F}\n${F}python\nprint(1)\n${F}\n`);
     expect(error.code).toBe("PC_ANSWER_AMBIGUOUS");
     expect(error.hint).toBe(
       [
@@ -100,6 +100,18 @@ describe("an answer with more than one block that could be the file", () => {
         'Ask for generated/a.py alone, e.g. add "Reply with generated/a.py only; put usage examples and tests in no code block.", or name the file on the line before its block (generated/a.py) or in its first line (# generated/a.py).',
       ].join("\n"),
     );
+  });
+
+  it("a block right after a closing reasoning tag, on its line: named by that line and its fence as written", () => {
+    for (const answer of [
+      `<think>\nplan\n</think>~~~~python\nx = 1\n~~~~\n${F}python\ny = 2\n${F}\n`,
+      `plan\n\n</think>~~~~python\nx = 1\n~~~~\n${F}python\ny = 2\n${F}\n`,
+    ]) {
+      expect(errorOf(answer).hint.split("\n").slice(1, 3)).toEqual([
+        "  block at line 3 (~~~~python, 1 line): x = 1",
+        "  block at line 6 (```python, 1 line): y = 2",
+      ]);
+    }
   });
 
   it("several outputs: asks for each file under its path", () => {

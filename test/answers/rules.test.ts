@@ -33,8 +33,11 @@ describe("which block each of several outputs gets", () => {
       ["generated/a.py", "generated/b.py"],
       ["stubs/a.pyi", "stubs/b.pyi"],
       ["include/a.h", "src/a.c"],
+      ["stubs/a.pyi", "src/a.py"],
+      ["sites/a.vhost", "sites/b.vhost"],
     ]) {
-      const answer = `${F}${outputs[0]!.endsWith(".pyi") || outputs[0]!.endsWith(".py") ? "python" : "c"}\nx = 1\n${F}\n`;
+      const language = { py: "python", pyi: "python", c: "c", vhost: "vhost" }[outputs[1]!.split(".").pop()!];
+      const answer = `${F}${language}\nx = 1\n${F}\n`;
       expect(extract(answer, outputs), outputs.join(" ")).toEqual({
         error: "PC_ANSWER_NO_CODE",
         message: `the answer has no usable code block for ${outputs.join(", ")}`,
@@ -69,9 +72,28 @@ describe("which block each of several outputs gets", () => {
     const answer = `Makefile\n${F}make\nall:\n${F}\nbin/run\n${F}bash\nmake\n${F}\n`;
     expect(extract(answer, ["Makefile", "bin/run"])).toEqual({ Makefile: "all:\n", "bin/run": "make\n" });
   });
+
+  it("outputs of two languages with no extension each get the one block in their language", () => {
+    const answer = `${F}dockerfile\nFROM node\n${F}\n\n${F}makefile\nall:\n\tdocker build .\n${F}\n`;
+    expect(extract(answer, ["Dockerfile", "Makefile"])).toEqual({
+      Dockerfile: "FROM node\n",
+      Makefile: "all:\n\tdocker build .\n",
+    });
+  });
 });
 
 describe("one output among several candidates", () => {
+  it("the block in the output's language, the fence's first word, before a block with none", () => {
+    for (const info of ["python", "python linenums", "Python\ttitle=main"]) {
+      expect(one(`${F}${info}\nprint(1)\n${F}\nIt prints:\n${F}\nHI\n${F}\n`), info).toBe("print(1)\n");
+    }
+  });
+
+  it("of two copies of the file that differ only in trailing blanks, the first", () => {
+    expect(one(`${F}python\nx = 1\n\n${F}\nOr:\n${F}python\nx = 1 \n${F}\n`)).toBe("x = 1\n\n");
+    expect(one(`${F}python\nx = 1 \n${F}\nOr:\n${F}python\nx = 1\n\n${F}\n`)).toBe("x = 1 \n");
+  });
+
   it("a piece shown first with a blank line before its closing fence is still a piece of the whole file", () => {
     const file = "import sys\n\n\ndef main():\n    print(sys.argv)\n";
     expect(
@@ -114,6 +136,15 @@ describe("reasoning", () => {
     expect(one("a\n", "notes/a.txt", "raw")).toBe("a\n");
   });
 
+  it("reasoning tags in any case", () => {
+    expect(one(`${F}python\nfinal = 1\n${F}\n<Think>\n${F}python\ndraft = 0\n${F}\n</THINK>\nDone.\n`)).toBe(
+      "final = 1\n",
+    );
+    expect(one(`the plan\n${F}python\ndraft = 0\n${F}\n</Reasoning>\n${F}python\nfinal = 1\n${F}\n`)).toBe(
+      "final = 1\n",
+    );
+  });
+
   it("a lone carriage return ends a line as a newline does", () => {
     expect(one(`${F}python\ra = 1\r${F}\rprose\r`)).toBe("a = 1\n");
   });
@@ -137,7 +168,20 @@ describe("fences", () => {
   });
 
   it("the repair is for Markdown only: a Python file's bare block closes at the first bare fence", () => {
-    expect(one(`${F}\nx = 1\n${F}text\nnot code\n${F}\ny = 2\n${F}\n`)).toBe("x = 1\n```text\nnot code\n");
+    const python = `${F}\nx = 1\n${F}text\nnot code\n${F}\ny = 2\n${F}\n`;
+    expect(one(python)).toBe("x = 1\n```text\nnot code\n");
+    // Also when another output is a Markdown file.
+    const both = `docs/a.md\n${F}\`markdown\n# A\n${F}\`\n\ngenerated/a.py\n${python}`;
+    expect(extract(both, ["docs/a.md", "generated/a.py"])).toEqual({
+      "docs/a.md": "# A\n",
+      "generated/a.py": "x = 1\n```text\nnot code\n",
+    });
+  });
+
+  it("in a Markdown file, an inner block of the other fence character is an inner block too", () => {
+    const md = "# Use\n~~~md\n```\n~~~\nDone.\n";
+    expect(one(`${F}markdown\n${md}${F}\n`, "docs/use.md")).toBe(md);
+    expect(one(`~~~markdown\n# Use\n${F}bash\n~~~\n${F}\n~~~\n`, "docs/use.md")).toBe("# Use\n```bash\n~~~\n```\n");
   });
 
   it("a Markdown file in a block labelled text, or in a bare block named as the file, keeps its inner blocks", () => {
