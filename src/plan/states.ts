@@ -210,7 +210,7 @@ async function interruptedWrite(
   return {
     ...status,
     state: loaded.entry ? "stale" : "new",
-    reasons: [...reasons, ...status.reasons.filter((r) => !changed.some((o) => r.startsWith(`${o} `)))],
+    reasons: [...reasons, ...status.reasons.filter((r) => !changed.some(({ output }) => r.startsWith(`${output} `)))],
   };
 }
 

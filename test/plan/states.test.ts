@@ -6,7 +6,7 @@ import { status } from "../../src/commands/status.js";
 import type { PromptStatus } from "../../src/plan/states.js";
 import { type FileTree, exists, type TempProject, makeProject, cleanupProjects } from "../support/project.js";
 import { promptFile } from "../support/prompt.js";
-import { defaultAnswer, multiFileAnswer } from "../support/openai-server.js";
+import { type ChatCompletionBody, defaultAnswer, multiFileAnswer, requestHash } from "../support/openai-server.js";
 import { useTestServer } from "../support/test-server.js";
 
 const server = useTestServer();
@@ -412,5 +412,60 @@ describe("the reasons pc status gives", () => {
     expect(s.reasons[0]).toBe(
       'prompts/a.md: output "generated/a.py" is not a regular file of the project (a folder, a device, or a symlink out of it)\n  Move it away (an output is one file the prompt writes), then build again.',
     );
+  });
+});
+
+describe("outputs a build wrote and was stopped before recording", () => {
+  const STOPPED =
+    "was written by a build that was stopped before recording it (it is the cached generation; no model call)";
+  const EARLIER =
+    "was written by an earlier build that was stopped before recording it (kept in the cache); it is regenerated";
+  /** Two outputs whose bytes tell the request apart. */
+  const pairAnswer = (body: ChatCompletionBody) => {
+    const tag = requestHash(body).slice(0, 8);
+    return multiFileAnswer({ "generated/model.py": `# model ${tag}\n`, "generated/cli.py": `# cli ${tag}\n` });
+  };
+  const pair = (body: string) => promptFile({ outputs: ["generated/model.py", "generated/cli.py"], body });
+
+  it("names the output written, not the one still as recorded; after a change, it is regenerated; a hand edit stays drifted", async () => {
+    server.setAnswer(pairAnswer);
+    const project = await builtProject({ [A]: pair("Write both.") });
+    const first = { lock: await project.read("promptfile.lock"), cli: await project.read("generated/cli.py") };
+    await project.write({ [A]: pair("Write both again.") });
+    expect((await buildAll(project)).ok).toBe(true);
+    // Stopped after model.py was replaced: cli.py and the lock are as the first build left them.
+    await project.write({ "promptfile.lock": first.lock, "generated/cli.py": first.cli });
+    expect((await states(project))[A]).toMatchObject({
+      state: "stale",
+      reasons: [`generated/model.py ${STOPPED}`],
+    });
+
+    // The prompt changed since: that generation is not its request's, but pc wrote it all the same.
+    await project.write({ [A]: pair("Write both, a third time.") });
+    expect((await states(project))[A]).toMatchObject({
+      state: "stale",
+      reasons: [`generated/model.py ${EARLIER}`, "prompts/a.md changed"],
+    });
+
+    await project.write({ "generated/cli.py": "# edited by hand\n" });
+    expect((await states(project))[A]).toMatchObject({
+      state: "drifted",
+      reasons: [
+        "generated/model.py was edited by hand (pc accept keeps the edit, pc build --force regenerates)",
+        "generated/cli.py was edited by hand (pc accept keeps the edit, pc build --force regenerates)",
+        "prompts/a.md changed",
+      ],
+    });
+  });
+
+  it("a new prompt built but not recorded is new, for its request's generation and for an earlier one", async () => {
+    const project = await builtProject({ [A]: promptFile({ output: "generated/a.py" }) });
+    const lock = await project.read("promptfile.lock");
+    await project.write({ [B]: promptFile({ output: "generated/b.py" }) });
+    expect((await buildAll(project)).ok).toBe(true);
+    await project.write({ "promptfile.lock": lock });
+    expect((await states(project))[B]).toMatchObject({ state: "new", reasons: [`generated/b.py ${STOPPED}`] });
+    await project.write({ [B]: promptFile({ output: "generated/b.py", seed: 7 }) });
+    expect((await states(project))[B]).toMatchObject({ state: "new", reasons: [`generated/b.py ${EARLIER}`] });
   });
 });
