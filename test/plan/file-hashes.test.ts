@@ -1,10 +1,11 @@
 /** The hash cache that lets a run stat files instead of reading them (and keeps models from being re-read). */
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, open, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { mkdir, open, readFile, rename, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
-import { FileHashes } from "../../src/plan/file-hashes.js";
+import { FileHashes, NOT_A_FILE } from "../../src/plan/file-hashes.js";
 import { makeProject } from "../support/project.js";
 
 const BIG = 9 * 1024 * 1024; // above the 8 MiB streaming threshold
@@ -110,8 +111,11 @@ describe("FileHashes", () => {
     await first.hash("c.txt");
     await first.hash("a.txt");
     await first.save();
-    expect(Object.keys(await readCache()).sort()).toEqual(["a.txt", "c.txt"]);
+    // By path, whatever the order the files were hashed in: the file changes only where a file did.
+    expect(Object.keys(await readCache())).toEqual(["a.txt", "c.txt"]);
     const written = (await stat(cacheFile())).mtimeMs;
+    await first.save();
+    expect((await stat(cacheFile())).mtimeMs).toBe(written);
 
     const same = laterRun();
     await same.hash("c.txt");
@@ -141,5 +145,133 @@ describe("FileHashes", () => {
     await mkdir(path.dirname(cacheFile()), { recursive: true });
     await writeFile(cacheFile(), "{ not json");
     expect(await laterRun().hash("c.txt")).toBe(sha256("c"));
+  });
+});
+
+describe("FileHashes: what it reads, and what it trusts", () => {
+  it.each([0, 1, 64 * 1024 - 1, 64 * 1024, 64 * 1024 + 1, 300_000])(
+    "hashes a file of %i bytes as the sha256 of its bytes, this run and the next",
+    async (size) => {
+      const bytes = Buffer.alloc(size);
+      for (let i = 0; i < size; i++) bytes[i] = (i * 7 + (i >> 9)) & 0xff;
+      await oldFile("f.bin", bytes);
+      const first = laterRun();
+      expect(await first.hash("f.bin")).toBe(sha256(bytes));
+      await first.save();
+      expect(await readCache()).toMatchObject({ "f.bin": { hash: sha256(bytes), size } });
+      expect(await laterRun().hash("f.bin")).toBe(sha256(bytes));
+    },
+  );
+
+  it("reads a file once per run: a change is seen after forget, which also leaves it out of the record", async () => {
+    await oldFile("a.txt", "one");
+    await oldFile("b.txt", "bee");
+    const run = laterRun();
+    expect(await run.hash("a.txt")).toBe(sha256("one"));
+    await run.hash("b.txt");
+    await oldFile("a.txt", "two");
+    expect(await run.hash("a.txt")).toBe(sha256("one"));
+    run.forget("a.txt");
+    await run.save();
+    expect(Object.keys(await readCache())).toEqual(["b.txt"]);
+    expect(await run.hash("a.txt")).toBe(sha256("two"));
+  });
+
+  it("keys a file given by its absolute path inside the project by its project path", async () => {
+    await mkdir(path.join(root, "sub"));
+    await oldFile("sub/c.txt", "c");
+    const run = laterRun();
+    expect(await run.hashAbsolute(path.join(root, "sub", "c.txt"))).toBe(sha256("c"));
+    await run.save();
+    expect(Object.keys(await readCache())).toEqual(["sub/c.txt"]);
+  });
+
+  it("gives not-a-file for a folder, a fifo, a name with a NUL and a symlink out of the project, and reads a symlink inside it", async () => {
+    const outside = (await makeProject({ "secret.txt": "outside" }, "pc-outside-")).root;
+    await mkdir(path.join(root, "folder"));
+    execFileSync("mkfifo", [path.join(root, "fifo")]);
+    await symlink(path.join(outside, "secret.txt"), path.join(root, "out.txt"));
+    await symlink(outside, path.join(root, "outdir"));
+    await oldFile("in.txt", "inside");
+    await symlink("in.txt", path.join(root, "link.txt"));
+    const run = laterRun();
+    expect(await run.hash("folder")).toBe(NOT_A_FILE);
+    expect(await run.hash("fifo")).toBe(NOT_A_FILE);
+    expect(await run.hash("in\0.txt")).toBe(NOT_A_FILE);
+    expect(await run.hash("out.txt")).toBe(NOT_A_FILE);
+    expect(await run.hash("outdir/secret.txt")).toBe(NOT_A_FILE);
+    expect(await run.hash("link.txt")).toBe(sha256("inside"));
+    // An absolute path is a file outside the project on purpose (a downloaded model): it is read.
+    expect(await run.hash(path.join(outside, "secret.txt"))).toBe(sha256("outside"));
+  });
+
+  it.each(["size", "mtimeMs", "ctimeMs", "ino"])(
+    "does not trust a record whose %s is not the file's: it reads the file again",
+    async (field) => {
+      await oldFile("a.txt", "one");
+      const first = laterRun();
+      await first.hash("a.txt");
+      await first.save();
+      const cache = (await readCache()) as unknown as Record<string, Record<string, number | string>>;
+      cache["a.txt"]!.hash = `sha256:${"f".repeat(64)}`;
+      cache["a.txt"]![field] = (cache["a.txt"]![field] as number) + 1;
+      await writeFile(cacheFile(), JSON.stringify(cache));
+      expect(await laterRun().hash("a.txt")).toBe(sha256("one"));
+    },
+  );
+
+  const FORGED = `sha256:${"f".repeat(64)}`;
+  it.each([
+    ["a hash one digit short", { hash: `sha256:${"f".repeat(63)}` }],
+    ["a hash one digit long", { hash: `${FORGED}0` }],
+    ["a hash after other text", { hash: `x${FORGED}` }],
+    ["a hash in capitals", { hash: `sha256:${"F".repeat(64)}` }],
+    ["a hash of another kind", { hash: `sha512:${"f".repeat(64)}` }],
+    ["a hash that is no string", { hash: 7 }],
+    ["an inode that is no number", { ino: "1" }],
+    ["no size", { size: undefined }],
+    ["an mtime of null", { mtimeMs: null }],
+    ["a ctime that is a string", { ctimeMs: "0" }],
+  ])("drops a damaged record (%s) and keeps the others", async (_what, damage) => {
+    await oldFile("a.txt", "one");
+    await oldFile("b.txt", "bee");
+    const first = laterRun();
+    await first.hash("a.txt");
+    await first.hash("b.txt");
+    await first.save();
+    const cache = await readCache();
+    await writeFile(
+      cacheFile(),
+      JSON.stringify({
+        "a.txt": { ...cache["a.txt"], hash: FORGED, ...damage },
+        "b.txt": { ...cache["b.txt"], hash: FORGED },
+      }),
+    );
+    const next = laterRun();
+    expect(await next.hash("a.txt")).toBe(sha256("one"));
+    expect(await next.hash("b.txt")).toBe(FORGED);
+  });
+
+  it("reads every file again when the record is not an object of records", async () => {
+    await oldFile("a.txt", "one");
+    for (const record of ["[]", "null", '"sha256"', '{"a.txt": null}', '{"a.txt": "sha256"}']) {
+      await mkdir(path.dirname(cacheFile()), { recursive: true });
+      await writeFile(cacheFile(), record);
+      expect(await laterRun().hash("a.txt")).toBe(sha256("one"));
+    }
+  });
+
+  it("records a file whose mtime was set back just before the run only in a later run (its ctime is recent)", async () => {
+    // As a copy that keeps the times (cp -p, tar, rsync -t) leaves it.
+    await oldFile("copied.txt", "copied");
+    const { ctimeMs } = await stat(path.join(root, "copied.txt"));
+    const soon = new FileHashes(root, ctimeMs + 1_000);
+    expect(await soon.hash("copied.txt")).toBe(sha256("copied"));
+    await soon.save();
+    expect(existsSync(cacheFile())).toBe(false);
+    const later = new FileHashes(root, ctimeMs + 2_001);
+    await later.hash("copied.txt");
+    await later.save();
+    expect(Object.keys(await readCache())).toEqual(["copied.txt"]);
   });
 });
