@@ -1,6 +1,8 @@
 // Loading a project: what pc status says of a prompt it cannot read, a model file it cannot find,
 // and an output no prompt may write.
 import { afterAll, describe, expect, it } from "vitest";
+import { createHash } from "node:crypto";
+import { accept } from "../../src/commands/accept.js";
 import { status } from "../../src/commands/status.js";
 import { cleanupProjects, makeProject } from "../support/project.js";
 import { promptFile } from "../support/prompt.js";
@@ -87,6 +89,63 @@ describe("a gguf: model file", () => {
     expect(s.error!.hint).toMatch(
       /^A relative path is looked up in the project root, then in modelsDir \(\/srv\/models\); /,
     );
+  });
+});
+
+describe("a gguf: model file as an input", () => {
+  const ANSWER = "```\nhello\n```\n";
+  const short = (bytes: string) => `sha256:${createHash("sha256").update(bytes).digest("hex").slice(0, 12)}`;
+
+  it.each(["gguf:", "gguf:."])("%s names no file: the prompt is invalid, saying what to write", async (model) => {
+    const s = await only({
+      "prompts/a.md": promptFile({ output: "generated/a.txt", model: undefined, extra: `model: "${model}"` }),
+    });
+    expect(s.state).toBe("invalid");
+    expect(s.error).toMatchObject({
+      code: "PC_FRONTMATTER_INVALID",
+      key: "model",
+      message: "model gguf: names no file",
+      hint: expect.stringMatching(/^Give the GGUF file's path, e\.g\. model: gguf:models\//),
+    });
+  });
+
+  it.each(["gguf:models/m.gguf", "gguf:./models/m.gguf", "gguf:models\\m.gguf"])(
+    "in the project (%s), it is an input by its path: a new file there makes the prompt stale, naming both",
+    async (model) => {
+      const project = await makeProject({
+        "prompts/a.md": promptFile({ output: "generated/a.txt", model }),
+        "models/m.gguf": "weights one",
+      });
+      await accept({ cwd: project.root, prompt: "prompts/a.md", answer: ANSWER });
+      expect(Object.keys((await project.lock()).prompts["prompts/a.md"]!.inputs)).toEqual([
+        "models/m.gguf",
+        "prompts/a.md",
+      ]);
+      expect((await status({ cwd: project.root })).prompts[0]!.state).toBe("fresh");
+      await project.write({ "models/m.gguf": "weights two" });
+      expect((await status({ cwd: project.root })).prompts[0]).toMatchObject({
+        state: "stale",
+        reasons: [
+          `the model changed: models/m.gguf is another file now (${short("weights one")} -> ${short("weights two")})`,
+        ],
+      });
+    },
+  );
+
+  it("outside the project (in modelsDir), it is an input by its hash alone: a new file there makes the prompt stale", async () => {
+    const models = await makeProject({ "m.gguf": "weights one" });
+    const project = await makeProject({
+      "pc.config.json": JSON.stringify({ modelsDir: models.root }),
+      "prompts/a.md": promptFile({ output: "generated/a.txt", model: "gguf:m.gguf" }),
+    });
+    await accept({ cwd: project.root, prompt: "prompts/a.md", answer: ANSWER });
+    expect(Object.keys((await project.lock()).prompts["prompts/a.md"]!.inputs)).toEqual(["prompts/a.md"]);
+    expect((await status({ cwd: project.root })).prompts[0]!.state).toBe("fresh");
+    await models.write({ "m.gguf": "weights two" });
+    expect((await status({ cwd: project.root })).prompts[0]).toMatchObject({
+      state: "stale",
+      reasons: ["the model changed: m.gguf is another file now"],
+    });
   });
 });
 
