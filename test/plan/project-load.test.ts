@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
 import { accept } from "../../src/commands/accept.js";
 import { status } from "../../src/commands/status.js";
+import { loadProject } from "../../src/plan/project.js";
 import { cleanupProjects, makeProject } from "../support/project.js";
 import { promptFile } from "../support/prompt.js";
 
@@ -164,5 +165,58 @@ describe("an output no prompt may write", () => {
   it("a Markdown file outside the prompts is a fine output", async () => {
     const s = await only({ "prompts/a.md": promptFile({ output: "docs/a.md" }) });
     expect(s.state).toBe("new");
+  });
+});
+
+describe("a prompt taken from its lock entry, without parsing or rendering it", () => {
+  const A = "prompts/a.md";
+  /** A project whose prompt was recorded (accepted from a chat answer), with `edit` made to its entry. */
+  async function recorded(edit: (entry: Record<string, any>) => void = () => {}, files: Record<string, string> = {}) {
+    const project = await makeProject({
+      [A]: promptFile({ output: "generated/a.txt", context: ["src/*.txt"] }),
+      "src/one.txt": "one\n",
+      ...files,
+    });
+    await accept({ cwd: project.root, prompt: A, answer: "```\nhello\n```\n" });
+    const lock = await project.lock();
+    edit(lock.prompts[A]!);
+    await project.write({ "promptfile.lock": `${JSON.stringify(lock, null, 2)}\n` });
+    return project;
+  }
+  const stageOf = async (root: string, options = {}) => (await loadProject(root, options)).prompts.get(A)!;
+
+  it("is unchanged when every input is as recorded: outputs, inputs and hashes are the entry's", async () => {
+    const project = await recorded();
+    const entry = (await project.lock()).prompts[A]!;
+    const loaded = await stageOf(project.root);
+    expect(loaded).toMatchObject({
+      stage: "unchanged",
+      outputs: ["generated/a.txt"],
+      inputs: Object.keys(entry.inputs),
+      inputHashes: entry.inputs,
+      hashes: { inputHash: entry.inputHash, requestHash: entry.requestHash },
+    });
+    expect(loaded.parsed).toBeUndefined();
+    expect((await stageOf(project.root, { renderAll: true })).stage).toBe("rendered");
+  });
+
+  it.each<[string, (entry: Record<string, any>) => void]>([
+    ["recorded under another answer protocol", (e) => (e.protocol = 0)],
+    ["recorded with no request hash", (e) => delete e.requestHash],
+    ["that does not list the prompt among its inputs", (e) => delete e.inputs[A]],
+    ["naming a gguf: model in the project that is no input", (e) => (e.model = "gguf:models/m.gguf")],
+    [
+      "claiming an output that is another prompt",
+      (e) => (e.outputs = { "prompts/b.md": e.outputs["generated/a.txt"] }),
+    ],
+    ["claiming the lock as an output", (e) => (e.outputs = { "promptfile.lock": e.outputs["generated/a.txt"] })],
+    ["claiming an output in .pc/", (e) => (e.outputs = { ".pc/entries/x": e.outputs["generated/a.txt"] })],
+    ["claiming an output outside the project", (e) => (e.outputs = { "../a.txt": e.outputs["generated/a.txt"] })],
+    ["whose context glob matches a file it does not list", (e) => delete e.inputs["src/one.txt"]],
+  ])("is parsed and rendered again when its entry is one %s", async (_what, edit) => {
+    const project = await recorded(edit, { "prompts/b.md": promptFile({ output: "generated/b.txt" }) });
+    const loaded = await stageOf(project.root);
+    expect(loaded.stage).toBe("rendered");
+    expect(loaded.outputs).toEqual(["generated/a.txt"]);
   });
 });
