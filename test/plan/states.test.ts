@@ -386,6 +386,22 @@ describe("the reasons pc status gives", () => {
     });
   });
 
+  it("new: a prompt that reads another prompt's output by its path waits for it; its own missing output is an error", async () => {
+    const project = await makeProject({
+      [A]: promptFile({ output: "generated/a.py" }),
+      [B]: promptFile({ output: "generated/b.py", context: ["generated/a.py"] }),
+      [C]: promptFile({ output: "generated/c.py", context: ["generated/c.py"] }),
+    });
+    const s = await states(project);
+    expect(s[B]).toMatchObject({
+      state: "new",
+      dependsOn: [A],
+      reasons: ["not built yet", "depends on prompts/a.md (new)"],
+    });
+    expect(s[C]).toMatchObject({ state: "invalid", error: { code: "PC_FILE_UNREADABLE" } });
+    expect(s[C]!.reasons[0]).toContain('"generated/c.py" does not exist');
+  });
+
   it("failed: the failure is the first reason, before any other", async () => {
     const project = await builtProject({
       [A]: promptFile({ output: "generated/a.py" }),
