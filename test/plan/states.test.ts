@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
+import { accept } from "../../src/commands/accept.js";
 import { build } from "../../src/commands/build.js";
 import { parseLock } from "../../src/lock/lockfile.js";
 import { status } from "../../src/commands/status.js";
@@ -483,5 +484,24 @@ describe("outputs a build wrote and was stopped before recording", () => {
     expect((await states(project))[B]).toMatchObject({ state: "new", reasons: [`generated/b.py ${STOPPED}`] });
     await project.write({ [B]: promptFile({ output: "generated/b.py", seed: 7 }) });
     expect((await states(project))[B]).toMatchObject({ state: "new", reasons: [`generated/b.py ${EARLIER}`] });
+  });
+});
+
+describe("what pc status shows of each prompt besides its state", () => {
+  it("what its lock entry recorded (source, label, duration, checks), and the model it pins", async () => {
+    const project = await builtProject({ [A]: promptFile({ output: "generated/a.py" }) });
+    await project.write({ [B]: promptFile({ output: "generated/b.txt" }) });
+    await accept({ cwd: project.root, prompt: B, answer: "```\nb\n```\n", label: "chat ui" });
+    const checks = { passed: true, durationMs: 12 };
+    // The model recorded, not the one pinned, is shown while the prompt is unchanged (it is not parsed).
+    await editEntry(project, A, (e) => Object.assign(e, { checks, model: "recorded-model" }));
+    const s = await states(project);
+    expect(s[A]).toMatchObject({ state: "fresh", source: "llm", model: "recorded-model", checks });
+    expect(s[A]!.durationMs).toEqual(expect.any(Number));
+    expect(s[B]).toMatchObject({ state: "fresh", source: "chat", label: "chat ui", model: "test-model" });
+    expect(s[B]!.durationMs).toBeUndefined();
+
+    await project.write({ [A]: promptFile({ output: "generated/a.py", model: "other-model" }) });
+    expect((await states(project))[A]).toMatchObject({ state: "stale", source: "llm", model: "other-model", checks });
   });
 });
