@@ -241,8 +241,9 @@ export async function renderLoaded(
       error instanceof PcError && error.code === "PC_FILE_UNREADABLE"
         ? /"([^"]+)" does not exist/.exec(error.message)?.[1]
         : undefined;
+    // A missing file is waited for when another prompt writes it (waitFor finds no prompt for the others).
     const pending =
-      missing !== undefined && owners.has(missing) && owners.get(missing) !== loaded.prompt
+      missing !== undefined && owners.get(missing) !== loaded.prompt
         ? [missing]
         : error instanceof PcError && error.code === "PC_CONTEXT_EMPTY"
           ? unbuiltMatches(root, loaded, owners)
