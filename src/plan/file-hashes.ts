@@ -122,7 +122,7 @@ export class FileHashes {
     }
     // Read only inside the project: a project path whose real path leads out (a symlink) is not read.
     if (!path.isAbsolute(relative) && !this.inside(absolute)) return NOT_A_FILE;
-    const quick = stat.size >= CACHE_THRESHOLD ? LARGE : hashUnlessLarge(absolute);
+    const quick = hashUnlessLarge(absolute);
     if (quick !== LARGE) {
       if (quick !== undefined) this.remember(relative, stat, quick);
       return quick;

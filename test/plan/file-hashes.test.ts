@@ -163,6 +163,21 @@ describe("FileHashes: what it reads, and what it trusts", () => {
     },
   );
 
+  it.each([
+    ["300 KiB", 300 * 1024, false],
+    ["one byte under 8 MiB", 8 * 1024 * 1024 - 1, false],
+    ["8 MiB", 8 * 1024 * 1024, true],
+  ])(
+    "answers a file of %s at once, or through a promise while it is streamed (from 8 MiB on)",
+    async (_size, size, streamed) => {
+      const bytes = Buffer.alloc(size, 3);
+      await oldFile("f.bin", bytes);
+      const answer = laterRun().hashNow("f.bin");
+      expect(answer instanceof Promise).toBe(streamed);
+      expect(await answer).toBe(sha256(bytes));
+    },
+  );
+
   it("reads a file once per run: a change is seen after forget, which also leaves it out of the record", async () => {
     await oldFile("a.txt", "one");
     await oldFile("b.txt", "bee");
