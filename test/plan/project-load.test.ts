@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
 import { accept } from "../../src/commands/accept.js";
 import { status } from "../../src/commands/status.js";
-import { loadProject } from "../../src/plan/project.js";
+import { loadProject, parseLoaded } from "../../src/plan/project.js";
 import { cleanupProjects, makeProject } from "../support/project.js";
 import { promptFile } from "../support/prompt.js";
 
@@ -218,5 +218,36 @@ describe("a prompt taken from its lock entry, without parsing or rendering it", 
     const loaded = await stageOf(project.root);
     expect(loaded.stage).toBe("rendered");
     expect(loaded.outputs).toEqual(["generated/a.txt"]);
+  });
+});
+
+describe("parsing a prompt loaded from its lock entry, when a build needs its settings", () => {
+  it("parses it once, and says so when the prompt file is gone or could not be read", async () => {
+    const project = await makeProject({
+      "prompts/a.md": promptFile({ output: "generated/a.txt", seed: 9 }),
+      "prompts/b.md": "---\nversion: [\n---\n",
+    });
+    await accept({ cwd: project.root, prompt: "prompts/a.md", answer: "```\nhello\n```\n" });
+    const loaded = await loadProject(project.root);
+    const a = loaded.prompts.get("prompts/a.md")!;
+    expect(a.stage).toBe("unchanged");
+    const parsed = await parseLoaded(project.root, a);
+    expect(parsed.frontmatter).toMatchObject({ seed: 9, output: "generated/a.txt" });
+    expect(await parseLoaded(project.root, a)).toBe(parsed);
+
+    const b = loaded.prompts.get("prompts/b.md")!;
+    expect(b.stage).toBe("invalid");
+    await expect(parseLoaded(project.root, b)).rejects.toMatchObject({
+      code: "PC_FRONTMATTER_INVALID",
+      file: "prompts/b.md",
+    });
+
+    const again = (await loadProject(project.root)).prompts.get("prompts/a.md")!;
+    await project.remove("prompts/a.md");
+    await expect(parseLoaded(project.root, again)).rejects.toMatchObject({
+      code: "PC_PROMPT_NOT_FOUND",
+      file: "prompts/a.md",
+      message: "the prompt file disappeared",
+    });
   });
 });

@@ -403,6 +403,12 @@ describe("the reasons pc status gives", () => {
     expect(s[C]!.reasons[0]).toContain('"generated/c.py" does not exist');
   });
 
+  it("invalid: a context glob that matches only the prompt's own output, not built yet, matches nothing", async () => {
+    const project = await makeProject({ [A]: promptFile({ output: "generated/a.py", context: ["generated/*.py"] }) });
+    const s = (await states(project))[A]!;
+    expect(s).toMatchObject({ state: "invalid", dependsOn: [], error: { code: "PC_CONTEXT_EMPTY" } });
+  });
+
   it("failed: the failure is the first reason, before any other", async () => {
     const project = await builtProject({
       [A]: promptFile({ output: "generated/a.py" }),
