@@ -117,17 +117,16 @@ function stateOf(
   };
   const error =
     project.graph.errors.get(loaded.prompt) ??
-    (loaded.stage === "invalid" ? loaded.error : undefined) ??
-    notAFile(loaded, outputHashes);
+    (loaded.stage === "invalid" ? loaded.error : notAFile(loaded, outputHashes));
   if (error) return { ...base, state: "invalid", reasons: [error.format()], error };
 
   const entry = loaded.entry;
   const reasons: string[] = [];
   // Its dependencies come before it in dependency order: each is done.
   const notFresh = dependsOn.flatMap((d) => done.get(d) ?? []).filter((d) => d.state !== "fresh");
+  // A prompt waiting for another's output depends on it (the output is one of its inputs), which says so.
   for (const dep of notFresh) reasons.push(`depends on ${dep.prompt} (${dep.state})`);
-  const waitsFor = loaded.stage === "waiting" ? loaded.waitsFor : undefined;
-  if (waitsFor && !dependsOn.includes(waitsFor)) reasons.push(`waits for ${waitsFor} to generate its output`);
+  const waiting = loaded.stage === "waiting";
 
   if (!entry) {
     const existing = loaded.outputs.filter((o) => outputHashes.get(o) !== undefined);
@@ -149,7 +148,8 @@ function stateOf(
     (o) => outputHashes.get(o) !== undefined && outputHashes.get(o) !== entry.outputs[o],
   );
   const missing = loaded.outputs.filter((o) => outputHashes.get(o) === undefined);
-  if (!waitsFor && loaded.hashes && loaded.hashes.inputHash !== entry.inputHash)
+  // A waiting prompt's hashes, if any, are of the files there are: not yet the request it will send.
+  if (!waiting && loaded.hashes && loaded.hashes.inputHash !== entry.inputHash)
     reasons.unshift(...staleReasons(loaded, entry));
   if (entry.stale) reasons.unshift(entry.stale);
   if (drifted.length > 0) {
@@ -176,7 +176,7 @@ async function interruptedWrite(
   outputHashes: Map<string, string | undefined>,
   status: PromptStatus,
 ): Promise<PromptStatus | undefined> {
-  if (!loaded.hashes || loaded.stage === "invalid") return undefined;
+  if (!loaded.hashes) return undefined; // waiting for another prompt's output, with no request yet
   const recorded = loaded.entry?.outputs ?? {};
   const [{ GenerationStore }, { writtenByPc }] = await Promise.all([
     import("../cache/store.js"),

@@ -133,21 +133,27 @@ describe("a gguf: model file as an input", () => {
     },
   );
 
-  it("outside the project (in modelsDir), it is an input by its hash alone: a new file there makes the prompt stale", async () => {
-    const models = await makeProject({ "m.gguf": "weights one" });
-    const project = await makeProject({
-      "pc.config.json": JSON.stringify({ modelsDir: models.root }),
-      "prompts/a.md": promptFile({ output: "generated/a.txt", model: "gguf:m.gguf" }),
-    });
-    await accept({ cwd: project.root, prompt: "prompts/a.md", answer: ANSWER });
-    expect(Object.keys((await project.lock()).prompts["prompts/a.md"]!.inputs)).toEqual(["prompts/a.md"]);
-    expect((await status({ cwd: project.root })).prompts[0]!.state).toBe("fresh");
-    await models.write({ "m.gguf": "weights two" });
-    expect((await status({ cwd: project.root })).prompts[0]).toMatchObject({
-      state: "stale",
-      reasons: ["the model changed: m.gguf is another file now"],
-    });
-  });
+  it.each(["in modelsDir", "by its absolute path"])(
+    "outside the project (%s), it is an input by its hash alone: a new file there makes the prompt stale",
+    async (where) => {
+      const models = await makeProject({ "m.gguf": "weights one" });
+      const project = await makeProject({
+        "pc.config.json": JSON.stringify({ modelsDir: models.root }),
+        "prompts/a.md": promptFile({
+          output: "generated/a.txt",
+          model: where === "in modelsDir" ? "gguf:m.gguf" : `gguf:${models.root}/m.gguf`,
+        }),
+      });
+      await accept({ cwd: project.root, prompt: "prompts/a.md", answer: ANSWER });
+      expect(Object.keys((await project.lock()).prompts["prompts/a.md"]!.inputs)).toEqual(["prompts/a.md"]);
+      expect((await status({ cwd: project.root })).prompts[0]!.state).toBe("fresh");
+      await models.write({ "m.gguf": "weights two" });
+      expect((await status({ cwd: project.root })).prompts[0]).toMatchObject({
+        state: "stale",
+        reasons: ["the model changed: m.gguf is another file now"],
+      });
+    },
+  );
 });
 
 describe("an output no prompt may write", () => {

@@ -132,10 +132,14 @@ describe("prompt states", () => {
     expect(s[B]).toMatchObject({ state: "stale", reasons: ["input generated/a.py changed"] });
   });
 
-  it("missing: an output file was deleted", async () => {
+  it("missing: an output file was deleted, which a build restores", async () => {
     const project = await builtProject({ [A]: promptFile({ output: "generated/a.py" }) });
+    const bytes = await project.read("generated/a.py");
     await project.remove("generated/a.py");
     expect((await states(project))[A]).toMatchObject({ state: "missing", reasons: ["generated/a.py is missing"] });
+    expect((await buildAll(project)).ok).toBe(true);
+    expect(await project.read("generated/a.py")).toBe(bytes);
+    expect((await states(project))[A]!.state).toBe("fresh");
   });
 
   it("drifted: an output was edited by hand", async () => {
@@ -193,13 +197,15 @@ describe("prompt states", () => {
     expect((await states(project))[A].state).toBe("stale");
   });
 
-  it("failed: also for a prompt whose very first build failed", async () => {
+  it("failed: also for a prompt whose very first build failed; the next build tries it again", async () => {
     const project = await makeProject({ [A]: promptFile({ output: "generated/a.py" }) });
     server.fail({ kind: "no-code" });
     expect((await buildAll(project)).ok).toBe(false);
     const s = (await states(project))[A];
     expect(s.state).toBe("failed");
     expect(s.reasons[0]).toMatch(/^last build failed: /);
+    expect((await buildAll(project)).ok).toBe(true);
+    expect((await states(project))[A]!.state).toBe("fresh");
   });
 
   it("invalid: a prompt that cannot be read is reported with its error, and the others still are", async () => {
@@ -241,17 +247,22 @@ async function editEntry(project: TempProject, prompt: string, edit: (entry: Rec
 
 describe("the reasons pc status gives", () => {
   it("orphaned: says whether the outputs are kept (naming them) or gone too, with what it recorded", async () => {
-    server.setAnswer((body) =>
-      JSON.stringify(body.messages).includes("generated/a1.py")
-        ? multiFileAnswer({ "generated/a1.py": "a = 1\n", "generated/a2.py": "a = 2\n" })
-        : defaultAnswer(body),
-    );
+    server.setAnswer((body) => {
+      const messages = JSON.stringify(body.messages);
+      if (messages.includes("generated/a1.py"))
+        return multiFileAnswer({ "generated/a1.py": "a = 1\n", "generated/a2.py": "a = 2\n" });
+      if (messages.includes("generated/c1.py"))
+        return multiFileAnswer({ "generated/c1.py": "c = 1\n", "generated/c2.py": "c = 2\n" });
+      return defaultAnswer(body);
+    });
     const project = await builtProject({
       [A]: promptFile({ outputs: ["generated/a1.py", "generated/a2.py"] }),
       [B]: promptFile({ output: "generated/b.py" }),
+      [C]: promptFile({ outputs: ["generated/c1.py", "generated/c2.py"] }),
     });
     await project.remove(A);
     await project.remove(B);
+    await project.remove(C);
     await project.remove("generated/a1.py");
     await project.remove("generated/b.py");
     const s = await states(project);
@@ -269,11 +280,14 @@ describe("the reasons pc status gives", () => {
     expect(s[B]!.reasons).toEqual([
       "the prompt file is gone and its outputs are gone too; `pc build` drops its lock entry (or restore the prompt: git checkout -- prompts/b.md)",
     ]);
+    expect(s[C]!.reasons[0]).toMatch(
+      /^the prompt file is gone and its outputs are kept \(generated\/c1\.py, generated\/c2\.py: delete them/,
+    );
     // Listed by prompt path, whatever the order of the lock's entries (a hand-merged lock).
     const lock = await project.lock();
-    lock.prompts = { [B]: lock.prompts[B]!, [A]: lock.prompts[A]! };
+    lock.prompts = { [B]: lock.prompts[B]!, [C]: lock.prompts[C]!, [A]: lock.prompts[A]! };
     await project.write({ "promptfile.lock": `${JSON.stringify(lock, null, 2)}\n` });
-    expect((await status({ cwd: project.root })).prompts.map((p) => p.prompt)).toEqual([A, B]);
+    expect((await status({ cwd: project.root })).prompts.map((p) => p.prompt)).toEqual([A, B, C]);
   });
 
   it("a prompt excluded in pc.config.json is not orphaned: its entry waits for it to be built again", async () => {
@@ -345,11 +359,28 @@ describe("the reasons pc status gives", () => {
       "sampler min_p changed: 0 -> 0.1",
       "sampler top_k changed: 40 -> 20",
     ]);
-    await project.write({ [A]: promptFile({ output: "generated/a.py", max_tokens: 100, top_k: 40 }) });
+    await project.write({ [A]: promptFile({ output: "generated/a.py", max_tokens: 100, top_k: 30 }) });
     expect((await states(project))[A]!.reasons).toEqual([
       "prompts/a.md changed",
       "sampler max_tokens changed: (unset) -> 100",
+      "sampler top_k changed: 40 -> 30",
     ]);
+    expect((await buildAll(project)).ok).toBe(true);
+    await project.write({ [A]: promptFile({ output: "generated/a.py", top_k: 30 }) });
+    expect((await states(project))[A]!.reasons).toEqual([
+      "prompts/a.md changed",
+      "sampler max_tokens changed: 100 -> (unset)",
+    ]);
+  });
+
+  it("stale: a changed prompt recorded before pc pinned every sampler names what changed, not the samplers", async () => {
+    const project = await builtProject({ [A]: promptFile({ output: "generated/a.py" }) });
+    await editEntry(project, A, (e) => delete e.sampling);
+    await project.write({ [A]: promptFile({ output: "generated/a.py", seed: 3 }) });
+    expect((await states(project))[A]).toMatchObject({
+      state: "stale",
+      reasons: ["seed changed: 42 -> 3", "prompts/a.md changed"],
+    });
   });
 
   it("stale: an entry whose request changed with no input named says so; one from another pc says that", async () => {
@@ -407,6 +438,37 @@ describe("the reasons pc status gives", () => {
     const project = await makeProject({ [A]: promptFile({ output: "generated/a.py", context: ["generated/*.py"] }) });
     const s = (await states(project))[A]!;
     expect(s).toMatchObject({ state: "invalid", dependsOn: [], error: { code: "PC_CONTEXT_EMPTY" } });
+  });
+
+  it("a built prompt waiting for another's output gives that as its reason, and keeps a hand edit drifted", async () => {
+    const project = await builtProject({
+      [A]: promptFile({ output: "generated/a.py" }),
+      [B]: promptFile({ output: "generated/b.py", context: ["generated/a.py"] }),
+      [C]: promptFile({ output: "out/c.py", context: ["lib/*.py"] }),
+      "lib/x.py": "X = 1\n",
+    });
+    await project.remove("generated/a.py");
+    // A new prompt writes a file that C's glob will match: C, changed, waits for it.
+    await project.write({
+      "prompts/n.md": promptFile({ output: "lib/n.py" }),
+      [C]: promptFile({ output: "out/c.py", context: ["lib/*.py"], body: "Write c." }),
+    });
+    const s = await states(project);
+    expect(s[A]).toMatchObject({ state: "missing", reasons: ["generated/a.py is missing"] });
+    expect(s[B]).toMatchObject({ state: "stale", reasons: ["depends on prompts/a.md (missing)"] });
+    expect(s[C]).toMatchObject({
+      state: "stale",
+      dependsOn: ["prompts/n.md"],
+      reasons: ["depends on prompts/n.md (new)"],
+    });
+    await project.write({ "generated/b.py": "# mine\n" });
+    expect((await states(project))[B]).toMatchObject({
+      state: "drifted",
+      reasons: [
+        "generated/b.py was edited by hand (pc accept keeps the edit, pc build --force regenerates)",
+        "depends on prompts/a.md (missing)",
+      ],
+    });
   });
 
   it("failed: the failure is the first reason, before any other", async () => {
