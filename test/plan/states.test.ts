@@ -137,6 +137,8 @@ describe("prompt states", () => {
     const bytes = await project.read("generated/a.py");
     await project.remove("generated/a.py");
     expect((await states(project))[A]).toMatchObject({ state: "missing", reasons: ["generated/a.py is missing"] });
+    const dry = await build({ cwd: project.root, baseUrl: server.baseURL, dryRun: true });
+    expect(dry.prompts.map((p) => [p.prompt, p.outcome, p.source])).toEqual([[A, "planned", "cache"]]);
     expect((await buildAll(project)).ok).toBe(true);
     expect(await project.read("generated/a.py")).toBe(bytes);
     expect((await states(project))[A]!.state).toBe("fresh");
