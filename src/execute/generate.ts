@@ -103,11 +103,7 @@ export async function restoreOutputs(
 /** The stored outputs, if they are exactly `expected`, each with text. */
 function fitsOutputs(expected: string[], outputs: Record<string, unknown>): Record<string, string> | undefined {
   const stored = Object.keys(outputs);
-  if (
-    stored.length !== expected.length ||
-    !expected.every((o) => Object.hasOwn(outputs, o) && typeof outputs[o] === "string")
-  )
-    return undefined;
+  if (stored.length !== expected.length || !expected.every((o) => typeof outputs[o] === "string")) return undefined;
   return Object.fromEntries(expected.map((o) => [o, outputs[o] as string]));
 }
 
