@@ -1,5 +1,6 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { getEventListeners } from "node:events";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { cleanupProjects, makeProject } from "../support/project.js";
@@ -85,6 +86,41 @@ describe("runChecks", () => {
     expect(result.passed).toBe(false);
     expect(result.commands[0]!.failure).toBe("exit code 127");
     expect(failingLine(result)).toMatch(/not found/);
+  });
+});
+
+describe("what a check leaves behind", () => {
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+
+  it("no timer (pc check exits as soon as its checks end) and no listener on the signal", async () => {
+    const controller = new AbortController();
+    const before = timers();
+    const result = await runChecks({
+      ...base,
+      timeoutMs: 600_000,
+      signal: controller.signal,
+      commands: ["true", "true"],
+    });
+    expect(result.passed).toBe(true);
+    expect(timers()).toBe(before);
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
+  });
+
+  it("nothing the command started in the background: its process group goes when it ends", async () => {
+    writeFileSync(path.join(root, "background.pid"), "");
+    const result = await runChecks({ ...base, commands: ["sleep 30 > /dev/null 2>&1 & echo $! > background.pid"] });
+    expect(result.passed).toBe(true);
+    const pid = Number(readFileSync(path.join(root, "background.pid"), "utf8"));
+    expect(pid).toBeGreaterThan(0);
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await expect.poll(alive, { timeout: 5000 }).toBe(false);
   });
 });
 
