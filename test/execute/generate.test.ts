@@ -2,6 +2,7 @@
 // that, and keeps the raw answer; nothing is written.
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { GenerationStore } from "../../src/cache/store.js";
+import { verify } from "../../src/commands/verify.js";
 import { makeProject, cleanupProjects, type TempProject } from "../support/project.js";
 import { promptFile } from "../support/prompt.js";
 import { testServer, useTestServer } from "../support/test-server.js";
@@ -126,5 +127,22 @@ describe("restoring a cached generation", () => {
     expect(await project.read("generated/p.py")).toBe("x = 1\n");
     expect(project.exists("generated/extra.py")).toBe(false);
     expect(project.exists("generated/other.py")).toBe(false);
+  });
+});
+
+describe("pc verify, which writes nothing", () => {
+  it("reports an unusable regenerated answer as it is, keeping no copy of it", async () => {
+    const project = await makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py" }) });
+    await buildIn(project, server);
+    const before = await project.snapshot();
+    server.setAnswer("I cannot write that file.");
+    const report = await verify({ cwd: project.root, baseUrl: server.baseURL });
+    expect(report.prompts[0]!.outcome).toBe("differs");
+    const error = report.prompts[0]!.error!;
+    expect(error.code).toBe("PC_ANSWER_NO_CODE");
+    expect(error.message).toMatch(/^the answer has no usable code block/);
+    expect(report.prompts[0]!.reasons).toEqual([`the regenerated answer is unusable: ${error.message}`]);
+    expect(error.hint).not.toMatch(/raw answer is kept/);
+    expect(await project.snapshot()).toEqual(before);
   });
 });
