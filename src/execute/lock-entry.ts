@@ -44,7 +44,7 @@ export function lockEntryFor(
     ...currentRequest(loaded),
     outputs,
     // A chat answer restored from the cache is still a chat answer: say so, not just "cache".
-    source: source === "cache" && generation?.source === "chat" ? "chat" : source,
+    source: generation?.source === "chat" ? "chat" : source,
     label: redactDeep(generation?.label),
     // Read back from the cache, or from a server: never trusted to hold no secret.
     engine: redactDeep(

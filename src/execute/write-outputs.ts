@@ -23,8 +23,8 @@ export async function replaceOutputs(
   const hashes: Record<string, string> = {};
   const replaced: Array<{ file: string; previous?: Buffer }> = [];
   const undo = async () => {
-    for (const { file, previous } of replaced.reverse()) {
-      await (previous ? writeFileAtomic(file, previous, { root }) : fsp.rm(file, { force: true })).catch(() => {});
+    for (const { file, previous } of replaced) {
+      await (previous ? writeFileAtomic(file, previous, { root }) : fsp.rm(file)).catch(() => {});
     }
     replaced.length = 0;
   };

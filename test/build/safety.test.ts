@@ -258,7 +258,10 @@ describe("atomic writes", () => {
 
     expect(outcomes(report)).toEqual({ "prompts/c.md": "built", "prompts/pair.md": "failed" });
     const error = report.prompts.find((p) => p.prompt === "prompts/pair.md")!.error!;
-    expect(error).toMatchObject({ code: "PC_WRITE_FAILED", message: expect.stringContaining("EACCES") });
+    expect(error).toMatchObject({
+      code: "PC_WRITE_FAILED",
+      message: "cannot write its outputs: EACCES: permission denied",
+    });
     expect(error.hint).toBe("Make the folder writable; the previous outputs and the lock are unchanged.");
     const after = await project.snapshot();
     expect(after["generated/model.py"]).toBe(before["generated/model.py"]);

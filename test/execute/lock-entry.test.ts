@@ -94,4 +94,14 @@ describe("the lock entry of a built prompt", () => {
     expect(entry).toMatchObject({ source: "chat", label: "chat ui" });
     expect(entry.engine).toBeUndefined();
   });
+
+  it("a hand edit kept with pc accept is recorded as made by hand, with no engine, usage, duration or label", async () => {
+    const project = await makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py" }) });
+    await buildIn(project, server);
+    await project.write({ "generated/p.py": "x = 'mine'\n" });
+    await accept({ cwd: project.root, prompt: "prompts/p.md" });
+    const entry = (await project.lock()).prompts["prompts/p.md"]!;
+    expect(entry).toMatchObject({ source: "hand", outputs: { "generated/p.py": HASH } });
+    for (const key of ["engine", "usage", "durationMs", "label"]) expect(entry).not.toHaveProperty(key);
+  });
 });

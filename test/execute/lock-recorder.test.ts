@@ -121,7 +121,7 @@ describe("recording prompts in the lock", () => {
       expect(error.hint).toMatch(/^Free some disk space/);
     }
     // In memory as before the write: a's old entry, no b.
-    expect(start.prompts).toEqual({ "prompts/a.md": entry("a") });
+    expect(start.prompts).toStrictEqual({ "prompts/a.md": entry("a") });
     expect(await project.read("promptfile.lock")).toBe(text);
 
     // A later prompt is recorded once writes work again, without the entries that failed.
