@@ -1,6 +1,8 @@
 // Running one prompt, step by step, as a user sees each step's result: the bytes of its outputs
 // (and whether they were touched at all), its lock entry, and the outcome the build reports.
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { stat, utimes } from "node:fs/promises";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { accept } from "../../src/commands/accept.js";
@@ -449,6 +451,73 @@ describe("an output changed on disk while its prompt generated", () => {
       message: 'output "generated/p.py" is a folder, not a file',
     });
     expect(readdirSync(project.path("generated/p.py"))).toEqual([]);
+  });
+});
+
+describe("an output's folder swapped for a symlink out of the project right before the write", () => {
+  it("with --force: nothing is written outside, the prompt fails naming the output", async () => {
+    const project = await makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py" }) });
+    await buildIn(project, server);
+    server.setAnswer("```python\nx = 2\n```\n");
+    const outside = mkdtempSync(path.join(tmpdir(), "pc-outside-"));
+    try {
+      setBeforeRenameHook((target) => {
+        if (!target.endsWith("p.py") || project.exists("moved")) return;
+        renameSync(project.path("generated"), project.path("moved"));
+        symlinkSync(outside, project.path("generated"));
+      });
+      const { report } = await buildIn(project, server, { force: true });
+      expect(report.prompts[0]!.error).toMatchObject({
+        code: "PC_PATH_OUTSIDE_PROJECT",
+        message: "generated/p.py was not written: its folder now leads outside the project (a symlink)",
+      });
+      expect(readdirSync(outside)).toEqual([]);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
+  it("while a failed write is undone: the previous bytes are not put back outside", async () => {
+    const pair = promptFile({ outputs: ["generated/a.py", "generated/b.py"] });
+    server.setAnswer(multiFileAnswer({ "generated/a.py": "a = 1\n", "generated/b.py": "b = 1\n" }));
+    const project = await makeProject({ "prompts/pair.md": pair });
+    await buildIn(project, server);
+    server.setAnswer(multiFileAnswer({ "generated/a.py": "a = 2\n", "generated/b.py": "b = 2\n" }));
+    const outside = mkdtempSync(path.join(tmpdir(), "pc-outside-"));
+    try {
+      setBeforeRenameHook((target) => {
+        if (!target.endsWith("b.py")) return;
+        renameSync(project.path("generated"), project.path("moved"));
+        symlinkSync(outside, project.path("generated"));
+        throw Object.assign(new Error("EIO: i/o error"), { code: "EIO" });
+      });
+      const { report } = await buildIn(project, server, { force: true });
+      expect(report.prompts[0]!.error).toMatchObject({ code: "PC_WRITE_FAILED" });
+      expect(readdirSync(outside)).toEqual([]);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("an output a stopped build wrote and never recorded", () => {
+  it("is pc's own write, not a hand edit: the next build replaces it after the prompt changed again", async () => {
+    const version = (n: number) => promptFile({ output: "generated/p.py", body: `Write p, version ${n}.` });
+    const project = await makeProject({ "prompts/p.md": version(1) });
+    await buildIn(project, server);
+    const recorded = await project.read("promptfile.lock");
+    // Version 2 is written, then the lock is put back: a build stopped before recording it.
+    await project.write({ "prompts/p.md": version(2) });
+    await buildIn(project, server);
+    const written = await project.read("generated/p.py");
+    await project.write({ "promptfile.lock": recorded });
+    await project.remove(".pc/lock-written");
+    await project.write({ "prompts/p.md": version(3) });
+
+    const { report } = await buildIn(project, server);
+    expect(outcomes(report)).toEqual({ "prompts/p.md": "built" });
+    expect(await project.read("generated/p.py")).not.toBe(written);
+    expect((await status({ cwd: project.root })).prompts[0]!.state).toBe("fresh");
   });
 });
 
