@@ -8,6 +8,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { accept } from "../../src/commands/accept.js";
 import { CommitGate } from "../../src/util/commit-gate.js";
 import { setBeforeRenameHook } from "../../src/util/fs.js";
+import { repairLock } from "../../src/commands/lock-repair.js";
 import { status } from "../../src/commands/status.js";
 import { defaultEngineFactory, type EngineFactory } from "../../src/engine/engine-factory.js";
 import { defaultAnswer, multiFileAnswer } from "../support/openai-server.js";
@@ -138,6 +139,16 @@ describe("a prompt cancelled after its answer arrived", () => {
       state: "new",
       reasons: ["not built yet"],
     });
+  });
+
+  it("cancelled with a reason that is neither an Error nor text: says it was aborted", async () => {
+    const project = await makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py" }) });
+    const controller = new AbortController();
+    const { report } = await buildIn(project, server, {
+      engineFactory: onAnswer(() => controller.abort({ code: 42 })),
+      promptSignal: () => controller.signal,
+    });
+    expect(report.prompts[0]).toMatchObject({ outcome: "skipped", reasons: ["cancelled: aborted"] });
   });
 
   it("a build interrupted as a whole after the answer arrived says interrupted, not cancelled", async () => {
@@ -518,6 +529,24 @@ describe("an output a stopped build wrote and never recorded", () => {
     expect(outcomes(report)).toEqual({ "prompts/p.md": "built" });
     expect(await project.read("generated/p.py")).not.toBe(written);
     expect((await status({ cwd: project.root })).prompts[0]!.state).toBe("fresh");
+  });
+});
+
+describe("an entry pc lock --repair marked stale (its output's bytes did not match)", () => {
+  it("is restored from the cache by the next build, not taken for fresh", async () => {
+    const project = await makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py" }) });
+    await buildIn(project, server);
+    const built = await project.read("generated/p.py");
+    await project.write({ "generated/p.py": "print('swapped in by a bad merge')\n" });
+    await repairLock({ cwd: project.root, write: true });
+    expect((await project.lock()).prompts["prompts/p.md"]!.stale).toMatch(/did not match the lock/);
+    server.reset();
+
+    const { report } = await buildIn(project, server);
+    expect(outcomes(report)).toEqual({ "prompts/p.md": "cached" });
+    expect(server.chatRequests()).toHaveLength(0);
+    expect(await project.read("generated/p.py")).toBe(built);
+    expect((await project.lock()).prompts["prompts/p.md"]!.stale).toBeUndefined();
   });
 });
 
