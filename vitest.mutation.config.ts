@@ -79,11 +79,12 @@ export const MUTATION_TESTS: Record<string, string[]> = {
     ...IN_PROCESS_BUILDS,
   ],
   // Running one prompt: its own tests, the builds about writing outputs safely, restoring from the
-  // cache, and what a request carries.
+  // cache, and what a request carries (in each server's dialect).
   execute: [
     "test/execute/*.test.ts",
     "test/cache/generation-cache.test.ts",
     "test/build/request.test.ts",
+    "test/build/dialects.test.ts",
     "test/build/safety.test.ts",
     "test/build/outputs.test.ts",
     "test/build/incremental.test.ts",
