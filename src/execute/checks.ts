@@ -84,19 +84,20 @@ function runCommand(command: string, run: CheckRun): Promise<CommandResult> {
     const timer = setTimeout(() => killGroup(`timed out after ${formatSeconds(run.timeoutMs)}`), run.timeoutMs);
     const onAbort = () => killGroup("interrupted");
     if (run.signal?.aborted) onAbort();
-    run.signal?.addEventListener("abort", onAbort, { once: true });
+    run.signal?.addEventListener("abort", onAbort);
     child.stdout.on("data", (chunk: Buffer) => tail.push(chunk));
     child.stderr.on("data", (chunk: Buffer) => tail.push(chunk));
     const finish = (exitCode: number | null, signal: NodeJS.Signals | null, error?: Error) => {
       clearTimeout(timer);
       run.signal?.removeEventListener("abort", onAbort);
       // Whatever the command left running in its group goes with it.
-      killGroup(stopped ?? "done");
+      const stop = stopped ?? "done";
+      killGroup(stop);
       const failure =
         error !== undefined
           ? `could not start: ${error.message}`
-          : stopped && stopped !== "done"
-            ? stopped
+          : stop !== "done"
+            ? stop
             : exitCode === 0
               ? undefined
               : exitCode !== null
@@ -106,7 +107,7 @@ function runCommand(command: string, run: CheckRun): Promise<CommandResult> {
         command,
         exitCode: exitCode ?? undefined,
         failure,
-        timedOut: stopped?.startsWith("timed out") ?? false,
+        timedOut: stop.startsWith("timed out"),
         tail: tail.lines(),
         durationMs: Math.round(performance.now() - started),
       });
@@ -129,7 +130,7 @@ class TailLines {
     const parts = (this.partial + chunk.toString("utf8")).split(/\r?\n/);
     this.partial = parts.pop() ?? "";
     this.kept.push(...parts);
-    if (this.kept.length > this.max) this.kept.splice(0, this.kept.length - this.max);
+    this.kept.splice(0, this.kept.length - this.max); // a negative count removes nothing
   }
 
   lines(): string[] {

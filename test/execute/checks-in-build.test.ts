@@ -95,6 +95,24 @@ describe("a prompt's checks in a build", () => {
     expect(await project.read("generated/app.js")).toBe("console.log(1);\n");
   });
 
+  it("a verdict holds for the bytes checked: a generation formatted anew (the formatter's settings changed) is checked again", async () => {
+    // The check wants single quotes; prettier's default gives double ones.
+    const project = await makeProject({
+      "prompts/app.md": app({ format: undefined, check: `echo run >> runs.txt; grep -q "'" generated/app.js` }),
+    });
+    server.setAnswer(fencedAnswer('console.log("hi");', "javascript"));
+    const first = await buildIn(project, server);
+    expect(first.report.prompts[0]!.error!.code).toBe("PC_CHECK_FAILED");
+    await project.write({ ".prettierrc": '{ "singleQuote": true }\n' });
+    server.reset();
+
+    const { report } = await buildIn(project, server);
+    expect(outcomes(report)).toEqual({ "prompts/app.md": "cached" });
+    expect(server.chatRequests()).toHaveLength(0);
+    expect(await project.read("generated/app.js")).toBe("console.log('hi');\n");
+    expect(await project.read("runs.txt")).toBe("run\nrun\n");
+  });
+
   it("--keep-failed writes and records a failing generation, marked failed until one passes", async () => {
     const project = await makeProject({ "prompts/app.md": app() });
     server.setAnswer(BROKEN);

@@ -1,14 +1,14 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { createHash } from "node:crypto";
 import { getEventListeners } from "node:events";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { cleanupProjects, makeProject } from "../support/project.js";
 import {
   TAIL_LINES,
   checkPrompt,
   failingLine,
-  outputsHash,
   runChecks,
   type ChecksResult,
   type CommandResult,
@@ -90,11 +90,12 @@ describe("runChecks", () => {
 });
 
 describe("what a check leaves behind", () => {
-  const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+  afterEach(() => void vi.useRealTimers());
 
   it("no timer (pc check exits as soon as its checks end) and no listener on the signal", async () => {
+    // Only the timers are faked, to count them: the commands run for real.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
     const controller = new AbortController();
-    const before = timers();
     const result = await runChecks({
       ...base,
       timeoutMs: 600_000,
@@ -102,7 +103,7 @@ describe("what a check leaves behind", () => {
       commands: ["true", "true"],
     });
     expect(result.passed).toBe(true);
-    expect(timers()).toBe(before);
+    expect(vi.getTimerCount()).toBe(0);
     expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
   });
 
@@ -217,6 +218,8 @@ describe("failingLine: the line that says why a check failed", () => {
 });
 
 describe("checkPrompt: the verdict and the output kept for the user", () => {
+  /** sha256 over the outputs' canonical JSON, path by path. */
+  const HASH_OF_OUTPUTS = `sha256:${createHash("sha256").update('{"generated/x.py":"x = 1\\n"}').digest("hex")}`;
   const checks = (commands: string[]) => ({ commands, timeoutMs: 10_000, hash: "sha256:checks" });
   const outputs = { "generated/x.py": "x = 1\n" };
 
@@ -226,7 +229,7 @@ describe("checkPrompt: the verdict and the output kept for the user", () => {
     const { verdict, kept } = await checkPrompt(project, target, checks(["true"]), outputs);
     expect(verdict).toEqual({
       hash: "sha256:checks",
-      outputs: outputsHash(outputs),
+      outputs: HASH_OF_OUTPUTS,
       passed: true,
       durationMs: expect.any(Number),
     });
@@ -241,7 +244,7 @@ describe("checkPrompt: the verdict and the output kept for the user", () => {
     const { verdict, kept } = await checkPrompt(project, target, checks(commands), outputs);
     expect(verdict).toEqual({
       hash: "sha256:checks",
-      outputs: outputsHash(outputs),
+      outputs: HASH_OF_OUTPUTS,
       passed: false,
       durationMs: expect.any(Number),
       failure: `${commands[1]}: exit code 2 (ValueError: bad)`,
