@@ -92,7 +92,7 @@ export class FileHashes {
   /** {@link hash} of an absolute path: keyed by its project path when inside the project. */
   hashAbsolute(absolute: string): Promise<string | undefined> {
     const relative = path.relative(this.root, absolute);
-    const inside = relative !== "" && !relative.startsWith("..") && !path.isAbsolute(relative);
+    const inside = !relative.startsWith("..") && !path.isAbsolute(relative);
     return this.hash(inside ? relative.split(path.sep).join("/") : path.resolve(absolute));
   }
 
@@ -180,19 +180,21 @@ export class FileHashes {
     const recorded = this.loadCache();
     const names = Object.keys(recorded);
     if (names.length === this.current.size && names.every((name) => this.current.get(name) === recorded[name])) return;
-    const hashes = Object.fromEntries([...this.current.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    const hashes = Object.fromEntries([...this.current.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
     await writeFileAtomic(path.join(this.root, CACHE_FILE), `${JSON.stringify(hashes)}\n`);
     this.cache = hashes;
   }
 }
 
-/** The well-formed records of the file (read back from .pc/: anything else is dropped, costing a rehash). */
+/**
+ * The records of the file with a well-formed hash (read back from .pc/: anything else is dropped,
+ * costing a rehash). A record whose size, times or inode are not numbers never matches a file's
+ * stat, so it is never used either.
+ */
 function validRecords(data: unknown): Record<string, CachedHash> {
   const records: Record<string, CachedHash> = {};
-  if (typeof data !== "object" || data === null || Array.isArray(data)) return records;
-  for (const [file, r] of Object.entries(data as Record<string, Partial<CachedHash>>)) {
-    const numbers = [r?.size, r?.mtimeMs, r?.ctimeMs, r?.ino].every((n) => typeof n === "number");
-    if (numbers && typeof r.hash === "string" && HASH.test(r.hash)) records[file] = r as CachedHash;
+  for (const [file, r] of Object.entries(data ?? {}) as [string, Partial<CachedHash> | null][]) {
+    if (typeof r?.hash === "string" && HASH.test(r.hash)) records[file] = r as CachedHash;
   }
   return records;
 }

@@ -1,6 +1,7 @@
 /** The hash cache that lets a run stat files instead of reading them (and keeps models from being re-read). */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
+import { createServer } from "node:net";
 import { existsSync } from "node:fs";
 import { mkdir, open, readFile, rename, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -108,11 +109,13 @@ describe("FileHashes", () => {
     await oldFile("a.txt", "one");
     await oldFile("c.txt", "c");
     const first = laterRun();
+    await oldFile("b.txt", "b");
+    await first.hash("b.txt");
     await first.hash("c.txt");
     await first.hash("a.txt");
     await first.save();
     // By path, whatever the order the files were hashed in: the file changes only where a file did.
-    expect(Object.keys(await readCache())).toEqual(["a.txt", "c.txt"]);
+    expect(Object.keys(await readCache())).toEqual(["a.txt", "b.txt", "c.txt"]);
     const written = (await stat(cacheFile())).mtimeMs;
     await first.save();
     expect((await stat(cacheFile())).mtimeMs).toBe(written);
@@ -120,6 +123,7 @@ describe("FileHashes", () => {
     const same = laterRun();
     await same.hash("c.txt");
     await same.hash("a.txt");
+    await same.hash("b.txt");
     await same.save();
     expect((await stat(cacheFile())).mtimeMs).toBe(written);
 
@@ -243,6 +247,7 @@ describe("FileHashes: what it reads, and what it trusts", () => {
     ["a hash in capitals", { hash: `sha256:${"F".repeat(64)}` }],
     ["a hash of another kind", { hash: `sha512:${"f".repeat(64)}` }],
     ["a hash that is no string", { hash: 7 }],
+    ["a hash in a list", { hash: [FORGED] }],
     ["an inode that is no number", { ino: "1" }],
     ["no size", { size: undefined }],
     ["an mtime of null", { mtimeMs: null }],
@@ -267,6 +272,39 @@ describe("FileHashes: what it reads, and what it trusts", () => {
     expect(await next.hash("b.txt")).toBe(FORGED);
   });
 
+  it("does not record a file whose mtime is just before the run, even when set ahead of its last change", async () => {
+    await writeFile(path.join(root, "ahead.txt"), "ahead");
+    const mtime = Date.now() + 60_000;
+    await utimes(path.join(root, "ahead.txt"), mtime / 1000, mtime / 1000);
+    const { mtimeMs } = await stat(path.join(root, "ahead.txt"));
+    const soon = new FileHashes(root, mtimeMs + 2_000);
+    await soon.hash("ahead.txt");
+    await soon.save();
+    expect(existsSync(cacheFile())).toBe(false);
+  });
+
+  it("records the new hash of a file that changed since the record, the other records kept", async () => {
+    await oldFile("a.txt", "one");
+    const first = laterRun();
+    await first.hash("a.txt");
+    await first.save();
+    await oldFile("a.txt", "two");
+    const second = laterRun();
+    expect(await second.hash("a.txt")).toBe(sha256("two"));
+    await second.save();
+    expect((await readCache())["a.txt"]!.hash).toBe(sha256("two"));
+  });
+
+  it("gives not-a-file for a socket", async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(path.join(root, "pc.sock"), resolve));
+    try {
+      expect(await laterRun().hash("pc.sock")).toBe(NOT_A_FILE);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it("reads every file again when the record is not an object of records", async () => {
     await oldFile("a.txt", "one");
     for (const record of ["[]", "null", '"sha256"', '{"a.txt": null}', '{"a.txt": "sha256"}']) {
@@ -280,7 +318,7 @@ describe("FileHashes: what it reads, and what it trusts", () => {
     // As a copy that keeps the times (cp -p, tar, rsync -t) leaves it.
     await oldFile("copied.txt", "copied");
     const { ctimeMs } = await stat(path.join(root, "copied.txt"));
-    const soon = new FileHashes(root, ctimeMs + 1_000);
+    const soon = new FileHashes(root, ctimeMs + 2_000);
     expect(await soon.hash("copied.txt")).toBe(sha256("copied"));
     await soon.save();
     expect(existsSync(cacheFile())).toBe(false);
