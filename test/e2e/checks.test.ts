@@ -6,6 +6,7 @@ import { useTestServer } from "../support/test-server.js";
 import { NO_BASE_URL } from "../support/pc.js";
 import { cleanupProjects, makeProject, type TempProject } from "../support/project.js";
 import { promptFile } from "../support/prompt.js";
+import { processAlive } from "../support/processes.js";
 
 const server = useTestServer();
 afterAll(cleanupProjects);
@@ -113,7 +114,7 @@ describe("checks (the built pc)", () => {
     expect(run.stderr).toMatch(/check failed: sleep 30 & echo \$! > sleeper\.pid; wait: timed out after 0\.5 s/);
     expect(existsSync(project.path("generated/app.js"))).toBe(false);
     const pid = Number(await project.read("sleeper.pid"));
-    await expect.poll(() => alive(pid), { timeout: 5000 }).toBe(false);
+    await expect.poll(() => processAlive(pid), { timeout: 5000 }).toBe(false);
   });
 
   it("a changed check makes the prompt stale; the build restores the generation and runs only the check again", async () => {
@@ -246,12 +247,3 @@ describe("pc seed (the built pc)", () => {
     ).toEqual(["3", "6"]);
   });
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import { getEventListeners } from "node:events";
 import path from "node:path";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
+import { processAlive } from "../support/processes.js";
 import { cleanupProjects, makeProject } from "../support/project.js";
 import {
   TAIL_LINES,
@@ -60,16 +61,8 @@ describe("runChecks", () => {
     expect(result.commands[0]!.failure).toBe("timed out after 0.3 s");
     const pid = Number(readFileSync(path.join(root, "child.pid"), "utf8"));
     expect(pid).toBeGreaterThan(0);
-    const alive = () => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
     // Killed at once; reaped by init soon after.
-    await expect.poll(alive, { timeout: 5000 }).toBe(false);
+    await expect.poll(() => processAlive(pid), { timeout: 5000 }).toBe(false);
   });
 
   it("kills the running command when the signal aborts", async () => {
@@ -113,15 +106,7 @@ describe("what a check leaves behind", () => {
     expect(result.passed).toBe(true);
     const pid = Number(readFileSync(path.join(root, "background.pid"), "utf8"));
     expect(pid).toBeGreaterThan(0);
-    const alive = () => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    await expect.poll(alive, { timeout: 5000 }).toBe(false);
+    await expect.poll(() => processAlive(pid), { timeout: 5000 }).toBe(false);
   });
 });
 
