@@ -5,7 +5,7 @@ import { build, type BuildEvent, type BuildOptions, type BuildReport } from "./b
 import { PcError, toPcError } from "../util/errors.js";
 import { LOCK_FILE } from "../lock/lockfile.js";
 import type { PromptStatus } from "../plan/states.js";
-import { TEMP_FILE_PATTERN, readIfExists, sha256, toPosix } from "../util/fs.js";
+import { TEMP_FILE_PATTERN, leavesFolder, readIfExists, sha256, toPosix } from "../util/fs.js";
 import { keepEngines } from "./watch-engines.js";
 import { deriveTargets, matchesGlobs, type WatchTargets } from "./watch-targets.js";
 
@@ -201,8 +201,9 @@ class WatchSession implements Watcher {
   }
 
   private ignored(file: string): boolean {
-    const rel = toPosix(path.relative(this.root, file));
-    if (rel === "" || rel.startsWith("../")) return false;
+    const relative = path.relative(this.root, file);
+    if (relative === "" || leavesFolder(relative)) return false;
+    const rel = toPosix(relative);
     const parts = rel.split("/");
     if (parts[0] === ".pc" || parts.includes("node_modules") || parts.includes(".git")) return true;
     if (rel === LOCK_FILE && !this.targets.readers.has(LOCK_FILE)) return true;

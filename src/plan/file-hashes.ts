@@ -11,7 +11,7 @@ import {
 } from "node:fs";
 import path from "node:path";
 import type { FileText } from "../prompt/inputs.js";
-import { READ_FLAGS, readIfExistsSync, sha256, writeFileAtomic } from "../util/fs.js";
+import { READ_FLAGS, leavesFolder, readIfExistsSync, sha256, writeFileAtomic } from "../util/fs.js";
 
 /** Files at least this big are hashed by streaming rather than read at once (GGUF models are gigabytes). */
 const CACHE_THRESHOLD = 8 * 1024 * 1024;
@@ -92,7 +92,7 @@ export class FileHashes {
   /** {@link hash} of an absolute path: keyed by its project path when inside the project. */
   hashAbsolute(absolute: string): Promise<string | undefined> {
     const relative = path.relative(this.root, absolute);
-    const inside = !relative.startsWith("..") && !path.isAbsolute(relative);
+    const inside = !leavesFolder(relative);
     return this.hash(inside ? relative.split(path.sep).join("/") : path.resolve(absolute));
   }
 
@@ -157,7 +157,7 @@ export class FileHashes {
       return false;
     }
     const rel = path.relative(this.realRoot, real);
-    return rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel);
+    return rel !== "" && !leavesFolder(rel);
   }
 
   private loadCache(): Record<string, CachedHash> {

@@ -32,6 +32,15 @@ export function toPosix(p: string): string {
 }
 
 /**
+ * Whether a path given by `path.relative(folder, target)` leads out of the folder: `..`, `../x`,
+ * or an absolute path (another drive). A name that only begins with two dots, such as
+ * `..notes.txt`, is a file inside it.
+ */
+export function leavesFolder(relative: string): boolean {
+  return relative === ".." || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative);
+}
+
+/**
  * Reads a file, or returns undefined when it does not exist. Any other error is reported, and
  * anything but a regular file is refused (PC_FILE_UNREADABLE) without reading a byte: a folder, a
  * fifo (whose open would wait for a writer) or a device such as /dev/zero (which never ends).
@@ -212,8 +221,7 @@ export function resolveInside(
 }
 
 function isInside(root: string, target: string): boolean {
-  const rel = path.relative(root, target);
-  return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
+  return !leavesFolder(path.relative(root, target));
 }
 
 /**

@@ -8,6 +8,7 @@
 import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { leavesFolder } from "./fs.js";
 
 export interface ModelFile {
   /** The file on this machine. */
@@ -40,7 +41,7 @@ export function locateModel(root: string, file: string, modelsDir?: string): Mod
     if (existsSync(inFolder)) absolute = inFolder;
   }
   const relative = path.relative(root, absolute);
-  if (relative !== "" && !relative.startsWith("..") && !path.isAbsolute(relative)) {
+  if (relative !== "" && !leavesFolder(relative)) {
     const inProject = relative.split(path.sep).join("/");
     return { absolute, inProject, name: inProject };
   }
@@ -50,8 +51,7 @@ export function locateModel(root: string, file: string, modelsDir?: string): Mod
 /** `~/models/x.gguf` under the home folder, else the file name: never an absolute path. */
 export function displayName(absolute: string, home = os.homedir()): string {
   const underHome = path.relative(home, absolute);
-  if (underHome && !underHome.startsWith("..") && !path.isAbsolute(underHome))
-    return `~/${underHome.split(path.sep).join("/")}`;
+  if (underHome && !leavesFolder(underHome)) return `~/${underHome.split(path.sep).join("/")}`;
   return path.basename(absolute);
 }
 

@@ -67,4 +67,37 @@ describe("output paths stay inside the project", () => {
     expect((await build({ cwd: project.root, baseUrl: server.baseURL })).ok).toBe(true);
     expect(project.exists("build/app.py")).toBe(true);
   });
+
+  it("an output or context file whose name begins with two dots is inside the project: it is built, read and hashed", async () => {
+    const project = await makeProject({
+      [PROMPT]: promptFile({ output: "..notes.txt", context: ["..env.md", "docs/..draft.md"] }),
+      "..env.md": "ENV-NOTES",
+      "docs/..draft.md": "DRAFT-NOTES",
+    });
+    expect((await appStatus(project)).state).toBe("new");
+    const report = await build({ cwd: project.root, baseUrl: server.baseURL });
+    expect(report.prompts.find((p) => p.prompt === PROMPT)?.outcome).toBe("built");
+    expect(project.exists("..notes.txt")).toBe(true);
+    const sent = JSON.stringify(server.chatRequests()[0]!.body.messages);
+    expect(sent).toContain("ENV-NOTES");
+    expect(sent).toContain("DRAFT-NOTES");
+    const lock = await project.lock();
+    expect(Object.keys(lock.prompts[PROMPT]!.outputs)).toEqual(["..notes.txt"]);
+    expect(Object.keys(lock.prompts[PROMPT]!.inputs)).toEqual(expect.arrayContaining(["..env.md", "docs/..draft.md"]));
+    // Hashed as a file, not taken for a path out of the project: the output is fresh, and an edit to it is seen.
+    expect((await appStatus(project)).state).toBe("fresh");
+    await project.write({ "..notes.txt": "edited by hand\n" });
+    expect((await appStatus(project)).state).toBe("drifted");
+  });
+
+  it.each([
+    ["a context file", { context: ["../secret.md"] }, 'context file "../secret.md" points outside the project'],
+    ["an output", { output: "../..notes.txt" }, 'output "../..notes.txt" points outside the project'],
+  ])("%s in the folder above is still refused, whatever its name", async (_what, spec, message) => {
+    const project = await makeProject({ [PROMPT]: promptFile(spec) });
+    const s = await appStatus(project);
+    expect(s.state).toBe("invalid");
+    expect(s.error?.code).toBe("PC_PATH_OUTSIDE_PROJECT");
+    expect(s.reasons[0]).toContain(message);
+  });
 });

@@ -133,6 +133,16 @@ describe("a gguf: model file as an input", () => {
     },
   );
 
+  it("in the project under a name that begins with two dots, it is an input by its path", async () => {
+    const project = await makeProject({
+      "prompts/a.md": promptFile({ output: "generated/a.txt", model: "gguf:..m.gguf" }),
+      "..m.gguf": "weights one",
+    });
+    await accept({ cwd: project.root, prompt: "prompts/a.md", answer: ANSWER });
+    expect(Object.keys((await project.lock()).prompts["prompts/a.md"]!.inputs)).toEqual(["..m.gguf", "prompts/a.md"]);
+    expect((await status({ cwd: project.root })).prompts[0]!.state).toBe("fresh");
+  });
+
   it.each(["in modelsDir", "by its absolute path"])(
     "outside the project (%s), it is an input by its hash alone: a new file there makes the prompt stale",
     async (where) => {
