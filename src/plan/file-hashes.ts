@@ -156,8 +156,7 @@ export class FileHashes {
     } catch {
       return false;
     }
-    const rel = path.relative(this.realRoot, real);
-    return rel !== "" && !leavesFolder(rel);
+    return !leavesFolder(path.relative(this.realRoot, real));
   }
 
   private loadCache(): Record<string, CachedHash> {
@@ -236,8 +235,9 @@ function hashUnlessLarge(absolute: string): string | undefined | typeof LARGE {
   try {
     if (!fstatSync(fd).isFile()) return NOT_A_FILE; // replaced since the stat
     // A file that fits in the buffer (nearly every prompt, context file and output) is hashed in one call.
+    // Once the buffer is full, a read of 0 bytes answers 0 without a system call and ends the loop.
     let filled = 0;
-    for (let n; filled < CHUNK && (n = readSync(fd, chunk, filled, CHUNK - filled, null)) > 0;) filled += n;
+    for (let n; (n = readSync(fd, chunk, filled, CHUNK - filled, null)) > 0;) filled += n;
     if (filled < CHUNK) return sha256(chunk.subarray(0, filled));
     if (fstatSync(fd).size >= CACHE_THRESHOLD) return LARGE;
     const hash = createHash("sha256").update(chunk);

@@ -295,8 +295,7 @@ async function hashModelFile(
       hint: `Give the GGUF file's path, ${example}`,
     });
   const located = locateModel(root, file, modelsDir);
-  const hash =
-    located.inProject !== undefined ? await files.hash(located.inProject) : await files.hashAbsolute(located.absolute);
+  const hash = await files.hashAbsolute(located.absolute); // keyed by its project path when in the project
   if (!hash) {
     throw new PcError("PC_FILE_UNREADABLE", `model file "${located.inProject ?? file}" does not exist`, {
       file: prompt,
@@ -360,7 +359,6 @@ const loadRenderer = () => import("../prompt/render-prompt.js");
 /** Parses a prompt whose hashes the planner took from a lock entry, unless it is parsed already. */
 export async function parseLoaded(root: string, loaded: LoadedPrompt): Promise<ParsedPrompt> {
   if (loaded.parsed) return loaded.parsed;
-  if (loaded.stage === "invalid") throw loaded.error;
   const bytes = readIfExistsSync(path.join(root, loaded.prompt));
   if (!bytes) throw new PcError("PC_PROMPT_NOT_FOUND", "the prompt file disappeared", { file: loaded.prompt });
   const { parsePrompt } = await import("../prompt/frontmatter.js"); // gray-matter: see loadProject
@@ -381,32 +379,15 @@ function promptText(prompt: string, bytes: Buffer): string {
 
 /** 0-based offset of the first NUL or invalid UTF-8 byte. */
 function firstInvalidByte(bytes: Buffer): number {
-  let lo = 0;
-  let hi = bytes.length;
-  // A valid prefix to start from, found by halving. A prefix cut inside a character reads as invalid
-  // too, so this may stop short of the first bad byte: the scan goes on from it character by character.
-  while (hi - lo > 1) {
-    const mid = (lo + hi) >> 1;
-    if (isUtf8(bytes.subarray(0, mid)) && !bytes.subarray(0, mid).includes(0)) lo = mid;
-    else hi = mid;
-  }
-  let at = lo;
-  while (at < bytes.length) {
-    const lead = bytes.readUInt8(at);
-    const length = utf8Length(lead);
-    if (length === 0 || lead === 0 || !isUtf8(bytes.subarray(at, at + length))) return at;
-    at += length;
-  }
-  return at;
-}
-
-/** The length of the UTF-8 character a lead byte starts, or 0 for a byte no character starts with. */
-function utf8Length(lead: number): number {
-  if (lead < 0x80) return 1;
-  if (lead < 0xc2) return 0; // a continuation byte, or an overlong lead
-  if (lead < 0xe0) return 2;
-  if (lead < 0xf0) return 3;
-  return lead < 0xf5 ? 4 : 0;
+  // Decoding turns each invalid sequence into U+FFFD (EF BF BD): the first byte where the text encoded
+  // again differs is in the first bad sequence, whose start is the start of the character holding it.
+  const valid = Buffer.from(bytes.toString("utf8"));
+  let at = 0;
+  while (at < bytes.length && bytes[at] === valid[at]) at++;
+  // A continuation byte (10xxxxxx; past the end, NaN & 0xc0 is 0): step back to its character's first byte.
+  while ((Number(valid[at]) & 0xc0) === 0x80) at--;
+  const nul = bytes.indexOf(0);
+  return nul === -1 ? at : Math.min(nul, at);
 }
 
 /** Whether a project path is a prompt or partial (matches the config's prompt globs): no prompt may write one. */

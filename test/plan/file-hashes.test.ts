@@ -196,6 +196,25 @@ describe("FileHashes: what it reads, and what it trusts", () => {
     expect(await run.hash("a.txt")).toBe(sha256("two"));
   });
 
+  it("reads a path with a `..` part as the project path it names, also after a folder that does not exist", async () => {
+    await oldFile("a.txt", "one");
+    const run = laterRun();
+    expect(await run.hash("missing/../a.txt")).toBe(sha256("one"));
+    expect(await run.hash("missing/..")).toBe(NOT_A_FILE); // the project's root: a folder
+  });
+
+  it("keeps the other records when one record is null", async () => {
+    await oldFile("a.txt", "one");
+    const first = laterRun();
+    await first.hash("a.txt");
+    await first.save();
+    const forged = `sha256:${"f".repeat(64)}`;
+    const cache = await readCache();
+    cache["a.txt"]!.hash = forged;
+    await writeFile(cacheFile(), JSON.stringify({ ...cache, "gone.txt": null }));
+    expect(await laterRun().hash("a.txt")).toBe(forged);
+  });
+
   it("keys a file given by its absolute path inside the project by its project path", async () => {
     await mkdir(path.join(root, "sub"));
     await oldFile("sub/c.txt", "c");

@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import { accept } from "../../src/commands/accept.js";
 import { status } from "../../src/commands/status.js";
 import { loadProject, parseLoaded } from "../../src/plan/project.js";
+import { parseLock } from "../../src/lock/lockfile.js";
 import { cleanupProjects, makeProject } from "../support/project.js";
 import { promptFile } from "../support/prompt.js";
 
@@ -49,6 +50,11 @@ describe("a prompt file that is not UTF-8 text", () => {
       text.length + 4,
     ],
     [
+      "a character cut short that begins as U+FFFD does, after a whole U+FFFD",
+      (b: Buffer) => Buffer.concat([b, Buffer.from("\uFFFD"), Buffer.from([0xef, 0xbf, 0x41])]),
+      text.length + 3,
+    ],
+    [
       "a NUL after many characters",
       (b: Buffer) => Buffer.concat([Buffer.from("é".repeat(500)), b, Buffer.from([0])]),
       1000 + text.length,
@@ -80,6 +86,13 @@ describe("a gguf: model file", () => {
       message: 'model file "models/none.gguf" does not exist',
     });
     expect(s.error!.hint).toMatch(/^A relative path is looked up in the project root; e\.g\. model: gguf:models\//);
+  });
+
+  it("outside the project, that does not exist, is named as written", async () => {
+    const elsewhere = await makeProject();
+    const model = `${elsewhere.root}/none.gguf`;
+    const s = await only({ "prompts/a.md": promptFile({ output: "generated/a.txt", model: `gguf:${model}` }) });
+    expect(s.error).toMatchObject({ code: "PC_FILE_UNREADABLE", message: `model file "${model}" does not exist` });
   });
 
   it("names the modelsDir of pc.config.json as the second place", async () => {
@@ -178,6 +191,26 @@ describe("an output no prompt may write", () => {
     });
   });
 
+  it("a partial in a dot folder among the prompts is refused too", async () => {
+    const s = await only({
+      "prompts/a.md": promptFile({ output: "prompts/.shared/_header.md" }),
+      "prompts/.shared/_header.md": "Shared text.\n",
+    });
+    expect(s.error).toMatchObject({
+      code: "PC_OUTPUT_CONFLICT",
+      message:
+        'output "prompts/.shared/_header.md" is a prompt file (or partial) of this project: a prompt may not overwrite it',
+    });
+  });
+
+  it("a name the file system cannot take makes the prompt invalid, with the system's error", async () => {
+    const name = `${"x".repeat(300)}.py`;
+    const s = await only({ "prompts/a.md": promptFile({ output: name }) });
+    expect(s.state).toBe("invalid");
+    expect(s.error).toMatchObject({ code: "PC_FRONTMATTER_INVALID", file: "prompts/a.md" });
+    expect(s.error!.message).toMatch(/^cannot be read: ENAMETOOLONG/);
+  });
+
   it("a Markdown file outside the prompts is a fine output", async () => {
     const s = await only({ "prompts/a.md": promptFile({ output: "docs/a.md" }) });
     expect(s.state).toBe("new");
@@ -226,6 +259,10 @@ describe("a prompt taken from its lock entry, without parsing or rendering it", 
       (e) => (e.outputs = { "prompts/b.md": e.outputs["generated/a.txt"] }),
     ],
     ["claiming the lock as an output", (e) => (e.outputs = { "promptfile.lock": e.outputs["generated/a.txt"] })],
+    [
+      "claiming another prompt besides its own output",
+      (e) => (e.outputs["prompts/b.md"] = e.outputs["generated/a.txt"]),
+    ],
     ["claiming an output in .pc/", (e) => (e.outputs = { ".pc/entries/x": e.outputs["generated/a.txt"] })],
     ["claiming an output outside the project", (e) => (e.outputs = { "../a.txt": e.outputs["generated/a.txt"] })],
     ["whose context glob matches a file it does not list", (e) => delete e.inputs["src/one.txt"]],
@@ -234,6 +271,22 @@ describe("a prompt taken from its lock entry, without parsing or rendering it", 
     const loaded = await stageOf(project.root);
     expect(loaded.stage).toBe("rendered");
     expect(loaded.outputs).toEqual(["generated/a.txt"]);
+  });
+
+  it("is unchanged when its context glob also matches a folder: only files are inputs, and the folder's files are not", async () => {
+    const project = await recorded(() => {}, { "src/notes.txt/inner.txt": "in a folder named like a file\n" });
+    expect(Object.keys((await project.lock()).prompts[A]!.inputs)).toEqual([A, "src/one.txt"]);
+    expect((await stageOf(project.root)).stage).toBe("unchanged");
+  });
+
+  it("takes the lock it is given instead of promptfile.lock (pc lock --repair, when the file cannot be read)", async () => {
+    const project = await recorded();
+    const lock = parseLock(await project.read("promptfile.lock"));
+    await project.write({ "promptfile.lock": "<<<<<<< HEAD\nnot a lock\n" });
+    const loaded = await loadProject(project.root, { lock });
+    expect(loaded.lock).toBe(lock);
+    expect(loaded.lockText).toBeUndefined();
+    expect(loaded.prompts.get(A)).toMatchObject({ stage: "unchanged", entry: lock.prompts[A] });
   });
 });
 
@@ -264,6 +317,23 @@ describe("parsing a prompt loaded from its lock entry, when a build needs its se
       code: "PC_PROMPT_NOT_FOUND",
       file: "prompts/a.md",
       message: "the prompt file disappeared",
+    });
+  });
+});
+
+describe("a context file that cannot be read", () => {
+  it("makes the prompt invalid, even when its context glob also matches another prompt's output not built yet", async () => {
+    const project = await makeProject({
+      "prompts/a.md": promptFile({ output: "generated/a.py" }),
+      "prompts/b.md": promptFile({ output: "generated/b.py", context: ["data.bin", "generated/*.py"] }),
+      "data.bin": Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0xff]),
+      "generated/c.py": "print('written by hand')\n",
+    });
+    const s = (await status({ cwd: project.root })).prompts.find((p) => p.prompt === "prompts/b.md")!;
+    expect(s.state).toBe("invalid");
+    expect(s.error).toMatchObject({
+      code: "PC_FILE_UNREADABLE",
+      message: 'context file "data.bin" is binary or not UTF-8 text',
     });
   });
 });

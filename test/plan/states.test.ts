@@ -205,7 +205,7 @@ describe("prompt states", () => {
     expect((await buildAll(project)).ok).toBe(false);
     const s = (await states(project))[A];
     expect(s.state).toBe("failed");
-    expect(s.reasons[0]).toMatch(/^last build failed: /);
+    expect(s.reasons).toEqual([expect.stringMatching(/^last build failed: /), "not built yet"]);
     expect((await buildAll(project)).ok).toBe(true);
     expect((await states(project))[A]!.state).toBe("fresh");
   });
@@ -542,6 +542,31 @@ describe("outputs a build wrote and was stopped before recording", () => {
         "generated/cli.py was edited by hand (pc accept keeps the edit, pc build --force regenerates)",
         "prompts/a.md changed",
       ],
+    });
+  });
+
+  it("both outputs written by a stopped build: a dry run restores them from the cache; after a change, both are regenerated", async () => {
+    server.setAnswer(pairAnswer);
+    const project = await builtProject({ [A]: pair("Write both.") });
+    const lock = await project.read("promptfile.lock");
+    await project.write({ [A]: pair("Write both again.") });
+    expect((await buildAll(project)).ok).toBe(true);
+    // Stopped after both outputs were written and cached, before the lock and the earlier entries were.
+    await project.write({ "promptfile.lock": lock });
+    await project.remove(".pc/entries");
+    expect((await states(project))[A]).toMatchObject({
+      state: "stale",
+      reasons: [`generated/model.py ${STOPPED}`, `generated/cli.py ${STOPPED}`],
+    });
+    const dry = await build({ cwd: project.root, baseUrl: server.baseURL, dryRun: true });
+    expect(dry.prompts.map((p) => [p.prompt, p.outcome, p.source, p.reasons.at(-1)])).toEqual([
+      [A, "planned", "cache", "restores from the cache (no model call)"],
+    ]);
+
+    await project.write({ [A]: pair("Write both, a third time.") });
+    expect((await states(project))[A]).toMatchObject({
+      state: "stale",
+      reasons: [`generated/model.py ${EARLIER}`, `generated/cli.py ${EARLIER}`, "prompts/a.md changed"],
     });
   });
 
