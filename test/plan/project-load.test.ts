@@ -337,3 +337,18 @@ describe("a context file that cannot be read", () => {
     });
   });
 });
+
+describe("an output two prompts claim", () => {
+  it("a prompt that reads it waits for the first of them by path, the one the conflict names first", async () => {
+    const project = await makeProject({
+      "prompts/one.md": promptFile({ output: "gen/app.py" }),
+      "prompts/two.md": promptFile({ output: "gen/app.py" }),
+      "prompts/three.md": promptFile({ output: "gen/main.py", context: ["gen/app.py"] }),
+    });
+    const loaded = await loadProject(project.root);
+    expect(loaded.prompts.get("prompts/three.md")).toMatchObject({ stage: "waiting", waitsFor: "prompts/one.md" });
+    expect(loaded.graph.errors.get("prompts/two.md")?.message).toBe(
+      'output "gen/app.py" is claimed by both prompts/one.md and prompts/two.md',
+    );
+  });
+});
