@@ -379,15 +379,17 @@ function promptText(prompt: string, bytes: Buffer): string {
 
 /** 0-based offset of the first NUL or invalid UTF-8 byte. */
 function firstInvalidByte(bytes: Buffer): number {
+  // Only the text before the first NUL is looked at (a binary file has one early on).
+  const nul = bytes.indexOf(0);
+  const text = nul === -1 ? bytes : bytes.subarray(0, nul);
   // Decoding turns each invalid sequence into U+FFFD (EF BF BD): the first byte where the text encoded
   // again differs is in the first bad sequence, whose start is the start of the character holding it.
-  const valid = Buffer.from(bytes.toString("utf8"));
+  const valid = Buffer.from(text.toString("utf8"));
   let at = 0;
-  while (at < bytes.length && bytes[at] === valid[at]) at++;
+  while (at < text.length && text[at] === valid[at]) at++;
   // A continuation byte (10xxxxxx; past the end, NaN & 0xc0 is 0): step back to its character's first byte.
   while ((Number(valid[at]) & 0xc0) === 0x80) at--;
-  const nul = bytes.indexOf(0);
-  return nul === -1 ? at : Math.min(nul, at);
+  return at;
 }
 
 /** Whether a project path is a prompt or partial (matches the config's prompt globs): no prompt may write one. */
