@@ -1,4 +1,5 @@
 import path from "node:path";
+import { PcError } from "../util/errors.js";
 
 /**
  * File types prettier formats out of the box (its languages' extensions). Only these load prettier,
@@ -40,6 +41,7 @@ export function mayFormat(file: string): boolean {
 }
 
 type Prettier = typeof import("prettier");
+type PrettierOptions = import("prettier").Options;
 
 /**
  * Formats generated code with prettier when prettier knows the file type; anything else is left
@@ -62,14 +64,32 @@ export class Formatter {
   async format(file: string, code: string): Promise<string> {
     if (!mayFormat(file)) return code;
     const prettier = await this.prettier();
-    const info = await prettier.getFileInfo(path.join(this.root, file), { resolveConfig: false });
-    if (info.ignored || !info.inferredParser) return code;
-    const config = (await prettier.resolveConfig(path.join(this.root, file), { editorconfig: true })) ?? {};
+    const config = await this.configFor(prettier, file);
+    if (!config) return code;
     try {
       return await prettier.format(code, { ...config, filepath: file });
     } catch {
       // Code prettier cannot parse is written as the model gave it; `pc check` still proves the bytes.
       return code;
+    }
+  }
+
+  /** prettier's options for `file`, or undefined when it leaves the file alone (ignored, or no parser). */
+  private async configFor(prettier: Prettier, file: string): Promise<PrettierOptions | undefined> {
+    const at = path.join(this.root, file);
+    try {
+      const info = await prettier.getFileInfo(at, { resolveConfig: false });
+      if (info.ignored || !info.inferredParser) return undefined;
+      return (await prettier.resolveConfig(at, { editorconfig: true })) ?? {};
+    } catch (error) {
+      // A configuration file with a typo is the project's to fix, not a fault of pc.
+      const why = (error as Error).message
+        .split(this.root + path.sep)
+        .join("")
+        .trim();
+      throw new PcError("PC_FORMAT_CONFIG", `cannot format ${file}: prettier cannot read its configuration: ${why}`, {
+        hint: "Fix the configuration file prettier names (or remove it), or set format: false in the prompt's frontmatter to write its outputs unformatted.",
+      });
     }
   }
 

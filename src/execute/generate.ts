@@ -17,6 +17,11 @@ export async function postProcess(
   raw: string,
   formatter: Formatter,
 ): Promise<Record<string, string>> {
+  return formatOutputs(parsed, extract(parsed, raw), formatter);
+}
+
+/** The code of each output in an answer; fails when the answer has none for one, or holds a secret. */
+function extract(parsed: ParsedPrompt, raw: string): Record<string, string> {
   // A secret in an answer would end up in a generated file, the cache and the lock's hashes: refused.
   if (containsSecret(raw)) {
     throw new PcError(
@@ -28,7 +33,14 @@ export async function postProcess(
       },
     );
   }
-  const extracted = extractOutputs(raw, parsed.outputs, parsed.frontmatter.extract ?? "fenced");
+  return extractOutputs(raw, parsed.outputs, parsed.frontmatter.extract ?? "fenced");
+}
+
+async function formatOutputs(
+  parsed: ParsedPrompt,
+  extracted: Record<string, string>,
+  formatter: Formatter,
+): Promise<Record<string, string>> {
   if (parsed.frontmatter.format === false) return extracted;
   const formatted: Record<string, string> = {};
   for (const [file, code] of Object.entries(extracted)) formatted[file] = await formatter.format(file, code);
@@ -92,12 +104,16 @@ export async function restoreOutputs(
   // bytes written then are what extraction gives now, unless a formatter, whose configuration
   // files are no input, gets to them.
   if (stored && generation.inputHash === loaded.hashes.inputHash && !loaded.outputs.some(mayFormat)) return stored;
+  const parsed = await parseLoaded(root, loaded);
+  let extracted: Record<string, string>;
   try {
-    return await postProcess(await parseLoaded(root, loaded), generation.raw, formatter);
+    extracted = extract(parsed, generation.raw);
   } catch (error) {
     if (error instanceof PcError) return undefined;
     throw error;
   }
+  // A formatter that cannot run fails the prompt here too: asking the model again would not help.
+  return formatOutputs(parsed, extracted, formatter);
 }
 
 /** The stored outputs, if they are exactly `expected`, each with text. */

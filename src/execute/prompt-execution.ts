@@ -116,8 +116,7 @@ export class PromptExecution {
   private async carryOver(loaded: HashedPrompt): Promise<PromptBuildResult | undefined> {
     const { entry } = this;
     if (!canCarryOver(loaded, entry)) return undefined;
-    const current = await Promise.all(loaded.outputs.map((o) => this.run.project.files.hash(o)));
-    if (!loaded.outputs.every((o, i) => current[i] !== undefined && current[i] === entry.outputs[o])) return undefined;
+    if (!(await this.outputsAsRecorded(loaded, entry))) return undefined;
     await this.run.lock.record(loaded.prompt, carriedEntry(loaded, entry));
     delete this.run.failures[loaded.prompt];
     return { ...this.base, outcome: "cached", source: entry.source };
@@ -178,6 +177,11 @@ export class PromptExecution {
     const { entry, loaded } = this;
     if (this.force || this.retry || entry === undefined || entry.stale || entry.inputHash !== loaded.hashes?.inputHash)
       return false;
+    return this.outputsAsRecorded(loaded, entry);
+  }
+
+  /** Every output of the prompt is on disk with the bytes the lock entry records. */
+  private async outputsAsRecorded(loaded: LoadedPrompt, entry: LockEntry): Promise<boolean> {
     const current = await Promise.all(loaded.outputs.map((o) => this.run.project.files.hash(o)));
     return loaded.outputs.every((o, i) => current[i] !== undefined && current[i] === entry.outputs[o]);
   }

@@ -134,6 +134,24 @@ describe("a prompt's checks in a build", () => {
     expect((await status({ cwd: project.root })).prompts[0]!.state).toBe("fresh");
   });
 
+  it("--keep-failed after a failed build keeps the cached generation known to fail, with no model call", async () => {
+    const project = await makeProject({ "prompts/app.md": app() });
+    server.setAnswer(BROKEN);
+    expect(outcomes((await buildIn(project, server)).report)).toEqual({ "prompts/app.md": "failed" });
+    expect(project.exists("generated/app.js")).toBe(false);
+    server.reset();
+
+    const { report } = await buildIn(project, server, { keepFailed: true });
+    expect(server.chatRequests()).toHaveLength(0);
+    expect(report.prompts[0]).toMatchObject({ outcome: "failed", source: "cache", error: { code: "PC_CHECK_FAILED" } });
+    expect(await project.read("generated/app.js")).toBe("console.log(;\n");
+    expect((await project.lock()).prompts["prompts/app.md"]).toMatchObject({
+      source: "cache",
+      checks: { passed: false },
+    });
+    expect(await project.read("runs.txt")).toBe("run\n");
+  });
+
   it("that run out of time fail, and the verdict is not kept: the next build runs them again", async () => {
     const project = await makeProject({
       "prompts/app.md": app({ check: "echo run >> runs.txt; sleep 5", check_timeout: 0.2 }),

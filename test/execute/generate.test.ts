@@ -7,7 +7,9 @@ import { makeProject, cleanupProjects, type TempProject } from "../support/proje
 import { promptFile } from "../support/prompt.js";
 import { testServer, useTestServer } from "../support/test-server.js";
 import { buildIn } from "../support/build.js";
-import type { TestServer } from "../support/openai-server.js";
+import { multiFileAnswer } from "../support/answers.js";
+import { fencedAnswer, type TestServer } from "../support/openai-server.js";
+import { promptTokens } from "../support/sse.js";
 
 const server = useTestServer();
 afterAll(cleanupProjects);
@@ -35,11 +37,16 @@ describe("an answer cut short (finish_reason: length)", () => {
   });
 
   it("by a full context of the server names its size, not max_tokens", async () => {
-    const small = await testServer({ nCtx: 16 });
-    small.fail({ kind: "length" });
+    // The same prompt's tokens as the server counts them; its context leaves the answer 3 of them.
+    const probe = await makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py", max_tokens: 100000 }) });
+    await buildIn(probe, server);
+    const prompt = promptTokens(server.chatRequests()[0]!.body);
+    const small = await testServer({ nCtx: prompt + 3 });
     const error = await truncated(small, { max_tokens: 100000 });
     expect(error.message).toMatch(
-      /: the answer was cut short at \d+ tokens \(finish_reason: length\): the model's context of 16 tokens is full \(the prompt's \d+ tokens and the answer's \d+\)$/,
+      new RegExp(
+        `: the answer was cut short at 3 tokens \\(finish_reason: length\\): the model's context of ${prompt + 3} tokens is full \\(the prompt's ${prompt} tokens and the answer's 3\\)$`,
+      ),
     );
     expect(error.hint).toMatch(
       /^Start the server with a larger context \(llama-server -c 16384; Ollama: num_ctx\), or shorten the prompt and its context files\.\n/,
@@ -91,19 +98,22 @@ describe("an answer that holds the API key", () => {
 
 describe("restoring a cached generation", () => {
   /** A built project whose newest cached generation of the prompt, for the same request, records `outputs`. */
-  async function cachedWith(outputs: Record<string, string>): Promise<TempProject> {
-    server.setAnswer("```python\nx = 1\n```\n");
-    const project = await makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py" }) });
+  async function cachedWith(
+    outputs: Record<string, string>,
+    built: Record<string, string> = { "generated/p.py": "x = 1\n" },
+  ): Promise<TempProject> {
+    server.setAnswer(multiFileAnswer(built));
+    const project = await makeProject({ "prompts/p.md": promptFile({ outputs: Object.keys(built) }) });
     await buildIn(project, server);
     const store = new GenerationStore(project.root);
-    const [built] = await store.forPrompt("prompts/p.md");
+    const [newest] = await store.forPrompt("prompts/p.md");
     await store.save({
-      ...built!,
+      ...newest!,
       id: "ffffffffffff",
-      createdAt: new Date(Date.parse(built!.createdAt) + 1000).toISOString(),
+      createdAt: new Date(Date.parse(newest!.createdAt) + 1000).toISOString(),
       outputs,
     });
-    await project.remove("generated/p.py");
+    for (const output of Object.keys(built)) await project.remove(output);
     server.reset();
     return project;
   }
@@ -127,6 +137,57 @@ describe("restoring a cached generation", () => {
     expect(await project.read("generated/p.py")).toBe("x = 1\n");
     expect(project.exists("generated/extra.py")).toBe(false);
     expect(project.exists("generated/other.py")).toBe(false);
+  });
+  it("of several outputs, whose recorded outputs name only some of the prompt's, is extracted again from its answer", async () => {
+    const built = { "generated/p.py": "x = 1\n", "generated/q.py": "y = 1\n" };
+    const project = await cachedWith(
+      { "generated/p.py": "x = 1  # tampered\n", "generated/other.py": "z = 1\n" },
+      built,
+    );
+    const { report } = await buildIn(project, server);
+    expect(report.prompts[0]!.outcome).toBe("cached");
+    expect(server.chatRequests()).toHaveLength(0);
+    expect(await project.read("generated/p.py")).toBe("x = 1\n");
+    expect(await project.read("generated/q.py")).toBe("y = 1\n");
+    expect(project.exists("generated/other.py")).toBe(false);
+  });
+});
+
+describe("a prettier configuration that cannot be read", () => {
+  const BROKEN = { ".prettierrc": "{ singleQuote: " };
+  const message =
+    /cannot format src\/x\.ts: prettier cannot read its configuration: YAML Error in "\.prettierrc":\nFlow map must end with a \}/;
+  const hint =
+    "Fix the configuration file prettier names (or remove it), or set format: false in the prompt's frontmatter to write its outputs unformatted.";
+
+  it("fails a new generation naming the file, with nothing written and the answer kept", async () => {
+    server.setAnswer(fencedAnswer("export const x = 1;", "typescript"));
+    const project = await makeProject({ ...BROKEN, "prompts/p.md": promptFile({ output: "src/x.ts" }) });
+    const { report } = await buildIn(project, server, { retries: 0 });
+    const error = report.prompts[0]!.error!;
+    expect(error.code).toBe("PC_FORMAT_CONFIG");
+    expect(error.message).toMatch(message);
+    expect(error.hint).toBe(`${hint}\nThe raw answer is kept in .pc/failed/prompts__p.md.txt.`);
+    expect(project.exists("src/x.ts")).toBe(false);
+    expect(project.exists("promptfile.lock")).toBe(false);
+  });
+
+  it("fails a restore from the cache the same way, with no model call", async () => {
+    server.setAnswer(fencedAnswer("export const x = 1;", "typescript"));
+    const project = await makeProject({ "prompts/p.md": promptFile({ output: "src/x.ts" }) });
+    await buildIn(project, server);
+    await project.remove("src/x.ts");
+    await project.write(BROKEN);
+    server.reset();
+
+    const { report } = await buildIn(project, server);
+    expect(server.chatRequests()).toHaveLength(0);
+    expect(report.prompts[0]!.error).toMatchObject({
+      code: "PC_FORMAT_CONFIG",
+      message: expect.stringMatching(message),
+      hint,
+    });
+    expect(project.exists("src/x.ts")).toBe(false);
   });
 });
 

@@ -285,6 +285,27 @@ describe("a prompt that reads another prompt's output", () => {
     expect(await project.read("generated/b.py")).toBe(b);
     expect((await status({ cwd: project.root })).prompts.map((p) => p.state)).toEqual(["fresh", "fresh"]);
   });
+
+  it("is restored when one of its outputs is missing, though that output was rebuilt with the very same bytes", async () => {
+    const project = await makeProject({
+      "prompts/a.md": promptFile({ output: "generated/a.py", body: "First." }),
+      "prompts/b.md": promptFile({ outputs: ["generated/b.py", "generated/c.py"], context: ["generated/a.py"] }),
+    });
+    const pair = multiFileAnswer({ "generated/b.py": "b = 1\n", "generated/c.py": "c = 1\n" });
+    server.setAnswer((body) =>
+      JSON.stringify(body.messages).includes("generated/b.py") ? pair : "```python\na = 1\n```\n",
+    );
+    await buildIn(project, server);
+    await project.remove("generated/c.py");
+    await project.write({ "prompts/a.md": promptFile({ output: "generated/a.py", body: "Second." }) });
+    server.reset();
+
+    const { report } = await buildIn(project, server);
+    expect(outcomes(report)).toEqual({ "prompts/a.md": "built", "prompts/b.md": "cached" });
+    expect(server.chatRequests()).toHaveLength(1);
+    expect(await project.read("generated/c.py")).toBe("c = 1\n");
+    expect((await status({ cwd: project.root })).prompts.map((p) => p.state)).toEqual(["fresh", "fresh"]);
+  });
 });
 
 describe("an exit asked for (a second Ctrl-C) during a build", () => {

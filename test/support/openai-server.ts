@@ -21,6 +21,7 @@ import {
   type ChatCompletionBody,
   type Completion,
   maxTokens,
+  promptTokens,
   splitAnswer,
   streamCompletion,
   writeCompletion,
@@ -58,7 +59,10 @@ export interface TestServerOptions {
   slots?: number;
   /** Reported as `default_generation_settings.cache_prompt` in /props. Default true. */
   promptCache?: boolean;
-  /** Context size reported by /props and by context-exceeded errors. Default 4096. */
+  /**
+   * Context size reported by /props and by context-exceeded errors; an answer stops (finish_reason
+   * "length") when it and the prompt fill it. Default 4096.
+   */
   nCtx?: number;
   /** Delay before a completion starts, in ms. Requests are served concurrently. */
   latencyMs?: number;
@@ -291,7 +295,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       body,
       typeof given === "string" ? given : given.content,
       fault,
-      native ? ollamaMaxTokens(body) : maxTokens(body),
+      native ? ollamaMaxTokens(body) : contextCap(body),
     );
     if (typeof given !== "string") {
       completion.reasoning = {
@@ -302,6 +306,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     if (native) await streamOllama(res, completion, fault);
     else if (body.stream) await streamCompletion(res, completion, fault, options.tokenDelayMs ?? 0);
     else await writeCompletion(res, completion, fault);
+  }
+
+  /** The tokens an answer may have: the request's cap, within what the prompt leaves of the context. */
+  function contextCap(body: ChatCompletionBody): number {
+    const room = Math.max(nCtx - promptTokens(body), 0);
+    return Math.min(maxTokens(body) ?? room, room);
   }
 
   /** Cut the answer into chunks and decide the finish reason, honouring the request's token cap. */
