@@ -46,7 +46,7 @@ export class PromptExecution {
   /** Cancels this prompt alone (pc watch), asked for when it starts generating. */
   private own: AbortSignal | undefined;
   /** Its checks failed and --keep-failed wrote the outputs anyway. */
-  private keptFailing: CheckVerdict | undefined;
+  private keptFailing: FailedChecks | undefined;
 
   constructor(
     private readonly run: RunContext,
@@ -208,7 +208,7 @@ export class PromptExecution {
     const llm = produced.source === "llm";
     if (this.keptFailing) {
       // Written and recorded as asked (--keep-failed), and failed until a generation passes.
-      const error = checkFailed(this.loaded.prompt, this.keptFailing, false);
+      const error = checkFailed(this.loaded.prompt, this.keptFailing, "kept");
       this.run.failures[this.loaded.prompt] = {
         inputHash: loaded.hashes.inputHash,
         code: error.code,
@@ -220,7 +220,11 @@ export class PromptExecution {
         source: produced.source,
         model: g.model,
         error,
-        checks: { passed: false, durationMs: this.keptFailing.durationMs, failure: this.keptFailing.failure },
+        checks: {
+          passed: false,
+          durationMs: this.keptFailing.verdict.durationMs,
+          failure: this.keptFailing.verdict.failure,
+        },
       };
     }
     delete this.run.failures[this.loaded.prompt];
@@ -309,12 +313,13 @@ export class PromptExecution {
       known: known !== undefined,
     });
     if (verdict.passed) return verdict;
+    const failed = { verdict, known: known !== undefined, kept };
     if (options.keepFailed) {
-      this.keptFailing = verdict;
+      this.keptFailing = failed;
       return verdict;
     }
     await this.putBack(written);
-    throw checkFailed(prompt, verdict, known !== undefined, kept);
+    throw checkFailed(prompt, failed, "put back");
   }
 
   private async putBack(written: WrittenOutputs): Promise<void> {
@@ -350,13 +355,24 @@ export class PromptExecution {
 }
 
 /** PC_CHECK_FAILED with what failed, the end of the check's output and where all of it is kept. */
-function checkFailed(prompt: string, verdict: CheckVerdict, known: boolean, kept?: string): PcError {
-  const again = known ? " (this generation failed the same checks before; they were not run again)" : "";
-  return new PcError("PC_CHECK_FAILED", `check failed: ${verdict.failure ?? "a check command failed"}${again}`, {
+/** A generation's failed checks: whether they were run before on the same bytes, where their output is kept. */
+interface FailedChecks {
+  verdict: CheckVerdict;
+  known: boolean;
+  kept: string | undefined;
+}
+
+/** The failure of a prompt whose generation failed its checks, and was put back or kept (--keep-failed). */
+function checkFailed(prompt: string, failed: FailedChecks, outputs: "put back" | "kept"): PcError {
+  const again = failed.known ? " (this generation failed the same checks before; they were not run again)" : "";
+  const message = `check failed: ${failed.verdict.failure ?? "a check command failed"}${again}`;
+  return new PcError("PC_CHECK_FAILED", message, {
     file: prompt,
     hint: [
-      kept ? `The check's output is in ${kept}.` : undefined,
-      "The previous outputs and lock entry are unchanged; the new generation is in the cache (pc log, pc diff --cached).",
+      failed.kept ? `The check's output is in ${failed.kept}.` : undefined,
+      outputs === "kept"
+        ? "Its outputs are written and recorded as asked (--keep-failed); the prompt stays failed until a generation passes."
+        : "The previous outputs and lock entry are unchanged; the new generation is in the cache (pc log, pc diff --cached).",
       `Fix the prompt or the check, or find a seed that passes: pc seed ${prompt} --pin`,
     ]
       .filter(Boolean)

@@ -124,6 +124,16 @@ describe("a prompt's checks in a build", () => {
       error: { code: "PC_CHECK_FAILED" },
       checks: { passed: false, durationMs: expect.any(Number), failure: expect.stringMatching(/exit code 1/) },
     });
+    expect(report.prompts[0]!.error!.message).toMatch(
+      /^check failed: echo run >> runs\.txt; node --check generated\/app\.js: exit code 1 \(SyntaxError[^\n]*\)$/,
+    );
+    expect(report.prompts[0]!.error!.hint).toBe(
+      [
+        "The check's output is in .pc/failed/prompts__app.md.check.txt.",
+        "Its outputs are written and recorded as asked (--keep-failed); the prompt stays failed until a generation passes.",
+        "Fix the prompt or the check, or find a seed that passes: pc seed prompts/app.md --pin",
+      ].join("\n"),
+    );
     expect(await project.read("generated/app.js")).toBe("console.log(;\n");
     expect((await project.lock()).prompts["prompts/app.md"]!.checks).toMatchObject({ passed: false });
     expect((await status({ cwd: project.root })).prompts[0]!.state).toBe("failed");
@@ -144,6 +154,10 @@ describe("a prompt's checks in a build", () => {
     const { report } = await buildIn(project, server, { keepFailed: true });
     expect(server.chatRequests()).toHaveLength(0);
     expect(report.prompts[0]).toMatchObject({ outcome: "failed", source: "cache", error: { code: "PC_CHECK_FAILED" } });
+    expect(report.prompts[0]!.error!.message).toMatch(
+      /: exit code 1 \(SyntaxError.*\) \(this generation failed the same checks before; they were not run again\)$/,
+    );
+    expect(report.prompts[0]!.error!.hint).toMatch(/^Its outputs are written and recorded as asked \(--keep-failed\)/);
     expect(await project.read("generated/app.js")).toBe("console.log(;\n");
     expect((await project.lock()).prompts["prompts/app.md"]).toMatchObject({
       source: "cache",

@@ -93,6 +93,24 @@ describe("writing a prompt's outputs", () => {
   });
 });
 
+describe("a prompt while it generates", () => {
+  it("reports its progress: one event per streamed piece of the answer, counting them", async () => {
+    const answer = "```python\nx = 1\n```\n"; // 20 characters: 5 pieces of 4
+    server.setAnswer(answer);
+    const project = await makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py" }) });
+    const { events } = await buildIn(project, server);
+    const progress = events.filter((e) => e.type === "progress");
+    expect(progress).toEqual(
+      [1, 2, 3, 4, 5].map((tokens) => ({
+        type: "progress",
+        prompt: "prompts/p.md",
+        tokens,
+        elapsedMs: expect.any(Number),
+      })),
+    );
+  });
+});
+
 describe("a prompt cancelled after its answer arrived", () => {
   it("keeps its previous outputs and lock entry; the answer stays in the cache and the next build restores it", async () => {
     const project = await makeProject({ "prompts/p.md": promptFile({ output: "generated/p.py", body: "First." }) });

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { runPc } from "../support/pc.js";
 import { removeProject, readLockJson, makeProject } from "../support/project.js";
 import { promptFile } from "../support/prompt.js";
-import { useTestServer } from "../support/test-server.js";
+import { testServer, useTestServer } from "../support/test-server.js";
 
 const server = useTestServer();
 const created: string[] = [];
@@ -44,9 +44,10 @@ describe("prompt encodings", () => {
     const body = line.repeat(Math.ceil((5 * 1024 * 1024) / line.length));
     const root = (await makeProject({ "prompts/big.md": promptFile({ output: "generated/big.py", body }) })).root;
     created.push(root);
-    const run = await runPc(["build", "--base-url", server.baseURL], { cwd: root });
+    const large = await testServer({ nCtx: 2_000_000 }); // a context that holds its 1.3 million tokens
+    const run = await runPc(["build", "--base-url", large.baseURL], { cwd: root });
     expect(run.code, run.stderr).toBe(0);
-    const requests = server.chatRequests().filter((r) => r.rawBody.includes("generated/big.py"));
+    const requests = large.chatRequests().filter((r) => r.rawBody.includes("generated/big.py"));
     expect(requests).toHaveLength(1);
     expect(requests[0]!.rawBody.length).toBeGreaterThan(5 * 1024 * 1024);
     expect(Object.keys((await readLockJson(root)).prompts)).toEqual(["prompts/big.md"]);
