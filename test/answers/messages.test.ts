@@ -107,7 +107,7 @@ describe("an answer with more than one block that could be the file", () => {
       `<think>\nplan\n</think>~~~~python\nx = 1\n~~~~\n${F}python\ny = 2\n${F}\n`,
       `plan\n\n</think>~~~~python\nx = 1\n~~~~\n${F}python\ny = 2\n${F}\n`,
     ]) {
-      expect(errorOf(answer).hint.split("\n").slice(1, 3)).toEqual([
+      expect(errorOf(answer).hint!.split("\n").slice(1, 3)).toEqual([
         "  block at line 3 (~~~~python, 1 line): x = 1",
         "  block at line 6 (```python, 1 line): y = 2",
       ]);

@@ -31,6 +31,8 @@ function report(prompt: string, model: string): BuildReport {
     },
     durationMs: 2000,
     finishedAt: "2025-01-01T00:00:00.000Z",
+    dropped: [],
+    warnings: [],
   };
 }
 

@@ -3,7 +3,6 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { ChatCompletionBody } from "../support/openai-server.js";
 import { fencedAnswer, startTestServer } from "../support/openai-server.js";
 import { useTestServer } from "../support/test-server.js";
-import { NO_BASE_URL } from "../support/pc.js";
 import { cleanupProjects, makeProject, type TempProject } from "../support/project.js";
 import { promptFile } from "../support/prompt.js";
 import { processAlive } from "../support/processes.js";
@@ -16,7 +15,7 @@ const BROKEN = `Here it is.\n\n${fencedAnswer("console.log(;", "javascript")}\n`
 const CHECK = "node --check generated/app.js";
 
 function pc(project: TempProject, args: string[]) {
-  return project.run(args, { env: { ...NO_BASE_URL, PC_API_KEY: undefined, PC_BASE_URL: server.baseURL } });
+  return project.run(args, { env: { PC_API_KEY: undefined, PC_BASE_URL: server.baseURL } });
 }
 
 const app = (pins: Record<string, unknown> = {}, body = "Write app.js.") =>
@@ -234,7 +233,7 @@ describe("pc seed (the built pc)", () => {
     const slow = await startTestServer({ answer: bySeed, latencyMs: 300 });
     const project = await makeProject({ "prompts/app.md": app({ seed: 1 }) });
     const run = await project.run(["seed", "prompts/app.md", "--try", "6", "-j", "3"], {
-      env: { ...NO_BASE_URL, PC_BASE_URL: slow.baseURL },
+      env: { PC_BASE_URL: slow.baseURL },
     });
     await slow.close();
     expect(run.code).toBe(0);

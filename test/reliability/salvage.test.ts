@@ -16,6 +16,8 @@ const entry = (c: string): LockEntry => ({
   source: "llm",
   engine: { engine: "openai", model: "m" },
   sampling: { top_p: 1 },
+  protocol: 1,
+  requestHash: h(c),
 });
 const lock = (prompts: Record<string, LockEntry>): Lock => ({ lockfileVersion: 1, prompts });
 
