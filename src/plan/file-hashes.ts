@@ -89,10 +89,14 @@ export class FileHashes {
     return PLAIN.test(relative) ? `${this.root}${path.sep}${relative}` : path.resolve(this.root, relative);
   }
 
-  /** {@link hash} of an absolute path: keyed by its project path when inside the project. */
+  /**
+   * {@link hash} of a file named on purpose (a model), read wherever it lies: keyed by its project
+   * path when it is in the project, by its absolute path when it is elsewhere or in the project
+   * through a link out of it (a models folder linked to a shared one).
+   */
   hashAbsolute(absolute: string): Promise<string | undefined> {
     const relative = path.relative(this.root, absolute);
-    const inside = !leavesFolder(relative);
+    const inside = !leavesFolder(relative) && this.inside(absolute);
     return this.hash(inside ? relative.split(path.sep).join("/") : path.resolve(absolute));
   }
 

@@ -14,7 +14,7 @@ import { arePlainProjectPaths, checkOutputPath, ownFileOf } from "../util/projec
 import { isUtf8 } from "node:buffer";
 import { requireCjs } from "../util/require-cjs.js";
 import { readFailures, type BuildFailure } from "./failures.js";
-import { FileHashes } from "./file-hashes.js";
+import { FileHashes, NOT_A_FILE } from "./file-hashes.js";
 import { buildGraph, type PromptGraph } from "./dependency-graph.js";
 import { hashPrompt, pinsEverySampler, type PromptHashes } from "./hash.js";
 
@@ -301,6 +301,13 @@ async function hashModelFile(
       file: prompt,
       key: "model",
       hint: `A relative path is looked up in the project root${modelsDir ? `, then in modelsDir (${modelsDir})` : ""}; ${example}.`,
+    });
+  }
+  if (hash === NOT_A_FILE) {
+    throw new PcError("PC_FILE_UNREADABLE", `model file "${located.inProject ?? file}" is not a file`, {
+      file: prompt,
+      key: "model",
+      hint: `Name the GGUF file itself, not a folder, ${example}.`,
     });
   }
   return { hash, inProject: located.inProject };

@@ -146,6 +146,39 @@ describe("a gguf: model file as an input", () => {
     },
   );
 
+  it("in the project through a link to a shared folder, it is read there: a change of that file makes the prompt stale", async () => {
+    const shared = await makeProject({ "m.gguf": "weights one" });
+    const project = await makeProject({
+      "prompts/a.md": promptFile({ output: "generated/a.txt", model: "gguf:models/m.gguf" }),
+    });
+    await project.symlink("models", shared.root);
+    await accept({ cwd: project.root, prompt: "prompts/a.md", answer: ANSWER });
+    const full = (bytes: string) => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+    expect((await project.lock()).prompts["prompts/a.md"]!.inputs["models/m.gguf"]).toBe(full("weights one"));
+    expect((await status({ cwd: project.root })).prompts[0]!.state).toBe("fresh");
+    await shared.write({ "m.gguf": "weights two" });
+    expect((await status({ cwd: project.root })).prompts[0]).toMatchObject({
+      state: "stale",
+      reasons: [
+        `the model changed: models/m.gguf is another file now (${short("weights one")} -> ${short("weights two")})`,
+      ],
+    });
+  });
+
+  it("that is a folder makes the prompt invalid, saying to name the file", async () => {
+    const s = await only({
+      "prompts/a.md": promptFile({ output: "generated/a.txt", model: "gguf:models" }),
+      "models/m.gguf": "weights",
+    });
+    expect(s.state).toBe("invalid");
+    expect(s.error).toMatchObject({
+      code: "PC_FILE_UNREADABLE",
+      key: "model",
+      message: 'model file "models" is not a file',
+      hint: expect.stringMatching(/^Name the GGUF file itself, not a folder, e\.g\. model: gguf:models\//),
+    });
+  });
+
   it("in the project under a name that begins with two dots, it is an input by its path", async () => {
     const project = await makeProject({
       "prompts/a.md": promptFile({ output: "generated/a.txt", model: "gguf:..m.gguf" }),
