@@ -122,12 +122,11 @@ export class PromptExecution {
     return { ...this.base, outcome: "cached", source: entry.source };
   }
 
-  /** In a generation slot: fresh, or a new answer from the model. */
+  /** In a generation slot: a new answer from the model (tryRestore found the prompt changed, and not in the cache). */
   private async generate(): Promise<Decision> {
     const { options, store, project, engines, formatter } = this.run;
     if (options.signal?.aborted) return { result: this.skipped("interrupted") };
     const loaded = await this.readyToGenerate();
-    if (await this.unchanged()) return { result: this.freshAfterDependencies() };
     options.onEvent?.({ type: "start", prompt: loaded.prompt, model: loaded.parsed.frontmatter.model });
     this.own = options.promptSignal?.(loaded.prompt);
     const produced = await produce(loaded, {

@@ -77,6 +77,20 @@ describe("a lock recorded before pc pinned every sampler", () => {
     expect((await check({ cwd: project.root })).ok).toBe(true);
   });
 
+  it("does not carry over a hand-kept output deleted since: it is generated again", async () => {
+    const tree = await fixture();
+    delete tree["generated/wordfreq.py"];
+    const project = await makeProject(tree);
+
+    const { report } = await buildIn(project, server);
+    expect(outcomes(report)).toMatchObject({ "prompts/wordfreq.md": "built" });
+    // The prompt that reads it is built again too: what it reads changed.
+    expect(requestedOutputs(server)).toEqual(["generated/wordfreq.py", "generated/test_wordfreq.py"]);
+    expect(project.exists("generated/wordfreq.py")).toBe(true);
+    expect((await project.lock()).prompts["prompts/wordfreq.md"]!.source).toBe("llm");
+    expect((await check({ cwd: project.root })).ok).toBe(true);
+  });
+
   it("carries over what the embedded engine made (it ran the neutral samplers), its identity without the old sampler keys", async () => {
     const tree = await fixture();
     const lock = JSON.parse(String(tree["promptfile.lock"]));
