@@ -353,7 +353,6 @@ export class PromptExecution {
   }
 }
 
-/** PC_CHECK_FAILED with what failed, the end of the check's output and where all of it is kept. */
 /** A generation's failed checks: whether they were run before on the same bytes, where their output is kept. */
 interface FailedChecks {
   verdict: CheckVerdict;
@@ -361,7 +360,10 @@ interface FailedChecks {
   kept: string | undefined;
 }
 
-/** The failure of a prompt whose generation failed its checks, and was put back or kept (--keep-failed). */
+/**
+ * PC_CHECK_FAILED with what failed and where the check's output is kept, for a generation whose
+ * outputs were put back, or kept as asked (--keep-failed).
+ */
 function checkFailed(prompt: string, failed: FailedChecks, outputs: "put back" | "kept"): PcError {
   const again = failed.known ? " (this generation failed the same checks before; they were not run again)" : "";
   const message = `check failed: ${failed.verdict.failure ?? "a check command failed"}${again}`;
