@@ -33,6 +33,23 @@ async function oldFile(name: string, content: string | Buffer): Promise<void> {
   await utimes(path.join(root, name), FIXED_TIME, FIXED_TIME);
 }
 
+/**
+ * Runs that began at each of `soon` hash `file` right but keep no record of it (its times are too
+ * recent to trust); a run that began at `later` records it.
+ */
+async function recordedOnlyFrom(file: string, content: string, soon: number[], later: number): Promise<void> {
+  for (const startedAt of soon) {
+    const run = new FileHashes(root, startedAt);
+    expect(await run.hash(file)).toBe(sha256(content));
+    await run.save();
+    expect(existsSync(cacheFile())).toBe(false);
+  }
+  const run = new FileHashes(root, later);
+  await run.hash(file);
+  await run.save();
+  expect(Object.keys(await readCache())).toEqual([file]);
+}
+
 beforeEach(async () => {
   root = (await makeProject({}, "pc-hashes-")).root;
 });
@@ -91,18 +108,8 @@ describe("FileHashes", () => {
     await writeFile(path.join(root, "fresh.txt"), "just written");
     const info = await stat(path.join(root, "fresh.txt"));
     const changed = Math.max(info.mtimeMs, info.ctimeMs);
-    // Runs that began 1 ms and exactly 2 s after the write: too soon to trust the file's times.
-    for (const startedAt of [changed + 1, changed + 2_000]) {
-      const soon = new FileHashes(root, startedAt);
-      expect(await soon.hash("fresh.txt")).toBe(sha256("just written"));
-      await soon.save();
-      expect(existsSync(cacheFile())).toBe(false);
-    }
-    // A run that began more than 2 s after it records it.
-    const later = new FileHashes(root, changed + 2_001);
-    await later.hash("fresh.txt");
-    await later.save();
-    expect(Object.keys(await readCache())).toEqual(["fresh.txt"]);
+    // Runs that began 1 ms and exactly 2 s after the write are too soon; one more than 2 s after is not.
+    await recordedOnlyFrom("fresh.txt", "just written", [changed + 1, changed + 2_000], changed + 2_001);
   });
 
   it("writes nothing when every file is as recorded, and drops the records of files it no longer hashes", async () => {
@@ -296,10 +303,7 @@ describe("FileHashes: what it reads, and what it trusts", () => {
     const mtime = Date.now() + 60_000;
     await utimes(path.join(root, "ahead.txt"), mtime / 1000, mtime / 1000);
     const { mtimeMs } = await stat(path.join(root, "ahead.txt"));
-    const soon = new FileHashes(root, mtimeMs + 2_000);
-    await soon.hash("ahead.txt");
-    await soon.save();
-    expect(existsSync(cacheFile())).toBe(false);
+    await recordedOnlyFrom("ahead.txt", "ahead", [mtimeMs + 2_000], mtimeMs + 2_001);
   });
 
   it("records the new hash of a file that changed since the record, the other records kept", async () => {
@@ -337,13 +341,6 @@ describe("FileHashes: what it reads, and what it trusts", () => {
     // As a copy that keeps the times (cp -p, tar, rsync -t) leaves it.
     await oldFile("copied.txt", "copied");
     const { ctimeMs } = await stat(path.join(root, "copied.txt"));
-    const soon = new FileHashes(root, ctimeMs + 2_000);
-    expect(await soon.hash("copied.txt")).toBe(sha256("copied"));
-    await soon.save();
-    expect(existsSync(cacheFile())).toBe(false);
-    const later = new FileHashes(root, ctimeMs + 2_001);
-    await later.hash("copied.txt");
-    await later.save();
-    expect(Object.keys(await readCache())).toEqual(["copied.txt"]);
+    await recordedOnlyFrom("copied.txt", "copied", [ctimeMs + 2_000], ctimeMs + 2_001);
   });
 });
